@@ -1,0 +1,12 @@
+/** Jest runs the TypeScript sources as native ESM (fhir-kit-client is ESM-only). Type-checking is done by `tsc` in `npm test`. */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  },
+  testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  testTimeout: 30000,
+  reporters: ['default', '<rootDir>/tests/support/summary-reporter.cjs'],
+};
