@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Cairn reads from the environment, in one place. The README's configuration table
+ * documents exactly these names; keep the two in step.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Base URL clients call; the JWT `aud` is checked against `${publicUrl}${path}`. No trailing slash. */
+  publicUrl: string;
+  /** postgres://… selects PostgreSQL; undefined selects the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  trustedIssuersFile: string | undefined;
+  requireAuth: boolean;
+  /** True when requireAuth came from the default rather than CAIRN_REQUIRE_AUTH. */
+  requireAuthDefaulted: boolean;
+  corsOrigins: string[];
+  redisUrl: string | undefined;
+  hookDeadlineMs: number;
+  jwtClockToleranceS: number;
+  fhirTimeoutMs: number;
+  fhirConcurrency: number;
+  fhirMaxPages: number;
+  production: boolean;
+  logLevel: string;
+  /** Directory of the JSON service definitions served by discovery. */
+  servicesDir: string;
+  /** Largest accepted request body (prefetch can be large). */
+  maxRequestBytes: number;
+}
+
+const boolString = z.enum(['true', 'false']).transform((v) => v === 'true');
+const positiveInt = (name: string) =>
+  z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be an integer`).positive(`${name} must be positive`);
+
+const envSchema = z.object({
+  PORT: positiveInt('PORT').max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  CAIRN_PUBLIC_URL: z.url('CAIRN_PUBLIC_URL must be an absolute URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .optional(),
+  CAIRN_DATA_DIR: z.string().min(1).default('./.cairn'),
+  CAIRN_TRUSTED_ISSUERS: z.string().min(1).optional(),
+  CAIRN_REQUIRE_AUTH: boolString.optional(),
+  CAIRN_CORS_ORIGINS: z.string().default(''),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL').optional(),
+  CAIRN_HOOK_DEADLINE_MS: positiveInt('CAIRN_HOOK_DEADLINE_MS').default(1500),
+  CAIRN_JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(600).default(60),
+  CAIRN_FHIR_TIMEOUT_MS: positiveInt('CAIRN_FHIR_TIMEOUT_MS').default(1000),
+  CAIRN_FHIR_CONCURRENCY: positiveInt('CAIRN_FHIR_CONCURRENCY').max(64).default(4),
+  CAIRN_FHIR_MAX_PAGES: positiveInt('CAIRN_FHIR_MAX_PAGES').max(1000).default(10),
+  CAIRN_SERVICES_DIR: z.string().min(1).default('cds-hooks'),
+  CAIRN_MAX_REQUEST_BYTES: positiveInt('CAIRN_MAX_REQUEST_BYTES').default(10 * 1024 * 1024),
+  NODE_ENV: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export class ConfigError extends Error {}
+
+/** Reads and checks the environment. Throws ConfigError listing every bad variable at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings in a .env file or compose file mean "unset", not "empty value".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const requireAuth = e.CAIRN_REQUIRE_AUTH ?? production;
+  if (requireAuth && !e.CAIRN_TRUSTED_ISSUERS) {
+    throw new ConfigError(
+      'Authentication is required (CAIRN_REQUIRE_AUTH=true, the default when NODE_ENV=production) ' +
+        'but CAIRN_TRUSTED_ISSUERS is not set: point it at a JSON file of trusted CDS clients.',
+    );
+  }
+  const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.CAIRN_DATA_DIR,
+    trustedIssuersFile: e.CAIRN_TRUSTED_ISSUERS,
+    requireAuth,
+    requireAuthDefaulted: e.CAIRN_REQUIRE_AUTH === undefined,
+    corsOrigins: e.CAIRN_CORS_ORIGINS.split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter((o) => o.length > 0),
+    redisUrl: e.REDIS_URL,
+    hookDeadlineMs: e.CAIRN_HOOK_DEADLINE_MS,
+    jwtClockToleranceS: e.CAIRN_JWT_CLOCK_TOLERANCE_S,
+    fhirTimeoutMs: e.CAIRN_FHIR_TIMEOUT_MS,
+    fhirConcurrency: e.CAIRN_FHIR_CONCURRENCY,
+    fhirMaxPages: e.CAIRN_FHIR_MAX_PAGES,
+    production,
+    logLevel: e.LOG_LEVEL,
+    servicesDir: e.CAIRN_SERVICES_DIR,
+    maxRequestBytes: e.CAIRN_MAX_REQUEST_BYTES,
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Forward-only schema migrations, applied in order at start-up by `migrate(db)`.
+ *
+ * To change the schema, APPEND a migration to `migrations` with the next number. Never edit or
+ * reorder one that has shipped: databases that already applied it will not run it again.
+ * The SQL runs on PostgreSQL 15+ and on PGlite (which is PostgreSQL 18), so stick to what 15 has.
+ */
+import type { Database, Transaction } from './database.js';
+
+export interface Migration {
+  /** 'NNN_snake_case', strictly increasing. */
+  name: string;
+  /** One or more statements; runs in its own transaction. */
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    name: '001_extensions',
+    sql: `CREATE EXTENSION IF NOT EXISTS vector;`,
+  },
+  {
+    name: '002_feedback',
+    sql: `
+      CREATE TABLE cds_feedback (
+        id bigserial PRIMARY KEY,
+        service_id text NOT NULL,
+        card_uuid uuid NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('accepted', 'overridden')),
+        outcome_timestamp timestamptz NOT NULL,
+        accepted_suggestions jsonb,
+        override_reason jsonb,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        hook_instance text NULL,
+        -- Makes feedback idempotent: a client re-sending the same outcome for a card stores it once.
+        CONSTRAINT cds_feedback_idempotency UNIQUE (service_id, card_uuid, outcome, outcome_timestamp)
+      );
+      CREATE INDEX cds_feedback_card_uuid_idx ON cds_feedback (card_uuid);
+    `,
+  },
+];
+
+export interface MigrateResult {
+  /** Migrations this call applied, in order. */
+  applied: string[];
+  /** Recorded in the database but unknown to this code: a newer version has run against it. */
+  unknown: string[];
+}
+
+// Arbitrary constant shared by every Cairn instance; PGlite accepts the same call, so both backends
+// run the same SQL.
+const MIGRATION_LOCK_KEY = 0x6361726e; // 'carn'
+const NAME_PATTERN = /^\d{3}_[a-z0-9_]+$/;
+
+export function validateMigrations(list: readonly Migration[]): void {
+  let previous = '';
+  for (const m of list) {
+    if (!NAME_PATTERN.test(m.name)) throw new Error(`migration name '${m.name}' must look like 001_snake_case`);
+    if (m.name <= previous) throw new Error(`migration '${m.name}' must come after '${previous}' (names strictly increasing)`);
+    if (!m.sql.trim()) throw new Error(`migration '${m.name}' has no SQL`);
+    previous = m.name;
+  }
+}
+
+async function lock(tx: Transaction): Promise<void> {
+  // Held until the transaction ends: instances starting together apply each migration once,
+  // and the loser sees it recorded when it gets the lock.
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+}
+
+export async function migrate(db: Database, list: readonly Migration[] = migrations): Promise<MigrateResult> {
+  validateMigrations(list);
+  const recorded = await db.transaction(async (tx) => {
+    await lock(tx);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         name text PRIMARY KEY,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const res = await tx.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+    return new Set(res.rows.map((r) => r.name));
+  });
+
+  const known = new Set(list.map((m) => m.name));
+  const unknown = [...recorded].filter((name) => !known.has(name));
+  const applied: string[] = [];
+  for (const m of list) {
+    if (recorded.has(m.name)) continue;
+    const ran = await db.transaction(async (tx) => {
+      await lock(tx);
+      // Another instance may have applied it while we waited for the lock.
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [m.name]);
+      if (done.rowCount > 0) return false;
+      try {
+        await tx.exec(m.sql);
+      } catch (err) {
+        throw new Error(`migration ${m.name} failed: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      }
+      await tx.query('INSERT INTO schema_migrations (name) VALUES ($1)', [m.name]);
+      return true;
+    });
+    if (ran) applied.push(m.name);
+  }
+  return { applied, unknown };
+}

@@ -1,0 +1,196 @@
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
+import { createFhirGateway } from '../fhir/gateway.js';
+import { invokeService } from '../hooks/invoke.js';
+import { operationOutcome } from '../hooks/operation-outcome.js';
+import { feedbackRequestSchema, formatZodIssues, type HookRequest } from '../hooks/schema.js';
+import type { CdsService } from '../hooks/service.js';
+import type { JwtVerifier } from './auth/verify-jwt.js';
+import { authenticate } from './authenticate.js';
+import { cors } from './cors.js';
+import type { Metrics } from './metrics.js';
+
+export interface AppDeps {
+  config: Pick<
+    Config,
+    'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
+  >;
+  services: readonly CdsService[];
+  db: Database;
+  /** Required when config.requireAuth. */
+  verifier?: JwtVerifier;
+  metrics: Metrics;
+  log: Logger;
+}
+
+const FHIR_JSON = 'application/fhir+json';
+
+/**
+ * The HTTP adapter: CORS, authentication, JSON parsing and the mapping of results to status codes.
+ * Everything clinical or protocol-level happens in the modules it calls.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const { config, db, metrics, log } = deps;
+  if (config.requireAuth && !deps.verifier) throw new Error('authentication is required but no JWT verifier was given');
+  const services = new Map(deps.services.map((s) => [s.definition.id, s]));
+  const discovery = { services: deps.services.map((s) => s.definition) };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(observeLatency(metrics));
+  app.use(cors(config.corsOrigins));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await db.ping();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const cds = express.Router();
+  if (config.requireAuth && deps.verifier) {
+    cds.use(
+      authenticate({ verifier: deps.verifier, publicUrl: config.publicUrl, log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
+    );
+  }
+  cds.use(express.json({ limit: config.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true }));
+
+  cds.get('/', (_req, res) => {
+    res.json(discovery);
+  });
+
+  const findService = (req: Request, res: Response): CdsService | undefined => {
+    const service = services.get(String(req.params.id));
+    if (!service) {
+      sendOutcome(res, 404, operationOutcome('error', 'not-found', `no CDS service with id "${String(req.params.id)}"`));
+    }
+    return service;
+  };
+
+  cds.post('/:id', async (req, res) => {
+    const service = findService(req, res);
+    if (!service) return;
+    requireJsonBody(req);
+    const startedAt = res.locals.startedAt as number;
+    const result = await invokeService(service, req.body, {
+      deadlineMs: config.hookDeadlineMs,
+      startedAt,
+      log,
+      gatewayFor: (request: HookRequest) =>
+        request.fhirServer
+          ? createFhirGateway({
+              baseUrl: request.fhirServer,
+              ...(request.fhirAuthorization && { accessToken: request.fhirAuthorization.access_token }),
+              timeoutMs: config.fhirTimeoutMs,
+              concurrency: config.fhirConcurrency,
+              maxPages: config.fhirMaxPages,
+              onCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
+            })
+          : undefined,
+    });
+    metrics.hookDuration.observe({ service: service.definition.id, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
+    if (result.status === 200) {
+      res.json(result.body);
+    } else {
+      metrics.errors.inc({ kind: result.status === 412 ? 'prefetch' : 'bad-request' });
+      sendOutcome(res, result.status, result.body);
+    }
+  });
+
+  cds.post('/:id/feedback', async (req, res) => {
+    const service = findService(req, res);
+    if (!service) return;
+    requireJsonBody(req);
+    const parsed = feedbackRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 400, operationOutcome('error', 'invalid', formatZodIssues(parsed.error)));
+      return;
+    }
+    try {
+      res.json(await saveFeedback(db, service.definition.id, parsed.data.feedback));
+    } catch (err) {
+      if (!(err instanceof InvalidFeedbackError)) throw err;
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 400, operationOutcome('error', 'invalid', err.message));
+    }
+  });
+
+  cds.all('/:id', methodNotAllowed('POST'));
+  cds.all('/:id/feedback', methodNotAllowed('POST'));
+  cds.all('/', methodNotAllowed('GET'));
+
+  app.use('/cds-services', cds);
+  app.use((_req, res) => {
+    sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
+  });
+  app.use(errorHandler(log, metrics));
+  return app;
+}
+
+function observeLatency(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.locals.startedAt = started;
+    res.on('finish', () => {
+      // Route templates, never raw paths: service ids are bounded, patient data never appears.
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}`.replace(/\/$/, '') || '/' : 'unmatched';
+      metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, (performance.now() - started) / 1000);
+    });
+    next();
+  };
+}
+
+class BadBody extends Error {}
+
+/** express.json leaves the body undefined for other content types; the spec says the body is JSON. */
+function requireJsonBody(req: Request): void {
+  if (req.body === undefined) throw new BadBody('the request body must be JSON (Content-Type: application/json)');
+}
+
+function methodNotAllowed(allow: string): RequestHandler {
+  return (_req, res) => {
+    res.setHeader('Allow', allow);
+    sendOutcome(res, 405, operationOutcome('error', 'not-supported', `use ${allow}`));
+  };
+}
+
+function sendOutcome(res: Response, status: number, outcome: object): void {
+  res.status(status).type(FHIR_JSON).send(JSON.stringify(outcome));
+}
+
+function errorHandler(log: Logger, metrics: Metrics): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const e = err as { type?: string; status?: number; message?: string };
+    if (err instanceof BadBody || e.type === 'entity.parse.failed') {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 400, operationOutcome('error', 'invalid', err instanceof BadBody ? err.message : 'the request body is not valid JSON'));
+      return;
+    }
+    if (e.type === 'entity.too.large') {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 413, operationOutcome('error', 'too-costly', 'the request body is too large'));
+      return;
+    }
+    if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
+      sendOutcome(res, 415, operationOutcome('error', 'not-supported', e.message ?? 'unsupported encoding'));
+      return;
+    }
+    metrics.errors.inc({ kind: 'internal' });
+    log.error({ path: req.path, err: { message: e.message, stack: (err as Error).stack } }, 'unhandled error');
+    if (res.headersSent) return;
+    sendOutcome(res, 500, operationOutcome('error', 'exception', 'internal error'));
+  };
+}

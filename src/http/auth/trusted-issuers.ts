@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+/**
+ * The allowlist of CDS clients (EHRs) Cairn accepts JWTs from. Each issuer names where its keys
+ * are: a JWKS URL we fetch and cache, or keys inline (exchanged out of band, as the CDS Hooks
+ * spec allows when no `jku` is sent).
+ */
+const jwkSchema = z.looseObject({ kty: z.string() });
+const issuerSchema = z
+  .object({
+    iss: z.string().min(1),
+    jwksUrl: z.url().optional(),
+    jwks: z.object({ keys: z.array(jwkSchema).min(1) }).optional(),
+    /** Extra accepted `aud` values: an exact URL, or a base URL to which the called path is appended (Epic sets `aud` by hand). */
+    audAliases: z.array(z.string().min(1)).default([]),
+    /** When given, the JWT `tenant` claim must be one of these (CDS Hooks best practice: tenant allowlist). */
+    tenants: z.array(z.string().min(1)).optional(),
+  })
+  .refine((i) => (i.jwksUrl === undefined) !== (i.jwks === undefined), {
+    message: 'each issuer needs exactly one of jwksUrl or jwks',
+  });
+
+export type TrustedIssuer = z.infer<typeof issuerSchema>;
+
+const fileSchema = z.array(issuerSchema).min(1, 'the trusted issuers list is empty');
+
+export function parseTrustedIssuers(json: unknown, source = 'trusted issuers'): TrustedIssuer[] {
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ');
+    throw new Error(`${source}: ${problems}`);
+  }
+  const seen = new Set<string>();
+  for (const issuer of parsed.data) {
+    if (seen.has(issuer.iss)) throw new Error(`${source}: issuer ${issuer.iss} is listed twice`);
+    seen.add(issuer.iss);
+  }
+  return parsed.data;
+}
+
+export async function loadTrustedIssuers(path: string): Promise<TrustedIssuer[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`CAIRN_TRUSTED_ISSUERS: cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`CAIRN_TRUSTED_ISSUERS: ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  return parseTrustedIssuers(json, path);
+}

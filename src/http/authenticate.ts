@@ -1,0 +1,39 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AuthError, type JwtVerifier } from './auth/verify-jwt.js';
+
+/**
+ * Requires a valid CDS client JWT on the request. Any failure is a bare 401 (no body, no reason:
+ * CDS Hooks best practice); the reason goes to the log, the token never does.
+ */
+export function authenticate(opts: {
+  verifier: JwtVerifier;
+  publicUrl: string;
+  log: Logger;
+  onFailure?: () => void;
+}): RequestHandler {
+  return (req, res, next) => {
+    const header = req.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    // The full path called (this middleware may sit under a mount point), without the query string.
+    const routePath = req.originalUrl.split('?')[0] ?? req.path;
+    const reject = (reason: string) => {
+      opts.onFailure?.();
+      opts.log.warn({ path: routePath, reason }, 'rejected CDS client');
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      res.status(401).end();
+    };
+    if (!match?.[1]) return reject('no bearer token');
+    opts.verifier(match[1], opts.publicUrl, routePath).then(
+      (client) => {
+        res.locals.client = client;
+        next();
+      },
+      (err: unknown) => {
+        if (err instanceof AuthError) return reject(err.message);
+        opts.log.error({ path: routePath, err: { message: (err as Error).message } }, 'JWT verification error');
+        reject('verifier error');
+      },
+    );
+  };
+}

@@ -1,0 +1,98 @@
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { migrate } from './db/migrations.js';
+import { openDatabase, type Database } from './db/database.js';
+import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from './http/auth/replay-cache.js';
+import { loadTrustedIssuers } from './http/auth/trusted-issuers.js';
+import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
+import { createApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
+import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
+import type { CdsService, ServiceLogic } from './hooks/service.js';
+import { serviceLogic } from './services/index.js';
+
+/**
+ * Composition root: opens the database (PGlite or PostgreSQL) and migrates it, loads the trusted
+ * issuers and service definitions, and serves HTTP. Start-up fails loudly on any misconfiguration
+ * rather than serving in a half-working state.
+ */
+export interface RunningCairn {
+  url: string;
+  server: Server;
+  db: Database;
+  services: readonly CdsService[];
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra services bound in code (tests register test-only services this way). */
+  extraServices?: readonly CdsService[];
+  /** Logic by id, instead of the shipped registry. */
+  logic?: Readonly<Record<string, ServiceLogic>>;
+}
+
+export async function startCairn(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningCairn> {
+  if (!config.requireAuth) {
+    log.warn(
+      '!!! CDS client authentication is OFF (CAIRN_REQUIRE_AUTH=false). Any caller can invoke services. ' +
+        'Set CAIRN_TRUSTED_ISSUERS and CAIRN_REQUIRE_AUTH=true (the default with NODE_ENV=production) before exposing Cairn. !!!',
+    );
+  }
+  const services = [
+    ...bindServices(await loadServiceDefinitions(config.servicesDir), options.logic ?? serviceLogic),
+    ...(options.extraServices ?? []),
+  ];
+
+  let replayCache: ReplayCache | undefined;
+  let verifier: JwtVerifier | undefined;
+  if (config.requireAuth && config.trustedIssuersFile) {
+    const issuers = await loadTrustedIssuers(config.trustedIssuersFile);
+    if (config.production) {
+      for (const i of issuers) {
+        if (i.jwksUrl?.startsWith('http:')) log.warn({ iss: i.iss }, 'trusted issuer JWKS URL is not https');
+      }
+    }
+    replayCache = config.redisUrl
+      ? new RedisReplayCache(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false }))
+      : new MemoryReplayCache();
+    verifier = createJwtVerifier({ issuers, replayCache, clockToleranceS: config.jwtClockToleranceS });
+  }
+
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  const metrics = createMetrics();
+  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  // Keep-alive longer than typical load balancers' idle time-out so they never reuse a closed socket.
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info(
+    { port, database: db.kind, services: services.map((s) => s.definition.id), auth: config.requireAuth },
+    'Cairn is listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive sockets would hold close() open; in-flight requests are allowed to finish.
+        server.closeIdleConnections();
+      });
+      await db.close();
+      await replayCache?.close();
+    })());
+  return { url: `http://127.0.0.1:${port}`, server, db, services, close };
+}

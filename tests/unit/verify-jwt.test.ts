@@ -1,0 +1,111 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { MemoryReplayCache } from '../../src/http/auth/replay-cache.js';
+import { parseTrustedIssuers } from '../../src/http/auth/trusted-issuers.js';
+import { acceptedAudiences, AuthError, createJwtVerifier, type JwtVerifier } from '../../src/http/auth/verify-jwt.js';
+import { createTestClient, hmacToken, unsignedToken, type TestClient } from '../support/jwt.js';
+
+const base = 'https://cairn.example.org';
+const path = '/cds-services/triage';
+const aud = `${base}${path}`;
+
+let ehr: TestClient;
+let stranger: TestClient;
+let verify: JwtVerifier;
+
+beforeAll(async () => {
+  ehr = await createTestClient('https://ehr.example.org');
+  stranger = await createTestClient('https://stranger.example.org');
+  const issuers = parseTrustedIssuers([
+    { iss: ehr.iss, jwks: ehr.jwks, audAliases: ['https://epic-configured.example.org/cairn'] },
+    { iss: 'https://tenant-bound.example.org', jwks: ehr.jwks, tenants: ['t1'] },
+  ]);
+  verify = createJwtVerifier({ issuers, replayCache: new MemoryReplayCache(), clockToleranceS: 60 });
+});
+
+const rejects = (token: Promise<string> | string, reason: RegExp, url = path) =>
+  expect(Promise.resolve(token).then((t) => verify(t, base, url))).rejects.toThrow(reason);
+
+describe('JWT verification of CDS clients', () => {
+  it.each(['ES384', 'RS384'] as const)('accepts a valid %s token', async (alg) => {
+    await expect(verify(await ehr.sign({ aud, alg }), base, path)).resolves.toMatchObject({ iss: ehr.iss });
+  });
+
+  it('accepts aud as an array containing the URL, a trailing slash, and configured aliases', async () => {
+    await expect(verify(await ehr.sign({ aud: ['x', aud] }), base, path)).resolves.toBeDefined();
+    await expect(verify(await ehr.sign({ aud: `${aud}/` }), base, path)).resolves.toBeDefined();
+    await expect(verify(await ehr.sign({ aud: `https://epic-configured.example.org/cairn${path}` }), base, path)).resolves.toBeDefined();
+    await expect(verify(await ehr.sign({ aud: 'https://epic-configured.example.org/cairn' }), base, path)).resolves.toBeDefined();
+  });
+
+  it('rejects another endpoint as aud', () => rejects(ehr.sign({ aud: `${base}/cds-services/other` }), /verification failed/));
+  it('rejects an expired token', () => rejects(ehr.sign({ aud, expiresInS: -120 }), /verification failed/));
+  it('tolerates small clock skew', async () => {
+    await expect(verify(await ehr.sign({ aud, expiresInS: -30 }), base, path)).resolves.toBeDefined();
+  });
+  it('rejects iat far in the future', () => rejects(ehr.sign({ aud, iatOffsetS: 600 }), /verification failed/));
+  it('rejects a token older than an hour', () => rejects(ehr.sign({ aud, iatOffsetS: -7200, expiresInS: 10_000 }), /verification failed/));
+  it.each(['exp', 'iat', 'jti'] as const)('requires %s', (claim) => rejects(ehr.sign({ aud, omit: [claim] }), /verification failed|no jti/));
+  it('rejects a replayed jti', async () => {
+    const jti = randomUUID();
+    await verify(await ehr.sign({ aud, jti }), base, path);
+    await rejects(ehr.sign({ aud, jti }), /replayed/);
+  });
+  it('rejects an untrusted issuer', () => rejects(stranger.sign({ aud }), /untrusted issuer/));
+  it('rejects a trusted iss signed with another key', async () => {
+    const forged = await createTestClient(ehr.iss);
+    await rejects(forged.sign({ aud }), /verification failed/);
+  });
+  it('rejects alg none', () => rejects(unsignedToken({ iss: ehr.iss, aud, exp: 9e9, iat: Date.now() / 1000, jti: 'x' }), /algorithm none/));
+  it('rejects HS256', () => rejects(hmacToken({ iss: ehr.iss, aud, exp: 9e9, iat: Math.floor(Date.now() / 1000), jti: 'y' }), /algorithm HS256/));
+  it('rejects a jku not on the allowlist', () => rejects(ehr.sign({ aud, header: { jku: 'https://attacker.example.org/jwks' } }), /jku/));
+  it('rejects a typ other than JWT', () => rejects(ehr.sign({ aud, header: { typ: 'at+jwt' } }), /verification failed/));
+  it('rejects garbage', () => rejects('not.a.jwt', /malformed/));
+  it('enforces the tenant allowlist', async () => {
+    const tenantClient = { ...ehr, iss: 'https://tenant-bound.example.org' };
+    const sign = (claims: Record<string, unknown>) => ehr.sign({ aud, claims: { ...claims, iss: tenantClient.iss } });
+    await expect(verify(await sign({ tenant: 't1' }), base, path)).resolves.toMatchObject({ tenant: 't1' });
+    await rejects(sign({ tenant: 't2' }), /tenant/);
+    await rejects(sign({}), /tenant/);
+  });
+  it('raises AuthError, never another error type, for bad tokens', async () => {
+    await expect(verify('a.b.c', base, path)).rejects.toBeInstanceOf(AuthError);
+  });
+});
+
+describe('acceptedAudiences', () => {
+  it('builds the exact URL and alias variants', () => {
+    expect(acceptedAudiences('https://c.org/base', '/cds-services', ['https://alias.org'])).toEqual([
+      'https://c.org/base/cds-services',
+      'https://c.org/base/cds-services/',
+      'https://alias.org/cds-services',
+      'https://alias.org/cds-services/',
+      'https://alias.org',
+    ]);
+  });
+});
+
+describe('trusted issuers file', () => {
+  it.each([
+    [[], /empty/],
+    [[{ iss: 'a' }], /exactly one of jwksUrl or jwks/],
+    [[{ iss: 'a', jwksUrl: 'http://x/jwks', jwks: { keys: [{ kty: 'EC' }] } }], /exactly one/],
+    [[{ iss: 'a', jwksUrl: 'not a url' }], /jwksUrl/],
+    [[{ iss: 'a', jwksUrl: 'http://x/j' }, { iss: 'a', jwksUrl: 'http://y/j' }], /listed twice/],
+  ])('rejects %j', (json, message) => {
+    expect(() => parseTrustedIssuers(json)).toThrow(message);
+  });
+});
+
+describe('MemoryReplayCache', () => {
+  it('answers true once per key within the TTL, again after expiry, and stays bounded', async () => {
+    let now = 0;
+    const cache = new MemoryReplayCache(10, () => now);
+    expect(await cache.firstSeen('a', 1)).toBe(true);
+    expect(await cache.firstSeen('a', 1)).toBe(false);
+    now = 1500;
+    expect(await cache.firstSeen('a', 1)).toBe(true);
+    for (let i = 0; i < 100; i++) await cache.firstSeen(`k${i}`, 100);
+    expect(await cache.firstSeen('k99', 100)).toBe(false);
+  });
+});
