@@ -1,0 +1,87 @@
+import { badRequest, deepClone, matchesSearchRequest, OperationOutcomeError, validateResource } from '@medplum/core';
+import type { SearchRequest, WithId } from '@medplum/core';
+import { MemoryRepository } from '@medplum/fhir-router';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { isFhirResourceType } from './definitions.js';
+import { memoryStoreOf, WriteJournal } from './journal.js';
+import type { MemoryStore } from './journal.js';
+import { sortResources } from './sort.js';
+
+/**
+ * Medplum's MemoryRepository with what a dev server needs on top: every write is validated,
+ * transactions roll back on failure, and search clones only the requested page and sorts with
+ * precomputed keys.
+ */
+export class DevRepository extends MemoryRepository {
+  private readonly store: MemoryStore = memoryStoreOf(this);
+  private journal: WriteJournal | undefined;
+
+  /** Also the path of every update and patch: MemoryRepository implements both through it. */
+  override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
+    if (!isFhirResourceType(resource.resourceType)) {
+      throw new OperationOutcomeError(badRequest(`Unknown resource type: ${String(resource.resourceType)}`));
+    }
+    validateResource(resource);
+    const id = resource.id ?? this.generateId();
+    this.journal?.remember(resource.resourceType, id);
+    return super.createResource({ ...resource, id });
+  }
+
+  override async deleteResource(resourceType: string, id: string): Promise<void> {
+    this.journal?.remember(resourceType, id);
+    return super.deleteResource(resourceType, id);
+  }
+
+  /**
+   * Writes are serialised by the server, so one journal at a time is enough; a nested call
+   * (Medplum's conditional create/update inside a transaction) joins the outer one.
+   */
+  override async withTransaction<TResult>(callback: (client: undefined) => Promise<TResult>): Promise<TResult> {
+    if (this.journal) return callback(undefined);
+    const journal = new WriteJournal(this.store);
+    this.journal = journal;
+    try {
+      return await callback(undefined);
+    } catch (err) {
+      journal.rollback();
+      throw err;
+    } finally {
+      this.journal = undefined;
+    }
+  }
+
+  override async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    const stored = this.store.resources.get(searchRequest.resourceType);
+    let matches: Resource[] = [];
+    for (const resource of stored?.values() ?? []) {
+      if (matchesSearchRequest(resource, searchRequest)) matches.push(resource);
+    }
+    if (searchRequest.sortRules?.length) {
+      matches = sortResources(matches, searchRequest.resourceType, searchRequest.sortRules);
+    }
+    const offset = searchRequest.offset ?? 0;
+    const end = searchRequest.count === undefined ? undefined : offset + searchRequest.count;
+    const entry = matches.slice(offset, end).map((resource) => ({ resource: deepClone(resource) as WithId<T> }));
+    return {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: matches.length,
+      ...(entry.length ? { entry } : {}),
+    };
+  }
+
+  /** Current versions held, across all types. */
+  resourceCount(): number {
+    let count = 0;
+    for (const byId of this.store.resources.values()) count += byId.size;
+    return count;
+  }
+
+  /** MemoryRepository's version reverses its stored history array in place on every read. */
+  override async readHistory<T extends Resource>(resourceType: string, id: string): Promise<Bundle<T>> {
+    await this.readResource(resourceType, id);
+    const versions = this.store.history.get(resourceType)?.get(id) ?? [];
+    const entry = [...versions].reverse().map((version) => ({ resource: deepClone(version) as T }));
+    return { resourceType: 'Bundle', type: 'history', ...(entry.length ? { entry } : {}) };
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * Cairn driven as an EHR drives it: the server runs as its own process, configured only through
+ * its environment, trusting a JWKS this test serves on loopback; data comes from prefetch or from
+ * the dev FHIR server over HTTP. Every CDS response is checked against the response contract.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevFhirServer, type DevFhirServer } from '../../src/fhir-server/index.js';
+import { checkCdsResponse, checkDiscoveryResponse } from '../../src/hooks/contract.js';
+import { createPostgresTestDatabase, databaseKinds } from '../support/databases.js';
+import { createTestClient, hmacToken, unsignedToken, type TestClient } from '../support/jwt.js';
+import { freePort, serveJwks, spawnServer, type SpawnedServer } from './support/processes.js';
+
+const ORIGIN = 'https://sandbox.example.org';
+const PATIENT = 'e2e-patient-1';
+
+const observation = (id: string, loinc: string, value: number, unit: string, date: string) => ({
+  resourceType: 'Observation',
+  id,
+  status: 'final',
+  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+  code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
+  subject: { reference: `Patient/${PATIENT}` },
+  effectiveDateTime: date,
+  valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+});
+const patientResource = { resourceType: 'Patient', id: PATIENT, gender: 'female', birthDate: '1960-04-02' };
+const vitals = [
+  observation('e2e-hr-1', '8867-4', 88, '/min', '2026-11-01T10:00:00Z'),
+  observation('e2e-hr-2', '8867-4', 92, '/min', '2026-11-02T10:00:00Z'),
+  observation('e2e-rr-1', '9279-1', 18, '/min', '2026-11-02T10:00:00Z'),
+];
+
+describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) => {
+  let es: TestClient; // signs ES384
+  let rs: TestClient; // a second EHR, signs RS384
+  let jwks: Awaited<ReturnType<typeof serveJwks>>;
+  let fhir: DevFhirServer;
+  let cairn: SpawnedServer;
+  let dir: string;
+  let dropDatabase: (() => Promise<void>) | undefined;
+
+  const url = (path: string) => `${cairn.url}${path}`;
+  /** The `aud` the EHR puts in the JWT: the exact public URL it calls. */
+  const aud = (path: string) => url(path);
+  const call = async (path: string, init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const res = await fetch(url(path), {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: {
+        ...(init.body !== undefined && { 'Content-Type': 'application/json' }),
+        ...(init.token && { Authorization: `Bearer ${init.token}` }),
+        ...init.headers,
+      },
+      ...(init.body !== undefined && { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+    });
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.includes("json") && text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    return { status: res.status, headers: res.headers, text, json };
+  };
+  const hookRequest = (extra: Record<string, unknown> = {}) => ({
+    hook: 'patient-view',
+    hookInstance: randomUUID(),
+    context: { userId: 'Practitioner/dr-e2e', patientId: PATIENT },
+    ...extra,
+  });
+  const invoke = async (service: string, body: unknown, client: TestClient = es, alg: 'ES384' | 'RS384' = 'ES384') => {
+    const path = `/cds-services/${service}`;
+    return call(path, { token: await client.sign({ aud: aud(path), alg }), body });
+  };
+
+  beforeAll(async () => {
+    es = await createTestClient('https://ehr-one.example.org');
+    rs = await createTestClient('https://ehr-two.example.org');
+    jwks = await serveJwks({ keys: [...es.jwks.keys, ...rs.jwks.keys] });
+    dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));
+    const issuersFile = join(dir, 'trusted-issuers.json');
+    await writeFile(issuersFile, JSON.stringify([{ iss: es.iss, jwksUrl: jwks.url }, { iss: rs.iss, jwksUrl: jwks.url }]));
+
+    fhir = await startDevFhirServer({ port: 0 });
+    await fhir.loadBundle({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [patientResource, ...vitals].map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
+    });
+
+    const port = await freePort();
+    const env: Record<string, string> = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      CAIRN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      CAIRN_TRUSTED_ISSUERS: issuersFile,
+      CAIRN_REQUIRE_AUTH: 'true',
+      CAIRN_CORS_ORIGINS: ORIGIN,
+      CAIRN_SERVICES_DIR: 'tests/e2e/fixtures/services',
+      CAIRN_HOOK_DEADLINE_MS: '1000',
+      LOG_LEVEL: 'warn',
+    };
+    if (kind === 'postgres') {
+      const database = await createPostgresTestDatabase();
+      env.DATABASE_URL = database.url;
+      dropDatabase = database.drop;
+    } else {
+      env.CAIRN_DATA_DIR = join(dir, 'pglite');
+    }
+    cairn = await spawnServer('tests/e2e/support/serve-test.ts', env);
+  }, 60_000);
+
+  afterAll(async () => {
+    const code = await cairn?.stop();
+    expect(code).toBe(0); // graceful shutdown on SIGTERM
+    await fhir?.close();
+    await jwks?.close();
+    await dropDatabase?.();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves discovery to a signed client, generated from the service definitions', async () => {
+    const res = await call('/cds-services', { token: await es.sign({ aud: aud('/cds-services') }) });
+    expect(res.status).toBe(200);
+    expect(checkDiscoveryResponse(res.json)).toEqual([]);
+    const services = res.json?.services as Array<Record<string, unknown>>;
+    expect(services.map((s) => s.id).sort()).toEqual(['record-summary', 'slow']);
+    // Cairn's own requiredPrefetch is not part of discovery.
+    expect(services.every((s) => !('requiredPrefetch' in s))).toBe(true);
+  });
+
+  it('uses full prefetch and calls no FHIR server', async () => {
+    const before = fhir.requests.length;
+    const res = await invoke(
+      'record-summary',
+      hookRequest({
+        fhirServer: fhir.baseUrl,
+        prefetch: {
+          patient: patientResource,
+          vitals: { resourceType: 'Bundle', type: 'searchset', entry: vitals.slice(0, 2).map((resource) => ({ resource })) },
+        },
+      }),
+      rs,
+      'RS384',
+    );
+    expect(res.status).toBe(200);
+    expect(checkCdsResponse(res.json)).toEqual([]);
+    const cards = res.json?.cards as Array<{ summary: string }>;
+    expect(cards.map((c) => c.summary)).toEqual([`Patient ${PATIENT}: 2 vital-sign observations`]);
+    expect(fhir.requests.length).toBe(before);
+  });
+
+  it('fetches missing prefetch from the FHIR server and forwards the bearer token', async () => {
+    const token = `fhir-token-${randomUUID()}`;
+    const res = await invoke(
+      'record-summary',
+      hookRequest({
+        fhirServer: fhir.baseUrl,
+        fhirAuthorization: { access_token: token, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'cairn' },
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(checkCdsResponse(res.json)).toEqual([]);
+    expect((res.json?.cards as Array<{ summary: string }>)[0]?.summary).toBe(`Patient ${PATIENT}: 3 vital-sign observations`);
+    const seen = fhir.requests.filter((r) => r.authorization === `Bearer ${token}`).map((r) => r.url);
+    expect(seen.some((u) => u.includes(`Patient/${PATIENT}`))).toBe(true);
+    expect(seen.some((u) => u.includes('Observation?'))).toBe(true);
+  });
+
+  it('fetches without a token when the EHR sends no fhirAuthorization', async () => {
+    const before = fhir.requests.length;
+    const res = await invoke('record-summary', hookRequest({ fhirServer: fhir.baseUrl, prefetch: { patient: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] } } }));
+    expect(res.status).toBe(200);
+    expect((res.json?.cards as Array<{ summary: string }>)[0]?.summary).toBe(`Patient ${PATIENT}: 3 vital-sign observations`);
+    const fresh = fhir.requests.slice(before);
+    expect(fresh.length).toBe(2);
+    expect(fresh.every((r) => r.authorization === undefined)).toBe(true);
+  });
+
+  it('answers 412 with an OperationOutcome when required data cannot be had', async () => {
+    const noServer = await invoke('record-summary', hookRequest());
+    expect(noServer.status).toBe(412);
+    expect(noServer.json?.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(noServer.json)).toMatch(/patient/);
+    const deadServer = await invoke('record-summary', hookRequest({ fhirServer: `http://127.0.0.1:${await freePort()}/fhir` }));
+    expect(deadServer.status).toBe(412);
+  });
+
+  it('answers 400 with an OperationOutcome for malformed requests, and 404 for unknown services', async () => {
+    const bad = [
+      await invoke('record-summary', { ...hookRequest(), hookInstance: undefined }),
+      await invoke('record-summary', hookRequest({ hook: 'order-sign' })),
+      await invoke('record-summary', hookRequest({ context: { userId: 'Practitioner/x' } })),
+      await invoke('record-summary', hookRequest({ fhirAuthorization: { access_token: 'x', token_type: 'Bearer', expires_in: 1, scope: 's', subject: 'c' } })),
+      await invoke('record-summary', '{"hook": '),
+    ];
+    for (const res of bad) {
+      expect(res.status).toBe(400);
+      expect(res.json?.resourceType).toBe('OperationOutcome');
+    }
+    const unknown = await invoke('no-such-service', hookRequest());
+    expect(unknown.status).toBe(404);
+    expect(unknown.json?.resourceType).toBe('OperationOutcome');
+  });
+
+  it('answers at the hook deadline with the cards that are ready', async () => {
+    const started = Date.now();
+    const res = await invoke('slow', hookRequest());
+    expect(res.status).toBe(200);
+    expect(checkCdsResponse(res.json)).toEqual([]);
+    expect((res.json?.cards as Array<{ summary: string }>).map((c) => c.summary)).toEqual(['Ready at once']);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('stores feedback once per card, outcome and timestamp, and rejects malformed feedback', async () => {
+    const path = '/cds-services/record-summary/feedback';
+    const feedback = {
+      feedback: [
+        { card: randomUUID(), outcome: 'accepted', acceptedSuggestions: [{ id: randomUUID() }], outcomeTimestamp: '2026-11-24T10:00:00Z' },
+        { card: randomUUID(), outcome: 'overridden', overrideReason: { reason: { system: 'http://example.org/override', code: 'not-relevant', display: 'Not relevant' }, userComment: 'seen' }, outcomeTimestamp: '2026-11-24T10:01:00Z' },
+      ],
+    };
+    const first = await call(path, { token: await es.sign({ aud: aud(path) }), body: feedback });
+    expect(first.status).toBe(200);
+    expect(first.json).toEqual({ stored: 2, duplicates: 0 });
+    const again = await call(path, { token: await es.sign({ aud: aud(path) }), body: feedback });
+    expect(again.json).toEqual({ stored: 0, duplicates: 2 });
+    for (const body of [{ feedback: [{ card: 'not-a-uuid', outcome: 'accepted', outcomeTimestamp: 'yesterday' }] }, { feedback: [{ card: randomUUID(), outcome: 'ignored', outcomeTimestamp: '2026-11-24T10:00:00Z' }] }, {}]) {
+      const res = await call(path, { token: await es.sign({ aud: aud(path) }), body });
+      expect(res.status).toBe(400);
+      expect(res.json?.resourceType).toBe('OperationOutcome');
+    }
+  });
+
+  it('answers a CORS preflight without a JWT, for allowlisted origins only', async () => {
+    const preflight = (origin: string) =>
+      call('/cds-services/record-summary', {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization, content-type' },
+      });
+    const allowed = await preflight(ORIGIN);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    expect(allowed.headers.get('access-control-allow-methods')).toMatch(/POST/);
+    const other = await preflight('https://evil.example.org');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    // The actual call from the allowed origin carries the header too.
+    const actual = await call('/cds-services', { token: await es.sign({ aud: aud('/cds-services') }), headers: { Origin: ORIGIN } });
+    expect(actual.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  });
+
+  describe('rejects every bad token with a bare 401, on discovery, services and feedback', () => {
+    const paths = ['/cds-services', '/cds-services/record-summary', '/cds-services/record-summary/feedback'];
+    const cases: Array<[string, (path: string) => Promise<string | undefined>]> = [
+      ['no token', async () => undefined],
+      ['a bad signature', async (path) => {
+        const token = await es.sign({ aud: aud(path) });
+        const [h, p] = token.split('.');
+        return `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`;
+      }],
+      ['a wrong aud', async () => es.sign({ aud: aud('/cds-services/another') })],
+      ['an expired token', async (path) => es.sign({ aud: aud(path), expiresInS: -300 })],
+      ['an untrusted issuer', async (path) => (await createTestClient('https://stranger.example.org')).sign({ aud: aud(path) })],
+      ['alg none', async (path) => unsignedToken({ iss: es.iss, aud: aud(path), exp: Math.floor(Date.now() / 1000) + 60, iat: Math.floor(Date.now() / 1000), jti: randomUUID() })],
+      ['HS256', async (path) => hmacToken({ iss: es.iss, aud: aud(path), exp: Math.floor(Date.now() / 1000) + 60, iat: Math.floor(Date.now() / 1000), jti: randomUUID() })],
+    ];
+    it.each(cases)('%s', async (_name, makeToken) => {
+      for (const path of paths) {
+        const body = path === '/cds-services' ? undefined : path.endsWith('feedback') ? { feedback: [] } : hookRequest();
+        const res = await call(path, { ...(body !== undefined && { body }), token: (await makeToken(path)) ?? '' });
+        expect(res.status).toBe(401);
+        expect(res.text).toBe('');
+      }
+    });
+
+    it('a replayed jti', async () => {
+      const token = await es.sign({ aud: aud('/cds-services') });
+      expect((await call('/cds-services', { token })).status).toBe(200);
+      const replay = await call('/cds-services', { token });
+      expect(replay.status).toBe(401);
+      expect(replay.text).toBe('');
+    });
+  });
+
+  it('serves health, readiness and metrics without a JWT', async () => {
+    expect((await call('/healthz')).status).toBe(200);
+    expect((await call('/readyz')).json).toEqual({ status: 'ready' });
+    const metrics = await call('/metrics');
+    expect(metrics.text).toMatch(/cairn_hook_duration_seconds_bucket\{[^}]*service="record-summary"/);
+    expect(metrics.text).toMatch(/cairn_fhir_fetch_duration_seconds_count/);
+  });
+
+  it('never writes tokens or patient data to its logs', () => {
+    expect(cairn.output()).not.toMatch(/fhir-token-/);
+    expect(cairn.output()).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\./); // no JWT
+    expect(cairn.output()).not.toMatch(/1960-04-02/);
+  });
+});
