@@ -1,0 +1,50 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      dataDir: './.cairn',
+      requireAuth: false,
+      corsOrigins: [],
+      redisUrl: undefined,
+      hookDeadlineMs: 1500,
+    });
+  });
+
+  it('derives the public URL from PORT and strips a trailing slash from an explicit one', () => {
+    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cairn.example.org/' }).publicUrl).toBe('https://cairn.example.org');
+  });
+
+  it('requires authentication by default in production, and refuses to start without trusted issuers', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CAIRN_TRUSTED_ISSUERS is not set/);
+    expect(loadConfig({ NODE_ENV: 'production', CAIRN_TRUSTED_ISSUERS: '/etc/cairn/issuers.json' }).requireAuth).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', CAIRN_REQUIRE_AUTH: 'false' }).requireAuth).toBe(false);
+    expect(() => loadConfig({ CAIRN_REQUIRE_AUTH: 'true' })).toThrow(ConfigError);
+  });
+
+  it('parses the CORS allowlist', () => {
+    expect(loadConfig({ CAIRN_CORS_ORIGINS: ' https://a.org/, https://b.org ,,' }).corsOrigins).toEqual(['https://a.org', 'https://b.org']);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' })).toMatchObject({ databaseUrl: undefined, port: 3000 });
+  });
+
+  it('lists every invalid variable at once', () => {
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', CAIRN_REQUIRE_AUTH: 'yes', REDIS_URL: 'localhost:6379', CAIRN_HOOK_DEADLINE_MS: '-5' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      for (const name of ['PORT', 'DATABASE_URL', 'CAIRN_REQUIRE_AUTH', 'REDIS_URL', 'CAIRN_HOOK_DEADLINE_MS']) expect(message).toContain(name);
+    }
+  });
+});
