@@ -131,6 +131,7 @@ function build(input: BuildPatientContextInput, referenceTime: number, exclusion
   // Lookup tables for references (reasonReference, medicationReference).
   const byTypeId = new Map<string, JsonObject>();
   const byFullUrl = new Map<string, JsonObject>();
+  const typeIdByFullUrl = new Map<string, string>();
   const byId = new Map<string, JsonObject>();
   const typeCounts = new Map<string, number>();
   for (const item of items) {
@@ -139,7 +140,10 @@ function build(input: BuildPatientContextInput, referenceTime: number, exclusion
       byTypeId.set(`${item.resourceType}/${item.id}`, item.resource);
       if (!byId.has(item.id)) byId.set(item.id, item.resource);
     }
-    if (item.fullUrl) byFullUrl.set(item.fullUrl, item.resource);
+    if (item.fullUrl) {
+      byFullUrl.set(item.fullUrl, item.resource);
+      if (item.id) typeIdByFullUrl.set(item.fullUrl, `${item.resourceType}/${item.id}`);
+    }
   }
 
   const env: BuildEnv = {
@@ -159,6 +163,9 @@ function build(input: BuildPatientContextInput, referenceTime: number, exclusion
       const parsed = parseReference(reference);
       if (!parsed) return undefined;
       return parsed.type ? byTypeId.get(`${parsed.type}/${parsed.id}`) : (byFullUrl.get(`urn:uuid:${parsed.id}`) ?? byId.get(parsed.id));
+    },
+    canonicalReference(reference) {
+      return typeIdByFullUrl.get(reference) ?? reference;
     },
   };
 

@@ -20,6 +20,12 @@ export interface BuildEnv {
   exclude(source: string, reason: ExclusionReason, detail?: string): void;
   /** Resolves a reference against contained resources of `from`, then the whole input. */
   resolve(reference: string, from?: JsonObject): JsonObject | undefined;
+  /**
+   * A reference as `Type/id` when it names a resource of the input by its Bundle fullUrl
+   * (`urn:uuid:…` in transaction Bundles), so the same record reads the same whether the EHR
+   * prefetched a Bundle or a FHIR server rewrote the references on storing it.
+   */
+  canonicalReference(reference: string): string;
   readonly exclusions: Exclusion[];
 }
 

@@ -141,7 +141,7 @@ export function readObservation(item: SourceItem, env: BuildEnv, sink: Observati
     timeSource,
     source: item.source,
     status: status as UsableObservationStatus,
-    encounter: referenceString(r, 'encounter'),
+    encounter: mapDefined(referenceString(r, 'encounter'), (ref) => env.canonicalReference(ref)),
   };
 
   if (own?.kind === 'question') {
@@ -319,4 +319,8 @@ function readAnswer(
     .map((c) => `${text(c, 'system') ?? '?'}|${text(c, 'code') ?? '?'}`)
     .join(', ');
   env.exclude(source, 'unknown-answer-code', `${question}: answer ${codes || describe(text(concept, 'text') ?? concept)} is not in the Cairn value set`);
+}
+
+function mapDefined<T, U>(value: T | undefined, fn: (v: T) => U): U | undefined {
+  return value === undefined ? undefined : fn(value);
 }
