@@ -1,0 +1,89 @@
+/**
+ * qSOFA (Sepsis-3; Singer et al., JAMA 2016;315:801-810; criteria derived by Seymour et al., JAMA
+ * 2016;315:762-774): one point each for respiratory rate ≥ 22/min, altered mentation (GCS < 15,
+ * or any ACVPU level other than Alert) and systolic BP ≤ 100 mm Hg. A total of 2 or more is
+ * positive.
+ *
+ * Missing criteria are listed and contribute no point; `positive` is 'undetermined' when the
+ * missing criteria could still make the total reach 2.
+ */
+import { CITATIONS } from './citations.js';
+import type { TriageObservations } from './triage-input.js';
+import { latestMentalStatus } from './triage-input.js';
+import type { Citation, Evidence } from './types.js';
+import { describeValue, isAtLeast, isAtMost } from './values.js';
+
+/** Sepsis-3 (Singer 2016): respiratory rate ≥ 22/min. */
+export const QSOFA_RESPIRATORY_RATE_MIN = 22;
+/** Sepsis-3 (Singer 2016): systolic BP ≤ 100 mm Hg. */
+export const QSOFA_SYSTOLIC_BP_MAX = 100;
+/** Sepsis-3 (Singer 2016): a qSOFA of 2 or more identifies patients at risk of poor outcome. */
+export const QSOFA_POSITIVE_TOTAL = 2;
+
+export type QsofaCriterion = 'respiratoryRate' | 'alteredMentation' | 'systolicBP';
+
+export interface QsofaCriterionResult {
+  criterion: QsofaCriterion;
+  label: string;
+  /** true: met; false: assessed, not met; null: not recorded or undecidable. */
+  met: boolean | null;
+  points: 0 | 1 | null;
+  evidence: Evidence[];
+  detail: string;
+}
+
+export interface QsofaResult {
+  score: 'qSOFA';
+  /** Points of the criteria met; a lower bound when `complete` is false. */
+  total: number;
+  complete: boolean;
+  criteria: QsofaCriterionResult[];
+  missing: QsofaCriterion[];
+  /** ≥ 2: yes; cannot reach 2 even if every missing criterion were met: no; else undetermined. */
+  positive: 'yes' | 'no' | 'undetermined';
+  citation: Citation;
+}
+
+function criterion(criterion: QsofaCriterion, label: string, met: boolean | null, evidence: Evidence[], detail: string): QsofaCriterionResult {
+  return { criterion, label, met, points: met === null ? null : met ? 1 : 0, evidence, detail };
+}
+
+export function computeQsofa(obs: TriageObservations): QsofaResult {
+  const rr = obs.vitals.respiratoryRate.latest;
+  const sbp = obs.vitals.systolicBP.latest;
+  const mental = latestMentalStatus(obs);
+
+  const criteria: QsofaCriterionResult[] = [
+    rr
+      ? criterion(
+          'respiratoryRate',
+          'Respiratory rate ≥ 22/min',
+          isAtLeast(rr, QSOFA_RESPIRATORY_RATE_MIN, 1),
+          [rr],
+          `respiratory rate ${describeValue(rr)}`,
+        )
+      : criterion('respiratoryRate', 'Respiratory rate ≥ 22/min', null, [], 'respiratory rate not recorded in the window'),
+    criterion(
+      'alteredMentation',
+      'Altered mentation (GCS < 15 or not alert)',
+      mental.status === 'unknown' ? null : mental.status === 'altered',
+      mental.evidence ? [mental.evidence] : [],
+      mental.detail,
+    ),
+    sbp
+      ? criterion('systolicBP', 'Systolic BP ≤ 100 mm Hg', isAtMost(sbp, QSOFA_SYSTOLIC_BP_MAX, 1), [sbp], `systolic BP ${describeValue(sbp)}`)
+      : criterion('systolicBP', 'Systolic BP ≤ 100 mm Hg', null, [], 'systolic BP not recorded in the window'),
+  ];
+  const total = criteria.reduce((sum, c) => sum + (c.points ?? 0), 0);
+  const open = criteria.filter((c) => c.met === null).length;
+  const positive = total >= QSOFA_POSITIVE_TOTAL ? 'yes' : total + open < QSOFA_POSITIVE_TOTAL ? 'no' : 'undetermined';
+  return {
+    score: 'qSOFA',
+    total,
+    complete: open === 0,
+    criteria,
+    missing: criteria.filter((c) => c.met === null && c.evidence.length === 0).map((c) => c.criterion),
+    positive,
+    citation: CITATIONS.qsofa,
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * What the triage scores read from a PatientContext: for each vital sign the latest value taken
+ * within a recent window before the reference time (24 h by default), with the reading it came
+ * from; the level of consciousness; whether the patient is on supplemental oxygen; whether
+ * hypercapnic respiratory failure is recorded (NEWS2 SpO2 scale 2); age, sex and pregnancy; the
+ * chief complaint; and the list of what is missing.
+ *
+ * A reading older than the window is not used (yesterday's saturation says nothing about triage
+ * now) but is kept as `lastBeforeWindow` so a card can say "last SpO2 3 days ago, not used".
+ * Nothing here fills a gap with a normal value: a missing parameter is `latest: null` and is
+ * listed in `missing`.
+ */
+import { CLOCK_SKEW_TOLERANCE_MS, conditionsIn } from '../../fhir/context/index.js';
+import type {
+  AdministrativeSex,
+  Age,
+  CodingSummary,
+  ConditionEntry,
+  ConsciousnessReading,
+  PatientContext,
+  PregnancyStatusValue,
+  Reading,
+} from '../../fhir/context/index.js';
+import type { ConsciousnessEvidence, QuantityEvidence, TriageParameter, VitalParameter } from './types.js';
+import { PARAMETER_LABELS, VITAL_PARAMETERS } from './types.js';
+import { describeValue, isAbove, isBelow } from './values.js';
+
+/** Engineering default: a vital sign older than a day does not describe the patient at triage. */
+export const DEFAULT_WINDOW_HOURS = 24;
+
+/** The value set (fhir-profiles/valuesets) whose conditions put NEWS2 on SpO2 scale 2. */
+export const HYPERCAPNIC_RESPIRATORY_FAILURE_VALUE_SET = 'cairn-hypercapnic-respiratory-failure';
+
+/** The full Glasgow Coma Scale score: fully alert and oriented (Teasdale & Jennett, Lancet 1974). */
+export const GCS_FULL = 15;
+
+/** Room air is 20.9 % oxygen, recorded as 21 %: anything above it is supplemental oxygen. */
+export const ROOM_AIR_FIO2_PERCENT = 21;
+
+export interface ParameterSeries<E> {
+  /** The most recent reading within the window, or null: not known. */
+  latest: E | null;
+  /** All readings within the window, oldest first. */
+  inWindow: E[];
+  /** The most recent reading before the window opened (not used by any score). */
+  lastBeforeWindow: E | null;
+}
+
+export type SupplementalOxygen =
+  | { status: 'air' | 'oxygen'; evidence: QuantityEvidence; detail: string }
+  | { status: 'unknown'; evidence: null; detail: string };
+
+export interface ConditionReference {
+  source: string;
+  text: string;
+  codings: CodingSummary[];
+}
+
+export interface HypercapnicRespiratoryFailure {
+  /** True when an active, confirmed condition in the value set is recorded. */
+  recorded: boolean;
+  conditions: ConditionReference[];
+  /** Conditions in the value set that were not used, with why (tentative, inactive, status unknown). */
+  notUsed: Array<ConditionReference & { why: string }>;
+}
+
+export interface ChiefComplaint {
+  text: string;
+  source: string;
+  codings: CodingSummary[];
+}
+
+export interface TriageObservations {
+  referenceTime: string;
+  referenceTimeMs: number;
+  windowHours: number;
+  vitals: Record<VitalParameter, ParameterSeries<QuantityEvidence>>;
+  consciousness: ParameterSeries<ConsciousnessEvidence>;
+  /** Pain score 0-10; PatientContext does not carry it, see pain.ts. */
+  pain: ParameterSeries<QuantityEvidence>;
+  supplementalOxygen: SupplementalOxygen;
+  hypercapnicRespiratoryFailure: HypercapnicRespiratoryFailure;
+  patient: {
+    source: string | null;
+    age: Age | null;
+    sex: AdministrativeSex;
+    pregnancy: PregnancyStatusValue;
+  };
+  chiefComplaint: ChiefComplaint | null;
+  /** Parameters with no reading within the window. */
+  missing: TriageParameter[];
+}
+
+export interface TriageInputOptions {
+  /** How far back a reading still counts, in hours (default 24). */
+  windowHours?: number;
+  /** Pain scores read from the raw FHIR input (see pain.ts); PatientContext has no pain series. */
+  painScores?: readonly QuantityEvidence[];
+}
+
+export function quantityEvidence(parameter: VitalParameter, r: Reading): QuantityEvidence {
+  const e: QuantityEvidence = {
+    kind: 'quantity',
+    parameter,
+    label: PARAMETER_LABELS[parameter],
+    value: r.value,
+    unit: r.unit,
+    effective: r.effective,
+    effectiveTime: r.effectiveTime,
+    source: r.source,
+    code: r.code,
+  };
+  if (r.comparator) e.comparator = r.comparator;
+  if (r.notes && r.notes.length > 0) e.notes = [...r.notes];
+  return e;
+}
+
+export function consciousnessEvidence(r: ConsciousnessReading): ConsciousnessEvidence {
+  const e: ConsciousnessEvidence = {
+    kind: 'consciousness',
+    parameter: 'consciousness',
+    label: PARAMETER_LABELS.consciousness,
+    value: r.level,
+    unit: null,
+    effective: r.effective,
+    effectiveTime: r.effectiveTime,
+    source: r.source,
+    code: r.coding.code,
+  };
+  if (r.coding.display) e.display = r.coding.display;
+  return e;
+}
+
+/** Splits time-ordered readings (oldest first) at the window start. */
+export function windowed<E extends { effectiveTime: number }>(ordered: readonly E[], windowStart: number): ParameterSeries<E> {
+  const inWindow = ordered.filter((e) => e.effectiveTime >= windowStart);
+  const before = ordered.filter((e) => e.effectiveTime < windowStart);
+  return { latest: inWindow[inWindow.length - 1] ?? null, inWindow, lastBeforeWindow: before[before.length - 1] ?? null };
+}
+
+/**
+ * Air or oxygen, from the most recent FiO2 or O2 flow reading in the window. FiO2 above room air
+ * (21 %) or any flow above 0 L/min is oxygen. When an FiO2 and a flow reading share the latest
+ * time and disagree, oxygen wins: NEWS2 scores oxygen, and scoring it is the safer error.
+ */
+export function supplementalOxygenFrom(fio2: QuantityEvidence | null, flow: QuantityEvidence | null): SupplementalOxygen {
+  const judge = (e: QuantityEvidence): { status: 'air' | 'oxygen'; detail: string } | null => {
+    if (e.parameter === 'inspiredOxygenFraction') {
+      // Whole per cent, as recorded; a comparator ("> 21") counts when it settles the question.
+      const above = isAbove(e, ROOM_AIR_FIO2_PERCENT, 1);
+      if (above === null) return null;
+      return above
+        ? { status: 'oxygen', detail: `inspired oxygen ${describeValue(e)} (above room air, ${ROOM_AIR_FIO2_PERCENT} %)` }
+        : { status: 'air', detail: `inspired oxygen ${describeValue(e)} (room air)` };
+    }
+    // Any flow counts, down to the 0.01 L/min of neonatal low-flow meters.
+    const flowing = isAbove(e, 0, 0.01);
+    if (flowing === null) return null;
+    return flowing ? { status: 'oxygen', detail: `oxygen flow ${describeValue(e)}` } : { status: 'air', detail: 'oxygen flow 0 L/min (room air)' };
+  };
+  const candidates = [fio2, flow].filter((e): e is QuantityEvidence => e !== null).sort((a, b) => b.effectiveTime - a.effectiveTime);
+  const newest = candidates[0];
+  if (!newest) {
+    return { status: 'unknown', evidence: null, detail: 'no inspired-oxygen (FiO2) or oxygen-flow reading in the window: whether the patient is on oxygen is not recorded' };
+  }
+  const sameTime = candidates.filter((e) => e.effectiveTime === newest.effectiveTime);
+  const judged = sameTime.map((e) => ({ e, j: judge(e) })).filter((x) => x.j !== null) as Array<{ e: QuantityEvidence; j: { status: 'air' | 'oxygen'; detail: string } }>;
+  const oxygen = judged.find((x) => x.j.status === 'oxygen');
+  const chosen = oxygen ?? judged[0];
+  if (!chosen) {
+    return { status: 'unknown', evidence: null, detail: `the latest oxygen reading (${newest.source}) does not say whether it is above room air` };
+  }
+  return { status: chosen.j.status, evidence: chosen.e, detail: chosen.j.detail };
+}
+
+function conditionReference(c: ConditionEntry): ConditionReference {
+  const display = c.codings.find((x) => x.display)?.display;
+  return { source: c.source, text: c.text ?? display ?? c.codings[0]?.code ?? '(no text)', codings: c.codings };
+}
+
+/**
+ * Hypercapnic respiratory failure "recorded" means an active, non-tentative condition in the
+ * value set (RCP 2017: Scale 2 needs confirmed hypercapnia). A provisional or inactive entry is
+ * reported but does not switch the scale: Scale 1 then scores a low saturation, the safer error.
+ */
+export function hypercapnicRespiratoryFailureFrom(ctx: PatientContext): HypercapnicRespiratoryFailure {
+  const used = conditionsIn(ctx, HYPERCAPNIC_RESPIRATORY_FAILURE_VALUE_SET);
+  const all = conditionsIn(ctx, HYPERCAPNIC_RESPIRATORY_FAILURE_VALUE_SET, { includeInactive: true, includeTentative: true });
+  const notUsed = all
+    .filter((c) => !used.includes(c))
+    .map((c) => ({
+      ...conditionReference(c),
+      why: c.tentative
+        ? `verification status ${c.verificationStatus} (not confirmed)`
+        : c.activeAtReference === 'unknown'
+          ? 'clinical status not recorded'
+          : `not active at the reference time (${c.clinicalStatus})`,
+    }));
+  return { recorded: used.length > 0, conditions: used.map(conditionReference), notUsed };
+}
+
+/** The chief complaint of the current encounter: its reasons' text (or coded display), joined. */
+export function chiefComplaintFrom(ctx: PatientContext): ChiefComplaint | null {
+  const encounter = ctx.currentEncounter;
+  if (!encounter) return null;
+  const parts: string[] = [];
+  const codings: CodingSummary[] = [];
+  for (const reason of encounter.reasons) {
+    const t = reason.text?.trim() || reason.codings.find((c) => c.display)?.display?.trim();
+    if (t && !parts.includes(t)) parts.push(t);
+    codings.push(...reason.codings);
+  }
+  if (parts.length === 0) return null;
+  return { text: parts.join('; '), source: encounter.source, codings };
+}
+
+export function buildTriageObservations(ctx: PatientContext, options: TriageInputOptions = {}): TriageObservations {
+  const windowHours = options.windowHours ?? DEFAULT_WINDOW_HOURS;
+  if (!(windowHours > 0)) throw new RangeError(`windowHours must be positive, got ${windowHours}`);
+  const referenceTimeMs = Date.parse(ctx.referenceTime);
+  const windowStart = referenceTimeMs - windowHours * 3_600_000;
+
+  const vitals = Object.fromEntries(
+    VITAL_PARAMETERS.map((p) => [p, windowed(ctx.vitals[p].map((r) => quantityEvidence(p, r)), windowStart)]),
+  ) as Record<VitalParameter, ParameterSeries<QuantityEvidence>>;
+  const consciousness = windowed(ctx.consciousness.map(consciousnessEvidence), windowStart);
+  // Same rule as the PatientContext builder: nothing after the reference time (beyond clock skew).
+  const painOrdered = [...(options.painScores ?? [])]
+    .filter((p) => p.effectiveTime <= referenceTimeMs + CLOCK_SKEW_TOLERANCE_MS)
+    .sort((a, b) => a.effectiveTime - b.effectiveTime);
+  const pain = windowed(painOrdered, windowStart);
+
+  const missing: TriageParameter[] = [];
+  for (const p of VITAL_PARAMETERS) if (!vitals[p].latest) missing.push(p);
+  if (!consciousness.latest) missing.push('consciousness');
+  if (!pain.latest) missing.push('painScore');
+
+  return {
+    referenceTime: ctx.referenceTime,
+    referenceTimeMs,
+    windowHours,
+    vitals,
+    consciousness,
+    pain,
+    supplementalOxygen: supplementalOxygenFrom(vitals.inspiredOxygenFraction.latest, vitals.oxygenFlowRate.latest),
+    hypercapnicRespiratoryFailure: hypercapnicRespiratoryFailureFrom(ctx),
+    patient: {
+      source: ctx.patient?.source ?? null,
+      age: ctx.patient?.age ?? null,
+      sex: ctx.patient?.sex ?? 'unknown',
+      pregnancy: ctx.pregnancy.status,
+    },
+    chiefComplaint: chiefComplaintFrom(ctx),
+    missing,
+  };
+}
+
+/**
+ * The most recent assessment of mental status, AVPU or GCS, for scores that ask "alert or not".
+ * When both were taken at the same time and disagree, the altered one is returned (the safer
+ * reading).
+ */
+export type MentalStatus =
+  | { status: 'alert' | 'altered'; evidence: ConsciousnessEvidence | QuantityEvidence; detail: string }
+  | { status: 'unknown'; evidence: null; detail: string };
+
+export function latestMentalStatus(obs: TriageObservations): MentalStatus {
+  const avpu = obs.consciousness.latest;
+  const gcs = obs.vitals.gcs.latest;
+  const judge = (e: ConsciousnessEvidence | QuantityEvidence): MentalStatus => {
+    if (e.kind === 'consciousness') {
+      return e.value === 'A'
+        ? { status: 'alert', evidence: e, detail: 'AVPU: alert' }
+        : { status: 'altered', evidence: e, detail: `ACVPU: ${AVPU_WORDS[e.value]}` };
+    }
+    // GCS 15 = eyes open spontaneously, oriented, obeys commands (Teasdale & Jennett, Lancet 1974).
+    // "< 15" is certain unless a comparator leaves it open.
+    const below15 = isBelow(e, GCS_FULL, 1);
+    if (below15 === null) return { status: 'unknown', evidence: null, detail: `GCS ${e.comparator} ${e.value} does not say whether it is 15` };
+    return below15
+      ? { status: 'altered', evidence: e, detail: `GCS ${e.comparator ?? ''}${e.value} (< 15)` }
+      : { status: 'alert', evidence: e, detail: 'GCS 15' };
+  };
+  const candidates = [avpu, gcs].filter((e): e is ConsciousnessEvidence | QuantityEvidence => e !== null);
+  if (candidates.length === 0) return { status: 'unknown', evidence: null, detail: 'no AVPU or GCS recorded in the window' };
+  const newestTime = Math.max(...candidates.map((e) => e.effectiveTime));
+  const judged = candidates.filter((e) => e.effectiveTime === newestTime).map(judge);
+  return judged.find((j) => j.status === 'altered') ?? judged.find((j) => j.status === 'alert') ?? (judged[0] as MentalStatus);
+}
+
+export const AVPU_WORDS: Readonly<Record<ConsciousnessEvidence['value'], string>> = {
+  A: 'alert',
+  C: 'new confusion',
+  V: 'responds to voice',
+  P: 'responds to pain',
+  U: 'unresponsive',
+};
