@@ -1,0 +1,42 @@
+/**
+ * Runs every computable criterion of the diagnosis service over one PatientContext. Pure: the
+ * same call feeds the CDS Hooks card, the evaluation command and the tests.
+ *
+ * A criterion that throws (a bug, never an expected outcome) does not take the others down: its
+ * finding becomes "not enough data" with the error in its notes, so nothing is silently dropped
+ * and nothing is guessed.
+ */
+import type { PatientContext } from '../../fhir/context/index.js';
+import { evaluateAki } from './criteria/aki.js';
+import { evaluateAnaemia } from './criteria/anaemia.js';
+import { evaluateCkd } from './criteria/ckd.js';
+import { evaluateDiabetes, evaluatePrediabetes } from './criteria/diabetes.js';
+import { evaluateHypertension } from './criteria/hypertension.js';
+import { evaluateObesity } from './criteria/obesity.js';
+import { evaluateSepsis } from './criteria/sepsis.js';
+import type { ConditionKey, Finding } from './finding.js';
+import { newFinding } from './finding.js';
+
+function guarded(key: ConditionKey, run: () => Finding): Finding {
+  try {
+    return run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return newFinding(key, { status: 'not-enough-data', summary: 'criterion could not be evaluated', notes: [`internal error: ${message}`] });
+  }
+}
+
+/** One finding per condition, in a fixed order: hypertension, diabetes, prediabetes, CKD, AKI, obesity, anaemia, sepsis. */
+export function evaluateCriteria(ctx: PatientContext): Finding[] {
+  const diabetes = guarded('diabetes', () => evaluateDiabetes(ctx));
+  return [
+    guarded('hypertension', () => evaluateHypertension(ctx)),
+    diabetes,
+    guarded('prediabetes', () => evaluatePrediabetes(ctx, diabetes)),
+    guarded('ckd', () => evaluateCkd(ctx)),
+    guarded('aki', () => evaluateAki(ctx)),
+    guarded('obesity', () => evaluateObesity(ctx)),
+    guarded('anaemia', () => evaluateAnaemia(ctx)),
+    guarded('sepsis', () => evaluateSepsis(ctx)),
+  ];
+}
