@@ -29,7 +29,37 @@ export interface Config {
   servicesDir: string;
   /** Largest accepted request body (prefetch can be large). */
   maxRequestBytes: number;
+  /**
+   * The embedding model of the guideline knowledge base. Optional in the type only so that
+   * hand-built configs (tests) need not spell it out; loadConfig always sets it.
+   */
+  embeddings?: EmbeddingsConfig;
+  /** The default guideline corpus, ingested at start-up (loadConfig always sets it). */
+  guidelinesDir?: string;
+  /** Triage: also return an `info` card when nothing is urgent (default false: no card). */
+  triageInfoCards?: boolean;
+  /** Diagnosis cards' indicator (default warning). */
+  diagnosisIndicator?: 'warning' | 'info';
 }
+
+export type EmbeddingsProvider = 'use-lite' | 'openai' | 'ollama';
+
+export interface EmbeddingsConfig {
+  provider: EmbeddingsProvider;
+  /** Model name (openai, ollama). */
+  model?: string;
+  /** Endpoint (openai: an OpenAI-compatible /v1 base URL; ollama: the server). */
+  baseUrl?: string;
+  apiKey?: string;
+  /** Requested vector size, when the model can produce several. */
+  dimensions?: number;
+}
+
+const DEFAULT_EMBEDDING_MODELS: Record<EmbeddingsProvider, string | undefined> = {
+  'use-lite': undefined,
+  openai: 'text-embedding-3-small',
+  ollama: 'nomic-embed-text',
+};
 
 const boolString = z.enum(['true', 'false']).transform((v) => v === 'true');
 const positiveInt = (name: string) =>
@@ -55,6 +85,15 @@ const envSchema = z.object({
   CAIRN_FHIR_MAX_PAGES: positiveInt('CAIRN_FHIR_MAX_PAGES').max(1000).default(10),
   CAIRN_SERVICES_DIR: z.string().min(1).default('cds-hooks'),
   CAIRN_MAX_REQUEST_BYTES: positiveInt('CAIRN_MAX_REQUEST_BYTES').default(10 * 1024 * 1024),
+  CAIRN_EMBEDDINGS: z.enum(['use-lite', 'openai', 'ollama'], { error: 'CAIRN_EMBEDDINGS must be use-lite, openai or ollama' }).default('use-lite'),
+  CAIRN_EMBEDDINGS_MODEL: z.string().min(1).optional(),
+  CAIRN_EMBEDDINGS_BASE_URL: z.url('CAIRN_EMBEDDINGS_BASE_URL must be an absolute URL').optional(),
+  OPENAI_BASE_URL: z.url('OPENAI_BASE_URL must be an absolute URL').optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  CAIRN_EMBEDDINGS_DIMENSIONS: positiveInt('CAIRN_EMBEDDINGS_DIMENSIONS').max(16000).optional(),
+  CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
+  CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
+  CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -79,6 +118,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         'but CAIRN_TRUSTED_ISSUERS is not set: point it at a JSON file of trusted CDS clients.',
     );
   }
+  const provider = e.CAIRN_EMBEDDINGS;
+  const embeddingsBaseUrl = e.CAIRN_EMBEDDINGS_BASE_URL ?? (provider === 'openai' ? e.OPENAI_BASE_URL : undefined);
+  if (provider === 'openai' && !e.OPENAI_API_KEY && !embeddingsBaseUrl) {
+    throw new ConfigError(
+      'CAIRN_EMBEDDINGS=openai needs OPENAI_API_KEY, or CAIRN_EMBEDDINGS_BASE_URL / OPENAI_BASE_URL pointing at an OpenAI-compatible server that needs no key.',
+    );
+  }
+  const embeddingModel = e.CAIRN_EMBEDDINGS_MODEL ?? DEFAULT_EMBEDDING_MODELS[provider];
+  const embeddings: EmbeddingsConfig = {
+    provider,
+    ...(provider !== 'use-lite' && embeddingModel !== undefined && { model: embeddingModel }),
+    ...(provider !== 'use-lite' && embeddingsBaseUrl !== undefined && { baseUrl: embeddingsBaseUrl }),
+    ...(provider === 'openai' && e.OPENAI_API_KEY !== undefined && { apiKey: e.OPENAI_API_KEY }),
+    ...(provider !== 'use-lite' && e.CAIRN_EMBEDDINGS_DIMENSIONS !== undefined && { dimensions: e.CAIRN_EMBEDDINGS_DIMENSIONS }),
+  };
   const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
@@ -102,5 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     servicesDir: e.CAIRN_SERVICES_DIR,
     maxRequestBytes: e.CAIRN_MAX_REQUEST_BYTES,
+    embeddings,
+    guidelinesDir: e.CAIRN_GUIDELINES_DIR,
+    triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
+    diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
   };
 }

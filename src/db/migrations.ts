@@ -38,6 +38,72 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX cds_feedback_card_uuid_idx ON cds_feedback (card_uuid);
     `,
   },
+  {
+    // The guideline knowledge base (src/knowledge). The embedding column has no dimension here:
+    // it follows the configured embedding model, and src/knowledge/embedding-model.ts sets it (and
+    // builds the HNSW index) when the model is first recorded or changes.
+    name: '003_guidelines',
+    sql: `
+      CREATE TABLE guideline_documents (
+        id text PRIMARY KEY,
+        title text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('verbatim', 'summary')),
+        url text,
+        citation text NOT NULL,
+        topics text[] NOT NULL DEFAULT '{}',
+        -- 'system|code', e.g. 'snomed|38341003': one GIN-indexed array serves every code filter.
+        code_keys text[] NOT NULL DEFAULT '{}',
+        metadata jsonb NOT NULL,
+        source_path text NOT NULL,
+        source_format text NOT NULL,
+        content_hash text NOT NULL,
+        body text NOT NULL,
+        ingested_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX guideline_documents_topics_idx ON guideline_documents USING gin (topics);
+      CREATE INDEX guideline_documents_code_keys_idx ON guideline_documents USING gin (code_keys);
+
+      CREATE TABLE guideline_chunks (
+        id text PRIMARY KEY,
+        document_id text NOT NULL REFERENCES guideline_documents (id) ON DELETE CASCADE,
+        anchor text NOT NULL,
+        ordinal integer NOT NULL,
+        heading_path text[] NOT NULL,
+        grade text,
+        grade_system text,
+        -- Offsets of text in the document body: body[start_offset, end_offset) = text.
+        start_offset integer NOT NULL,
+        end_offset integer NOT NULL,
+        text text NOT NULL,
+        -- Title and heading path: indexed and embedded with the text, never quoted.
+        context text NOT NULL,
+        content_hash text NOT NULL,
+        tsv tsvector GENERATED ALWAYS AS (
+          setweight(to_tsvector('english'::regconfig, context), 'A') ||
+          setweight(to_tsvector('english'::regconfig, text), 'B')
+        ) STORED,
+        embedding vector,
+        CHECK (end_offset > start_offset)
+      );
+      CREATE INDEX guideline_chunks_document_idx ON guideline_chunks (document_id, ordinal);
+      CREATE INDEX guideline_chunks_tsv_idx ON guideline_chunks USING gin (tsv);
+
+      -- How many chunks each lexeme occurs in (refreshed by ingest): full-text search leaves out the
+      -- commonest words of a query when they would make it rank a large part of the corpus.
+      CREATE TABLE guideline_terms (
+        lexeme text PRIMARY KEY,
+        chunks integer NOT NULL
+      );
+
+      -- The model that produced every stored embedding (one row). Vectors of two models are never mixed.
+      CREATE TABLE guideline_embedding_model (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        model_id text NOT NULL,
+        dimension integer NOT NULL CHECK (dimension > 0),
+        recorded_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { migrate } from '../db/migrations.js';
+import { createLogger } from '../log.js';
+import { CorpusErrors } from '../knowledge/corpus/files.js';
+import { createEmbeddings } from '../knowledge/embeddings/factory.js';
+import { evaluateRetrieval, loadQueries } from '../knowledge/evaluation.js';
+import { ingestPaths } from '../knowledge/ingest.js';
+import { GuidelineRetriever, type SearchMode } from '../knowledge/retriever.js';
+
+const USAGE = `Usage: npm run eval:retrieval -- --queries <file.jsonl> [--corpus guidelines]... [--k 10] [--misses]
+
+Ingests the corpus into a fresh in-memory database (or into DATABASE_URL when it is set), runs
+every labelled query in vector, full-text and hybrid mode, and prints P@1, P@3, nDCG@10 and MRR
+per mode, then one line of JSON. The embedding model is the configured one (CAIRN_EMBEDDINGS).
+
+  --misses   list the queries whose hybrid top 3 holds no relevant chunk`;
+
+const MODES: SearchMode[] = ['vector', 'fulltext', 'hybrid'];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      queries: { type: 'string' },
+      corpus: { type: 'string', multiple: true },
+      k: { type: 'string', default: '10' },
+      misses: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || !values.queries) {
+    console.log(USAGE);
+    process.exit(values.help ? 0 : 2);
+  }
+  const k = Number(values.k);
+  if (!Number.isInteger(k) || k < 1) throw new Error(`--k must be a positive integer (got ${values.k})`);
+  const config = loadConfig();
+  const log = createLogger('warn');
+  const queries = await loadQueries(values.queries);
+  const corpus = values.corpus && values.corpus.length > 0 ? values.corpus : [config.guidelinesDir ?? 'guidelines'];
+
+  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: 'memory://' });
+  try {
+    await migrate(db);
+    const embeddings = createEmbeddings(config.embeddings);
+    const ingest = await ingestPaths(db, corpus, embeddings, { log });
+    const retriever = new GuidelineRetriever({ db, embeddings });
+    const started = performance.now();
+    const result = await evaluateRetrieval(db, retriever, queries, { k, modes: MODES });
+    const seconds = (performance.now() - started) / 1000;
+
+    for (const u of result.unknownLabels) console.warn(`warning: query ${u.query}: label '${u.label}' matches no chunk`);
+    console.log(
+      `${queries.length} queries · corpus ${corpus.join(', ')}: ${ingest.documents} documents, ` +
+        `${ingest.chunksEmbedded + ingest.chunksUnchanged} chunks · model ${ingest.model.id} · ${seconds.toFixed(1)} s\n`,
+    );
+    const f = (x: number) => x.toFixed(3).padStart(7);
+    console.log(`${'mode'.padEnd(9)}${'P@1'.padStart(7)}${'P@3'.padStart(7)}${'nDCG@10'.padStart(9)}${'MRR'.padStart(7)}${'Hit@3'.padStart(7)}`);
+    for (const mode of MODES) {
+      const m = result.modes[mode];
+      if (m) console.log(`${mode.padEnd(9)}${f(m.p1)}${f(m.p3)}  ${f(m.ndcg10)}${f(m.mrr)}${f(m.hit3)}`);
+    }
+    if (values.misses) {
+      const misses = (result.perQuery.hybrid ?? []).filter((o) => o.metrics.hit3 === 0);
+      console.log(`\nhybrid misses (no relevant chunk in the top 3): ${misses.length}`);
+      for (const o of misses) console.log(`  ${o.id} "${o.query}"\n     wanted ${o.relevant.join(', ')}\n     got    ${o.retrieved.slice(0, 3).join(', ')}`);
+    }
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    const modes = Object.fromEntries(
+      Object.entries(result.modes).map(([mode, m]) => [mode, { p1: round(m.p1), p3: round(m.p3), ndcg10: round(m.ndcg10), mrr: round(m.mrr), hit3: round(m.hit3) }]),
+    );
+    console.log(
+      JSON.stringify({
+        queries: queries.length,
+        k,
+        documents: ingest.documents,
+        chunks: ingest.chunksEmbedded + ingest.chunksUnchanged,
+        model: ingest.model.id,
+        unknownLabels: result.unknownLabels.length,
+        modes,
+      }),
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof CorpusErrors ? err.message : `eval:retrieval failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

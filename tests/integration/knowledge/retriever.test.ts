@@ -1,0 +1,110 @@
+/** Hybrid retrieval on both databases, over the fixture corpus with the hashing embedder. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ingestPaths } from '../../../src/knowledge/ingest.js';
+import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
+import { createLogger } from '../../../src/log.js';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
+import { HashingEmbeddings } from '../../support/knowledge-embeddings.js';
+
+const FIXTURES = 'tests/fixtures/guidelines';
+
+describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
+  let t: TestDatabase;
+  let embedder: HashingEmbeddings;
+  let retriever: GuidelineRetriever;
+
+  beforeAll(async () => {
+    t = await openTestDatabase(kind, { migrate: true });
+    embedder = new HashingEmbeddings();
+    await ingestPaths(t.db, [FIXTURES], embedder, { log: createLogger('silent') });
+    retriever = new GuidelineRetriever({ db: t.db, embeddings: embedder });
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('finds the section a clinician asks about, in every mode, with its citation and grade', async () => {
+    for (const mode of ['vector', 'fulltext', 'hybrid'] as const) {
+      const [top] = await retriever.search('qSOFA: respiratory rate, altered mentation and systolic blood pressure', { mode, k: 3 });
+      expect(top?.chunkId).toBe('fixture-sepsis-qsofa#bedside-criteria');
+    }
+    const [hit] = await retriever.search('how often to rescreen adults with normal blood pressure', { k: 3 });
+    expect(hit).toMatchObject({
+      chunkId: 'fixture-hypertension-screening#screening-interval',
+      documentId: 'fixture-hypertension-screening',
+      title: 'Hypertension in Adults: Screening (test fixture)',
+      headingPath: ['Screening Interval'],
+      url: 'https://example.org/fixtures/hypertension-screening',
+      citation: 'Cairn test fixture modelled on a screening recommendation',
+      kind: 'verbatim',
+    });
+    expect(hit?.ranks.vector).toBeDefined();
+    expect(hit?.ranks.fulltext).toBeDefined();
+    const graded = await retriever.search('screen for hypertension with office blood pressure measurement', { k: 1 });
+    expect(graded[0]).toMatchObject({ chunkId: 'fixture-hypertension-screening#recommendation-summary', grade: 'A', gradeSystem: 'USPSTF' });
+  });
+
+  it('returns the text exactly as written in the source file', async () => {
+    const hits = await retriever.search('kidney function categories glomerular filtration', { k: 8 });
+    expect(hits.length).toBeGreaterThan(2);
+    const sources = await Promise.all(['ckd-staging.md', 'hypertension-screening.md', 'sepsis-qsofa.md'].map((f) => readFile(path.join(FIXTURES, f), 'utf8')));
+    for (const h of hits) expect(sources.some((s) => s.includes(h.text))).toBe(true);
+  });
+
+  it('fuses by reciprocal rank: a chunk high in both lists outranks one high in one', async () => {
+    const hits = await retriever.search('blood pressure screening adults', { k: 8 });
+    const scores = hits.map((h) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    for (const h of hits) {
+      const expected = (h.ranks.vector ? 1 / (60 + h.ranks.vector) : 0) + (h.ranks.fulltext ? 1 / (60 + h.ranks.fulltext) : 0);
+      expect(h.score).toBeCloseTo(expected, 10);
+    }
+  });
+
+  it('filters by codes (FHIR system URIs, ICD-10 subcodes), topics, documents and kind', async () => {
+    const q = 'blood pressure';
+    const docs = async (filters: Parameters<GuidelineRetriever['search']>[1]) =>
+      [...new Set((await retriever.search(q, { k: 10, ...filters })).map((h) => h.documentId))].sort();
+    expect(await docs({ filters: { codes: { 'http://hl7.org/fhir/sid/icd-10-cm': ['N18.4'] } } })).toEqual(['fixture-ckd-staging']);
+    expect(await docs({ filters: { codes: { loinc: ['8480-6'], snomed: ['91302008'] } } })).toEqual(['fixture-hypertension-screening', 'fixture-sepsis-qsofa']);
+    expect(await docs({ filters: { topics: ['Sepsis'] } })).toEqual(['fixture-sepsis-qsofa']);
+    expect(await docs({ filters: { documentIds: ['fixture-ckd-staging'] }, mode: 'vector' })).toEqual(['fixture-ckd-staging']);
+    expect(await docs({ filters: { kind: 'verbatim' } })).toEqual(['fixture-hypertension-screening']);
+    expect(await docs({ filters: { kind: 'summary', topics: ['hypertension'] } })).toEqual([]);
+    expect(await docs({ filters: { codes: { snomed: ['0000'] } } })).toEqual([]);
+  });
+
+  it('lifts the guidelines of preferred codes without hiding the rest', async () => {
+    const plain = await retriever.search('blood pressure', { k: 8 });
+    const preferred = await retriever.search('blood pressure', { k: 8, preferCodes: { 'http://snomed.info/sct': ['709044004'] } });
+    expect(preferred[0]?.documentId).toBe('fixture-ckd-staging');
+    expect(new Set(preferred.map((h) => h.documentId)).size).toBeGreaterThan(1);
+    expect(plain[0]?.documentId).not.toBe('fixture-ckd-staging');
+  });
+
+  it('embeds a repeated query once (LRU cache)', async () => {
+    embedder.resetCounts();
+    await retriever.search('a query asked twice about sepsis', { mode: 'vector' });
+    await Promise.all([retriever.search('a query asked twice about sepsis'), retriever.search('a query asked twice about sepsis')]);
+    expect(embedder.queriesEmbedded).toBe(1);
+    await retriever.search('full text needs no embedding', { mode: 'fulltext' });
+    expect(embedder.queriesEmbedded).toBe(1);
+  });
+
+  it('works as a LangChain retriever', async () => {
+    const r = new GuidelineRetriever({ db: t.db, embeddings: embedder, k: 2, filters: { topics: ['kidney'] } });
+    const docs = await r.invoke('GFR category G3a');
+    expect(docs).toHaveLength(2);
+    expect(docs[0]?.metadata.documentId).toBe('fixture-ckd-staging');
+    expect(docs[0]?.id).toBe(docs[0]?.metadata.chunkId);
+    expect(typeof docs[0]?.pageContent).toBe('string');
+  });
+
+  it('answers nothing for an empty query and survives punctuation-only text', async () => {
+    expect(await retriever.search('   ')).toEqual([]);
+    expect(await retriever.search('?!… —', { mode: 'fulltext' })).toEqual([]);
+    expect((await retriever.search("what's BP & (SBP)? | !", { k: 1 })).length).toBe(1);
+  });
+});
