@@ -126,6 +126,8 @@ async function main(): Promise<void> {
     CAIRN_REQUIRE_AUTH: 'true',
     CAIRN_DATA_DIR: join(dir, 'db'),
     CAIRN_SERVICES_DIR: 'tests/e2e/fixtures/services',
+    // The test services quote nothing; a tiny corpus keeps start-up short.
+    CAIRN_GUIDELINES_DIR: 'tests/fixtures/guidelines',
     LOG_LEVEL: 'error',
     NODE_ENV: 'production',
   });

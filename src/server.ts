@@ -11,7 +11,9 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
 import type { CdsService, ServiceLogic } from './hooks/service.js';
-import { serviceLogic } from './services/index.js';
+import { createServiceLogic } from './services/index.js';
+import { openKnowledgeBase } from './services/knowledge-base.js';
+import { warmTriageQueries } from './services/triage/guideline-basis.js';
 
 /**
  * Composition root: opens the database (PGlite or PostgreSQL) and migrates it, loads the trusted
@@ -40,10 +42,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         'Set CAIRN_TRUSTED_ISSUERS and CAIRN_REQUIRE_AUTH=true (the default with NODE_ENV=production) before exposing Cairn. !!!',
     );
   }
-  const services = [
-    ...bindServices(await loadServiceDefinitions(config.servicesDir), options.logic ?? serviceLogic),
-    ...(options.extraServices ?? []),
-  ];
+  const declared = await loadServiceDefinitions(config.servicesDir);
 
   let replayCache: ReplayCache | undefined;
   let verifier: JwtVerifier | undefined;
@@ -61,8 +60,21 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   }
 
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  let services: CdsService[];
+  let warm: (() => Promise<void>) | undefined;
   try {
     await migrate(db);
+    // Guideline embeddings are computed here, at ingest (a no-op when the corpus is unchanged), never on a hook.
+    const kb = await openKnowledgeBase(db, {
+      ...(config.embeddings && { embeddings: config.embeddings }),
+      guidelinesDir: config.guidelinesDir ?? 'guidelines',
+      log,
+    });
+    services = [
+      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config })),
+      ...(options.extraServices ?? []),
+    ];
+    warm = () => warmTriageQueries(kb.retriever);
   } catch (err) {
     await db.close();
     throw err;
@@ -82,6 +94,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     { port, database: db.kind, services: services.map((s) => s.definition.id), auth: config.requireAuth },
     'Cairn is listening',
   );
+  // The cards' fixed guideline queries are embedded once now, off the hooks' path.
+  if (!options.logic) warm?.().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { startDevFhirServer } from '../fhir-server/index.js';
+import { shiftToNow } from '../fhir-server/time-shift.js';
 import type { Card } from '../hooks/schema.js';
 import { createLogger } from '../log.js';
 import { startCairn } from '../server.js';
@@ -21,28 +22,6 @@ const { values } = parseArgs({
     'max-patients': { type: 'string' },
   },
 });
-
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Moves every dateTime in a bundle by the same offset, so its latest one is now. */
-function shiftToNow(bundle: unknown): unknown {
-  let latest = -Infinity;
-  const scan = (v: unknown): void => {
-    if (typeof v === 'string' && ISO_DATETIME.test(v)) latest = Math.max(latest, Date.parse(v));
-    else if (Array.isArray(v)) v.forEach(scan);
-    else if (v && typeof v === 'object') Object.values(v).forEach(scan);
-  };
-  scan(bundle);
-  if (!Number.isFinite(latest)) return bundle;
-  const offset = Math.floor((Date.now() - 5 * 60_000 - latest) / 60_000) * 60_000;
-  const shift = (v: unknown): unknown => {
-    if (typeof v === 'string' && ISO_DATETIME.test(v)) return new Date(Date.parse(v) + offset).toISOString();
-    if (Array.isArray(v)) return v.map(shift);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shift(x)]));
-    return v;
-  };
-  return shift(bundle);
-}
 
 async function bundleFiles(dir: string): Promise<string[]> {
   const out: string[] = [];

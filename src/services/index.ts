@@ -1,7 +1,20 @@
+import type { Config } from '../config.js';
 import type { ServiceLogic } from '../hooks/service.js';
+import type { GuidelineSearch } from './triage/high-risk-matcher.js';
+import { diagnosisLogic } from './diagnosis/service.js';
+import { triageLogic } from './triage/service.js';
 
 /**
- * The logic of each shipped CDS service, by the id of its definition in `cds-hooks/`.
- * The clinical services (triage, diagnosis, trial-match) register here.
+ * The logic of each shipped CDS service, by the id of its definition in `cds-hooks/`. Built once
+ * at start-up with what the services share (the guideline knowledge base, configuration).
  */
-export const serviceLogic: Readonly<Record<string, ServiceLogic>> = {};
+export interface ServiceDeps {
+  search: GuidelineSearch;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator'>;
+}
+
+export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
+  const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false });
+  const diagnosis = diagnosisLogic({ search: deps.search, indicator: deps.config.diagnosisIndicator ?? 'warning' });
+  return { triage, 'triage-encounter': triage, diagnosis };
+}

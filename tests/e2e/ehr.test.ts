@@ -96,6 +96,8 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
       CAIRN_CORS_ORIGINS: ORIGIN,
       CAIRN_SERVICES_DIR: 'tests/e2e/fixtures/services',
       CAIRN_HOOK_DEADLINE_MS: '1000',
+      // A tiny corpus: these tests are about the protocol; the clinical e2e test ingests the real one.
+      CAIRN_GUIDELINES_DIR: 'tests/fixtures/guidelines',
       LOG_LEVEL: 'warn',
     };
     if (kind === 'postgres') {

@@ -10,6 +10,8 @@ import type { ValueSetIndex } from './value-sets.js';
 export interface DataRequirements {
   /** Value set ids (fhir-profiles/valuesets) whose Observation codes the logic reads. */
   observationValueSets?: readonly string[];
+  /** Further Observation codes (`system|code`) read outside the value sets (e.g. pain scores). */
+  extraObservationCodes?: readonly string[];
   encounters?: boolean;
   conditions?: boolean;
   medications?: boolean;
@@ -28,8 +30,8 @@ const PATIENT = '{{context.patientId}}';
 
 export function derivePrefetchTemplates(needs: DataRequirements, index: ValueSetIndex): Record<string, string> {
   const templates: Record<string, string> = { patient: `Patient/${PATIENT}` };
-  if (needs.observationValueSets?.length) {
-    const codes = observationCodes(needs.observationValueSets, index);
+  if (needs.observationValueSets?.length || needs.extraObservationCodes?.length) {
+    const codes = [...new Set([...observationCodes(needs.observationValueSets ?? [], index), ...(needs.extraObservationCodes ?? [])])].sort();
     const chunks = chunkCodes(codes, `Observation?patient=${PATIENT}&_count=${PAGE_SIZE}&code=`);
     chunks.forEach((chunk, i) => {
       templates[chunks.length === 1 ? 'observations' : `observations${i + 1}`] = chunk;

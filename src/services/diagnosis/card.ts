@@ -1,0 +1,96 @@
+import { evidenceTable } from '../../cards/evidence-table.js';
+import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { distinctPassages, passagesExtension, quotePassage, type QuotedPassage } from '../../cards/passages.js';
+import type { Card } from '../../hooks/schema.js';
+import type { Finding } from './finding.js';
+import type { RecordCheck } from './known.js';
+
+/**
+ * A diagnosis card: a guideline-defined finding the problem list does not show. Everything is
+ * computed from the finding (values, dates, units) or quoted from the guideline; nothing is
+ * written for the occasion. Pure.
+ */
+export const DIAGNOSIS_EXTENSION = 'https://cairn.example.org/fhir/cds/diagnosis';
+
+export interface DiagnosisCardOptions {
+  patientId: string;
+  indicator: 'warning' | 'info';
+  now: string;
+}
+
+export function diagnosisCard(
+  finding: Finding,
+  record: RecordCheck,
+  basis: { criterion?: QuotedPassage; nextStep?: QuotedPassage },
+  options: DiagnosisCardOptions,
+): Card | undefined {
+  // A card rests on the guideline's own words: without the criterion passage, no card.
+  if (finding.status !== 'met' || !basis.criterion) return undefined;
+  if (record.status === 'recorded-same-stage') return undefined;
+  const passages = distinctPassages([basis.criterion, basis.nextStep]);
+  const name = `${finding.title}${finding.stage ? `, ${finding.stage}` : ''}`;
+  const lead = record.status === 'recorded-different-stage' ? `${name} (recorded: ${record.recordedStage ?? 'another stage'})` : `Possible ${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+  const url = passages.find((p) => p.url)?.url;
+  return {
+    summary: summaryLine(lead, finding.summary),
+    indicator: options.indicator,
+    detail: detail(finding, record, passages),
+    source: { label: 'Cairn diagnosis (guideline criteria)', ...(url && { url }) },
+    selectionBehavior: 'at-most-one',
+    suggestions: [
+      {
+        label: `Add "${finding.code.snomed.display}" to the problem list (provisional)`,
+        isRecommended: false,
+        actions: [{ type: 'create', description: `Provisional problem-list entry: ${finding.title}`, resource: conditionResource(finding, options) }],
+      },
+    ],
+    overrideReasons: [OVERRIDE_REASONS.managedElsewhere, OVERRIDE_REASONS.measurementError, OVERRIDE_REASONS.patientDeclined, OVERRIDE_REASONS.notClinicallyRelevant],
+    ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
+    extension: {
+      ...passagesExtension(passages),
+      [DIAGNOSIS_EXTENSION]: { condition: finding.condition, stage: finding.stage, recordStatus: record.status },
+    },
+  };
+}
+
+function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassage[]): string {
+  const lines = [`**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`];
+  if (f.criterion) lines.push(`Criterion met: ${f.criterion}.`);
+  lines.push(`Problem list: ${record.reason}.`);
+  lines.push('', evidenceTable(
+    f.evidence.map((e) => ({
+      label: e.label,
+      value: e.value,
+      ...(e.unit && { unit: e.unit }),
+      ...(e.date && { time: e.date }),
+      ...(e.source && { source: e.source }),
+      contribution: e.kind === 'computed' ? 'computed' : (e.note ?? 'used'),
+    })),
+    'Use',
+  ));
+  if (f.notes.length > 0) lines.push('', ...f.notes.map((n) => `- ${n}`));
+  lines.push('', '**Guideline basis**');
+  for (const p of passages) lines.push('', quotePassage(p));
+  return lines.join('\n');
+}
+
+/** The suggested problem-list entry: provisional, with the readings it rests on as evidence. */
+function conditionResource(f: Finding, options: DiagnosisCardOptions) {
+  const sources = [...new Set(f.evidence.map((e) => e.source).filter((s): s is string => !!s))];
+  return {
+    resourceType: 'Condition',
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'provisional' }] },
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item', display: 'Problem List Item' }] }],
+    code: { coding: [f.code.snomed, ...(f.code.icd10 ? [f.code.icd10] : [])], text: f.title },
+    subject: { reference: `Patient/${options.patientId}` },
+    recordedDate: options.now,
+    ...(sources.length > 0 && { evidence: [{ detail: sources.map((reference) => ({ reference })) }] }),
+  };
+}
+
+/** Under 140 characters (CDS Hooks); never cuts a computed figure in half: the values are in the detail. */
+function summaryLine(lead: string, computed: string): string {
+  const full = `${lead}: ${computed}`;
+  return full.length < 140 ? full : lead.slice(0, 139);
+}

@@ -1,0 +1,45 @@
+import type { DataRequirements } from '../../fhir/context/data-requirements.js';
+import { buildPatientContext } from '../../fhir/context/index.js';
+import type { ServiceLogic } from '../../hooks/service.js';
+import type { GuidelineSearch } from '../triage/high-risk-matcher.js';
+import { diagnosisCard } from './card.js';
+import { evaluateCriteria } from './evaluate.js';
+import { diagnosisBasis } from './guideline-basis.js';
+import { checkRecorded } from './known.js';
+
+/** What the criteria read: vitals (BP, BMI, qSOFA), glycaemia, kidney and haematology labs, conditions, medications, encounters. */
+export const DIAGNOSIS_DATA_REQUIREMENTS: DataRequirements = {
+  observationValueSets: ['cairn-vital-signs', 'cairn-consciousness', 'cairn-lab-glycaemia', 'cairn-lab-kidney', 'cairn-lab-haematology'],
+  encounters: true,
+  conditions: true,
+  medications: true,
+};
+
+export interface DiagnosisServiceOptions {
+  search: GuidelineSearch;
+  indicator: 'warning' | 'info';
+  now?: () => Date;
+}
+
+/** The logic of the `diagnosis` service: one card per guideline-defined finding the record does not show. */
+export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
+  const now = options.now ?? (() => new Date());
+  return async ({ context, prefetch }, emit) => {
+    const patientId = String(context.patientId);
+    const referenceTime = now();
+    const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
+    const ctx = buildPatientContext({ resources, referenceTime, patientId });
+    const candidates = evaluateCriteria(ctx)
+      .filter((f) => f.status === 'met')
+      .map((finding) => ({ finding, record: checkRecorded(finding, ctx) }))
+      .filter(({ record }) => record.status !== 'recorded-same-stage');
+    // Each card is emitted when ready, so a slow retrieval never holds back the others.
+    await Promise.all(
+      candidates.map(async ({ finding, record }) => {
+        const basis = await diagnosisBasis(finding, options.search);
+        const card = diagnosisCard(finding, record, basis, { patientId, indicator: options.indicator, now: referenceTime.toISOString() });
+        if (card) emit([card]);
+      }),
+    );
+  };
+}

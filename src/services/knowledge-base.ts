@@ -1,0 +1,26 @@
+import type { Logger } from 'pino';
+import type { EmbeddingsConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import { createEmbeddings } from '../knowledge/embeddings/index.js';
+import { ensureDefaultCorpus, type IngestReport } from '../knowledge/ingest.js';
+import { GuidelineRetriever } from '../knowledge/retriever.js';
+
+/**
+ * The guideline knowledge base as the services use it: the configured embedding model, the default
+ * corpus ingested (a no-op when unchanged: guideline embeddings are computed at ingest, never on a
+ * hook), and the hybrid retriever. Shared by the server and the evaluation commands, so what is
+ * evaluated is what the EHR gets.
+ */
+export interface KnowledgeBase {
+  retriever: GuidelineRetriever;
+  report: IngestReport | undefined;
+}
+
+export async function openKnowledgeBase(
+  db: Database,
+  options: { embeddings?: EmbeddingsConfig; guidelinesDir?: string; log: Logger },
+): Promise<KnowledgeBase> {
+  const embeddings = createEmbeddings(options.embeddings);
+  const report = await ensureDefaultCorpus(db, embeddings, { dir: options.guidelinesDir ?? 'guidelines', log: options.log });
+  return { retriever: new GuidelineRetriever({ db, embeddings }), report };
+}

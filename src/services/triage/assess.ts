@@ -1,0 +1,63 @@
+import type { PatientContext } from '../../fhir/context/index.js';
+import { assessAcuity, assessHighRisk, type AcuityOptions, type AcuityResult, type HighRiskAssessment, type ResourceEstimate } from './acuity.js';
+import { computeNews2, type News2Result } from './news2.js';
+import { painScoresFromResources } from './pain.js';
+import { computeQsofa, type QsofaResult } from './qsofa.js';
+import { computeShockIndex, type ShockIndexResult } from './shock-index.js';
+import { buildTriageObservations, type TriageObservations } from './triage-input.js';
+import type { HighRiskMatcher } from './types.js';
+
+/** Everything the triage card shows, computed from one patient's record. */
+export interface TriageAssessment {
+  observations: TriageObservations;
+  news2: News2Result;
+  qsofa: QsofaResult;
+  shockIndex: ShockIndexResult;
+  /** The chief complaint checked against the handbook's high-risk situations. */
+  highRisk: HighRiskAssessment;
+  acuity: AcuityResult;
+}
+
+export interface AssessTriageInput {
+  context: PatientContext;
+  /** The raw FHIR input, for what PatientContext does not carry (pain scores). */
+  resources: readonly unknown[];
+  matcher: HighRiskMatcher;
+  resourceEstimate?: ResourceEstimate;
+  windowHours?: number;
+  acuityOptions?: AcuityOptions;
+}
+
+/** The vitals whose absence leaves nothing to triage on. */
+const CORE_VITALS = ['respiratoryRate', 'spo2', 'systolicBP', 'heartRate', 'temperature', 'consciousness'] as const;
+
+export async function assessTriage(input: AssessTriageInput): Promise<TriageAssessment> {
+  const { readings: painScores } = painScoresFromResources(input.resources, {
+    referenceTime: new Date(input.context.referenceTime),
+    ...(input.context.patient?.id && { patientId: input.context.patient.id }),
+  });
+  const observations = buildTriageObservations(input.context, {
+    painScores,
+    ...(input.windowHours !== undefined && { windowHours: input.windowHours }),
+  });
+  const highRisk = await assessHighRisk(observations.chiefComplaint, input.matcher);
+  return {
+    observations,
+    news2: computeNews2(observations),
+    qsofa: computeQsofa(observations),
+    shockIndex: computeShockIndex(observations),
+    highRisk,
+    acuity: assessAcuity({
+      observations,
+      highRisk,
+      ...(input.resourceEstimate && { resources: input.resourceEstimate }),
+      ...(input.acuityOptions && { options: input.acuityOptions }),
+    }),
+  };
+}
+
+/** True when no core vital sign and no complaint is known: there is nothing to triage on. */
+export function nothingToTriage(a: TriageAssessment): boolean {
+  const noVitals = CORE_VITALS.every((p) => a.observations.missing.includes(p));
+  return noVitals && a.observations.chiefComplaint === null;
+}

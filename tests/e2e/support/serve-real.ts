@@ -1,0 +1,13 @@
+// The shipped server (real services, real corpus) in its own process, announcing its URL for the tests.
+import { loadConfig } from '../../../src/config.js';
+import { createLogger } from '../../../src/log.js';
+import { startCairn } from '../../../src/server.js';
+
+const config = loadConfig();
+const cairn = await startCairn(config, createLogger(config.logLevel));
+process.stdout.write(`${JSON.stringify({ ready: cairn.url })}\n`);
+const stop = () => {
+  void cairn.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,91 @@
+/**
+ * The triage service as an EHR sees it: the shipped server in its own process with the real
+ * guideline corpus, the demo ED patient on the dev FHIR server (shifted so its vitals are current),
+ * hooks fired without prefetch. The card must be critical and everything it quotes must be found
+ * verbatim in the corpus.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PASSAGES_EXTENSION, unquote } from '../../src/cards/passages.js';
+import { startDevFhirServer, type DevFhirServer } from '../../src/fhir-server/index.js';
+import { shiftToNow } from '../../src/fhir-server/time-shift.js';
+import { checkCdsResponse } from '../../src/hooks/contract.js';
+import type { Card } from '../../src/hooks/schema.js';
+import { TRIAGE_EXTENSION } from '../../src/services/triage/card.js';
+import { freePort, spawnServer, type SpawnedServer } from './support/processes.js';
+
+let fhir: DevFhirServer;
+let cairn: SpawnedServer;
+let dir: string;
+let corpus: string[];
+let patientId: string;
+let encounterId: string;
+
+beforeAll(async () => {
+  const bundle = shiftToNow(JSON.parse(await readFile('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8')) as {
+    entry: Array<{ resource: { resourceType: string; id: string } }>;
+  });
+  patientId = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id;
+  encounterId = bundle.entry.find((e) => e.resource.resourceType === 'Encounter')!.resource.id;
+  fhir = await startDevFhirServer({});
+  await fhir.loadBundle(bundle);
+  corpus = await Promise.all((await readdir('guidelines')).filter((f) => f.endsWith('.md')).map((f) => readFile(join('guidelines', f), 'utf8')));
+
+  dir = await mkdtemp(join(tmpdir(), 'cairn-triage-e2e-'));
+  const port = await freePort();
+  cairn = await spawnServer(
+    'tests/e2e/support/serve-real.ts',
+    { PORT: String(port), HOST: '127.0.0.1', CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: join(dir, 'db'), LOG_LEVEL: 'warn', CAIRN_HOOK_DEADLINE_MS: '5000' },
+    120_000,
+  );
+}, 150_000);
+
+afterAll(async () => {
+  await cairn?.stop();
+  await fhir?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function fire(service: string, hook: string, context: Record<string, string>): Promise<Card[]> {
+  const res = await fetch(`${cairn.url}/cds-services/${service}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ hook, hookInstance: randomUUID(), fhirServer: fhir.baseUrl, context: { userId: 'Practitioner/e2e', ...context } }),
+  });
+  const body = (await res.json()) as { cards: Card[] };
+  expect(res.status).toBe(200);
+  expect(checkCdsResponse(body)).toEqual([]);
+  return body.cards;
+}
+
+describe('triage service end to end', () => {
+  it('discovery lists the triage services', async () => {
+    const body = (await (await fetch(`${cairn.url}/cds-services`)).json()) as { services: Array<{ id: string }> };
+    expect(body.services.map((s) => s.id)).toEqual(expect.arrayContaining(['triage', 'triage-encounter']));
+  });
+
+  it.each([
+    ['triage', 'patient-view'],
+    ['triage-encounter', 'encounter-start'],
+  ])('%s returns a critical card for the deteriorating ED patient, quoting the corpus verbatim', async (service, hook) => {
+    const cards = await fire(service, hook, { patientId, ...(hook === 'encounter-start' && { encounterId }) });
+    expect(cards).toHaveLength(1);
+    const card = cards[0]!;
+    expect(card.indicator).toBe('critical');
+    expect(card.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 1 });
+    const passages = card.extension?.[PASSAGES_EXTENSION] as Array<{ text: string; documentId: string }>;
+    expect(passages.length).toBeGreaterThanOrEqual(2);
+    for (const p of passages) {
+      expect(corpus.some((doc) => doc.includes(p.text))).toBe(true);
+      expect(unquote(card.detail ?? '')).toContain(p.text);
+    }
+    expect(passages.map((p) => p.documentId)).toContain('ahrq-esi-v4-ch3-algorithm');
+  });
+
+  it('returns no card for a patient with no recent vitals', async () => {
+    expect(await fire('triage', 'patient-view', { patientId: 'no-such-patient-data' })).toEqual([]);
+  });
+});

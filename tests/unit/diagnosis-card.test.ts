@@ -1,0 +1,76 @@
+/**
+ * The diagnosis card from FHIR to card without I/O: mixed-unit demo patient → PatientContext →
+ * criteria → "already known?" → card, with a fake knowledge base. Checked against the contract.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { PASSAGES_EXTENSION } from '../../src/cards/passages.js';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { checkCdsResponse } from '../../src/hooks/contract.js';
+import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
+import { diagnosisCard, DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
+import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
+import { diagnosisBasis } from '../../src/services/diagnosis/guideline-basis.js';
+import { checkRecorded } from '../../src/services/diagnosis/known.js';
+
+const REF = new Date('2026-11-24T09:00:00Z');
+const bundle = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/mixed-units.json', 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
+const patientId = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id as string;
+
+const search = {
+  async search(query: string, options?: SearchOptions): Promise<GuidelineHit[]> {
+    const doc = options?.filters?.documentIds?.[0] ?? 'doc';
+    const hit = (n: number, grade?: string): GuidelineHit => ({
+      chunkId: `${doc}#s${n}`, documentId: doc, title: `Guideline ${doc}`, headingPath: [`Section ${n}`], text: `Passage ${n} of ${doc}.`,
+      url: 'https://example.org/guideline', citation: 'Source 2024', kind: 'summary', score: 1, ranks: {}, ...(grade && { grade, gradeSystem: 'ACC/AHA' }),
+    });
+    return query.includes('diagnostic criteria') ? [hit(1)] : [hit(1), hit(2), hit(3, 'I B-R')];
+  },
+};
+
+async function cards(resources: unknown[]) {
+  const ctx = buildPatientContext({ resources, referenceTime: REF, patientId });
+  const out = [];
+  for (const f of evaluateCriteria(ctx).filter((x) => x.status === 'met')) {
+    const card = diagnosisCard(f, checkRecorded(f, ctx), await diagnosisBasis(f, search), { patientId, indicator: 'warning', now: REF.toISOString() });
+    if (card) out.push(card);
+  }
+  return out;
+}
+
+describe('diagnosis card', () => {
+  it('raises stage 2 hypertension with the averaged readings, a provisional Condition and graded guideline text', async () => {
+    const all = await cards([bundle]);
+    const htn = all.find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension');
+    expect(htn).toBeDefined();
+    expect(htn!.summary).toMatch(/^Possible hypertension, stage 2: .*147\/92 mmHg/);
+    expect(htn!.summary.length).toBeLessThan(140);
+    const withUuids = { ...htn!, uuid: '6f1c8a0e-5b1d-4c2a-9e3f-7a8b9c0d1e2f', suggestions: htn!.suggestions!.map((s) => ({ ...s, uuid: '6f1c8a0e-5b1d-4c2a-9e3f-7a8b9c0d1e30' })) };
+    expect(checkCdsResponse({ cards: [withUuids] })).toEqual([]);
+    const condition = htn!.suggestions![0]!.actions![0]!.resource as unknown as { verificationStatus: { coding: Array<{ code: string }> }; evidence: Array<{ detail: unknown[] }> };
+    expect(condition.verificationStatus.coding[0]!.code).toBe('provisional');
+    expect(condition.evidence[0]!.detail.length).toBeGreaterThanOrEqual(3);
+    const passages = htn!.extension?.[PASSAGES_EXTENSION] as Array<{ chunkId: string; grade?: string }>;
+    expect(passages.map((p) => p.chunkId)).toEqual(['summary-acc-aha-2017-blood-pressure#s1', 'summary-acc-aha-2017-blood-pressure#s3']);
+    expect(passages[1]!.grade).toBe('I B-R');
+  });
+
+  it('stays silent when the condition is already on the problem list', async () => {
+    const recorded = {
+      resourceType: 'Condition',
+      id: 'htn-recorded',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }] },
+      subject: { reference: `Patient/${patientId}` },
+    };
+    const all = await cards([bundle, recorded]);
+    expect(all.some((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')).toBe(false);
+  });
+
+  it('gives no card when the guideline passage cannot be retrieved', async () => {
+    const ctx = buildPatientContext({ resources: [bundle], referenceTime: REF, patientId });
+    const f = evaluateCriteria(ctx).find((x) => x.condition === 'hypertension')!;
+    expect(diagnosisCard(f, checkRecorded(f, ctx), {}, { patientId, indicator: 'warning', now: REF.toISOString() })).toBeUndefined();
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The triage card end to end without I/O: FHIR Bundle → PatientContext → assessment → card, with a
+ * fake knowledge base. Every card is checked against the CDS Hooks response contract.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { PASSAGES_EXTENSION, unquote } from '../../src/cards/passages.js';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { checkCdsResponse } from '../../src/hooks/contract.js';
+import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
+import { assessTriage, nothingToTriage } from '../../src/services/triage/assess.js';
+import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/services/triage/card.js';
+import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
+import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher, type GuidelineSearch } from '../../src/services/triage/high-risk-matcher.js';
+
+const REF = new Date('2026-11-24T08:10:00Z');
+
+const hit = (over: Partial<GuidelineHit>): GuidelineHit => ({
+  chunkId: 'doc#section',
+  documentId: 'doc',
+  title: 'A guideline',
+  headingPath: ['Section'],
+  text: 'Verbatim passage text.\nSecond line.',
+  citation: 'Source 2020',
+  kind: 'verbatim',
+  score: 1,
+  ranks: { vector: 1, fulltext: 1 },
+  ...over,
+});
+
+/** Answers every query with one passage from the document asked for; the high-risk chapter by section. */
+function fakeSearch(highRiskSection: string | null): GuidelineSearch & { queries: string[] } {
+  const queries: string[] = [];
+  return {
+    queries,
+    async search(query: string, options?: SearchOptions) {
+      queries.push(query);
+      const doc = options?.filters?.documentIds?.[0] ?? 'doc';
+      if (doc === HIGH_RISK_DOCUMENT) {
+        return highRiskSection ? [hit({ documentId: doc, chunkId: `${doc}#hr`, headingPath: ['High-risk Situations', highRiskSection], text: `${highRiskSection} text` })] : [];
+      }
+      return [hit({ documentId: doc, chunkId: `${doc}#${queries.length}`, text: `Passage of ${doc}.` })];
+    },
+  };
+}
+
+const edBundle = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
+const patientId = edBundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id as string;
+
+async function cardFor(resources: unknown[], search: GuidelineSearch, showInfo = false) {
+  const context = buildPatientContext({ resources, referenceTime: REF, patientId });
+  const assessment = await assessTriage({ context, resources, matcher: knowledgeBaseHighRiskMatcher(search) });
+  const passages = await guidelineBasis(assessment, search);
+  return { assessment, card: triageCard(assessment, passages, { showInfo, patientId, now: REF.toISOString() }) };
+}
+
+describe('triage card', () => {
+  it('is critical for the deteriorating ED patient, with the values, the missing data and verbatim passages', async () => {
+    const { assessment, card } = await cardFor([edBundle], fakeSearch('Respiratory'));
+    expect(card).toBeDefined();
+    expect(checkCdsResponse({ cards: [{ ...card, uuid: '2b8c5f8e-2b0a-4c6e-9d7e-0e6f8b7a1c11', suggestions: card!.suggestions?.map((s, i) => ({ ...s, uuid: `2b8c5f8e-2b0a-4c6e-9d7e-0e6f8b7a1c2${i}` })) }] })).toEqual([]);
+    expect(card!.indicator).toBe('critical');
+    expect(card!.summary.length).toBeLessThan(140);
+    expect(card!.summary).toMatch(/^ESI level 1 .*NEWS2 ≥?\d+ \(high\).*qSOFA 3\/3/);
+    expect(assessment.acuity.level).toBe(1);
+    // The values it used, with units and times.
+    expect(card!.detail).toContain('| Respiration rate | 30 /min | 2026-11-24 08:00 UTC | 3 NEWS2 points |');
+    expect(card!.detail).toMatch(/Not recorded in the last 24 h: .*Pain score/);
+    // qSOFA ≥ 2: lactate and blood cultures as valid FHIR proposals.
+    expect(card!.selectionBehavior).toBe('any');
+    expect(card!.suggestions?.[0]?.actions?.map((a) => (a.resource as unknown as { code: { coding: Array<{ code: string }> } }).code.coding[0]?.code)).toEqual(['2524-7', '600-7']);
+    // Passages: raw in the extension, and in the detail as block quotes that unquote to the same text.
+    const passages = card!.extension?.[PASSAGES_EXTENSION] as Array<{ text: string }>;
+    expect(passages.length).toBeGreaterThan(0);
+    for (const p of passages) expect(unquote(card!.detail ?? '')).toContain(p.text);
+    expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 1, setBy: 'A', qsofa: 3 });
+  });
+
+  it('uses the handbook passage when the complaint matches a high-risk situation', async () => {
+    const ed = { ...edBundle, entry: edBundle.entry.filter((e) => e.resource.resourceType !== 'Observation') };
+    const { assessment, card } = await cardFor([ed], fakeSearch('Respiratory'));
+    expect(assessment.highRisk.status).toBe('matched');
+    expect(assessment.acuity.level).toBe(2);
+    expect(card!.indicator).toBe('critical');
+    expect(card!.detail).toContain('Respiratory text');
+  });
+
+  it('does not call a complaint high risk when the best handbook section is not a high-risk situation', async () => {
+    const search = fakeSearch(null);
+    const ed = { ...edBundle, entry: edBundle.entry.filter((e) => e.resource.resourceType !== 'Observation') };
+    const { assessment } = await cardFor([ed], search);
+    expect(assessment.highRisk.status).toBe('not-matched');
+  });
+
+  it('returns no card when there are no vitals and no complaint', async () => {
+    const patientOnly = edBundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource;
+    const { assessment, card } = await cardFor([patientOnly], fakeSearch(null), true);
+    expect(nothingToTriage(assessment)).toBe(true);
+    expect(card === undefined || card.indicator === 'info').toBe(true);
+  });
+
+  it.each([
+    [{ acuity: 3, news2: 4, red: false }, 'info'],
+    [{ acuity: 3, news2: 4, red: true }, 'warning'],
+    [{ acuity: 3, news2: 5, red: false }, 'warning'],
+    [{ acuity: 3, news2: 6, red: false }, 'warning'],
+    [{ acuity: 3, news2: 7, red: false }, 'critical'],
+    [{ acuity: 2, news2: 0, red: false }, 'critical'],
+    [{ acuity: 1, news2: 0, red: false }, 'critical'],
+  ])('indicator for %j is %s', (x, expected) => {
+    const a = { acuity: { level: x.acuity }, news2: { total: x.news2, anyParameterScored3: x.red } } as unknown as Parameters<typeof triageIndicator>[0];
+    expect(triageIndicator(a)).toBe(expected);
+  });
+});
