@@ -29,7 +29,9 @@ export function diagnosisCard(
   if (record.status === 'recorded-same-stage') return undefined;
   const passages = distinctPassages([basis.criterion, basis.nextStep]);
   const name = `${finding.title}${finding.stage ? `, ${finding.stage}` : ''}`;
-  const lead = record.status === 'recorded-different-stage' ? `${name} (recorded: ${record.recordedStage ?? 'another stage'})` : `Possible ${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+  // A title that already hedges ("Suspected sepsis") is not hedged twice.
+  const hedged = /^suspected\b/i.test(finding.title) ? name : `Possible ${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+  const lead = record.status === 'recorded-different-stage' ? `${name} (recorded: ${record.recordedStage ?? 'another stage'})` : hedged;
   const url = passages.find((p) => p.url)?.url;
   return {
     summary: summaryLine(lead, finding.summary),
