@@ -18,6 +18,7 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { buildPatientContext } from '../fhir/context/index.js';
 import { invokeService } from '../hooks/invoke.js';
+import { prefetchFromRecord } from '../hooks/prefetch/from-record.js';
 import { loadServiceDefinitions } from '../hooks/service-definitions.js';
 import { createLogger } from '../log.js';
 import { DIAGNOSIS_EXTENSION } from '../services/diagnosis/card.js';
@@ -29,23 +30,6 @@ const { values } = parseArgs({ options: { data: { type: 'string' } } });
 if (!values.data) {
   console.error('usage: npm run eval:diagnosis -- --data <dir with bundles/ and index.jsonl>');
   process.exit(2);
-}
-
-/** An EHR's prefetch for the diagnosis service's keys, from one record. */
-function prefetchFrom(bundle: Bundle): Record<string, FhirResource> {
-  const resources = bundle.entry.map((e) => e.resource as unknown as FhirResource);
-  const searchset = (...types: string[]): FhirResource =>
-    ({ resourceType: 'Bundle', type: 'searchset', entry: resources.filter((r) => types.includes(r.resourceType)).map((resource) => ({ resource })) }) as FhirResource;
-  const patient = resources.find((r) => r.resourceType === 'Patient');
-  if (!patient) throw new Error('bundle has no Patient');
-  return {
-    patient,
-    observations: searchset('Observation'),
-    encounters: searchset('Encounter'),
-    conditions: searchset('Condition'),
-    medicationRequests: searchset('MedicationRequest'),
-    medicationStatements: searchset('MedicationStatement'),
-  };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +55,7 @@ async function main(): Promise<void> {
     const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.retriever, indicator: 'warning', now: () => referenceTime }) };
     for (const { key, valueSet } of TARGETS) {
       const hidden = withoutTarget(bundle, valueSet);
-      const prefetch = prefetchFrom(hidden);
+      const prefetch = prefetchFromRecord(hidden.entry.map((e) => e.resource as unknown as FhirResource), declared.definition.prefetch ?? {});
       const request = { hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/eval', patientId: prefetch.patient!.id }, prefetch };
       const result = await invokeService(service, request, { deadlineMs: 60_000, gatewayFor: () => undefined, log });
       const cards = result.status === 200 ? result.body.cards : [];

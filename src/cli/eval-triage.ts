@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { Bundle, FhirResource } from 'fhir/r4.js';
+import type { Bundle } from 'fhir/r4.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { invokeService } from '../hooks/invoke.js';
+import { prefetchFromRecord } from '../hooks/prefetch/from-record.js';
 import { loadServiceDefinitions } from '../hooks/service-definitions.js';
 import type { CdsService } from '../hooks/service.js';
 import { createLogger } from '../log.js';
@@ -26,19 +27,6 @@ const { values } = parseArgs({ options: { data: { type: 'string' }, limit: { typ
 if (!values.data) {
   console.error('usage: npm run eval:triage -- --data <ktas.jsonl> [--limit N]');
   process.exit(2);
-}
-
-/** The prefetch an EHR would send for the triage service's keys, from one record's resources. */
-function prefetchFrom(bundle: Bundle): Record<string, FhirResource> {
-  const resources = (bundle.entry ?? []).map((e) => e.resource).filter((r): r is FhirResource => r !== undefined);
-  const searchset = (type: string): Bundle => ({
-    resourceType: 'Bundle',
-    type: 'searchset',
-    entry: resources.filter((r) => r.resourceType === type).map((resource) => ({ resource })),
-  });
-  const patient = resources.find((r) => r.resourceType === 'Patient');
-  if (!patient) throw new Error('record has no Patient');
-  return { patient, observations: searchset('Observation'), encounters: searchset('Encounter'), conditions: searchset('Condition') };
 }
 
 function row(name: string, a: TriageAgreement): string {
@@ -72,7 +60,7 @@ async function main(): Promise<void> {
   for (const record of selected) {
     if (record.ktas_expert === null) continue;
     const bundle = ktasRecordToBundle(record);
-    const prefetch = prefetchFrom(bundle as Bundle);
+    const prefetch = prefetchFromRecord(((bundle as Bundle).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : [])), definition.definition.prefetch ?? {});
     const request = {
       hook: 'patient-view',
       hookInstance: randomUUID(),
