@@ -104,6 +104,73 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Clinical trials for trial matching (src/services/trials). One row per trial (its FHIR
+    // ResearchStudy, searchable text and a trial embedding) and one row per atomic eligibility
+    // criterion (parsed structure and an embedding). As for the guidelines, the embedding columns
+    // get their dimension, and the trial vector its HNSW index, when the model is first recorded.
+    name: '004_trials',
+    sql: `
+      CREATE TABLE trials (
+        nct_id text PRIMARY KEY CHECK (nct_id ~ '^NCT[0-9]{8}$'),
+        title text NOT NULL,
+        conditions text[] NOT NULL DEFAULT '{}',
+        -- 'system|code' of conditions matched to Cairn value sets.
+        condition_codes text[] NOT NULL DEFAULT '{}',
+        phase text,
+        -- ClinicalTrials.gov overall status as published (RECRUITING, COMPLETED, ...).
+        status text NOT NULL,
+        sex text NOT NULL CHECK (sex IN ('all', 'female', 'male')),
+        min_age_years real,
+        max_age_years real,
+        research_study jsonb NOT NULL,
+        record jsonb NOT NULL,
+        source text NOT NULL,
+        content_hash text NOT NULL,
+        -- What the trial is about (title, conditions, keywords) and the rest worth searching
+        -- (summary, inclusion criteria); exclusion text is left out, see store.ts.
+        focus_text text NOT NULL,
+        search_text text NOT NULL,
+        tsv tsvector GENERATED ALWAYS AS (
+          setweight(to_tsvector('english'::regconfig, focus_text), 'A') ||
+          setweight(to_tsvector('english'::regconfig, search_text), 'B')
+        ) STORED,
+        embedding vector,
+        imported_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX trials_tsv_idx ON trials USING gin (tsv);
+      CREATE INDEX trials_status_idx ON trials (status);
+      CREATE INDEX trials_condition_codes_idx ON trials USING gin (condition_codes);
+
+      CREATE TABLE trial_criteria (
+        nct_id text NOT NULL REFERENCES trials (nct_id) ON DELETE CASCADE,
+        ordinal integer NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('inclusion', 'exclusion')),
+        origin text NOT NULL CHECK (origin IN ('text', 'structured-field', 'conditions-field')),
+        text text NOT NULL,
+        context text,
+        -- Items under a "one of the following" lead-in share a group: any one of them suffices.
+        alternative_group text,
+        category text NOT NULL,
+        parsed jsonb NOT NULL,
+        embedding vector,
+        PRIMARY KEY (nct_id, ordinal)
+      );
+
+      -- How many trials each lexeme occurs in (refreshed by import), as guideline_terms.
+      CREATE TABLE trial_terms (
+        lexeme text PRIMARY KEY,
+        trials integer NOT NULL
+      );
+
+      CREATE TABLE trial_embedding_model (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        model_id text NOT NULL,
+        dimension integer NOT NULL CHECK (dimension > 0),
+        recorded_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { migrate } from '../db/migrations.js';
+import { createEmbeddings } from '../knowledge/embeddings/factory.js';
+import { createLogger } from '../log.js';
+import { readTrialFile, TrialImportError, type TrialRecord } from '../services/trials/import.js';
+import { importTrials } from '../services/trials/store.js';
+
+const USAGE = `Usage: npm run trials:import -- <file>...
+
+Imports clinical trials into the trial store of DATABASE_URL, or of the embedded database in
+CAIRN_DATA_DIR. Each file is .json or JSON lines holding ClinicalTrials.gov API v2 studies (one,
+an array, or an API page { "studies": [...] }), records of the TREC/SIGIR trial corpus
+(corpus_judged_subset.jsonl), or Cairn ResearchStudy resources (or a Bundle of them).
+
+Every file is parsed before anything is written; a malformed record stops the run, naming the
+file and line, and changes nothing. Re-running on unchanged records embeds nothing.`;
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } }, allowPositionals: true });
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+  const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const records: TrialRecord[] = [];
+  for (const file of positionals) records.push(...(await readTrialFile(file)));
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(db);
+    const r = await importTrials(db, records, createEmbeddings(config.embeddings), { log });
+    console.log(
+      [
+        `trials: ${r.trials} (${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged${r.duplicates > 0 ? `, ${r.duplicates} duplicate records: last kept` : ''})`,
+        `criteria: ${r.criteria} (${r.criteriaEmbedded} embedded, ${r.criteriaReused} reused)`,
+        `model: ${r.model.id} (${r.model.dimension} dimensions)${r.modelChanged ? ' (changed: every trial re-embedded)' : ''}`,
+        `time: ${(r.durationMs / 1000).toFixed(1)} s`,
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof TrialImportError || err instanceof ConfigError) console.error(err.message);
+    else console.error(`trials:import failed: ${err instanceof Error ? err.message : String(err)}`);
+    console.error('Nothing was changed.');
+    process.exit(1);
+  },
+);

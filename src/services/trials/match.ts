@@ -1,0 +1,134 @@
+/**
+ * Trial matching in three inspectable stages (TrialGPT's retrieve → judge → rank):
+ *
+ *   retrieve(patient)        → candidates: trials by hybrid retrieval from the patient's
+ *                              conditions, medications and notes, each with its relevance;
+ *   judge(patient, trial)    → the criterion table: every criterion met / not met / unknown with
+ *                              its evidence and reason;
+ *   rank(candidates, tables) → the ordered list: eligible, excluded, irrelevant, by score.
+ *
+ * Each stage's output is plain data and has a printer (`formatCandidates`, `formatCriterionTable`,
+ * `formatRanking`), so any stage can be looked at, or evaluated, on its own. The same functions
+ * serve the CDS card, the coordinator API and `npm run eval:trials`.
+ */
+import type { Database } from '../../db/database.js';
+import type { PatientContext } from '../../fhir/context/types.js';
+import type { CairnEmbeddings } from '../../knowledge/embeddings/types.js';
+import { describeStructure } from './criteria-parse.js';
+import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './judge.js';
+import { buildProfile, profileQueryText, type PatientProfile } from './profile.js';
+import { rankTrials, type RankOptions, type RankedTrial } from './rank.js';
+import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './retriever.js';
+import { loadTrials, type StoredTrial } from './store.js';
+
+export interface MatchOptions extends TrialSearchOptions {
+  judge?: JudgeOptions;
+  rank?: RankOptions;
+}
+
+export interface MatchResult {
+  patient: PatientProfile;
+  candidates: TrialCandidate[];
+  trials: StoredTrial[];
+  judgements: TrialJudgement[];
+  ranking: RankedTrial[];
+}
+
+export interface TrialMatcherOptions {
+  db: Database;
+  embeddings: CairnEmbeddings;
+  retriever?: TrialRetriever;
+}
+
+export class TrialMatcher {
+  readonly db: Database;
+  readonly embeddings: CairnEmbeddings;
+  readonly retriever: TrialRetriever;
+
+  constructor(options: TrialMatcherOptions) {
+    this.db = options.db;
+    this.embeddings = options.embeddings;
+    this.retriever = options.retriever ?? new TrialRetriever({ db: options.db, embeddings: options.embeddings });
+  }
+
+  /** The patient as matching sees it: PatientContext plus note sentences, embedded. */
+  preparePatient(context: PatientContext): Promise<PatientProfile> {
+    return buildProfile(context, { embeddings: this.embeddings });
+  }
+
+  /** Stage 1: candidate trials for the patient. */
+  retrieve(patient: PatientProfile, options: TrialSearchOptions = {}): Promise<TrialCandidate[]> {
+    return this.retriever.search(profileQueryText(patient), options);
+  }
+
+  /** Stage 2: the criterion table of one trial (pure once the trial is loaded). */
+  judge(patient: PatientProfile, trial: StoredTrial, options: JudgeOptions = {}): TrialJudgement {
+    return judgeTrial(
+      patient,
+      { nctId: trial.nctId, criteria: trial.criteria.map((c) => ({ criterion: c.criterion, ...(c.embedding !== undefined && { embedding: c.embedding }) })) },
+      options,
+    );
+  }
+
+  /** Stage 3: the ordered list (pure). */
+  rank(candidates: readonly TrialCandidate[], judgements: readonly TrialJudgement[], options: RankOptions = {}): RankedTrial[] {
+    const byId = new Map(judgements.map((j) => [j.nctId, j]));
+    return rankTrials(
+      candidates
+        .map((c, i) => ({ c, i, j: byId.get(c.nctId) }))
+        .filter((x): x is { c: TrialCandidate; i: number; j: TrialJudgement } => x.j !== undefined)
+        .map(({ c, i, j }) => ({ nctId: c.nctId, title: c.title, relevance: c.relevance, retrievalRank: i + 1, judgement: j })),
+      options,
+    );
+  }
+
+  /** All three stages for a PatientContext (or an already prepared profile). */
+  async match(patient: PatientContext | PatientProfile, options: MatchOptions = {}): Promise<MatchResult> {
+    const profile = 'sentences' in patient ? patient : await this.preparePatient(patient);
+    const candidates = await this.retrieve(profile, options);
+    const trials = await loadTrials(this.db, candidates.map((c) => c.nctId));
+    const judgements = trials.map((t) => this.judge(profile, t, options.judge));
+    return { patient: profile, candidates, trials, judgements, ranking: this.rank(candidates, judgements, options.rank) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Printers
+
+function clip(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
+export function formatCandidates(candidates: readonly TrialCandidate[]): string {
+  const lines = ['rank  nct_id        relevance  vector  fulltext  title'];
+  candidates.forEach((c, i) => {
+    lines.push(
+      `${String(i + 1).padStart(4)}  ${c.nctId}  ${c.relevance.toFixed(3).padStart(9)}  ${String(c.ranks.vector ?? '-').padStart(6)}  ${String(c.ranks.fulltext ?? '-').padStart(8)}  ${clip(c.title, 70)}`,
+    );
+  });
+  return lines.join('\n');
+}
+
+const STATUS_MARK: Record<CriterionJudgement['status'], string> = { met: 'MET', 'not-met': 'NOT MET', unknown: '?' };
+
+export function formatCriterionTable(trial: Pick<StoredTrial, 'nctId' | 'title' | 'criteria'>, judgement: TrialJudgement): string {
+  const lines = [`${trial.nctId} ${clip(trial.title, 90)}`];
+  for (const j of judgement.criteria) {
+    const parsed = trial.criteria[j.index]?.criterion.structure;
+    const ev = j.evidence[0];
+    lines.push(
+      `  ${String(j.index + 1).padStart(2)}. [${j.kind === 'inclusion' ? 'IN' : 'EX'}] ${STATUS_MARK[j.status].padEnd(7)} (${j.basis}) ${clip(j.text, 90)}`,
+      `        parsed: ${parsed ? describeStructure(parsed) : j.category} · ${j.reason}${ev ? ` · evidence ${ev.source}: "${clip(ev.text, 100)}"` : ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function formatRanking(ranking: readonly RankedTrial[]): string {
+  const lines = ['rank  nct_id        category    score  summary'];
+  ranking.forEach((r, i) => {
+    lines.push(`${String(i + 1).padStart(4)}  ${r.nctId}  ${r.category.padEnd(10)}  ${r.score.toFixed(1).padStart(5)}  ${r.summary}`);
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,89 @@
+/** The three stages end to end on PGlite: a FHIR patient → candidates → criterion tables → ranking. */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { formatCandidates, formatCriterionTable, formatRanking, TrialMatcher, type MatchResult } from '../../src/services/trials/match.js';
+import { importTrials } from '../../src/services/trials/store.js';
+import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
+import { TRIALS } from './trials-fixtures.js';
+
+const REF = new Date('2025-05-20T12:00:00Z');
+
+/** A 62-year-old woman with coded hypertension, a recorded eGFR and a note. */
+function resources(noteText: string): unknown[] {
+  return [
+    { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1963-02-01' },
+    {
+      resourceType: 'Condition',
+      id: 'htn',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '59621000', display: 'Essential hypertension' }] },
+      subject: { reference: 'Patient/p1' },
+    },
+    {
+      resourceType: 'Observation',
+      id: 'egfr',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '33914-3' }] },
+      subject: { reference: 'Patient/p1' },
+      effectiveDateTime: '2025-05-01T09:00:00Z',
+      valueQuantity: { value: 72, unit: 'mL/min/{1.73_m2}', system: 'http://unitsofmeasure.org', code: 'mL/min/{1.73_m2}' },
+    },
+    {
+      resourceType: 'DocumentReference',
+      id: 'note',
+      status: 'current',
+      subject: { reference: 'Patient/p1' },
+      date: '2025-05-20T09:00:00Z',
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(noteText).toString('base64') } }],
+    },
+  ];
+}
+
+describe('trial matching stages', () => {
+  let t: TestDatabase;
+  let matcher: TrialMatcher;
+  let result: MatchResult;
+  beforeAll(async () => {
+    t = await openTestDatabase('pglite', { migrate: true });
+    const embeddings = new HashingEmbeddings();
+    await importTrials(t.db, TRIALS, embeddings);
+    matcher = new TrialMatcher({ db: t.db, embeddings });
+    const ctx = buildPatientContext({
+      resources: resources('Seen for hypertension. Blood pressure 162/94 despite amlodipine. She has type 1 diabetes since childhood, on insulin. No history of sepsis.'),
+      patientId: 'p1',
+      referenceTime: REF,
+    });
+    result = await matcher.match(ctx, { k: 3 });
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('stage 1 retrieves the hypertension trial first', () => {
+    expect(result.candidates[0]?.nctId).toBe('NCT00000001');
+    expect(formatCandidates(result.candidates)).toMatch(/^rank {2}nct_id {8}relevance/);
+  });
+
+  it('stage 2 judges each criterion with its evidence and source', () => {
+    const htn = result.judgements.find((j) => j.nctId === 'NCT00000001');
+    const byText = new Map(htn?.criteria.map((c) => [c.text, c]));
+    expect(byText.get('Essential hypertension')).toMatchObject({ status: 'met', basis: 'record', evidence: [{ source: 'Condition/htn' }] });
+    expect(byText.get('Systolic blood pressure >= 140 mmHg')).toMatchObject({ status: 'met', basis: 'note' });
+    expect(byText.get('Type 1 diabetes')).toMatchObject({ kind: 'exclusion', status: 'met', basis: 'note' });
+    expect(byText.get('eGFR < 30 mL/min/1.73m2')).toMatchObject({ status: 'not-met', basis: 'record', evidence: [{ source: 'Observation/egfr' }] });
+    expect(byText.get('Pregnant or breastfeeding')).toMatchObject({ status: 'not-met', basis: 'assumed-absent' });
+    const trial = result.trials.find((x) => x.nctId === 'NCT00000001');
+    const table = formatCriterionTable(trial as NonNullable<typeof trial>, htn as NonNullable<typeof htn>);
+    expect(table).toContain('[EX] MET');
+    expect(table).toContain('evidence Observation/egfr');
+  });
+
+  it('stage 3 ranks: the excluding type 1 diabetes sends the hypertension trial below the eligible ones', () => {
+    const htn = result.ranking.find((r) => r.nctId === 'NCT00000001');
+    expect(htn?.category).toBe('excluded');
+    expect(htn?.decisive.map((d) => d.text)).toEqual(['Type 1 diabetes']);
+    expect(result.ranking[result.ranking.length - 1]?.category).not.toBe('eligible');
+    expect(formatRanking(result.ranking).split('\n')).toHaveLength(result.ranking.length + 1);
+  });
+});

@@ -1,0 +1,170 @@
+/** ClinicalTrials.gov API v2 and corpus records → TrialRecord → FHIR R4 ResearchStudy and criteria. */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { validateResource } from '@medplum/core';
+import { loadFhirDefinitions } from '../../src/fhir-server/definitions.js';
+import {
+  ELIGIBILITY_EXTENSION,
+  fhirStatus,
+  fromCorpusRecord,
+  fromCtgovV2,
+  NCT_SYSTEM,
+  normaliseStatus,
+  parseTrialFile,
+  phaseCode,
+  prepareTrial,
+  recordsFromJson,
+  TrialImportError,
+} from '../../src/services/trials/import.js';
+
+/** A ClinicalTrials.gov API v2 study, shaped as the API returns it (fields trimmed). */
+const V2_STUDY = {
+  protocolSection: {
+    identificationModule: { nctId: 'NCT01234567', briefTitle: 'Metformin in Prediabetes and Hypertension', officialTitle: 'A Randomised Trial of Metformin' },
+    statusModule: { overallStatus: 'RECRUITING' },
+    descriptionModule: { briefSummary: 'Does metformin lower blood pressure in adults with prediabetes?' },
+    conditionsModule: { conditions: ['Hypertension', 'Prediabetes'], keywords: ['metformin'] },
+    designModule: { studyType: 'INTERVENTIONAL', phases: ['PHASE2', 'PHASE3'] },
+    armsInterventionsModule: { interventions: [{ type: 'DRUG', name: 'Metformin' }] },
+    eligibilityModule: {
+      eligibilityCriteria:
+        'Inclusion Criteria:\n\n* Adults aged 40 to 75 years\n* Systolic blood pressure 140-159 mmHg\n* HbA1c between 5.7% and 6.4%\n\nExclusion Criteria:\n\n* Type 1 or type 2 diabetes\n* eGFR < 45 mL/min/1.73m2\n* Pregnant or breastfeeding',
+      healthyVolunteers: false,
+      sex: 'ALL',
+      minimumAge: '40 Years',
+      maximumAge: '75 Years',
+    },
+    contactsLocationsModule: { locations: [{ facility: 'Example Hospital', city: 'Leeds', country: 'United Kingdom' }] },
+  },
+};
+
+const CORPUS_RECORD = {
+  nct_id: 'NCT00000102',
+  brief_title: 'Congenital Adrenal Hyperplasia: Calcium Channels as Therapeutic Targets',
+  official_title: '',
+  conditions: ['Congenital Adrenal Hyperplasia'],
+  keywords: [],
+  interventions: [{ type: 'Drug', name: 'Nifedipine' }],
+  study_type: 'Interventional',
+  phase: 'Phase 1/Phase 2',
+  overall_status: 'Completed',
+  brief_summary: 'This study will test extended release nifedipine.',
+  gender: 'All',
+  minimum_age: '14 Years',
+  maximum_age: '35 Years',
+  healthy_volunteers: 'No',
+  eligibility_criteria_raw: 'Inclusion Criteria:\n\n-  diagnosed with Congenital Adrenal Hyperplasia (CAH)\n\n-  normal ECG during baseline evaluation\n\nExclusion Criteria:\n\n-  history of liver disease, or elevated liver function tests\n\n-  history of cardiovascular disease',
+  inclusion_criteria: '',
+  exclusion_criteria: '',
+  source: 'ctgov_xml_2023-02-03',
+  judged_in: ['trec_2022'],
+};
+
+beforeAll(() => {
+  loadFhirDefinitions();
+});
+
+describe('ClinicalTrials.gov API v2', () => {
+  const record = fromCtgovV2(V2_STUDY);
+  it('reads identifiers, status, phase, conditions, eligibility and sites', () => {
+    expect(record).toMatchObject({
+      nctId: 'NCT01234567',
+      title: 'Metformin in Prediabetes and Hypertension',
+      overallStatus: 'RECRUITING',
+      phase: 'phase-2-phase-3',
+      sex: 'all',
+      minimumAge: '40 Years',
+      healthyVolunteers: false,
+      conditions: ['Hypertension', 'Prediabetes'],
+      sites: [{ facility: 'Example Hospital', city: 'Leeds', country: 'United Kingdom' }],
+    });
+    expect(record.exclusionText).toContain('eGFR < 45');
+  });
+
+  it('becomes a valid FHIR R4 ResearchStudy: NCT identifier, coded conditions, criteria as a Group', () => {
+    const t = prepareTrial(record);
+    const rs = t.researchStudy;
+    expect(() => validateResource(rs)).not.toThrow();
+    expect(rs.identifier).toEqual([{ use: 'official', system: NCT_SYSTEM, value: 'NCT01234567' }]);
+    expect(rs.status).toBe('active');
+    expect(rs.phase?.coding?.[0]?.code).toBe('phase-2-phase-3');
+    expect(rs.condition?.[0]).toEqual({ coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertensive disorder, systemic arterial (disorder)' }], text: 'Hypertension' });
+    expect(rs.extension?.find((e) => e.url === ELIGIBILITY_EXTENSION)?.valueMarkdown).toContain('Inclusion Criteria');
+    const group = rs.contained?.[0] as { characteristic: Array<{ exclude: boolean; code: { text?: string } }> };
+    expect(group.characteristic.filter((ch) => ch.exclude).map((ch) => ch.code.text)).toEqual(['Type 1 or type 2 diabetes', 'eGFR < 45 mL/min/1.73m2', 'Pregnant or breastfeeding']);
+    expect(rs.site).toEqual([{ display: 'Example Hospital, Leeds, United Kingdom' }]);
+  });
+
+  it('adds the record age limits and the studied conditions as criteria of their own', () => {
+    const t = prepareTrial(record);
+    expect(t.criteria.slice(0, 2).map((c) => [c.origin, c.text])).toEqual([
+      ['structured-field', 'Age 40 Years to 75 Years'],
+      ['conditions-field', 'Condition studied: Hypertension; Prediabetes'],
+    ]);
+    expect(t.criteria.filter((c) => c.origin === 'text').map((c) => [c.kind, c.structure.category])).toEqual([
+      ['inclusion', 'age'],
+      ['inclusion', 'lab'],
+      ['inclusion', 'lab'],
+      ['exclusion', 'condition'],
+      ['exclusion', 'lab'],
+      ['exclusion', 'pregnancy'],
+    ]);
+    expect(t.searchText).not.toContain('eGFR');
+  });
+
+  it('reads an API page of studies', () => {
+    expect(recordsFromJson({ studies: [V2_STUDY, V2_STUDY] }, 'page.json')).toHaveLength(2);
+  });
+});
+
+describe('TREC/SIGIR corpus records', () => {
+  it('reads the record, splitting the raw eligibility text itself', () => {
+    const r = fromCorpusRecord(CORPUS_RECORD);
+    expect(r).toMatchObject({ nctId: 'NCT00000102', phase: 'phase-1-phase-2', overallStatus: 'COMPLETED', sex: 'all', minimumAge: '14 Years', healthyVolunteers: false });
+    expect(r.inclusionText).toContain('Congenital Adrenal Hyperplasia');
+    expect(r.exclusionText).toContain('liver disease');
+    const t = prepareTrial(r);
+    expect(t.researchStudy.status).toBe('completed');
+    expect(() => validateResource(t.researchStudy)).not.toThrow();
+  });
+
+  it('round-trips through its own ResearchStudy', () => {
+    const r = fromCorpusRecord(CORPUS_RECORD);
+    const again = recordsFromJson(prepareTrial(r).researchStudy, 'rs.json')[0];
+    expect(again).toMatchObject({ nctId: r.nctId, title: r.title, sex: r.sex, minimumAge: r.minimumAge, maximumAge: r.maximumAge, overallStatus: 'COMPLETED' });
+    expect(again?.exclusionText).toBe(r.exclusionText);
+  });
+
+  it('the content hash ignores key order and changes with the content', () => {
+    const a = prepareTrial(fromCorpusRecord(CORPUS_RECORD)).contentHash;
+    const reordered = Object.fromEntries(Object.entries(CORPUS_RECORD).reverse());
+    expect(prepareTrial(fromCorpusRecord(reordered)).contentHash).toBe(a);
+    expect(prepareTrial(fromCorpusRecord({ ...CORPUS_RECORD, brief_title: 'Other' })).contentHash).not.toBe(a);
+  });
+});
+
+describe('files and vocabularies', () => {
+  it('JSON lines: errors name the file and line', () => {
+    const text = `${JSON.stringify(CORPUS_RECORD)}\n{not json}\n`;
+    expect(() => parseTrialFile(text, 'trials.jsonl')).toThrow(/^trials\.jsonl:2: invalid JSON/);
+    expect(() => parseTrialFile(JSON.stringify({ nct_id: 'X1' }), 'bad.json')).toThrow(TrialImportError);
+    expect(parseTrialFile(`${JSON.stringify(CORPUS_RECORD)}\n\n${JSON.stringify({ ...CORPUS_RECORD, nct_id: 'NCT00000103' })}`, 'ok.jsonl')).toHaveLength(2);
+  });
+
+  it.each<[string | string[], string | undefined]>([
+    ['Phase 1/Phase 2', 'phase-1-phase-2'],
+    [['PHASE3'], 'phase-3'],
+    ['N/A', 'n-a'],
+    [['EARLY_PHASE1'], 'early-phase-1'],
+    ['', undefined],
+  ])('phase %j → %s', (raw, code) => {
+    expect(phaseCode(raw)).toBe(code);
+  });
+
+  it('statuses: only recruiting ones are active; unknown status is never active', () => {
+    expect(normaliseStatus('Active, not recruiting')).toBe('ACTIVE_NOT_RECRUITING');
+    expect(normaliseStatus('Unknown status')).toBe('UNKNOWN');
+    expect(fhirStatus('RECRUITING')).toBe('active');
+    expect(fhirStatus('UNKNOWN')).toBe('closed-to-accrual');
+    expect(fhirStatus('TERMINATED')).toBe('administratively-completed');
+  });
+});

@@ -1,0 +1,230 @@
+/** Criterion-level judgement against a PatientContext built from FHIR: the judge's specification. */
+import { describe, expect, it } from '@jest/globals';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { parseCriterion, type CriterionKind } from '../../src/services/trials/criteria-parse.js';
+import { judgeCriterion, type CriterionJudgement } from '../../src/services/trials/judge.js';
+import { profileFromContext, type PatientProfile } from '../../src/services/trials/profile.js';
+
+const REF = new Date('2025-05-20T12:00:00Z');
+const LOINC = 'http://loinc.org';
+const SCT = 'http://snomed.info/sct';
+const UCUM = 'http://unitsofmeasure.org';
+type Json = Record<string, unknown>;
+
+const patient = (extra: Json = {}): Json => ({ resourceType: 'Patient', id: 'p1', ...extra });
+
+function note(text: string, id = 'n1'): Json {
+  return {
+    resourceType: 'DocumentReference',
+    id,
+    status: 'current',
+    subject: { reference: 'Patient/p1' },
+    date: '2025-05-20T10:00:00Z',
+    content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(text).toString('base64') } }],
+  };
+}
+
+function obs(id: string, code: string, value: number, unit: string): Json {
+  return {
+    resourceType: 'Observation',
+    id,
+    status: 'final',
+    code: { coding: [{ system: LOINC, code }] },
+    subject: { reference: 'Patient/p1' },
+    effectiveDateTime: '2025-05-19T08:00:00Z',
+    valueQuantity: { value, unit, system: UCUM, code: unit },
+  };
+}
+
+function condition(id: string, code: string, display: string): Json {
+  return {
+    resourceType: 'Condition',
+    id,
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+    code: { coding: [{ system: SCT, code, display }] },
+    subject: { reference: 'Patient/p1' },
+    onsetDateTime: '2019-01-01',
+  };
+}
+
+function profile(...resources: Json[]): PatientProfile {
+  return profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
+}
+
+function judge(p: PatientProfile, text: string, kind: CriterionKind = 'inclusion', embedding?: number[]): CriterionJudgement {
+  return judgeCriterion(p, { criterion: parseCriterion({ kind, text, origin: 'text' }), index: 0, ...(embedding && { embedding }) });
+}
+
+const summary = (j: CriterionJudgement) => [j.status, j.basis];
+
+describe('age and sex', () => {
+  const recorded = profile(patient({ birthDate: '1960-01-15', gender: 'female' }));
+  it('from the record', () => {
+    expect(summary(judge(recorded, 'Age 18 to 70 years'))).toEqual(['met', 'record']);
+    expect(summary(judge(recorded, 'Age 18 to 60 years'))).toEqual(['not-met', 'record']);
+    expect(judge(recorded, 'Age 18 to 60 years').evidence[0]?.source).toBe('Patient/p1');
+    expect(summary(judge(recorded, 'Postmenopausal women'))).toEqual(['met', 'record']);
+    expect(summary(judge(recorded, 'Men with prostate cancer'))).toEqual(['not-met', 'record']);
+  });
+
+  it('from the note when the record lacks them ("58-year-old woman", "74M")', () => {
+    const p = profile(patient(), note('A 58-year-old African-American woman presents to the ER with chest pain.'));
+    expect(p.age?.value).toBe(58);
+    expect(p.sex?.value).toBe('female');
+    const j = judge(p, 'Age 18 to 65 years');
+    expect(summary(j)).toEqual(['met', 'note']);
+    expect(j.evidence[0]).toMatchObject({ kind: 'note', source: 'DocumentReference/n1' });
+    const m = profile(patient(), note('74M hx of CAD s/p CABG, HTN, DMII.'));
+    expect([m.age?.value, m.sex?.value]).toEqual([74, 'male']);
+  });
+
+  it('unknown when neither says', () => {
+    expect(summary(judge(profile(patient()), 'Age 18 to 65 years'))).toEqual(['unknown', 'none']);
+  });
+});
+
+describe('labs and vitals, in canonical units', () => {
+  it('a recorded creatinine in µmol/L against a criterion in mg/dL', () => {
+    const p = profile(patient(), obs('cr1', '14682-9', 221, 'umol/L'));
+    const j = judge(p, 'Creatinine no greater than 2.0 mg/dL');
+    expect(summary(j)).toEqual(['not-met', 'record']);
+    expect(j.evidence[0]?.source).toBe('Observation/cr1');
+    expect(summary(judge(p, 'Serum creatinine < 3 mg/dL'))).toEqual(['met', 'record']);
+  });
+
+  it('a value in the note when none is recorded', () => {
+    const p = profile(patient(), note('Labs notable for creatinine of 1.1 and HbA1c 8.2%.'));
+    expect(summary(judge(p, 'Creatinine <= 1.5 mg/dL'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'HbA1c between 7% and 10%'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'HbA1c >= 9%'))).toEqual(['not-met', 'note']);
+  });
+
+  it('blood pressure pairs: "> 170/100" is exceeded by either pressure', () => {
+    const p = profile(patient(), note('On arrival BP 180/95, HR 88.'));
+    expect(summary(judge(p, 'Hypertension of > 170/100 mm of Hg', 'exclusion'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'Blood pressure less than 160/90', 'inclusion'))).toEqual(['not-met', 'note']);
+  });
+
+  it('no value anywhere: an inclusion threshold is unknown; an exclusion threshold is assumed absent', () => {
+    const p = profile(patient(), note('Well appearing.'));
+    expect(summary(judge(p, 'Platelet count at least 100,000/mm3'))).toEqual(['unknown', 'none']);
+    expect(summary(judge(p, 'Serum creatinine > 2 mg/dL', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+  });
+
+  it('a multiple of the upper limit of normal is not checked against a value', () => {
+    const p = profile(patient(), obs('cr1', '2160-0', 1.2, 'mg/dL'));
+    expect(judge(p, 'Serum creatinine > 1.5 x ULN', 'exclusion').status).not.toBe('met');
+  });
+});
+
+describe('conditions: coded, noted, negated, unmentioned', () => {
+  const coded = profile(patient(), condition('c1', '44054006', 'Diabetes mellitus type 2 (disorder)'));
+  it('a coded condition (Cairn value sets), and the broader concept it implies', () => {
+    const j = judge(coded, 'Type 2 diabetes mellitus');
+    expect(summary(j)).toEqual(['met', 'record']);
+    expect(j.evidence[0]?.source).toBe('Condition/c1');
+    expect(summary(judge(coded, 'Diabetes mellitus'))).toEqual(['met', 'record']);
+  });
+
+  it('a broader coded condition does not establish a narrower one', () => {
+    const p = profile(patient(), condition('c1', '73211009', 'Diabetes mellitus'));
+    expect(summary(judge(p, 'Type 2 diabetes mellitus'))).toEqual(['unknown', 'none']);
+  });
+
+  it('negation in the note: "denies ... diabetes" makes a diabetes exclusion not met, on the note', () => {
+    const p = profile(patient(), note('She is known to have hypertension and obesity. She denies smoking, diabetes, or a family history of heart disease.'));
+    const j = judge(p, 'Diabetes mellitus', 'exclusion');
+    expect(summary(j)).toEqual(['not-met', 'note']);
+    expect(j.evidence[0]?.text).toContain('denies smoking');
+    expect(summary(judge(p, 'Hypertension', 'inclusion'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'Current smoker', 'exclusion'))).toEqual(['not-met', 'note']);
+    // Family history is not the patient's.
+    expect(summary(judge(p, 'Coronary artery disease', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+  });
+
+  it('unmentioned facts: assumed absent for exclusions and "no X" inclusions, unknown for inclusions', () => {
+    const p = profile(patient(), note('A 60-year-old man with a cough.'));
+    expect(summary(judge(p, 'History of stroke', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    expect(summary(judge(p, 'No history of stroke', 'inclusion'))).toEqual(['met', 'assumed-absent']);
+    expect(summary(judge(p, 'History of stroke', 'inclusion'))).toEqual(['unknown', 'none']);
+    // An assumption never counts against the patient.
+    expect(summary(judge(p, 'Patients without stroke', 'exclusion'))).toEqual(['unknown', 'none']);
+  });
+
+  it('a noted condition makes an exclusion met', () => {
+    const p = profile(patient(), note('History of CVA in 2015 without residual deficits.'));
+    const j = judge(p, 'History of stroke', 'exclusion');
+    expect(summary(j)).toEqual(['met', 'note']);
+  });
+
+  it('qualifiers the record does not show: "uncontrolled hypertension" is not established by hypertension', () => {
+    const p = profile(patient(), condition('c1', '38341003', 'Hypertensive disorder'));
+    expect(summary(judge(p, 'Uncontrolled hypertension', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    expect(summary(judge(p, 'Uncontrolled hypertension', 'inclusion'))).toEqual(['unknown', 'none']);
+    const q = profile(patient(), note('He has uncontrolled hypertension despite three drugs.'));
+    expect(summary(judge(q, 'Uncontrolled hypertension', 'exclusion'))).toEqual(['met', 'note']);
+  });
+
+  it('a time limit cannot be read off a history: "MI within 6 months" vs "MI 2 years earlier"', () => {
+    const p = profile(patient(), note('He had an uncomplicated myocardial infarction 2 years earlier.'));
+    expect(summary(judge(p, 'Myocardial infarction within 6 months', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+  });
+
+  it('a criterion that says more than its structure needs the rest documented too', () => {
+    const p = profile(patient(), note('64-year-old woman with diabetes mellitus.'));
+    const j = judge(p, 'Patients with cutaneous leg ulcers due to diabetes mellitus');
+    expect(j.status).toBe('unknown');
+    expect(j.reason).toContain('not documented');
+  });
+});
+
+describe('pregnancy, contraception, consent', () => {
+  it('pregnancy criteria do not apply to a man', () => {
+    const p = profile(patient({ gender: 'male' }));
+    expect(summary(judge(p, 'Pregnant or breastfeeding women', 'exclusion'))).toEqual(['unknown', 'not-applicable']);
+    expect(summary(judge(p, 'Women of childbearing potential must use contraception'))).toEqual(['unknown', 'not-applicable']);
+  });
+
+  it('a woman with no mention of pregnancy: not excluded, by assumption; a recorded pregnancy excludes', () => {
+    const p = profile(patient({ gender: 'female', birthDate: '1990-01-01' }));
+    expect(summary(judge(p, 'Pregnant or breastfeeding', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    const q = profile(patient({ gender: 'female' }), note('She is currently 20 weeks pregnant.'));
+    expect(summary(judge(q, 'Pregnant or breastfeeding', 'exclusion'))).toEqual(['met', 'note']);
+    expect(summary(judge(q, 'Not pregnant or nursing', 'inclusion'))).toEqual(['not-met', 'note']);
+    // A pregnancy in the history list is not a current one.
+    const r = profile(patient({ gender: 'female' }), note('Past history:\nHypertension with pregnancy'));
+    expect(judge(r, 'Pregnancy', 'exclusion').status).toBe('unknown');
+  });
+
+  it('consent and compliance only from a note that states them', () => {
+    const p = profile(patient(), note('The patient will provide informed consent, and will comply with the trial protocol without any practical issues.'));
+    expect(summary(judge(p, 'Able to provide written informed consent'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'Inability to give consent', 'exclusion'))).toEqual(['not-met', 'note']);
+    expect(summary(judge(profile(patient()), 'Signed informed consent'))).toEqual(['unknown', 'none']);
+  });
+});
+
+describe('performance status', () => {
+  it('ECOG from the note, converted to Karnofsky when the criterion uses it', () => {
+    const p = profile(patient(), note('ECOG performance status 1, ambulatory.'));
+    expect(summary(judge(p, 'ECOG performance status 0-2'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'Karnofsky >= 70%'))).toEqual(['met', 'note']);
+    expect(summary(judge(p, 'Karnofsky >= 90%'))).toEqual(['not-met', 'note']);
+  });
+});
+
+describe('free text: lexical and semantic support with thresholds', () => {
+  const p = profile(patient(), note('Two weeks ago she returned from a vacation in Colorado. She has loose stools.'));
+  it('a sentence holding at least half of the criterion words supports it', () => {
+    expect(summary(judge(p, 'Recent vacation in Colorado'))).toEqual(['met', 'note']);
+  });
+  it('similarity below the threshold vetoes a lexical match', () => {
+    const embedded: PatientProfile = { ...p, sentenceEmbeddings: p.sentences.map(() => [1, 0]) };
+    expect(summary(judge(embedded, 'Recent vacation in Colorado', 'inclusion', [0, 1]))).toEqual(['unknown', 'none']);
+    expect(summary(judge(embedded, 'Recent vacation in Colorado', 'inclusion', [1, 0]))).toEqual(['met', 'note']);
+  });
+  it('one shared word of several is not a match', () => {
+    expect(summary(judge(p, 'Travel to an area endemic for malaria'))).toEqual(['unknown', 'none']);
+  });
+});
