@@ -50,6 +50,8 @@ export interface IngestReport {
   modelChanged: boolean;
   model: { id: string; dimension: number };
   durationMs: number;
+  /** Part of durationMs spent building the vector index (0 when it already existed). */
+  indexBuildMs: number;
 }
 
 export interface IngestOptions {
@@ -112,6 +114,7 @@ export async function ingestDocuments(
     };
 
     const r: Omit<IngestReport, 'durationMs'> = {
+      indexBuildMs: 0,
       documents: documents.length,
       documentsAdded: 0,
       documentsUpdated: 0,
@@ -175,7 +178,11 @@ export async function ingestDocuments(
 
     // After a model change, chunks of documents outside this ingest still need the new model's vectors.
     if (modelChanged) r.chunksEmbedded += await embedRemaining(tx, embed, vectorType, batchSize);
-    if (await ensureVectorIndex(tx, dimension)) logger.info({ dimension }, 'built the guideline vector index');
+    const indexStarted = performance.now();
+    if (await ensureVectorIndex(tx, dimension)) {
+      r.indexBuildMs = Math.round(performance.now() - indexStarted);
+      logger.info({ dimension, ms: r.indexBuildMs }, 'built the guideline vector index');
+    }
     if (r.chunksEmbedded > 0 || r.chunksRemoved > 0 || r.documentsUpdated > 0) {
       await refreshTermStatistics(tx);
       await tx.query('ANALYZE guideline_chunks');

@@ -85,7 +85,7 @@ export interface GuidelineRetrieverOptions extends BaseRetrieverInput {
   /** Append the long form of clinical abbreviations to queries, and vice versa (default true). */
   expandAbbreviations?: boolean;
   /**
-   * Full-text search ranks at most this many chunks (default 1,500), which bounds its latency: a
+   * Full-text search ranks at most this many chunks (default 800), which bounds its latency: a
    * query's commonest words are left out while the chunks containing its words would exceed it
    * (see selectTerms), and when every word is that common, the first this-many matches are ranked.
    */
@@ -104,7 +104,7 @@ const DEFAULT_CANDIDATES = 40;
 const DEFAULT_EF_SEARCH = 100;
 /** ts_rank_cd normalisation 1: divide by 1 + log(length), so long chunks do not win by length alone. */
 const RANK_NORMALISATION = 1;
-const DEFAULT_TERM_BUDGET = 1500;
+const DEFAULT_TERM_BUDGET = 800;
 /** How long a checked embedding model is trusted before it is read again. */
 const MODEL_CHECK_MS = 30_000;
 
