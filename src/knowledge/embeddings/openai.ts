@@ -3,7 +3,7 @@
  * TEI server), through LangChain's OpenAIEmbeddings.
  */
 import { OpenAIEmbeddings } from '@langchain/openai';
-import { CairnEmbeddings, checkVectors } from './types.js';
+import { ProviderEmbeddings } from './provider.js';
 
 export interface OpenAICompatibleOptions {
   model: string;
@@ -17,52 +17,23 @@ export interface OpenAICompatibleOptions {
   fetch?: typeof fetch;
 }
 
-export class OpenAICompatibleEmbeddings extends CairnEmbeddings {
-  readonly modelId: string;
-  readonly #inner: OpenAIEmbeddings;
-  readonly #configured: number | undefined;
-  #probed: Promise<number> | undefined;
-
+export class OpenAICompatibleEmbeddings extends ProviderEmbeddings {
   constructor(options: OpenAICompatibleOptions) {
-    super({});
-    this.modelId = `openai:${options.model}${options.dimensions ? `:${options.dimensions}` : ''}`;
-    this.#configured = options.dimensions;
-    this.#inner = new OpenAIEmbeddings({
-      model: options.model,
-      // The OpenAI client refuses to start without a key; local OpenAI-compatible servers need none.
-      apiKey: options.apiKey ?? 'not-needed',
-      ...(options.dimensions !== undefined && { dimensions: options.dimensions }),
-      batchSize: options.batchSize ?? 128,
-      maxRetries: 2,
-      configuration: {
-        ...(options.baseUrl !== undefined && { baseURL: options.baseUrl }),
-        ...(options.fetch !== undefined && { fetch: options.fetch }),
-      },
-    });
-  }
-
-  dimensions(): Promise<number> {
-    if (this.#configured !== undefined) return Promise.resolve(this.#configured);
-    this.#probed ??= this.#inner.embedQuery('dimension probe').then(
-      (v) => v.length,
-      (err: unknown) => {
-        this.#probed = undefined;
-        throw err;
-      },
+    super(
+      `openai:${options.model}${options.dimensions ? `:${options.dimensions}` : ''}`,
+      new OpenAIEmbeddings({
+        model: options.model,
+        // The OpenAI client refuses to start without a key; local OpenAI-compatible servers need none.
+        apiKey: options.apiKey ?? 'not-needed',
+        ...(options.dimensions !== undefined && { dimensions: options.dimensions }),
+        batchSize: options.batchSize ?? 128,
+        maxRetries: 2,
+        configuration: {
+          ...(options.baseUrl !== undefined && { baseURL: options.baseUrl }),
+          ...(options.fetch !== undefined && { fetch: options.fetch }),
+        },
+      }),
+      options.dimensions,
     );
-    return this.#probed;
-  }
-
-  async embedDocuments(texts: string[]): Promise<number[][]> {
-    if (texts.length === 0) return [];
-    const vectors = await this.#inner.embedDocuments(texts);
-    checkVectors(this.modelId, vectors, texts.length, this.#configured);
-    return vectors;
-  }
-
-  async embedQuery(text: string): Promise<number[]> {
-    const vector = await this.#inner.embedQuery(text);
-    checkVectors(this.modelId, [vector], 1, this.#configured);
-    return vector;
   }
 }
