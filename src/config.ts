@@ -40,7 +40,13 @@ export interface Config {
   triageInfoCards?: boolean;
   /** Diagnosis cards' indicator (default warning). */
   diagnosisIndicator?: 'warning' | 'info';
+  /** When stage 1 hypertension gets a diagnosis card (default with-indication: diabetes or CKD). */
+  diagnosisHtnStage1?: HtnStage1Policy;
 }
+
+/** When stage 1 hypertension gets a diagnosis card: see src/services/diagnosis/alert-policy.ts. */
+export const HTN_STAGE1_POLICIES = ['with-indication', 'always', 'never'] as const;
+export type HtnStage1Policy = (typeof HTN_STAGE1_POLICIES)[number];
 
 export type EmbeddingsProvider = 'use-lite' | 'openai' | 'ollama';
 
@@ -94,6 +100,7 @@ const envSchema = z.object({
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
+  CAIRN_DIAGNOSIS_HTN_STAGE1: z.enum(HTN_STAGE1_POLICIES).default('with-indication'),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -160,5 +167,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guidelinesDir: e.CAIRN_GUIDELINES_DIR,
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
+    diagnosisHtnStage1: e.CAIRN_DIAGNOSIS_HTN_STAGE1,
   };
 }

@@ -26,16 +26,24 @@ import { dataMeetCriteria, goldLabel, lastEncounterTime, rates, TARGETS, without
 import { diagnosisLogic } from '../services/diagnosis/service.js';
 import { openKnowledgeBase } from '../services/knowledge-base.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, 'htn-stage1': { type: 'string' } } });
 if (!values.data) {
-  console.error('usage: npm run eval:diagnosis -- --data <dir with bundles/ and index.jsonl>');
+  console.error(
+    'usage: npm run eval:diagnosis -- --data <dir with bundles/ and index.jsonl> [--htn-stage1 with-indication|always|never]\n' +
+      '  --htn-stage1  when stage 1 hypertension gets a card (default: CAIRN_DIAGNOSIS_HTN_STAGE1, else with-indication)',
+  );
   process.exit(2);
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
   const log = createLogger('warn');
-  const config = loadConfig({ ...process.env, CAIRN_REQUIRE_AUTH: 'false' });
+  const config = loadConfig({
+    ...process.env,
+    CAIRN_REQUIRE_AUTH: 'false',
+    ...(values['htn-stage1'] !== undefined && { CAIRN_DIAGNOSIS_HTN_STAGE1: values['htn-stage1'] }),
+  });
+  const htnStage1 = config.diagnosisHtnStage1 ?? 'with-indication';
   const dir = values.data!;
   const index = (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { file: string });
   const corpus = await Promise.all((await readdir(config.guidelinesDir ?? 'guidelines')).filter((f) => f.endsWith('.md')).map((f) => readFile(join(config.guidelinesDir ?? 'guidelines', f), 'utf8')));
@@ -52,7 +60,7 @@ async function main(): Promise<void> {
   for (const row of index) {
     const bundle = JSON.parse(await readFile(join(dir, row.file), 'utf8')) as Bundle;
     const referenceTime = lastEncounterTime(bundle);
-    const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.retriever, indicator: 'warning', now: () => referenceTime }) };
+    const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.retriever, indicator: 'warning', htnStage1, now: () => referenceTime }) };
     for (const { key, valueSet } of TARGETS) {
       const hidden = withoutTarget(bundle, valueSet);
       const prefetch = prefetchFromRecord(hidden.entry.map((e) => e.resource as unknown as FhirResource), declared.definition.prefetch ?? {});
@@ -67,14 +75,14 @@ async function main(): Promise<void> {
       }
       const raised = cards.some((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition?: string } | undefined)?.condition === key);
       const ctx = buildPatientContext({ resources: [hidden], referenceTime });
-      outcomes.push({ key, gold: goldLabel(bundle, valueSet, referenceTime), raised, dataMeet: dataMeetCriteria(key, ctx) });
+      outcomes.push({ key, gold: goldLabel(bundle, valueSet, referenceTime), raised, dataMeet: dataMeetCriteria(key, ctx, htnStage1) });
     }
   }
   await db.close();
 
   const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   const result: Record<string, unknown> = {};
-  console.log(`\neval:diagnosis — ${dir} — ${index.length} patients × ${TARGETS.length} conditions\n`);
+  console.log(`\neval:diagnosis — ${dir} — ${index.length} patients × ${TARGETS.length} conditions — stage 1 hypertension cards: ${htnStage1}\n`);
   console.log('| condition | sensitivity (TP/P) | specificity (TN/N) | sensitivity, data meet criteria (TP/P) | specificity, data do not meet (TN/N) |');
   console.log('|---|---|---|---|---|');
   for (const { key } of TARGETS) {
@@ -89,7 +97,7 @@ async function main(): Promise<void> {
   }
   const groundingRate = quoted === 0 ? null : grounded / quoted;
   console.log(`\ngrounding: ${grounded}/${quoted} quoted passages found verbatim in the corpus (${fmt(groundingRate)}); run time ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(JSON.stringify({ eval: 'diagnosis', data: dir, patients: index.length, conditions: result, grounding: { quoted, grounded, rate: groundingRate } }));
+  console.log(JSON.stringify({ eval: 'diagnosis', data: dir, htnStage1, patients: index.length, conditions: result, grounding: { quoted, grounded, rate: groundingRate } }));
 }
 
 main().catch((err: unknown) => {

@@ -10,11 +10,15 @@ import { triageLogic } from './triage/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator'>;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1'>;
 }
 
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
   const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false });
-  const diagnosis = diagnosisLogic({ search: deps.search, indicator: deps.config.diagnosisIndicator ?? 'warning' });
+  const diagnosis = diagnosisLogic({
+    search: deps.search,
+    indicator: deps.config.diagnosisIndicator ?? 'warning',
+    htnStage1: deps.config.diagnosisHtnStage1 ?? 'with-indication',
+  });
   return { triage, 'triage-encounter': triage, diagnosis };
 }

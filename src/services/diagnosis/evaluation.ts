@@ -6,6 +6,7 @@
  */
 import { buildPatientContext, defaultValueSetIndex } from '../../fhir/context/index.js';
 import type { CodingSummary, PatientContext, Reading } from '../../fhir/context/index.js';
+import type { HtnStage1Policy } from '../../config.js';
 import type { ConditionKey } from './finding.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -60,7 +61,12 @@ const upTo = (rs: readonly Reading[], ref: number, days = Infinity): Reading[] =
   rs.filter((r) => r.effectiveTime <= ref && r.effectiveTime >= ref - days * DAY && r.comparator === undefined);
 const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export function dataMeetCriteria(key: Target, ctx: PatientContext): boolean {
+/**
+ * @param htnStage1 the service's stage 1 policy (alert-policy.ts), read here independently: a card
+ *   is due at ≥140/90, and at ≥130/80 always, never, or when diabetes or CKD is on the record or
+ *   met by the data.
+ */
+export function dataMeetCriteria(key: Target, ctx: PatientContext, htnStage1: HtnStage1Policy = 'with-indication'): boolean {
   const ref = Date.parse(ctx.referenceTime);
   switch (key) {
     case 'hypertension': {
@@ -69,7 +75,15 @@ export function dataMeetCriteria(key: Target, ctx: PatientContext): boolean {
       const sbp = upTo(ctx.vitals.systolicBP, ref, 730);
       const dbp = upTo(ctx.vitals.diastolicBP, ref, 730);
       const days = new Set(sbp.map((r) => r.effective.slice(0, 10)));
-      return days.size >= 2 && (avg(sbp.map((r) => r.value)) >= 130 || avg(dbp.map((r) => r.value)) >= 80);
+      if (days.size < 2) return false;
+      const [s, d] = [avg(sbp.map((r) => r.value)), avg(dbp.map((r) => r.value))];
+      if (s >= 140 || d >= 90) return true;
+      if (s < 130 && d < 80) return false;
+      if (htnStage1 !== 'with-indication') return htnStage1 === 'always';
+      const onRecord = ctx.conditions.some(
+        (c) => c.activeAtReference !== 'no' && (c.valueSets.includes('cairn-diabetes') || c.valueSets.includes('cairn-ckd')),
+      );
+      return onRecord || dataMeetCriteria('diabetes', ctx) || dataMeetCriteria('ckd', ctx);
     }
     case 'diabetes': {
       // ADA: two results at or above 6.5% HbA1c / 126 mg/dL FPG on two days, or both on one day.

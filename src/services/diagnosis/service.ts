@@ -2,6 +2,7 @@ import type { DataRequirements } from '../../fhir/context/data-requirements.js';
 import { buildPatientContext } from '../../fhir/context/index.js';
 import type { ServiceLogic } from '../../hooks/service.js';
 import type { GuidelineSearch } from '../triage/high-risk-matcher.js';
+import { findingsToShow, type HtnStage1Policy } from './alert-policy.js';
 import { diagnosisCard } from './card.js';
 import { evaluateCriteria } from './evaluate.js';
 import { diagnosisBasis } from './guideline-basis.js';
@@ -18,6 +19,8 @@ export const DIAGNOSIS_DATA_REQUIREMENTS: DataRequirements = {
 export interface DiagnosisServiceOptions {
   search: GuidelineSearch;
   indicator: 'warning' | 'info';
+  /** When stage 1 hypertension gets a card (alert-policy.ts); default 'with-indication'. */
+  htnStage1?: HtnStage1Policy;
   now?: () => Date;
 }
 
@@ -29,8 +32,7 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     const referenceTime = now();
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const ctx = buildPatientContext({ resources, referenceTime, patientId });
-    const candidates = evaluateCriteria(ctx)
-      .filter((f) => f.status === 'met')
+    const candidates = findingsToShow(evaluateCriteria(ctx), ctx, options.htnStage1 ?? 'with-indication')
       .map((finding) => ({ finding, record: checkRecorded(finding, ctx) }))
       .filter(({ record }) => record.status !== 'recorded-same-stage');
     // Each card is emitted when ready, so a slow retrieval never holds back the others.
