@@ -9,12 +9,14 @@ import { evaluateRetrieval, loadQueries } from '../knowledge/evaluation.js';
 import { ingestPaths } from '../knowledge/ingest.js';
 import { GuidelineRetriever, type SearchMode } from '../knowledge/retriever.js';
 
-const USAGE = `Usage: npm run eval:retrieval -- --queries <file.jsonl> [--corpus guidelines]... [--k 10] [--misses]
+const USAGE = `Usage: npm run eval:retrieval -- --queries <file.jsonl> [--corpus guidelines]... [--k 10] [--lines odd|even] [--misses]
 
 Ingests the corpus into a fresh in-memory database (or into DATABASE_URL when it is set), runs
 every labelled query in vector, full-text and hybrid mode, and prints P@1, P@3, nDCG@10 and MRR
 per mode, then one line of JSON. The embedding model is the configured one (CAIRN_EMBEDDINGS).
 
+  --lines    only the queries on odd (1st, 3rd, …) or even (2nd, 4th, …) lines of the file: settings
+             chosen on one half can be checked on the other
   --misses   list the queries whose hybrid top 3 holds no relevant chunk`;
 
 const MODES: SearchMode[] = ['vector', 'fulltext', 'hybrid'];
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
       queries: { type: 'string' },
       corpus: { type: 'string', multiple: true },
       k: { type: 'string', default: '10' },
+      lines: { type: 'string' },
       misses: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(k) || k < 1) throw new Error(`--k must be a positive integer (got ${values.k})`);
   const config = loadConfig();
   const log = createLogger('warn');
-  const queries = await loadQueries(values.queries);
+  if (values.lines !== undefined && values.lines !== 'odd' && values.lines !== 'even') throw new Error(`--lines must be odd or even (got ${values.lines})`);
+  const parity = values.lines === 'odd' ? 0 : 1;
+  const queries = (await loadQueries(values.queries)).filter((_, i) => values.lines === undefined || i % 2 === parity);
   const corpus = values.corpus && values.corpus.length > 0 ? values.corpus : [config.guidelinesDir ?? 'guidelines'];
 
   const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: 'memory://' });
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
 
     for (const u of result.unknownLabels) console.warn(`warning: query ${u.query}: label '${u.label}' matches no chunk`);
     console.log(
-      `${queries.length} queries · corpus ${corpus.join(', ')}: ${ingest.documents} documents, ` +
+      `${queries.length} queries${values.lines ? ` (${values.lines} lines)` : ''} · corpus ${corpus.join(', ')}: ${ingest.documents} documents, ` +
         `${ingest.chunksEmbedded + ingest.chunksUnchanged} chunks · model ${ingest.model.id} · ${seconds.toFixed(1)} s\n`,
     );
     const f = (x: number) => x.toFixed(3).padStart(7);
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         queries: queries.length,
+        ...(values.lines !== undefined && { lines: values.lines }),
         k,
         documents: ingest.documents,
         chunks: ingest.chunksEmbedded + ingest.chunksUnchanged,

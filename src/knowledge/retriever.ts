@@ -1,8 +1,19 @@
 /**
  * Hybrid guideline retrieval: pgvector cosine search (HNSW) and PostgreSQL full-text search, each
- * taking its own top candidates, fused by reciprocal rank (RRF, k = 60, each list weighted). A hit
- * carries the chunk text exactly as stored, so what a card quotes is the guideline's own words,
- * with its title, section, grade, URL and citation.
+ * taking its own top candidates, then fused. A hit carries the chunk text exactly as stored, so what
+ * a card quotes is the guideline's own words, with its title, section, grade, URL and citation.
+ *
+ * Fusion (`fusion` option):
+ * - `relative-score` (default): each list's scores are scaled to [0, 1] (full text by its best
+ *   score, cosine similarity min-max over the list) and added with the weights
+ *   fulltext : vector = 1 : the model's fusionWeight. Unlike rank fusion it keeps how far apart
+ *   two candidates are, so a weak model's near-ties barely move a clear full-text winner, while its
+ *   clear preferences still count (Bruch et al., "An Analysis of Fusion Functions for Hybrid
+ *   Retrieval", ACM TOIS 2023, found convex score combination better than RRF).
+ * - `rrf`: reciprocal rank fusion (k = 60, each list weighted).
+ * In both, a chunk whose stated ranges contradict a value the query names ("BMI 36.4" against
+ * "BMI 30.0 to 34.9", see quantities.ts) is demoted, and the chunks of documents with a
+ * preferred code are lifted.
  *
  * Full text: the query's words go through the index's own parser and English stemmer
  * (to_tsvector), are OR-ed, and matching chunks are scored by the inverse document frequency of
@@ -28,8 +39,10 @@ import type { DocumentKind } from './corpus/metadata.js';
 import { readRecordedModel, vectorTypeFor, type VectorType } from './embedding-model.js';
 import type { CairnEmbeddings } from './embeddings/types.js';
 import { LruCache } from './lru.js';
+import { measuredValues, quantityConflicts, type MeasuredValue } from './quantities.js';
 
 export type SearchMode = 'vector' | 'fulltext' | 'hybrid';
+export type FusionMethod = 'relative-score' | 'rrf';
 
 export interface SearchFilters {
   /** Documents listing any of these codes (system: 'snomed' | 'icd10' | 'loinc' | … or a FHIR system URI). */
@@ -61,7 +74,7 @@ export interface GuidelineHit {
   grade?: string;
   gradeSystem?: string;
   kind: DocumentKind;
-  /** hybrid: RRF score; vector: cosine similarity; fulltext: IDF score (or ts_rank_cd). Higher is better. */
+  /** hybrid: fused score; vector: cosine similarity; fulltext: IDF score (or ts_rank_cd). Higher is better. */
   score: number;
   /** 1-based rank in each candidate list the chunk was in. */
   ranks: { vector?: number; fulltext?: number };
@@ -94,11 +107,22 @@ export interface GuidelineRetrieverOptions extends BaseRetrieverInput {
   textRanking?: 'idf' | 'cover-density';
   /** ts_rank_cd normalisation bits (default 1: divide by 1 + log(length)). */
   rankNormalization?: number;
-  /** Weights of the lists in reciprocal rank fusion (default: full text 1, vector the model's own). */
+  /** Weights of the lists in fusion (default: full text 1, vector the model's own). */
   fusionWeights?: { vector?: number; fulltext?: number };
+  /** How hybrid search fuses the lists (default relative-score). */
+  fusion?: FusionMethod;
 }
 
 export const RRF_K = 60;
+/**
+ * Demotion of a chunk whose stated ranges contradict a value of the query, and lift of a chunk
+ * of a preferred code's document, in each fusion's units: relative-score sums scaled scores
+ * (a perfect full-text match is 1), rrf sums 1/(k + rank) (a first rank is 1/61).
+ */
+const ADJUSTMENTS: Readonly<Record<FusionMethod, { conflict: number; preferred: number }>> = {
+  'relative-score': { conflict: 0.1, preferred: 0.5 },
+  rrf: { conflict: 0.1 / (RRF_K + 1), preferred: 1 / (RRF_K + 1) },
+};
 const DEFAULT_K = 5;
 const DEFAULT_CANDIDATES = 40;
 const DEFAULT_EF_SEARCH = 100;
@@ -174,6 +198,7 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   readonly termBudget: number;
   readonly textRanking: 'idf' | 'cover-density';
   readonly weights: { vector: number; fulltext: number };
+  readonly fusion: FusionMethod;
   readonly #queryCache: LruCache<string, Promise<number[]>>;
   #model: { checkedAt: number; dimension: number } | undefined;
 
@@ -203,6 +228,7 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
       vector: options.fusionWeights?.vector ?? options.embeddings.fusionWeight,
       fulltext: options.fusionWeights?.fulltext ?? 1,
     };
+    this.fusion = options.fusion ?? 'relative-score';
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document<GuidelineHitMetadata>[]> {
@@ -239,7 +265,8 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
       const seen = rows.get(r.id);
       rows.set(r.id, seen ? { ...seen, rank: r.rank } : { ...r, distance: null });
     }
-    return fuse([...rows.values()], mode, k, this.weights);
+    const values = mode === 'hybrid' ? measuredValues(text) : [];
+    return fuse([...rows.values()], mode, k, { weights: this.weights, fusion: this.fusion, values });
   }
 
   #vectorList(q: ListQuery, vector: number[], vectorType: VectorType): Promise<CandidateRow[]> {
@@ -400,15 +427,17 @@ function quoteLexeme(lexeme: string): string {
 }
 
 /**
- * Ranks each list and fuses them (or keeps one). Hybrid adds a list of its own: chunks of
- * documents with a preferred code, all ranked first.
+ * Ranks each list and fuses them (or keeps one). Hybrid adds two adjustments: chunks of documents
+ * with a preferred code are lifted, chunks whose stated ranges contradict a value of the query are
+ * demoted.
  */
 function fuse(
   rows: readonly CandidateRow[],
   mode: SearchMode,
   k: number,
-  weights: { vector: number; fulltext: number },
+  how: { weights: { vector: number; fulltext: number }; fusion: FusionMethod; values: readonly MeasuredValue[] },
 ): GuidelineHit[] {
+  const { weights, fusion, values } = how;
   const vectorRank = new Map<string, number>();
   const textRank = new Map<string, number>();
   [...rows]
@@ -419,6 +448,10 @@ function fuse(
     .filter((r) => r.rank !== null)
     .sort((a, b) => (b.rank as number) - (a.rank as number) || a.id.localeCompare(b.id))
     .forEach((r, i) => textRank.set(r.id, i + 1));
+  const similarities = rows.filter((r) => r.distance !== null).map((r) => 1 - (r.distance as number));
+  const [simMin, simMax] = [Math.min(...similarities), Math.max(...similarities)];
+  const textMax = Math.max(0, ...rows.map((r) => r.rank ?? 0));
+  const adjust = ADJUSTMENTS[fusion];
 
   const scored = rows.map((r) => {
     const rv = vectorRank.get(r.id);
@@ -427,8 +460,15 @@ function fuse(
     if (mode === 'vector') score = 1 - (r.distance ?? 2);
     else if (mode === 'fulltext') score = r.rank ?? 0;
     else {
-      score =
-        (rv ? weights.vector / (RRF_K + rv) : 0) + (rf ? weights.fulltext / (RRF_K + rf) : 0) + (r.preferred ? 1 / (RRF_K + 1) : 0);
+      if (fusion === 'rrf') {
+        score = (rv ? weights.vector / (RRF_K + rv) : 0) + (rf ? weights.fulltext / (RRF_K + rf) : 0);
+      } else {
+        const vector = r.distance === null ? 0 : simMax > simMin ? (1 - r.distance - simMin) / (simMax - simMin) : 1;
+        const text = r.rank === null || textMax <= 0 ? 0 : r.rank / textMax;
+        score = (weights.vector * vector + weights.fulltext * text) / (weights.vector + weights.fulltext);
+      }
+      if (r.preferred) score += adjust.preferred;
+      if (values.length > 0 && quantityConflicts(values, r.text) > 0) score -= adjust.conflict;
     }
     const ranks: GuidelineHit['ranks'] = { ...(rv !== undefined && { vector: rv }), ...(rf !== undefined && { fulltext: rf }) };
     return { r, score, ranks };

@@ -11,8 +11,8 @@ export abstract class CairnEmbeddings extends Embeddings {
   abstract readonly modelId: string;
 
   /**
-   * How much hybrid search trusts this model's ranking against full-text search's (weight 1) in
-   * reciprocal rank fusion. 1 for real retrieval models; lower for a weak one (see use-lite.ts).
+   * How much hybrid search trusts this model's scores against full-text search's (weight 1) in
+   * fusion. 1 for real retrieval models; lower for a weak one (see use-lite.ts).
    */
   readonly fusionWeight: number = 1;
 

@@ -53,14 +53,46 @@ describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
     for (const h of hits) expect(sources.some((s) => s.includes(h.text))).toBe(true);
   });
 
-  it('fuses by reciprocal rank: a chunk high in both lists outranks one high in one', async () => {
-    const hits = await retriever.search('blood pressure screening adults', { k: 8 });
+  /** The relative-score fusion of a chunk, recomputed from the two single-method lists. */
+  async function relativeScore(query: string, chunkId: string): Promise<number> {
+    const byText = await retriever.search(query, { k: 40, mode: 'fulltext' });
+    const byVector = await retriever.search(query, { k: 40, mode: 'vector' });
+    const textMax = Math.max(...byText.map((h) => h.score));
+    const [simMin, simMax] = [Math.min(...byVector.map((h) => h.score)), Math.max(...byVector.map((h) => h.score))];
+    const text = byText.find((x) => x.chunkId === chunkId)?.score ?? 0;
+    const sim = byVector.find((x) => x.chunkId === chunkId)?.score;
+    const vector = sim === undefined ? 0 : (sim - simMin) / (simMax - simMin);
+    const w = embedder.fusionWeight;
+    return (w * vector + text / textMax) / (w + 1);
+  }
+
+  it('fuses by relative score: each list scaled to [0, 1], weighted, summed', async () => {
+    const query = 'blood pressure screening adults';
+    const hits = await retriever.search(query, { k: 8 });
+    const scores = hits.map((h) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    for (const h of hits) expect(h.score).toBeCloseTo(await relativeScore(query, h.chunkId), 6);
+  });
+
+  it('fuses by reciprocal rank when asked: a chunk high in both lists outranks one high in one', async () => {
+    const rrf = new GuidelineRetriever({ db: t.db, embeddings: embedder, fusion: 'rrf' });
+    const hits = await rrf.search('blood pressure screening adults', { k: 8 });
     const scores = hits.map((h) => h.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     for (const h of hits) {
       const expected = (h.ranks.vector ? 1 / (60 + h.ranks.vector) : 0) + (h.ranks.fulltext ? 1 / (60 + h.ranks.fulltext) : 0);
       expect(h.score).toBeCloseTo(expected, 10);
     }
+  });
+
+  it('demotes a passage whose stated range contradicts a value the query names', async () => {
+    // The qSOFA passage states "a systolic blood pressure of 100 mmHg or less".
+    const qsofa = 'fixture-sepsis-qsofa#bedside-criteria';
+    const scoreOf = async (query: string) => (await retriever.search(query, { k: 10 })).find((h) => h.chunkId === qsofa)?.score;
+    const inside = 'qSOFA respiratory rate and systolic blood pressure, SBP 95 mmHg';
+    const outside = 'qSOFA respiratory rate and systolic blood pressure, SBP 140 mmHg';
+    expect(await scoreOf(inside)).toBeCloseTo(await relativeScore(inside, qsofa), 6);
+    expect(await scoreOf(outside)).toBeCloseTo((await relativeScore(outside, qsofa)) - 0.1, 6);
   });
 
   it('filters by codes (FHIR system URIs, ICD-10 subcodes), topics, documents and kind', async () => {
