@@ -11,6 +11,8 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
 import type { CdsService, ServiceLogic } from './hooks/service.js';
+import { createLlm } from './llm/index.js';
+import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
 import { openKnowledgeBase } from './services/knowledge-base.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
@@ -70,8 +72,15 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       guidelinesDir: config.guidelinesDir ?? 'guidelines',
       log,
     });
+    // The optional language model: off the hooks' path, its hypotheses are read from a cache.
+    const llm = createLlm(config.llm);
+    const hypotheses =
+      llm && config.llm
+        ? llmHypothesisSource({ llm, search: kb.retriever, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
+        : undefined;
+    if (config.llm) log.info({ model: llm?.id }, 'language model configured for background hypotheses');
     services = [
-      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config })),
+      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config, ...(hypotheses && { hypotheses }) })),
       ...(options.extraServices ?? []),
     ];
     warm = () => warmTriageQueries(kb.retriever);

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ServiceLogic } from '../hooks/service.js';
 import type { GuidelineSearch } from './triage/high-risk-matcher.js';
+import type { HypothesisSource } from './diagnosis/hypothesis-source.js';
 import { diagnosisLogic } from './diagnosis/service.js';
 import { triageLogic } from './triage/service.js';
 
@@ -11,10 +12,16 @@ import { triageLogic } from './triage/service.js';
 export interface ServiceDeps {
   search: GuidelineSearch;
   config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator'>;
+  /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
+  hypotheses?: HypothesisSource;
 }
 
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
   const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false });
-  const diagnosis = diagnosisLogic({ search: deps.search, indicator: deps.config.diagnosisIndicator ?? 'warning' });
+  const diagnosis = diagnosisLogic({
+    search: deps.search,
+    indicator: deps.config.diagnosisIndicator ?? 'warning',
+    ...(deps.hypotheses && { hypotheses: deps.hypotheses }),
+  });
   return { triage, 'triage-encounter': triage, diagnosis };
 }

@@ -5,7 +5,9 @@ import type { GuidelineSearch } from '../triage/high-risk-matcher.js';
 import { diagnosisCard } from './card.js';
 import { evaluateCriteria } from './evaluate.js';
 import { diagnosisBasis } from './guideline-basis.js';
-import { checkRecorded } from './known.js';
+import { hypothesisCard } from './hypothesis-card.js';
+import type { HypothesisSource } from './hypothesis-source.js';
+import { checkRecorded, recordedConditions } from './known.js';
 
 /** What the criteria read: vitals (BP, BMI, qSOFA), glycaemia, kidney and haematology labs, conditions, medications, encounters. */
 export const DIAGNOSIS_DATA_REQUIREMENTS: DataRequirements = {
@@ -19,6 +21,11 @@ export interface DiagnosisServiceOptions {
   search: GuidelineSearch;
   indicator: 'warning' | 'info';
   now?: () => Date;
+  /**
+   * Language-model hypotheses (CAIRN_LLM), read from their cache without waiting. Absent: the
+   * cards come from the computed findings alone.
+   */
+  hypotheses?: HypothesisSource;
 }
 
 /** The logic of the `diagnosis` service: one card per guideline-defined finding the record does not show. */
@@ -29,7 +36,10 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     const referenceTime = now();
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const ctx = buildPatientContext({ resources, referenceTime, patientId });
-    const candidates = evaluateCriteria(ctx)
+    const findings = evaluateCriteria(ctx);
+    // Read now, never awaited: on the first call for a record this starts them in the background and returns none.
+    const hypotheses = options.hypotheses?.ready(patientId, ctx) ?? [];
+    const candidates = findings
       .filter((f) => f.status === 'met')
       .map((finding) => ({ finding, record: checkRecorded(finding, ctx) }))
       .filter(({ record }) => record.status !== 'recorded-same-stage');
@@ -41,5 +51,10 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
         if (card) emit([card]);
       }),
     );
+    // After the computed cards: a hypothesis is the lesser evidence.
+    const hypothesisCards = hypotheses
+      .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx) }))
+      .filter((c) => c !== undefined);
+    if (hypothesisCards.length > 0) emit(hypothesisCards);
   };
 }
