@@ -64,6 +64,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   let services: CdsService[];
   let warm: (() => Promise<void>) | undefined;
+  let hypotheses: ReturnType<typeof llmHypothesisSource> | undefined;
   try {
     await migrate(db);
     // Guideline embeddings are computed here, at ingest (a no-op when the corpus is unchanged), never on a hook.
@@ -74,7 +75,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     });
     // The optional language model: off the hooks' path, its hypotheses are read from a cache.
     const llm = createLlm(config.llm);
-    const hypotheses =
+    hypotheses =
       llm && config.llm
         ? llmHypothesisSource({ llm, search: kb.retriever, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
         : undefined;
@@ -114,6 +115,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         // Idle keep-alive sockets would hold close() open; in-flight requests are allowed to finish.
         server.closeIdleConnections();
       });
+      // Background language-model questions are abandoned before the database they retrieve from closes.
+      await hypotheses?.close();
       await db.close();
       await replayCache?.close();
     })());

@@ -45,26 +45,24 @@ export async function askJson<S extends z.ZodType>(llm: ChatLlm, messages: reado
 async function complete(llm: ChatLlm, messages: readonly LlmMessage[], options: AskOptions): Promise<string | { reason: NoAnswerReason }> {
   if (options.signal?.aborted) return { reason: 'aborted' };
   const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<{ reason: NoAnswerReason }>((resolve) => {
-    timer = setTimeout(() => {
+  let stop: ((reason: NoAnswerReason) => void) | undefined;
+  const stopped = new Promise<{ reason: NoAnswerReason }>((resolve) => {
+    stop = (reason) => {
       controller.abort();
-      resolve({ reason: 'timeout' });
-    }, options.timeoutMs);
-    // A pending time-out never keeps the process alive.
-    timer.unref();
+      resolve({ reason });
+    };
   });
-  const aborted = new Promise<{ reason: NoAnswerReason }>((resolve) => {
-    if (options.signal) options.signal.addEventListener('abort', () => resolve({ reason: 'aborted' }), { once: true });
-  });
+  const onAbort = () => stop?.('aborted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => stop?.('timeout'), options.timeoutMs);
+  // A pending time-out never keeps the process alive.
+  timer.unref();
   const call = llm.complete(messages, controller.signal).then(
     (text) => text,
-    (): { reason: NoAnswerReason } => ({ reason: controller.signal.aborted ? 'timeout' : 'failed' }),
+    (): { reason: NoAnswerReason } => ({ reason: 'failed' }),
   );
   try {
-    return await Promise.race([call, timedOut, aborted]);
+    return await Promise.race([call, stopped]);
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);

@@ -17,7 +17,7 @@ import { LangChainLlm, recordPassages, renderRecord, type ChatLlm } from '../../
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
 import { CONDITIONS } from '../../src/services/diagnosis/finding.js';
-import { HYPOTHESIS_LEAD, hypothesisCard } from '../../src/services/diagnosis/hypothesis-card.js';
+import { HYPOTHESIS_LEAD, HYPOTHESIS_LEAD_RECORD, hypothesisCard } from '../../src/services/diagnosis/hypothesis-card.js';
 import { llmHypothesisSource, type ReadyHypothesis } from '../../src/services/diagnosis/hypothesis-source.js';
 import { checkHypotheses, hypothesisMessages, proposeHypotheses } from '../../src/services/diagnosis/hypotheses.js';
 import { recordedConditions } from '../../src/services/diagnosis/known.js';
@@ -275,5 +275,15 @@ describe('the hypothesis card', () => {
     expect(hypothesisCard(h, { finding: { ...diabetes, status: 'not-met' }, recorded: [] })).toBeUndefined();
     expect(hypothesisCard({ ...h, basis: {} }, { finding: diabetes, recorded: [] })).toBeUndefined();
     expect(hypothesisCard(h, { recorded: [] })?.detail).not.toContain('Computed from the record');
+  });
+
+  it('says "from the record" when the sentence is a medication entry, not a note', async () => {
+    const med = { resourceType: 'MedicationRequest', id: 'med-1', status: 'active', intent: 'order', subject: { reference: 'Patient/p1' }, authoredOn: daysAgo(10), medicationCodeableConcept: { text: 'metformin 500 mg oral tablet twice daily' } };
+    const medCtx = context([singleHba1c(), med]);
+    const [h] = checkHypotheses({ hypotheses: [{ condition: 'diabetes', quote: 'metformin 500 mg oral tablet twice daily' }] }, recordPassages(medCtx)).hypotheses;
+    expect(h!.quote).toMatchObject({ kind: 'medication', source: 'MedicationRequest/med-1' });
+    const card = hypothesisCard({ ...h!, basis: await passages('diabetes') }, { recorded: [] })!;
+    expect(card.summary).toBe(`${HYPOTHESIS_LEAD_RECORD}: Diabetes mellitus`);
+    expect(card.detail).toContain('**From the record** (MedicationRequest/med-1,');
   });
 });

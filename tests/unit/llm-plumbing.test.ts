@@ -116,6 +116,19 @@ describe('askJson', () => {
     await expect(ask(slow, 50)).resolves.toEqual({ ok: false, reason: 'timeout' });
   });
 
+  it('stops when its caller aborts (shutdown)', async () => {
+    let sawAbort = false;
+    const listening: ChatLlm = {
+      id: 'fake:listening',
+      complete: (_m, signal) => new Promise<string>((_resolve, reject) => signal.addEventListener('abort', () => ((sawAbort = true), reject(new Error('aborted'))))),
+    };
+    const controller = new AbortController();
+    const pending = askJson(listening, [{ role: 'user', content: 'q' }], schema, { task: 'test', timeoutMs: 60_000, log: silent, signal: controller.signal });
+    controller.abort();
+    await expect(pending).resolves.toEqual({ ok: false, reason: 'aborted' });
+    expect(sawAbort).toBe(true);
+  });
+
   it('finds the JSON object in a reply', () => {
     expect(parseJsonObject('  {"a":1} ')).toEqual({ a: 1 });
     expect(parseJsonObject('sure! {"a":{"b":2}} hope that helps')).toEqual({ a: { b: 2 } });

@@ -22,6 +22,12 @@ import type { Finding } from './finding.js';
 import type { ReadyHypothesis } from './hypothesis-source.js';
 
 export const HYPOTHESIS_LEAD = 'Hypothesis to consider (language model, from the notes)';
+/** When the sentence is a problem-list or medication entry rather than a note, the lead says so. */
+export const HYPOTHESIS_LEAD_RECORD = 'Hypothesis to consider (language model, from the record)';
+
+export function hypothesisLead(h: Pick<ReadyHypothesis, 'quote'>): string {
+  return h.quote.kind === 'note' ? HYPOTHESIS_LEAD : HYPOTHESIS_LEAD_RECORD;
+}
 
 export interface HypothesisCardContext {
   /** The computed finding for the same condition, if the criteria produced one. */
@@ -37,7 +43,7 @@ export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContex
   const passages = distinctPassages([h.basis.criterion, h.basis.nextStep]);
   if (passages.length === 0) return undefined;
   const url = passages.find((p) => p.url)?.url;
-  const lead = `${HYPOTHESIS_LEAD}: ${h.display}`;
+  const lead = `${hypothesisLead(h)}: ${h.display}`;
   return {
     summary: lead.length < 140 ? lead : lead.slice(0, 139),
     // A hypothesis informs; it never warns.
@@ -60,7 +66,7 @@ export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContex
 function detail(h: ReadyHypothesis, finding: Finding | undefined, passages: ReturnType<typeof distinctPassages>): string {
   const where = [h.quote.title, h.quote.source, h.quote.date].filter(Boolean).join(', ');
   const lines = [
-    `**${HYPOTHESIS_LEAD}: ${h.display}**`,
+    `**${hypothesisLead(h)}: ${h.display}**`,
     '',
     'Not computed from the data: a language model pointed to this part of the record, and Cairn retrieved the guideline passages below for it.',
     '',

@@ -42,6 +42,8 @@ export interface LlmHypothesisOptions {
 export interface LlmHypothesisSource extends HypothesisSource {
   /** Resolves when no question is running or waiting (tests; shutdown). */
   idle(): Promise<void>;
+  /** Abandons the questions in flight and asks no more (shutdown). */
+  close(): Promise<void>;
 }
 
 export function llmHypothesisSource(options: LlmHypothesisOptions): LlmHypothesisSource {
@@ -51,8 +53,10 @@ export function llmHypothesisSource(options: LlmHypothesisOptions): LlmHypothesi
     concurrency: options.concurrency,
     ...(options.capacity !== undefined && { capacity: options.capacity }),
   });
+  const shutdown = new AbortController();
   return {
     ready(patientId, ctx) {
+      if (shutdown.signal.aborted) return [];
       try {
         const record = renderRecord(ctx);
         // Nothing quotable: no hypothesis could stand, so the model is not asked.
@@ -60,7 +64,7 @@ export function llmHypothesisSource(options: LlmHypothesisOptions): LlmHypothesi
         const key = createHash('sha256').update(patientId).update('\0').update(record.text).digest('hex');
         return (
           results.peek(key, async () => {
-            const checked = await proposeHypotheses(ctx, options.llm, { timeoutMs: options.timeoutMs, log: options.log, record });
+            const checked = await proposeHypotheses(ctx, options.llm, { timeoutMs: options.timeoutMs, log: options.log, record, signal: shutdown.signal });
             if (!checked) return undefined;
             return Promise.all(
               checked.hypotheses.map(async (h) => ({ ...h, basis: await diagnosisBasis(newFinding(h.condition, { status: 'not-enough-data', summary: '' }), options.search) })),
@@ -73,5 +77,9 @@ export function llmHypothesisSource(options: LlmHypothesisOptions): LlmHypothesi
       }
     },
     idle: () => results.idle(),
+    async close() {
+      shutdown.abort();
+      await results.idle();
+    },
   };
 }
