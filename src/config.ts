@@ -55,7 +55,7 @@ export interface LlmConfig {
   apiKey?: string;
   /** Time-out of one call; a call that takes longer counts as no answer. */
   timeoutMs: number;
-  /** Most calls in flight at once from one Cairn process. */
+  /** Most questions of one kind (hypotheses, trial criteria) in flight at once in one process. */
   concurrency: number;
   /** Ask the server for JSON output (OpenAI response_format json_object, Ollama format json). */
   jsonMode: boolean;

@@ -26,6 +26,8 @@ export interface RecordPassage {
   date: string | null;
   /** The note's title, when it has one. */
   title: string | null;
+  /** A condition's clinical status as recorded (active, resolved …), so the model can tell past from present. */
+  status?: string;
   text: string;
 }
 
@@ -37,7 +39,7 @@ export function recordPassages(ctx: PatientContext): RecordPassage[] {
   for (const cond of ctx.conditions) {
     const text = cond.text ?? cond.codings.find((x) => x.display)?.display;
     if (!text) continue;
-    out.push({ label: `C${++c}`, kind: 'condition', source: cond.source, date: cond.recordedDate ?? cond.onset, title: null, text });
+    out.push({ label: `C${++c}`, kind: 'condition', source: cond.source, date: cond.recordedDate ?? cond.onset, title: null, ...(cond.clinicalStatus !== 'unknown' && { status: cond.clinicalStatus }), text });
   }
   let m = 0;
   for (const med of ctx.medications) {
@@ -87,7 +89,10 @@ export function renderRecord(ctx: PatientContext, options: RenderOptions = {}): 
     const items = passages.filter((x) => x.kind === kind);
     if (items.length === 0) return;
     lines.push('', heading);
-    for (const x of items) lines.push(`[${x.label}] ${x.text}${x.date ? ` (${x.date.slice(0, 10)})` : ''}`);
+    for (const x of items) {
+      const about = [x.status, x.date?.slice(0, 10)].filter(Boolean).join(', ');
+      lines.push(`[${x.label}] ${x.text}${about ? ` (${about})` : ''}`);
+    }
   };
   listed('condition', 'PROBLEM LIST');
   listed('medication', 'ACTIVE MEDICATIONS');

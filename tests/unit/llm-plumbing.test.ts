@@ -180,7 +180,7 @@ describe('quotes from the record', () => {
   it('renders the record without ids or reference time, so the same record renders the same text', () => {
     const r = renderRecord(ctx);
     expect(r.text).toContain('[N1] Clinic note, 2025-05-01');
-    expect(r.text).toContain('[C1] Gout');
+    expect(r.text).toContain('[C1] Gout (active)');
     expect(r.text).not.toMatch(/DocumentReference\/|Condition\/|p1|2025-06-01/);
     expect(renderRecord({ ...ctx, referenceTime: '2025-06-02T00:00:00Z' }).text).toBe(r.text);
     expect(renderRecord(ctx, { maxNoteChars: 20 }).text).not.toContain('knee pain');
