@@ -42,6 +42,25 @@ export interface Config {
   diagnosisIndicator?: 'warning' | 'info';
   /** When stage 1 hypertension gets a diagnosis card (default with-indication: diabetes or CKD). */
   diagnosisHtnStage1?: HtnStage1Policy;
+  /** The optional language model (CAIRN_LLM); undefined: none, everything works from computed findings. */
+  llm?: LlmConfig;
+}
+
+export type LlmProvider = 'openai' | 'ollama';
+
+/** A chat model used only off the hooks' path (background hypotheses, screening). */
+export interface LlmConfig {
+  provider: LlmProvider;
+  model: string;
+  /** openai: an OpenAI-compatible /v1 base URL; ollama: the server. */
+  baseUrl?: string;
+  apiKey?: string;
+  /** Time-out of one call; a call that takes longer counts as no answer. */
+  timeoutMs: number;
+  /** Most questions of one kind (hypotheses, trial criteria) in flight at once in one process. */
+  concurrency: number;
+  /** Ask the server for JSON output (OpenAI response_format json_object, Ollama format json). */
+  jsonMode: boolean;
 }
 
 /** When stage 1 hypertension gets a diagnosis card: see src/services/diagnosis/alert-policy.ts. */
@@ -65,6 +84,11 @@ const DEFAULT_EMBEDDING_MODELS: Record<EmbeddingsProvider, string | undefined> =
   'use-lite': undefined,
   openai: 'text-embedding-3-small',
   ollama: 'nomic-embed-text',
+};
+
+const DEFAULT_LLM_MODELS: Record<LlmProvider, string> = {
+  openai: 'gpt-4o-mini',
+  ollama: 'llama3.1',
 };
 
 const boolString = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -97,6 +121,12 @@ const envSchema = z.object({
   OPENAI_BASE_URL: z.url('OPENAI_BASE_URL must be an absolute URL').optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   CAIRN_EMBEDDINGS_DIMENSIONS: positiveInt('CAIRN_EMBEDDINGS_DIMENSIONS').max(16000).optional(),
+  CAIRN_LLM: z.enum(['openai', 'ollama'], { error: 'CAIRN_LLM must be openai or ollama (or unset for none)' }).optional(),
+  CAIRN_LLM_MODEL: z.string().min(1).optional(),
+  CAIRN_LLM_BASE_URL: z.url('CAIRN_LLM_BASE_URL must be an absolute URL').optional(),
+  CAIRN_LLM_TIMEOUT_MS: positiveInt('CAIRN_LLM_TIMEOUT_MS').max(600_000).default(30_000),
+  CAIRN_LLM_CONCURRENCY: positiveInt('CAIRN_LLM_CONCURRENCY').max(64).default(2),
+  CAIRN_LLM_JSON_MODE: boolString.default(true),
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
@@ -140,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(provider === 'openai' && e.OPENAI_API_KEY !== undefined && { apiKey: e.OPENAI_API_KEY }),
     ...(provider !== 'use-lite' && e.CAIRN_EMBEDDINGS_DIMENSIONS !== undefined && { dimensions: e.CAIRN_EMBEDDINGS_DIMENSIONS }),
   };
+  const llm = llmConfig(e);
   const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
@@ -168,5 +199,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
     diagnosisHtnStage1: e.CAIRN_DIAGNOSIS_HTN_STAGE1,
+    ...(llm && { llm }),
+  };
+}
+
+function llmConfig(e: z.infer<typeof envSchema>): LlmConfig | undefined {
+  const provider = e.CAIRN_LLM;
+  if (provider === undefined) return undefined;
+  const baseUrl = e.CAIRN_LLM_BASE_URL ?? (provider === 'openai' ? e.OPENAI_BASE_URL : undefined);
+  if (provider === 'openai' && !e.OPENAI_API_KEY && !baseUrl) {
+    throw new ConfigError(
+      'CAIRN_LLM=openai needs OPENAI_API_KEY, or CAIRN_LLM_BASE_URL / OPENAI_BASE_URL pointing at an OpenAI-compatible server that needs no key.',
+    );
+  }
+  return {
+    provider,
+    model: e.CAIRN_LLM_MODEL ?? DEFAULT_LLM_MODELS[provider],
+    ...(baseUrl !== undefined && { baseUrl }),
+    ...(provider === 'openai' && e.OPENAI_API_KEY !== undefined && { apiKey: e.OPENAI_API_KEY }),
+    timeoutMs: e.CAIRN_LLM_TIMEOUT_MS,
+    concurrency: e.CAIRN_LLM_CONCURRENCY,
+    jsonMode: e.CAIRN_LLM_JSON_MODE,
   };
 }

@@ -11,6 +11,8 @@ import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
 import type { CdsService, ServiceLogic } from './hooks/service.js';
+import { createLlm } from './llm/index.js';
+import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
 import { openKnowledgeBase } from './services/knowledge-base.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
@@ -62,6 +64,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   let services: CdsService[];
   let warm: (() => Promise<void>) | undefined;
+  let hypotheses: ReturnType<typeof llmHypothesisSource> | undefined;
   try {
     await migrate(db);
     // Guideline embeddings are computed here, at ingest (a no-op when the corpus is unchanged), never on a hook.
@@ -70,8 +73,15 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       guidelinesDir: config.guidelinesDir ?? 'guidelines',
       log,
     });
+    // The optional language model: off the hooks' path, its hypotheses are read from a cache.
+    const llm = createLlm(config.llm);
+    hypotheses =
+      llm && config.llm
+        ? llmHypothesisSource({ llm, search: kb.retriever, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
+        : undefined;
+    if (config.llm) log.info({ model: llm?.id }, 'language model configured for background hypotheses');
     services = [
-      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config })),
+      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config, ...(hypotheses && { hypotheses }) })),
       ...(options.extraServices ?? []),
     ];
     warm = () => warmTriageQueries(kb.retriever);
@@ -105,6 +115,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         // Idle keep-alive sockets would hold close() open; in-flight requests are allowed to finish.
         server.closeIdleConnections();
       });
+      // Background language-model questions are abandoned before the database they retrieve from closes.
+      await hypotheses?.close();
       await db.close();
       await replayCache?.close();
     })());

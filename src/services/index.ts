@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ServiceLogic } from '../hooks/service.js';
 import type { GuidelineSearch } from './triage/high-risk-matcher.js';
+import type { HypothesisSource } from './diagnosis/hypothesis-source.js';
 import { diagnosisLogic } from './diagnosis/service.js';
 import { triageLogic } from './triage/service.js';
 
@@ -11,6 +12,8 @@ import { triageLogic } from './triage/service.js';
 export interface ServiceDeps {
   search: GuidelineSearch;
   config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1'>;
+  /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
+  hypotheses?: HypothesisSource;
 }
 
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
@@ -19,6 +22,7 @@ export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, S
     search: deps.search,
     indicator: deps.config.diagnosisIndicator ?? 'warning',
     htnStage1: deps.config.diagnosisHtnStage1 ?? 'with-indication',
+    ...(deps.hypotheses && { hypotheses: deps.hypotheses }),
   });
   return { triage, 'triage-encounter': triage, diagnosis };
 }

@@ -59,7 +59,16 @@ function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassag
   const lines = [`**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`];
   if (f.criterion) lines.push(`Criterion met: ${f.criterion}.`);
   lines.push(`Problem list: ${record.reason}.`);
-  lines.push('', evidenceTable(
+  lines.push('', findingEvidenceTable(f));
+  if (f.notes.length > 0) lines.push('', ...f.notes.map((n) => `- ${n}`));
+  lines.push('', '**Guideline basis**');
+  for (const p of passages) lines.push('', quotePassage(p));
+  return lines.join('\n');
+}
+
+/** The readings and computed values a finding rests on, as a table. */
+export function findingEvidenceTable(f: Finding): string {
+  return evidenceTable(
     f.evidence.map((e) => ({
       label: e.label,
       value: e.value,
@@ -69,11 +78,7 @@ function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassag
       contribution: e.kind === 'computed' ? 'computed' : (e.note ?? 'used'),
     })),
     'Use',
-  ));
-  if (f.notes.length > 0) lines.push('', ...f.notes.map((n) => `- ${n}`));
-  lines.push('', '**Guideline basis**');
-  for (const p of passages) lines.push('', quotePassage(p));
-  return lines.join('\n');
+  );
 }
 
 /** The suggested problem-list entry: provisional, with the readings it rests on as evidence. */

@@ -6,7 +6,9 @@ import { findingsToShow, type HtnStage1Policy } from './alert-policy.js';
 import { diagnosisCard } from './card.js';
 import { evaluateCriteria } from './evaluate.js';
 import { diagnosisBasis } from './guideline-basis.js';
-import { checkRecorded } from './known.js';
+import { hypothesisCard } from './hypothesis-card.js';
+import type { HypothesisSource } from './hypothesis-source.js';
+import { checkRecorded, recordedConditions } from './known.js';
 
 /** What the criteria read: vitals (BP, BMI, qSOFA), glycaemia, kidney and haematology labs, conditions, medications, encounters. */
 export const DIAGNOSIS_DATA_REQUIREMENTS: DataRequirements = {
@@ -22,6 +24,11 @@ export interface DiagnosisServiceOptions {
   /** When stage 1 hypertension gets a card (alert-policy.ts); default 'with-indication'. */
   htnStage1?: HtnStage1Policy;
   now?: () => Date;
+  /**
+   * Language-model hypotheses (CAIRN_LLM), read from their cache without waiting. Absent: the
+   * cards come from the computed findings alone.
+   */
+  hypotheses?: HypothesisSource;
 }
 
 /** The logic of the `diagnosis` service: one card per guideline-defined finding the record does not show. */
@@ -32,7 +39,10 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     const referenceTime = now();
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const ctx = buildPatientContext({ resources, referenceTime, patientId });
-    const candidates = findingsToShow(evaluateCriteria(ctx), ctx, options.htnStage1 ?? 'with-indication')
+    const findings = evaluateCriteria(ctx);
+    // Read now, never awaited: on the first call for a record this starts them in the background and returns none.
+    const hypotheses = options.hypotheses?.ready(patientId, ctx) ?? [];
+    const candidates = findingsToShow(findings, ctx, options.htnStage1 ?? 'with-indication')
       .map((finding) => ({ finding, record: checkRecorded(finding, ctx) }))
       .filter(({ record }) => record.status !== 'recorded-same-stage');
     // Each card is emitted when ready, so a slow retrieval never holds back the others.
@@ -43,5 +53,10 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
         if (card) emit([card]);
       }),
     );
+    // After the computed cards: a hypothesis is the lesser evidence.
+    const hypothesisCards = hypotheses
+      .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx) }))
+      .filter((c) => c !== undefined);
+    if (hypothesisCards.length > 0) emit(hypothesisCards);
   };
 }

@@ -36,9 +36,10 @@ export type CriterionStatus = 'met' | 'not-met' | 'unknown';
 /**
  * What a judgement rests on: the structured record, a note sentence, the assumption that an
  * unmentioned fact is absent, the criterion not applying to the patient (pregnancy criteria for a
- * man: status unknown), or nothing (unknown).
+ * man: status unknown), a language model's verdict citing a sentence of the record that Cairn
+ * found there (llm-refine.ts; only for criteria this judge left unknown), or nothing (unknown).
  */
-export type JudgementBasis = 'record' | 'note' | 'assumed-absent' | 'not-applicable' | 'none';
+export type JudgementBasis = 'record' | 'note' | 'assumed-absent' | 'not-applicable' | 'llm' | 'none';
 
 export interface Evidence {
   kind: 'record' | 'note';

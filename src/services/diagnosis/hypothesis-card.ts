@@ -1,0 +1,87 @@
+/**
+ * A card from a language-model hypothesis. It says that it is a hypothesis, names the condition
+ * in Cairn's words, quotes the record's sentence the hypothesis rests on (with its source and
+ * date) and the guideline passages retrieved for it, verbatim with their citations. Nothing the
+ * model wrote is on it. Pure.
+ *
+ * When a hypothesis makes no card:
+ * - the condition is already recorded (the clinician knows);
+ * - a computed finding for the condition is `met`: the computed card speaks for it, from the data;
+ * - a computed finding is `not-met`: there are enough current data and they do not satisfy the
+ *   guideline's criterion, so the notes' hint is outweighed (a service that cannot decide shows
+ *   nothing rather than something wrong);
+ * - no guideline passage was retrieved for it: a card rests on the guideline's own words.
+ * A `not-enough-data` finding is shown with the hypothesis: what the data do say, computed.
+ */
+import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { distinctPassages, passagesExtension, quotePassage } from '../../cards/passages.js';
+import type { ConditionEntry } from '../../fhir/context/index.js';
+import type { Card } from '../../hooks/schema.js';
+import { DIAGNOSIS_EXTENSION, findingEvidenceTable } from './card.js';
+import type { Finding } from './finding.js';
+import type { ReadyHypothesis } from './hypothesis-source.js';
+
+export const HYPOTHESIS_LEAD = 'Hypothesis to consider (language model, from the notes)';
+/** When the sentence is a problem-list or medication entry rather than a note, the lead says so. */
+export const HYPOTHESIS_LEAD_RECORD = 'Hypothesis to consider (language model, from the record)';
+
+export function hypothesisLead(h: Pick<ReadyHypothesis, 'quote'>): string {
+  return h.quote.kind === 'note' ? HYPOTHESIS_LEAD : HYPOTHESIS_LEAD_RECORD;
+}
+
+export interface HypothesisCardContext {
+  /** The computed finding for the same condition, if the criteria produced one. */
+  finding?: Finding | undefined;
+  /** Conditions on the record that record the hypothesis's condition (known.ts recordedConditions). */
+  recorded: readonly ConditionEntry[];
+}
+
+export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContext): Card | undefined {
+  if (context.recorded.length > 0) return undefined;
+  const finding = context.finding?.condition === h.condition ? context.finding : undefined;
+  if (finding && finding.status !== 'not-enough-data') return undefined;
+  const passages = distinctPassages([h.basis.criterion, h.basis.nextStep]);
+  if (passages.length === 0) return undefined;
+  const url = passages.find((p) => p.url)?.url;
+  const lead = `${hypothesisLead(h)}: ${h.display}`;
+  return {
+    summary: lead.length < 140 ? lead : lead.slice(0, 139),
+    // A hypothesis informs; it never warns.
+    indicator: 'info',
+    detail: detail(h, finding, passages),
+    source: { label: 'Cairn diagnosis (language-model hypothesis, guideline passages)', ...(url && { url }) },
+    overrideReasons: [OVERRIDE_REASONS.notClinicallyRelevant, OVERRIDE_REASONS.alreadyAssessed],
+    ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
+    extension: {
+      ...passagesExtension(passages),
+      [DIAGNOSIS_EXTENSION]: {
+        condition: h.condition,
+        hypothesis: { by: 'language-model', quote: { source: h.quote.source, text: h.quote.text, ...(h.quote.date && { date: h.quote.date }) } },
+        ...(finding && { findingStatus: finding.status }),
+      },
+    },
+  };
+}
+
+function detail(h: ReadyHypothesis, finding: Finding | undefined, passages: ReturnType<typeof distinctPassages>): string {
+  const where = [h.quote.title, h.quote.source, h.quote.date].filter(Boolean).join(', ');
+  const lines = [
+    `**${hypothesisLead(h)}: ${h.display}**`,
+    '',
+    'Not computed from the data: a language model pointed to this part of the record, and Cairn retrieved the guideline passages below for it.',
+    '',
+    `**From the record** (${where}):`,
+    '',
+    h.quote.text
+      .split('\n')
+      .map((line) => (line.length > 0 ? `> ${line}` : '>'))
+      .join('\n'),
+  ];
+  if (finding) {
+    lines.push('', `**Computed from the record**: ${finding.title}: ${finding.summary} (not enough data to decide).`);
+    if (finding.evidence.length > 0) lines.push('', findingEvidenceTable(finding));
+  }
+  lines.push('', '**Guideline basis**');
+  for (const p of passages) lines.push('', quotePassage(p));
+  return lines.join('\n');
+}
