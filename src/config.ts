@@ -40,6 +40,22 @@ export interface Config {
   triageInfoCards?: boolean;
   /** Diagnosis cards' indicator (default warning). */
   diagnosisIndicator?: 'warning' | 'info';
+  /** The coordinator screening API and its worker (loadConfig always sets it). */
+  screening?: ScreeningConfig;
+}
+
+export interface ScreeningConfig {
+  /** The FHIR server screenings read patients from; unset: the screening API answers 503. */
+  fhirUrl?: string;
+  /** Cairn's own bearer token for that server (never a CDS Hooks token, which is transient). */
+  fhirToken?: string;
+  /** Patients screened at once by this instance. */
+  concurrency: number;
+  /** How long a worker holds a claimed patient; a crashed instance's patients are retried after it. */
+  leaseMs: number;
+  maxAttempts: number;
+  /** Per FHIR call; batch reads may be slower than a hook's. */
+  fhirTimeoutMs: number;
 }
 
 export type EmbeddingsProvider = 'use-lite' | 'openai' | 'ollama';
@@ -94,6 +110,12 @@ const envSchema = z.object({
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
+  CAIRN_SCREENING_FHIR_URL: z.url('CAIRN_SCREENING_FHIR_URL must be an absolute URL').optional(),
+  CAIRN_SCREENING_FHIR_TOKEN: z.string().min(1).optional(),
+  CAIRN_SCREENING_CONCURRENCY: positiveInt('CAIRN_SCREENING_CONCURRENCY').max(64).default(4),
+  CAIRN_SCREENING_LEASE_S: positiveInt('CAIRN_SCREENING_LEASE_S').max(3600).default(60),
+  CAIRN_SCREENING_MAX_ATTEMPTS: positiveInt('CAIRN_SCREENING_MAX_ATTEMPTS').max(20).default(3),
+  CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -160,5 +182,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guidelinesDir: e.CAIRN_GUIDELINES_DIR,
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
+    screening: {
+      ...(e.CAIRN_SCREENING_FHIR_URL !== undefined && { fhirUrl: e.CAIRN_SCREENING_FHIR_URL.replace(/\/+$/, '') }),
+      ...(e.CAIRN_SCREENING_FHIR_TOKEN !== undefined && { fhirToken: e.CAIRN_SCREENING_FHIR_TOKEN }),
+      concurrency: e.CAIRN_SCREENING_CONCURRENCY,
+      leaseMs: e.CAIRN_SCREENING_LEASE_S * 1000,
+      maxAttempts: e.CAIRN_SCREENING_MAX_ATTEMPTS,
+      fhirTimeoutMs: e.CAIRN_SCREENING_FHIR_TIMEOUT_MS,
+    },
   };
 }
