@@ -19,6 +19,7 @@ import { openDatabase } from '../src/db/database.js';
 import { migrate } from '../src/db/migrations.js';
 import { startDevFhirServer } from '../src/fhir-server/index.js';
 import { createEmbeddings } from '../src/knowledge/embeddings/index.js';
+import { createLogger } from '../src/log.js';
 import { importTrials } from '../src/services/trials/store.js';
 import { freePort, serveJwks, spawnServer, type SpawnedServer } from '../tests/e2e/support/processes.js';
 import { TRIALS } from '../tests/integration/trials-fixtures.js';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const dbEnv: Record<string, string> = pg ? { DATABASE_URL: pg.url } : { CAIRN_DATA_DIR: join(dir, 'db') };
   const db = await openDatabase(pg ? { url: pg.url } : { dataDir: join(dir, 'db') });
   await migrate(db);
-  await importTrials(db, [trial], createEmbeddings());
+  await importTrials(db, [trial], createEmbeddings(), { log: createLogger('silent') });
   await db.close();
 
   const ehr = await createTestClient('https://bench-ehr.example.org');

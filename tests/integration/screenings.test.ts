@@ -13,7 +13,7 @@ import path from 'node:path';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
 import { startDevFhirServer, type DevFhirServer } from '../../src/fhir-server/index.js';
-import { createFhirGateway, type FhirGateway } from '../../src/fhir/gateway.js';
+import { createFhirGateway, FhirFetchError, type FhirGateway } from '../../src/fhir/gateway.js';
 import { AuthError, type JwtVerifier } from '../../src/http/auth/verify-jwt.js';
 import { createApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/http/metrics.js';
@@ -71,12 +71,12 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
   const embeddings = new HashingEmbeddings();
 
   /** Cairn's screening half: app (auth on) + worker, on the given database. */
-  async function start(db: Database, opts: { concurrency?: number; leaseMs?: number } = {}): Promise<Running> {
+  async function start(db: Database, opts: { concurrency?: number; leaseMs?: number; gateway?: FhirGateway } = {}): Promise<Running> {
     const matcher = new TrialMatcher({ db, embeddings });
     const worker = startScreeningWorker({
       db,
       matcher,
-      gatewayFor: (url) => (url === fhir.baseUrl ? gateway : undefined),
+      gatewayFor: (url) => (url === fhir.baseUrl ? (opts.gateway ?? gateway) : undefined),
       config: { concurrency: opts.concurrency ?? 2, leaseMs: opts.leaseMs ?? 30_000, maxAttempts: 2, pollMs: 50 },
       log,
     });
@@ -296,6 +296,30 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
     expect(otherClient.status).toBe(202);
     expect(otherClient.body.id).not.toBe(first.body.id);
   });
+
+  it('retries a patient after a transient FHIR failure, and fails it with the reason once the attempts are used up', async () => {
+    await idle();
+    await cairn.stop();
+    let eligibleFailures = 0;
+    // eligible-1's first read times out; empty-1's server error never clears (2 attempts in these tests).
+    const flaky: FhirGateway = {
+      async get(url, signal) {
+        if (url === 'Patient/eligible-1' && eligibleFailures++ === 0) throw new FhirFetchError('Patient/eligible-1: no answer within 5000 ms', 'timeout');
+        if (url === 'Patient/empty-1') throw new FhirFetchError('Patient/empty-1: HTTP 503', 'http', 503);
+        return gateway.get(url, signal);
+      },
+      collectPages: (first, signal) => gateway.collectPages(first, signal),
+    };
+    cairn = await start(await store.open(), { gateway: flaky });
+    const created = await call('POST', `/trials/${HTN_TRIAL}/screenings`, { patients: ['Patient/eligible-1', 'Patient/empty-1'] });
+    const done = await waitForCompletion(created.body.id);
+    expect(done.progress).toEqual({ total: 2, done: 1, failed: 1, pending: 0 });
+    expect(done.results[0]).toMatchObject({ patient: 'Patient/eligible-1', status: 'done', category: 'eligible', attempts: 2 });
+    expect(done.results[1]).toMatchObject({ patient: 'Patient/empty-1', status: 'failed', attempts: 2 });
+    expect(done.results[1].error).toContain('HTTP 503');
+    await cairn.stop();
+    cairn = await start(await store.open());
+  }, 30_000);
 
   it('a claim lost to an expired lease writes nothing: the result is stored once', async () => {
     await idle();
