@@ -129,6 +129,8 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
         if (stopping) break;
         log.error({ err: { message: (err as Error).message } }, 'claiming screening work failed');
       }
+      // Stopped while claiming: these claims are given back by stop(), not started.
+      if (stopping) break;
       for (const item of claimed) {
         const p: Promise<void> = process1(item)
           .catch((err: unknown) => {
@@ -140,7 +142,6 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
           });
         inFlight.add(p);
       }
-      if (stopping) break;
       // Full: wait for a slot. Nothing claimed: wait for a poll or a wake-up. Otherwise claim again.
       if (inFlight.size >= config.concurrency) await Promise.race(inFlight);
       else if (claimed.length === 0) await sleep(pollMs);
@@ -156,11 +157,12 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
       if (stopping) return running;
       stopping = true;
       wakeUp?.();
-      // In-flight patients finish (or are cut off by their deadline); then the loop ends.
+      // The loop ends first (so nothing new starts), then the patients in progress finish, or
+      // are cut off after a grace period and left pending for the next start.
       const grace = setTimeout(() => stopController.abort(), Math.min(5000, itemDeadlineMs));
+      await running;
       await Promise.allSettled([...inFlight]);
       clearTimeout(grace);
-      await running;
       try {
         const released = await releaseClaims(db, workerId);
         if (released > 0) log.info({ released }, 'screening worker stopped; unfinished patients left for the next start');
