@@ -44,6 +44,22 @@ export interface Config {
   diagnosisHtnStage1?: HtnStage1Policy;
   /** The optional language model (CAIRN_LLM); undefined: none, everything works from computed findings. */
   llm?: LlmConfig;
+  /** The coordinator screening API and its worker (loadConfig always sets it). */
+  screening?: ScreeningConfig;
+}
+
+export interface ScreeningConfig {
+  /** The FHIR server screenings read patients from; unset: the screening API answers 503. */
+  fhirUrl?: string;
+  /** Cairn's own bearer token for that server (never a CDS Hooks token, which is transient). */
+  fhirToken?: string;
+  /** Patients screened at once by this instance. */
+  concurrency: number;
+  /** How long a worker holds a claimed patient; a crashed instance's patients are retried after it. */
+  leaseMs: number;
+  maxAttempts: number;
+  /** Per FHIR call; batch reads may be slower than a hook's. */
+  fhirTimeoutMs: number;
 }
 
 export type LlmProvider = 'openai' | 'ollama';
@@ -131,6 +147,12 @@ const envSchema = z.object({
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
   CAIRN_DIAGNOSIS_HTN_STAGE1: z.enum(HTN_STAGE1_POLICIES).default('with-indication'),
+  CAIRN_SCREENING_FHIR_URL: z.url('CAIRN_SCREENING_FHIR_URL must be an absolute URL').optional(),
+  CAIRN_SCREENING_FHIR_TOKEN: z.string().min(1).optional(),
+  CAIRN_SCREENING_CONCURRENCY: positiveInt('CAIRN_SCREENING_CONCURRENCY').max(64).default(4),
+  CAIRN_SCREENING_LEASE_S: positiveInt('CAIRN_SCREENING_LEASE_S').max(3600).default(60),
+  CAIRN_SCREENING_MAX_ATTEMPTS: positiveInt('CAIRN_SCREENING_MAX_ATTEMPTS').max(20).default(3),
+  CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -200,6 +222,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
     diagnosisHtnStage1: e.CAIRN_DIAGNOSIS_HTN_STAGE1,
     ...(llm && { llm }),
+    screening: {
+      ...(e.CAIRN_SCREENING_FHIR_URL !== undefined && { fhirUrl: e.CAIRN_SCREENING_FHIR_URL.replace(/\/+$/, '') }),
+      ...(e.CAIRN_SCREENING_FHIR_TOKEN !== undefined && { fhirToken: e.CAIRN_SCREENING_FHIR_TOKEN }),
+      concurrency: e.CAIRN_SCREENING_CONCURRENCY,
+      leaseMs: e.CAIRN_SCREENING_LEASE_S * 1000,
+      maxAttempts: e.CAIRN_SCREENING_MAX_ATTEMPTS,
+      fhirTimeoutMs: e.CAIRN_SCREENING_FHIR_TIMEOUT_MS,
+    },
   };
 }
 

@@ -9,6 +9,9 @@ import { loadTrustedIssuers } from './http/auth/trusted-issuers.js';
 import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { createFhirGateway } from './fhir/gateway.js';
+import { startScreeningWorker, type ScreeningWorker } from './screening/worker.js';
+import { TrialMatcher } from './services/trials/match.js';
 import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
 import type { CdsService, ServiceLogic } from './hooks/service.js';
 import { createLlm } from './llm/index.js';
@@ -65,6 +68,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   let services: CdsService[];
   let warm: (() => Promise<void>) | undefined;
   let hypotheses: ReturnType<typeof llmHypothesisSource> | undefined;
+  let matcher: TrialMatcher;
   try {
     await migrate(db);
     // Guideline embeddings are computed here, at ingest (a no-op when the corpus is unchanged), never on a hook.
@@ -85,16 +89,41 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       ...(options.extraServices ?? []),
     ];
     warm = () => warmTriageQueries(kb.retriever);
+    // TODO(lead): share the trial-match service's TrialMatcher here when both are merged.
+    matcher = new TrialMatcher({ db, embeddings: kb.embeddings });
   } catch (err) {
     await db.close();
     throw err;
   }
 
   const metrics = createMetrics();
-  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log });
+  // The coordinator screening worker reads from Cairn's own configured FHIR server only (see src/screening/worker.ts).
+  const sc = config.screening;
+  let worker: ScreeningWorker | undefined;
+  let screening: { fhirServer: string; gateway: ReturnType<typeof createFhirGateway>; wake(): void } | undefined;
+  if (sc?.fhirUrl) {
+    const fhirServer = sc.fhirUrl;
+    const gateway = createFhirGateway({
+      baseUrl: fhirServer,
+      ...(sc.fhirToken && { accessToken: sc.fhirToken }),
+      timeoutMs: sc.fhirTimeoutMs,
+      // Each patient in progress may have as many calls in flight as one hook.
+      concurrency: sc.concurrency * config.fhirConcurrency,
+      maxPages: config.fhirMaxPages,
+      onCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
+    });
+    worker = startScreeningWorker({ db, matcher, gatewayFor: (url) => (url === fhirServer ? gateway : undefined), config: sc, log });
+    const w = worker;
+    screening = { fhirServer, gateway, wake: () => w.wake() };
+  }
+  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, ...(screening && { screening }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    await worker?.stop();
+    await db.close();
+    throw err;
   });
   // Keep-alive longer than typical load balancers' idle time-out so they never reuse a closed socket.
   server.keepAliveTimeout = 65_000;
@@ -115,6 +144,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         // Idle keep-alive sockets would hold close() open; in-flight requests are allowed to finish.
         server.closeIdleConnections();
       });
+      // Patients in progress finish and unfinished claims are given back before the database closes.
+      await worker?.stop();
       // Background language-model questions are abandoned before the database they retrieve from closes.
       await hypotheses?.close();
       await db.close();

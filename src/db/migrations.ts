@@ -171,6 +171,63 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Coordinator screenings (src/screening): one row per screening of a list of patients against
+    // one trial, and one row per (screening, patient) that is at once the job queue item and its
+    // result. Workers claim pending items with FOR UPDATE SKIP LOCKED and a lease (see
+    // src/screening/store.ts for why an own queue rather than pg-boss); a result is written in the
+    // same transaction as its status change and the screening's counts.
+    name: '005_screenings',
+    sql: `
+      CREATE TABLE screenings (
+        id uuid PRIMARY KEY,
+        nct_id text NOT NULL REFERENCES trials (nct_id),
+        -- The FHIR server the patients' data are read from (the service's configured one).
+        fhir_server text NOT NULL,
+        -- How the patients were named: an explicit list, or a FHIR Group (resolved at creation).
+        source jsonb NOT NULL,
+        status text NOT NULL CHECK (status IN ('queued', 'running', 'completed')),
+        total integer NOT NULL CHECK (total > 0),
+        done integer NOT NULL DEFAULT 0,
+        failed integer NOT NULL DEFAULT 0,
+        error text,
+        -- Idempotency: the authenticated client (JWT iss, '' without authentication) and its key.
+        client_iss text NOT NULL DEFAULT '',
+        client_key text,
+        request_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz,
+        CHECK (done + failed <= total)
+      );
+      CREATE UNIQUE INDEX screenings_client_key_idx ON screenings (client_iss, client_key) WHERE client_key IS NOT NULL;
+
+      CREATE TABLE screening_patients (
+        screening_id uuid NOT NULL REFERENCES screenings (id) ON DELETE CASCADE,
+        -- Position in the requested list: results are listed in request order.
+        ordinal integer NOT NULL,
+        patient_id text NOT NULL,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+        -- Queue bookkeeping: which worker holds the item and until when; attempts so far.
+        claimed_by text,
+        claimed_at timestamptz,
+        lease_expires_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        -- The result (status done): category and the criterion table.
+        category text CHECK (category IN ('eligible', 'excluded', 'irrelevant', 'unknown')),
+        criteria jsonb,
+        summary text,
+        error text,
+        finished_at timestamptz,
+        PRIMARY KEY (screening_id, ordinal),
+        UNIQUE (screening_id, patient_id),
+        CHECK ((status = 'done') = (category IS NOT NULL AND criteria IS NOT NULL))
+      );
+      -- What a claim scans: the pending items only.
+      CREATE INDEX screening_patients_pending_idx ON screening_patients (screening_id, ordinal) WHERE status = 'pending';
+      CREATE INDEX screenings_open_idx ON screenings (created_at) WHERE status <> 'completed';
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -12,6 +12,7 @@ import type { JwtVerifier } from './auth/verify-jwt.js';
 import { authenticate } from './authenticate.js';
 import { cors } from './cors.js';
 import type { Metrics } from './metrics.js';
+import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
 export interface AppDeps {
   config: Pick<
@@ -24,6 +25,8 @@ export interface AppDeps {
   verifier?: JwtVerifier;
   metrics: Metrics;
   log: Logger;
+  /** The coordinator screening API's FHIR server and worker; without it POST /trials/…/screenings answers 503. */
+  screening?: ScreeningRoutesDeps['screening'];
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -133,6 +136,17 @@ export function createApp(deps: AppDeps): express.Express {
   cds.all('/', methodNotAllowed('GET'));
 
   app.use('/cds-services', cds);
+
+  const coordinator = screeningRoutes({
+    config,
+    db,
+    ...(deps.verifier && { verifier: deps.verifier }),
+    log,
+    onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
+    ...(deps.screening && { screening: deps.screening }),
+  });
+  app.use('/trials', coordinator.trials);
+  app.use('/screenings', coordinator.screenings);
   app.use((_req, res) => {
     sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
   });

@@ -3,6 +3,7 @@ import type { EmbeddingsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { createEmbeddings } from '../knowledge/embeddings/index.js';
 import { ensureDefaultCorpus, type IngestReport } from '../knowledge/ingest.js';
+import type { CairnEmbeddings } from '../knowledge/embeddings/types.js';
 import { GuidelineRetriever } from '../knowledge/retriever.js';
 
 /**
@@ -14,6 +15,8 @@ import { GuidelineRetriever } from '../knowledge/retriever.js';
 export interface KnowledgeBase {
   retriever: GuidelineRetriever;
   report: IngestReport | undefined;
+  /** The configured embedding model, for the other stores that share it (trials). */
+  embeddings: CairnEmbeddings;
 }
 
 export async function openKnowledgeBase(
@@ -22,5 +25,5 @@ export async function openKnowledgeBase(
 ): Promise<KnowledgeBase> {
   const embeddings = createEmbeddings(options.embeddings);
   const report = await ensureDefaultCorpus(db, embeddings, { dir: options.guidelinesDir ?? 'guidelines', log: options.log });
-  return { retriever: new GuidelineRetriever({ db, embeddings }), report };
+  return { retriever: new GuidelineRetriever({ db, embeddings }), report, embeddings };
 }

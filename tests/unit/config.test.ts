@@ -16,6 +16,20 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the screening settings: no FHIR server by default, durations in ms, bad values refused', () => {
+    expect(loadConfig({}).screening).toEqual({ concurrency: 4, leaseMs: 60_000, maxAttempts: 3, fhirTimeoutMs: 10_000 });
+    expect(
+      loadConfig({
+        CAIRN_SCREENING_FHIR_URL: 'https://fhir.example.org/r4/',
+        CAIRN_SCREENING_FHIR_TOKEN: 'secret',
+        CAIRN_SCREENING_CONCURRENCY: '8',
+        CAIRN_SCREENING_LEASE_S: '5',
+      }).screening,
+    ).toMatchObject({ fhirUrl: 'https://fhir.example.org/r4', fhirToken: 'secret', concurrency: 8, leaseMs: 5000 });
+    expect(() => loadConfig({ CAIRN_SCREENING_CONCURRENCY: '0' })).toThrow(/CAIRN_SCREENING_CONCURRENCY/);
+    expect(() => loadConfig({ CAIRN_SCREENING_FHIR_URL: 'not a url' })).toThrow(/CAIRN_SCREENING_FHIR_URL/);
+  });
+
   it('derives the public URL from PORT and strips a trailing slash from an explicit one', () => {
     expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
     expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cairn.example.org/' }).publicUrl).toBe('https://cairn.example.org');

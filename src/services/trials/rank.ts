@@ -115,18 +115,31 @@ export function collapseAlternatives(criteria: readonly CriterionJudgement[]): C
   });
 }
 
-/** Scores and categorises one trial. */
-export function scoreTrial(input: RankInput, candidates: number, options: RankOptions = {}): RankedTrial {
-  const judged = collapseAlternatives(input.judgement.criteria).filter((c) => !IGNORED.has(c.category));
+export interface JudgementSummary {
+  inclusion: CriterionCounts;
+  exclusion: CriterionCounts;
+  /** Criteria that exclude the patient on documented evidence (see the module comment). */
+  decisive: CriterionJudgement[];
+  /** Some inclusion criterion beyond age, sex, pregnancy and administrative ones is met on documented evidence. */
+  topical: boolean;
+}
+
+/** What the category rests on, for one trial's criterion table (alternatives collapsed). */
+export function summariseJudgement(judgement: TrialJudgement): JudgementSummary {
+  const judged = collapseAlternatives(judgement.criteria).filter((c) => !IGNORED.has(c.category));
   const inclusion = judged.filter((c) => c.kind === 'inclusion');
   const exclusion = judged.filter((c) => c.kind === 'exclusion');
-  const inc = counts(inclusion);
-  const exc = counts(exclusion);
   const decisive = [
     ...exclusion.filter((c) => c.status === 'met' && documented(c)),
     ...inclusion.filter((c) => c.status === 'not-met' && documented(c)),
   ];
   const topical = inclusion.some((c) => c.status === 'met' && documented(c) && !DEMOGRAPHIC.has(c.category));
+  return { inclusion: counts(inclusion), exclusion: counts(exclusion), decisive, topical };
+}
+
+/** Scores and categorises one trial. */
+export function scoreTrial(input: RankInput, candidates: number, options: RankOptions = {}): RankedTrial {
+  const { inclusion: inc, exclusion: exc, decisive, topical } = summariseJudgement(input.judgement);
   const lowerPart = input.retrievalRank > Math.max(1, Math.ceil(candidates * (options.irrelevantBelow ?? 0.5)));
   const category: TrialCategory = decisive.length > 0 ? 'excluded' : !topical && lowerPart ? 'irrelevant' : 'eligible';
   const score = Math.round(1000 * input.relevance) / 10;
