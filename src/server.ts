@@ -10,7 +10,9 @@ import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createFhirGateway } from './fhir/gateway.js';
+import type { CriterionRefiner } from './screening/screen-patient.js';
 import { startScreeningWorker, type ScreeningWorker } from './screening/worker.js';
+import { refineUnknownCriteria } from './services/trials/llm-refine.js';
 import { TrialMatcher } from './services/trials/match.js';
 import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
 import type { CdsService, ServiceLogic } from './hooks/service.js';
@@ -69,6 +71,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   let warm: (() => Promise<void>) | undefined;
   let hypotheses: ReturnType<typeof llmHypothesisSource> | undefined;
   let matcher: TrialMatcher;
+  let llm: ReturnType<typeof createLlm>;
   try {
     await migrate(db);
     // Guideline embeddings are computed here, at ingest (a no-op when the corpus is unchanged), never on a hook.
@@ -78,7 +81,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       log,
     });
     // The optional language model: off the hooks' path, its hypotheses are read from a cache.
-    const llm = createLlm(config.llm);
+    llm = createLlm(config.llm);
     hypotheses =
       llm && config.llm
         ? llmHypothesisSource({ llm, search: kb.retriever, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
@@ -112,7 +115,21 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       maxPages: config.fhirMaxPages,
       onCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
     });
-    worker = startScreeningWorker({ db, matcher, gatewayFor: (url) => (url === fhirServer ? gateway : undefined), config: sc, log });
+    const model = llm;
+    const llmTimeoutMs = config.llm?.timeoutMs ?? 0;
+    const refine: CriterionRefiner | undefined =
+      model && config.llm
+        ? async (profile, judgement, signal) =>
+            (await refineUnknownCriteria(profile, judgement, model, { timeoutMs: llmTimeoutMs, log, ...(signal && { signal }) })).judgement
+        : undefined;
+    worker = startScreeningWorker({
+      db,
+      matcher,
+      ...(refine && { refine }),
+      gatewayFor: (url) => (url === fhirServer ? gateway : undefined),
+      config: sc,
+      log,
+    });
     const w = worker;
     screening = { fhirServer, gateway, wake: () => w.wake() };
   }

@@ -12,7 +12,9 @@ import { derivePrefetchTemplates, type DataRequirements } from '../fhir/context/
 import { buildPatientContext, defaultValueSetIndex } from '../fhir/context/index.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { resolvePrefetch } from '../hooks/prefetch/resolve.js';
+import type { TrialJudgement } from '../services/trials/judge.js';
 import type { TrialMatcher } from '../services/trials/match.js';
+import type { PatientProfile } from '../services/trials/profile.js';
 import type { StoredTrial } from '../services/trials/store.js';
 import { screeningResult, type PatientScreeningResult } from './result.js';
 
@@ -54,9 +56,16 @@ export interface ScreenPatientInput {
   trial: StoredTrial;
   gateway: FhirGateway;
   matcher: Pick<TrialMatcher, 'preparePatient' | 'judge'>;
+  /**
+   * Optional second look at the criteria the structured judge left unknown (the language model,
+   * CAIRN_LLM: src/services/trials/llm-refine.ts). Screening is asynchronous, so it may wait.
+   */
+  refine?: CriterionRefiner;
   signal?: AbortSignal;
   now?: Date;
 }
+
+export type CriterionRefiner = (profile: PatientProfile, judgement: TrialJudgement, signal?: AbortSignal) => Promise<TrialJudgement>;
 
 export async function screenPatient(input: ScreenPatientInput): Promise<ScreenOutcome> {
   const outcomes = await resolvePrefetch({
@@ -76,6 +85,7 @@ export async function screenPatient(input: ScreenPatientInput): Promise<ScreenOu
   const resources = outcomes.map((o) => o.value).filter((v): v is FhirResource => v !== null && v !== undefined);
   const ctx = buildPatientContext({ resources, patientId: input.patientId, referenceTime: input.now ?? new Date() });
   const profile = await input.matcher.preparePatient(ctx);
-  const judgement = input.matcher.judge(profile, input.trial);
+  const judged = input.matcher.judge(profile, input.trial);
+  const judgement = input.refine ? await input.refine(profile, judged, input.signal) : judged;
   return { ok: true, result: screeningResult(judgement, ctx) };
 }

@@ -18,7 +18,7 @@ import type { Database } from '../db/database.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import type { TrialMatcher } from '../services/trials/match.js';
 import { loadTrial, type StoredTrial } from '../services/trials/store.js';
-import { screenPatient } from './screen-patient.js';
+import { screenPatient, type CriterionRefiner } from './screen-patient.js';
 import { claimItems, completeItem, countUnfinished, failItem, failScreening, releaseClaims, type ClaimedItem } from './store.js';
 
 export interface ScreeningWorkerConfig {
@@ -35,6 +35,8 @@ export interface ScreeningWorkerConfig {
 export interface ScreeningWorkerDeps {
   db: Database;
   matcher: Pick<TrialMatcher, 'preparePatient' | 'judge'>;
+  /** Language-model verdicts for criteria left unknown (CAIRN_LLM); absent: structured judgements only. */
+  refine?: CriterionRefiner;
   gatewayFor: (fhirServer: string) => FhirGateway | undefined;
   config: ScreeningWorkerConfig;
   log: Logger;
@@ -89,7 +91,7 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
     const signal = AbortSignal.any([AbortSignal.timeout(itemDeadlineMs), stopController.signal]);
     let outcome;
     try {
-      outcome = await screenPatient({ patientId: item.patientId, trial, gateway, matcher: deps.matcher, signal });
+      outcome = await screenPatient({ patientId: item.patientId, trial, gateway, matcher: deps.matcher, ...(deps.refine && { refine: deps.refine }), signal });
     } catch (err) {
       outcome = { ok: false as const, kind: 'transient' as const, error: `screening failed: ${(err as Error).message}` };
     }

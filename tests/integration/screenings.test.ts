@@ -19,7 +19,11 @@ import { createApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 import { claimItems, completeItem, createScreening } from '../../src/screening/store.js';
+import { screenPatient } from '../../src/screening/screen-patient.js';
 import { startScreeningWorker, type ScreeningWorker } from '../../src/screening/worker.js';
+import type { ChatLlm } from '../../src/llm/index.js';
+import { refineUnknownCriteria } from '../../src/services/trials/llm-refine.js';
+import { loadTrials } from '../../src/services/trials/store.js';
 import { TrialMatcher } from '../../src/services/trials/match.js';
 import { importTrials } from '../../src/services/trials/store.js';
 import { createPostgresTestDatabase, databaseKinds, type DatabaseKind } from '../support/databases.js';
@@ -225,6 +229,41 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
       evidence: [{ source: 'Observation/eligible-1-sbp' }],
     });
     expect(eligibleTable.map((c) => c.number)).toEqual(eligibleTable.map((_c, i) => i + 1));
+  });
+
+  it('puts the criteria left unknown to the language model when one is configured, keeping only verdicts it can find in the record', async () => {
+    const [trial] = await loadTrials(cairn.db, [HTN_TRIAL]);
+    const matcher = new TrialMatcher({ db: cairn.db, embeddings });
+    /** A fake model: says "not-met" for the first criterion it is asked about, citing `quote`. */
+    const model = (quote: string): ChatLlm => ({
+      id: 'fake:model',
+      complete: (messages) => {
+        const first = /^\[(\d+)\] \((?:inclusion|exclusion)\)/m.exec(messages[1]?.content ?? '');
+        return Promise.resolve(JSON.stringify({ verdicts: first ? [{ criterion: Number(first[1]), status: 'not-met', quote }] : [] }));
+      },
+    });
+    const screen = (llm: ChatLlm) =>
+      screenPatient({
+        patientId: 'irrelevant-1',
+        trial: trial!,
+        gateway,
+        matcher,
+        refine: async (profile, judgement) => (await refineUnknownCriteria(profile, judgement, llm, { timeoutMs: 5000, log })).judgement,
+      });
+    const plain = await screenPatient({ patientId: 'irrelevant-1', trial: trial!, gateway, matcher });
+    if (!plain.ok) throw new Error(plain.error);
+    expect(plain.result.criteria.some((c) => c.status === 'unknown')).toBe(true);
+
+    const cited = await screen(model('Asthma review, inhaler technique checked.'));
+    if (!cited.ok) throw new Error(cited.error);
+    const byModel = cited.result.criteria.filter((c) => c.basis === 'llm');
+    expect(byModel).toHaveLength(1);
+    expect(byModel[0]).toMatchObject({ status: 'not-met', evidence: [{ kind: 'note', text: 'Asthma review, inhaler technique checked.' }] });
+    expect(plain.result.criteria.find((c) => c.number === byModel[0]!.number)?.status).toBe('unknown');
+
+    const invented = await screen(model('The patient is keen to join a trial.'));
+    if (!invented.ok) throw new Error(invented.error);
+    expect(invented.result.criteria).toEqual(plain.result.criteria);
   });
 
   it('resolves a FHIR Group to its active Patient members', async () => {
