@@ -40,6 +40,14 @@ export interface Config {
   triageInfoCards?: boolean;
   /** Diagnosis cards' indicator (default warning). */
   diagnosisIndicator?: 'warning' | 'info';
+  /**
+   * Trial record files or directories imported into the trial store at start-up (a no-op when
+   * unchanged). Empty: trial matching is off and the `trial-match` service is not served.
+   * Undefined (hand-built configs) means off too; loadConfig always sets it.
+   */
+  trials?: string[];
+  /** SMART app that shows a trial's criterion table; trial cards link to it when set. */
+  trialSmartAppUrl?: string;
 }
 
 export type EmbeddingsProvider = 'use-lite' | 'openai' | 'ollama';
@@ -94,6 +102,8 @@ const envSchema = z.object({
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
+  CAIRN_TRIALS: z.string().min(1).default('trials'),
+  CAIRN_TRIAL_SMART_APP_URL: z.url('CAIRN_TRIAL_SMART_APP_URL must be an absolute URL').optional(),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -160,5 +170,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     guidelinesDir: e.CAIRN_GUIDELINES_DIR,
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
+    trials: trialPaths(e.CAIRN_TRIALS),
+    ...(e.CAIRN_TRIAL_SMART_APP_URL !== undefined && { trialSmartAppUrl: e.CAIRN_TRIAL_SMART_APP_URL }),
   };
+}
+
+/** `CAIRN_TRIALS`: comma-separated paths; `none` turns trial matching off (an empty value means the default). */
+function trialPaths(raw: string): string[] {
+  if (raw.trim().toLowerCase() === 'none') return [];
+  return raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }

@@ -13,6 +13,9 @@ import { bindServices, loadServiceDefinitions } from './hooks/service-definition
 import type { CdsService, ServiceLogic } from './hooks/service.js';
 import { createServiceLogic } from './services/index.js';
 import { openKnowledgeBase } from './services/knowledge-base.js';
+import type { TrialMatcher } from './services/trials/match.js';
+import { openTrials } from './services/trials/open.js';
+import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
 
 /**
@@ -25,6 +28,8 @@ export interface RunningCairn {
   server: Server;
   db: Database;
   services: readonly CdsService[];
+  /** The trial store's matcher (undefined when CAIRN_TRIALS=none), for anything else built on it. */
+  trials: TrialMatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -42,7 +47,9 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         'Set CAIRN_TRUSTED_ISSUERS and CAIRN_REQUIRE_AUTH=true (the default with NODE_ENV=production) before exposing Cairn. !!!',
     );
   }
-  const declared = await loadServiceDefinitions(config.servicesDir);
+  const trialPaths = config.trials ?? [];
+  // With trial matching off, its definition is left out of discovery rather than served with no logic.
+  const declared = (await loadServiceDefinitions(config.servicesDir)).filter((d) => trialPaths.length > 0 || d.definition.id !== TRIAL_MATCH_SERVICE_ID);
 
   let replayCache: ReplayCache | undefined;
   let verifier: JwtVerifier | undefined;
@@ -61,6 +68,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
 
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   let services: CdsService[];
+  let trials: TrialMatcher | undefined;
   let warm: (() => Promise<void>) | undefined;
   try {
     await migrate(db);
@@ -70,8 +78,10 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       guidelinesDir: config.guidelinesDir ?? 'guidelines',
       log,
     });
+    // Trial and criterion embeddings too are computed here, at import (a no-op when unchanged).
+    if (trialPaths.length > 0) trials = (await openTrials(db, kb.embeddings, { paths: trialPaths, log })).matcher;
     services = [
-      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config })),
+      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config, ...(trials && { trials }) })),
       ...(options.extraServices ?? []),
     ];
     warm = () => warmTriageQueries(kb.retriever);
@@ -108,5 +118,5 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await db.close();
       await replayCache?.close();
     })());
-  return { url: `http://127.0.0.1:${port}`, server, db, services, close };
+  return { url: `http://127.0.0.1:${port}`, server, db, services, trials, close };
 }

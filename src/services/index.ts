@@ -3,6 +3,8 @@ import type { ServiceLogic } from '../hooks/service.js';
 import type { GuidelineSearch } from './triage/high-risk-matcher.js';
 import { diagnosisLogic } from './diagnosis/service.js';
 import { triageLogic } from './triage/service.js';
+import type { TrialMatcher } from './trials/match.js';
+import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
 
 /**
  * The logic of each shipped CDS service, by the id of its definition in `cds-hooks/`. Built once
@@ -10,11 +12,23 @@ import { triageLogic } from './triage/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator'>;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'trialSmartAppUrl'>;
+  /** The trial store's matcher; without it (trials off) `trial-match` has no logic and is not served. */
+  trials?: TrialMatcher;
 }
 
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
   const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false });
   const diagnosis = diagnosisLogic({ search: deps.search, indicator: deps.config.diagnosisIndicator ?? 'warning' });
-  return { triage, 'triage-encounter': triage, diagnosis };
+  return {
+    triage,
+    'triage-encounter': triage,
+    diagnosis,
+    ...(deps.trials && {
+      [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({
+        matcher: deps.trials,
+        ...(deps.config.trialSmartAppUrl !== undefined && { smartAppUrl: deps.config.trialSmartAppUrl }),
+      }),
+    }),
+  };
 }
