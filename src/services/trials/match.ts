@@ -20,7 +20,8 @@ import { profileFromContext, profileQueryText, type PatientProfile } from './pro
 import { rankTrials, type RankOptions, type RankedTrial } from './rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './retriever.js';
 import { SentenceEmbeddingCache } from './sentence-embeddings.js';
-import { loadTrials, type StoredTrial } from './store.js';
+import { LruCache } from '../../knowledge/lru.js';
+import { loadTrials, trialVersions, type StoredTrial } from './store.js';
 
 export interface MatchOptions extends TrialSearchOptions {
   judge?: JudgeOptions;
@@ -41,6 +42,8 @@ export interface TrialMatcherOptions {
   retriever?: TrialRetriever;
   /** Distinct note sentences whose vectors are kept between calls (default 4,096). */
   sentenceCacheSize?: number;
+  /** Loaded trials (criteria and their vectors) kept between calls (default 500). */
+  trialCacheSize?: number;
 }
 
 export interface PrepareOptions {
@@ -71,12 +74,33 @@ export class TrialMatcher {
   readonly embeddings: CairnEmbeddings;
   readonly retriever: TrialRetriever;
   readonly sentenceEmbeddings: SentenceEmbeddingCache;
+  /**
+   * Loading 20 trials' criteria with their vectors takes 200-650 ms on PGlite (2 vCPUs), most of a
+   * hook's budget; they change only when re-imported. Kept by NCT id with the content hash they
+   * were loaded at, and reloaded when the stored hash differs (an import by another process).
+   */
+  readonly #trials: LruCache<string, { hash: string; trial: StoredTrial }>;
 
   constructor(options: TrialMatcherOptions) {
     this.db = options.db;
     this.embeddings = options.embeddings;
     this.retriever = options.retriever ?? new TrialRetriever({ db: options.db, embeddings: options.embeddings });
     this.sentenceEmbeddings = new SentenceEmbeddingCache(options.embeddings, options.sentenceCacheSize);
+    this.#trials = new LruCache(options.trialCacheSize ?? 500);
+  }
+
+  /** The trials with their criteria, in the order of `nctIds` (unknown ids left out), from the cache when unchanged. */
+  async loadTrials(nctIds: readonly string[]): Promise<StoredTrial[]> {
+    const versions = await trialVersions(this.db, nctIds);
+    const stale = [...versions].filter(([id, hash]) => this.#trials.get(id)?.hash !== hash).map(([id]) => id);
+    for (const trial of await loadTrials(this.db, stale)) {
+      const hash = versions.get(trial.nctId);
+      if (hash !== undefined) this.#trials.set(trial.nctId, { hash, trial });
+    }
+    return nctIds.flatMap((id) => {
+      const cached = versions.has(id) ? this.#trials.get(id) : undefined;
+      return cached ? [cached.trial] : [];
+    });
   }
 
   /** The patient as matching sees it: PatientContext plus note sentences, embedded (cached by sentence text). */
@@ -131,7 +155,7 @@ export class TrialMatcher {
   async match(patient: PatientContext | PatientProfile, options: MatchOptions = {}): Promise<MatchResult> {
     const profile = 'sentences' in patient ? patient : await this.preparePatient(patient);
     const candidates = await this.retrieve(profile, options);
-    const trials = await loadTrials(this.db, candidates.map((c) => c.nctId));
+    const trials = await this.loadTrials(candidates.map((c) => c.nctId));
     const judgements = trials.map((t) => this.judge(profile, t, options.judge));
     return { patient: profile, candidates, trials, judgements, ranking: this.rank(candidates, judgements, options.rank) };
   }

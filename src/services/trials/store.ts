@@ -458,6 +458,13 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
   return nctIds.map((id) => found.get(id)).filter((t): t is StoredTrial => t !== undefined);
 }
 
+/** The content hash of each stored trial among `nctIds` (cheap: no vectors, no JSON): what a cache of loaded trials checks against. */
+export async function trialVersions(db: Queryable, nctIds: readonly string[]): Promise<Map<string, string>> {
+  if (nctIds.length === 0) return new Map();
+  const res = await db.query<{ nct_id: string; content_hash: string }>('SELECT nct_id, content_hash FROM trials WHERE nct_id = ANY($1::text[])', [[...new Set(nctIds)]]);
+  return new Map(res.rows.map((r) => [r.nct_id, r.content_hash]));
+}
+
 export async function loadTrial(db: Queryable, nctId: string): Promise<StoredTrial | undefined> {
   return (await loadTrials(db, [nctId]))[0];
 }
