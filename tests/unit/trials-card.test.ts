@@ -65,6 +65,10 @@ const sepsisTrial = fromCorpusRecord(
   corpusRecord('NCT00000003', 'Early Antibiotics in Sepsis', ['Sepsis', 'Septic Shock'], '- Suspected sepsis in the emergency department', '- Do not resuscitate order'),
 );
 
+const labOnlyTrial = fromCorpusRecord(
+  corpusRecord('NCT00000004', 'Stem Cell Collection in Immunodeficiency', ['Chronic Granulomatous Disease'], '- eGFR >= 60 mL/min/1.73m2\n- Genetically defined primary immunodeficiency', '- Active infection'),
+);
+
 function stored(record: TrialRecord): StoredTrial {
   const t = prepareTrial(record);
   return {
@@ -106,6 +110,8 @@ describe('trial-match card: which trials count', () => {
     { name: 'an exclusion met in the note (type 1 diabetes) excludes', note: `${HTN_NOTE} She has type 1 diabetes since childhood, on insulin.`, records: [htnTrial('NCT00000001')], fits: [] },
     // Nothing documented matches what a sepsis trial studies: "eligible" by ranking, but no reason to show it.
     { name: 'a trial with no documented topical match does not', note: HTN_NOTE, records: [sepsisTrial], fits: [] },
+    // A met lab limit alone says nothing about whether the trial is for this patient.
+    { name: 'a trial whose only documented match is a lab limit does not', note: HTN_NOTE, records: [labOnlyTrial], fits: [] },
     { name: 'of a mix, only the fitting one', note: HTN_NOTE, records: [sepsisTrial, htnTrial('NCT00000001'), htnTrial('NCT00000009', { overall_status: 'Terminated' })], fits: ['NCT00000001'] },
   ])('$name', ({ note, records, fits }) => {
     const m = match(patient(note), records);
@@ -117,6 +123,15 @@ describe('trial-match card: which trials count', () => {
       expect(card?.summary).toBe(`${fits.length} recruiting trial${fits.length === 1 ? '' : 's'} may fit`);
       expect(checkCdsResponse({ cards: [withUuid(card!)] })).toEqual([]);
     }
+  });
+});
+
+describe('trial-match card: rule 3 (a documented condition or medication match)', () => {
+  it('leaves out an eligible trial whose only documented match is a lab limit', () => {
+    const m = match(patient(HTN_NOTE), [labOnlyTrial]);
+    expect(m.ranking[0]?.category).toBe('eligible');
+    expect(m.judgements[0]!.criteria.find((c) => c.text === 'eGFR >= 60 mL/min/1.73m2')).toMatchObject({ status: 'met', basis: 'record' });
+    expect(trialMatchCard(m)).toBeUndefined();
   });
 });
 

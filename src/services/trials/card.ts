@@ -9,9 +9,12 @@
  *      (RECRUITING_STATUSES): a trial that cannot enrol is no use to the clinician;
  *   2. ranking category `eligible` (rank.ts): no exclusion criterion met and no inclusion criterion
  *      failed on documented evidence;
- *   3. at least one inclusion criterion about what the trial studies is met on documented
- *      evidence (isTopicalMatch: not age, sex, pregnancy or administrative). Without one, "eligible"
- *      only means "nothing known against", which is no reason to show a trial to a clinician.
+ *   3. at least one inclusion criterion naming a condition or a medication (the condition the
+ *      trial studies, "type 2 diabetes", "on metformin") is met on documented evidence: the record
+ *      or a note, not the unmentioned-facts assumption. Without one, "eligible" only means "nothing
+ *      known against"; and a met age, weight or lab limit alone ("weighs at least 50 kg") says
+ *      nothing about whether the trial is for this patient (on the demo data it put a healthy
+ *      29-year-old forward for an immunodeficiency apheresis study).
  * No trial counts → no card. The count is over the trials retrieval returned (the service asks
  * for the 20 recruiting trials closest to the record); the detail shows the first few by rank.
  */
@@ -21,7 +24,7 @@ import type { Card, Link } from '../../hooks/schema.js';
 import { RECRUITING_STATUSES } from './import.js';
 import type { CriterionJudgement, Evidence, TrialJudgement } from './judge.js';
 import type { PatientProfile } from './profile.js';
-import { isTopicalMatch, type RankedTrial } from './rank.js';
+import type { RankedTrial } from './rank.js';
 import type { StoredTrial } from './store.js';
 
 export const TRIAL_MATCH_EXTENSION = 'https://cairn.example.org/fhir/cds/trial-match';
@@ -64,10 +67,15 @@ export function fittingTrials(input: Omit<TrialCardInput, 'patient'>): FittingTr
     if (!trial || !judgement) continue;
     if (!RECRUITING_STATUSES.includes(trial.status)) continue;
     if (ranked.category !== 'eligible') continue;
-    if (!judgement.criteria.some(isTopicalMatch)) continue;
+    if (!judgement.criteria.some(isConditionMatch)) continue;
     out.push({ ranked, trial, judgement });
   }
   return out;
+}
+
+/** Rule 3 of the module comment: an inclusion criterion on a condition or medication, met on the record or a note. */
+export function isConditionMatch(c: CriterionJudgement): boolean {
+  return c.kind === 'inclusion' && c.status === 'met' && (c.basis === 'record' || c.basis === 'note') && (c.category === 'condition' || c.category === 'medication');
 }
 
 export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions = {}): Card | undefined {

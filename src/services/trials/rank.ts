@@ -82,14 +82,6 @@ function documented(c: CriterionJudgement): boolean {
   return c.basis === 'record' || c.basis === 'note';
 }
 
-/**
- * An inclusion criterion met on documented evidence (record or note) about what the trial studies,
- * not about who may take part (age, sex, pregnancy, administrative): a topical match.
- */
-export function isTopicalMatch(c: CriterionJudgement): boolean {
-  return c.kind === 'inclusion' && c.status === 'met' && documented(c) && !DEMOGRAPHIC.has(c.category);
-}
-
 export const CATEGORY_ORDER: Readonly<Record<TrialCategory, number>> = { eligible: 0, excluded: 1, irrelevant: 2 };
 
 const STATUS_RANK: Readonly<Record<CriterionJudgement['status'], number>> = { met: 0, unknown: 1, 'not-met': 2 };
@@ -134,7 +126,7 @@ export function scoreTrial(input: RankInput, candidates: number, options: RankOp
     ...exclusion.filter((c) => c.status === 'met' && documented(c)),
     ...inclusion.filter((c) => c.status === 'not-met' && documented(c)),
   ];
-  const topical = inclusion.some(isTopicalMatch);
+  const topical = inclusion.some((c) => c.status === 'met' && documented(c) && !DEMOGRAPHIC.has(c.category));
   const lowerPart = input.retrievalRank > Math.max(1, Math.ceil(candidates * (options.irrelevantBelow ?? 0.5)));
   const category: TrialCategory = decisive.length > 0 ? 'excluded' : !topical && lowerPart ? 'irrelevant' : 'eligible';
   const score = Math.round(1000 * input.relevance) / 10;
