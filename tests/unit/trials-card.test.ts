@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { checkCdsResponse } from '../../src/hooks/contract.js';
 import type { Card } from '../../src/hooks/schema.js';
-import { criterionRows, CTGOV_STUDY_URL, fittingTrials, TRIAL_MATCH_EXTENSION, trialMatchCard } from '../../src/services/trials/card.js';
+import { criterionRows, CTGOV_STUDY_URL, fittingTrials, TRIAL_MATCH_EXTENSION, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
 import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/import.js';
 import { judgeTrial } from '../../src/services/trials/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/profile.js';
@@ -183,6 +183,35 @@ describe('trial-match card: content', () => {
   it('attributes the records to ClinicalTrials.gov and carries the ranking figures in its extension', () => {
     expect(card.detail).toContain('Trial records: ClinicalTrials.gov, U.S. National Library of Medicine, https://clinicaltrials.gov.');
     expect(card.extension?.[TRIAL_MATCH_EXTENSION]).toMatchObject({ fitting: 1, retrieved: 1, trials: [{ nctId: 'NCT00000001', status: 'RECRUITING', category: 'eligible' }] });
+  });
+});
+
+describe('trial-match card: the record’s own characters', () => {
+  it('shows a criterion as the record writes it, not as the parser folded it', () => {
+    const record = fromCorpusRecord(
+      corpusRecord(
+        'NCT00000005',
+        'Blood Pressure Lowering in Hypertension',
+        ['Hypertension'],
+        '- Essential hypertension\n- Systolic blood pressure ≥ 140 mmHg on two\n  visits – seated',
+        '- eGFR ≤ 30 mL/min/1.73m²',
+      ),
+    );
+    const m = match(patient(HTN_NOTE), [record]);
+    const parsed = m.judgements[0]!.criteria.map((c) => c.text);
+    expect(parsed).toContain('Systolic blood pressure >= 140 mmHg on two visits - seated');
+    const card = trialMatchCard(m)!;
+    expect(card.detail).toContain('| Systolic blood pressure ≥ 140 mmHg on two visits – seated |');
+    expect(card.detail).toContain('| eGFR ≤ 30 mL/min/1.73m² |');
+    expect(card.detail).not.toContain('>= 140');
+  });
+
+  it.each([
+    ['a folded sign', 'Age ≥ 18 years', 'Age >= 18 years', 'Age ≥ 18 years'],
+    ['a wrapped line', 'Inclusion:\n- HbA1c between 7%\n   and 10%\n', 'HbA1c between 7% and 10%', 'HbA1c between 7% and 10%'],
+    ['no matching span', 'Something else', 'Type 1 diabetes', 'Type 1 diabetes'],
+  ])('verbatimIn: %s', (_name, text, parsed, shown) => {
+    expect(verbatimIn(text)(parsed)).toBe(shown);
   });
 });
 

@@ -26,6 +26,7 @@ import type { CriterionJudgement, Evidence, TrialJudgement } from './judge.js';
 import type { PatientProfile } from './profile.js';
 import type { RankedTrial } from './rank.js';
 import type { StoredTrial } from './store.js';
+import { asciiFold } from './text.js';
 
 export const TRIAL_MATCH_EXTENSION = 'https://cairn.example.org/fhir/cds/trial-match';
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';
@@ -127,7 +128,8 @@ function detail(patient: PatientProfile, fitting: readonly FittingTrial[], shown
         `inclusion ${ranked.inclusion.met} met, ${ranked.inclusion.notMet} not met, ${ranked.inclusion.unknown} unknown · ` +
         `exclusion ${ranked.exclusion.met} met, ${ranked.exclusion.notMet} not met, ${ranked.exclusion.unknown} unknown`,
     );
-    lines.push('', evidenceTable(criterionRows(patient, f.judgement.criteria, options.maxUnknown ?? 8), 'Judgement', { label: 'Criterion', value: 'Patient evidence' }), '');
+    const rows = criterionRows(patient, f.judgement.criteria, options.maxUnknown ?? 8, verbatimIn(trial.record.eligibilityText));
+    lines.push('', evidenceTable(rows, 'Judgement', { label: 'Criterion', value: 'Patient evidence' }), '');
   }
   lines.push(`Trial records: ${CTGOV_ATTRIBUTION}.`);
   return lines.join('\n');
@@ -136,16 +138,55 @@ function detail(patient: PatientProfile, fitting: readonly FittingTrial[], shown
 const ORDER: Readonly<Record<CriterionJudgement['status'], number>> = { met: 0, 'not-met': 1, unknown: 2 };
 
 /** Met, then not met, then unknown (at most `maxUnknown` of them); within each, the trial's order. */
-export function criterionRows(patient: PatientProfile, criteria: readonly CriterionJudgement[], maxUnknown: number): EvidenceRow[] {
+export function criterionRows(
+  patient: PatientProfile,
+  criteria: readonly CriterionJudgement[],
+  maxUnknown: number,
+  verbatim: (parsed: string) => string = (t) => t,
+): EvidenceRow[] {
   const sorted = [...criteria].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.index - b.index);
   const unknown = sorted.filter((c) => c.status === 'unknown');
-  const rows = sorted.filter((c) => c.status !== 'unknown' || unknown.indexOf(c) < maxUnknown).map((c) => criterionRow(patient, c));
+  const rows = sorted.filter((c) => c.status !== 'unknown' || unknown.indexOf(c) < maxUnknown).map((c) => criterionRow(patient, c, verbatim));
   if (unknown.length > maxUnknown) rows.push({ label: `${unknown.length - maxUnknown} more unknown criteria`, contribution: 'unknown' });
   return rows;
 }
 
-function criterionRow(patient: PatientProfile, c: CriterionJudgement): EvidenceRow {
-  const label = c.origin === 'text' ? c.text : `${c.text} (record field)`;
+/**
+ * The parser reads criteria ASCII-folded ("≥" as ">=", "µ" as "u") and joins wrapped lines; the
+ * card shows the record's own characters. Returns, for a parsed criterion, the span of the
+ * eligibility text it came from, with runs of whitespace shown as one space (a table cell has no
+ * line breaks); the parsed text itself when no span matches.
+ */
+export function verbatimIn(eligibilityText: string): (parsed: string) => string {
+  // The eligibility text folded and whitespace-squashed, each character mapped to its original position.
+  let folded = '';
+  const origin: number[] = [];
+  for (let i = 0; i < eligibilityText.length; i++) {
+    const ch = eligibilityText[i] as string;
+    if (/\s/.test(ch)) {
+      if (folded.length > 0 && !folded.endsWith(' ')) {
+        folded += ' ';
+        origin.push(i);
+      }
+      continue;
+    }
+    for (const f of asciiFold(ch)) {
+      folded += f;
+      origin.push(i);
+    }
+  }
+  return (parsed) => {
+    const wanted = parsed.replace(/\s+/g, ' ').trim();
+    const at = wanted ? folded.indexOf(wanted) : -1;
+    if (at < 0) return parsed;
+    const start = origin[at] as number;
+    const end = (origin[at + wanted.length - 1] as number) + 1;
+    return eligibilityText.slice(start, end).replace(/\s+/g, ' ');
+  };
+}
+
+function criterionRow(patient: PatientProfile, c: CriterionJudgement, verbatim: (parsed: string) => string): EvidenceRow {
+  const label = c.origin === 'text' ? verbatim(c.text) : `${c.text} (record field)`;
   const e = c.evidence[0];
   return { label, ...(e && evidenceCell(patient, e)), contribution: judgementLabel(c) };
 }
