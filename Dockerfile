@@ -15,6 +15,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY cds-hooks ./cds-hooks
 COPY guidelines ./guidelines
+COPY trials ./trials
 COPY fhir-profiles ./fhir-profiles
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -128,6 +128,7 @@ async function main(): Promise<void> {
     CAIRN_SERVICES_DIR: 'tests/e2e/fixtures/services',
     // The test services quote nothing; a tiny corpus keeps start-up short.
     CAIRN_GUIDELINES_DIR: 'tests/fixtures/guidelines',
+    CAIRN_TRIALS: 'none',
     LOG_LEVEL: 'error',
     NODE_ENV: 'production',
   });

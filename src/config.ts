@@ -46,6 +46,14 @@ export interface Config {
   llm?: LlmConfig;
   /** The coordinator screening API and its worker (loadConfig always sets it). */
   screening?: ScreeningConfig;
+  /**
+   * Trial record files or directories imported into the trial store at start-up (a no-op when
+   * unchanged). Empty: trial matching is off and the `trial-match` service is not served.
+   * Undefined (hand-built configs) means off too; loadConfig always sets it.
+   */
+  trials?: string[];
+  /** SMART app that shows a trial's criterion table; trial cards link to it when set. */
+  trialSmartAppUrl?: string;
 }
 
 export interface ScreeningConfig {
@@ -153,6 +161,8 @@ const envSchema = z.object({
   CAIRN_SCREENING_LEASE_S: positiveInt('CAIRN_SCREENING_LEASE_S').max(3600).default(60),
   CAIRN_SCREENING_MAX_ATTEMPTS: positiveInt('CAIRN_SCREENING_MAX_ATTEMPTS').max(20).default(3),
   CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
+  CAIRN_TRIALS: z.string().min(1).default('trials'),
+  CAIRN_TRIAL_SMART_APP_URL: z.url('CAIRN_TRIAL_SMART_APP_URL must be an absolute URL').optional(),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -230,6 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.CAIRN_SCREENING_MAX_ATTEMPTS,
       fhirTimeoutMs: e.CAIRN_SCREENING_FHIR_TIMEOUT_MS,
     },
+    trials: trialPaths(e.CAIRN_TRIALS),
+    ...(e.CAIRN_TRIAL_SMART_APP_URL !== undefined && { trialSmartAppUrl: e.CAIRN_TRIAL_SMART_APP_URL }),
   };
 }
 
@@ -251,4 +263,13 @@ function llmConfig(e: z.infer<typeof envSchema>): LlmConfig | undefined {
     concurrency: e.CAIRN_LLM_CONCURRENCY,
     jsonMode: e.CAIRN_LLM_JSON_MODE,
   };
+}
+
+/** `CAIRN_TRIALS`: comma-separated paths; `none` turns trial matching off (an empty value means the default). */
+function trialPaths(raw: string): string[] {
+  if (raw.trim().toLowerCase() === 'none') return [];
+  return raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }

@@ -20,6 +20,8 @@ import { createLlm } from './llm/index.js';
 import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
 import { openKnowledgeBase } from './services/knowledge-base.js';
+import { openTrials } from './services/trials/open.js';
+import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
 
 /**
@@ -32,6 +34,8 @@ export interface RunningCairn {
   server: Server;
   db: Database;
   services: readonly CdsService[];
+  /** The trial store's matcher (undefined when CAIRN_TRIALS=none), for anything else built on it. */
+  trials: TrialMatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -49,7 +53,9 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         'Set CAIRN_TRUSTED_ISSUERS and CAIRN_REQUIRE_AUTH=true (the default with NODE_ENV=production) before exposing Cairn. !!!',
     );
   }
-  const declared = await loadServiceDefinitions(config.servicesDir);
+  const trialPaths = config.trials ?? [];
+  // With trial matching off, its definition is left out of discovery rather than served with no logic.
+  const declared = (await loadServiceDefinitions(config.servicesDir)).filter((d) => trialPaths.length > 0 || d.definition.id !== TRIAL_MATCH_SERVICE_ID);
 
   let replayCache: ReplayCache | undefined;
   let verifier: JwtVerifier | undefined;
@@ -68,6 +74,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
 
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   let services: CdsService[];
+  let trials: TrialMatcher | undefined;
   let warm: (() => Promise<void>) | undefined;
   let hypotheses: ReturnType<typeof llmHypothesisSource> | undefined;
   let matcher: TrialMatcher;
@@ -87,13 +94,19 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         ? llmHypothesisSource({ llm, search: kb.retriever, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
         : undefined;
     if (config.llm) log.info({ model: llm?.id }, 'language model configured for background hypotheses');
+    // Trial and criterion embeddings too are computed here, at import (a no-op when unchanged).
+    if (trialPaths.length > 0) trials = (await openTrials(db, kb.embeddings, { paths: trialPaths, log })).matcher;
     services = [
-      ...bindServices(declared, options.logic ?? createServiceLogic({ search: kb.retriever, config, ...(hypotheses && { hypotheses }) })),
+      ...bindServices(
+        declared,
+        options.logic ?? createServiceLogic({ search: kb.retriever, config, ...(hypotheses && { hypotheses }), ...(trials && { trials }) }),
+      ),
       ...(options.extraServices ?? []),
     ];
     warm = () => warmTriageQueries(kb.retriever);
-    // TODO(lead): share the trial-match service's TrialMatcher here when both are merged.
-    matcher = new TrialMatcher({ db, embeddings: kb.embeddings });
+    // Screenings share the hook's matcher (and its caches); with CAIRN_TRIALS=none they still read
+    // whatever `npm run trials:import` put in the store.
+    matcher = trials ?? new TrialMatcher({ db, embeddings: kb.embeddings });
   } catch (err) {
     await db.close();
     throw err;
@@ -168,5 +181,5 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await db.close();
       await replayCache?.close();
     })());
-  return { url: `http://127.0.0.1:${port}`, server, db, services, close };
+  return { url: `http://127.0.0.1:${port}`, server, db, services, trials, close };
 }

@@ -15,8 +15,15 @@ export interface EvidenceRow {
   source?: string;
 }
 
-export function evidenceTable(rows: readonly EvidenceRow[], contributionHeader = 'Contribution'): string {
-  const header = `| Finding | Value | Time | ${contributionHeader} |\n|---|---|---|---|`;
+export interface EvidenceTableHeaders {
+  /** First column (default "Finding"). */
+  label?: string;
+  /** Second column (default "Value"). */
+  value?: string;
+}
+
+export function evidenceTable(rows: readonly EvidenceRow[], contributionHeader = 'Contribution', headers: EvidenceTableHeaders = {}): string {
+  const header = `| ${headers.label ?? 'Finding'} | ${headers.value ?? 'Value'} | Time | ${contributionHeader} |\n|---|---|---|---|`;
   const body = rows.map((r) => {
     const value = r.value === undefined ? '_not recorded_' : `${formatValue(r.value)}${r.unit ? ` ${r.unit}` : ''}`;
     return `| ${escapeCell(r.label)} | ${escapeCell(value)} | ${r.time ? formatTime(r.time) : '–'} | ${escapeCell(r.contribution ?? '–')} |`;

@@ -8,42 +8,21 @@
  * `permanent` ones (no such patient) will not.
  */
 import type { FhirResource } from 'fhir/r4.js';
-import { derivePrefetchTemplates, type DataRequirements } from '../fhir/context/data-requirements.js';
+import { derivePrefetchTemplates } from '../fhir/context/data-requirements.js';
 import { buildPatientContext, defaultValueSetIndex } from '../fhir/context/index.js';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { resolvePrefetch } from '../hooks/prefetch/resolve.js';
 import type { TrialJudgement } from '../services/trials/judge.js';
 import type { TrialMatcher } from '../services/trials/match.js';
+import { TRIAL_MATCH_DATA_REQUIREMENTS } from '../services/trials/service.js';
 import type { PatientProfile } from '../services/trials/profile.js';
 import type { StoredTrial } from '../services/trials/store.js';
 import { screeningResult, type PatientScreeningResult } from './result.js';
 
-/**
- * What trial matching reads (profile.ts): demographics, conditions, medications, procedures,
- * notes and narrative reports, and the readings of the vital-sign and laboratory value sets its
- * criteria compare with (and pregnancy status).
- */
-export const TRIAL_MATCHING_DATA_REQUIREMENTS: DataRequirements = {
-  observationValueSets: [
-    'cairn-vital-signs',
-    'cairn-lab-glycaemia',
-    'cairn-lab-kidney',
-    'cairn-lab-haematology',
-    'cairn-lab-chemistry',
-    'cairn-lab-electrolytes',
-    'cairn-lab-lipids',
-    'cairn-lab-cardiac',
-    'cairn-pregnancy-status',
-  ],
-  conditions: true,
-  medications: true,
-  procedures: true,
-  notes: true,
-};
-
 let templates: Record<string, string> | undefined;
 function screeningTemplates(): Record<string, string> {
-  templates ??= derivePrefetchTemplates(TRIAL_MATCHING_DATA_REQUIREMENTS, defaultValueSetIndex());
+  // What the trial-match hook reads, so a screened patient is judged on what a hook would see.
+  templates ??= derivePrefetchTemplates(TRIAL_MATCH_DATA_REQUIREMENTS, defaultValueSetIndex());
   return templates;
 }
 

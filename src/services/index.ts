@@ -4,6 +4,8 @@ import type { GuidelineSearch } from './triage/high-risk-matcher.js';
 import type { HypothesisSource } from './diagnosis/hypothesis-source.js';
 import { diagnosisLogic } from './diagnosis/service.js';
 import { triageLogic } from './triage/service.js';
+import type { TrialMatcher } from './trials/match.js';
+import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
 
 /**
  * The logic of each shipped CDS service, by the id of its definition in `cds-hooks/`. Built once
@@ -11,9 +13,11 @@ import { triageLogic } from './triage/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1'>;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'trialSmartAppUrl'>;
   /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
   hypotheses?: HypothesisSource;
+  /** The trial store's matcher; without it (trials off) `trial-match` has no logic and is not served. */
+  trials?: TrialMatcher;
 }
 
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
@@ -24,5 +28,15 @@ export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, S
     htnStage1: deps.config.diagnosisHtnStage1 ?? 'with-indication',
     ...(deps.hypotheses && { hypotheses: deps.hypotheses }),
   });
-  return { triage, 'triage-encounter': triage, diagnosis };
+  return {
+    triage,
+    'triage-encounter': triage,
+    diagnosis,
+    ...(deps.trials && {
+      [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({
+        matcher: deps.trials,
+        ...(deps.config.trialSmartAppUrl !== undefined && { smartAppUrl: deps.config.trialSmartAppUrl }),
+      }),
+    }),
+  };
 }

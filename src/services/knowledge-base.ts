@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { EmbeddingsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
-import { createEmbeddings } from '../knowledge/embeddings/index.js';
+import { createEmbeddings, type CairnEmbeddings } from '../knowledge/embeddings/index.js';
 import { ensureDefaultCorpus, type IngestReport } from '../knowledge/ingest.js';
-import type { CairnEmbeddings } from '../knowledge/embeddings/types.js';
 import { GuidelineRetriever } from '../knowledge/retriever.js';
 
 /**
@@ -14,9 +13,9 @@ import { GuidelineRetriever } from '../knowledge/retriever.js';
  */
 export interface KnowledgeBase {
   retriever: GuidelineRetriever;
-  report: IngestReport | undefined;
-  /** The configured embedding model, for the other stores that share it (trials). */
+  /** The configured embedding model, for other stores that embed with it (the trial store). */
   embeddings: CairnEmbeddings;
+  report: IngestReport | undefined;
 }
 
 export async function openKnowledgeBase(
@@ -25,5 +24,5 @@ export async function openKnowledgeBase(
 ): Promise<KnowledgeBase> {
   const embeddings = createEmbeddings(options.embeddings);
   const report = await ensureDefaultCorpus(db, embeddings, { dir: options.guidelinesDir ?? 'guidelines', log: options.log });
-  return { retriever: new GuidelineRetriever({ db, embeddings }), report, embeddings };
+  return { retriever: new GuidelineRetriever({ db, embeddings }), embeddings, report };
 }

@@ -98,6 +98,8 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
       CAIRN_HOOK_DEADLINE_MS: '1000',
       // A tiny corpus: these tests are about the protocol; the clinical e2e test ingests the real one.
       CAIRN_GUIDELINES_DIR: 'tests/fixtures/guidelines',
+      // The test services do not match trials: no trial store.
+      CAIRN_TRIALS: 'none',
       LOG_LEVEL: 'warn',
     };
     if (kind === 'postgres') {

@@ -38,7 +38,16 @@ beforeAll(async () => {
   const port = await freePort();
   cairn = await spawnServer(
     'tests/e2e/support/serve-real.ts',
-    { PORT: String(port), HOST: '127.0.0.1', CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: join(dir, 'db'), LOG_LEVEL: 'warn', CAIRN_HOOK_DEADLINE_MS: '5000' },
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      CAIRN_REQUIRE_AUTH: 'false',
+      CAIRN_DATA_DIR: join(dir, 'db'),
+      // Three small trials instead of the 300 demo trials, whose first import takes minutes.
+      CAIRN_TRIALS: 'tests/fixtures/trials',
+      LOG_LEVEL: 'warn',
+      CAIRN_HOOK_DEADLINE_MS: '5000',
+    },
     120_000,
   );
 }, 150_000);
@@ -62,9 +71,9 @@ async function fire(service: string, hook: string, context: Record<string, strin
 }
 
 describe('triage service end to end', () => {
-  it('discovery lists the triage services', async () => {
+  it('discovery lists the triage services (and the trial-match service, its store opened)', async () => {
     const body = (await (await fetch(`${cairn.url}/cds-services`)).json()) as { services: Array<{ id: string }> };
-    expect(body.services.map((s) => s.id)).toEqual(expect.arrayContaining(['triage', 'triage-encounter']));
+    expect(body.services.map((s) => s.id)).toEqual(expect.arrayContaining(['triage', 'triage-encounter', 'trial-match']));
   });
 
   it.each([

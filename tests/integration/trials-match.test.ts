@@ -86,4 +86,17 @@ describe('trial matching stages', () => {
     expect(result.ranking[result.ranking.length - 1]?.category).not.toBe('eligible');
     expect(formatRanking(result.ranking).split('\n')).toHaveLength(result.ranking.length + 1);
   });
+
+  it('keeps loaded trials between calls, and reloads one that was re-imported with changes', async () => {
+    const first = await matcher.loadTrials(['NCT00000002', 'NCT00000001', 'NCT09999999']);
+    expect(first.map((x) => x.nctId)).toEqual(['NCT00000002', 'NCT00000001']);
+    const again = await matcher.loadTrials(['NCT00000002']);
+    expect(again[0]).toBe(first[0]); // the same object: not read again
+    const changed = TRIALS.map((r) => (r.nctId === 'NCT00000002' ? { ...r, exclusionText: `${r.exclusionText}\n- Heart failure` } : r));
+    await importTrials(t.db, changed, matcher.embeddings);
+    const reloaded = await matcher.loadTrials(['NCT00000002', 'NCT00000001']);
+    expect(reloaded[0]).not.toBe(first[0]);
+    expect(reloaded[0]?.criteria.map((c) => c.criterion.text)).toContain('Heart failure');
+    expect(reloaded[1]).toBe(first[1]);
+  });
 });

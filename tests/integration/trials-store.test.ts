@@ -31,6 +31,15 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
     expect(await countTrials(t.db)).toEqual(counts);
   });
 
+  it('an unchanged re-import (the fast path) still repairs a missing vector', async () => {
+    const embedder = new HashingEmbeddings();
+    expect(await importTrials(t.db, TRIALS, embedder)).toMatchObject({ unchanged: 3, criteriaEmbedded: 0 });
+    await t.db.query("UPDATE trial_criteria SET embedding = NULL WHERE nct_id = 'NCT00000001' AND ordinal = 0");
+    const repaired = await importTrials(t.db, TRIALS, embedder);
+    expect(repaired.criteriaEmbedded).toBe(1);
+    expect(embedder.documentsEmbedded).toBe(1);
+  });
+
   it('re-embeds only what changed in a changed trial', async () => {
     const embedder = new HashingEmbeddings();
     const changed = TRIALS.map((r) => (r.nctId === 'NCT00000002' ? { ...r, exclusionText: `${r.exclusionText}\n- Heart failure` } : r));

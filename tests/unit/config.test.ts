@@ -61,4 +61,14 @@ describe('loadConfig', () => {
       for (const name of ['PORT', 'DATABASE_URL', 'CAIRN_REQUIRE_AUTH', 'REDIS_URL', 'CAIRN_HOOK_DEADLINE_MS']) expect(message).toContain(name);
     }
   });
+
+  it('reads the trial files to import (default trials/; none turns trial matching off) and the SMART app URL', () => {
+    expect(loadConfig({}).trials).toEqual(['trials']);
+    expect(loadConfig({ CAIRN_TRIALS: '' }).trials).toEqual(['trials']);
+    expect(loadConfig({ CAIRN_TRIALS: 'none' }).trials).toEqual([]);
+    expect(loadConfig({ CAIRN_TRIALS: ' trials/a.jsonl, /data/ctgov ,' }).trials).toEqual(['trials/a.jsonl', '/data/ctgov']);
+    expect(loadConfig({}).trialSmartAppUrl).toBeUndefined();
+    expect(loadConfig({ CAIRN_TRIAL_SMART_APP_URL: 'https://screening.example.org/launch' }).trialSmartAppUrl).toBe('https://screening.example.org/launch');
+    expect(() => loadConfig({ CAIRN_TRIAL_SMART_APP_URL: 'screening' })).toThrow(/CAIRN_TRIAL_SMART_APP_URL/);
+  });
 });

@@ -16,10 +16,12 @@ import type { PatientContext } from '../../fhir/context/types.js';
 import type { CairnEmbeddings } from '../../knowledge/embeddings/types.js';
 import { describeStructure } from './criteria-parse.js';
 import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './judge.js';
-import { buildProfile, profileQueryText, type PatientProfile } from './profile.js';
+import { profileFromContext, profileQueryText, type PatientProfile } from './profile.js';
 import { rankTrials, type RankOptions, type RankedTrial } from './rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './retriever.js';
-import { loadTrials, type StoredTrial } from './store.js';
+import { SentenceEmbeddingCache } from './sentence-embeddings.js';
+import { LruCache } from '../../knowledge/lru.js';
+import { loadTrials, trialVersions, type StoredTrial } from './store.js';
 
 export interface MatchOptions extends TrialSearchOptions {
   judge?: JudgeOptions;
@@ -38,22 +40,89 @@ export interface TrialMatcherOptions {
   db: Database;
   embeddings: CairnEmbeddings;
   retriever?: TrialRetriever;
+  /** Distinct note sentences whose vectors are kept between calls (default 4,096). */
+  sentenceCacheSize?: number;
+  /** Loaded trials (criteria and their vectors) kept between calls (default 500). */
+  trialCacheSize?: number;
+}
+
+export interface PrepareOptions {
+  /** Stops embedding new note sentences once aborted (the hook deadline). */
+  signal?: AbortSignal;
+  /**
+   * A record with more note sentences than this is matched by words only (sentence embeddings
+   * off, the judge's lexical mode), so one huge record cannot hold the embedder for seconds.
+   */
+  maxEmbeddedSentences?: number;
+}
+
+export interface PreparedPatient {
+  profile: PatientProfile;
+  /**
+   * `complete`: every note sentence has its vector (or there are no notes); `incomplete`: the
+   * signal aborted first (the vectors made so far are cached for the next call); `lexical-only`:
+   * more sentences than `maxEmbeddedSentences`.
+   */
+  embedding: 'complete' | 'incomplete' | 'lexical-only';
+  sentences: number;
+  reused: number;
+  embedded: number;
 }
 
 export class TrialMatcher {
   readonly db: Database;
   readonly embeddings: CairnEmbeddings;
   readonly retriever: TrialRetriever;
+  readonly sentenceEmbeddings: SentenceEmbeddingCache;
+  /**
+   * Loading 20 trials' criteria with their vectors takes 200-650 ms on PGlite (2 vCPUs), most of a
+   * hook's budget; they change only when re-imported. Kept by NCT id with the content hash they
+   * were loaded at, and reloaded when the stored hash differs (an import by another process).
+   */
+  readonly #trials: LruCache<string, { hash: string; trial: StoredTrial }>;
 
   constructor(options: TrialMatcherOptions) {
     this.db = options.db;
     this.embeddings = options.embeddings;
     this.retriever = options.retriever ?? new TrialRetriever({ db: options.db, embeddings: options.embeddings });
+    this.sentenceEmbeddings = new SentenceEmbeddingCache(options.embeddings, options.sentenceCacheSize);
+    this.#trials = new LruCache(options.trialCacheSize ?? 500);
   }
 
-  /** The patient as matching sees it: PatientContext plus note sentences, embedded. */
-  preparePatient(context: PatientContext): Promise<PatientProfile> {
-    return buildProfile(context, { embeddings: this.embeddings });
+  /** The trials with their criteria, in the order of `nctIds` (unknown ids left out), from the cache when unchanged. */
+  async loadTrials(nctIds: readonly string[]): Promise<StoredTrial[]> {
+    const versions = await trialVersions(this.db, nctIds);
+    const stale = [...versions].filter(([id, hash]) => this.#trials.get(id)?.hash !== hash).map(([id]) => id);
+    for (const trial of await loadTrials(this.db, stale)) {
+      const hash = versions.get(trial.nctId);
+      if (hash !== undefined) this.#trials.set(trial.nctId, { hash, trial });
+    }
+    return nctIds.flatMap((id) => {
+      const cached = versions.has(id) ? this.#trials.get(id) : undefined;
+      return cached ? [cached.trial] : [];
+    });
+  }
+
+  /** The patient as matching sees it: PatientContext plus note sentences, embedded (cached by sentence text). */
+  async preparePatient(context: PatientContext): Promise<PatientProfile> {
+    return (await this.prepare(context)).profile;
+  }
+
+  /** preparePatient, bounded for a hook: see PrepareOptions and PreparedPatient. */
+  async prepare(context: PatientContext, options: PrepareOptions = {}): Promise<PreparedPatient> {
+    const profile = profileFromContext(context);
+    const sentences = profile.sentences.length;
+    if (sentences === 0) return { profile, embedding: 'complete', sentences, reused: 0, embedded: 0 };
+    if (options.maxEmbeddedSentences !== undefined && sentences > options.maxEmbeddedSentences) {
+      return { profile, embedding: 'lexical-only', sentences, reused: 0, embedded: 0 };
+    }
+    const { vectors, reused, embedded } = await this.sentenceEmbeddings.embed(
+      profile.sentences.map((s) => s.text),
+      options.signal,
+    );
+    if (vectors.some((v) => v === undefined)) return { profile, embedding: 'incomplete', sentences, reused, embedded };
+    profile.sentenceEmbeddings = vectors as number[][];
+    return { profile, embedding: 'complete', sentences, reused, embedded };
   }
 
   /** Stage 1: candidate trials for the patient. */
@@ -86,7 +155,7 @@ export class TrialMatcher {
   async match(patient: PatientContext | PatientProfile, options: MatchOptions = {}): Promise<MatchResult> {
     const profile = 'sentences' in patient ? patient : await this.preparePatient(patient);
     const candidates = await this.retrieve(profile, options);
-    const trials = await loadTrials(this.db, candidates.map((c) => c.nctId));
+    const trials = await this.loadTrials(candidates.map((c) => c.nctId));
     const judgements = trials.map((t) => this.judge(profile, t, options.judge));
     return { patient: profile, candidates, trials, judgements, ranking: this.rank(candidates, judgements, options.rank) };
   }

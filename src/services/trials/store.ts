@@ -24,7 +24,7 @@ import { checkVectors } from '../../knowledge/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../log.js';
 import type { ResearchStudy } from '@medplum/fhirtypes';
 import type { CriterionStructure, ParsedCriterion } from './criteria-parse.js';
-import { ageInYears, prepareTrial, type ImportedTrial, type TrialRecord } from './import.js';
+import { ageInYears, contentHashOf, prepareTrial, type ImportedTrial, type TrialRecord } from './import.js';
 
 export const TRIAL_VECTOR_INDEX = 'trials_embedding_idx';
 /** Serialises imports: two instances starting together must not both write the trials. */
@@ -215,6 +215,8 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
     if (byId.has(r.nctId)) duplicates++;
     byId.set(r.nctId, r);
   }
+  const unchanged = await unchangedImport(db, [...byId.values()], embedder);
+  if (unchanged) return { ...unchanged, duplicates, durationMs: Math.round(performance.now() - started) };
   // Parse everything before the transaction: a bad record fails fast and writes nothing.
   const prepared = [...byId.values()].map(prepareTrial);
 
@@ -304,6 +306,40 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
     return r;
   });
   return { ...report, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * The fast path of a re-import (every start-up): when the store already holds every record with
+ * the same content hash (record + parser version), embedded by the same model, with no vector
+ * missing and the vector index built, there is nothing to do — and parsing 300 trials' criteria
+ * to find that out costs seconds. Hashing the records and one query decide it.
+ */
+async function unchangedImport(db: Queryable, records: readonly TrialRecord[], embedder: CairnEmbeddings): Promise<Omit<TrialImportReport, 'durationMs' | 'duplicates'> | undefined> {
+  if (records.length === 0) return undefined;
+  const model = await readTrialModel(db);
+  if (!model || model.modelId !== embedder.modelId) return undefined;
+  const res = await db.query<{ matching: string; criteria: string; missing: string; indexed: boolean }>(
+    `SELECT
+       (SELECT count(*) FROM trials t JOIN unnest($1::text[], $2::text[]) AS u(nct_id, hash) ON t.nct_id = u.nct_id AND t.content_hash = u.hash
+         WHERE t.embedding IS NOT NULL) AS matching,
+       (SELECT count(*) FROM trial_criteria WHERE nct_id = ANY($1::text[])) AS criteria,
+       (SELECT count(*) FROM trial_criteria WHERE nct_id = ANY($1::text[]) AND embedding IS NULL) AS missing,
+       EXISTS (SELECT 1 FROM pg_class WHERE relname = $3) AS indexed`,
+    [records.map((r) => r.nctId), records.map(contentHashOf), TRIAL_VECTOR_INDEX],
+  );
+  const row = res.rows[0];
+  if (!row || Number(row.matching) !== records.length || Number(row.missing) > 0 || !row.indexed) return undefined;
+  return {
+    trials: records.length,
+    added: 0,
+    updated: 0,
+    unchanged: records.length,
+    criteria: Number(row.criteria),
+    criteriaEmbedded: 0,
+    criteriaReused: 0,
+    modelChanged: false,
+    model: { id: model.modelId, dimension: model.dimension },
+  };
 }
 
 async function embedRemaining(tx: Transaction, embed: (texts: string[]) => Promise<number[][]>, type: VectorType): Promise<number> {
@@ -420,6 +456,13 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
     ]),
   );
   return nctIds.map((id) => found.get(id)).filter((t): t is StoredTrial => t !== undefined);
+}
+
+/** The content hash of each stored trial among `nctIds` (cheap: no vectors, no JSON): what a cache of loaded trials checks against. */
+export async function trialVersions(db: Queryable, nctIds: readonly string[]): Promise<Map<string, string>> {
+  if (nctIds.length === 0) return new Map();
+  const res = await db.query<{ nct_id: string; content_hash: string }>('SELECT nct_id, content_hash FROM trials WHERE nct_id = ANY($1::text[])', [[...new Set(nctIds)]]);
+  return new Map(res.rows.map((r) => [r.nct_id, r.content_hash]));
 }
 
 export async function loadTrial(db: Queryable, nctId: string): Promise<StoredTrial | undefined> {

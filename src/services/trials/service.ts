@@ -1,0 +1,75 @@
+import type { DataRequirements } from '../../fhir/context/data-requirements.js';
+import { buildPatientContext } from '../../fhir/context/index.js';
+import type { ServiceLogic } from '../../hooks/service.js';
+import { trialMatchCard } from './card.js';
+import { RECRUITING_STATUSES } from './import.js';
+import type { TrialMatcher } from './match.js';
+
+export const TRIAL_MATCH_SERVICE_ID = 'trial-match';
+
+/**
+ * What trial matching reads (profile.ts, judge.ts): the lab and vital-sign series criteria name
+ * (glycaemia, kidney, haematology, chemistry, electrolytes, lipids, cardiac markers, vitals and
+ * BMI), pregnancy status, conditions, medications, and the notes.
+ */
+export const TRIAL_MATCH_DATA_REQUIREMENTS: DataRequirements = {
+  observationValueSets: [
+    'cairn-vital-signs',
+    'cairn-lab-glycaemia',
+    'cairn-lab-kidney',
+    'cairn-lab-haematology',
+    'cairn-lab-chemistry',
+    'cairn-lab-electrolytes',
+    'cairn-lab-lipids',
+    'cairn-lab-cardiac',
+    'cairn-pregnancy-status',
+  ],
+  conditions: true,
+  medications: true,
+  notes: true,
+};
+
+/** Candidates retrieved per call: the recruiting trials closest to the record (the card counts within them). */
+export const TRIAL_CANDIDATES = 20;
+/**
+ * More note sentences than this and the notes are compared by words only: embedding 300 new
+ * sentences takes about 5 s with USE-lite (16 ms each), already past the hook deadline.
+ */
+export const MAX_EMBEDDED_SENTENCES = 300;
+
+export interface TrialMatchServiceOptions {
+  matcher: TrialMatcher;
+  smartAppUrl?: string;
+  now?: () => Date;
+}
+
+/**
+ * The logic of the `trial-match` service. The note sentences' vectors come from the matcher's
+ * cache; new ones are embedded until the hook deadline, and when that passes first there is no
+ * card this call (the vectors made are kept, so the next view of the patient is fast) rather than
+ * a card judged half by meaning and half by words.
+ */
+export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic {
+  const now = options.now ?? (() => new Date());
+  return async ({ context, prefetch, log, signal }, emit) => {
+    const started = performance.now();
+    const patientId = String(context.patientId);
+    const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
+    const ctx = buildPatientContext({ resources, referenceTime: now(), patientId });
+    const prepared = await options.matcher.prepare(ctx, { signal, maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
+    const prepareMs = Math.round(performance.now() - started);
+    const counts = { sentences: prepared.sentences, reused: prepared.reused, embedded: prepared.embedded, prepareMs };
+    if (prepared.embedding === 'incomplete' || signal.aborted) {
+      log.info(counts, 'trial-match: the note sentences were not all embedded before the deadline; no card this call (the next one reuses them)');
+      return;
+    }
+    const result = await options.matcher.match(prepared.profile, { k: TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
+    if (signal.aborted) return;
+    const card = trialMatchCard(result, {
+      ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
+      embedding: prepared.embedding === 'lexical-only' ? `compared by words only (${prepared.sentences} sentences > ${MAX_EMBEDDED_SENTENCES})` : 'compared by meaning and words',
+    });
+    log.debug({ ...counts, candidates: result.candidates.length, card: card !== undefined, totalMs: Math.round(performance.now() - started) }, 'trial-match done');
+    if (card) emit([card]);
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * The trial-match card from the pure stages (record → criteria, patient → profile, judge, rank),
+ * with no database: which trials count, the summary, the verbatim criteria, the patient's evidence,
+ * the links. Checked against the CDS Hooks response contract.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { checkCdsResponse } from '../../src/hooks/contract.js';
+import type { Card } from '../../src/hooks/schema.js';
+import { criterionRows, CTGOV_STUDY_URL, fittingTrials, TRIAL_MATCH_EXTENSION, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
+import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/import.js';
+import { judgeTrial } from '../../src/services/trials/judge.js';
+import { profileFromContext, type PatientProfile } from '../../src/services/trials/profile.js';
+import { rankTrials } from '../../src/services/trials/rank.js';
+import type { StoredTrial } from '../../src/services/trials/store.js';
+import { asciiFold } from '../../src/services/trials/text.js';
+import { corpusRecord } from '../integration/trials-fixtures.js';
+
+const REF = new Date('2025-05-20T12:00:00Z');
+const HTN_NOTE = 'Seen for hypertension. Blood pressure 162/94 despite amlodipine. No history of sepsis.';
+
+function patient(note: string): PatientProfile {
+  const resources = [
+    { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1963-02-01' },
+    {
+      resourceType: 'Condition',
+      id: 'htn',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '59621000', display: 'Essential hypertension' }] },
+      subject: { reference: 'Patient/p1' },
+    },
+    {
+      resourceType: 'Observation',
+      id: 'egfr',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '33914-3' }] },
+      subject: { reference: 'Patient/p1' },
+      effectiveDateTime: '2025-05-01T09:00:00Z',
+      valueQuantity: { value: 72, unit: 'mL/min/{1.73_m2}', system: 'http://unitsofmeasure.org', code: 'mL/min/{1.73_m2}' },
+    },
+    {
+      resourceType: 'DocumentReference',
+      id: 'note',
+      status: 'current',
+      subject: { reference: 'Patient/p1' },
+      date: '2025-05-20T09:00:00Z',
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(note).toString('base64') } }],
+    },
+  ];
+  return profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
+}
+
+const htnTrial = (nctId: string, extra: Record<string, unknown> = {}): TrialRecord =>
+  fromCorpusRecord(
+    corpusRecord(
+      nctId,
+      'Intensive Blood Pressure Lowering in Hypertension',
+      ['Hypertension'],
+      '- Essential hypertension\n- Systolic blood pressure >= 140 mmHg',
+      '- Pregnant or breastfeeding\n- Type 1 diabetes\n- eGFR < 30 mL/min/1.73m2',
+      extra,
+    ),
+  );
+const sepsisTrial = fromCorpusRecord(
+  corpusRecord('NCT00000003', 'Early Antibiotics in Sepsis', ['Sepsis', 'Septic Shock'], '- Suspected sepsis in the emergency department', '- Do not resuscitate order'),
+);
+
+const labOnlyTrial = fromCorpusRecord(
+  corpusRecord('NCT00000004', 'Stem Cell Collection in Immunodeficiency', ['Chronic Granulomatous Disease'], '- eGFR >= 60 mL/min/1.73m2\n- Genetically defined primary immunodeficiency', '- Active infection'),
+);
+
+function stored(record: TrialRecord): StoredTrial {
+  const t = prepareTrial(record);
+  return {
+    nctId: record.nctId,
+    title: record.title,
+    conditions: record.conditions,
+    phase: record.phase ?? null,
+    status: record.overallStatus,
+    researchStudy: t.researchStudy,
+    record,
+    criteria: t.criteria.map((criterion, ordinal) => ({ ordinal, criterion })),
+  };
+}
+
+/** The matcher's stages 2 and 3 without the database: retrieval order = the order given. */
+function match(profile: PatientProfile, records: readonly TrialRecord[]) {
+  const trials = records.map(stored);
+  const judgements = trials.map((t) => judgeTrial(profile, { nctId: t.nctId, criteria: t.criteria }));
+  const ranking = rankTrials(
+    trials.map((t, i) => ({ nctId: t.nctId, title: t.title, relevance: 1 - i / (trials.length + 1), retrievalRank: i + 1, judgement: judgements[i]! })),
+  );
+  return { patient: profile, trials, judgements, ranking };
+}
+
+const withUuid = (card: Card): Card => ({ ...card, uuid: '6f1c8a0e-5b1d-4c2a-9e3f-7a8b9c0d1e2f' });
+const squash = (s: string) => asciiFold(s).replace(/\s+/g, ' ').trim();
+
+describe('trial-match card: which trials count', () => {
+  it.each([
+    { name: 'a recruiting trial the patient fits', note: HTN_NOTE, records: [htnTrial('NCT00000001')], fits: ['NCT00000001'] },
+    {
+      name: 'each recruiting status counts',
+      note: HTN_NOTE,
+      records: [htnTrial('NCT00000001', { overall_status: 'Not yet recruiting' }), htnTrial('NCT00000002', { overall_status: 'Enrolling by invitation' })],
+      fits: ['NCT00000001', 'NCT00000002'],
+    },
+    { name: 'a completed trial does not', note: HTN_NOTE, records: [htnTrial('NCT00000001', { overall_status: 'Completed' })], fits: [] },
+    { name: 'an active, not recruiting trial does not', note: HTN_NOTE, records: [htnTrial('NCT00000001', { overall_status: 'Active, not recruiting' })], fits: [] },
+    { name: 'an exclusion met in the note (type 1 diabetes) excludes', note: `${HTN_NOTE} She has type 1 diabetes since childhood, on insulin.`, records: [htnTrial('NCT00000001')], fits: [] },
+    // Nothing documented matches what a sepsis trial studies: "eligible" by ranking, but no reason to show it.
+    { name: 'a trial with no documented topical match does not', note: HTN_NOTE, records: [sepsisTrial], fits: [] },
+    // A met lab limit alone says nothing about whether the trial is for this patient.
+    { name: 'a trial whose only documented match is a lab limit does not', note: HTN_NOTE, records: [labOnlyTrial], fits: [] },
+    { name: 'of a mix, only the fitting one', note: HTN_NOTE, records: [sepsisTrial, htnTrial('NCT00000001'), htnTrial('NCT00000009', { overall_status: 'Terminated' })], fits: ['NCT00000001'] },
+  ])('$name', ({ note, records, fits }) => {
+    const m = match(patient(note), records);
+    expect(fittingTrials(m).map((f) => f.trial.nctId).sort()).toEqual(fits);
+    const card = trialMatchCard(m);
+    if (fits.length === 0) {
+      expect(card).toBeUndefined();
+    } else {
+      expect(card?.summary).toBe(`${fits.length} recruiting trial${fits.length === 1 ? '' : 's'} may fit`);
+      expect(checkCdsResponse({ cards: [withUuid(card!)] })).toEqual([]);
+    }
+  });
+});
+
+describe('trial-match card: rule 3 (a documented condition or medication match)', () => {
+  it('leaves out an eligible trial whose only documented match is a lab limit', () => {
+    const m = match(patient(HTN_NOTE), [labOnlyTrial]);
+    expect(m.ranking[0]?.category).toBe('eligible');
+    expect(m.judgements[0]!.criteria.find((c) => c.text === 'eGFR >= 60 mL/min/1.73m2')).toMatchObject({ status: 'met', basis: 'record' });
+    expect(trialMatchCard(m)).toBeUndefined();
+  });
+});
+
+describe('trial-match card: content', () => {
+  const profile = patient(HTN_NOTE);
+  const m = match(profile, [htnTrial('NCT00000001')]);
+  const card = trialMatchCard(m, { smartAppUrl: 'https://screening.example.org/launch' })!;
+
+  it('names the trial by NCT id and its title verbatim, with its record status', () => {
+    expect(card.detail).toContain('**NCT00000001**: Intensive Blood Pressure Lowering in Hypertension');
+    expect(card.detail).toContain('Overall status RECRUITING');
+    expect(card.indicator).toBe('info');
+  });
+
+  it("quotes every text criterion as the record states it", () => {
+    const record = m.trials[0]!.record;
+    const labels = criterionRows(profile, m.judgements[0]!.criteria, 100).map((r) => r.label);
+    const textCriteria = m.judgements[0]!.criteria.filter((c) => c.origin === 'text');
+    expect(textCriteria.length).toBeGreaterThanOrEqual(5);
+    for (const c of textCriteria) {
+      expect(labels).toContain(c.text);
+      expect(squash(record.eligibilityText)).toContain(squash(c.text));
+      expect(card.detail).toContain(`| ${c.text} |`);
+    }
+    // Criteria made from the record's fields (age limits, condition studied) say so.
+    expect(card.detail).toMatch(/\| Condition studied: Hypertension \(record field\) \|/);
+  });
+
+  it("shows the patient's evidence: the value with unit and time, the note sentence quoted exactly", () => {
+    const rows = card.detail!.split('\n');
+    const egfr = rows.find((r) => r.startsWith('| eGFR < 30 mL/min/1.73m2 |'));
+    expect(egfr).toBe('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/{1.73_m2} | 2025-05-01 09:00 UTC | exclusion not met (record) |');
+    const sbp = rows.find((r) => r.startsWith('| Systolic blood pressure >= 140 mmHg |'));
+    expect(sbp).toBe('| Systolic blood pressure >= 140 mmHg | “Blood pressure 162/94 despite amlodipine.” | 2025-05-20 09:00 UTC | inclusion met (note) |');
+    expect(HTN_NOTE).toContain('Blood pressure 162/94 despite amlodipine.');
+    expect(card.detail).toContain('| Essential hypertension | Essential hypertension | – | inclusion met (record) |');
+    expect(card.detail).toContain('| Pregnant or breastfeeding | _not recorded_ | – | exclusion not met (not mentioned: assumed absent) |');
+  });
+
+  it('links to the trial on ClinicalTrials.gov and, when configured, to the SMART screening app with the NCT id', () => {
+    expect(card.links).toEqual([
+      { label: 'NCT00000001 on ClinicalTrials.gov', url: `${CTGOV_STUDY_URL}NCT00000001`, type: 'absolute' },
+      { label: 'Screen for NCT00000001', url: 'https://screening.example.org/launch', type: 'smart', appContext: '{"nctId":"NCT00000001"}' },
+    ]);
+    expect(trialMatchCard(m)!.links).toEqual([{ label: 'NCT00000001 on ClinicalTrials.gov', url: 'https://clinicaltrials.gov/study/NCT00000001', type: 'absolute' }]);
+    expect(checkCdsResponse({ cards: [withUuid(card)] })).toEqual([]);
+  });
+
+  it('attributes the records to ClinicalTrials.gov and carries the ranking figures in its extension', () => {
+    expect(card.detail).toContain('Trial records: ClinicalTrials.gov, U.S. National Library of Medicine, https://clinicaltrials.gov.');
+    expect(card.extension?.[TRIAL_MATCH_EXTENSION]).toMatchObject({ fitting: 1, retrieved: 1, trials: [{ nctId: 'NCT00000001', status: 'RECRUITING', category: 'eligible' }] });
+  });
+});
+
+describe('trial-match card: the record’s own characters', () => {
+  it('shows a criterion as the record writes it, not as the parser folded it', () => {
+    const record = fromCorpusRecord(
+      corpusRecord(
+        'NCT00000005',
+        'Blood Pressure Lowering in Hypertension',
+        ['Hypertension'],
+        '- Essential hypertension\n- Systolic blood pressure ≥ 140 mmHg on two\n  visits – seated',
+        '- eGFR ≤ 30 mL/min/1.73m²',
+      ),
+    );
+    const m = match(patient(HTN_NOTE), [record]);
+    const parsed = m.judgements[0]!.criteria.map((c) => c.text);
+    expect(parsed).toContain('Systolic blood pressure >= 140 mmHg on two visits - seated');
+    const card = trialMatchCard(m)!;
+    expect(card.detail).toContain('| Systolic blood pressure ≥ 140 mmHg on two visits – seated |');
+    expect(card.detail).toContain('| eGFR ≤ 30 mL/min/1.73m² |');
+    expect(card.detail).not.toContain('>= 140');
+  });
+
+  it.each([
+    ['a folded sign', 'Age ≥ 18 years', 'Age >= 18 years', 'Age ≥ 18 years'],
+    ['a wrapped line', 'Inclusion:\n- HbA1c between 7%\n   and 10%\n', 'HbA1c between 7% and 10%', 'HbA1c between 7% and 10%'],
+    ['no matching span', 'Something else', 'Type 1 diabetes', 'Type 1 diabetes'],
+  ])('verbatimIn: %s', (_name, text, parsed, shown) => {
+    expect(verbatimIn(text)(parsed)).toBe(shown);
+  });
+});
+
+describe('trial-match card: size', () => {
+  it('counts every fitting trial in a summary under 140 characters, and details the first three', () => {
+    const records = Array.from({ length: 25 }, (_, i) => htnTrial(`NCT${String(100 + i).padStart(8, '0')}`));
+    const card = trialMatchCard(match(patient(HTN_NOTE), records))!;
+    expect(card.summary).toBe('25 recruiting trials may fit');
+    expect(card.summary.length).toBeLessThan(140);
+    expect(card.detail).toContain('The first 3 of 25, by retrieval relevance.');
+    expect(card.detail!.match(/^\*\*NCT\d{8}\*\*/gm)).toEqual(['**NCT00000100**', '**NCT00000101**', '**NCT00000102**']);
+    expect(card.links).toHaveLength(3);
+  });
+
+  it('lists at most maxUnknown unknown criteria and counts the rest', () => {
+    const record = fromCorpusRecord(
+      corpusRecord('NCT00000001', 'Hypertension trial', ['Hypertension'], '- Essential hypertension\n- Willing to attend visits\n- Able to swallow tablets\n- Lives within 50 km of the clinic', '- Participation in another trial'),
+    );
+    const profile = patient(HTN_NOTE);
+    const m = match(profile, [record]);
+    const unknown = m.judgements[0]!.criteria.filter((c) => c.status === 'unknown').length;
+    expect(unknown).toBeGreaterThanOrEqual(3);
+    const rows = criterionRows(profile, m.judgements[0]!.criteria, 1);
+    expect(rows.filter((r) => r.contribution?.startsWith('inclusion unknown') || r.contribution?.startsWith('exclusion unknown'))).toHaveLength(1);
+    expect(rows[rows.length - 1]).toEqual({ label: `${unknown - 1} more unknown criteria`, contribution: 'unknown' });
+  });
+});
