@@ -228,3 +228,30 @@ describe('free text: lexical and semantic support with thresholds', () => {
     expect(summary(judge(p, 'Travel to an area endemic for malaria'))).toEqual(['unknown', 'none']);
   });
 });
+
+describe('coded conditions that are over', () => {
+  const ended = (id: string, code: string, display: string): Json => ({
+    ...condition(id, code, display),
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] },
+    abatementDateTime: '2021-03-01',
+  });
+
+  it('a pregnancy that ended is not a current pregnancy: the exclusion stays unknown, with the record shown', () => {
+    const j = judge(profile(patient({ gender: 'female', birthDate: '1990-01-01' }), ended('c1', '72892002', 'Normal pregnancy')), 'Pregnant or breastfeeding', 'exclusion');
+    expect(j.status).toBe('unknown');
+    expect(j.reason).toMatch(/resolved or inactive/);
+    expect(j.evidence[0]?.source).toBe('Condition/c1');
+  });
+
+  it('a current pregnancy on the problem list still meets the exclusion', () => {
+    const j = judge(profile(patient({ gender: 'female', birthDate: '1990-01-01' }), condition('c1', '72892002', 'Normal pregnancy')), 'Pregnant or breastfeeding', 'exclusion');
+    expect(summary(j)).toEqual(['met', 'record']);
+  });
+
+  it('a resolved diagnosis neither meets nor fails an inclusion criterion naming it', () => {
+    const active = judge(profile(patient(), condition('c2', '44054006', 'Diabetes mellitus type 2')), 'Type 2 diabetes');
+    const resolved = judge(profile(patient(), ended('c2', '44054006', 'Diabetes mellitus type 2')), 'Type 2 diabetes');
+    expect(summary(active)).toEqual(['met', 'record']);
+    expect(resolved.status).toBe('unknown');
+  });
+});

@@ -150,7 +150,10 @@ function sexPart(profile: PatientProfile, s: CriterionStructure): Part | undefin
 }
 
 /** Evidence about a concept (or a narrower one), strongest first: present, then absent, then uncertain. */
-function conceptFacts(map: Map<string, FactEvidence[]>, conceptId: string): { present: FactEvidence[]; absent: FactEvidence[]; uncertain: FactEvidence[]; narrowerOnly: boolean } {
+function conceptFacts(
+  map: Map<string, FactEvidence[]>,
+  conceptId: string,
+): { present: FactEvidence[]; absent: FactEvidence[]; uncertain: FactEvidence[]; past: FactEvidence[]; narrowerOnly: boolean } {
   const own = map.get(conceptId) ?? [];
   const narrower = conceptDescendants(conceptId).flatMap((id) => map.get(id) ?? []);
   const all = [...own, ...narrower.filter((f) => f.status === 'present')];
@@ -158,6 +161,7 @@ function conceptFacts(map: Map<string, FactEvidence[]>, conceptId: string): { pr
     present: all.filter((f) => f.status === 'present'),
     absent: own.filter((f) => f.status === 'absent'),
     uncertain: own.filter((f) => f.status === 'uncertain'),
+    past: [...own, ...narrower].filter((f) => f.status === 'past'),
     narrowerOnly: own.length === 0 && narrower.length > 0,
   };
 }
@@ -201,6 +205,11 @@ function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, wh
   if (facts.uncertain.length > 0) {
     const f = facts.uncertain[0] as FactEvidence;
     return { holds: null, basis: 'none', evidence: [factEvidence(f)], reason: `${label} only suspected or uncertain` };
+  }
+  if (facts.past.length > 0) {
+    // Whether a criterion means "ever" or "now" is for the screener to read: history is shown, not judged.
+    const f = facts.past[0] as FactEvidence;
+    return { holds: null, basis: 'none', evidence: [factEvidence(f)], reason: `${label} recorded, but resolved or inactive by now` };
   }
   const broader = broaderPresent(map, ref);
   if (broader) {

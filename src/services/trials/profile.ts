@@ -29,7 +29,8 @@ export interface NoteSentence {
 
 /** One piece of evidence about a fact: a coded record entry, or a sentence of a note. */
 export interface FactEvidence {
-  status: 'present' | 'absent' | 'uncertain';
+  /** `past`: a coded condition that was resolved, inactive or abated by the reference time. */
+  status: 'present' | 'absent' | 'uncertain' | 'past';
   source: string;
   /** What the evidence says, readable: a condition's display, or the sentence. */
   text: string;
@@ -234,7 +235,9 @@ export function profileFromContext(ctx: PatientContext): PatientProfile {
 
   // Coded conditions: by value set, then by the words of their display or text.
   for (const c of ctx.conditions) {
-    const status: FactEvidence['status'] = c.tentative ? 'uncertain' : 'present';
+    // A resolved or abated condition is history, not the present: "pregnant" must not be read from a
+    // pregnancy that ended years ago, nor "active infection" from a treated one.
+    const status: FactEvidence['status'] = c.tentative ? 'uncertain' : c.activeAtReference === 'no' ? 'past' : 'present';
     const label = c.text ?? c.codings[0]?.display ?? c.codings[0]?.code ?? 'condition';
     const ids = new Set<string>();
     for (const concept of CONDITIONS) {
