@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     ...dbEnv,
     CAIRN_SERVICES_DIR: 'tests/e2e/fixtures/services',
     CAIRN_GUIDELINES_DIR: 'tests/fixtures/guidelines',
+    // The screened trial is imported above; the 300 demo trials would only slow the first start.
+    CAIRN_TRIALS: 'none',
     CAIRN_SCREENING_FHIR_URL: fhir.baseUrl,
     CAIRN_SCREENING_CONCURRENCY: values.concurrency,
     CAIRN_SCREENING_LEASE_S: values.lease,

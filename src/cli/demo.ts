@@ -5,7 +5,7 @@
  * reading is "now", as for a patient in front of the clinician.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,6 @@ import { shiftToNow } from '../fhir-server/time-shift.js';
 import type { Card } from '../hooks/schema.js';
 import { createLogger } from '../log.js';
 import { startCairn } from '../server.js';
-import { normaliseStatus, RECRUITING_STATUSES } from '../services/trials/import.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,20 +42,6 @@ function printCard(card: Card): void {
   console.log(`       source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}`);
 }
 
-/**
- * The demo trials the trial-match card can show: the recruiting ones (39 of the 300). The demo
- * starts on a fresh database, and embedding all 300 trials' criteria would take minutes each run;
- * the card never shows a trial that is not recruiting, and retrieval only looks at recruiting ones.
- */
-async function recruitingDemoTrials(dir: string): Promise<string> {
-  const lines = (await readFile('trials/demo-trials.jsonl', 'utf8')).split('\n').filter((l) => l.trim());
-  const recruiting = lines.filter((l) => RECRUITING_STATUSES.includes(normaliseStatus((JSON.parse(l) as { overall_status?: string }).overall_status)));
-  const file = join(dir, 'recruiting-demo-trials.jsonl');
-  await writeFile(file, `${recruiting.join('\n')}\n`);
-  console.log(`Trial store: the ${recruiting.length} recruiting trials of trials/demo-trials.jsonl (set CAIRN_TRIALS to import others).`);
-  return file;
-}
-
 async function main(): Promise<void> {
   const fhir = await startDevFhirServer({});
   const patients: Array<{ id: string; name: string; file: string }> = [];
@@ -71,10 +56,8 @@ async function main(): Promise<void> {
   const limit = values['max-patients'] ? Number(values['max-patients']) : patients.length;
 
   const dataDir = await mkdtemp(join(tmpdir(), 'cairn-demo-'));
-  // Beside the database, not in its directory: PGlite owns that one.
-  const trialsDir = await mkdtemp(join(tmpdir(), 'cairn-demo-trials-'));
-  const trials = process.env.CAIRN_TRIALS || (await recruitingDemoTrials(trialsDir));
-  const config = { ...loadConfig({ ...process.env, CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: dataDir, CAIRN_TRIALS: trials, PORT: '3000' }), port: 0, host: '127.0.0.1' };
+  // Start-up imports the recruiting demo trials only (39 of the 300): those a card can show.
+  const config = { ...loadConfig({ ...process.env, CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: dataDir, PORT: '3000' }), port: 0, host: '127.0.0.1' };
   const cairn = await startCairn(config, createLogger('warn'));
   try {
     const discovery = (await (await fetch(`${cairn.url}/cds-services`)).json()) as { services: Array<{ id: string; hook: string; title?: string }> };
@@ -107,7 +90,6 @@ async function main(): Promise<void> {
     await cairn.close();
     await fhir.close();
     await rm(dataDir, { recursive: true, force: true });
-    await rm(trialsDir, { recursive: true, force: true });
   }
 }
 

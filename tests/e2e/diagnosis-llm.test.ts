@@ -71,7 +71,7 @@ beforeAll(async () => {
     'tests/e2e/support/serve-real.ts',
     {
       PORT: String(port), HOST: '127.0.0.1', CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: join(dir, 'db'), LOG_LEVEL: 'warn', CAIRN_HOOK_DEADLINE_MS: '5000',
-      CAIRN_LLM: 'openai', CAIRN_LLM_BASE_URL: model.baseUrl, CAIRN_LLM_MODEL: 'fake-clinical-model', CAIRN_LLM_TIMEOUT_MS: '60000',
+      CAIRN_TRIALS: 'none', CAIRN_LLM: 'openai', CAIRN_LLM_BASE_URL: model.baseUrl, CAIRN_LLM_MODEL: 'fake-clinical-model', CAIRN_LLM_TIMEOUT_MS: '60000',
     },
     120_000,
   );

@@ -182,17 +182,26 @@ describe('openTrials (start-up import)', () => {
     await t?.dispose();
   });
 
-  it('imports the trial files of a directory, then finds them unchanged on the next start', async () => {
+  it('imports the recruiting trials of a directory, then finds them unchanged on the next start', async () => {
     expect(await trialFiles(['tests/fixtures/trials'])).toEqual(['tests/fixtures/trials/fixture-trials.jsonl']);
     const embeddings = new HashingEmbeddings();
     const log = createLogger('silent');
     const first = await openTrials(t.db, embeddings, { paths: ['tests/fixtures/trials'], log });
-    expect(first.report).toMatchObject({ trials: 3, added: 3 });
+    // NCT00000003 is Completed: no card could show it, so start-up does not embed it.
+    expect(first.report).toMatchObject({ trials: 2, added: 2 });
+    expect(first.skipped).toBe(1);
+    expect(await first.matcher.loadTrials(['NCT00000003'])).toEqual([]);
     embeddings.resetCounts();
     const second = await openTrials(t.db, embeddings, { paths: ['tests/fixtures/trials'], log });
-    expect(second.report).toMatchObject({ trials: 3, added: 0, unchanged: 3, criteriaEmbedded: 0 });
+    expect(second.report).toMatchObject({ trials: 2, added: 0, unchanged: 2, criteriaEmbedded: 0 });
     expect(embeddings.documentsEmbedded).toBe(0);
     expect((await second.matcher.loadTrials(['NCT00000001']))[0]?.title).toBe('Intensive Blood Pressure Lowering in Hypertension');
+  });
+
+  it('imports every status when asked to', async () => {
+    const opened = await openTrials(t.db, new HashingEmbeddings(), { paths: ['tests/fixtures/trials'], log: createLogger('silent'), statuses: 'all' });
+    expect(opened.skipped).toBe(0);
+    expect((await opened.matcher.loadTrials(['NCT00000003']))[0]?.nctId).toBe('NCT00000003');
   });
 
   it('stops start-up on a path that does not exist, naming it', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import type { CairnEmbeddings } from '../../knowledge/embeddings/types.js';
-import { readTrialFile, type TrialRecord } from './import.js';
+import { normaliseStatus, readTrialFile, RECRUITING_STATUSES, type TrialRecord } from './import.js';
 import { TrialMatcher } from './match.js';
 import { importTrials, type TrialImportReport } from './store.js';
 
@@ -17,6 +17,21 @@ export interface OpenedTrials {
   matcher: TrialMatcher;
   /** Undefined when no trial file was found (the store holds what earlier imports left). */
   report: TrialImportReport | undefined;
+  /** Records left out because their status is not one `statuses` admits. */
+  skipped: number;
+}
+
+export interface OpenTrialsOptions {
+  paths: readonly string[];
+  log: Logger;
+  /**
+   * Which overall statuses start-up imports (default: recruiting, not yet recruiting, enrolling by
+   * invitation, the only ones the trial-match card shows). Embedding a trial and its criteria costs
+   * about a second with USE-lite, so importing the 261 closed demo trials would add four minutes to
+   * a first start for trials no card can show. `all` imports every record; `npm run trials:import`
+   * always does.
+   */
+  statuses?: readonly string[] | 'all';
 }
 
 const TRIAL_FILE = /\.(?:json|jsonl)$/i;
@@ -47,10 +62,14 @@ export async function trialFiles(paths: readonly string[]): Promise<string[]> {
  * does not exist, or a malformed record, stops start-up (with the file and line): a half-imported
  * trial list would silently miss trials.
  */
-export async function openTrials(db: Database, embeddings: CairnEmbeddings, options: { paths: readonly string[]; log: Logger }): Promise<OpenedTrials> {
+export async function openTrials(db: Database, embeddings: CairnEmbeddings, options: OpenTrialsOptions): Promise<OpenedTrials> {
   const files = await trialFiles(options.paths);
-  const records: TrialRecord[] = [];
-  for (const file of files) records.push(...(await readTrialFile(file)));
+  const all: TrialRecord[] = [];
+  for (const file of files) all.push(...(await readTrialFile(file)));
+  const statuses = options.statuses ?? RECRUITING_STATUSES;
+  const records = statuses === 'all' ? all : all.filter((r) => statuses.includes(normaliseStatus(r.overallStatus)));
+  const skipped = all.length - records.length;
+  if (skipped > 0) options.log.info({ skipped }, 'trial records not recruiting were not imported at start-up (npm run trials:import imports them)');
   let report: TrialImportReport | undefined;
   if (records.length > 0) {
     report = await importTrials(db, records, embeddings, { log: options.log });
@@ -59,5 +78,5 @@ export async function openTrials(db: Database, embeddings: CairnEmbeddings, opti
   } else {
     options.log.warn({ paths: options.paths }, 'no trial records found: the trial store holds only what earlier imports left');
   }
-  return { matcher: new TrialMatcher({ db, embeddings }), report };
+  return { matcher: new TrialMatcher({ db, embeddings }), report, skipped };
 }
