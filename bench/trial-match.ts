@@ -1,12 +1,12 @@
 /**
  * `npm run bench:trial-match`: the latency of the `trial-match` hook as an EHR sees it. Starts the
  * dev FHIR server with the demo patients and Cairn in process (the configured trial store,
- * CAIRN_TRIALS, default the 300 demo trials), then fires `trial-match` for each demo patient
+ * CAIRN_TRIALS, default the recruiting demo trials: start-up imports no others), then fires `trial-match` for each demo patient
  * without prefetch (Cairn fetches from the FHIR server) several times: the first call embeds the
  * patient's note sentences, later ones find them cached.
  *
  * Options: --db <dir> (PGlite directory; default a fresh temporary one, so the first start
- * imports the trials: minutes for the demo set), --rounds <n> (default 3), --max-patients <n>.
+ * imports the trials: about a second each), --rounds <n> (default 3), --max-patients <n>.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
