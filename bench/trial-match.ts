@@ -9,11 +9,12 @@
  * imports the trials: about a second each), --rounds <n> (default 3), --max-patients <n>.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
+import { listBundleFiles } from '../src/fhir-server/bundle-files.js';
 import { startDevFhirServer } from '../src/fhir-server/index.js';
 import { shiftToNow } from '../src/fhir-server/time-shift.js';
 import type { Card } from '../src/hooks/schema.js';
@@ -23,19 +24,9 @@ import { startCairn } from '../src/server.js';
 const { values } = parseArgs({ options: { db: { type: 'string' }, rounds: { type: 'string', default: '3' }, 'max-patients': { type: 'string' } } });
 const rounds = Number(values.rounds);
 
-async function bundleFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await bundleFiles(path)));
-    else if (entry.name.endsWith('.json')) out.push(path);
-  }
-  return out.sort();
-}
-
 const fhir = await startDevFhirServer({});
 const patients: string[] = [];
-for (const file of await bundleFiles('fhir-profiles/examples')) {
+for (const file of await listBundleFiles(['fhir-profiles/examples'])) {
   let bundle = JSON.parse(await readFile(file, 'utf8')) as { entry?: Array<{ resource?: { resourceType?: string; id?: string } }> };
   if (file.includes('edge-cases')) bundle = shiftToNow(bundle) as typeof bundle;
   await fhir.loadBundle(bundle);

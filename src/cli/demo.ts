@@ -5,11 +5,12 @@
  * reading is "now", as for a patient in front of the clinician.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
+import { listBundleFiles } from '../fhir-server/bundle-files.js';
 import { startDevFhirServer } from '../fhir-server/index.js';
 import { shiftToNow } from '../fhir-server/time-shift.js';
 import type { Card } from '../hooks/schema.js';
@@ -23,16 +24,6 @@ const { values } = parseArgs({
   },
 });
 
-async function bundleFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await bundleFiles(path)));
-    else if (entry.name.endsWith('.json')) out.push(path);
-  }
-  return out.sort();
-}
-
 function printCard(card: Card): void {
   const mark = { critical: '!!', warning: '! ', info: '  ' }[card.indicator];
   console.log(`  ${mark} [${card.indicator}] ${card.summary}`);
@@ -45,7 +36,7 @@ function printCard(card: Card): void {
 async function main(): Promise<void> {
   const fhir = await startDevFhirServer({});
   const patients: Array<{ id: string; name: string; file: string }> = [];
-  for (const file of await bundleFiles(values.patients)) {
+  for (const file of await listBundleFiles([values.patients])) {
     let bundle = JSON.parse(await readFile(file, 'utf8')) as unknown;
     if (file.includes('edge-cases')) bundle = shiftToNow(bundle);
     await fhir.loadBundle(bundle);
