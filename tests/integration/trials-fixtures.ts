@@ -30,3 +30,34 @@ export const TRIALS: TrialRecord[] = [
   corpusRecord('NCT00000002', 'Metformin Versus Sitagliptin in Type 2 Diabetes', ['Type 2 Diabetes Mellitus'], '- Type 2 diabetes\n- HbA1c between 7% and 10%', '- Insulin therapy\n- Creatinine > 1.5 mg/dL'),
   corpusRecord('NCT00000003', 'Early Antibiotics in Sepsis', ['Sepsis', 'Septic Shock'], '- Suspected sepsis in the emergency department', '- Do not resuscitate order', { overall_status: 'Completed' }),
 ].map((r) => fromCorpusRecord(r));
+
+/** A 62-year-old woman with coded hypertension, a recorded eGFR and a note. */
+export function hypertensivePatient(noteText: string): unknown[] {
+  return [
+    { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1963-02-01' },
+    {
+      resourceType: 'Condition',
+      id: 'htn',
+      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+      code: { coding: [{ system: 'http://snomed.info/sct', code: '59621000', display: 'Essential hypertension' }] },
+      subject: { reference: 'Patient/p1' },
+    },
+    {
+      resourceType: 'Observation',
+      id: 'egfr',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '33914-3' }] },
+      subject: { reference: 'Patient/p1' },
+      effectiveDateTime: '2025-05-01T09:00:00Z',
+      valueQuantity: { value: 72, unit: 'mL/min/{1.73_m2}', system: 'http://unitsofmeasure.org', code: 'mL/min/{1.73_m2}' },
+    },
+    {
+      resourceType: 'DocumentReference',
+      id: 'note',
+      status: 'current',
+      subject: { reference: 'Patient/p1' },
+      date: '2025-05-20T09:00:00Z',
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(noteText).toString('base64') } }],
+    },
+  ];
+}

@@ -5,40 +5,10 @@ import { formatCandidates, formatCriterionTable, formatRanking, TrialMatcher, ty
 import { importTrials } from '../../src/services/trials/store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
-import { TRIALS } from './trials-fixtures.js';
+import { hypertensivePatient, TRIALS } from './trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 
-/** A 62-year-old woman with coded hypertension, a recorded eGFR and a note. */
-function resources(noteText: string): unknown[] {
-  return [
-    { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1963-02-01' },
-    {
-      resourceType: 'Condition',
-      id: 'htn',
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      code: { coding: [{ system: 'http://snomed.info/sct', code: '59621000', display: 'Essential hypertension' }] },
-      subject: { reference: 'Patient/p1' },
-    },
-    {
-      resourceType: 'Observation',
-      id: 'egfr',
-      status: 'final',
-      code: { coding: [{ system: 'http://loinc.org', code: '33914-3' }] },
-      subject: { reference: 'Patient/p1' },
-      effectiveDateTime: '2025-05-01T09:00:00Z',
-      valueQuantity: { value: 72, unit: 'mL/min/{1.73_m2}', system: 'http://unitsofmeasure.org', code: 'mL/min/{1.73_m2}' },
-    },
-    {
-      resourceType: 'DocumentReference',
-      id: 'note',
-      status: 'current',
-      subject: { reference: 'Patient/p1' },
-      date: '2025-05-20T09:00:00Z',
-      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(noteText).toString('base64') } }],
-    },
-  ];
-}
 
 describe('trial matching stages', () => {
   let t: TestDatabase;
@@ -50,7 +20,7 @@ describe('trial matching stages', () => {
     await importTrials(t.db, TRIALS, embeddings);
     matcher = new TrialMatcher({ db: t.db, embeddings });
     const ctx = buildPatientContext({
-      resources: resources('Seen for hypertension. Blood pressure 162/94 despite amlodipine. She has type 1 diabetes since childhood, on insulin. No history of sepsis.'),
+      resources: hypertensivePatient('Seen for hypertension. Blood pressure 162/94 despite amlodipine. She has type 1 diabetes since childhood, on insulin. No history of sepsis.'),
       patientId: 'p1',
       referenceTime: REF,
     });

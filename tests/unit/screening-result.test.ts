@@ -4,22 +4,9 @@ import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { groupPatientIds, MAX_PATIENTS_PER_SCREENING, screeningRequestSchema } from '../../src/http/screenings.js';
 import { hasClinicalContent, screeningResult } from '../../src/screening/result.js';
 import type { CriterionJudgement } from '../../src/services/trials/judge.js';
+import { judgementMaker } from '../support/criterion-judgements.js';
 
-let next = 0;
-function c(kind: 'inclusion' | 'exclusion', status: CriterionJudgement['status'], extra: Partial<CriterionJudgement> = {}): CriterionJudgement {
-  return {
-    index: next++,
-    kind,
-    text: `${kind} ${status}`,
-    category: 'condition',
-    origin: 'text',
-    status,
-    basis: status === 'unknown' ? 'none' : 'record',
-    evidence: [],
-    reason: status,
-    ...extra,
-  };
-}
+const c = judgementMaker('record');
 
 const REF = new Date('2026-01-20T00:00:00Z');
 const bare = buildPatientContext({ resources: [{ resourceType: 'Patient', id: 'p', gender: 'female', birthDate: '1960-01-01' }], patientId: 'p', referenceTime: REF });

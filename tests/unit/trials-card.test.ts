@@ -14,40 +14,13 @@ import { profileFromContext, type PatientProfile } from '../../src/services/tria
 import { rankTrials } from '../../src/services/trials/rank.js';
 import type { StoredTrial } from '../../src/services/trials/store.js';
 import { asciiFold } from '../../src/services/trials/text.js';
-import { corpusRecord } from '../integration/trials-fixtures.js';
+import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 const HTN_NOTE = 'Seen for hypertension. Blood pressure 162/94 despite amlodipine. No history of sepsis.';
 
 function patient(note: string): PatientProfile {
-  const resources = [
-    { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1963-02-01' },
-    {
-      resourceType: 'Condition',
-      id: 'htn',
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      code: { coding: [{ system: 'http://snomed.info/sct', code: '59621000', display: 'Essential hypertension' }] },
-      subject: { reference: 'Patient/p1' },
-    },
-    {
-      resourceType: 'Observation',
-      id: 'egfr',
-      status: 'final',
-      code: { coding: [{ system: 'http://loinc.org', code: '33914-3' }] },
-      subject: { reference: 'Patient/p1' },
-      effectiveDateTime: '2025-05-01T09:00:00Z',
-      valueQuantity: { value: 72, unit: 'mL/min/{1.73_m2}', system: 'http://unitsofmeasure.org', code: 'mL/min/{1.73_m2}' },
-    },
-    {
-      resourceType: 'DocumentReference',
-      id: 'note',
-      status: 'current',
-      subject: { reference: 'Patient/p1' },
-      date: '2025-05-20T09:00:00Z',
-      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(note).toString('base64') } }],
-    },
-  ];
-  return profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
+  return profileFromContext(buildPatientContext({ resources: hypertensivePatient(note), patientId: 'p1', referenceTime: REF }));
 }
 
 const htnTrial = (nctId: string, extra: Record<string, unknown> = {}): TrialRecord =>

@@ -2,22 +2,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CriterionJudgement } from '../../src/services/trials/judge.js';
 import { collapseAlternatives, rankTrials, type RankInput } from '../../src/services/trials/rank.js';
+import { judgementMaker } from '../support/criterion-judgements.js';
 
-let next = 0;
-function c(kind: 'inclusion' | 'exclusion', status: CriterionJudgement['status'], extra: Partial<CriterionJudgement> = {}): CriterionJudgement {
-  return {
-    index: next++,
-    kind,
-    text: `${kind} ${status}`,
-    category: 'condition',
-    origin: 'text',
-    status,
-    basis: status === 'unknown' ? 'none' : 'note',
-    evidence: [],
-    reason: status,
-    ...extra,
-  };
-}
+const c = judgementMaker('note');
 
 function trial(nctId: string, retrievalRank: number, relevance: number, criteria: CriterionJudgement[]): RankInput {
   return { nctId, retrievalRank, relevance, judgement: { nctId, criteria } };
