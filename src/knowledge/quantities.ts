@@ -311,9 +311,10 @@ export function measuredValues(query: string): MeasuredValue[] {
     add('age', years, 'years');
   }
   AGE_PHRASE.lastIndex = 0;
-  for (const name of mentions(query)) {
+  const names = mentions(query);
+  for (const name of names) {
     if (name.analyte === 'age') continue;
-    const next = mentions(query).find((o) => o.start >= name.end);
+    const next = names.find((o) => o.start >= name.end);
     const window = query.slice(name.end, Math.min(name.end + NAMED_VALUE_WINDOW, next?.start ?? Infinity));
     NAMED_VALUE.lastIndex = 0;
     const m = NAMED_VALUE.exec(window);
