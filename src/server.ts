@@ -152,6 +152,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     s.once('error', reject);
   }).catch(async (err: unknown) => {
     await worker?.stop();
+    await hypotheses?.close();
     await db.close();
     throw err;
   });
