@@ -5,16 +5,18 @@ import { migrate } from '../db/migrations.js';
 import { createLogger } from '../log.js';
 import { CorpusErrors } from '../knowledge/corpus/files.js';
 import { createEmbeddings } from '../knowledge/embeddings/factory.js';
-import { evaluateRetrieval, loadQueries } from '../knowledge/evaluation.js';
+import { evaluateRetrieval, loadJudgements, loadQueries, withJudgements, type EvaluationResult } from '../knowledge/evaluation.js';
 import { ingestPaths } from '../knowledge/ingest.js';
 import { GuidelineRetriever, type SearchMode } from '../knowledge/retriever.js';
 
-const USAGE = `Usage: npm run eval:retrieval -- --queries <file.jsonl> [--corpus guidelines]... [--k 10] [--lines odd|even] [--misses]
+const USAGE = `Usage: npm run eval:retrieval -- --queries <file.jsonl> [--judgements <file.jsonl>] [--corpus guidelines]... [--k 10] [--lines odd|even] [--misses]
 
 Ingests the corpus into a fresh in-memory database (or into DATABASE_URL when it is set), runs
 every labelled query in vector, full-text and hybrid mode, and prints P@1, P@3, nDCG@10 and MRR
 per mode, then one line of JSON. The embedding model is the configured one (CAIRN_EMBEDDINGS).
 
+  --judgements  pooled relevance judgements (eval/retrieval-judgements.jsonl): prints the figures
+             twice, with the labels alone and with the labels plus the chunks judged relevant
   --lines    only the queries on odd (1st, 3rd, …) or even (2nd, 4th, …) lines of the file: settings
              chosen on one half can be checked on the other
   --misses   list the queries whose hybrid top 3 holds no relevant chunk`;
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       queries: { type: 'string' },
+      judgements: { type: 'string' },
       corpus: { type: 'string', multiple: true },
       k: { type: 'string', default: '10' },
       lines: { type: 'string' },
@@ -52,29 +55,29 @@ async function main(): Promise<void> {
     const ingest = await ingestPaths(db, corpus, embeddings, { log });
     const retriever = new GuidelineRetriever({ db, embeddings });
     const started = performance.now();
-    const result = await evaluateRetrieval(db, retriever, queries, { k, modes: MODES });
+    const labelled = await evaluateRetrieval(db, retriever, queries, { k, modes: MODES });
+    const pooled = values.judgements ? withJudgements(queries, await loadJudgements(values.judgements)) : undefined;
+    const judged = pooled ? await evaluateRetrieval(db, retriever, pooled.queries, { k, modes: MODES }) : undefined;
     const seconds = (performance.now() - started) / 1000;
 
-    for (const u of result.unknownLabels) console.warn(`warning: query ${u.query}: label '${u.label}' matches no chunk`);
+    for (const u of (judged ?? labelled).unknownLabels) console.warn(`warning: query ${u.query}: label '${u.label}' matches no chunk`);
+    if (pooled) for (const id of pooled.unknownQueries) console.warn(`warning: judgements name query '${id}', which is not in ${values.queries}`);
     console.log(
       `${queries.length} queries${values.lines ? ` (${values.lines} lines)` : ''} · corpus ${corpus.join(', ')}: ${ingest.documents} documents, ` +
-        `${ingest.chunksEmbedded + ingest.chunksUnchanged} chunks · model ${ingest.model.id} · ${seconds.toFixed(1)} s\n`,
+        `${ingest.chunksEmbedded + ingest.chunksUnchanged} chunks · model ${ingest.model.id} · ${seconds.toFixed(1)} s`,
     );
-    const f = (x: number) => x.toFixed(3).padStart(7);
-    console.log(`${'mode'.padEnd(9)}${'P@1'.padStart(7)}${'P@3'.padStart(7)}${'nDCG@10'.padStart(9)}${'MRR'.padStart(7)}${'Hit@3'.padStart(7)}`);
-    for (const mode of MODES) {
-      const m = result.modes[mode];
-      if (m) console.log(`${mode.padEnd(9)}${f(m.p1)}${f(m.p3)}  ${f(m.ndcg10)}${f(m.mrr)}${f(m.hit3)}`);
+    printTable(pooled ? 'relevant = the labels' : undefined, labelled);
+    if (pooled && judged) {
+      const [g0, g1, g2] = pooled.labelledJudged.byGrade;
+      printTable(`relevant = the labels + ${pooled.added} chunks judged relevant (grade 2) in ${values.judgements}`, judged);
+      console.log(`\nlabelled chunks in the pools: ${pooled.labelledJudged.total}, judged 2: ${g2}, 1: ${g1}, 0: ${g0}`);
     }
+    const final = judged ?? labelled;
     if (values.misses) {
-      const misses = (result.perQuery.hybrid ?? []).filter((o) => o.metrics.hit3 === 0);
+      const misses = (final.perQuery.hybrid ?? []).filter((o) => o.metrics.hit3 === 0);
       console.log(`\nhybrid misses (no relevant chunk in the top 3): ${misses.length}`);
-      for (const o of misses) console.log(`  ${o.id} "${o.query}"\n     wanted ${o.relevant.join(', ')}\n     got    ${o.retrieved.slice(0, 3).join(', ')}`);
+      for (const o of misses) console.log(`  ${o.id} "${o.query}"\n     wanted ${[...o.relevant, ...o.judgedRelevant].join(', ')}\n     got    ${o.retrieved.slice(0, 3).join(', ')}`);
     }
-    const round = (x: number) => Math.round(x * 1000) / 1000;
-    const modes = Object.fromEntries(
-      Object.entries(result.modes).map(([mode, m]) => [mode, { p1: round(m.p1), p3: round(m.p3), ndcg10: round(m.ndcg10), mrr: round(m.mrr), hit3: round(m.hit3) }]),
-    );
     console.log(
       JSON.stringify({
         queries: queries.length,
@@ -83,13 +86,31 @@ async function main(): Promise<void> {
         documents: ingest.documents,
         chunks: ingest.chunksEmbedded + ingest.chunksUnchanged,
         model: ingest.model.id,
-        unknownLabels: result.unknownLabels.length,
-        modes,
+        unknownLabels: final.unknownLabels.length,
+        modes: rounded(labelled),
+        ...(pooled && judged && { judged: { added: pooled.added, labelledJudged: pooled.labelledJudged, modes: rounded(judged) } }),
       }),
     );
   } finally {
     await db.close();
   }
+}
+
+function printTable(title: string | undefined, result: EvaluationResult): void {
+  const f = (x: number) => x.toFixed(3).padStart(7);
+  console.log(title ? `\n${title}` : '');
+  console.log(`${'mode'.padEnd(9)}${'P@1'.padStart(7)}${'P@3'.padStart(7)}${'nDCG@10'.padStart(9)}${'MRR'.padStart(7)}${'Hit@3'.padStart(7)}`);
+  for (const mode of MODES) {
+    const m = result.modes[mode];
+    if (m) console.log(`${mode.padEnd(9)}${f(m.p1)}${f(m.p3)}  ${f(m.ndcg10)}${f(m.mrr)}${f(m.hit3)}`);
+  }
+}
+
+function rounded(result: EvaluationResult): Record<string, Record<string, number>> {
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return Object.fromEntries(
+    Object.entries(result.modes).map(([mode, m]) => [mode, { p1: round(m.p1), p3: round(m.p3), ndcg10: round(m.ndcg10), mrr: round(m.mrr), hit3: round(m.hit3) }]),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -4,6 +4,14 @@
  * Query file: JSON lines, one query each:
  *   {"id": "q001", "query": "…", "relevant": ["<section anchor or chunk id>", …], "filters"?: {…}}
  * `filters` takes the retriever's filters: codes ({system: [codes]}), topics, documentIds, kind.
+ *
+ * Pooled judgements (optional, TREC style): the labels of a hand-written set miss relevant
+ * passages nobody thought of. So the top 10 of each method were pooled and every pooled
+ * (query, chunk) pair graded by an assessor who saw neither the method nor the labels:
+ *   {"query": "q001", "chunk": "<chunk id>", "grade": 0 | 1 | 2, "reason"?: "…"}
+ * 2 = relevant, 1 = on the topic but not answering it, 0 = not relevant. With judgements, a
+ * query's relevant chunks are its labels plus the chunks graded 2; unjudged chunks count as not
+ * relevant, as in TREC.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -29,7 +37,10 @@ const labelledQuerySchema = z
   })
   .passthrough();
 
-export type LabelledQuery = z.infer<typeof labelledQuerySchema>;
+export type LabelledQuery = z.infer<typeof labelledQuerySchema> & {
+  /** Chunk ids judged relevant in the pooled judgements (each exactly that chunk, not a section). */
+  judgedRelevant?: readonly string[];
+};
 
 export async function loadQueries(file: string): Promise<LabelledQuery[]> {
   const text = await readFile(file, 'utf8');
@@ -59,10 +70,84 @@ export async function loadQueries(file: string): Promise<LabelledQuery[]> {
   return queries;
 }
 
+const judgementSchema = z
+  .object({
+    query: z.string().min(1),
+    chunk: z.string().min(1),
+    grade: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+    reason: z.string().optional(),
+  })
+  .strict();
+
+export type Judgement = z.infer<typeof judgementSchema>;
+
+/** Grade at which a judged chunk counts as relevant. */
+export const RELEVANT_GRADE = 2;
+
+export async function loadJudgements(file: string): Promise<Judgement[]> {
+  const text = await readFile(file, 'utf8');
+  const judgements: Judgement[] = [];
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      problems.push(`line ${i + 1}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+      return;
+    }
+    const parsed = judgementSchema.safeParse(raw);
+    if (!parsed.success) {
+      problems.push(`line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.') || '(judgement)'}: ${x.message}`).join('; ')}`);
+      return;
+    }
+    const key = `${parsed.data.query}\0${parsed.data.chunk}`;
+    if (seen.has(key)) problems.push(`line ${i + 1}: query ${parsed.data.query} and chunk ${parsed.data.chunk} are judged twice`);
+    seen.add(key);
+    judgements.push(parsed.data);
+  });
+  if (problems.length > 0) throw new Error(`${file}: invalid judgement file:\n  ${problems.join('\n  ')}`);
+  return judgements;
+}
+
+export interface PooledQueries {
+  queries: LabelledQuery[];
+  /** Judgements naming a query that is not in the set. */
+  unknownQueries: string[];
+  /** Chunks graded relevant that no label matched: what the pooling added. */
+  added: number;
+  /** Label agreement: chunks matching a query's labels that were judged, and the grades they got. */
+  labelledJudged: { total: number; byGrade: [number, number, number] };
+}
+
+/** Each query with the chunks judged relevant added to its labels. */
+export function withJudgements(queries: readonly LabelledQuery[], judgements: readonly Judgement[]): PooledQueries {
+  const byQuery = new Map<string, Judgement[]>();
+  for (const j of judgements) byQuery.set(j.query, [...(byQuery.get(j.query) ?? []), j]);
+  const known = new Set(queries.map((q) => q.id));
+  const unknownQueries = [...byQuery.keys()].filter((id) => !known.has(id));
+  let added = 0;
+  const byGrade: [number, number, number] = [0, 0, 0];
+  const pooled = queries.map((q) => {
+    const extra: string[] = [];
+    for (const j of byQuery.get(q.id) ?? []) {
+      if (isRelevant(j.chunk, q.relevant)) byGrade[j.grade] += 1;
+      else if (j.grade >= RELEVANT_GRADE) extra.push(j.chunk);
+    }
+    added += extra.length;
+    return extra.length > 0 ? { ...q, judgedRelevant: extra } : q;
+  });
+  return { queries: pooled, unknownQueries, added, labelledJudged: { total: byGrade[0] + byGrade[1] + byGrade[2], byGrade } };
+}
+
 export interface QueryOutcome {
   id: string;
   query: string;
   relevant: string[];
+  /** Chunks judged relevant besides the labels (pooled judgements). */
+  judgedRelevant: string[];
   /** Relevant chunks in the knowledge base (|R|). */
   relevantTotal: number;
   retrieved: string[];
@@ -93,7 +178,9 @@ export async function evaluateRetrieval(
     for (const label of q.relevant) {
       if (!chunkIds.some((id) => isRelevant(id, [label]))) unknownLabels.push({ query: q.id, label });
     }
-    totals.set(q.id, chunkIds.filter((id) => isRelevant(id, q.relevant)).length);
+    const exact = new Set(q.judgedRelevant ?? []);
+    for (const id of exact) if (!chunkIds.includes(id)) unknownLabels.push({ query: q.id, label: id });
+    totals.set(q.id, chunkIds.filter((id) => isRelevant(id, q.relevant, exact)).length);
   }
   const result: EvaluationResult = { queries: queries.length, k, modes: {}, perQuery: {}, unknownLabels };
   for (const mode of modes) {
@@ -102,7 +189,9 @@ export async function evaluateRetrieval(
       const hits = await retriever.search(q.query, { k, mode, ...(q.filters && { filters: q.filters }) });
       const retrieved = hits.map((h) => h.chunkId);
       const relevantTotal = totals.get(q.id) ?? 0;
-      outcomes.push({ id: q.id, query: q.query, relevant: q.relevant, relevantTotal, retrieved, metrics: queryMetrics(retrieved, q.relevant, relevantTotal) });
+      const exact = new Set(q.judgedRelevant ?? []);
+      const metrics = queryMetrics(retrieved, q.relevant, relevantTotal, exact);
+      outcomes.push({ id: q.id, query: q.query, relevant: q.relevant, judgedRelevant: [...exact], relevantTotal, retrieved, metrics });
     }
     result.perQuery[mode] = outcomes;
     result.modes[mode] = meanMetrics(outcomes.map((o) => o.metrics));

@@ -17,16 +17,17 @@ export interface QueryMetrics {
   hit3: number;
 }
 
-export function isRelevant(chunkId: string, labels: readonly string[]): boolean {
-  return labels.some((label) => chunkMatchesLabel(chunkId, label));
+/** `exact`: chunk ids relevant by themselves (pooled judgements), not as section labels. */
+export function isRelevant(chunkId: string, labels: readonly string[], exact?: ReadonlySet<string>): boolean {
+  return exact?.has(chunkId) === true || labels.some((label) => chunkMatchesLabel(chunkId, label));
 }
 
 /**
  * @param ranked retrieved chunk ids, best first
  * @param relevantTotal how many chunks in the knowledge base are relevant (|R|, at least 1)
  */
-export function queryMetrics(ranked: readonly string[], labels: readonly string[], relevantTotal: number): QueryMetrics {
-  const rel = ranked.map((id) => isRelevant(id, labels));
+export function queryMetrics(ranked: readonly string[], labels: readonly string[], relevantTotal: number, exact?: ReadonlySet<string>): QueryMetrics {
+  const rel = ranked.map((id) => isRelevant(id, labels, exact));
   const total = Math.max(1, relevantTotal);
   const precisionAt = (k: number) => rel.slice(0, k).filter(Boolean).length / Math.min(k, total);
   const firstHit = rel.indexOf(true);
