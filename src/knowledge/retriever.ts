@@ -3,17 +3,20 @@
  * taking its own top candidates, then fused. A hit carries the chunk text exactly as stored, so what
  * a card quotes is the guideline's own words, with its title, section, grade, URL and citation.
  *
- * Fusion (`fusion` option):
- * - `relative-score` (default): each list's scores are scaled to [0, 1] (full text by its best
- *   score, cosine similarity min-max over the list) and added with the weights
- *   fulltext : vector = 1 : the model's fusionWeight. Unlike rank fusion it keeps how far apart
- *   two candidates are, so a weak model's near-ties barely move a clear full-text winner, while its
- *   clear preferences still count (Bruch et al., "An Analysis of Fusion Functions for Hybrid
- *   Retrieval", ACM TOIS 2023, found convex score combination better than RRF).
- * - `rrf`: reciprocal rank fusion (k = 60, each list weighted).
- * In both, a chunk whose stated ranges contradict a value the query names ("BMI 36.4" against
- * "BMI 30.0 to 34.9", see quantities.ts) is demoted, and the chunks of documents with a
- * preferred code are lifted.
+ * Ranking the candidates of the two lists (`fusion` option):
+ * - `learned` (default): a logistic model (ranker.ts, weights in ranker-model.ts) over each
+ *   candidate's scaled scores and ranks in both lists, their relative-score blend, whether its
+ *   stated ranges contain or contradict a value the query names (quantities.ts), and the best
+ *   blend among the candidates of its section and of its document. Fitted by `npm run
+ *   train:ranker` on the labelled query set; held out, it ranks better than either fixed fusion.
+ * - `relative-score`: each list's scores scaled to [0, 1] (full text by its best score, cosine
+ *   similarity min-max over the list) and added with the weights fulltext : vector = 1 : the
+ *   model's fusionWeight. Unlike rank fusion it keeps how far apart two candidates are
+ *   (Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS 2023, found
+ *   convex score combination better than RRF). A chunk whose stated ranges contradict a value
+ *   of the query ("BMI 36.4" against "BMI 30.0 to 34.9") is demoted.
+ * - `rrf`: reciprocal rank fusion (k = 60, each list weighted), with the same demotion.
+ * In all three, the chunks of documents with a preferred code are lifted.
  *
  * Full text: the query's words go through the index's own parser and English stemmer
  * (to_tsvector), are OR-ed, and matching chunks are scored by the inverse document frequency of
@@ -40,9 +43,11 @@ import { readRecordedModel, vectorTypeFor, type VectorType } from './embedding-m
 import type { CairnEmbeddings } from './embeddings/types.js';
 import { LruCache } from './lru.js';
 import { measuredValues, quantityConflicts, type MeasuredValue } from './quantities.js';
+import { rankerFeatures, rankerScore, type RankerCandidate, type RankerModel } from './ranker.js';
+import { SHIPPED_RANKER } from './ranker-model.js';
 
 export type SearchMode = 'vector' | 'fulltext' | 'hybrid';
-export type FusionMethod = 'relative-score' | 'rrf';
+export type FusionMethod = 'learned' | 'relative-score' | 'rrf';
 
 export interface SearchFilters {
   /** Documents listing any of these codes (system: 'snomed' | 'icd10' | 'loinc' | … or a FHIR system URI). */
@@ -109,8 +114,10 @@ export interface GuidelineRetrieverOptions extends BaseRetrieverInput {
   rankNormalization?: number;
   /** Weights of the lists in fusion (default: full text 1, vector the model's own). */
   fusionWeights?: { vector?: number; fulltext?: number };
-  /** How hybrid search fuses the lists (default relative-score). */
+  /** How hybrid search ranks the candidates of the two lists (default learned). */
   fusion?: FusionMethod;
+  /** The learned ranker's model (default the one fitted on the labelled query set, ranker-model.ts). */
+  ranker?: RankerModel;
 }
 
 export const RRF_K = 60;
@@ -119,10 +126,16 @@ export const RRF_K = 60;
  * of a preferred code's document, in each fusion's units: relative-score sums scaled scores
  * (a perfect full-text match is 1), rrf sums 1/(k + rank) (a first rank is 1/61).
  */
-const ADJUSTMENTS: Readonly<Record<FusionMethod, { conflict: number; preferred: number }>> = {
+const ADJUSTMENTS: Readonly<Record<Exclude<FusionMethod, 'learned'>, { conflict: number; preferred: number }>> = {
   'relative-score': { conflict: 0.1, preferred: 0.5 },
   rrf: { conflict: 0.1 / (RRF_K + 1), preferred: 1 / (RRF_K + 1) },
 };
+/**
+ * The learned ranker's lift of a preferred code's chunks, as a share of the spread of the
+ * candidates' scores: the same half of the range as relative-score's 0.5 on [0, 1]. Not fitted:
+ * no labelled query carries a code.
+ */
+const LEARNED_PREFERRED_SHARE = 0.5;
 const DEFAULT_K = 5;
 const DEFAULT_CANDIDATES = 40;
 const DEFAULT_EF_SEARCH = 100;
@@ -199,6 +212,7 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   readonly textRanking: 'idf' | 'cover-density';
   readonly weights: { vector: number; fulltext: number };
   readonly fusion: FusionMethod;
+  readonly ranker: RankerModel;
   readonly #queryCache: LruCache<string, Promise<number[]>>;
   #model: { checkedAt: number; dimension: number } | undefined;
 
@@ -228,7 +242,8 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
       vector: options.fusionWeights?.vector ?? options.embeddings.fusionWeight,
       fulltext: options.fusionWeights?.fulltext ?? 1,
     };
-    this.fusion = options.fusion ?? 'relative-score';
+    this.fusion = options.fusion ?? 'learned';
+    this.ranker = options.ranker ?? SHIPPED_RANKER.model;
   }
 
   override async _getRelevantDocuments(query: string): Promise<Document<GuidelineHitMetadata>[]> {
@@ -237,18 +252,36 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   }
 
   async search(query: string, options: SearchOptions = {}): Promise<GuidelineHit[]> {
+    const found = await this.#candidateRows(query, options);
+    if (!found) return [];
+    return fuse(found.rows, found.mode, found.k, { weights: this.weights, fusion: this.fusion, values: found.values, ranker: this.ranker });
+  }
+
+  /**
+   * The hybrid candidates of a query with the learned ranker's features (RANKER_FEATURES order),
+   * as `search` would rank them: what `npm run train:ranker` fits the model on.
+   */
+  async rankerCandidates(query: string, options: Omit<SearchOptions, 'mode'> = {}): Promise<Array<{ chunkId: string; features: number[] }>> {
+    const found = await this.#candidateRows(query, { ...options, mode: 'hybrid' });
+    if (!found) return [];
+    const candidates = rankerCandidatesOf(found.rows);
+    const features = rankerFeatures(candidates, found.values, this.weights);
+    return candidates.map((c, i) => ({ chunkId: c.chunkId, features: features[i] as number[] }));
+  }
+
+  async #candidateRows(query: string, options: SearchOptions): Promise<{ rows: CandidateRow[]; mode: SearchMode; k: number; values: MeasuredValue[] } | undefined> {
     const k = options.k ?? this.defaults.k ?? DEFAULT_K;
     const mode = options.mode ?? this.defaults.mode ?? 'hybrid';
     const filters = options.filters ?? this.defaults.filters;
     const trimmed = query.trim();
-    if (!trimmed || k < 1) return [];
+    if (!trimmed || k < 1) return undefined;
     const text = this.expand ? expandAbbreviations(trimmed) : trimmed;
 
     // The query is embedded before any transaction: a remote model must not hold the database.
     const model = mode !== 'fulltext' ? await this.#checkedModel() : undefined;
     const vector = model ? await this.#embedQuery(text) : undefined;
     const documentIds = filters !== undefined && hasFilters(filters) ? await resolveFilters(this.db, filters) : undefined;
-    if (documentIds && documentIds.length === 0) return [];
+    if (documentIds && documentIds.length === 0) return undefined;
     const list: ListQuery = {
       n: Math.max(this.candidates, k),
       documentIds,
@@ -265,8 +298,7 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
       const seen = rows.get(r.id);
       rows.set(r.id, seen ? { ...seen, rank: r.rank } : { ...r, distance: null });
     }
-    const values = mode === 'hybrid' ? measuredValues(text) : [];
-    return fuse([...rows.values()], mode, k, { weights: this.weights, fusion: this.fusion, values });
+    return { rows: [...rows.values()], mode, k, values: mode === 'hybrid' ? measuredValues(text) : [] };
   }
 
   #vectorList(q: ListQuery, vector: number[], vectorType: VectorType): Promise<CandidateRow[]> {
@@ -426,40 +458,65 @@ function quoteLexeme(lexeme: string): string {
   return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
+/** Each candidate's 1-based rank in the vector list and in the full-text list. */
+function listRanks(rows: readonly CandidateRow[]): { vector: Map<string, number>; text: Map<string, number> } {
+  const vector = new Map<string, number>();
+  const text = new Map<string, number>();
+  [...rows]
+    .filter((r) => r.distance !== null)
+    .sort((a, b) => (a.distance as number) - (b.distance as number) || a.id.localeCompare(b.id))
+    .forEach((r, i) => vector.set(r.id, i + 1));
+  [...rows]
+    .filter((r) => r.rank !== null)
+    .sort((a, b) => (b.rank as number) - (a.rank as number) || a.id.localeCompare(b.id))
+    .forEach((r, i) => text.set(r.id, i + 1));
+  return { vector, text };
+}
+
+function rankerCandidatesOf(rows: readonly CandidateRow[]): RankerCandidate[] {
+  const ranks = listRanks(rows);
+  return rows.map((r) => ({
+    chunkId: r.id,
+    documentId: r.document_id,
+    text: r.text,
+    ...(r.rank !== null && { textScore: r.rank }),
+    ...(r.distance !== null && { similarity: 1 - r.distance }),
+    ...(ranks.text.has(r.id) && { textRank: ranks.text.get(r.id) }),
+    ...(ranks.vector.has(r.id) && { vectorRank: ranks.vector.get(r.id) }),
+  }));
+}
+
 /**
- * Ranks each list and fuses them (or keeps one). Hybrid adds two adjustments: chunks of documents
- * with a preferred code are lifted, chunks whose stated ranges contradict a value of the query are
- * demoted.
+ * Ranks each list and fuses them (or keeps one). Hybrid search ranks by the learned model
+ * (ranker.ts), or by relative-score or reciprocal-rank fusion with two fixed adjustments: chunks
+ * whose stated ranges contradict a value of the query are demoted. In every hybrid method the
+ * chunks of documents with a preferred code are lifted.
  */
 function fuse(
   rows: readonly CandidateRow[],
   mode: SearchMode,
   k: number,
-  how: { weights: { vector: number; fulltext: number }; fusion: FusionMethod; values: readonly MeasuredValue[] },
+  how: { weights: { vector: number; fulltext: number }; fusion: FusionMethod; values: readonly MeasuredValue[]; ranker: RankerModel },
 ): GuidelineHit[] {
   const { weights, fusion, values } = how;
-  const vectorRank = new Map<string, number>();
-  const textRank = new Map<string, number>();
-  [...rows]
-    .filter((r) => r.distance !== null)
-    .sort((a, b) => (a.distance as number) - (b.distance as number) || a.id.localeCompare(b.id))
-    .forEach((r, i) => vectorRank.set(r.id, i + 1));
-  [...rows]
-    .filter((r) => r.rank !== null)
-    .sort((a, b) => (b.rank as number) - (a.rank as number) || a.id.localeCompare(b.id))
-    .forEach((r, i) => textRank.set(r.id, i + 1));
+  const { vector: vectorRank, text: textRank } = listRanks(rows);
   const similarities = rows.filter((r) => r.distance !== null).map((r) => 1 - (r.distance as number));
   const [simMin, simMax] = [Math.min(...similarities), Math.max(...similarities)];
   const textMax = Math.max(0, ...rows.map((r) => r.rank ?? 0));
-  const adjust = ADJUSTMENTS[fusion];
+  const learned = mode === 'hybrid' && fusion === 'learned' ? rankerFeatures(rankerCandidatesOf(rows), values, weights).map((f) => rankerScore(how.ranker, f)) : undefined;
+  const learnedLift = learned && learned.length > 1 ? LEARNED_PREFERRED_SHARE * (Math.max(...learned) - Math.min(...learned)) : 0;
 
-  const scored = rows.map((r) => {
+  const scored = rows.map((r, i) => {
     const rv = vectorRank.get(r.id);
     const rf = textRank.get(r.id);
     let score: number;
     if (mode === 'vector') score = 1 - (r.distance ?? 2);
     else if (mode === 'fulltext') score = r.rank ?? 0;
-    else {
+    else if (learned) {
+      score = learned[i] as number;
+      if (r.preferred) score += learnedLift;
+    } else {
+      const adjust = ADJUSTMENTS[fusion === 'rrf' ? 'rrf' : 'relative-score'];
       if (fusion === 'rrf') {
         score = (rv ? weights.vector / (RRF_K + rv) : 0) + (rf ? weights.fulltext / (RRF_K + rf) : 0);
       } else {

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ingestPaths } from '../../../src/knowledge/ingest.js';
+import { rankerScore } from '../../../src/knowledge/ranker.js';
+import { SHIPPED_RANKER } from '../../../src/knowledge/ranker-model.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { createLogger } from '../../../src/log.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
@@ -14,12 +16,14 @@ describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
   let t: TestDatabase;
   let embedder: HashingEmbeddings;
   let retriever: GuidelineRetriever;
+  let relative: GuidelineRetriever;
 
   beforeAll(async () => {
     t = await openTestDatabase(kind, { migrate: true });
     embedder = new HashingEmbeddings();
     await ingestPaths(t.db, [FIXTURES], embedder, { log: createLogger('silent') });
     retriever = new GuidelineRetriever({ db: t.db, embeddings: embedder });
+    relative = new GuidelineRetriever({ db: t.db, embeddings: embedder, fusion: 'relative-score' });
   });
   afterAll(async () => {
     await t?.dispose();
@@ -66,9 +70,27 @@ describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
     return (w * vector + text / textMax) / (w + 1);
   }
 
-  it('fuses by relative score: each list scaled to [0, 1], weighted, summed', async () => {
-    const query = 'blood pressure screening adults';
+  it('ranks hybrid candidates by the learned model: each hit scored from its features, best first', async () => {
+    const query = 'blood pressure screening adults, SBP 150';
     const hits = await retriever.search(query, { k: 8 });
+    const candidates = await retriever.rankerCandidates(query, { k: 8 });
+    expect(hits.length).toBeGreaterThan(2);
+    const scores = hits.map((h) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    for (const h of hits) {
+      const c = candidates.find((x) => x.chunkId === h.chunkId);
+      expect(c).toBeDefined();
+      expect(h.score).toBeCloseTo(rankerScore(SHIPPED_RANKER.model, c?.features ?? []), 9);
+    }
+    // No candidate left out of the ranking scores above the last hit.
+    const last = scores[scores.length - 1] as number;
+    const outside = candidates.filter((c) => !hits.some((h) => h.chunkId === c.chunkId));
+    for (const c of outside) expect(rankerScore(SHIPPED_RANKER.model, c.features)).toBeLessThanOrEqual(last + 1e-9);
+  });
+
+  it('fuses by relative score when asked: each list scaled to [0, 1], weighted, summed', async () => {
+    const query = 'blood pressure screening adults';
+    const hits = await relative.search(query, { k: 8 });
     const scores = hits.map((h) => h.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     for (const h of hits) expect(h.score).toBeCloseTo(await relativeScore(query, h.chunkId), 6);
@@ -88,7 +110,7 @@ describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
   it('demotes a passage whose stated range contradicts a value the query names', async () => {
     // The qSOFA passage states "a systolic blood pressure of 100 mmHg or less".
     const qsofa = 'fixture-sepsis-qsofa#bedside-criteria';
-    const scoreOf = async (query: string) => (await retriever.search(query, { k: 10 })).find((h) => h.chunkId === qsofa)?.score;
+    const scoreOf = async (query: string) => (await relative.search(query, { k: 10 })).find((h) => h.chunkId === qsofa)?.score;
     const inside = 'qSOFA respiratory rate and systolic blood pressure, SBP 95 mmHg';
     const outside = 'qSOFA respiratory rate and systolic blood pressure, SBP 140 mmHg';
     expect(await scoreOf(inside)).toBeCloseTo(await relativeScore(inside, qsofa), 6);
@@ -108,12 +130,19 @@ describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
     expect(await docs({ filters: { codes: { snomed: ['0000'] } } })).toEqual([]);
   });
 
-  it('lifts the guidelines of preferred codes without hiding the rest', async () => {
-    const plain = await retriever.search('blood pressure', { k: 8 });
-    const preferred = await retriever.search('blood pressure', { k: 8, preferCodes: { 'http://snomed.info/sct': ['709044004'] } });
-    expect(preferred[0]?.documentId).toBe('fixture-ckd-staging');
-    expect(new Set(preferred.map((h) => h.documentId)).size).toBeGreaterThan(1);
-    expect(plain[0]?.documentId).not.toBe('fixture-ckd-staging');
+  it('lifts the guidelines of preferred codes without hiding the rest, in every fusion', async () => {
+    const prefer = { 'http://snomed.info/sct': ['709044004'] };
+    const bestCkdRank = (hits: Awaited<ReturnType<GuidelineRetriever['search']>>) => hits.findIndex((h) => h.documentId === 'fixture-ckd-staging');
+    for (const r of [retriever, relative]) {
+      const plain = await r.search('blood pressure', { k: 8 });
+      const preferred = await r.search('blood pressure', { k: 8, preferCodes: prefer });
+      expect(bestCkdRank(plain)).toBeGreaterThan(0);
+      expect(bestCkdRank(preferred)).toBeLessThan(bestCkdRank(plain));
+      expect(bestCkdRank(preferred)).toBeLessThanOrEqual(1);
+      expect(new Set(preferred.map((h) => h.documentId)).size).toBeGreaterThan(1);
+    }
+    // Relative-score fusion adds half its [0, 1] range: enough to lead here.
+    expect((await relative.search('blood pressure', { k: 8, preferCodes: prefer }))[0]?.documentId).toBe('fixture-ckd-staging');
   });
 
   it('embeds a repeated query once (LRU cache)', async () => {
