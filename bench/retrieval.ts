@@ -263,7 +263,7 @@ async function queryLatencies(
   topics: readonly string[][],
   queryCount: number,
   dim: number,
-  efSearch?: number,
+  tuning: { efSearch?: number; termBudget?: number } = {},
 ): Promise<Omit<Result, 'ingestSeconds' | 'indexBuildSeconds' | 'ingestChunksPerSecond'>> {
   const embeddings = new RandomEmbeddings(dim);
   // The model recorded by the ingest; the vectors themselves are random either way.
@@ -271,7 +271,7 @@ async function queryLatencies(
   const sentence = sentenceMaker(topics, rand);
   const queries = Array.from({ length: queryCount }, (_, i) => sentence(4 + (i % 8), Math.floor(rand() * topics.length)));
   for (const q of queries) await embeddings.embedQuery(q); // precomputed: only retrieval is timed
-  const retriever = new GuidelineRetriever({ db, embeddings, k: 10, expandAbbreviations: false, ...(efSearch !== undefined && { efSearch }) });
+  const retriever = new GuidelineRetriever({ db, embeddings, k: 10, expandAbbreviations: false, ...tuning });
   const search = (opts: SearchOptions) => (q: string) => retriever.search(q, { k: 10, ...opts });
   return {
     db: kind,
@@ -308,8 +308,9 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       /** Only time queries, on a database a --keep run left (for tuning). */
       'query-only': { type: 'string' },
-      /** HNSW ef_search (the retriever's default when unset). */
+      /** With --query-only: HNSW ef_search and full-text term budget (the retriever's defaults when unset). */
       'ef-search': { type: 'string' },
+      'term-budget': { type: 'string' },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
@@ -326,7 +327,10 @@ async function main(): Promise<void> {
     const db = await openDatabase({ url: values['query-only'] });
     try {
       const chunks = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM guideline_chunks')).rows[0]?.n);
-      const r = await queryLatencies(db, 'postgres', chunks, topics, queryCount, dim, values['ef-search'] ? Number(values['ef-search']) : undefined);
+      const r = await queryLatencies(db, 'postgres', chunks, topics, queryCount, dim, {
+        ...(values['ef-search'] && { efSearch: Number(values['ef-search']) }),
+        ...(values['term-budget'] && { termBudget: Number(values['term-budget']) }),
+      });
       console.log(JSON.stringify(r));
     } finally {
       await db.close();
