@@ -1,12 +1,11 @@
 /**
  * The learned ranker of hybrid search: a logistic model over a few signals of each candidate.
  *
- * Why: a fixed blend of the two lists (relative-score fusion, itself a feature here) treats every
- * candidate alone. Yet a
- * passage is more likely what a clinician asked for when other passages of its own section or
- * guideline also match (the question is about that guideline), when its stated range contains
- * a value of the query (quantities.ts), or when it ranks near the top of the full-text list and
- * not just close to its score. How much each signal counts is fitted, not guessed: by logistic
+ * Why: a fixed blend of the two lists (relative-score fusion, itself a feature here) judges every
+ * candidate alone. Yet a passage is more likely what a clinician asked for when other passages of
+ * its own section or guideline also match (the question is about that guideline), when its stated
+ * range contains a value of the query (quantities.ts), or when it leads the full-text list rather
+ * than trails close behind. How much each signal counts is fitted, not guessed: by logistic
  * regression on the labelled query set (`npm run train:ranker`), with each query weighing the
  * same, and checked on queries the model was not fitted on (2-fold, odd and even lines). The
  * fitted weights are in ranker-model.ts, with how they were obtained.

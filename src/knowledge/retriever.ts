@@ -8,7 +8,8 @@
  *   candidate's scaled scores and ranks in both lists, their relative-score blend, whether its
  *   stated ranges contain or contradict a value the query names (quantities.ts), and the best
  *   blend among the candidates of its section and of its document. Fitted by `npm run
- *   train:ranker` on the labelled query set; held out, it ranks better than either fixed fusion.
+ *   train:ranker` on the labelled query set; held out, it ranks better than relative-score fusion
+ *   (docs/EVALUATION.md).
  * - `relative-score`: each list's scores scaled to [0, 1] (full text by its best score, cosine
  *   similarity min-max over the list) and added with the weights fulltext : vector = 1 : the
  *   model's fusionWeight. Unlike rank fusion it keeps how far apart two candidates are
@@ -139,7 +140,7 @@ const LEARNED_PREFERRED_SHARE = 0.5;
 const DEFAULT_K = 5;
 const DEFAULT_CANDIDATES = 40;
 /**
- * At 100k chunks on PostgreSQL, 40 instead of 100 cut hybrid p95 from 39 to 32 ms on a slow
+ * At 100k chunks on PostgreSQL, 40 instead of 100 cut hybrid p95 from 39 to 31 ms on a slow
  * 2-vCPU machine, for HNSW recall@10 0.37 instead of 0.39 on uniform random vectors (the worst
  * case; docs/BENCHMARKS.md). The vector list only feeds 40 candidates to the ranker.
  */
@@ -497,9 +498,9 @@ function rankerCandidatesOf(rows: readonly CandidateRow[]): RankerCandidate[] {
 
 /**
  * Ranks each list and fuses them (or keeps one). Hybrid search ranks by the learned model
- * (ranker.ts), or by relative-score or reciprocal-rank fusion with two fixed adjustments: chunks
- * whose stated ranges contradict a value of the query are demoted. In every hybrid method the
- * chunks of documents with a preferred code are lifted.
+ * (ranker.ts), or by relative-score or reciprocal-rank fusion, which demote chunks whose stated
+ * ranges contradict a value of the query. In every hybrid method the chunks of documents with a
+ * preferred code are lifted.
  */
 function fuse(
   rows: readonly CandidateRow[],
