@@ -42,10 +42,13 @@ export type LabelledQuery = z.infer<typeof labelledQuerySchema> & {
   judgedRelevant?: readonly string[];
 };
 
-export async function loadQueries(file: string): Promise<LabelledQuery[]> {
+/**
+ * The records of a JSON-lines file, each checked by `schema` and then by `check` (a repeat, say),
+ * blank lines skipped. Throws one error listing every bad line by number.
+ */
+async function readJsonLines<T>(file: string, what: string, schema: z.ZodType<T>, check: (item: T) => string | undefined): Promise<T[]> {
   const text = await readFile(file, 'utf8');
-  const queries: LabelledQuery[] = [];
-  const ids = new Set<string>();
+  const items: T[] = [];
   const problems: string[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
@@ -56,16 +59,26 @@ export async function loadQueries(file: string): Promise<LabelledQuery[]> {
       problems.push(`line ${i + 1}: not JSON (${err instanceof Error ? err.message : String(err)})`);
       return;
     }
-    const parsed = labelledQuerySchema.safeParse(raw);
+    const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      problems.push(`line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.') || '(query)'}: ${x.message}`).join('; ')}`);
+      problems.push(`line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.') || `(${what})`}: ${x.message}`).join('; ')}`);
       return;
     }
-    if (ids.has(parsed.data.id)) problems.push(`line ${i + 1}: duplicate query id '${parsed.data.id}'`);
-    ids.add(parsed.data.id);
-    queries.push(parsed.data);
+    const problem = check(parsed.data);
+    if (problem) problems.push(`line ${i + 1}: ${problem}`);
+    items.push(parsed.data);
   });
-  if (problems.length > 0) throw new Error(`${file}: invalid query file:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new Error(`${file}: invalid ${what} file:\n  ${problems.join('\n  ')}`);
+  return items;
+}
+
+export async function loadQueries(file: string): Promise<LabelledQuery[]> {
+  const ids = new Set<string>();
+  const queries = await readJsonLines(file, 'query', labelledQuerySchema, (q) => {
+    const repeated = ids.has(q.id);
+    ids.add(q.id);
+    return repeated ? `duplicate query id '${q.id}'` : undefined;
+  });
   if (queries.length === 0) throw new Error(`${file}: no queries`);
   return queries;
 }
@@ -85,31 +98,13 @@ export type Judgement = z.infer<typeof judgementSchema>;
 export const RELEVANT_GRADE = 2;
 
 export async function loadJudgements(file: string): Promise<Judgement[]> {
-  const text = await readFile(file, 'utf8');
-  const judgements: Judgement[] = [];
   const seen = new Set<string>();
-  const problems: string[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (err) {
-      problems.push(`line ${i + 1}: not JSON (${err instanceof Error ? err.message : String(err)})`);
-      return;
-    }
-    const parsed = judgementSchema.safeParse(raw);
-    if (!parsed.success) {
-      problems.push(`line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.') || '(judgement)'}: ${x.message}`).join('; ')}`);
-      return;
-    }
-    const key = `${parsed.data.query}\0${parsed.data.chunk}`;
-    if (seen.has(key)) problems.push(`line ${i + 1}: query ${parsed.data.query} and chunk ${parsed.data.chunk} are judged twice`);
+  return readJsonLines(file, 'judgement', judgementSchema, (j) => {
+    const key = `${j.query}\0${j.chunk}`;
+    const repeated = seen.has(key);
     seen.add(key);
-    judgements.push(parsed.data);
+    return repeated ? `query ${j.query} and chunk ${j.chunk} are judged twice` : undefined;
   });
-  if (problems.length > 0) throw new Error(`${file}: invalid judgement file:\n  ${problems.join('\n  ')}`);
-  return judgements;
 }
 
 export interface PooledQueries {
