@@ -7,6 +7,7 @@ import { CorpusErrors } from '../knowledge/corpus/files.js';
 import { createEmbeddings } from '../knowledge/embeddings/factory.js';
 import { evaluateRetrieval, loadJudgements, loadQueries, withJudgements, type EvaluationResult } from '../knowledge/evaluation.js';
 import { ingestPaths } from '../knowledge/ingest.js';
+import { metricsTable } from '../knowledge/metrics.js';
 import { GuidelineRetriever, type SearchMode } from '../knowledge/retriever.js';
 
 const USAGE = `Usage: npm run eval:retrieval -- --queries <file.jsonl> [--judgements <file.jsonl>] [--corpus guidelines]... [--k 10] [--lines odd|even] [--misses]
@@ -97,13 +98,9 @@ async function main(): Promise<void> {
 }
 
 function printTable(title: string | undefined, result: EvaluationResult): void {
-  const f = (x: number) => x.toFixed(3).padStart(7);
   console.log(title ? `\n${title}` : '');
-  console.log(`${'mode'.padEnd(9)}${'P@1'.padStart(7)}${'P@3'.padStart(7)}${'nDCG@10'.padStart(9)}${'MRR'.padStart(7)}${'Hit@3'.padStart(7)}`);
-  for (const mode of MODES) {
-    const m = result.modes[mode];
-    if (m) console.log(`${mode.padEnd(9)}${f(m.p1)}${f(m.p3)}  ${f(m.ndcg10)}${f(m.mrr)}${f(m.hit3)}`);
-  }
+  const rows = MODES.flatMap((mode) => (result.modes[mode] ? [[mode, result.modes[mode]] as const] : []));
+  for (const line of metricsTable('mode', rows, 9)) console.log(line);
 }
 
 function rounded(result: EvaluationResult): Record<string, Record<string, number>> {

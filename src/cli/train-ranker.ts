@@ -8,7 +8,7 @@ import { CorpusErrors } from '../knowledge/corpus/files.js';
 import { createEmbeddings } from '../knowledge/embeddings/factory.js';
 import { evaluateRetrieval, loadJudgements, loadQueries, withJudgements, type LabelledQuery, type QueryOutcome } from '../knowledge/evaluation.js';
 import { ingestPaths } from '../knowledge/ingest.js';
-import { isRelevant, meanMetrics, type QueryMetrics } from '../knowledge/metrics.js';
+import { isRelevant, meanMetrics, metricsTable, type QueryMetrics } from '../knowledge/metrics.js';
 import { fitRanker, RANKER_FEATURES, type RankerModel, type TrainingQuery } from '../knowledge/ranker.js';
 import { GuidelineRetriever, type FusionMethod } from '../knowledge/retriever.js';
 
@@ -71,21 +71,18 @@ async function main(): Promise<void> {
       return (await evaluateRetrieval(db, retriever, subset, { k: 10, modes: ['hybrid'] })).perQuery.hybrid ?? [];
     };
     const mean = (o: readonly QueryOutcome[]): QueryMetrics => meanMetrics(o.map((x) => x.metrics));
-    const heldOut = [...(await outcomes(even, 'learned', onOdd)), ...(await outcomes(odd, 'learned', onEven))];
+    const heldOut = mean([...(await outcomes(even, 'learned', onOdd)), ...(await outcomes(odd, 'learned', onEven))]);
     const rows: Array<[string, QueryMetrics]> = [
       ['relative-score fusion', mean(await outcomes(queries, 'relative-score'))],
-      ['learned, held out (2-fold)', mean(heldOut)],
+      ['learned, held out (2-fold)', heldOut],
       ['learned, fitted on all', mean(await outcomes(queries, 'learned', all))],
     ];
-    const f = (x: number) => x.toFixed(3).padStart(7);
     console.log(`${queries.length} queries${values.judgements ? ` + judgements ${values.judgements}` : ''} · ${ingest.documents} documents · model ${ingest.model.id} · l2 ${l2}\n`);
-    console.log(`${'hybrid ranking'.padEnd(28)}${'P@1'.padStart(7)}${'P@3'.padStart(7)}${'nDCG@10'.padStart(9)}${'MRR'.padStart(7)}${'Hit@3'.padStart(7)}`);
-    for (const [name, m] of rows) console.log(`${name.padEnd(28)}${f(m.p1)}${f(m.p3)}  ${f(m.ndcg10)}${f(m.mrr)}${f(m.hit3)}`);
+    for (const line of metricsTable('hybrid ranking', rows, 28)) console.log(line);
     console.log(`\nmodel fitted on all queries: ${JSON.stringify(all)}`);
     console.log(`fitted on odd lines: ${JSON.stringify(onOdd)}\nfitted on even lines: ${JSON.stringify(onEven)}`);
 
     if (values.write) {
-      const held = rows[1]?.[1] as QueryMetrics;
       await writeFile(MODEL_FILE, modelSource(all, {
         date: new Date().toISOString().slice(0, 10),
         queries: values.queries,
@@ -93,7 +90,7 @@ async function main(): Promise<void> {
         ...(values.judgements !== undefined && { judgements: values.judgements }),
         l2,
         embeddingModel: ingest.model.id,
-        heldOut: held,
+        heldOut,
       }));
       console.log(`\nwrote ${MODEL_FILE}`);
     }

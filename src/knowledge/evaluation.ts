@@ -169,11 +169,12 @@ export async function evaluateRetrieval(
   const chunkIds = (await db.query<{ id: string }>('SELECT id FROM guideline_chunks')).rows.map((r) => r.id);
   const unknownLabels: EvaluationResult['unknownLabels'] = [];
   const totals = new Map<string, number>();
+  const judged = new Map(queries.map((q) => [q.id, new Set(q.judgedRelevant ?? [])]));
   for (const q of queries) {
     for (const label of q.relevant) {
       if (!chunkIds.some((id) => isRelevant(id, [label]))) unknownLabels.push({ query: q.id, label });
     }
-    const exact = new Set(q.judgedRelevant ?? []);
+    const exact = judged.get(q.id) as Set<string>;
     for (const id of exact) if (!chunkIds.includes(id)) unknownLabels.push({ query: q.id, label: id });
     totals.set(q.id, chunkIds.filter((id) => isRelevant(id, q.relevant, exact)).length);
   }
@@ -184,7 +185,7 @@ export async function evaluateRetrieval(
       const hits = await retriever.search(q.query, { k, mode, ...(q.filters && { filters: q.filters }) });
       const retrieved = hits.map((h) => h.chunkId);
       const relevantTotal = totals.get(q.id) ?? 0;
-      const exact = new Set(q.judgedRelevant ?? []);
+      const exact = judged.get(q.id) as Set<string>;
       const metrics = queryMetrics(retrieved, q.relevant, relevantTotal, exact);
       outcomes.push({ id: q.id, query: q.query, relevant: q.relevant, judgedRelevant: [...exact], relevantTotal, retrieved, metrics });
     }

@@ -51,3 +51,12 @@ export function meanMetrics(all: readonly QueryMetrics[]): QueryMetrics {
   const sum = (f: (m: QueryMetrics) => number) => all.reduce((acc, m) => acc + f(m), 0) / n;
   return { p1: sum((m) => m.p1), p3: sum((m) => m.p3), ndcg10: sum((m) => m.ndcg10), mrr: sum((m) => m.mrr), hit3: sum((m) => m.hit3) };
 }
+
+/** The metrics as the evaluation commands print them: a header, then one row a label. */
+export function metricsTable(heading: string, rows: ReadonlyArray<readonly [string, QueryMetrics]>, labelWidth: number): string[] {
+  const f = (x: number) => x.toFixed(3).padStart(7);
+  return [
+    `${heading.padEnd(labelWidth)}${'P@1'.padStart(7)}${'P@3'.padStart(7)}${'nDCG@10'.padStart(9)}${'MRR'.padStart(7)}${'Hit@3'.padStart(7)}`,
+    ...rows.map(([label, m]) => `${label.padEnd(labelWidth)}${f(m.p1)}${f(m.p3)}  ${f(m.ndcg10)}${f(m.mrr)}${f(m.hit3)}`),
+  ];
+}

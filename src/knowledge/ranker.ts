@@ -63,22 +63,36 @@ export function sectionOf(chunkId: string): string {
 }
 
 /**
- * Each candidate's features, in RANKER_FEATURES order. `blend` weighs the two scaled scores for
- * sectionBest and documentBest (full text 1, vector the model's fusion weight).
+ * Relative-score fusion of the candidates: each list's scores scaled to [0, 1] (full text by its
+ * best score, cosine similarity min-max over the list; 0 when not in a list), then weighed by
+ * `blend` (full text 1, vector the model's fusion weight). The fixed `relative-score` ranking of
+ * the retriever, and three of the learned ranker's features.
+ */
+export function blendedScores(
+  candidates: readonly RankerCandidate[],
+  blend: { fulltext: number; vector: number },
+): Array<{ text: number; vector: number; blended: number }> {
+  const textMax = Math.max(0, ...candidates.map((c) => c.textScore ?? 0));
+  const sims = candidates.filter((c) => c.similarity !== undefined).map((c) => c.similarity as number);
+  const [simMin, simMax] = [Math.min(...sims), Math.max(...sims)];
+  return candidates.map((c) => {
+    const text = c.textScore === undefined || textMax <= 0 ? 0 : c.textScore / textMax;
+    const vector = c.similarity === undefined ? 0 : simMax > simMin ? (c.similarity - simMin) / (simMax - simMin) : 1;
+    return { text, vector, blended: (blend.fulltext * text + blend.vector * vector) / (blend.fulltext + blend.vector) };
+  });
+}
+
+/**
+ * Each candidate's features, in RANKER_FEATURES order. `blend` weighs the two scaled scores
+ * (blendedScores) for blended, blendedRank, sectionBest and documentBest.
  */
 export function rankerFeatures(
   candidates: readonly RankerCandidate[],
   values: readonly MeasuredValue[],
   blend: { fulltext: number; vector: number },
 ): number[][] {
-  const textMax = Math.max(0, ...candidates.map((c) => c.textScore ?? 0));
-  const sims = candidates.filter((c) => c.similarity !== undefined).map((c) => c.similarity as number);
-  const [simMin, simMax] = [Math.min(...sims), Math.max(...sims)];
-  const scaled = candidates.map((c) => ({
-    text: c.textScore === undefined || textMax <= 0 ? 0 : c.textScore / textMax,
-    vector: c.similarity === undefined ? 0 : simMax > simMin ? (c.similarity - simMin) / (simMax - simMin) : 1,
-  }));
-  const blended = scaled.map((s) => (blend.fulltext * s.text + blend.vector * s.vector) / (blend.fulltext + blend.vector));
+  const scaled = blendedScores(candidates, blend);
+  const blended = scaled.map((s) => s.blended);
   const blendedRank = new Map(
     blended
       .map((b, i) => ({ b, i }))
@@ -94,7 +108,7 @@ export function rankerFeatures(
     documentBest.set(c.documentId, Math.max(documentBest.get(c.documentId) ?? 0, b));
   });
   return candidates.map((c, i) => {
-    const s = scaled[i] as { text: number; vector: number };
+    const s = scaled[i] as { text: number; vector: number; blended: number };
     const f: Record<RankerFeature, number> = {
       text: s.text,
       vector: s.vector,
@@ -104,7 +118,7 @@ export function rankerFeatures(
       rangeConflict: values.length > 0 && quantityConflicts(values, c.text) > 0 ? 1 : 0,
       sectionBest: sectionBest.get(sectionOf(c.chunkId)) ?? 0,
       documentBest: documentBest.get(c.documentId) ?? 0,
-      blended: blended[i] as number,
+      blended: s.blended,
       blendedRank: 1 / (blendedRank.get(i) as number),
     };
     return RANKER_FEATURES.map((name) => f[name]);

@@ -44,7 +44,7 @@ import { readRecordedModel, vectorTypeFor, type VectorType } from './embedding-m
 import type { CairnEmbeddings } from './embeddings/types.js';
 import { LruCache } from './lru.js';
 import { measuredValues, quantityConflicts, type MeasuredValue } from './quantities.js';
-import { rankerFeatures, rankerScore, type RankerCandidate, type RankerModel } from './ranker.js';
+import { blendedScores, rankerFeatures, rankerScore, type RankerCandidate, type RankerModel } from './ranker.js';
 import { SHIPPED_RANKER } from './ranker-model.js';
 
 export type SearchMode = 'vector' | 'fulltext' | 'hybrid';
@@ -274,7 +274,7 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   async rankerCandidates(query: string, options: Omit<SearchOptions, 'mode'> = {}): Promise<Array<{ chunkId: string; features: number[] }>> {
     const found = await this.#candidateRows(query, { ...options, mode: 'hybrid' });
     if (!found) return [];
-    const candidates = rankerCandidatesOf(found.rows);
+    const candidates = rankerCandidatesOf(found.rows, listRanks(found.rows));
     const features = rankerFeatures(candidates, found.values, this.weights);
     return candidates.map((c, i) => ({ chunkId: c.chunkId, features: features[i] as number[] }));
   }
@@ -483,8 +483,7 @@ function listRanks(rows: readonly CandidateRow[]): { vector: Map<string, number>
   return { vector, text };
 }
 
-function rankerCandidatesOf(rows: readonly CandidateRow[]): RankerCandidate[] {
-  const ranks = listRanks(rows);
+function rankerCandidatesOf(rows: readonly CandidateRow[], ranks: ReturnType<typeof listRanks>): RankerCandidate[] {
   return rows.map((r) => ({
     chunkId: r.id,
     documentId: r.document_id,
@@ -509,11 +508,11 @@ function fuse(
   how: { weights: { vector: number; fulltext: number }; fusion: FusionMethod; values: readonly MeasuredValue[]; ranker: RankerModel },
 ): GuidelineHit[] {
   const { weights, fusion, values } = how;
-  const { vector: vectorRank, text: textRank } = listRanks(rows);
-  const similarities = rows.filter((r) => r.distance !== null).map((r) => 1 - (r.distance as number));
-  const [simMin, simMax] = [Math.min(...similarities), Math.max(...similarities)];
-  const textMax = Math.max(0, ...rows.map((r) => r.rank ?? 0));
-  const learned = mode === 'hybrid' && fusion === 'learned' ? rankerFeatures(rankerCandidatesOf(rows), values, weights).map((f) => rankerScore(how.ranker, f)) : undefined;
+  const listRank = listRanks(rows);
+  const { vector: vectorRank, text: textRank } = listRank;
+  const candidates = mode === 'hybrid' && fusion !== 'rrf' ? rankerCandidatesOf(rows, listRank) : [];
+  const learned = fusion === 'learned' && candidates.length > 0 ? rankerFeatures(candidates, values, weights).map((f) => rankerScore(how.ranker, f)) : undefined;
+  const relative = fusion === 'relative-score' && candidates.length > 0 ? blendedScores(candidates, weights) : undefined;
   const learnedLift = learned && learned.length > 1 ? LEARNED_PREFERRED_SHARE * (Math.max(...learned) - Math.min(...learned)) : 0;
 
   const scored = rows.map((r, i) => {
@@ -530,9 +529,7 @@ function fuse(
       if (fusion === 'rrf') {
         score = (rv ? weights.vector / (RRF_K + rv) : 0) + (rf ? weights.fulltext / (RRF_K + rf) : 0);
       } else {
-        const vector = r.distance === null ? 0 : simMax > simMin ? (1 - r.distance - simMin) / (simMax - simMin) : 1;
-        const text = r.rank === null || textMax <= 0 ? 0 : r.rank / textMax;
-        score = (weights.vector * vector + weights.fulltext * text) / (weights.vector + weights.fulltext);
+        score = relative?.[i]?.blended ?? 0;
       }
       if (r.preferred) score += adjust.preferred;
       if (values.length > 0 && quantityConflicts(values, r.text) > 0) score -= adjust.conflict;
