@@ -49,9 +49,24 @@ export interface Transaction extends Queryable {
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
+/**
+ * Settings of an extension (`hnsw.ef_search`, `hnsw.iterative_scan`) for one statement: names with
+ * a dot only. Core settings (`enable_seqscan`, `work_mem`) are refused: on PostgreSQL they are
+ * kept on the pooled connection, where they would change the plans of every later statement.
+ */
+export type ExtensionSettings = Readonly<Record<string, string>>;
+
 export interface Database extends Queryable {
   kind: DatabaseKind;
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * One statement with extension settings in force. The same as a transaction that sets them
+   * with SET LOCAL first, without its three extra round trips: on PostgreSQL each pooled
+   * connection keeps the settings last asked of it (set for the session) and is sent new ones
+   * only when they differ, so a steady workload runs the statement alone. Every statement that
+   * depends on such a setting must ask for it here (or SET LOCAL it in a transaction).
+   */
+  queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>>;
   /** Runs a parameterless script that may hold several statements (migrations). */
   exec(sql: string): Promise<void>;
   ping(): Promise<void>;
@@ -119,6 +134,24 @@ function assertNotInsideOwnTransaction(owner: object, what: string): void {
         '(on PGlite this would wait for the transaction forever; on PostgreSQL it would run outside it)',
     );
   }
+}
+
+function checkedSettings(settings: ExtensionSettings): Array<[string, string]> {
+  const entries = Object.entries(settings);
+  for (const [name, value] of entries) {
+    if (!/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/.test(name)) {
+      throw new Error(`queryWithSettings takes extension settings (a name with a dot, like hnsw.ef_search), not ${JSON.stringify(name)}`);
+    }
+    if (typeof value !== 'string') throw new TypeError(`setting ${name} must be a string (got ${typeof value})`);
+  }
+  return entries;
+}
+
+/** One round trip setting them all: set_config(name, value, local). */
+function setConfigStatement(entries: ReadonlyArray<[string, string]>, local: boolean): { sql: string; params: string[] } {
+  const params = entries.flat();
+  const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, ${local})`);
+  return { sql: `SELECT ${calls.join(', ')}`, params };
 }
 
 class ClosedError extends Error {
@@ -247,6 +280,18 @@ class PGliteDatabase implements Database {
       } finally {
         scope.active = false;
       }
+    });
+  }
+
+  async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+    const entries = checkedSettings(settings);
+    if (entries.length === 0) return this.query<R>(sql, params);
+    // One connection in this process: a transaction costs no round trip here, and SET LOCAL keeps
+    // a concurrent caller's settings from slipping in between.
+    return this.transaction(async (tx) => {
+      const set = setConfigStatement(entries, true);
+      await tx.query(set.sql, set.params);
+      return tx.query<R>(sql, params);
     });
   }
 
@@ -533,6 +578,8 @@ class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Extension settings each pooled connection was given for its session (queryWithSettings). */
+  readonly #sessionSettings = new WeakMap<PoolClient, Map<string, string>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -593,6 +640,38 @@ class PostgresDatabase implements Database {
       throw scrubSecrets(err, this.secrets);
     } finally {
       scope.active = false;
+      client.release(broken);
+    }
+  }
+
+  async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+    this.#check('queryWithSettings');
+    const entries = checkedSettings(settings);
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw scrubSecrets(err, this.secrets);
+    }
+    let broken: Error | undefined;
+    try {
+      let kept = this.#sessionSettings.get(client);
+      if (!kept) this.#sessionSettings.set(client, (kept = new Map()));
+      const changed = entries.filter(([name, value]) => kept.get(name) !== value);
+      if (changed.length > 0) {
+        // Forget first: if setting fails half-way, the next caller sets them all again.
+        for (const [name] of changed) kept.delete(name);
+        const set = setConfigStatement(changed, false);
+        await client.query(extended(set.sql, set.params));
+        for (const [name, value] of changed) kept.set(name, value);
+      }
+      return pgRows<R>(await client.query(extended(sql, params)));
+    } catch (err) {
+      // A statement the server refused (it has a SQLSTATE) leaves the connection usable, no
+      // transaction being open; a connection that failed must not go back to the pool.
+      if (sqlState(err) === undefined) broken = err instanceof Error ? err : new Error(String(err));
+      throw scrubSecrets(err, this.secrets);
+    } finally {
       client.release(broken);
     }
   }

@@ -127,6 +127,24 @@ describe.each(databaseKinds)('database on %s', (kind) => {
     await expect(db.query('INSERT INTO items VALUES (9, $1)', [toVectorParam([1, 2, 3])])).rejects.toThrow(/items/);
   });
 
+  it('runs a statement with extension settings in force, only when asked, and refuses core settings', async () => {
+    const efSearch = async (settings: Record<string, string>) =>
+      (await db.queryWithSettings<{ v: string }>(settings, "SELECT current_setting('hnsw.ef_search') AS v")).rows[0]?.v;
+    // Alternating values, on whichever connections the pool hands out, then two at once.
+    for (let i = 0; i < 12; i++) {
+      expect(await efSearch({ 'hnsw.ef_search': '71' })).toBe('71');
+      expect(await efSearch({ 'hnsw.ef_search': '29', 'hnsw.iterative_scan': 'relaxed_order' })).toBe('29');
+    }
+    const both = await Promise.all([efSearch({ 'hnsw.ef_search': '55' }), efSearch({ 'hnsw.ef_search': '66' })]);
+    expect(both).toEqual(['55', '66']);
+    // Statements that did not ask run with what the connection has: on PostgreSQL, the setting
+    // last asked of it (documented); they never need it, as every reader asks.
+    await expect(db.queryWithSettings({ enable_seqscan: 'off' }, 'SELECT 1')).rejects.toThrow(/extension settings/);
+    // A failing statement leaves the connection usable.
+    await expect(db.queryWithSettings({ 'hnsw.ef_search': '40' }, 'SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
+    expect(await efSearch({ 'hnsw.ef_search': '40' })).toBe('40');
+  });
+
   describe('transactions', () => {
     beforeAll(async () => {
       await db.exec('CREATE TABLE tx_probe (v text); CREATE TABLE counter (n int); INSERT INTO counter VALUES (0);');

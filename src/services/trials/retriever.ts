@@ -156,16 +156,15 @@ export class TrialRetriever {
     const params: unknown[] = [n, toVectorParam(vector)];
     const where = this.#where(params, options);
     const filtered = where.length > 0;
-    return this.db.transaction(async (tx) => {
-      await tx.query("SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true)", [String(Math.max(100, n)), filtered ? 'strict_order' : 'off']);
-      const res = await tx.query<{ nct_id: string; title: string; status: string; distance: number }>(
-        `SELECT t.nct_id, t.title, t.status, t.embedding <=> $2::${type} AS distance FROM trials t
-         WHERE t.embedding IS NOT NULL ${filtered ? `AND ${where}` : ''}
-         ORDER BY t.embedding <=> $2::${type}, t.nct_id LIMIT $1`,
-        params,
-      );
-      return res.rows.map((r) => ({ ...r, distance: Number(r.distance) }));
-    });
+    const settings = { 'hnsw.ef_search': String(Math.max(100, n)), 'hnsw.iterative_scan': filtered ? 'strict_order' : 'off' };
+    const res = await this.db.queryWithSettings<{ nct_id: string; title: string; status: string; distance: number }>(
+      settings,
+      `SELECT t.nct_id, t.title, t.status, t.embedding <=> $2::${type} AS distance FROM trials t
+       WHERE t.embedding IS NOT NULL ${filtered ? `AND ${where}` : ''}
+       ORDER BY t.embedding <=> $2::${type}, t.nct_id LIMIT $1`,
+      params,
+    );
+    return res.rows.map((r) => ({ ...r, distance: Number(r.distance) }));
   }
 
   async #fullTextList(text: string, n: number, options: TrialSearchOptions): Promise<Array<{ nct_id: string; title: string; status: string; rank: number }>> {
