@@ -10,7 +10,9 @@
  *   - query latency of GuidelineRetriever.search (hybrid, k = 10) with precomputed query vectors,
  *     p50/p95/p99 after a warm-up; also vector-only, full-text-only and a filtered hybrid query;
  *   - HNSW recall@10 against exact search, as a check that the latency is not bought with misses.
- * PostgreSQL: a fresh database on TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+ * PostgreSQL: a fresh database on TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+ * with the server's shared_buffers and the vector index's size reported beside the latencies:
+ * latency at 100k chunks depends on whether the index fits (docs/BENCHMARKS.md).
  * Prints a table and, last, one line of JSON.
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -25,6 +27,7 @@ import { sectionAnchor } from '../src/knowledge/corpus/ids.js';
 import { CairnEmbeddings } from '../src/knowledge/embeddings/types.js';
 import { UseLiteEmbeddings, USE_LITE_DIMENSIONS } from '../src/knowledge/embeddings/use-lite.js';
 import { ingestDocuments } from '../src/knowledge/ingest.js';
+import { vectorIndexMemory } from '../src/knowledge/embedding-model.js';
 import { GuidelineRetriever, type SearchOptions } from '../src/knowledge/retriever.js';
 import { createLogger } from '../src/log.js';
 import { createPostgresTestDatabase } from '../tests/support/databases.js';
@@ -218,6 +221,8 @@ interface Result {
   vector: Latency;
   fulltext: Latency;
   recall10: number;
+  /** The HNSW index and shared_buffers, in MB: an index that does not fit is read from the OS on every query. */
+  memory?: { vectorIndexMB: number; sharedBuffersMB: number };
 }
 
 async function benchOne(kind: 'pglite' | 'postgres', size: number, topics: readonly string[][], queryCount: number, dim: number, keep: boolean): Promise<Result> {
@@ -273,6 +278,7 @@ async function queryLatencies(
   for (const q of queries) await embeddings.embedQuery(q); // precomputed: only retrieval is timed
   const retriever = new GuidelineRetriever({ db, embeddings, k: 10, expandAbbreviations: false, ...tuning });
   const search = (opts: SearchOptions) => (q: string) => retriever.search(q, { k: 10, ...opts });
+  const memory = db.kind === 'postgres' ? await vectorIndexMemory(db) : undefined;
   return {
     db: kind,
     chunks: size,
@@ -281,6 +287,7 @@ async function queryLatencies(
     vector: await latency(search({ mode: 'vector' }), queries),
     fulltext: await latency(search({ mode: 'fulltext' }), queries),
     recall10: await recallAt10(db, embeddings, queries.slice(0, 30), retriever.efSearch),
+    ...(memory && { memory: { vectorIndexMB: Math.round(memory.indexBytes / 2 ** 20), sharedBuffersMB: Math.round(memory.sharedBuffersBytes / 2 ** 20) } }),
   };
 }
 
@@ -345,7 +352,8 @@ async function main(): Promise<void> {
       const pair = (l: Latency) => `${l.p50.toFixed(2)}/${l.p95.toFixed(2)}`.padStart(12);
       console.log(
         `${r.db.padEnd(9)}${String(r.chunks).padStart(7)}${r.ingestSeconds.toFixed(1).padStart(10)}${r.indexBuildSeconds.toFixed(1).padStart(9)}` +
-          `${String(r.ingestChunksPerSecond).padStart(8)}    ${pair(r.hybrid)}      ${pair(r.hybridFiltered)}    ${pair(r.vector)}      ${pair(r.fulltext)}${r.recall10.toFixed(3).padStart(11)}`,
+          `${String(r.ingestChunksPerSecond).padStart(8)}    ${pair(r.hybrid)}      ${pair(r.hybridFiltered)}    ${pair(r.vector)}      ${pair(r.fulltext)}${r.recall10.toFixed(3).padStart(11)}` +
+          (r.memory ? `   (vector index ${r.memory.vectorIndexMB} MB, shared_buffers ${r.memory.sharedBuffersMB} MB)` : ''),
       );
     }
   }

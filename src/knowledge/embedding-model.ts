@@ -65,3 +65,19 @@ export async function ensureVectorIndex(tx: Transaction, dimension: number): Pro
   await tx.query(`CREATE INDEX ${VECTOR_INDEX} ON guideline_chunks USING hnsw (embedding ${type}_cosine_ops)`);
   return true;
 }
+
+/**
+ * The vector index's size against PostgreSQL's shared_buffers, in bytes. HNSW search walks the
+ * graph page by page: when the index does not fit, most pages come from the operating system on
+ * every query. At 100k chunks (a 260 MB index) hybrid p95 was 17-23 ms with shared_buffers at
+ * PostgreSQL's default 128 MB, 15 ms at 2 GB (docs/BENCHMARKS.md).
+ */
+export async function vectorIndexMemory(db: Queryable): Promise<{ indexBytes: number; sharedBuffersBytes: number } | undefined> {
+  const res = await db.query<{ index_bytes: number | null; shared_bytes: number }>(
+    "SELECT pg_relation_size(to_regclass($1))::float8 AS index_bytes, pg_size_bytes(current_setting('shared_buffers'))::float8 AS shared_bytes",
+    [VECTOR_INDEX],
+  );
+  const row = res.rows[0];
+  if (!row || row.index_bytes === null) return undefined;
+  return { indexBytes: Number(row.index_bytes), sharedBuffersBytes: Number(row.shared_bytes) };
+}

@@ -20,7 +20,7 @@ import { log as defaultLog, type Logger } from '../log.js';
 import { embeddingText } from './corpus/chunker.js';
 import { collectFiles, parseFiles } from './corpus/files.js';
 import type { GuidelineDocument } from './corpus/types.js';
-import { ensureVectorIndex, prepareEmbeddingModel, readRecordedModel, vectorTypeFor, type VectorType } from './embedding-model.js';
+import { ensureVectorIndex, prepareEmbeddingModel, readRecordedModel, vectorIndexMemory, vectorTypeFor, type VectorType } from './embedding-model.js';
 import type { CairnEmbeddings } from './embeddings/types.js';
 import { checkVectors } from './embeddings/types.js';
 import {
@@ -189,7 +189,20 @@ export async function ingestDocuments(
     }
     return r;
   });
+  if (db.kind === 'postgres') await warnIfIndexOutgrowsMemory(db, logger);
   return { ...report, durationMs: Math.round(performance.now() - started) };
+}
+
+/** Says so when the vector index no longer fits in shared_buffers: every search then reads it from the OS. */
+async function warnIfIndexOutgrowsMemory(db: Database, logger: Logger): Promise<void> {
+  const memory = await vectorIndexMemory(db);
+  if (!memory || memory.indexBytes <= memory.sharedBuffersBytes) return;
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  logger.warn(
+    { indexMB: mb(memory.indexBytes), sharedBuffersMB: mb(memory.sharedBuffersBytes) },
+    `the guideline vector index (${mb(memory.indexBytes)} MB) is larger than PostgreSQL's shared_buffers (${mb(memory.sharedBuffersBytes)} MB): ` +
+      'vector search reads index pages from the operating system on every query and slows down; raise shared_buffers above the index size',
+  );
 }
 
 async function embedRemaining(

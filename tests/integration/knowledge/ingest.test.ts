@@ -7,7 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Database } from '../../../src/db/database.js';
-import { VECTOR_INDEX } from '../../../src/knowledge/embedding-model.js';
+import { VECTOR_INDEX, vectorIndexMemory } from '../../../src/knowledge/embedding-model.js';
 import { ensureDefaultCorpus, ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
@@ -66,6 +66,13 @@ describe.each(databaseKinds)('guideline ingest on %s', (kind) => {
     expect(await snapshot(t.db)).toEqual(before);
     const index = await t.db.query('SELECT 1 FROM pg_indexes WHERE indexname = $1', [VECTOR_INDEX]);
     expect(index.rowCount).toBe(1);
+  });
+
+  it('measures the vector index against shared_buffers (what the ingest warns about on PostgreSQL)', async () => {
+    await ingestPaths(t.db, [dir], embedder, { log: quiet });
+    const memory = await vectorIndexMemory(t.db);
+    expect(memory?.indexBytes).toBeGreaterThan(0);
+    expect(memory?.sharedBuffersBytes).toBeGreaterThanOrEqual(128 * 1024); // PostgreSQL's minimum
   });
 
   it('stores every chunk as an exact substring of the stored body and of the source file', async () => {
