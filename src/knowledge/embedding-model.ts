@@ -69,8 +69,8 @@ export async function ensureVectorIndex(tx: Transaction, dimension: number): Pro
 /**
  * The vector index's size against PostgreSQL's shared_buffers, in bytes. HNSW search walks the
  * graph page by page: when the index does not fit, most pages come from the operating system on
- * every query. At 100k chunks (a 260 MB index) hybrid p95 was 17-23 ms with shared_buffers at
- * PostgreSQL's default 128 MB, 15 ms at 2 GB (docs/BENCHMARKS.md).
+ * every query. At 100k chunks (a 260 MB index) hybrid p95 was 17-23 ms warm with shared_buffers at
+ * PostgreSQL's default 128 MB, 15-20 ms at 1-2 GB (docs/BENCHMARKS.md).
  */
 export async function vectorIndexMemory(db: Queryable): Promise<{ indexBytes: number; sharedBuffersBytes: number } | undefined> {
   const res = await db.query<{ index_bytes: number | null; shared_bytes: number }>(
