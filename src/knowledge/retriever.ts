@@ -334,9 +334,10 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
     const scope = q.documentIds ? `AND c.document_id = ANY(${param(params, q.documentIds)}::text[])` : '';
     const rank = this.textRanking === 'idf' ? idfScore(params, selection) : `ts_rank_cd(m.tsv, m.query, ${Math.trunc(this.rankNormalization)})`;
     // OR-ed words match at most `termBudget` chunks (selectTerms adds up their chunk counts, which
-    // ts_stat counted exactly at the last ingest), so they need no LIMIT; with one, the planner expects to meet enough matches early and scans
-    // every chunk instead of using the GIN index (22 ms instead of 4 ms at 10k chunks). AND-ed
-    // common words can match most of the corpus: there the first `termBudget` matches are ranked.
+    // ts_stat counted exactly at the last ingest), so they need no LIMIT; with one, the planner
+    // expects to meet enough matches early and scans every chunk instead of using the GIN index
+    // (22 ms instead of 4 ms at 10k chunks). AND-ed common words can match most of the corpus:
+    // there the first `termBudget` matches are ranked.
     const limit = selection.operator === '&' ? `LIMIT ${Math.trunc(this.termBudget)}` : '';
     const sql = `SELECT ${HIT_COLUMNS}, ${preferredColumn(params, q.preferKeys)}, NULL::float8 AS distance, l.rank
       FROM (SELECT m.id, ${rank} AS rank

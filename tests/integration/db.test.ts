@@ -137,8 +137,7 @@ describe.each(databaseKinds)('database on %s', (kind) => {
     }
     const both = await Promise.all([efSearch({ 'hnsw.ef_search': '55' }), efSearch({ 'hnsw.ef_search': '66' })]);
     expect(both).toEqual(['55', '66']);
-    // Statements that did not ask run with what the connection has: on PostgreSQL, the setting
-    // last asked of it (documented); they never need it, as every reader asks.
+    // A core setting would outlive the statement on a pooled connection and change later plans.
     await expect(db.queryWithSettings({ enable_seqscan: 'off' }, 'SELECT 1')).rejects.toThrow(/extension settings/);
     // A failing statement leaves the connection usable.
     await expect(db.queryWithSettings({ 'hnsw.ef_search': '40' }, 'SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
