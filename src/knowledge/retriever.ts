@@ -326,8 +326,8 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   }
 
   async #fullTextList(q: ListQuery, text: string): Promise<CandidateRow[]> {
-    // No transaction: two statements, each consistent by itself; an ingest committing in between
-    // changes at most the term statistics a score is weighed with.
+    // No transaction: at READ COMMITTED it would not give the two statements one snapshot anyway.
+    // An ingest committing in between changes at most the term statistics a score is weighed with.
     const selection = await fullTextTerms(this.db, text, this.termBudget);
     if (!selection) return [];
     const params: unknown[] = [q.n, tsqueryOf(selection)];
