@@ -606,12 +606,7 @@ class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     this.#check('transaction');
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw scrubSecrets(err, this.secrets);
-    }
+    const client = await this.#connect();
     const scope: TxScope = { owner: this, active: true };
     const ensureOpen = () => {
       if (!scope.active) throw new Error('transaction is closed');
@@ -647,12 +642,7 @@ class PostgresDatabase implements Database {
   async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
     this.#check('queryWithSettings');
     const entries = checkedSettings(settings);
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw scrubSecrets(err, this.secrets);
-    }
+    const client = await this.#connect();
     let broken: Error | undefined;
     try {
       let kept = this.#sessionSettings.get(client);
@@ -689,6 +679,15 @@ class PostgresDatabase implements Database {
   #check(what: string): void {
     if (this.#closed) throw new ClosedError(this.kind);
     assertNotInsideOwnTransaction(this, what);
+  }
+
+  /** A pooled connection; a failure to connect never carries the password. */
+  async #connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw scrubSecrets(err, this.secrets);
+    }
   }
 }
 
