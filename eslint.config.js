@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'tests/**', '**/*.cjs'],
+    files: ['src/cli/**', 'dev/cli/**', 'dev/eval/check-queries.ts', 'bench/**', 'tests/**', '**/*.cjs'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -10,9 +10,9 @@ import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { createFhirGateway } from './fhir/gateway.js';
-import type { CriterionRefiner } from './screening/screen-patient.js';
-import { startScreeningWorker, type ScreeningWorker } from './screening/worker.js';
-import { refineUnknownCriteria } from './services/trials/llm-refine.js';
+import type { CriterionRefiner } from './services/trials/screening/screen-patient.js';
+import { startScreeningWorker, type ScreeningWorker } from './services/trials/screening/worker.js';
+import { refineUnknownCriteria } from './services/trials/matching/llm-refine.js';
 import { TrialMatcher } from './services/trials/match.js';
 import { bindServices, loadServiceDefinitions } from './hooks/service-definitions.js';
 import type { CdsService, ServiceLogic } from './hooks/service.js';
@@ -20,7 +20,7 @@ import { createLlm } from './llm/index.js';
 import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
 import { openKnowledgeBase } from './services/knowledge-base.js';
-import { openTrials } from './services/trials/open.js';
+import { openTrials } from './services/trials/store/open.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
 
@@ -113,7 +113,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   }
 
   const metrics = createMetrics();
-  // The coordinator screening worker reads from Cairn's own configured FHIR server only (see src/screening/worker.ts).
+  // The coordinator screening worker reads from Cairn's own configured FHIR server only (see src/services/trials/screening/worker.ts).
   const sc = config.screening;
   let worker: ScreeningWorker | undefined;
   let screening: { fhirServer: string; gateway: ReturnType<typeof createFhirGateway>; wake(): void } | undefined;

@@ -4,7 +4,7 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createLogger } from '../log.js';
 import { CorpusErrors } from '../knowledge/corpus/files.js';
-import { createEmbeddings } from '../knowledge/embeddings/factory.js';
+import { createEmbeddings } from '../search/embeddings/factory.js';
 import { ingestPaths } from '../knowledge/ingest.js';
 
 const USAGE = `Usage: npm run ingest -- [--prune] [<file or directory>...]

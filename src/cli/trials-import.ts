@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
-import { createEmbeddings } from '../knowledge/embeddings/factory.js';
+import { createEmbeddings } from '../search/embeddings/factory.js';
 import { createLogger } from '../log.js';
-import { readTrialFile, TrialImportError, type TrialRecord } from '../services/trials/import.js';
-import { importTrials } from '../services/trials/store.js';
+import { readTrialFile, TrialImportError, type TrialRecord } from '../services/trials/matching/trial-record.js';
+import { importTrials } from '../services/trials/store/trial-store.js';
 
 const USAGE = `Usage: npm run trials:import -- <file>...
 

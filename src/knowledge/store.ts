@@ -6,7 +6,7 @@ import { toVectorParam, type Queryable } from '../db/database.js';
 import type { GuidelineChunk, GuidelineDocument } from './corpus/types.js';
 import { citationOf } from './corpus/metadata.js';
 import { codeKey } from './codes.js';
-import type { VectorType } from './embedding-model.js';
+import type { VectorType } from '../search/embedding-model.js';
 
 export interface StoredDocument {
   id: string;

@@ -10,7 +10,7 @@
  * retried for `retryAfterMs`, so a model that is down is not asked again on every hook.
  */
 import type { Logger } from 'pino';
-import { LruCache } from '../knowledge/lru.js';
+import { LruCache } from '../search/lru.js';
 
 export interface BackgroundOptions {
   /** What is computed, in logs. */

@@ -8,7 +8,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { ChatOllama } from '@langchain/ollama';
 import { ChatOpenAICompletions } from '@langchain/openai';
 import type { LlmConfig } from '../config.js';
-import { OLLAMA_DEFAULT_BASE_URL } from '../knowledge/embeddings/ollama.js';
+import { OLLAMA_DEFAULT_BASE_URL } from '../search/embeddings/ollama.js';
 import { LangChainLlm } from './langchain.js';
 import type { ChatLlm } from './types.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EmbeddingsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
-import { createEmbeddings, type CairnEmbeddings } from '../knowledge/embeddings/index.js';
+import { createEmbeddings, type CairnEmbeddings } from '../search/embeddings/index.js';
 import { ensureDefaultCorpus, type IngestReport } from '../knowledge/ingest.js';
 import { GuidelineRetriever } from '../knowledge/retriever.js';
 

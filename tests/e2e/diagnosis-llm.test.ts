@@ -13,7 +13,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PASSAGES_EXTENSION } from '../../src/cards/passages.js';
-import { checkCdsResponse } from '../../src/hooks/contract.js';
+import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { HYPOTHESIS_LEAD_RECORD } from '../../src/services/diagnosis/hypothesis-card.js';

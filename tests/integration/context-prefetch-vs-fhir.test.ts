@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { derivePrefetchTemplates } from '../../src/fhir/context/data-requirements.js';
 import { buildPatientContext, defaultValueSetIndex, type PatientContext } from '../../src/fhir/context/index.js';
 import { createFhirGateway } from '../../src/fhir/gateway.js';
-import { startDevFhirServer, type DevFhirServer } from '../../src/fhir-server/index.js';
+import { startDevFhirServer, type DevFhirServer } from '../../dev/fhir-server/index.js';
 import { prefetchData, resolvePrefetch } from '../../src/hooks/prefetch/resolve.js';
 
 const DIR = '../shared/data/dx_synthea_smart_r4/bundles';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { buildPatientContext, latest, type PatientContext } from '../../src/fhir/context/index.js';
-import { startDevFhirServer, type DevFhirServer } from '../../src/fhir-server/index.js';
+import { startDevFhirServer, type DevFhirServer } from '../../dev/fhir-server/index.js';
 
 const EDGE = 'fhir-profiles/examples/edge-cases';
 const referenceTime = new Date('2026-11-24T09:00:00Z');

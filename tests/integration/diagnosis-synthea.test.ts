@@ -23,7 +23,7 @@ import { findingsToShow } from '../../src/services/diagnosis/alert-policy.js';
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
 import type { Finding } from '../../src/services/diagnosis/finding.js';
 import { checkRecorded } from '../../src/services/diagnosis/known.js';
-import { dataMeetCriteria, lastEncounterTime, rates, TARGETS, withoutTarget, type Bundle, type Rates, type Target } from '../../src/services/diagnosis/evaluation.js';
+import { dataMeetCriteria, lastEncounterTime, rates, TARGETS, withoutTarget, type Bundle, type Rates, type Target } from '../../dev/eval/diagnosis.js';
 
 const DATASET = '/work/shared/data/dx_synthea_smart_r4';
 

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, CapabilityStatement, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
-import { startDevFhirServer } from '../../src/fhir-server/index.js';
-import type { DevFhirServer } from '../../src/fhir-server/index.js';
+import { startDevFhirServer } from '../../dev/fhir-server/index.js';
+import type { DevFhirServer } from '../../dev/fhir-server/index.js';
 
 const SYNTHEA = '/work/shared/data/dx_synthea_smart_r4';
 const FHIR_JSON = 'application/fhir+json';

@@ -1,5 +1,5 @@
 /** Small trial records in the corpus format, shared by the trial integration tests. */
-import { fromCorpusRecord, type TrialRecord } from '../../src/services/trials/import.js';
+import { fromCorpusRecord, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
 
 export function corpusRecord(nctId: string, title: string, conditions: string[], inclusion: string, exclusion: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {

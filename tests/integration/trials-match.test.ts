@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { formatCandidates, formatCriterionTable, formatRanking, TrialMatcher, type MatchResult } from '../../src/services/trials/match.js';
-import { importTrials } from '../../src/services/trials/store.js';
+import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { hypertensivePatient, TRIALS } from './trials-fixtures.js';

@@ -1,8 +1,8 @@
 /** The trial store and retriever on both backends: idempotent import, rollback, model change, hybrid retrieval. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { fromCorpusRecord } from '../../src/services/trials/import.js';
-import { TrialRetriever } from '../../src/services/trials/retriever.js';
-import { countTrials, importTrials, loadTrial } from '../../src/services/trials/store.js';
+import { fromCorpusRecord } from '../../src/services/trials/matching/trial-record.js';
+import { TrialRetriever } from '../../src/services/trials/store/retriever.js';
+import { countTrials, importTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { corpusRecord, TRIALS } from './trials-fixtures.js';

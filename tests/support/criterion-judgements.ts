@@ -1,5 +1,5 @@
 /** Criterion judgements made by hand, for tests of what is built on the judge (ranking, screening results). */
-import type { CriterionJudgement } from '../../src/services/trials/judge.js';
+import type { CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 
 export type JudgementMaker = (kind: 'inclusion' | 'exclusion', status: CriterionJudgement['status'], extra?: Partial<CriterionJudgement>) => CriterionJudgement;
 

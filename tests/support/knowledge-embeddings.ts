@@ -4,7 +4,7 @@
  * is enough for the retrieval tests, and it counts what it embeds so tests can assert that an
  * unchanged corpus embeds nothing.
  */
-import { CairnEmbeddings } from '../../src/knowledge/embeddings/types.js';
+import { CairnEmbeddings } from '../../src/search/embeddings/types.js';
 
 export class HashingEmbeddings extends CairnEmbeddings {
   readonly modelId: string;

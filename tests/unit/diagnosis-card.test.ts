@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { PASSAGES_EXTENSION } from '../../src/cards/passages.js';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { checkCdsResponse } from '../../src/hooks/contract.js';
+import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import { diagnosisCard, DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';

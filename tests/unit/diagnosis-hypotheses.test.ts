@@ -11,7 +11,7 @@ import { unquote } from '../../src/cards/passages.js';
 import type { PrefetchData } from '../../src/hooks/prefetch/resolve.js';
 import type { Card, HookRequest } from '../../src/hooks/schema.js';
 import type { HookInput } from '../../src/hooks/service.js';
-import { checkCdsResponse } from '../../src/hooks/contract.js';
+import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import { LangChainLlm, recordPassages, renderRecord, type ChatLlm } from '../../src/llm/index.js';
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';

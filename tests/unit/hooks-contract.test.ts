@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { checkCdsResponse, checkDiscoveryResponse, checkFhirResource, loadFhirDefinitions } from '../../src/hooks/contract.js';
+import { checkCdsResponse, checkDiscoveryResponse, checkFhirResource, loadFhirDefinitions } from '../../dev/hooks-contract.js';
 
 type Json = Record<string, unknown>;
 

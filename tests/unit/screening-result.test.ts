@@ -2,8 +2,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { groupPatientIds, MAX_PATIENTS_PER_SCREENING, screeningRequestSchema } from '../../src/http/screenings.js';
-import { hasClinicalContent, screeningResult } from '../../src/screening/result.js';
-import type { CriterionJudgement } from '../../src/services/trials/judge.js';
+import { hasClinicalContent, screeningResult } from '../../src/services/trials/screening/result.js';
+import type { CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { judgementMaker } from '../support/criterion-judgements.js';
 
 const c = judgementMaker('record');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { derivePrefetchTemplates } from '../../src/fhir/context/data-requirements.js';
 import { defaultValueSetIndex } from '../../src/fhir/context/index.js';
-import { checkDiscoveryResponse } from '../../src/hooks/contract.js';
+import { checkDiscoveryResponse } from '../../dev/hooks-contract.js';
 import { loadServiceDefinitions } from '../../src/hooks/service-definitions.js';
 import { SERVICE_DATA_REQUIREMENTS } from '../../src/services/data-requirements.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { triageAgreement } from '../../src/services/triage/agreement.js';
+import { triageAgreement } from '../../dev/eval/triage-agreement.js';
 
 describe('triageAgreement', () => {
   it('scores perfect agreement as kappa 1 with no under- or over-triage', () => {

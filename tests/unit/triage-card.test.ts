@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { PASSAGES_EXTENSION, unquote } from '../../src/cards/passages.js';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { checkCdsResponse } from '../../src/hooks/contract.js';
+import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import { assessTriage, nothingToTriage } from '../../src/services/triage/assess.js';
 import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/services/triage/card.js';

@@ -15,8 +15,8 @@ import {
   parseKtasJsonl,
   parseKtasRecord,
   usableComplaint,
-} from '../../src/services/triage/ktas.js';
-import type { KtasRecord } from '../../src/services/triage/ktas.js';
+} from '../../dev/eval/ktas.js';
+import type { KtasRecord } from '../../dev/eval/ktas.js';
 import { painScoresFromResources } from '../../src/services/triage/pain.js';
 import { buildTriageObservations } from '../../src/services/triage/triage-input.js';
 import type { TriageObservations } from '../../src/services/triage/triage-input.js';

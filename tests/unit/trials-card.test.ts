@@ -5,15 +5,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { checkCdsResponse } from '../../src/hooks/contract.js';
+import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { criterionRows, CTGOV_STUDY_URL, fittingTrials, TRIAL_MATCH_EXTENSION, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
-import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/import.js';
-import { judgeTrial } from '../../src/services/trials/judge.js';
-import { profileFromContext, type PatientProfile } from '../../src/services/trials/profile.js';
-import { rankTrials } from '../../src/services/trials/rank.js';
-import type { StoredTrial } from '../../src/services/trials/store.js';
-import { asciiFold } from '../../src/services/trials/text.js';
+import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
+import { judgeTrial } from '../../src/services/trials/matching/judge.js';
+import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
+import { rankTrials } from '../../src/services/trials/matching/rank.js';
+import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
+import { asciiFold } from '../../src/text/clinical-text.js';
 import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');

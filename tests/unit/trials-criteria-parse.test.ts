@@ -9,10 +9,10 @@ import {
   splitCriteria,
   splitEligibility,
   type CriterionKind,
-} from '../../src/services/trials/criteria-parse.js';
-import { extractMeasurements } from '../../src/services/trials/measurements.js';
+} from '../../src/services/trials/matching/criteria-parse.js';
+import { extractMeasurements } from '../../src/services/trials/matching/measurements.js';
 import { defaultValueSetIndex } from '../../src/fhir/context/value-sets.js';
-import { CONDITIONS } from '../../src/services/trials/lexicon.js';
+import { CONDITIONS } from '../../src/services/trials/matching/lexicon.js';
 
 const parse = (text: string, kind: CriterionKind = 'inclusion', context?: string) =>
   parseCriterion({ kind, text, origin: 'text', ...(context !== undefined && { context }) }).structure;

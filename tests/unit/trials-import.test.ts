@@ -1,7 +1,7 @@
 /** ClinicalTrials.gov API v2 and corpus records → TrialRecord → FHIR R4 ResearchStudy and criteria. */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { validateResource } from '@medplum/core';
-import { loadFhirDefinitions } from '../../src/fhir-server/definitions.js';
+import { loadFhirDefinitions } from '../../dev/fhir-server/definitions.js';
 import {
   ELIGIBILITY_EXTENSION,
   fhirStatus,
@@ -14,7 +14,7 @@ import {
   prepareTrial,
   recordsFromJson,
   TrialImportError,
-} from '../../src/services/trials/import.js';
+} from '../../src/services/trials/matching/trial-record.js';
 
 /** A ClinicalTrials.gov API v2 study, shaped as the API returns it (fields trimmed). */
 const V2_STUDY = {

@@ -1,9 +1,9 @@
 /** Criterion-level judgement against a PatientContext built from FHIR: the judge's specification. */
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { parseCriterion, type CriterionKind } from '../../src/services/trials/criteria-parse.js';
-import { judgeCriterion, type CriterionJudgement } from '../../src/services/trials/judge.js';
-import { profileFromContext, type PatientProfile } from '../../src/services/trials/profile.js';
+import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
+import { judgeCriterion, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
+import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 const LOINC = 'http://loinc.org';

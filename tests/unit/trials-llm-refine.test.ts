@@ -9,11 +9,11 @@ import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { pino } from 'pino';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { LangChainLlm, type ChatLlm, type LlmMessage } from '../../src/llm/index.js';
-import { parseCriterion, type CriterionKind } from '../../src/services/trials/criteria-parse.js';
-import { judgeTrial, type TrialJudgement } from '../../src/services/trials/judge.js';
-import { llmCriteriaRefiner, refineUnknownCriteria } from '../../src/services/trials/llm-refine.js';
-import { profileFromContext } from '../../src/services/trials/profile.js';
-import { scoreTrial } from '../../src/services/trials/rank.js';
+import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
+import { judgeTrial, type TrialJudgement } from '../../src/services/trials/matching/judge.js';
+import { llmCriteriaRefiner, refineUnknownCriteria } from '../../src/services/trials/matching/llm-refine.js';
+import { profileFromContext } from '../../src/services/trials/matching/profile.js';
+import { scoreTrial } from '../../src/services/trials/matching/rank.js';
 
 const silent = pino({ level: 'silent' });
 const REF = new Date('2025-05-20T12:00:00Z');

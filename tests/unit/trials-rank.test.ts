@@ -1,7 +1,7 @@
 /** Ranking: eligible before excluded before irrelevant, alternatives as one criterion, a readable score. */
 import { describe, expect, it } from '@jest/globals';
-import type { CriterionJudgement } from '../../src/services/trials/judge.js';
-import { collapseAlternatives, rankTrials, type RankInput } from '../../src/services/trials/rank.js';
+import type { CriterionJudgement } from '../../src/services/trials/matching/judge.js';
+import { collapseAlternatives, rankTrials, type RankInput } from '../../src/services/trials/matching/rank.js';
 import { judgementMaker } from '../support/criterion-judgements.js';
 
 const c = judgementMaker('note');

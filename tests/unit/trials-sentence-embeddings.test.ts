@@ -1,6 +1,6 @@
 /** The hot path's note-sentence embeddings: cached by text, bounded by the caller's signal. */
 import { describe, expect, it } from '@jest/globals';
-import { SentenceEmbeddingCache } from '../../src/services/trials/sentence-embeddings.js';
+import { SentenceEmbeddingCache } from '../../src/services/trials/store/sentence-embeddings.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 
 const sentences = (n: number, prefix = 's') => Array.from({ length: n }, (_, i) => `${prefix} sentence number ${i}`);

@@ -1,9 +1,9 @@
 /** Sentences, negation scope, stems and the BM25 / ranking metrics used by trial matching. */
 import { describe, expect, it } from '@jest/globals';
-import { Bm25Index } from '../../src/services/trials/bm25.js';
-import { conditionMentions } from '../../src/services/trials/lexicon.js';
-import { auroc, ndcgAt, precisionAt } from '../../src/services/trials/metrics.js';
-import { assertionAt, contentWords, splitSentences, stem } from '../../src/services/trials/text.js';
+import { Bm25Index } from '../../dev/eval/bm25.js';
+import { conditionMentions } from '../../src/services/trials/matching/lexicon.js';
+import { auroc, ndcgAt, precisionAt } from '../../dev/eval/ranking-metrics.js';
+import { assertionAt, contentWords, splitSentences, stem } from '../../src/text/clinical-text.js';
 
 /** How the note asserts the first mention of `word`. */
 function assertionOf(sentence: string, word: string): string {

@@ -21,12 +21,12 @@
 import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
 import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
 import type { Card, Link } from '../../hooks/schema.js';
-import { RECRUITING_STATUSES } from './import.js';
-import type { CriterionJudgement, Evidence, TrialJudgement } from './judge.js';
-import type { PatientProfile } from './profile.js';
-import type { RankedTrial } from './rank.js';
-import type { StoredTrial } from './store.js';
-import { asciiFold } from './text.js';
+import { RECRUITING_STATUSES } from './matching/trial-record.js';
+import type { CriterionJudgement, Evidence, TrialJudgement } from './matching/judge.js';
+import type { PatientProfile } from './matching/profile.js';
+import type { RankedTrial } from './matching/rank.js';
+import type { StoredTrial } from './store/trial-store.js';
+import { asciiFold } from '../../text/clinical-text.js';
 
 export const TRIAL_MATCH_EXTENSION = 'https://cairn.example.org/fhir/cds/trial-match';
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';

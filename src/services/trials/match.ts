@@ -13,15 +13,15 @@
  */
 import type { Database } from '../../db/database.js';
 import type { PatientContext } from '../../fhir/context/types.js';
-import type { CairnEmbeddings } from '../../knowledge/embeddings/types.js';
-import { describeStructure } from './criteria-parse.js';
-import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './judge.js';
-import { profileFromContext, profileQueryText, type PatientProfile } from './profile.js';
-import { rankTrials, type RankOptions, type RankedTrial } from './rank.js';
-import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './retriever.js';
-import { SentenceEmbeddingCache } from './sentence-embeddings.js';
-import { LruCache } from '../../knowledge/lru.js';
-import { loadTrials, trialVersions, type StoredTrial } from './store.js';
+import type { CairnEmbeddings } from '../../search/embeddings/types.js';
+import { describeStructure } from './matching/criteria-parse.js';
+import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './matching/judge.js';
+import { profileFromContext, profileQueryText, type PatientProfile } from './matching/profile.js';
+import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
+import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
+import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
+import { LruCache } from '../../search/lru.js';
+import { loadTrials, trialVersions, type StoredTrial } from './store/trial-store.js';
 
 export interface MatchOptions extends TrialSearchOptions {
   judge?: JudgeOptions;

@@ -2,7 +2,7 @@ import type { DataRequirements } from '../../fhir/context/data-requirements.js';
 import { buildPatientContext } from '../../fhir/context/index.js';
 import type { ServiceLogic } from '../../hooks/service.js';
 import { trialMatchCard } from './card.js';
-import { RECRUITING_STATUSES } from './import.js';
+import { RECRUITING_STATUSES } from './matching/trial-record.js';
 import type { TrialMatcher } from './match.js';
 
 export const TRIAL_MATCH_SERVICE_ID = 'trial-match';

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../../src/config.js';
-import { createEmbeddings } from '../../../src/knowledge/embeddings/factory.js';
-import { OllamaModelEmbeddings } from '../../../src/knowledge/embeddings/ollama.js';
-import { OpenAICompatibleEmbeddings } from '../../../src/knowledge/embeddings/openai.js';
-import { UseLiteEmbeddings } from '../../../src/knowledge/embeddings/use-lite.js';
+import { createEmbeddings } from '../../../src/search/embeddings/factory.js';
+import { OllamaModelEmbeddings } from '../../../src/search/embeddings/ollama.js';
+import { OpenAICompatibleEmbeddings } from '../../../src/search/embeddings/openai.js';
+import { UseLiteEmbeddings } from '../../../src/search/embeddings/use-lite.js';
 
 interface Seen {
   path: string;

@@ -7,7 +7,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Database } from '../../../src/db/database.js';
-import { VECTOR_INDEX, vectorIndexMemory } from '../../../src/knowledge/embedding-model.js';
+import { VECTOR_INDEX, vectorIndexMemory } from '../../../src/search/embedding-model.js';
 import { ensureDefaultCorpus, ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';

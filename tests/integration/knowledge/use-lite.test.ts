@@ -1,11 +1,11 @@
 /** The real offline sentence encoder end to end: ingest the fixture corpus, ask like a clinician. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
-import { UseLiteEmbeddings, USE_LITE_DIMENSIONS } from '../../../src/knowledge/embeddings/use-lite.js';
+import { UseLiteEmbeddings, USE_LITE_DIMENSIONS } from '../../../src/search/embeddings/use-lite.js';
 import { ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { createLogger } from '../../../src/log.js';
-import { evaluateRetrieval, loadQueries } from '../../../src/knowledge/evaluation.js';
+import { evaluateRetrieval, loadQueries } from '../../../dev/eval/retrieval.js';
 
 describe('Universal Sentence Encoder lite on pglite', () => {
   let t: TestDatabase;

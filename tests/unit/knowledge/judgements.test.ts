@@ -1,8 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadJudgements, withJudgements, type LabelledQuery } from '../../../src/knowledge/evaluation.js';
-import { isRelevant, queryMetrics } from '../../../src/knowledge/metrics.js';
+import { loadJudgements, withJudgements, type LabelledQuery } from '../../../dev/eval/retrieval.js';
+import { isRelevant, queryMetrics } from '../../../dev/eval/retrieval-metrics.js';
 
 const queries: LabelledQuery[] = [
   { id: 'q1', query: 'BMI 36.4, which class', relevant: ['bmi#class-2'] },

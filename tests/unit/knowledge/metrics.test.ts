@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { meanMetrics, queryMetrics } from '../../../src/knowledge/metrics.js';
+import { meanMetrics, queryMetrics } from '../../../dev/eval/retrieval-metrics.js';
 
 describe('retrieval metrics', () => {
   it('scores a perfect ranking 1 everywhere', () => {

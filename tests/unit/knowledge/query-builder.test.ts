@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { expandAbbreviations } from '../../../src/knowledge/abbreviations.js';
+import { expandAbbreviations } from '../../../src/text/abbreviations.js';
 import { codeFilterKeys, codeKey, codeSystemKey } from '../../../src/knowledge/codes.js';
-import { LruCache } from '../../../src/knowledge/lru.js';
+import { LruCache } from '../../../src/search/lru.js';
 import { buildGuidelineQuery, readableUnit } from '../../../src/knowledge/query-builder.js';
 import { selectTerms, tsqueryOf } from '../../../src/knowledge/retriever.js';
 

@@ -1,0 +1,106 @@
+/**
+ * `npm run eval:diagnosis -- --data <dir>`: for each patient Bundle of a dx_synthea_smart_r4-style
+ * set and each target condition (hypertension, diabetes, prediabetes, CKD), the target's Conditions
+ * are hidden and the record goes through the same path as a hook call (request validation,
+ * prefetch, PatientContext, criteria, the knowledge base, the cards) at the date of the last
+ * Encounter. The condition counts as raised when a card for it comes back. Prints sensitivity and
+ * specificity per condition, overall and on the subset whose data meet the guideline's criteria,
+ * and the grounding rate (quoted passages found verbatim in the corpus). Last line JSON.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FhirResource } from 'fhir/r4.js';
+import { PASSAGES_EXTENSION } from '../../src/cards/passages.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrations.js';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { invokeService } from '../../src/hooks/invoke.js';
+import { prefetchFromRecord } from '../../src/hooks/prefetch/from-record.js';
+import { loadServiceDefinitions } from '../../src/hooks/service-definitions.js';
+import { createLogger } from '../../src/log.js';
+import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
+import { dataMeetCriteria, goldLabel, lastEncounterTime, rates, TARGETS, withoutTarget, type Bundle } from '../eval/diagnosis.js';
+import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
+import { openKnowledgeBase } from '../../src/services/knowledge-base.js';
+
+const { values } = parseArgs({ options: { data: { type: 'string' }, 'htn-stage1': { type: 'string' } } });
+if (!values.data) {
+  console.error(
+    'usage: npm run eval:diagnosis -- --data <dir with bundles/ and index.jsonl> [--htn-stage1 with-indication|always|never]\n' +
+      '  --htn-stage1  when stage 1 hypertension gets a card (default: CAIRN_DIAGNOSIS_HTN_STAGE1, else with-indication)',
+  );
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const log = createLogger('warn');
+  const config = loadConfig({
+    ...process.env,
+    CAIRN_REQUIRE_AUTH: 'false',
+    ...(values['htn-stage1'] !== undefined && { CAIRN_DIAGNOSIS_HTN_STAGE1: values['htn-stage1'] }),
+  });
+  const htnStage1 = config.diagnosisHtnStage1 ?? 'with-indication';
+  const dir = values.data!;
+  const index = (await readFile(join(dir, 'index.jsonl'), 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { file: string });
+  const corpus = await Promise.all((await readdir(config.guidelinesDir ?? 'guidelines')).filter((f) => f.endsWith('.md')).map((f) => readFile(join(config.guidelinesDir ?? 'guidelines', f), 'utf8')));
+
+  const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: 'memory://' });
+  await migrate(db);
+  const kb = await openKnowledgeBase(db, { ...(config.embeddings && { embeddings: config.embeddings }), guidelinesDir: config.guidelinesDir ?? 'guidelines', log });
+  const declared = (await loadServiceDefinitions(config.servicesDir)).find((d) => d.definition.id === 'diagnosis');
+  if (!declared) throw new Error('cds-hooks/diagnosis.json not found');
+
+  const outcomes: Array<{ key: string; gold: boolean; raised: boolean; dataMeet: boolean }> = [];
+  let quoted = 0;
+  let grounded = 0;
+  for (const row of index) {
+    const bundle = JSON.parse(await readFile(join(dir, row.file), 'utf8')) as Bundle;
+    const referenceTime = lastEncounterTime(bundle);
+    const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.retriever, indicator: 'warning', htnStage1, now: () => referenceTime }) };
+    for (const { key, valueSet } of TARGETS) {
+      const hidden = withoutTarget(bundle, valueSet);
+      const prefetch = prefetchFromRecord(hidden.entry.map((e) => e.resource as unknown as FhirResource), declared.definition.prefetch ?? {});
+      const request = { hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/eval', patientId: prefetch.patient!.id }, prefetch };
+      const result = await invokeService(service, request, { deadlineMs: 60_000, gatewayFor: () => undefined, log });
+      const cards = result.status === 200 ? result.body.cards : [];
+      for (const card of cards) {
+        for (const p of (card.extension?.[PASSAGES_EXTENSION] as Array<{ text: string }> | undefined) ?? []) {
+          quoted++;
+          if (corpus.some((doc) => doc.includes(p.text))) grounded++;
+        }
+      }
+      const raised = cards.some((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition?: string } | undefined)?.condition === key);
+      const ctx = buildPatientContext({ resources: [hidden], referenceTime });
+      outcomes.push({ key, gold: goldLabel(bundle, valueSet, referenceTime), raised, dataMeet: dataMeetCriteria(key, ctx, htnStage1) });
+    }
+  }
+  await db.close();
+
+  const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
+  const result: Record<string, unknown> = {};
+  console.log(`\neval:diagnosis — ${dir} — ${index.length} patients × ${TARGETS.length} conditions — stage 1 hypertension cards: ${htnStage1}\n`);
+  console.log('| condition | sensitivity (TP/P) | specificity (TN/N) | sensitivity, data meet criteria (TP/P) | specificity, data do not meet (TN/N) |');
+  console.log('|---|---|---|---|---|');
+  for (const { key } of TARGETS) {
+    const mine = outcomes.filter((o) => o.key === key);
+    const all = rates(mine);
+    const meet = rates(mine.filter((o) => o.dataMeet));
+    const notMeet = rates(mine.filter((o) => !o.dataMeet));
+    console.log(
+      `| ${key} | ${fmt(all.sensitivity)} (${all.truePositives}/${all.positives}) | ${fmt(all.specificity)} (${all.trueNegatives}/${all.negatives}) | ${fmt(meet.sensitivity)} (${meet.truePositives}/${meet.positives}) | ${fmt(notMeet.specificity)} (${notMeet.trueNegatives}/${notMeet.negatives}) |`,
+    );
+    result[key] = { overall: all, dataMeetCriteria: meet, dataDoNotMeet: notMeet };
+  }
+  const groundingRate = quoted === 0 ? null : grounded / quoted;
+  console.log(`\ngrounding: ${grounded}/${quoted} quoted passages found verbatim in the corpus (${fmt(groundingRate)}); run time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(JSON.stringify({ eval: 'diagnosis', data: dir, htnStage1, patients: index.length, conditions: result, grounding: { quoted, grounded, rate: groundingRate } }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,623 @@
+/**
+ * Criterion-level judgement: for one patient and one criterion, met / not met / unknown, with the
+ * evidence it rests on (a PatientContext value with its source, or a sentence of a note) and a
+ * reason a coordinator can read.
+ *
+ * Order of evidence:
+ *   1. Structured checks against the record: age, sex, pregnancy, lab and vital thresholds
+ *      (canonical units), coded conditions and medications (Cairn value sets), performance status.
+ *   2. The notes: the same facts as stated in note sentences (concept mentions with negation,
+ *      values such as "creatinine 2.3"); age and sex from the notes when the record lacks them.
+ *   3. For what the parser could not structure: semantic and lexical matching of note sentences
+ *      against the criterion (see SUPPORT below), with negation.
+ *
+ * "Met" is about the criterion's own statement: an exclusion criterion that is met excludes the
+ * patient. An inclusion requirement counts as met only when it is documented.
+ *
+ * Unmentioned facts: following TrialGPT's criterion-level protocol (Jin et al., Nat Commun
+ * 2024; its annotators and prompts treat "a medically important fact the note does not mention"
+ * as not true for the patient), a condition, medication or other fact that no part of the record
+ * mentions is assumed absent — but only in the patient's favour: the assumption may make an
+ * exclusion "not met" or a "no history of X" inclusion "met", never an inclusion "not met" or an
+ * exclusion "met" ("not documented" is not "documented absent"; the screener checks). The same
+ * holds for a qualified fact the record does not show ("uncontrolled" hypertension, an MI "within
+ * 6 months") and for an abnormal lab value an exclusion names when no value is recorded. Age,
+ * sex and inclusion thresholds are never assumed. Judgements made this way have basis
+ * `assumed-absent`, so a card can show them apart; ranking never excludes on them.
+ */
+import type { CriterionKind, CriterionStructure, ConceptReference, ParsedCriterion } from './criteria-parse.js';
+import { conceptDescendants } from './lexicon.js';
+import { compare, type MeasurementStatement } from './measurements.js';
+import type { FactEvidence, PatientProfile, ValueEvidence } from './profile.js';
+import { assertionAt, assertionSpans, asciiFold, contentWords, cosine, isGeneric, stem, words } from '../../../text/clinical-text.js';
+
+export type CriterionStatus = 'met' | 'not-met' | 'unknown';
+
+/**
+ * What a judgement rests on: the structured record, a note sentence, the assumption that an
+ * unmentioned fact is absent, the criterion not applying to the patient (pregnancy criteria for a
+ * man: status unknown), a language model's verdict citing a sentence of the record that Cairn
+ * found there (llm-refine.ts; only for criteria this judge left unknown), or nothing (unknown).
+ */
+export type JudgementBasis = 'record' | 'note' | 'assumed-absent' | 'not-applicable' | 'llm' | 'none';
+
+export interface Evidence {
+  kind: 'record' | 'note';
+  /** `Patient/1`, `Observation/7`, `DocumentReference/3`. */
+  source: string;
+  /** The value or the sentence, as recorded. */
+  text: string;
+  /** Note evidence: the sentence's index in the profile, and its position within its note. */
+  sentence?: number;
+  /** Semantic matches: cosine similarity and word overlap with the criterion. */
+  similarity?: number;
+  overlap?: number;
+}
+
+export interface CriterionJudgement {
+  /** Position of the criterion in the trial's list. */
+  index: number;
+  kind: CriterionKind;
+  text: string;
+  category: CriterionStructure['category'];
+  origin: ParsedCriterion['origin'];
+  /** Shared by alternatives ("one of the following"): the group holds when any member does. */
+  alternatives?: string;
+  status: CriterionStatus;
+  basis: JudgementBasis;
+  evidence: Evidence[];
+  reason: string;
+}
+
+export interface JudgeOptions {
+  /** Minimum cosine similarity between criterion and sentence for a semantic match (see SUPPORT). */
+  similarityThreshold?: number;
+  /** Minimum share of the criterion's content words found in the sentence (see SUPPORT). */
+  overlapThreshold?: number;
+  /** Apply the unmentioned-facts rule (default true). */
+  assumeUnmentionedAbsent?: boolean;
+}
+
+/**
+ * SUPPORT — when a note sentence supports a criterion the parser could not structure:
+ *   - word overlap ≥ 0.5: at least half of the criterion's content words (stemmed; function
+ *     words and trial boilerplate removed, text.ts) occur in the sentence — a majority of what the
+ *     criterion is about is named there;
+ *   - and cosine similarity ≥ 0.55 with the default encoder (USE-lite): the 95th percentile of
+ *     the similarity between eligibility criteria and note sentences of unrelated patients
+ *     (20,000 random pairs of SIGIR trials' criteria and TREC CT 2021 note sentences: median
+ *     0.31, 90th percentile 0.50, 95th 0.55), i.e. at most a 5 % chance that an unrelated
+ *     sentence passes on meaning alone. Another encoder calibrates its own threshold the same way
+ *     and passes it in `similarityThreshold`.
+ * Both must pass: overlap alone matches "no history of heart disease" to "Raynaud's disease",
+ * similarity alone matches sentences that are about the same organ but not the same fact.
+ */
+export const DEFAULT_OVERLAP_THRESHOLD = 0.5;
+export const DEFAULT_SIMILARITY_THRESHOLD = 0.55;
+
+/** A part of a criterion, judged: true = the part's statement holds for the patient. */
+interface Part {
+  holds: boolean | null;
+  /** The fact is not mentioned anywhere: the unmentioned-facts rule may decide it (holds = assumeAbsent). */
+  unmentioned?: { holdsIfAbsent: boolean };
+  basis: JudgementBasis;
+  evidence: Evidence[];
+  reason: string;
+}
+
+function recordEvidence(source: string, text: string): Evidence {
+  return { kind: 'record', source, text };
+}
+
+function factEvidence(f: FactEvidence): Evidence {
+  return f.sentence !== undefined ? { kind: 'note', source: f.source, text: f.text, sentence: f.sentence } : { kind: 'record', source: f.source, text: f.text };
+}
+
+function describeRange(min: number | undefined, max: number | undefined, minIncl: boolean, maxIncl: boolean): string {
+  const lo = min !== undefined ? `${minIncl ? '≥' : '>'} ${min}` : '';
+  const hi = max !== undefined ? `${maxIncl ? '≤' : '<'} ${max}` : '';
+  return [lo, hi].filter(Boolean).join(' and ');
+}
+
+function agePart(profile: PatientProfile, s: CriterionStructure): Part | undefined {
+  const range = s.age;
+  if (!range) return undefined;
+  const wanted = describeRange(range.min, range.max, range.minInclusive, range.maxInclusive);
+  const age = profile.age;
+  if (!age) return { holds: null, basis: 'none', evidence: [], reason: `age ${wanted} years required; the patient's age is not recorded` };
+  const a = age.value;
+  const okMin = range.min === undefined || (range.minInclusive ? a >= range.min : a > range.min);
+  const okMax = range.max === undefined || (range.maxInclusive ? a <= range.max : a < range.max);
+  const evidence = age.sentence !== undefined ? { kind: 'note' as const, source: age.source, text: age.text, sentence: age.sentence } : recordEvidence(age.source, age.text);
+  return {
+    holds: okMin && okMax,
+    basis: evidence.kind,
+    evidence: [evidence],
+    reason: `age ${Number(a.toFixed(1))} years; ${wanted} years ${okMin && okMax ? 'holds' : 'does not hold'}`,
+  };
+}
+
+function sexPart(profile: PatientProfile, s: CriterionStructure): Part | undefined {
+  if (!s.sex) return undefined;
+  const sex = profile.sex;
+  if (s.sex === 'any') {
+    const evidence = sex ? [sex.sentence !== undefined ? { kind: 'note' as const, source: sex.source, text: sex.text, sentence: sex.sentence } : recordEvidence(sex.source, sex.text)] : [];
+    return { holds: true, basis: sex?.sentence !== undefined ? 'note' : 'record', evidence, reason: 'either sex' };
+  }
+  if (!sex) return { holds: null, basis: 'none', evidence: [], reason: `${s.sex} required; sex not recorded` };
+  const evidence = sex.sentence !== undefined ? { kind: 'note' as const, source: sex.source, text: sex.text, sentence: sex.sentence } : recordEvidence(sex.source, sex.text);
+  return { holds: sex.value === s.sex, basis: evidence.kind, evidence: [evidence], reason: `${sex.value}; ${s.sex} ${sex.value === s.sex ? 'matches' : 'required'}` };
+}
+
+/** Evidence about a concept (or a narrower one), strongest first: present, then absent, then uncertain. */
+function conceptFacts(
+  map: Map<string, FactEvidence[]>,
+  conceptId: string,
+): { present: FactEvidence[]; absent: FactEvidence[]; uncertain: FactEvidence[]; past: FactEvidence[]; narrowerOnly: boolean } {
+  const own = map.get(conceptId) ?? [];
+  const narrower = conceptDescendants(conceptId).flatMap((id) => map.get(id) ?? []);
+  const all = [...own, ...narrower.filter((f) => f.status === 'present')];
+  return {
+    present: all.filter((f) => f.status === 'present'),
+    absent: own.filter((f) => f.status === 'absent'),
+    uncertain: own.filter((f) => f.status === 'uncertain'),
+    past: [...own, ...narrower].filter((f) => f.status === 'past'),
+    narrowerOnly: own.length === 0 && narrower.length > 0,
+  };
+}
+
+/** Whether a broader concept's evidence exists (the record says "diabetes", the criterion asks "type 2 diabetes"). */
+function broaderPresent(map: Map<string, FactEvidence[]>, ref: ConceptReference): FactEvidence | undefined {
+  // The judge only needs to know that a broader fact exists, to say unknown rather than absent.
+  for (const [id, facts] of map) {
+    if (id === ref.conceptId) continue;
+    if (conceptDescendants(id).includes(ref.conceptId)) {
+      const present = facts.find((f) => f.status === 'present');
+      if (present) return present;
+    }
+  }
+  return undefined;
+}
+
+function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, what: 'condition' | 'medication'): Part {
+  const facts = conceptFacts(map, ref.conceptId);
+  const wantPresent = !ref.negated;
+  const label = ref.label.toLowerCase();
+  if (facts.present.length > 0) {
+    const f = facts.present[0] as FactEvidence;
+    if (ref.qualified && !qualifierShown(facts.present, ref)) {
+      // "Uncontrolled hypertension" asked; the record shows hypertension, not that it is
+      // uncontrolled: the qualified fact itself is not mentioned.
+      return {
+        holds: null,
+        unmentioned: { holdsIfAbsent: !wantPresent },
+        basis: 'none',
+        evidence: [factEvidence(f)],
+        reason: `${label} is recorded, but not as ${(ref.qualifiers ?? ['qualified']).join(', ')}`,
+      };
+    }
+    return { holds: wantPresent, basis: f.sentence !== undefined ? 'note' : 'record', evidence: [factEvidence(f)], reason: `${label} present` };
+  }
+  if (facts.absent.length > 0) {
+    const f = facts.absent[0] as FactEvidence;
+    return { holds: !wantPresent, basis: f.sentence !== undefined ? 'note' : 'record', evidence: [factEvidence(f)], reason: `${label} documented absent` };
+  }
+  if (facts.uncertain.length > 0) {
+    const f = facts.uncertain[0] as FactEvidence;
+    return { holds: null, basis: 'none', evidence: [factEvidence(f)], reason: `${label} only suspected or uncertain` };
+  }
+  if (facts.past.length > 0) {
+    // Whether a criterion means "ever" or "now" is for the screener to read: history is shown, not judged.
+    const f = facts.past[0] as FactEvidence;
+    return { holds: null, basis: 'none', evidence: [factEvidence(f)], reason: `${label} recorded, but resolved or inactive by now` };
+  }
+  const broader = broaderPresent(map, ref);
+  if (broader) {
+    return { holds: null, basis: 'none', evidence: [factEvidence(broader)], reason: `a broader ${what} is recorded; ${label} itself is not stated` };
+  }
+  return { holds: null, unmentioned: { holdsIfAbsent: !wantPresent }, basis: 'none', evidence: [], reason: `${label} not mentioned` };
+}
+
+/**
+ * The criterion's qualifiers also appear in one piece of evidence: every qualifying word
+ * ("uncontrolled", "brain stem"), currency for a medication ("currently", "taking", "receiving").
+ * "Other" (than the condition under study) and a time limit ("within 6 months") are never taken as
+ * shown: a note cannot settle them by its words.
+ */
+const CURRENT_USE = /\b(?:current|currently|ongoing|now|receiving|taking|continues|continuing|on treatment)\b/i;
+
+function qualifierShown(evidence: readonly FactEvidence[], ref: ConceptReference): boolean {
+  const qualifiers = ref.qualifiers ?? [];
+  if (qualifiers.length === 0) return true;
+  if (qualifiers.includes('time limit') || qualifiers.includes('other')) return false;
+  return evidence.some((f) => {
+    const stems = new Set(words(f.text).map(stem));
+    return qualifiers.every((q) => (q === 'current' ? CURRENT_USE.test(f.text) : stems.has(q)));
+  });
+}
+
+function pregnancyPart(profile: PatientProfile, s: CriterionStructure): Part | undefined {
+  const p = s.pregnancy;
+  if (!p) return undefined;
+  const wantPresent = !p.negated;
+  const label = p.states.join(' or ');
+  if (profile.sex?.value === 'male') {
+    const ev = profile.sex.sentence !== undefined ? { kind: 'note' as const, source: profile.sex.source, text: profile.sex.text, sentence: profile.sex.sentence } : recordEvidence(profile.sex.source, profile.sex.text);
+    return { holds: !wantPresent, basis: ev.kind, evidence: [ev], reason: `male: not ${label}` };
+  }
+  const parts = p.states.map((state) =>
+    conceptPart(profile.conditions, { conceptId: state === 'pregnant' ? 'pregnancy' : 'breastfeeding', label: state, text: state, negated: false, qualified: false }, 'condition'),
+  );
+  const present = parts.find((x) => x.holds === true);
+  if (present) return { ...present, holds: wantPresent, reason: `${label}: ${present.reason}` };
+  const absent = parts.filter((x) => x.holds === false);
+  if (absent.length === parts.length) return { ...(absent[0] as Part), holds: !wantPresent, reason: `not ${label}` };
+  const uncertain = parts.find((x) => x.holds === null && !x.unmentioned);
+  if (uncertain) return { ...uncertain, reason: `${label}: ${uncertain.reason}` };
+  return { holds: null, unmentioned: { holdsIfAbsent: !wantPresent }, basis: 'none', evidence: [], reason: `${label} not mentioned` };
+}
+
+function performancePart(profile: PatientProfile, s: CriterionStructure): Part | undefined {
+  const req = s.performance;
+  if (!req) return undefined;
+  const want = describeRange(req.min, req.max, true, true);
+  const p = profile.performance;
+  if (!p) return { holds: null, basis: 'none', evidence: [], reason: `${req.scale.toUpperCase()} ${want} required; performance status not recorded` };
+  // ECOG ↔ Karnofsky (Oken et al., Am J Clin Oncol 1982;5:649–655; Buccheri et al., Eur J Cancer
+  // 1996;32A:1135–1141): ECOG 0 = KPS 90–100, 1 = 70–80, 2 = 50–60, 3 = 30–40, 4 = 10–20.
+  let lo = p.value;
+  let hi = p.value;
+  if (p.scale !== req.scale) {
+    if (p.scale === 'ecog') {
+      hi = 100 - 20 * p.value;
+      lo = hi - 10;
+    } else {
+      const e = p.value >= 90 ? 0 : p.value >= 70 ? 1 : p.value >= 50 ? 2 : p.value >= 30 ? 3 : p.value >= 10 ? 4 : 5;
+      lo = e;
+      hi = e;
+    }
+  }
+  const inRange = (v: number) => (req.min === undefined || v >= req.min) && (req.max === undefined || v <= req.max);
+  const ev: Evidence = { kind: 'note', source: p.source, text: p.text, ...(p.sentence !== undefined && { sentence: p.sentence }) };
+  if (inRange(lo) && inRange(hi)) return { holds: true, basis: 'note', evidence: [ev], reason: `${p.scale.toUpperCase()} ${p.value}: within ${want}` };
+  if (!inRange(lo) && !inRange(hi)) return { holds: false, basis: 'note', evidence: [ev], reason: `${p.scale.toUpperCase()} ${p.value}: outside ${want}` };
+  return { holds: null, basis: 'none', evidence: [ev], reason: `${p.scale.toUpperCase()} ${p.value} does not convert unambiguously to ${req.scale}` };
+}
+
+function valueHolds(v: ValueEvidence, l: MeasurementStatement): boolean | null {
+  const bound = l.canonical && v.canonical ? l.canonical : v.canonical || l.canonical ? undefined : { value: l.value, value2: l.value2, unit: l.unit };
+  if (!bound) return null;
+  if (!v.canonical && !l.canonical && (v.unit ?? '').toLowerCase().replace(/\s/g, '') !== (l.unit ?? '').toLowerCase().replace(/\s/g, '')) {
+    // Same unit written, or no unit on either side: comparable as written.
+    if (v.unit && l.unit) return null;
+  }
+  if (l.analyteId === 'blood-pressure') {
+    if (v.value2 === undefined || bound.value2 === undefined) return null;
+    const sys = compare(v.value, l.comparator, bound.value);
+    const dia = compare(v.value2, l.comparator, bound.value2);
+    // "BP > 170/100" is exceeded by either pressure; "BP < 160/90" needs both below.
+    return l.comparator === '>' || l.comparator === '>=' ? sys || dia : sys && dia;
+  }
+  if (v.comparator) {
+    // A recorded "<5" or ">60": decidable only when the whole open interval falls on one side.
+    const open = v.comparator;
+    if ((open === '>' || open === '>=') && (l.comparator === '>' || l.comparator === '>=') && v.value >= bound.value) return true;
+    if ((open === '<' || open === '<=') && (l.comparator === '<' || l.comparator === '<=') && v.value <= bound.value) return true;
+    return null;
+  }
+  return compare(v.value, l.comparator, bound.value, bound.value2);
+}
+
+function labPart(profile: PatientProfile, l: MeasurementStatement, kind: CriterionKind): Part | undefined {
+  // A bare value ("severe anaemia (Hb 7 g/dL)") or a multiple of the normal limit cannot be checked.
+  if (l.comparator === '=' || l.relative) return undefined;
+  const bp = l.analyteId === 'blood-pressure';
+  let candidates = profile.values.get(l.analyteId) ?? [];
+  if (bp && candidates.length === 0) {
+    const sys = profile.values.get('systolic-bp')?.[0];
+    const dia = profile.values.get('diastolic-bp')?.[0];
+    if (sys && dia) candidates = [{ ...sys, analyteId: 'blood-pressure', value2: dia.value, text: `${sys.value}/${dia.value} mm[Hg]` }];
+  }
+  const label = `${l.label} ${l.comparator} ${l.canonical?.value ?? l.value}${l.value2 !== undefined ? (bp ? `/${l.canonical?.value2 ?? l.value2}` : `–${l.canonical?.value2 ?? l.value2}`) : ''} ${l.canonical?.unit ?? l.unit ?? ''}`.trim();
+  for (const v of candidates) {
+    const holds = valueHolds(v, l);
+    if (holds === null) continue;
+    const ev: Evidence = v.sentence !== undefined ? { kind: 'note', source: v.source, text: v.text, sentence: v.sentence } : recordEvidence(v.source, v.text);
+    return {
+      holds,
+      basis: ev.kind,
+      evidence: [ev],
+      reason: `${l.label} ${Number(v.value.toPrecision(4))}${v.value2 !== undefined ? `/${v.value2}` : ''} ${v.unit ?? ''}: ${label} ${holds ? 'holds' : 'does not hold'}`.replace(/\s+/g, ' '),
+    };
+  }
+  // An abnormal value that no part of the record mentions may be assumed absent for an exclusion
+  // (the unmentioned-facts rule, in the patient's favour); an inclusion threshold stays unknown.
+  return {
+    holds: null,
+    ...(kind === 'exclusion' && { unmentioned: { holdsIfAbsent: false } }),
+    basis: 'none',
+    evidence: [],
+    reason: `${label}: no comparable value recorded`,
+  };
+}
+
+/** The best note sentence supporting free-text criterion words, or undefined. */
+function semanticSupport(
+  profile: PatientProfile,
+  criterionText: string,
+  criterionEmbedding: readonly number[] | undefined,
+  opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>,
+  onlyTerms?: readonly string[],
+): { sentence: number; similarity: number | undefined; overlap: number; negated: boolean; uncertain: boolean } | undefined {
+  const terms = onlyTerms ? [...new Set(onlyTerms)] : [...new Set(contentWords(criterionText))];
+  if (!terms.some((t) => !isGeneric(t))) return undefined;
+  // "A, B or C": each alternative is enough on its own, so each is matched as its own word set.
+  const sets = [terms];
+  if (!onlyTerms && /\bor\b|\band\/or\b/i.test(criterionText)) {
+    for (const chunk of asciiFold(criterionText).split(/,|;|\band\/or\b|\bor\b/i)) {
+      const chunkTerms = [...new Set(contentWords(chunk))];
+      if (chunkTerms.some((t) => !isGeneric(t)) && chunkTerms.length < terms.length) sets.push(chunkTerms);
+    }
+  }
+  let best: { sentence: number; similarity: number | undefined; overlap: number; score: number; matched: string[] } | undefined;
+  for (const s of profile.sentences) {
+    const emb = profile.sentenceEmbeddings?.[s.index];
+    const similarity = criterionEmbedding && emb ? cosine(criterionEmbedding, emb) : undefined;
+    // Without embeddings (lexical-only mode) the overlap must carry the decision alone.
+    if (similarity !== undefined && similarity < opts.similarityThreshold) continue;
+    for (const set of sets) {
+      const matched = set.filter((t) => s.stems.has(t));
+      if (!matched.some((t) => !isGeneric(t))) continue;
+      const overlap = matched.length / set.length;
+      // One shared word is not a match for a criterion of several ("respiratory failure" is not
+      // "respiratory rate").
+      if (overlap < opts.overlapThreshold || matched.length < Math.min(2, set.length)) continue;
+      const score = overlap + (similarity ?? 0);
+      if (!best || score > best.score) best = { sentence: s.index, similarity, overlap, score, matched };
+    }
+  }
+  if (!best) return undefined;
+  const s = profile.sentences[best.sentence];
+  if (!s) return undefined;
+  // Negation of the matched words in the sentence: most matched words negated = the sentence denies it.
+  const folded = asciiFold(s.text).toLowerCase();
+  const spans = assertionSpans(folded);
+  let negated = 0;
+  let uncertain = 0;
+  let counted = 0;
+  for (const term of best.matched.filter((t) => !isGeneric(t))) {
+    const re = new RegExp(`\\b${term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\w*`, 'g');
+    const m = re.exec(folded);
+    if (!m) continue;
+    counted++;
+    const a = assertionAt(folded, m.index, m.index + m[0].length, spans);
+    if (a === 'negated') negated++;
+    else if (a === 'uncertain' || a === 'other-person') uncertain++;
+  }
+  return {
+    sentence: best.sentence,
+    similarity: best.similarity,
+    overlap: best.overlap,
+    negated: counted > 0 && negated * 2 > counted,
+    uncertain: counted > 0 && uncertain * 2 > counted,
+  };
+}
+
+function semanticPart(profile: PatientProfile, criterion: ParsedCriterion, embedding: readonly number[] | undefined, opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>): Part {
+  const s = criterion.structure;
+  const support = semanticSupport(profile, criterion.text, embedding, opts);
+  const wantPresent = !s.negated;
+  if (!support) {
+    return { holds: null, unmentioned: { holdsIfAbsent: !wantPresent }, basis: 'none', evidence: [], reason: 'nothing in the record addresses it' };
+  }
+  const sentence = profile.sentences[support.sentence] as PatientProfile['sentences'][number];
+  const ev: Evidence = {
+    kind: 'note',
+    source: sentence.source,
+    text: sentence.text,
+    sentence: support.sentence,
+    overlap: Number(support.overlap.toFixed(2)),
+    ...(support.similarity !== undefined && { similarity: Number(support.similarity.toFixed(3)) }),
+  };
+  if (support.uncertain) return { holds: null, basis: 'none', evidence: [ev], reason: 'the note mentions it only as uncertain or about someone else' };
+  // "Unable to provide informed consent" against "will provide informed consent": the sentence
+  // states the ability the criterion says is lacking.
+  const contradictsInability = INABILITY.test(criterion.text) && !INABILITY.test(sentence.text);
+  const present = !support.negated && !contradictsInability;
+  return { holds: present === wantPresent, basis: 'note', evidence: [ev], reason: `the note ${present ? 'states' : 'denies'} it` };
+}
+
+function combine(parts: readonly Part[], combinator: 'all' | 'any'): boolean | null {
+  const values = parts.map((p) => p.holds);
+  if (combinator === 'all') {
+    if (values.some((v) => v === false)) return false;
+    if (values.every((v) => v === true)) return true;
+    return null;
+  }
+  if (values.some((v) => v === true)) return true;
+  if (values.every((v) => v === false)) return false;
+  return null;
+}
+
+function statusOf(holds: boolean | null): CriterionStatus {
+  return holds === null ? 'unknown' : holds ? 'met' : 'not-met';
+}
+
+export interface JudgeInput {
+  criterion: ParsedCriterion;
+  /** The criterion's embedding (same model as the profile's sentences), for semantic matching. */
+  embedding?: readonly number[];
+  index: number;
+}
+
+/** Judges one criterion (see the module comment). Pure. */
+/** Consent and compliance: the only administrative facts a note can state ("will provide informed consent"). */
+const CONSENT =
+  /\b(?:consent\w*|(?:comply|compliance|compliant|adhere\w*) with (?:the |all )?(?:trial|study|protocol)\w*|(?:trial|study) (?:protocol|procedures|requirements)|participat\w* in (?:the|this) (?:study|trial))\b/i;
+/** The criterion is about being unable or unwilling (a fact in itself, not the absence of one). */
+const INABILITY =
+  /\b(?:inability|unable|unwilling\w*|refus\w*|lack of|not (?:be )?(?:able|willing|signed|accept\w*)|no (?:signed |written )?(?:informed )?consent|do(?:es)? not (?:accept|sign|give|provide|consent|agree)|failure to|cannot|unreliable)\b/i;
+
+function consentPart(profile: PatientProfile, criterion: ParsedCriterion): Part | undefined {
+  if (!CONSENT.test(criterion.text)) return undefined;
+  for (const s of profile.sentences) {
+    const folded = asciiFold(s.text).toLowerCase();
+    const m = CONSENT.exec(folded);
+    if (!m) continue;
+    const assertion = assertionAt(folded, m.index, m.index + m[0].length);
+    if (assertion === 'uncertain' || assertion === 'other-person') continue;
+    const ableAndWilling = assertion === 'affirmed' && !INABILITY.test(folded);
+    const asksInability = INABILITY.test(criterion.text);
+    const ev: Evidence = { kind: 'note', source: s.source, text: s.text, sentence: s.index };
+    return { holds: asksInability ? !ableAndWilling : ableAndWilling, basis: 'note', evidence: [ev], reason: `the note ${ableAndWilling ? 'states' : 'denies'} consent or compliance` };
+  }
+  return undefined;
+}
+
+/**
+ * A criterion that says more than its structure: "patients with leg ulcers due to diabetes" is not
+ * met by diabetes alone. Applies to inclusion criteria (requirements, all of which must hold) and
+ * to criteria whose parts are joined by "and"/"with"; two or more residual content words make a
+ * further requirement (one is usually a modifier the word lists do not know).
+ */
+const RESIDUAL_MIN_WORDS = 2;
+
+function residualPart(
+  profile: PatientProfile,
+  criterion: ParsedCriterion,
+  embedding: readonly number[] | undefined,
+  opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>,
+): Part | undefined {
+  const s = criterion.structure;
+  const residual = s.residual ?? [];
+  if (s.negated || residual.length < RESIDUAL_MIN_WORDS) return undefined;
+  if (criterion.kind !== 'inclusion' && s.combinator !== 'all') return undefined;
+  const support = semanticSupport(profile, criterion.text, embedding, opts, residual);
+  const shown = residual.slice(0, 6).join(', ');
+  if (!support || support.uncertain) {
+    return { holds: null, unmentioned: { holdsIfAbsent: false }, basis: 'none', evidence: [], reason: `not documented: ${shown}` };
+  }
+  const sentence = profile.sentences[support.sentence] as PatientProfile['sentences'][number];
+  const ev: Evidence = { kind: 'note', source: sentence.source, text: sentence.text, sentence: support.sentence, overlap: Number(support.overlap.toFixed(2)), ...(support.similarity !== undefined && { similarity: Number(support.similarity.toFixed(3)) }) };
+  return { holds: !support.negated, basis: 'note', evidence: [ev], reason: `the note ${support.negated ? 'denies' : 'states'} ${shown}` };
+}
+
+function both(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === false || b === false) return false;
+  if (a === true && b === true) return true;
+  return null;
+}
+
+/** Judges one criterion (see the module comment). Pure. */
+export function judgeCriterion(profile: PatientProfile, input: JudgeInput, options: JudgeOptions = {}): CriterionJudgement {
+  const { criterion, embedding, index } = input;
+  const s = criterion.structure;
+  const opts = {
+    similarityThreshold: options.similarityThreshold ?? DEFAULT_SIMILARITY_THRESHOLD,
+    overlapThreshold: options.overlapThreshold ?? DEFAULT_OVERLAP_THRESHOLD,
+  };
+  const assume = options.assumeUnmentionedAbsent ?? true;
+  const base = {
+    index,
+    kind: criterion.kind,
+    text: criterion.text,
+    category: s.category,
+    origin: criterion.origin,
+    ...(criterion.alternatives !== undefined && { alternatives: criterion.alternatives }),
+  };
+  const unknown = (basis: JudgementBasis, reason: string, evidence: Evidence[] = []): CriterionJudgement => ({ ...base, status: 'unknown', basis, evidence, reason });
+
+  // Pregnancy, breastfeeding and contraception criteria do not apply to male patients.
+  const male = profile.sex?.value === 'male';
+  const onlyPregnancy = s.category === 'pregnancy' && !s.age && s.conditions.length === 0 && s.labs.length === 0 && s.medications.length === 0;
+  if (male && (onlyPregnancy || (s.category === 'contraception' && /\b(?:women|woman|females?|child[- ]?bearing|pregnan\w*)\b/i.test(criterion.text)))) {
+    const sex = profile.sex as NonNullable<PatientProfile['sex']>;
+    const ev: Evidence = sex.sentence !== undefined ? { kind: 'note', source: sex.source, text: sex.text, sentence: sex.sentence } : recordEvidence(sex.source, sex.text);
+    return unknown('not-applicable', 'applies to women only; the patient is male', [ev]);
+  }
+
+  if (s.category === 'administrative' || s.category === 'contraception') {
+    // Consent, willingness, logistics: only the screener can settle them, unless a note says so.
+    const part = consentPart(profile, criterion);
+    if (part && part.holds !== null) return { ...base, status: statusOf(part.holds), basis: part.basis, evidence: part.evidence, reason: part.reason };
+    return unknown('none', 'to be confirmed at screening');
+  }
+
+  // Age and sex always restrict ("female patients who are pregnant" = female AND pregnant); the
+  // other parts combine as the criterion's wording says ("X, Y or Z" = any).
+  const demographic: Part[] = [];
+  for (const p of [agePart(profile, s), sexPart(profile, s)]) if (p) demographic.push(p);
+  const parts: Part[] = [];
+  for (const p of [pregnancyPart(profile, s), performancePart(profile, s)]) if (p) parts.push(p);
+  for (const l of s.labs) {
+    const p = labPart(profile, l, criterion.kind);
+    if (p) parts.push(p);
+  }
+  for (const c of s.conditions) parts.push(conceptPart(profile.conditions, c, 'condition'));
+  for (const m of s.medications) parts.push(conceptPart(profile.medications, m, 'medication'));
+
+  // Nothing structured could be judged: the notes, by meaning and words.
+  if (!parts.some((p) => p.holds !== null) && !demographic.some((p) => p.holds !== null)) {
+    const unparsed = s.conditions.length === 0 && s.medications.length === 0 && s.labs.length === 0 && !s.age && !s.sex && !s.pregnancy && !s.performance;
+    const conceptsUnmentioned = parts.length > 0 && parts.every((p) => p.unmentioned && p.evidence.length === 0);
+    if (unparsed || conceptsUnmentioned) {
+      const semantic = semanticPart(profile, criterion, embedding, opts);
+      if (semantic.holds !== null || parts.length === 0) {
+        parts.length = 0;
+        parts.push(semantic);
+      }
+    }
+  }
+  if (parts.length === 0 && demographic.length === 0) return unknown('none', 'nothing the record can be checked against');
+
+  // The structured parts, then what the criterion says beyond them.
+  const combineParts = (ps: readonly Part[], ds: readonly Part[]): boolean | null =>
+    ps.length === 0 ? combine(ds, 'all') : ds.length === 0 ? combine(ps, s.combinator) : both(combine(ds, 'all'), combine(ps, s.combinator));
+  let holds = combineParts(parts, demographic);
+  const residual = holds === true && parts.every((p) => p.basis !== 'note' || p.evidence.every((e) => e.overlap === undefined)) ? residualPart(profile, criterion, embedding, opts) : undefined;
+  const all = [...demographic, ...parts, ...(residual ? [residual] : [])];
+  if (residual) holds = both(holds, residual.holds);
+
+  if (holds === null && assume) {
+    // The unmentioned-facts rule: unmentioned parts take their "absent" value — only when the
+    // result favours the patient (inclusion met, exclusion not met); an assumption never counts
+    // against eligibility.
+    const assumed = parts.map((p) => (p.holds === null && p.unmentioned ? { ...p, holds: p.unmentioned.holdsIfAbsent } : p));
+    let result = combineParts(assumed, demographic);
+    if (residual) result = both(result, residual.holds ?? residual.unmentioned?.holdsIfAbsent ?? null);
+    const favours = (criterion.kind === 'inclusion' && result === true) || (criterion.kind === 'exclusion' && result === false);
+    if (result !== null && favours) {
+      const decisive = [...demographic, ...assumed, ...(residual ? [residual] : [])].filter((p) => (p.holds ?? p.unmentioned?.holdsIfAbsent) === result);
+      return {
+        ...base,
+        status: statusOf(result),
+        basis: 'assumed-absent',
+        evidence: decisive.flatMap((p) => p.evidence),
+        reason: `${decisive.map((p) => p.reason).join('; ')} (not mentioned: assumed absent)`,
+      };
+    }
+  }
+  const decisive = holds === null ? all : all.filter((p) => p.holds === holds);
+  const basis: JudgementBasis = holds === null ? 'none' : decisive.some((p) => p.basis === 'record') ? 'record' : 'note';
+  return { ...base, status: statusOf(holds), basis, evidence: decisive.flatMap((p) => p.evidence), reason: decisive.map((p) => p.reason).join('; ') };
+}
+
+export interface TrialCriteria {
+  nctId: string;
+  criteria: ReadonlyArray<{ criterion: ParsedCriterion; embedding?: readonly number[] }>;
+}
+
+export interface TrialJudgement {
+  nctId: string;
+  criteria: CriterionJudgement[];
+}
+
+/** Judges every criterion of a trial. Pure: embeddings come with the criteria and the profile. */
+export function judgeTrial(profile: PatientProfile, trial: TrialCriteria, options: JudgeOptions = {}): TrialJudgement {
+  return {
+    nctId: trial.nctId,
+    criteria: trial.criteria.map((c, index) =>
+      judgeCriterion(profile, { criterion: c.criterion, index, ...(c.embedding !== undefined && { embedding: c.embedding }) }, options),
+    ),
+  };
+}

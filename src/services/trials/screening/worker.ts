@@ -1,0 +1,176 @@
+/**
+ * The screening worker, in the server process: claims pending patients from the queue (store.ts)
+ * with bounded concurrency, screens each (screen-patient.ts) and stores the result. It starts by
+ * taking whatever a previous run left unfinished (pending items, and items whose lease expired),
+ * so a restarted server resumes its screenings with no step of its own.
+ *
+ * FHIR credentials: the worker reads only from the FHIR server the service is configured with
+ * (CAIRN_SCREENING_FHIR_URL, with its own token CAIRN_SCREENING_FHIR_TOKEN). A CDS Hooks
+ * `fhirAuthorization` token is short-lived and must never be stored, and a token kept only in
+ * memory would be lost on a restart, which would leave resumed screenings unable to read anything.
+ * `gatewayFor` maps a screening's recorded FHIR server to a gateway, or to undefined when it is
+ * not (or no longer) the configured one: those screenings fail with that reason.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Database } from '../../../db/database.js';
+import type { FhirGateway } from '../../../fhir/gateway.js';
+import type { TrialMatcher } from '../match.js';
+import { loadTrial, type StoredTrial } from '../store/trial-store.js';
+import { screenPatient, type CriterionRefiner } from './screen-patient.js';
+import { claimItems, completeItem, countUnfinished, failItem, failScreening, releaseClaims, type ClaimedItem } from './store.js';
+
+export interface ScreeningWorkerConfig {
+  /** Patients screened at once. */
+  concurrency: number;
+  /** How long a claim is held; a crashed worker's items are taken again after it. */
+  leaseMs: number;
+  /** Attempts per patient before a transient error fails it for good. */
+  maxAttempts: number;
+  /** How often to look for work when the queue was empty. */
+  pollMs?: number;
+}
+
+export interface ScreeningWorkerDeps {
+  db: Database;
+  matcher: Pick<TrialMatcher, 'preparePatient' | 'judge'>;
+  /** Language-model verdicts for criteria left unknown (CAIRN_LLM); absent: structured judgements only. */
+  refine?: CriterionRefiner;
+  gatewayFor: (fhirServer: string) => FhirGateway | undefined;
+  config: ScreeningWorkerConfig;
+  log: Logger;
+}
+
+export interface ScreeningWorker {
+  /** Looks for work now (after a screening was created) instead of at the next poll. */
+  wake(): void;
+  /** Stops claiming, waits for the patients in progress, and gives back unfinished claims. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_POLL_MS = 1000;
+/** Back-off before retrying a patient after a transient error: 2 s, 4 s, 8 s … capped at 60 s. */
+const RETRY_BASE_MS = 2000;
+const RETRY_MAX_MS = 60_000;
+
+export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker {
+  const { db, log, config } = deps;
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const pollMs = config.pollMs ?? DEFAULT_POLL_MS;
+  // A patient's work must end well within its lease, or another worker could take it meanwhile.
+  const itemDeadlineMs = Math.max(1000, Math.floor(config.leaseMs / 2));
+  const trials = new Map<string, Promise<StoredTrial | undefined>>();
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wakeUp: (() => void) | undefined;
+  const stopController = new AbortController();
+
+  const trialFor = (nctId: string): Promise<StoredTrial | undefined> => {
+    let t = trials.get(nctId);
+    if (!t) {
+      t = loadTrial(db, nctId);
+      trials.set(nctId, t);
+      t.catch(() => trials.delete(nctId));
+    }
+    return t;
+  };
+
+  const process1 = async (item: ClaimedItem): Promise<void> => {
+    const trial = await trialFor(item.nctId);
+    if (!trial) {
+      await failScreening(db, item.screeningId, `trial ${item.nctId} is no longer in the trial store`);
+      return;
+    }
+    const gateway = deps.gatewayFor(item.fhirServer);
+    if (!gateway) {
+      await failScreening(db, item.screeningId, 'the FHIR server this screening reads from is not the one Cairn is configured with (CAIRN_SCREENING_FHIR_URL)');
+      return;
+    }
+    const signal = AbortSignal.any([AbortSignal.timeout(itemDeadlineMs), stopController.signal]);
+    let outcome;
+    try {
+      outcome = await screenPatient({ patientId: item.patientId, trial, gateway, matcher: deps.matcher, ...(deps.refine && { refine: deps.refine }), signal });
+    } catch (err) {
+      outcome = { ok: false as const, kind: 'transient' as const, error: `screening failed: ${(err as Error).message}` };
+    }
+    if (stopping && !outcome.ok) return; // interrupted by stop(): released below, not counted as a failure
+    if (outcome.ok) {
+      const stored = await completeItem(db, item, outcome.result);
+      if (!stored) log.warn({ screening: item.screeningId, ordinal: item.ordinal }, 'screening result discarded: the claim was lost (lease expired)');
+      return;
+    }
+    const retry = outcome.kind === 'transient' && item.attempt < config.maxAttempts;
+    const retryAfterMs = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (item.attempt - 1));
+    await failItem(db, item, outcome.error, retry ? { retryAfterMs } : {});
+    log.info({ screening: item.screeningId, ordinal: item.ordinal, attempt: item.attempt, retry, error: outcome.error }, 'patient screening attempt failed');
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wakeUp = resolve;
+      timer = setTimeout(resolve, ms);
+    }).finally(() => {
+      clearTimeout(timer);
+      wakeUp = undefined;
+    });
+
+  const loop = async (): Promise<void> => {
+    try {
+      const unfinished = await countUnfinished(db);
+      if (unfinished.patients > 0) log.info(unfinished, 'resuming unfinished screenings');
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message } }, 'could not read the screening queue');
+    }
+    while (!stopping) {
+      let claimed: ClaimedItem[] = [];
+      try {
+        claimed = await claimItems(db, { workerId, limit: config.concurrency - inFlight.size, leaseMs: config.leaseMs });
+      } catch (err) {
+        if (stopping) break;
+        log.error({ err: { message: (err as Error).message } }, 'claiming screening work failed');
+      }
+      // Stopped while claiming: these claims are given back by stop(), not started.
+      if (stopping) break;
+      for (const item of claimed) {
+        const p: Promise<void> = process1(item)
+          .catch((err: unknown) => {
+            if (!stopping) log.error({ screening: item.screeningId, err: { message: (err as Error).message } }, 'storing a screening result failed');
+          })
+          .finally(() => {
+            inFlight.delete(p);
+            wakeUp?.();
+          });
+        inFlight.add(p);
+      }
+      // Full: wait for a slot. Nothing claimed: wait for a poll or a wake-up. Otherwise claim again.
+      if (inFlight.size >= config.concurrency) await Promise.race(inFlight);
+      else if (claimed.length === 0) await sleep(pollMs);
+    }
+  };
+
+  const running = loop();
+  return {
+    wake() {
+      wakeUp?.();
+    },
+    async stop() {
+      if (stopping) return running;
+      stopping = true;
+      wakeUp?.();
+      // The loop ends first (so nothing new starts), then the patients in progress finish, or
+      // are cut off after a grace period and left pending for the next start.
+      const grace = setTimeout(() => stopController.abort(), Math.min(5000, itemDeadlineMs));
+      await running;
+      await Promise.allSettled([...inFlight]);
+      clearTimeout(grace);
+      try {
+        const released = await releaseClaims(db, workerId);
+        if (released > 0) log.info({ released }, 'screening worker stopped; unfinished patients left for the next start');
+      } catch (err) {
+        log.warn({ err: { message: (err as Error).message } }, 'could not release screening claims; they are taken again when their lease expires');
+      }
+    },
+  };
+}

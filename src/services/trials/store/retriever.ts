@@ -1,0 +1,208 @@
+/**
+ * Hybrid trial retrieval: pgvector cosine search over trial vectors and PostgreSQL full-text
+ * search over the trials' focus (weight A: title, conditions, keywords) and search text (weight B:
+ * summary, inclusion criteria), fused by reciprocal rank — the guideline retriever's method
+ * (src/knowledge/retriever.ts), over the trial tables. Reused from there: `selectTerms` and `tsqueryOf` (which
+ * query words to keep, as a tsquery), `RRF_K`, abbreviation expansion, the LRU query-embedding cache and the
+ * vector type rule. Generalised here (the guideline retriever's fusion is private to it and bound
+ * to its chunk rows): `fuseRanks`, a plain RRF over any id lists.
+ */
+import { toVectorParam, type Database, type Queryable } from '../../../db/database.js';
+import { expandAbbreviations } from '../../../text/abbreviations.js';
+import { vectorTypeFor } from '../../../search/embedding-model.js';
+import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
+import { LruCache } from '../../../search/lru.js';
+import { RRF_K, selectTerms, tsqueryOf } from '../../../knowledge/retriever.js';
+import { readTrialModel } from './trial-store.js';
+
+export interface TrialSearchOptions {
+  /** Trials returned (default 20). */
+  k?: number;
+  /** Only these trials (the evaluation ranks each topic's judged pool). */
+  nctIds?: readonly string[];
+  /** Only trials with these ClinicalTrials.gov statuses (e.g. RECRUITING_STATUSES). */
+  statuses?: readonly string[];
+  mode?: 'vector' | 'fulltext' | 'hybrid';
+}
+
+export interface TrialCandidate {
+  nctId: string;
+  title: string;
+  status: string;
+  /** RRF score (hybrid), cosine similarity (vector) or ts_rank_cd (full text). */
+  score: number;
+  /** The fused score over the best possible one (ranked first in every list): 0–1, for reading. */
+  relevance: number;
+  /** 1-based rank in each list the trial was in. */
+  ranks: { vector?: number; fulltext?: number };
+  /** Cosine similarity of the trial vector to the query (when in the vector list). */
+  similarity?: number;
+}
+
+export interface TrialRetrieverOptions {
+  db: Database;
+  embeddings: CairnEmbeddings;
+  /** Candidates each list contributes before fusion (default 100). */
+  candidates?: number;
+  /** Full-text search ranks at most this many trials (default 2,000); see selectTerms. */
+  termBudget?: number;
+  queryCacheSize?: number;
+}
+
+/** Weights of tsvector classes D, C, B, A for ts_rank_cd: focus (A) counts 1, search text (B) 0.4. */
+const RANK_WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
+/** ts_rank_cd normalisation 1 (divide by 1 + log length): long records do not win by length alone. */
+const RANK_NORMALISATION = 1;
+
+/** Reciprocal rank fusion of id lists (each best first): id → score and ranks. */
+export function fuseRanks(lists: Readonly<Record<string, readonly string[]>>, weights: Readonly<Record<string, number>> = {}): Map<string, { score: number; ranks: Record<string, number> }> {
+  const out = new Map<string, { score: number; ranks: Record<string, number> }>();
+  for (const [name, ids] of Object.entries(lists)) {
+    const w = weights[name] ?? 1;
+    ids.forEach((id, i) => {
+      const entry = out.get(id) ?? { score: 0, ranks: {} };
+      entry.score += w / (RRF_K + i + 1);
+      entry.ranks[name] = i + 1;
+      out.set(id, entry);
+    });
+  }
+  return out;
+}
+
+export class TrialRetriever {
+  readonly db: Database;
+  readonly embeddings: CairnEmbeddings;
+  readonly candidates: number;
+  readonly termBudget: number;
+  readonly #cache: LruCache<string, Promise<number[]>>;
+
+  constructor(options: TrialRetrieverOptions) {
+    this.db = options.db;
+    this.embeddings = options.embeddings;
+    this.candidates = options.candidates ?? 100;
+    this.termBudget = options.termBudget ?? 2000;
+    this.#cache = new LruCache(options.queryCacheSize ?? 500);
+  }
+
+  async search(query: string, options: TrialSearchOptions = {}): Promise<TrialCandidate[]> {
+    const k = options.k ?? 20;
+    const mode = options.mode ?? 'hybrid';
+    const text = expandAbbreviations(query.trim());
+    if (!text || k < 1) return [];
+    const n = Math.max(this.candidates, k, options.nctIds?.length ?? 0);
+    const model = mode !== 'fulltext' ? await readTrialModel(this.db) : undefined;
+    if (model && model.modelId !== this.embeddings.modelId) {
+      throw new Error(`the trial vectors were made by ${model.modelId} but the configured embedding model is ${this.embeddings.modelId}: import the trials again`);
+    }
+    const vector = model ? await this.#embed(text) : undefined;
+    const [byVector, byText] = await Promise.all([
+      vector && model ? this.#vectorList(vector, model.dimension, n, options) : Promise.resolve([]),
+      mode !== 'vector' ? this.#fullTextList(text, n, options) : Promise.resolve([]),
+    ]);
+    const info = new Map<string, { title: string; status: string; similarity?: number; rank?: number }>();
+    for (const r of byVector) info.set(r.nct_id, { title: r.title, status: r.status, similarity: 1 - r.distance });
+    for (const r of byText) info.set(r.nct_id, { ...(info.get(r.nct_id) ?? { title: r.title, status: r.status }), rank: r.rank });
+    let scored: TrialCandidate[];
+    if (mode === 'hybrid') {
+      const fused = fuseRanks({ vector: byVector.map((r) => r.nct_id), fulltext: byText.map((r) => r.nct_id) });
+      const best = (byVector.length > 0 ? 1 : 0) / (RRF_K + 1) + (byText.length > 0 ? 1 : 0) / (RRF_K + 1);
+      scored = [...fused].map(([id, f]) => {
+        const i = info.get(id) as { title: string; status: string; similarity?: number };
+        return {
+          nctId: id,
+          title: i.title,
+          status: i.status,
+          score: f.score,
+          relevance: best > 0 ? f.score / best : 0,
+          ranks: f.ranks as TrialCandidate['ranks'],
+          ...(i.similarity !== undefined && { similarity: i.similarity }),
+        };
+      });
+    } else {
+      const list = mode === 'vector' ? byVector.map((r) => ({ id: r.nct_id, score: 1 - r.distance })) : byText.map((r) => ({ id: r.nct_id, score: r.rank }));
+      const top = list[0]?.score ?? 0;
+      scored = list.map((x, i) => {
+        const inf = info.get(x.id) as { title: string; status: string; similarity?: number };
+        return {
+          nctId: x.id,
+          title: inf.title,
+          status: inf.status,
+          score: x.score,
+          relevance: top > 0 ? x.score / top : 0,
+          ranks: mode === 'vector' ? { vector: i + 1 } : { fulltext: i + 1 },
+          ...(inf.similarity !== undefined && { similarity: inf.similarity }),
+        };
+      });
+    }
+    scored.sort((a, b) => b.score - a.score || a.nctId.localeCompare(b.nctId));
+    return scored.slice(0, k);
+  }
+
+  #where(params: unknown[], options: TrialSearchOptions, alias = 't'): string {
+    const clauses: string[] = [];
+    if (options.nctIds) {
+      params.push([...options.nctIds]);
+      clauses.push(`${alias}.nct_id = ANY($${params.length}::text[])`);
+    }
+    if (options.statuses) {
+      params.push([...options.statuses]);
+      clauses.push(`${alias}.status = ANY($${params.length}::text[])`);
+    }
+    return clauses.join(' AND ');
+  }
+
+  async #vectorList(vector: number[], dimension: number, n: number, options: TrialSearchOptions): Promise<Array<{ nct_id: string; title: string; status: string; distance: number }>> {
+    const type = vectorTypeFor(dimension);
+    const params: unknown[] = [n, toVectorParam(vector)];
+    const where = this.#where(params, options);
+    const filtered = where.length > 0;
+    const settings = { 'hnsw.ef_search': String(Math.max(100, n)), 'hnsw.iterative_scan': filtered ? 'strict_order' : 'off' };
+    const res = await this.db.queryWithSettings<{ nct_id: string; title: string; status: string; distance: number }>(
+      settings,
+      `SELECT t.nct_id, t.title, t.status, t.embedding <=> $2::${type} AS distance FROM trials t
+       WHERE t.embedding IS NOT NULL ${filtered ? `AND ${where}` : ''}
+       ORDER BY t.embedding <=> $2::${type}, t.nct_id LIMIT $1`,
+      params,
+    );
+    return res.rows.map((r) => ({ ...r, distance: Number(r.distance) }));
+  }
+
+  async #fullTextList(text: string, n: number, options: TrialSearchOptions): Promise<Array<{ nct_id: string; title: string; status: string; rank: number }>> {
+    // No transaction, as for guidelines: at READ COMMITTED it would not give the two statements
+    // one snapshot anyway, only two more round trips.
+    const tsquery = await fullTextTerms(this.db, text, this.termBudget);
+    if (!tsquery) return [];
+    const params: unknown[] = [n, tsquery];
+    const where = this.#where(params, options);
+    const res = await this.db.query<{ nct_id: string; title: string; status: string; rank: number }>(
+      `SELECT t.nct_id, t.title, t.status, ts_rank_cd('${RANK_WEIGHTS}'::float4[], t.tsv, q, ${RANK_NORMALISATION}) AS rank
+       FROM trials t, CAST($2 AS tsquery) q
+       WHERE t.tsv @@ q ${where.length > 0 ? `AND ${where}` : ''}
+       ORDER BY rank DESC, t.nct_id LIMIT $1`,
+      params,
+    );
+    return res.rows.map((r) => ({ ...r, rank: Number(r.rank) }));
+  }
+
+  #embed(text: string): Promise<number[]> {
+    const key = `${this.embeddings.modelId}\u0000${text}`;
+    let cached = this.#cache.get(key);
+    if (!cached) {
+      cached = this.embeddings.embedQuery(text);
+      cached.catch(() => this.#cache.delete(key));
+      this.#cache.set(key, cached);
+    }
+    return cached;
+  }
+}
+
+async function fullTextTerms(db: Queryable, text: string, budget: number): Promise<string | undefined> {
+  const res = await db.query<{ lexeme: string; chunks: number }>(
+    `SELECT l.lexeme, coalesce(t.trials, 0)::int AS chunks
+     FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS l(lexeme)
+     LEFT JOIN trial_terms t ON t.lexeme = l.lexeme`,
+    [text],
+  );
+  const selection = selectTerms(res.rows, budget);
+  return selection ? tsqueryOf(selection) : undefined;
+}
