@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { ServiceLogic } from '../hooks/service.js';
-import type { GuidelineSearch } from './triage/high-risk-matcher.js';
+import type { GuidelineSearch } from '../knowledge/guideline-search.js';
 import type { HypothesisSource } from './diagnosis/hypothesis-source.js';
 import { diagnosisLogic } from './diagnosis/service.js';
 import { triageLogic } from './triage/service.js';

@@ -11,7 +11,8 @@ import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.
 import { assessTriage, nothingToTriage } from '../../src/services/triage/assess.js';
 import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/services/triage/card.js';
 import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
-import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher, type GuidelineSearch } from '../../src/services/triage/high-risk-matcher.js';
+import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
+import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
 
 const REF = new Date('2026-11-24T08:10:00Z');
 

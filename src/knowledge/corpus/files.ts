@@ -22,7 +22,8 @@ import { parseMarkdown } from './markdown.js';
 import { citationOf, parseMetadata, type GuidelineMetadata } from './metadata.js';
 import { locateHeadings, parsePdf } from './pdf.js';
 import { buildSections } from './sections.js';
-import { CorpusError, type GuidelineDocument, type Heading, type SourceFormat } from './types.js';
+import { CorpusError } from './errors.js';
+import type { GuidelineDocument, Heading, SourceFormat } from './types.js';
 import { parseYaml } from './yaml.js';
 
 /** Bumped when a parser changes what it extracts: every document of that format is then re-chunked. */

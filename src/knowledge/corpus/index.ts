@@ -8,5 +8,5 @@ export { markdownHeadings, parseMarkdown } from './markdown.js';
 export { parseHtml } from './html.js';
 export { locateHeadings, parsePdf } from './pdf.js';
 export { collectFiles, CorpusErrors, displayPath, formatOf, parseCorpus, parseFiles, parseGuidelineFile, SIDECAR_SUFFIX } from './files.js';
-export { CorpusError } from './types.js';
+export { CorpusError } from './errors.js';
 export type { GuidelineChunk, GuidelineDocument, Heading, Section, SourceFormat } from './types.js';

@@ -5,7 +5,8 @@
  * underlined with `===`) are not recognised: write `#` headings.
  */
 import { parseMetadata, type GuidelineMetadata } from './metadata.js';
-import { CorpusError, type Heading } from './types.js';
+import { CorpusError } from './errors.js';
+import type { Heading } from './types.js';
 import { parseYaml } from './yaml.js';
 
 export interface ParsedMarkdown {

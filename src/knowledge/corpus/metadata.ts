@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DOCUMENT_ID_PATTERN } from './ids.js';
-import { CorpusError } from './types.js';
+import { CorpusError } from './errors.js';
 
 export const GRADE_SYSTEMS = ['USPSTF', 'ACC/AHA', 'GRADE', 'ADA', 'KDIGO', 'RCP', 'SSC', 'AHRQ'] as const;
 export type GradeSystem = (typeof GRADE_SYSTEMS)[number];

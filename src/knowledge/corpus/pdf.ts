@@ -7,7 +7,8 @@
  */
 // Types only: the module itself is imported when the first PDF is parsed (see below).
 import type * as PdfJs from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { CorpusError, type Heading } from './types.js';
+import { CorpusError } from './errors.js';
+import type { Heading } from './types.js';
 
 /**
  * pdf.js's legacy build (the one that runs on Node 20) carries core-js polyfills that REPLACE

@@ -14,7 +14,8 @@
  */
 import { AnchorAllocator } from './ids.js';
 import type { GuidelineMetadata } from './metadata.js';
-import { CorpusError, type Heading, type Section } from './types.js';
+import { CorpusError } from './errors.js';
+import type { Heading, Section } from './types.js';
 
 export function buildSections(file: string, documentId: string, body: string, headings: readonly Heading[], meta: GuidelineMetadata): Section[] {
   const grades = new Map<string, { grade?: string; gradeSystem?: string }>();

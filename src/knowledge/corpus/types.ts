@@ -63,15 +63,3 @@ export interface GuidelineDocument {
   body: string;
   chunks: GuidelineChunk[];
 }
-
-/** A malformed input: always names the file, and the field when there is one. */
-export class CorpusError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problem: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}: ${problem}`, options);
-    this.name = 'CorpusError';
-  }
-}

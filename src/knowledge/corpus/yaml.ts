@@ -1,6 +1,6 @@
 /** YAML for front matter and sidecars, with errors that name the file and the line. */
 import YAML, { YAMLParseError } from 'yaml';
-import { CorpusError } from './types.js';
+import { CorpusError } from './errors.js';
 
 /**
  * @param firstLine the file line the YAML text starts on, so a reported line is the file's own.

@@ -8,7 +8,6 @@
  */
 import type { PatientContext } from '../../fhir/context/index.js';
 import { evaluateAki } from './criteria/aki.js';
-import { evaluateAnaemia } from './criteria/anaemia.js';
 import { evaluateCkd } from './criteria/ckd.js';
 import { evaluateDiabetes, evaluatePrediabetes } from './criteria/diabetes.js';
 import { evaluateHypertension } from './criteria/hypertension.js';
@@ -26,7 +25,7 @@ function guarded(key: ConditionKey, run: () => Finding): Finding {
   }
 }
 
-/** One finding per condition, in a fixed order: hypertension, diabetes, prediabetes, CKD, AKI, obesity, anaemia, sepsis. */
+/** One finding per condition, in a fixed order: hypertension, diabetes, prediabetes, CKD, AKI, obesity, sepsis. */
 export function evaluateCriteria(ctx: PatientContext): Finding[] {
   const diabetes = guarded('diabetes', () => evaluateDiabetes(ctx));
   return [
@@ -36,7 +35,6 @@ export function evaluateCriteria(ctx: PatientContext): Finding[] {
     guarded('ckd', () => evaluateCkd(ctx)),
     guarded('aki', () => evaluateAki(ctx)),
     guarded('obesity', () => evaluateObesity(ctx)),
-    guarded('anaemia', () => evaluateAnaemia(ctx)),
     guarded('sepsis', () => evaluateSepsis(ctx)),
   ];
 }

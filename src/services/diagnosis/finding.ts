@@ -12,7 +12,7 @@
  */
 
 /** The conditions Cairn's diagnosis service computes. */
-export const CONDITION_KEYS = ['hypertension', 'diabetes', 'prediabetes', 'ckd', 'aki', 'obesity', 'anaemia', 'sepsis'] as const;
+export const CONDITION_KEYS = ['hypertension', 'diabetes', 'prediabetes', 'ckd', 'aki', 'obesity', 'sepsis'] as const;
 export type ConditionKey = (typeof CONDITION_KEYS)[number];
 
 export type FindingStatus = 'met' | 'not-met' | 'not-enough-data';
@@ -151,19 +151,6 @@ export const CONDITIONS: Readonly<Record<ConditionKey, ConditionDefinition>> = {
       id: 'summary-bmi-obesity-classes',
       section: 'Adult BMI categories (WHO TRS 894, Table 2.1; CDC adult BMI categories, age ≥20)',
       source: 'WHO Technical Report Series 894 (2000); CDC Adult BMI Categories (2024)',
-    },
-  },
-  anaemia: {
-    key: 'anaemia',
-    title: 'Anaemia',
-    snomed: { system: SNOMED, code: '271737000', display: 'Anemia (disorder)' },
-    icd10: { system: ICD10CM, code: 'D64.9', display: 'Anemia, unspecified' },
-    guideline: {
-      // Not yet in the knowledge corpus (guidelines/): the retriever will find no passage for it.
-      id: 'who-2024-haemoglobin-anaemia',
-      section: 'Haemoglobin cut-offs by age, sex and pregnancy (WHO 2024); severity bands (WHO 2011, Table 1)',
-      source:
-        'WHO. Guideline on haemoglobin cutoffs to define anaemia in individuals and populations. Geneva: WHO; 2024. WHO/NMH/NHD/MNM/11.1 (2011)',
     },
   },
   sepsis: {

@@ -1,5 +1,5 @@
 import type { QuotedPassage } from '../../cards/passages.js';
-import type { GuidelineSearch } from '../triage/high-risk-matcher.js';
+import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
 import type { Finding } from './finding.js';
 
 /**

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { QuotedPassage } from '../../cards/passages.js';
 import type { PatientContext } from '../../fhir/context/index.js';
 import { BackgroundResults, renderRecord, type ChatLlm } from '../../llm/index.js';
-import type { GuidelineSearch } from '../triage/high-risk-matcher.js';
+import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
 import { newFinding } from './finding.js';
 import { diagnosisBasis } from './guideline-basis.js';
 import { proposeHypotheses, type DiagnosisHypothesis } from './hypotheses.js';

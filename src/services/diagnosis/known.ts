@@ -50,7 +50,6 @@ export const RECORDED_BY: Readonly<Record<ConditionKey, readonly string[]>> = {
   ckd: ['cairn-ckd'],
   aki: ['cairn-aki'],
   obesity: ['cairn-obesity'],
-  anaemia: ['cairn-anaemia'],
   sepsis: ['cairn-sepsis'],
 };
 

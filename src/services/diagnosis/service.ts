@@ -1,7 +1,7 @@
 import type { DataRequirements } from '../../fhir/context/data-requirements.js';
 import { buildPatientContext } from '../../fhir/context/index.js';
 import type { ServiceLogic } from '../../hooks/service.js';
-import type { GuidelineSearch } from '../triage/high-risk-matcher.js';
+import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
 import { findingsToShow, type HtnStage1Policy } from './alert-policy.js';
 import { diagnosisCard } from './card.js';
 import { evaluateCriteria } from './evaluate.js';

@@ -1,7 +1,7 @@
 import type { QuotedPassage } from '../../cards/passages.js';
 import type { SearchOptions } from '../../knowledge/retriever.js';
 import type { TriageAssessment } from './assess.js';
-import type { GuidelineSearch } from './high-risk-matcher.js';
+import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
 
 /**
  * Which guideline passages a triage card quotes, as fixed questions to the knowledge base: the

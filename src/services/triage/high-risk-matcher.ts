@@ -1,10 +1,6 @@
-import type { GuidelineHit, SearchOptions } from '../../knowledge/retriever.js';
+import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
+import type { GuidelineHit } from '../../knowledge/retriever.js';
 import type { HighRiskMatcher } from './types.js';
-
-/** The part of the retriever the clinical services use. */
-export interface GuidelineSearch {
-  search(query: string, options?: SearchOptions): Promise<GuidelineHit[]>;
-}
 
 /** The handbook chapter listing the high-risk situations of ESI level 2, by body system. */
 export const HIGH_RISK_DOCUMENT = 'ahrq-esi-v4-ch4-level-2';

@@ -4,7 +4,8 @@ import type { ServiceLogic } from '../../hooks/service.js';
 import { assessTriage, nothingToTriage } from './assess.js';
 import { triageCard } from './card.js';
 import { guidelineBasis } from './guideline-basis.js';
-import { knowledgeBaseHighRiskMatcher, type GuidelineSearch } from './high-risk-matcher.js';
+import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
+import { knowledgeBaseHighRiskMatcher } from './high-risk-matcher.js';
 
 /** What the triage logic reads; the service definitions' prefetch is derived from it (see tests). */
 export const TRIAGE_DATA_REQUIREMENTS: DataRequirements = {

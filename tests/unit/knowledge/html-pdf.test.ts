@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseHtml } from '../../../src/knowledge/corpus/html.js';
 import { locateHeadings, parsePdf } from '../../../src/knowledge/corpus/pdf.js';
-import { CorpusError } from '../../../src/knowledge/corpus/types.js';
+import { CorpusError } from '../../../src/knowledge/corpus/errors.js';
 import { makePdf } from '../../support/knowledge-pdf.js';
 
 describe('HTML text extraction', () => {

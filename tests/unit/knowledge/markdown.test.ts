@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { chunkSections } from '../../../src/knowledge/corpus/chunker.js';
 import { markdownHeadings, parseMarkdown } from '../../../src/knowledge/corpus/markdown.js';
 import { buildSections } from '../../../src/knowledge/corpus/sections.js';
-import { CorpusError } from '../../../src/knowledge/corpus/types.js';
+import { CorpusError } from '../../../src/knowledge/corpus/errors.js';
 
 const FRONT = `id: test-doc
 title: "Hypertension in Adults: Screening"
