@@ -14,7 +14,6 @@
  * Group whose characteristics are the criteria, `exclude: true` for exclusion criteria).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Group, ResearchStudy } from '@medplum/fhirtypes';
 import { CAIRN_CANONICAL_BASE } from '../../../fhir/context/value-sets.js';
 import { PARSER_VERSION, parseCriteria, parseCriterion, splitEligibility, type AgeRange, type ParsedCriterion } from './criteria-parse.js';
@@ -374,10 +373,6 @@ export function parseTrialFile(text: string, file: string): TrialRecord[] {
     out.push(...recordsFromJson(value, `${file}:${i + 1}`));
   });
   return out;
-}
-
-export async function readTrialFile(file: string): Promise<TrialRecord[]> {
-  return parseTrialFile(await readFile(file, 'utf8'), file);
 }
 
 // ---------------------------------------------------------------------------------------------
