@@ -14,7 +14,7 @@
  * Group whose characteristics are the criteria, `exclude: true` for exclusion criteria).
  */
 import { createHash } from 'node:crypto';
-import type { Group, ResearchStudy } from '@medplum/fhirtypes';
+import type { Group, ResearchStudy } from 'fhir/r4.js';
 import { CAIRN_CANONICAL_BASE } from '../../../fhir/context/value-sets.js';
 import { PARSER_VERSION, parseCriteria, parseCriterion, splitEligibility, type AgeRange, type ParsedCriterion } from './criteria-parse.js';
 import { ANALYTES, CONDITIONS, conditionMentions, conceptById, MEDICATIONS, type Coding } from './lexicon.js';

@@ -22,7 +22,7 @@ import { vectorTypeFor, type RecordedModel, type VectorType } from '../../../sea
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { checkVectors } from '../../../search/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../../log.js';
-import type { ResearchStudy } from '@medplum/fhirtypes';
+import type { ResearchStudy } from 'fhir/r4.js';
 import type { CriterionStructure, ParsedCriterion } from '../matching/criteria-parse.js';
 import { ageInYears, contentHashOf, prepareTrial, type ImportedTrial, type TrialRecord } from '../matching/trial-record.js';
 
