@@ -16,7 +16,7 @@ import type { PatientContext } from '../../fhir/context/types.js';
 import type { CairnEmbeddings } from '../../search/embeddings/types.js';
 import { describeStructure } from './matching/criteria-parse.js';
 import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './matching/judge.js';
-import { profileFromContext, profileQueryText, type PatientProfile } from './matching/profile.js';
+import { profileFromContext, profileQueryText, withSentenceEmbeddings, type PatientProfile } from './matching/profile.js';
 import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
@@ -121,8 +121,7 @@ export class TrialMatcher {
       options.signal,
     );
     if (vectors.some((v) => v === undefined)) return { profile, embedding: 'incomplete', sentences, reused, embedded };
-    profile.sentenceEmbeddings = vectors as number[][];
-    return { profile, embedding: 'complete', sentences, reused, embedded };
+    return { profile: withSentenceEmbeddings(profile, vectors as number[][]), embedding: 'complete', sentences, reused, embedded };
   }
 
   /** Stage 1: candidate trials for the patient. */
