@@ -28,7 +28,7 @@ import { fromCorpusRecord, type TrialRecord } from '../../src/services/trials/ma
 import { judgeCriterion, type CriterionJudgement, type JudgeOptions } from '../../src/services/trials/matching/judge.js';
 import type { TrialMatcher } from '../../src/services/trials/match.js';
 import { auroc, mean, ndcgAt, precisionAt } from './ranking-metrics.js';
-import { buildProfile, profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
+import { profileFromContext, withSentenceEmbeddings, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import type { RankedTrial } from '../../src/services/trials/matching/rank.js';
 import { criterionEmbeddingText } from '../../src/services/trials/store/trial-store.js';
 import { contentWords } from '../../src/text/clinical-text.js';
@@ -315,7 +315,10 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
     let profile = profiles.get(key);
     if (!profile) {
       const ctx = topicContext(a.patient_id, sentences.join('\n'));
-      profile = embeddings ? await buildProfile(ctx, { embeddings }) : profileFromContext(ctx);
+      profile = profileFromContext(ctx);
+      // One embedDocuments call for the note's sentences, as before the profile builder became
+      // pure (not the matcher's cache, which embeds in batches of 16), so the figures stay put.
+      if (embeddings && profile.sentences.length > 0) profile = withSentenceEmbeddings(profile, await embeddings.embedDocuments(profile.sentences.map((s) => s.text)));
       profiles.set(key, profile);
     }
     const judgement = judgeCriterion(profile, { criterion: criteria[i] as NonNullable<(typeof criteria)[number]>, index: 0, ...(vectors[i] && { embedding: vectors[i] }) }, options);

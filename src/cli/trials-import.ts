@@ -4,7 +4,8 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createEmbeddings } from '../search/embeddings/factory.js';
 import { createLogger } from '../log.js';
-import { readTrialFile, TrialImportError, type TrialRecord } from '../services/trials/matching/trial-record.js';
+import { TrialImportError, type TrialRecord } from '../services/trials/matching/trial-record.js';
+import { readTrialFile } from '../services/trials/store/trial-files.js';
 import { importTrials } from '../services/trials/store/trial-store.js';
 
 const USAGE = `Usage: npm run trials:import -- <file>...

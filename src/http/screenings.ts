@@ -1,5 +1,5 @@
 /**
- * The coordinator API, a thin adapter over src/services/trials/screening:
+ * The coordinator API, a thin adapter over src/services/trials/screening/requests.ts:
  *
  *   POST /trials/{nctId}/screenings   { "patients": ["Patient/1", …] } or { "group": "Group/abc" }
  *        → 202 Accepted, Location: /screenings/{id}, the screening (queued); the worker does the rest.
@@ -10,27 +10,33 @@
  * Same authentication as /cds-services (a CDS client JWT whose aud is the exact URL called); a
  * screening is visible only to the client (JWT issuer) that created it. An optional
  * `Idempotency-Key` header makes a retried POST return the screening it created the first time.
+ *
+ * This module parses (zod), authenticates, maps the typed errors of requests.ts to a status and an
+ * OperationOutcome, and serialises; the rules (Group expansion, idempotency, ownership) and the
+ * SQL are in requests.ts.
  */
-import { createHash } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { parseReference } from '../fhir/context/fhir-json.js';
-import { FhirFetchError, type FhirGateway } from '../fhir/gateway.js';
 import { operationOutcome, type OperationOutcome } from '../hooks/operation-outcome.js';
 import { formatZodIssues } from '../hooks/schema.js';
-import type { ScreeningCategory } from '../services/trials/screening/result.js';
-import { createScreening, getScreening, listResults, screeningOwner, type Screening, type ScreeningSource } from '../services/trials/screening/store.js';
+import {
+  MAX_PATIENTS_PER_SCREENING,
+  readScreening,
+  startScreening,
+  type PageQuery,
+  type Parsed,
+  type ReadError,
+  type ScreeningBackend,
+  type StartError,
+  type StartRequest,
+} from '../services/trials/screening/requests.js';
+import type { Screening } from '../services/trials/screening/store.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { authenticate } from './authenticate.js';
 
-/**
- * The most patients one screening takes: its creation is one transaction and its request one
- * body; a larger cohort is split into several screenings (or a Group per part).
- */
-export const MAX_PATIENTS_PER_SCREENING = 10_000;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 500;
 const FHIR_JSON = 'application/fhir+json';
@@ -42,12 +48,7 @@ export interface ScreeningRoutesDeps {
   log: Logger;
   onAuthFailure?: () => void;
   /** Undefined when no screening FHIR server is configured: POST answers 503. */
-  screening?: {
-    fhirServer: string;
-    gateway: FhirGateway;
-    /** Tells the worker there is new work. */
-    wake(): void;
-  };
+  screening?: ScreeningBackend;
 }
 
 /** FHIR id: [A-Za-z0-9\-.]{1,64} (R4 §2.24.0.1 "id"). */
@@ -71,18 +72,53 @@ const pageQuerySchema = z.strictObject({
 });
 
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1-200 visible ASCII characters');
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NCT_ID = /^NCT[0-9]{8}$/;
 
-/** Patient ids of a Group's active Patient members, in order, distinct. */
-export function groupPatientIds(group: { member?: Array<{ entity?: { reference?: string }; inactive?: boolean }> }): string[] {
-  const ids: string[] = [];
-  for (const m of group.member ?? []) {
-    if (m.inactive) continue;
-    const ref = m.entity?.reference ? parseReference(m.entity.reference) : undefined;
-    if (ref?.type === 'Patient') ids.push(ref.id);
+/** The POST body and its Idempotency-Key header. */
+function parseStartRequest(req: Request): Parsed<StartRequest> {
+  if (req.body === undefined) return { ok: false, problems: ['the request body must be JSON (Content-Type: application/json)'] };
+  const body = screeningRequestSchema.safeParse(req.body);
+  if (!body.success) return { ok: false, problems: formatZodIssues(body.error) };
+  const keyHeader = req.get('idempotency-key');
+  const key = keyHeader === undefined ? undefined : idempotencyKey.safeParse(keyHeader);
+  if (key && !key.success) return { ok: false, problems: formatZodIssues(key.error) };
+  return { ok: true, value: { ...body.data, ...(key?.success && { idempotencyKey: key.data }) } };
+}
+
+function parsePageQuery(req: Request): Parsed<PageQuery> {
+  const query = pageQuerySchema.safeParse(req.query);
+  if (!query.success) return { ok: false, problems: formatZodIssues(query.error) };
+  const { offset, limit, category, status } = query.data;
+  return { ok: true, value: { offset, limit, ...(category && { category }), ...(status && { status }) } };
+}
+
+function startErrorOutcome(error: StartError): { status: number; outcome: OperationOutcome } {
+  switch (error.kind) {
+    case 'unknown-trial':
+      return { status: 404, outcome: operationOutcome('error', 'not-found', `no trial ${error.nctId} in the trial store`) };
+    case 'invalid':
+      return { status: 400, outcome: operationOutcome('error', 'invalid', error.problems) };
+    case 'not-configured':
+      return { status: 503, outcome: operationOutcome('error', 'not-supported', 'screening is not configured on this server: set CAIRN_SCREENING_FHIR_URL') };
+    case 'group-unreadable':
+      return { status: 502, outcome: operationOutcome('error', 'transient', `the Group could not be read from the FHIR server: ${error.reason}`) };
+    case 'group-not-found':
+      return { status: 400, outcome: operationOutcome('error', 'not-found', `${error.group} was not found on the FHIR server`) };
+    case 'group-empty':
+      return { status: 400, outcome: operationOutcome('error', 'invalid', `${error.group} has no active Patient members`) };
+    case 'group-too-large':
+      return { status: 400, outcome: operationOutcome('error', 'too-costly', `${error.group} has ${error.patients} patients; at most ${MAX_PATIENTS_PER_SCREENING} per screening`) };
+    case 'key-conflict':
+      return { status: 409, outcome: operationOutcome('error', 'conflict', 'this Idempotency-Key was already used for a different screening request') };
   }
-  return [...new Set(ids)];
+}
+
+function readErrorOutcome(id: string, error: ReadError): { status: number; outcome: OperationOutcome } {
+  switch (error.kind) {
+    case 'not-found':
+      return { status: 404, outcome: operationOutcome('error', 'not-found', `no screening ${id}`) };
+    case 'invalid':
+      return { status: 400, outcome: operationOutcome('error', 'invalid', error.problems) };
+  }
 }
 
 export function screeningView(s: Screening, publicUrl: string) {
@@ -122,79 +158,26 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
   const screenings = guard(express.Router());
 
   trials.post('/:nctId/screenings', async (req: Request, res: Response) => {
-    const nctId = String(req.params.nctId);
-    const known = NCT_ID.test(nctId) && (await db.query('SELECT 1 FROM trials WHERE nct_id = $1', [nctId])).rowCount > 0;
-    if (!known) return send(res, 404, operationOutcome('error', 'not-found', `no trial ${nctId} in the trial store`));
-    if (req.body === undefined) return send(res, 400, operationOutcome('error', 'invalid', 'the request body must be JSON (Content-Type: application/json)'));
-    const body = screeningRequestSchema.safeParse(req.body);
-    if (!body.success) return send(res, 400, operationOutcome('error', 'invalid', formatZodIssues(body.error)));
-    const keyHeader = req.get('idempotency-key');
-    const key = keyHeader === undefined ? undefined : idempotencyKey.safeParse(keyHeader);
-    if (key && !key.success) return send(res, 400, operationOutcome('error', 'invalid', formatZodIssues(key.error)));
-    const screening = deps.screening;
-    if (!screening) {
-      return send(res, 503, operationOutcome('error', 'not-supported', 'screening is not configured on this server: set CAIRN_SCREENING_FHIR_URL'));
+    const started = await startScreening(deps, { nctId: String(req.params.nctId), clientIss: clientIss(res), request: parseStartRequest(req) });
+    if (!started.ok) {
+      const { status, outcome } = startErrorOutcome(started.error);
+      return send(res, status, outcome);
     }
-
-    let patientIds: string[];
-    let source: ScreeningSource;
-    if (body.data.group) {
-      source = { kind: 'group', group: body.data.group };
-      let group;
-      try {
-        group = await screening.gateway.get(body.data.group);
-      } catch (err) {
-        const reason = err instanceof FhirFetchError ? err.message : 'unexpected error';
-        return send(res, 502, operationOutcome('error', 'transient', `the Group could not be read from the FHIR server: ${reason}`));
-      }
-      if (!group || group.resourceType !== 'Group') return send(res, 400, operationOutcome('error', 'not-found', `${body.data.group} was not found on the FHIR server`));
-      patientIds = groupPatientIds(group);
-      if (patientIds.length === 0) return send(res, 400, operationOutcome('error', 'invalid', `${body.data.group} has no active Patient members`));
-      if (patientIds.length > MAX_PATIENTS_PER_SCREENING) {
-        return send(res, 400, operationOutcome('error', 'too-costly', `${body.data.group} has ${patientIds.length} patients; at most ${MAX_PATIENTS_PER_SCREENING} per screening`));
-      }
-    } else {
-      source = { kind: 'patients' };
-      patientIds = [...new Set((body.data.patients ?? []).map((p) => p.slice('Patient/'.length)))];
-    }
-
-    const requestHash = createHash('sha256').update(JSON.stringify({ nctId, source, patientIds })).digest('hex');
-    const outcome = await createScreening(db, {
-      nctId,
-      fhirServer: screening.fhirServer,
-      source,
-      patientIds,
-      clientIss: clientIss(res),
-      ...(key?.success && { clientKey: key.data }),
-      requestHash,
-    });
-    if (outcome.kind === 'conflict') {
-      return send(res, 409, operationOutcome('error', 'conflict', 'this Idempotency-Key was already used for a different screening request'));
-    }
-    if (outcome.kind === 'created') {
-      screening.wake();
-      log.info({ screening: outcome.screening.id, nctId, patients: patientIds.length }, 'screening queued');
-    } else {
-      res.setHeader('Idempotent-Replayed', 'true');
-    }
-    const view = screeningView(outcome.screening, config.publicUrl);
+    if (started.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const view = screeningView(started.screening, config.publicUrl);
     res.status(202).setHeader('Location', view.links.self).json(view);
   });
 
   screenings.get('/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const notFound = () => send(res, 404, operationOutcome('error', 'not-found', `no screening ${id}`));
-    if (!UUID.test(id)) return notFound();
-    // Another client's screening is reported as absent, not forbidden: its existence is not theirs to learn.
-    const owner = await screeningOwner(db, id);
-    if (owner === undefined || owner !== clientIss(res)) return notFound();
-    const query = pageQuerySchema.safeParse(req.query);
-    if (!query.success) return send(res, 400, operationOutcome('error', 'invalid', formatZodIssues(query.error)));
-    const s = await getScreening(db, id);
-    if (!s) return notFound();
-    const { offset, limit, category, status } = query.data;
-    const page = await listResults(db, id, { offset, limit, ...(category && { category: category as ScreeningCategory }), ...(status && { status }) });
-    const view = screeningView(s, config.publicUrl);
+    const read = await readScreening(db, { id, clientIss: clientIss(res), query: parsePageQuery(req) });
+    if (!read.ok) {
+      const { status, outcome } = readErrorOutcome(id, read.error);
+      return send(res, status, outcome);
+    }
+    const { screening, page, query } = read;
+    const { offset, limit, category, status } = query;
+    const view = screeningView(screening, config.publicUrl);
     const nextOffset = offset + page.results.length;
     const params = (o: number) => new URLSearchParams({ offset: String(o), limit: String(limit), ...(category && { category }), ...(status && { status }) }).toString();
     res.json({

@@ -1,7 +1,8 @@
 /** A screened patient's category and criterion table, and the coordinator API's request parsing (pure). */
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { groupPatientIds, MAX_PATIENTS_PER_SCREENING, screeningRequestSchema } from '../../src/http/screenings.js';
+import { screeningRequestSchema } from '../../src/http/screenings.js';
+import { groupPatientIds, MAX_PATIENTS_PER_SCREENING } from '../../src/services/trials/screening/requests.js';
 import { hasClinicalContent, screeningResult } from '../../src/services/trials/screening/result.js';
 import type { CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { judgementMaker } from '../support/criterion-judgements.js';

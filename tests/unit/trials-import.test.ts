@@ -1,6 +1,8 @@
 /** ClinicalTrials.gov API v2 and corpus records → TrialRecord → FHIR R4 ResearchStudy and criteria. */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { validateResource } from '@medplum/core';
+import type { Resource as MedplumResource } from '@medplum/fhirtypes';
+import type { ResearchStudy } from 'fhir/r4.js';
 import { loadFhirDefinitions } from '../../dev/fhir-server/definitions.js';
 import {
   ELIGIBILITY_EXTENSION,
@@ -15,6 +17,13 @@ import {
   recordsFromJson,
   TrialImportError,
 } from '../../src/services/trials/matching/trial-record.js';
+
+/**
+ * Medplum's validator checks the R4 JSON. Its TypeScript types describe the same JSON as the
+ * `@types/fhir` ones Cairn ships, but type references more narrowly (`Reference.type` is a union
+ * of resource names, not a string), so the resource is handed over as Medplum's type.
+ */
+const validateR4 = (rs: ResearchStudy) => validateResource(rs as unknown as MedplumResource);
 
 /** A ClinicalTrials.gov API v2 study, shaped as the API returns it (fields trimmed). */
 const V2_STUDY = {
@@ -83,7 +92,7 @@ describe('ClinicalTrials.gov API v2', () => {
   it('becomes a valid FHIR R4 ResearchStudy: NCT identifier, coded conditions, criteria as a Group', () => {
     const t = prepareTrial(record);
     const rs = t.researchStudy;
-    expect(() => validateResource(rs)).not.toThrow();
+    expect(() => validateR4(rs)).not.toThrow();
     expect(rs.identifier).toEqual([{ use: 'official', system: NCT_SYSTEM, value: 'NCT01234567' }]);
     expect(rs.status).toBe('active');
     expect(rs.phase?.coding?.[0]?.code).toBe('phase-2-phase-3');
@@ -124,7 +133,7 @@ describe('TREC/SIGIR corpus records', () => {
     expect(r.exclusionText).toContain('liver disease');
     const t = prepareTrial(r);
     expect(t.researchStudy.status).toBe('completed');
-    expect(() => validateResource(t.researchStudy)).not.toThrow();
+    expect(() => validateR4(t.researchStudy)).not.toThrow();
   });
 
   it('round-trips through its own ResearchStudy', () => {

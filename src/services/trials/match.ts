@@ -10,13 +10,22 @@
  * Each stage's output is plain data and has a printer (`formatCandidates`, `formatCriterionTable`,
  * `formatRanking`), so any stage can be looked at, or evaluated, on its own. The same functions
  * serve the CDS card, the coordinator API and `npm run eval:trials`.
+ *
+ * TrialMatcher is the orchestrator, the one place where the two sides of src/services/trials meet:
+ *   - matching/ is the pure side: criteria parsing, the patient profile, judge and rank, the
+ *     language-model refinement (over an injected model). No database, file or embedding call,
+ *     so every stage there is table-tested on its own;
+ *   - store/ is the I/O side: trial files and their import, loading trials, retrieval, and the
+ *     note-sentence embeddings, which the matcher computes here and hands to the pure profile.
+ * screening/ runs the same stages for a coordinator's list of patients (queue, worker, requests);
+ * service.ts and card.ts are the `trial-match` CDS service and its card.
  */
 import type { Database } from '../../db/database.js';
 import type { PatientContext } from '../../fhir/context/types.js';
 import type { CairnEmbeddings } from '../../search/embeddings/types.js';
 import { describeStructure } from './matching/criteria-parse.js';
 import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './matching/judge.js';
-import { profileFromContext, profileQueryText, type PatientProfile } from './matching/profile.js';
+import { profileFromContext, profileQueryText, withSentenceEmbeddings, type PatientProfile } from './matching/profile.js';
 import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
@@ -121,8 +130,7 @@ export class TrialMatcher {
       options.signal,
     );
     if (vectors.some((v) => v === undefined)) return { profile, embedding: 'incomplete', sentences, reused, embedded };
-    profile.sentenceEmbeddings = vectors as number[][];
-    return { profile, embedding: 'complete', sentences, reused, embedded };
+    return { profile: withSentenceEmbeddings(profile, vectors as number[][]), embedding: 'complete', sentences, reused, embedded };
   }
 
   /** Stage 1: candidate trials for the patient. */

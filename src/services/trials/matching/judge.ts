@@ -1,4 +1,8 @@
 /**
+ * matching/ holds the pure stages of trial matching (criteria-parse, profile, measurements,
+ * lexicon, trial-record, judge, rank, llm-refine): no database, no file, no embedding call, so
+ * each is importable and table-testable in a unit test; store/ does the I/O (see ../match.ts).
+ *
  * Criterion-level judgement: for one patient and one criterion, met / not met / unknown, with the
  * evidence it rests on (a PatientContext value with its source, or a sentence of a note) and a
  * reason a coordinator can read.

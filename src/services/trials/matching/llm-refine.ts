@@ -12,6 +12,12 @@
  *
  * Ranking (rank.ts) counts only `record` and `note` judgements as documented, so a language
  * model's verdict alone never excludes a trial: it tells the screener where to look.
+ *
+ * Why this is in matching/ (the pure stages) although it asks a model: it does no I/O of its own.
+ * The model comes in as a `ChatLlm` the caller built, like a function argument, so a unit test
+ * passes a fake and gets the same answer every time; choosing the criteria to ask, the prompt and
+ * checking the verdicts against the record (`applyVerdicts`) are pure. The refiner's in-memory
+ * cache of background answers is state, not I/O.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';

@@ -4,10 +4,12 @@
  * whether they are affirmed, negated, uncertain or about someone else), its measurements and
  * optionally its embedding. Age and sex come from the record, or from the notes when the record
  * lacks them ("58-year-old woman", "74M").
+ *
+ * Pure: the sentence vectors are attached from outside (`withSentenceEmbeddings`), never computed
+ * here.
  */
 import type { PatientContext, QuantityKey, Reading } from '../../../fhir/context/types.js';
 import { latest, series } from '../../../fhir/context/series.js';
-import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { conceptAncestry, conditionMentions, CONDITIONS, medicationMentions, MEDICATIONS, type Concept } from './lexicon.js';
 import { extractMeasurements, type MeasurementStatement } from './measurements.js';
 import { asciiFold, assertionAt, assertionSpans, splitSentences, stem, words, type Assertion } from '../../../text/clinical-text.js';
@@ -212,21 +214,19 @@ function assertionStatus(a: Assertion): FactEvidence['status'] | undefined {
   return undefined; // about someone else: not evidence about the patient
 }
 
-export interface ProfileOptions {
-  /** Embeds the note sentences (for semantic matching); without it only lexical matching is used. */
-  embeddings?: CairnEmbeddings;
-}
-
-/** Builds the profile; embeds the note sentences when an embedding model is given. */
-export async function buildProfile(ctx: PatientContext, options: ProfileOptions = {}): Promise<PatientProfile> {
-  const profile = profileFromContext(ctx);
-  if (options.embeddings && profile.sentences.length > 0) {
-    profile.sentenceEmbeddings = await options.embeddings.embedDocuments(profile.sentences.map((s) => s.text));
+/**
+ * The profile with its note sentences' vectors, aligned with `profile.sentences`. The vectors are
+ * computed elsewhere (the matcher's SentenceEmbeddingCache, or the evaluation): embedding is I/O,
+ * and this module stays pure so that every stage here can be table-tested without a model.
+ */
+export function withSentenceEmbeddings(profile: PatientProfile, vectors: number[][]): PatientProfile {
+  if (vectors.length !== profile.sentences.length) {
+    throw new Error(`${vectors.length} sentence vectors for ${profile.sentences.length} note sentences`);
   }
-  return profile;
+  return { ...profile, sentenceEmbeddings: vectors };
 }
 
-/** The profile without embeddings (pure). */
+/** The profile from the PatientContext, without sentence vectors (see withSentenceEmbeddings). */
 export function profileFromContext(ctx: PatientContext): PatientProfile {
   const sentences = readSentences(ctx);
   const conditions = new Map<string, FactEvidence[]>();

@@ -14,8 +14,7 @@
  * Group whose characteristics are the criteria, `exclude: true` for exclusion criteria).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { Group, ResearchStudy } from '@medplum/fhirtypes';
+import type { Group, ResearchStudy } from 'fhir/r4.js';
 import { CAIRN_CANONICAL_BASE } from '../../../fhir/context/value-sets.js';
 import { PARSER_VERSION, parseCriteria, parseCriterion, splitEligibility, type AgeRange, type ParsedCriterion } from './criteria-parse.js';
 import { ANALYTES, CONDITIONS, conditionMentions, conceptById, MEDICATIONS, type Coding } from './lexicon.js';
@@ -374,10 +373,6 @@ export function parseTrialFile(text: string, file: string): TrialRecord[] {
     out.push(...recordsFromJson(value, `${file}:${i + 1}`));
   });
   return out;
-}
-
-export async function readTrialFile(file: string): Promise<TrialRecord[]> {
-  return parseTrialFile(await readFile(file, 'utf8'), file);
 }
 
 // ---------------------------------------------------------------------------------------------

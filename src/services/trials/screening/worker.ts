@@ -1,4 +1,9 @@
 /**
+ * screening/ is the coordinator's side of trial matching: one trial, many patients. requests.ts
+ * starts and reads screenings (for src/http/screenings.ts), store.ts is their SQL job queue, this
+ * worker runs it, screen-patient.ts screens one patient with the matcher, result.ts (pure) turns
+ * a criterion table into the patient's result.
+ *
  * The screening worker, in the server process: claims pending patients from the queue (store.ts)
  * with bounded concurrency, screens each (screen-patient.ts) and stores the result. It starts by
  * taking whatever a previous run left unfinished (pending items, and items whose lease expired),

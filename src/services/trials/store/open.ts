@@ -4,13 +4,12 @@
  * here, never on a hook), then one TrialMatcher for everything that matches patients to trials —
  * the `trial-match` CDS service and anything else the server builds on the same store.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Database } from '../../../db/database.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
-import { normaliseStatus, readTrialFile, RECRUITING_STATUSES, type TrialRecord } from '../matching/trial-record.js';
+import { normaliseStatus, RECRUITING_STATUSES, type TrialRecord } from '../matching/trial-record.js';
 import { TrialMatcher } from '../match.js';
+import { readTrialFile, trialFiles } from './trial-files.js';
 import { importTrials, type TrialImportReport } from './trial-store.js';
 
 export interface OpenedTrials {
@@ -32,29 +31,6 @@ export interface OpenTrialsOptions {
    * always does.
    */
   statuses?: readonly string[] | 'all';
-}
-
-const TRIAL_FILE = /\.(?:json|jsonl)$/i;
-
-/** The trial files under each path: a file as given, a directory's .json / .jsonl files (sorted, recursively). */
-export async function trialFiles(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (TRIAL_FILE.test(entry.name)) out.push(path);
-    }
-  };
-  for (const p of paths) {
-    const s = await stat(p).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new Error(`CAIRN_TRIALS: ${p} does not exist`, { cause: err });
-      throw err;
-    });
-    if (s.isDirectory()) await walk(p);
-    else out.push(p);
-  }
-  return out;
 }
 
 /**

@@ -1,4 +1,8 @@
 /**
+ * store/ is the I/O side of trial matching: trial files (trial-files.ts), this store in the
+ * database, retrieval over it (retriever.ts), note-sentence embeddings (sentence-embeddings.ts)
+ * and start-up (open.ts). What it reads and writes is parsed and judged by the pure matching/.
+ *
  * The trial store: trials (ResearchStudy JSON, NCT id, title, conditions, phase, status, search
  * text with its tsvector, a trial embedding) and their atomic criteria (kind, text, parsed
  * structure as jsonb, an embedding), in PGlite or PostgreSQL through one SQL path.
@@ -22,7 +26,7 @@ import { vectorTypeFor, type RecordedModel, type VectorType } from '../../../sea
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { checkVectors } from '../../../search/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../../log.js';
-import type { ResearchStudy } from '@medplum/fhirtypes';
+import type { ResearchStudy } from 'fhir/r4.js';
 import type { CriterionStructure, ParsedCriterion } from '../matching/criteria-parse.js';
 import { ageInYears, contentHashOf, prepareTrial, type ImportedTrial, type TrialRecord } from '../matching/trial-record.js';
 
