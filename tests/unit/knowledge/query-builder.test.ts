@@ -3,7 +3,7 @@ import { expandAbbreviations } from '../../../src/text/abbreviations.js';
 import { codeFilterKeys, codeKey, codeSystemKey } from '../../../src/knowledge/codes.js';
 import { LruCache } from '../../../src/search/lru.js';
 import { buildGuidelineQuery, readableUnit } from '../../../src/knowledge/query-builder.js';
-import { selectTerms, tsqueryOf } from '../../../src/knowledge/retriever.js';
+import { selectTerms, tsqueryOf } from '../../../src/search/terms.js';
 
 describe('query builder (finding + key EHR facts)', () => {
   it('puts the hypothesis, its values and the patient facts into the query, codes into the preference', () => {
