@@ -28,6 +28,7 @@ import { CairnEmbeddings } from '../src/search/embeddings/types.js';
 import { UseLiteEmbeddings, USE_LITE_DIMENSIONS } from '../src/search/embeddings/use-lite.js';
 import { ingestDocuments } from '../src/knowledge/ingest.js';
 import { vectorIndexMemory } from '../src/search/embedding-model.js';
+import { GUIDELINE_VECTORS } from '../src/knowledge/store.js';
 import { GuidelineRetriever, type SearchOptions } from '../src/knowledge/retriever.js';
 import { createLogger } from '../src/log.js';
 import { createPostgresTestDatabase } from '../tests/support/databases.js';
@@ -278,7 +279,7 @@ async function queryLatencies(
   for (const q of queries) await embeddings.embedQuery(q); // precomputed: only retrieval is timed
   const retriever = new GuidelineRetriever({ db, embeddings, k: 10, expandAbbreviations: false, ...tuning });
   const search = (opts: SearchOptions) => (q: string) => retriever.search(q, { k: 10, ...opts });
-  const memory = db.kind === 'postgres' ? await vectorIndexMemory(db) : undefined;
+  const memory = db.kind === 'postgres' ? await vectorIndexMemory(db, GUIDELINE_VECTORS) : undefined;
   return {
     db: kind,
     chunks: size,

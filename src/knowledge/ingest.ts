@@ -5,7 +5,7 @@
  *      anything is written.
  *   2. In ONE transaction:
  *      - record the embedding model; if it changed, every stored vector is cleared (see
- *        embedding-model.ts) and every chunk is embedded again;
+ *        search/embedding-model.ts, shared with the trial store) and every chunk is embedded again;
  *      - upsert each document by id; a document whose content hash is unchanged is skipped;
  *      - for a changed document, embed only the chunks whose content hash is new or changed,
  *        and delete its chunks that are no longer there;
@@ -20,12 +20,21 @@ import { log as defaultLog, type Logger } from '../log.js';
 import { embeddingText } from './corpus/chunker.js';
 import { collectFiles, parseFiles } from './corpus/files.js';
 import type { GuidelineDocument } from './corpus/types.js';
-import { ensureVectorIndex, prepareEmbeddingModel, readRecordedModel, vectorIndexMemory, vectorTypeFor, type VectorType } from '../search/embedding-model.js';
+import {
+  embeddingDimension,
+  ensureVectorIndex,
+  lockVectorStore,
+  prepareEmbeddingModel,
+  vectorIndexMemory,
+  vectorTypeFor,
+  type VectorType,
+} from '../search/embedding-model.js';
 import type { CairnEmbeddings } from '../search/embeddings/types.js';
 import { checkVectors } from '../search/embeddings/types.js';
 import {
   deleteChunksExcept,
   deleteDocuments,
+  GUIDELINE_VECTORS,
   readChunkStates,
   readDocuments,
   readUnembeddedChunks,
@@ -64,8 +73,6 @@ export interface IngestOptions {
   log?: Logger;
 }
 
-/** Serialises ingests: two instances starting together must not both write the corpus. */
-const INGEST_LOCK_KEY = 0x67756964; // 'guid'
 const DEFAULT_EMBED_BATCH = 128;
 
 /** Parses files and directories, then ingests them (see the module comment). */
@@ -96,14 +103,12 @@ export async function ingestDocuments(
     ids.add(doc.id);
   }
 
-  // Asking a remote model for its dimension costs a call: skip it when the recorded model is this one.
-  const recorded = await readRecordedModel(db);
-  const dimension = recorded?.modelId === embedder.modelId ? recorded.dimension : await embedder.dimensions();
+  const dimension = await embeddingDimension(db, GUIDELINE_VECTORS, embedder);
   const vectorType = vectorTypeFor(dimension);
 
   const report = await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [INGEST_LOCK_KEY]);
-    const { changed: modelChanged, previous } = await prepareEmbeddingModel(tx, { modelId: embedder.modelId, dimension });
+    await lockVectorStore(tx, GUIDELINE_VECTORS);
+    const { changed: modelChanged, previous } = await prepareEmbeddingModel(tx, GUIDELINE_VECTORS, { modelId: embedder.modelId, dimension });
     if (modelChanged && previous) {
       logger.warn({ from: previous.modelId, to: embedder.modelId }, 'embedding model changed: re-embedding every guideline chunk');
     }
@@ -179,7 +184,7 @@ export async function ingestDocuments(
     // After a model change, chunks of documents outside this ingest still need the new model's vectors.
     if (modelChanged) r.chunksEmbedded += await embedRemaining(tx, embed, vectorType, batchSize);
     const indexStarted = performance.now();
-    if (await ensureVectorIndex(tx, dimension)) {
+    if (await ensureVectorIndex(tx, GUIDELINE_VECTORS, dimension)) {
       r.indexBuildMs = Math.round(performance.now() - indexStarted);
       logger.info({ dimension, ms: r.indexBuildMs }, 'built the guideline vector index');
     }
@@ -195,7 +200,7 @@ export async function ingestDocuments(
 
 /** Says so when the vector index no longer fits in shared_buffers: every search then reads it from the OS. */
 async function warnIfIndexOutgrowsMemory(db: Database, logger: Logger): Promise<void> {
-  const memory = await vectorIndexMemory(db);
+  const memory = await vectorIndexMemory(db, GUIDELINE_VECTORS);
   if (!memory || memory.indexBytes <= memory.sharedBuffersBytes) return;
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   logger.warn(

@@ -16,7 +16,7 @@
  * spelling normalisation), else the range does not match: 7.0 mmol/L is not inside "126 mg/dL or
  * higher". No conversion is attempted: a missed match only costs ranking.
  */
-import { LruCache } from '../search/lru.js';
+import { LRUCache } from 'lru-cache';
 
 export type Analyte =
   | 'sbp'
@@ -266,7 +266,7 @@ function cells(row: string): string[] {
  * each passage is read once per process and its ranges kept (keyed by the text itself: a changed
  * passage is a new key).
  */
-const rangesByText = new LruCache<string, StatedRange[]>(20_000);
+const rangesByText = new LRUCache<string, StatedRange[]>({ max: 20_000 });
 
 /** The ranges a passage states, each with the analyte it is stated for. */
 export function statedRanges(text: string): StatedRange[] {

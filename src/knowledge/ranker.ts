@@ -8,11 +8,13 @@
  * than trails close behind. How much each signal counts is fitted, not guessed: by logistic
  * regression on the labelled query set (`npm run train:ranker`), with each query weighing the
  * same, and checked on queries the model was not fitted on (2-fold, odd and even lines). The
- * fitted weights are in ranker-model.ts, with how they were obtained.
+ * fitted weights are in ranker-model.ts, with how they were obtained. The relative-score blend it
+ * builds on is generic fusion and lives in search/fusion.ts.
  *
  * Pure: candidates in, scores out; no I/O. Nothing here is shown to a clinician: the ranker
  * orders passages, and a card still quotes each passage's own text.
  */
+import { blendedScores } from '../search/fusion.js';
 import { quantityConflicts, quantityMatches, type MeasuredValue } from './quantities.js';
 
 export const RANKER_FEATURES = [
@@ -60,26 +62,6 @@ export interface RankerCandidate {
 /** The chunk's section: continuation chunks (`…~2`) belong to the section of their first chunk. */
 export function sectionOf(chunkId: string): string {
   return chunkId.replace(/~\d+$/, '');
-}
-
-/**
- * Relative-score fusion of the candidates: each list's scores scaled to [0, 1] (full text by its
- * best score, cosine similarity min-max over the list; 0 when not in a list), then weighed by
- * `blend` (full text 1, vector the model's fusion weight). The fixed `relative-score` ranking of
- * the retriever, and three of the learned ranker's features.
- */
-export function blendedScores(
-  candidates: readonly RankerCandidate[],
-  blend: { fulltext: number; vector: number },
-): Array<{ text: number; vector: number; blended: number }> {
-  const textMax = Math.max(0, ...candidates.map((c) => c.textScore ?? 0));
-  const sims = candidates.filter((c) => c.similarity !== undefined).map((c) => c.similarity as number);
-  const [simMin, simMax] = [Math.min(...sims), Math.max(...sims)];
-  return candidates.map((c) => {
-    const text = c.textScore === undefined || textMax <= 0 ? 0 : c.textScore / textMax;
-    const vector = c.similarity === undefined ? 0 : simMax > simMin ? (c.similarity - simMin) / (simMax - simMin) : 1;
-    return { text, vector, blended: (blend.fulltext * text + blend.vector * vector) / (blend.fulltext + blend.vector) };
-  });
 }
 
 /**

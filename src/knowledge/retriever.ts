@@ -26,6 +26,13 @@
  * "triage" in a triage handbook as much as "epistaxis". Term statistics come from
  * guideline_terms, refreshed by every ingest.
  *
+ * This module owns the guideline tables' SQL, the idf scoring and the fusion choices above. The
+ * machinery it shares with the trial retriever is in src/search: the embedding-model check
+ * (embedding-model.ts), the query-embedding cache (query-embeddings.ts), the HNSW settings
+ * (vector-list.ts), the full-text term budget (terms.ts) and RRF and relative-score fusion
+ * (fusion.ts). The learned ranker stays here in knowledge (ranker.ts): its features read
+ * guideline sections and stated quantities.
+ *
  * Two faces: `search(query, options)` returns typed hits (the hot path for cards and the
  * evaluation); LangChain's `BaseRetriever` interface (`invoke(query)`) returns Documents whose
  * pageContent is that same text.
@@ -40,12 +47,16 @@ import { toVectorParam, type Database, type Queryable } from '../db/database.js'
 import { expandAbbreviations } from '../text/abbreviations.js';
 import { codeFilterKeys, type CodeFilter } from './codes.js';
 import type { DocumentKind } from './corpus/metadata.js';
-import { readRecordedModel, vectorTypeFor, type VectorType } from '../search/embedding-model.js';
+import { ModelCheck, vectorTypeFor, type VectorType } from '../search/embedding-model.js';
 import type { CairnEmbeddings } from '../search/embeddings/types.js';
-import { LruCache } from '../search/lru.js';
+import { blendedScores, fuseRanks, RRF_K, type FusedRanks } from '../search/fusion.js';
+import { QueryEmbeddingCache } from '../search/query-embeddings.js';
+import { queryTerms, tsqueryOf, type TermSelection } from '../search/terms.js';
+import { nearestNeighbours } from '../search/vector-list.js';
 import { measuredValues, quantityConflicts, type MeasuredValue } from './quantities.js';
-import { blendedScores, rankerFeatures, rankerScore, type RankerCandidate, type RankerModel } from './ranker.js';
+import { rankerFeatures, rankerScore, type RankerCandidate, type RankerModel } from './ranker.js';
 import { SHIPPED_RANKER } from './ranker-model.js';
+import { GUIDELINE_TERMS, GUIDELINE_VECTORS } from './store.js';
 
 export type SearchMode = 'vector' | 'fulltext' | 'hybrid';
 export type FusionMethod = 'learned' | 'relative-score' | 'rrf';
@@ -106,7 +117,8 @@ export interface GuidelineRetrieverOptions extends BaseRetrieverInput {
   /**
    * Full-text search ranks at most this many chunks (default 400), which bounds its latency: a
    * query's commonest words are left out while the chunks containing its words would exceed it
-   * (see selectTerms), and when every word is that common, the first this-many matches are ranked.
+   * (see selectTerms in search/terms.ts), and when every word is that common, the first
+   * this-many matches are ranked.
    */
   termBudget?: number;
   /** Full-text ranking: IDF-weighted word matches (default) or PostgreSQL's ts_rank_cd. */
@@ -121,7 +133,6 @@ export interface GuidelineRetrieverOptions extends BaseRetrieverInput {
   ranker?: RankerModel;
 }
 
-export const RRF_K = 60;
 /**
  * Demotion of a chunk whose stated ranges contradict a value of the query, and lift of a chunk
  * of a preferred code's document, in each fusion's units: relative-score sums scaled scores
@@ -170,11 +181,10 @@ const HIT_COLUMNS = 'c.id, c.document_id, c.heading_path, c.text, c.grade, c.gra
  * for more than words found all over the corpus ("patient", "triage"). Each check is a lookup in
  * the chunk's sorted tsvector, cheaper than ts_rank_cd's walk over positions.
  */
-function idfScore(params: unknown[], selection: TermSelection & { corpusChunks: number }): string {
-  const n = selection.corpusChunks;
+function idfScore(params: unknown[], selection: TermSelection, corpusChunks: number): string {
   return selection.terms
     .map((t) => {
-      const idf = Math.log(1 + (n - t.chunks + 0.5) / (t.chunks + 0.5));
+      const idf = Math.log(1 + (corpusChunks - t.chunks + 0.5) / (t.chunks + 0.5));
       const single = tsqueryOf({ terms: [t], operator: '|' });
       return `${idf.toFixed(6)} * ((m.tsv @@ CAST(${param(params, single)} AS tsquery))::int + ${HEADING_BOOST} * (m.tsv @@ CAST(${param(params, `${single}:A`)} AS tsquery))::int)`;
     })
@@ -223,8 +233,8 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   readonly weights: { vector: number; fulltext: number };
   readonly fusion: FusionMethod;
   readonly ranker: RankerModel;
-  readonly #queryCache: LruCache<string, Promise<number[]>>;
-  #model: { checkedAt: number; dimension: number } | undefined;
+  readonly #queryEmbeddings: QueryEmbeddingCache;
+  readonly #model: ModelCheck;
 
   constructor(options: GuidelineRetrieverOptions) {
     // Only LangChain's own fields go to the base class: it would try to serialise the rest.
@@ -243,7 +253,8 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
     };
     this.candidates = options.candidates ?? DEFAULT_CANDIDATES;
     this.efSearch = Math.max(options.efSearch ?? DEFAULT_EF_SEARCH, this.candidates);
-    this.#queryCache = new LruCache(options.queryCacheSize ?? 1000);
+    this.#queryEmbeddings = new QueryEmbeddingCache(options.embeddings, options.queryCacheSize ?? 1000);
+    this.#model = new ModelCheck(options.db, GUIDELINE_VECTORS, options.embeddings, MODEL_CHECK_MS);
     this.expand = options.expandAbbreviations ?? true;
     this.rankNormalization = options.rankNormalization ?? RANK_NORMALISATION;
     this.termBudget = options.termBudget ?? DEFAULT_TERM_BUDGET;
@@ -274,7 +285,7 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
   async rankerCandidates(query: string, options: Omit<SearchOptions, 'mode'> = {}): Promise<Array<{ chunkId: string; features: number[] }>> {
     const found = await this.#candidateRows(query, { ...options, mode: 'hybrid' });
     if (!found) return [];
-    const candidates = rankerCandidatesOf(found.rows, listRanks(found.rows));
+    const candidates = rankerCandidatesOf(found.rows, fusedLists(found.rows, this.weights));
     const features = rankerFeatures(candidates, found.values, this.weights);
     return candidates.map((c, i) => ({ chunkId: c.chunkId, features: features[i] as number[] }));
   }
@@ -288,8 +299,9 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
     const text = this.expand ? expandAbbreviations(trimmed) : trimmed;
 
     // The query is embedded before any transaction: a remote model must not hold the database.
-    const model = mode !== 'fulltext' ? await this.#checkedModel() : undefined;
-    const vector = model ? await this.#embedQuery(text) : undefined;
+    // Undefined when nothing is ingested yet: full-text search then finds nothing either.
+    const model = mode !== 'fulltext' ? await this.#model.current() : undefined;
+    const vector = model ? await this.#queryEmbeddings.embed(text) : undefined;
     const documentIds = filters !== undefined && hasFilters(filters) ? await resolveFilters(this.db, filters) : undefined;
     if (documentIds && documentIds.length === 0) return undefined;
     const list: ListQuery = {
@@ -318,21 +330,21 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
       FROM (SELECT c.id, c.embedding <=> $2::${vectorType} AS distance FROM guideline_chunks c ${scope}
             ORDER BY c.embedding <=> $2::${vectorType} LIMIT $1) l
       JOIN guideline_chunks c ON c.id = l.id JOIN guideline_documents d ON d.id = c.document_id`;
-    // HNSW returns at most ef_search neighbours; with a filter it keeps scanning the graph until
-    // enough matching chunks are found (relaxed order: the list is sorted by distance afterwards
-    // anyway, and it is twice as fast as strict order).
-    const settings = { 'hnsw.ef_search': String(Math.max(this.efSearch, q.n)), 'hnsw.iterative_scan': q.documentIds ? 'relaxed_order' : 'off' };
-    return this.db.queryWithSettings<CandidateRow>(settings, sql, params).then((r) => r.rows);
+    // With a filter, relaxed order: the list is sorted by distance afterwards anyway.
+    const search = { efSearch: this.efSearch, candidates: q.n, iterativeScan: q.documentIds ? 'relaxed_order' : 'off' } as const;
+    return nearestNeighbours<CandidateRow>(this.db, search, sql, params).then((r) => r.rows);
   }
 
   async #fullTextList(q: ListQuery, text: string): Promise<CandidateRow[]> {
     // No transaction: at READ COMMITTED it would not give the two statements one snapshot anyway.
     // An ingest committing in between changes at most the term statistics a score is weighed with.
-    const selection = await fullTextTerms(this.db, text, this.termBudget);
-    if (!selection) return [];
+    const terms = await queryTerms(this.db, GUIDELINE_TERMS, text, this.termBudget);
+    if (!terms) return [];
+    const { selection, corpusSize } = terms;
     const params: unknown[] = [q.n, tsqueryOf(selection)];
     const scope = q.documentIds ? `AND c.document_id = ANY(${param(params, q.documentIds)}::text[])` : '';
-    const rank = this.textRanking === 'idf' ? idfScore(params, selection) : `ts_rank_cd(m.tsv, m.query, ${Math.trunc(this.rankNormalization)})`;
+    // GUIDELINE_TERMS names the corpus table, so its size is always read.
+    const rank = this.textRanking === 'idf' ? idfScore(params, selection, corpusSize as number) : `ts_rank_cd(m.tsv, m.query, ${Math.trunc(this.rankNormalization)})`;
     // OR-ed words match at most `termBudget` chunks (selectTerms adds up their chunk counts, which
     // ts_stat counted exactly at the last ingest), so they need no LIMIT; with one, the planner
     // expects to meet enough matches early and scans every chunk instead of using the GIN index
@@ -350,50 +362,8 @@ export class GuidelineRetriever extends BaseRetriever<GuidelineHitMetadata> {
 
   /** Forgets the checked model (call after re-ingesting with another model in this process). */
   resetModelCheck(): void {
-    this.#model = undefined;
+    this.#model.reset();
   }
-
-  async #checkedModel(): Promise<{ dimension: number } | undefined> {
-    if (this.#model && Date.now() - this.#model.checkedAt < MODEL_CHECK_MS) return this.#model;
-    const recorded = await readRecordedModel(this.db);
-    if (!recorded) return undefined; // nothing ingested yet: full-text only finds nothing either
-    if (recorded.modelId !== this.embeddings.modelId) {
-      throw new Error(
-        `the guideline vectors were made by ${recorded.modelId} but the configured embedding model is ${this.embeddings.modelId}: ` +
-          'ingest again (npm run ingest, or restart) to re-embed with the configured model',
-      );
-    }
-    this.#model = { checkedAt: Date.now(), dimension: recorded.dimension };
-    return this.#model;
-  }
-
-  #embedQuery(text: string): Promise<number[]> {
-    const key = `${this.embeddings.modelId}\0${text}`;
-    let cached = this.#queryCache.get(key);
-    if (!cached) {
-      // The promise is cached, so concurrent identical queries share one embedding call.
-      cached = this.embeddings.embedQuery(text);
-      cached.catch(() => this.#queryCache.delete(key));
-      this.#queryCache.set(key, cached);
-    }
-    return cached;
-  }
-}
-
-/** The query's lexemes (the same parser and stemmer as the index), chosen by how common they are. */
-async function fullTextTerms(db: Queryable, text: string, budget: number): Promise<(TermSelection & { corpusChunks: number }) | undefined> {
-  const res = await db.query<{ lexeme: string; chunks: number; total: number }>(
-    `SELECT l.lexeme, coalesce(t.chunks, 0)::int AS chunks,
-            (SELECT greatest(reltuples, 1)::float8 FROM pg_class WHERE oid = 'guideline_chunks'::regclass) AS total
-     FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS l(lexeme)
-     LEFT JOIN guideline_terms t ON t.lexeme = l.lexeme`,
-    [text],
-  );
-  const selection = selectTerms(res.rows, budget);
-  if (!selection) return undefined;
-  // reltuples is the planner's estimate (exact after ingest's ANALYZE); IDF needs no more.
-  const corpusChunks = Math.max(Number(res.rows[0]?.total ?? 1), ...selection.terms.map((t) => t.chunks));
-  return { ...selection, corpusChunks };
 }
 
 async function resolveFilters(db: Queryable, filters: SearchFilters): Promise<string[]> {
@@ -425,72 +395,34 @@ function hasFilters(f: SearchFilters): boolean {
 }
 
 /**
- * The full-text query, from the query's lexemes and how many chunks each occurs in. Words are
- * OR-ed, so a clinician's sentence matches passages that share some of its words (the IDF score
- * then favours those sharing more, and rarer, words). Every chunk matching is ranked, so the commonest
- * words are left out once the chunks containing the kept words would exceed `budget`: on a small
- * corpus little is left out; on a large one, words found everywhere, which barely tell passages
- * apart, no longer make a query rank half the corpus. When even the rarest word is that common,
- * all of them are AND-ed instead. Words in no chunk are dropped (they cannot match).
+ * The candidates' chunk ids in each list, best first (ties by id), fused by reciprocal rank:
+ * each candidate's 1-based rank in the lists it is in, and its RRF score.
  */
-export interface TermSelection {
-  terms: Array<{ lexeme: string; chunks: number }>;
-  /** OR normally; AND when every word is too common to OR. */
-  operator: '|' | '&';
-}
-
-export function selectTerms(terms: ReadonlyArray<{ lexeme: string; chunks: number }>, budget: number): TermSelection | undefined {
-  const present = [...new Map(terms.filter((t) => t.chunks > 0).map((t) => [t.lexeme, { lexeme: t.lexeme, chunks: t.chunks }])).values()].sort(
-    (a, b) => a.chunks - b.chunks || a.lexeme.localeCompare(b.lexeme),
-  );
-  const first = present[0];
-  if (!first) return undefined;
-  if (first.chunks > budget) return { terms: present.slice(0, 8), operator: '&' };
-  const kept: TermSelection['terms'] = [];
-  let total = 0;
-  for (const t of present) {
-    if (kept.length > 0 && total + t.chunks > budget) break;
-    kept.push(t);
-    total += t.chunks;
-  }
-  return { terms: kept, operator: '|' };
-}
-
-/** The selection as a tsquery: each lexeme quoted, so no character in it can be query syntax. */
-export function tsqueryOf(selection: TermSelection, weight = ''): string {
-  return selection.terms.map((t) => `${quoteLexeme(t.lexeme)}${weight}`).join(` ${selection.operator} `);
-}
-
-/** A lexeme as a tsquery operand: quoted, so no character in it can be query syntax. */
-function quoteLexeme(lexeme: string): string {
-  return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-/** Each candidate's 1-based rank in the vector list and in the full-text list. */
-function listRanks(rows: readonly CandidateRow[]): { vector: Map<string, number>; text: Map<string, number> } {
-  const vector = new Map<string, number>();
-  const text = new Map<string, number>();
-  [...rows]
+function fusedLists(rows: readonly CandidateRow[], weights: { vector: number; fulltext: number }): Map<string, FusedRanks> {
+  const vector = rows
     .filter((r) => r.distance !== null)
     .sort((a, b) => (a.distance as number) - (b.distance as number) || a.id.localeCompare(b.id))
-    .forEach((r, i) => vector.set(r.id, i + 1));
-  [...rows]
+    .map((r) => r.id);
+  const fulltext = rows
     .filter((r) => r.rank !== null)
     .sort((a, b) => (b.rank as number) - (a.rank as number) || a.id.localeCompare(b.id))
-    .forEach((r, i) => text.set(r.id, i + 1));
-  return { vector, text };
+    .map((r) => r.id);
+  return fuseRanks({ vector, fulltext }, weights);
 }
 
-function rankerCandidatesOf(rows: readonly CandidateRow[], ranks: ReturnType<typeof listRanks>): RankerCandidate[] {
-  return rows.map((r) => ({
-    chunkId: r.id,
-    documentId: r.document_id,
-    text: r.text,
-    ...(r.rank !== null && { textScore: r.rank }),
-    ...(r.distance !== null && { similarity: 1 - r.distance }),
-    ...(ranks.text.has(r.id) && { textRank: ranks.text.get(r.id) }),
-    ...(ranks.vector.has(r.id) && { vectorRank: ranks.vector.get(r.id) }),
-  }));
+function rankerCandidatesOf(rows: readonly CandidateRow[], fused: ReadonlyMap<string, FusedRanks>): RankerCandidate[] {
+  return rows.map((r) => {
+    const ranks = fused.get(r.id)?.ranks;
+    return {
+      chunkId: r.id,
+      documentId: r.document_id,
+      text: r.text,
+      ...(r.rank !== null && { textScore: r.rank }),
+      ...(r.distance !== null && { similarity: 1 - r.distance }),
+      ...(ranks?.fulltext !== undefined && { textRank: ranks.fulltext }),
+      ...(ranks?.vector !== undefined && { vectorRank: ranks.vector }),
+    };
+  });
 }
 
 /**
@@ -506,16 +438,16 @@ function fuse(
   how: { weights: { vector: number; fulltext: number }; fusion: FusionMethod; values: readonly MeasuredValue[]; ranker: RankerModel },
 ): GuidelineHit[] {
   const { weights, fusion, values } = how;
-  const listRank = listRanks(rows);
-  const { vector: vectorRank, text: textRank } = listRank;
-  const candidates = mode === 'hybrid' && fusion !== 'rrf' ? rankerCandidatesOf(rows, listRank) : [];
+  const fused = fusedLists(rows, weights);
+  const candidates = mode === 'hybrid' && fusion !== 'rrf' ? rankerCandidatesOf(rows, fused) : [];
   const learned = fusion === 'learned' && candidates.length > 0 ? rankerFeatures(candidates, values, weights).map((f) => rankerScore(how.ranker, f)) : undefined;
   const relative = fusion === 'relative-score' && candidates.length > 0 ? blendedScores(candidates, weights) : undefined;
   const learnedLift = learned && learned.length > 1 ? LEARNED_PREFERRED_SHARE * (Math.max(...learned) - Math.min(...learned)) : 0;
 
   const scored = rows.map((r, i) => {
-    const rv = vectorRank.get(r.id);
-    const rf = textRank.get(r.id);
+    const f = fused.get(r.id);
+    const rv = f?.ranks.vector;
+    const rf = f?.ranks.fulltext;
     let score: number;
     if (mode === 'vector') score = 1 - (r.distance ?? 2);
     else if (mode === 'fulltext') score = r.rank ?? 0;
@@ -524,11 +456,7 @@ function fuse(
       if (r.preferred) score += learnedLift;
     } else {
       const adjust = ADJUSTMENTS[fusion === 'rrf' ? 'rrf' : 'relative-score'];
-      if (fusion === 'rrf') {
-        score = (rv ? weights.vector / (RRF_K + rv) : 0) + (rf ? weights.fulltext / (RRF_K + rf) : 0);
-      } else {
-        score = relative?.[i]?.blended ?? 0;
-      }
+      score = fusion === 'rrf' ? (f?.score ?? 0) : (relative?.[i]?.blended ?? 0);
       if (r.preferred) score += adjust.preferred;
       if (values.length > 0 && quantityConflicts(values, r.text) > 0) score -= adjust.conflict;
     }

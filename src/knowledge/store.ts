@@ -1,12 +1,32 @@
 /**
  * SQL for the guideline tables, written once for PGlite and PostgreSQL. Callers pass a
- * transaction (`tx`) for writes: ingest runs as one transaction.
+ * transaction (`tx`) for writes: ingest runs as one transaction. Also the descriptions of these
+ * tables that the shared search layer (src/search) works from: where the vectors and their
+ * embedding model are recorded (GUIDELINE_VECTORS) and where the term statistics are
+ * (GUIDELINE_TERMS).
  */
 import { toVectorParam, type Queryable } from '../db/database.js';
 import type { GuidelineChunk, GuidelineDocument } from './corpus/types.js';
 import { citationOf } from './corpus/metadata.js';
 import { codeKey } from './codes.js';
-import type { VectorType } from '../search/embedding-model.js';
+import type { VectorStore, VectorType } from '../search/embedding-model.js';
+import type { TermStatistics } from '../search/terms.js';
+
+export const GUIDELINE_VECTOR_INDEX = 'guideline_chunks_embedding_idx';
+
+/** The chunk vectors, their model record and HNSW index (see search/embedding-model.ts). */
+export const GUIDELINE_VECTORS: VectorStore = {
+  name: 'guideline',
+  modelTable: 'guideline_embedding_model',
+  vectorTables: ['guideline_chunks'],
+  index: { name: GUIDELINE_VECTOR_INDEX, table: 'guideline_chunks' },
+  /** Serialises ingests: two instances starting together must not both write the corpus. */
+  writeLock: 0x67756964, // 'guid'
+  reembedAdvice: 'ingest again (npm run ingest, or restart) to re-embed with the configured model',
+};
+
+/** How many chunks each lexeme occurs in, refreshed by every ingest (refreshTermStatistics). */
+export const GUIDELINE_TERMS: TermStatistics = { table: 'guideline_terms', countColumn: 'chunks', corpus: 'guideline_chunks' };
 
 export interface StoredDocument {
   id: string;

@@ -10,7 +10,7 @@
  * retried for `retryAfterMs`, so a model that is down is not asked again on every hook.
  */
 import type { Logger } from 'pino';
-import { LruCache } from '../search/lru.js';
+import { LRUCache } from 'lru-cache';
 
 export interface BackgroundOptions {
   /** What is computed, in logs. */
@@ -29,7 +29,7 @@ export interface BackgroundOptions {
 type Entry<V> = { state: 'running' } | { state: 'ready'; value: V } | { state: 'failed'; at: number };
 
 export class BackgroundResults<V> {
-  readonly #entries: LruCache<string, Entry<V>>;
+  readonly #entries: LRUCache<string, Entry<V>>;
   readonly #queue: Array<() => void> = [];
   readonly #pending = new Set<Promise<void>>();
   #active = 0;
@@ -37,7 +37,7 @@ export class BackgroundResults<V> {
 
   constructor(options: BackgroundOptions) {
     this.#options = { capacity: 1000, maxQueued: 100, retryAfterMs: 5 * 60_000, now: Date.now, ...options };
-    this.#entries = new LruCache(this.#options.capacity);
+    this.#entries = new LRUCache({ max: this.#options.capacity });
   }
 
   /**

@@ -29,7 +29,7 @@ import { profileFromContext, profileQueryText, withSentenceEmbeddings, type Pati
 import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
-import { LruCache } from '../../search/lru.js';
+import { LRUCache } from 'lru-cache';
 import { loadTrials, trialVersions, type StoredTrial } from './store/trial-store.js';
 
 export interface MatchOptions extends TrialSearchOptions {
@@ -88,14 +88,14 @@ export class TrialMatcher {
    * hook's budget; they change only when re-imported. Kept by NCT id with the content hash they
    * were loaded at, and reloaded when the stored hash differs (an import by another process).
    */
-  readonly #trials: LruCache<string, { hash: string; trial: StoredTrial }>;
+  readonly #trials: LRUCache<string, { hash: string; trial: StoredTrial }>;
 
   constructor(options: TrialMatcherOptions) {
     this.db = options.db;
     this.embeddings = options.embeddings;
     this.retriever = options.retriever ?? new TrialRetriever({ db: options.db, embeddings: options.embeddings });
     this.sentenceEmbeddings = new SentenceEmbeddingCache(options.embeddings, options.sentenceCacheSize);
-    this.#trials = new LruCache(options.trialCacheSize ?? 500);
+    this.#trials = new LRUCache({ max: options.trialCacheSize ?? 500 });
   }
 
   /** The trials with their criteria, in the order of `nctIds` (unknown ids left out), from the cache when unchanged. */

@@ -7,7 +7,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Database } from '../../../src/db/database.js';
-import { VECTOR_INDEX, vectorIndexMemory } from '../../../src/search/embedding-model.js';
+import { vectorIndexMemory } from '../../../src/search/embedding-model.js';
+import { GUIDELINE_VECTOR_INDEX as VECTOR_INDEX, GUIDELINE_VECTORS } from '../../../src/knowledge/store.js';
 import { ensureDefaultCorpus, ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
@@ -70,7 +71,7 @@ describe.each(databaseKinds)('guideline ingest on %s', (kind) => {
 
   it('measures the vector index against shared_buffers (what the ingest warns about on PostgreSQL)', async () => {
     await ingestPaths(t.db, [dir], embedder, { log: quiet });
-    const memory = await vectorIndexMemory(t.db);
+    const memory = await vectorIndexMemory(t.db, GUIDELINE_VECTORS);
     expect(memory?.indexBytes).toBeGreaterThan(0);
     expect(memory?.sharedBuffersBytes).toBeGreaterThanOrEqual(128 * 1024); // PostgreSQL's minimum
   });

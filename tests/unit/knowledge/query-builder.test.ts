@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { expandAbbreviations } from '../../../src/text/abbreviations.js';
 import { codeFilterKeys, codeKey, codeSystemKey } from '../../../src/knowledge/codes.js';
-import { LruCache } from '../../../src/search/lru.js';
 import { buildGuidelineQuery, readableUnit } from '../../../src/knowledge/query-builder.js';
-import { selectTerms, tsqueryOf } from '../../../src/knowledge/retriever.js';
+import { LRUCache } from 'lru-cache';
+import { selectTerms, tsqueryOf } from '../../../src/search/terms.js';
 
 describe('query builder (finding + key EHR facts)', () => {
   it('puts the hypothesis, its values and the patient facts into the query, codes into the preference', () => {
@@ -103,7 +103,7 @@ describe('full-text query terms', () => {
 
 describe('LRU cache', () => {
   it('evicts the least recently used entry', () => {
-    const c = new LruCache<string, number>(2);
+    const c = new LRUCache<string, number>({ max: 2 });
     c.set('a', 1);
     c.set('b', 2);
     expect(c.get('a')).toBe(1);

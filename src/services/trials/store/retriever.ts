@@ -1,19 +1,21 @@
 /**
  * Hybrid trial retrieval: pgvector cosine search over trial vectors and PostgreSQL full-text
  * search over the trials' focus (weight A: title, conditions, keywords) and search text (weight B:
- * summary, inclusion criteria), fused by reciprocal rank — the guideline retriever's method
- * (src/knowledge/retriever.ts), over the trial tables. Reused from there: `selectTerms` and `tsqueryOf` (which
- * query words to keep, as a tsquery), `RRF_K`, abbreviation expansion, the LRU query-embedding cache and the
- * vector type rule. Generalised here (the guideline retriever's fusion is private to it and bound
- * to its chunk rows): `fuseRanks`, a plain RRF over any id lists.
+ * summary, inclusion criteria), fused by reciprocal rank. What this module owns is the trial
+ * tables' SQL and scoring (ts_rank_cd with class weights); the machinery is the search layer's,
+ * shared with the guideline retriever (src/search): the embedding-model check, the query-embedding
+ * cache, the HNSW settings, the full-text term budget (which query words to keep, as a tsquery)
+ * and rank fusion (`fuseRanks`).
  */
-import { toVectorParam, type Database, type Queryable } from '../../../db/database.js';
+import { toVectorParam, type Database } from '../../../db/database.js';
 import { expandAbbreviations } from '../../../text/abbreviations.js';
-import { vectorTypeFor } from '../../../search/embedding-model.js';
+import { ModelCheck, vectorTypeFor } from '../../../search/embedding-model.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
-import { LruCache } from '../../../search/lru.js';
-import { RRF_K, selectTerms, tsqueryOf } from '../../../knowledge/retriever.js';
-import { readTrialModel } from './trial-store.js';
+import { bestFusedScore, fuseRanks } from '../../../search/fusion.js';
+import { QueryEmbeddingCache } from '../../../search/query-embeddings.js';
+import { queryTerms, tsqueryOf } from '../../../search/terms.js';
+import { nearestNeighbours } from '../../../search/vector-list.js';
+import { TRIAL_TERMS, TRIAL_VECTORS } from './trial-store.js';
 
 export interface TrialSearchOptions {
   /** Trials returned (default 20). */
@@ -44,7 +46,7 @@ export interface TrialRetrieverOptions {
   embeddings: CairnEmbeddings;
   /** Candidates each list contributes before fusion (default 100). */
   candidates?: number;
-  /** Full-text search ranks at most this many trials (default 2,000); see selectTerms. */
+  /** Full-text search ranks at most this many trials (default 2,000); see selectTerms in search/terms.ts. */
   termBudget?: number;
   queryCacheSize?: number;
 }
@@ -54,34 +56,22 @@ const RANK_WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
 /** ts_rank_cd normalisation 1 (divide by 1 + log length): long records do not win by length alone. */
 const RANK_NORMALISATION = 1;
 
-/** Reciprocal rank fusion of id lists (each best first): id → score and ranks. */
-export function fuseRanks(lists: Readonly<Record<string, readonly string[]>>, weights: Readonly<Record<string, number>> = {}): Map<string, { score: number; ranks: Record<string, number> }> {
-  const out = new Map<string, { score: number; ranks: Record<string, number> }>();
-  for (const [name, ids] of Object.entries(lists)) {
-    const w = weights[name] ?? 1;
-    ids.forEach((id, i) => {
-      const entry = out.get(id) ?? { score: 0, ranks: {} };
-      entry.score += w / (RRF_K + i + 1);
-      entry.ranks[name] = i + 1;
-      out.set(id, entry);
-    });
-  }
-  return out;
-}
-
 export class TrialRetriever {
   readonly db: Database;
   readonly embeddings: CairnEmbeddings;
   readonly candidates: number;
   readonly termBudget: number;
-  readonly #cache: LruCache<string, Promise<number[]>>;
+  readonly #queryEmbeddings: QueryEmbeddingCache;
+  /** Read on every search (no trust period, unlike the guideline retriever's 30 s). */
+  readonly #model: ModelCheck;
 
   constructor(options: TrialRetrieverOptions) {
     this.db = options.db;
     this.embeddings = options.embeddings;
     this.candidates = options.candidates ?? 100;
     this.termBudget = options.termBudget ?? 2000;
-    this.#cache = new LruCache(options.queryCacheSize ?? 500);
+    this.#queryEmbeddings = new QueryEmbeddingCache(options.embeddings, options.queryCacheSize ?? 500);
+    this.#model = new ModelCheck(options.db, TRIAL_VECTORS, options.embeddings);
   }
 
   async search(query: string, options: TrialSearchOptions = {}): Promise<TrialCandidate[]> {
@@ -90,11 +80,8 @@ export class TrialRetriever {
     const text = expandAbbreviations(query.trim());
     if (!text || k < 1) return [];
     const n = Math.max(this.candidates, k, options.nctIds?.length ?? 0);
-    const model = mode !== 'fulltext' ? await readTrialModel(this.db) : undefined;
-    if (model && model.modelId !== this.embeddings.modelId) {
-      throw new Error(`the trial vectors were made by ${model.modelId} but the configured embedding model is ${this.embeddings.modelId}: import the trials again`);
-    }
-    const vector = model ? await this.#embed(text) : undefined;
+    const model = mode !== 'fulltext' ? await this.#model.current() : undefined;
+    const vector = model ? await this.#queryEmbeddings.embed(text) : undefined;
     const [byVector, byText] = await Promise.all([
       vector && model ? this.#vectorList(vector, model.dimension, n, options) : Promise.resolve([]),
       mode !== 'vector' ? this.#fullTextList(text, n, options) : Promise.resolve([]),
@@ -104,8 +91,9 @@ export class TrialRetriever {
     for (const r of byText) info.set(r.nct_id, { ...(info.get(r.nct_id) ?? { title: r.title, status: r.status }), rank: r.rank });
     let scored: TrialCandidate[];
     if (mode === 'hybrid') {
-      const fused = fuseRanks({ vector: byVector.map((r) => r.nct_id), fulltext: byText.map((r) => r.nct_id) });
-      const best = (byVector.length > 0 ? 1 : 0) / (RRF_K + 1) + (byText.length > 0 ? 1 : 0) / (RRF_K + 1);
+      const lists = { vector: byVector.map((r) => r.nct_id), fulltext: byText.map((r) => r.nct_id) };
+      const fused = fuseRanks(lists);
+      const best = bestFusedScore(lists);
       scored = [...fused].map(([id, f]) => {
         const i = info.get(id) as { title: string; status: string; similarity?: number };
         return {
@@ -156,9 +144,9 @@ export class TrialRetriever {
     const params: unknown[] = [n, toVectorParam(vector)];
     const where = this.#where(params, options);
     const filtered = where.length > 0;
-    const settings = { 'hnsw.ef_search': String(Math.max(100, n)), 'hnsw.iterative_scan': filtered ? 'strict_order' : 'off' };
-    const res = await this.db.queryWithSettings<{ nct_id: string; title: string; status: string; distance: number }>(
-      settings,
+    const res = await nearestNeighbours<{ nct_id: string; title: string; status: string; distance: number }>(
+      this.db,
+      { efSearch: 100, candidates: n, iterativeScan: filtered ? 'strict_order' : 'off' },
       `SELECT t.nct_id, t.title, t.status, t.embedding <=> $2::${type} AS distance FROM trials t
        WHERE t.embedding IS NOT NULL ${filtered ? `AND ${where}` : ''}
        ORDER BY t.embedding <=> $2::${type}, t.nct_id LIMIT $1`,
@@ -170,9 +158,9 @@ export class TrialRetriever {
   async #fullTextList(text: string, n: number, options: TrialSearchOptions): Promise<Array<{ nct_id: string; title: string; status: string; rank: number }>> {
     // No transaction, as for guidelines: at READ COMMITTED it would not give the two statements
     // one snapshot anyway, only two more round trips.
-    const tsquery = await fullTextTerms(this.db, text, this.termBudget);
-    if (!tsquery) return [];
-    const params: unknown[] = [n, tsquery];
+    const terms = await queryTerms(this.db, TRIAL_TERMS, text, this.termBudget);
+    if (!terms) return [];
+    const params: unknown[] = [n, tsqueryOf(terms.selection)];
     const where = this.#where(params, options);
     const res = await this.db.query<{ nct_id: string; title: string; status: string; rank: number }>(
       `SELECT t.nct_id, t.title, t.status, ts_rank_cd('${RANK_WEIGHTS}'::float4[], t.tsv, q, ${RANK_NORMALISATION}) AS rank
@@ -183,26 +171,4 @@ export class TrialRetriever {
     );
     return res.rows.map((r) => ({ ...r, rank: Number(r.rank) }));
   }
-
-  #embed(text: string): Promise<number[]> {
-    const key = `${this.embeddings.modelId}\u0000${text}`;
-    let cached = this.#cache.get(key);
-    if (!cached) {
-      cached = this.embeddings.embedQuery(text);
-      cached.catch(() => this.#cache.delete(key));
-      this.#cache.set(key, cached);
-    }
-    return cached;
-  }
-}
-
-async function fullTextTerms(db: Queryable, text: string, budget: number): Promise<string | undefined> {
-  const res = await db.query<{ lexeme: string; chunks: number }>(
-    `SELECT l.lexeme, coalesce(t.trials, 0)::int AS chunks
-     FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS l(lexeme)
-     LEFT JOIN trial_terms t ON t.lexeme = l.lexeme`,
-    [text],
-  );
-  const selection = selectTerms(res.rows, budget);
-  return selection ? tsqueryOf(selection) : undefined;
 }

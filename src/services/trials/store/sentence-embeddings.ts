@@ -12,7 +12,7 @@
  */
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { checkVectors } from '../../../search/embeddings/types.js';
-import { LruCache } from '../../../search/lru.js';
+import { LRUCache } from 'lru-cache';
 
 /** 4,096 sentences × 512 dimensions is about 17 MB of numbers: the notes of many patients. */
 export const DEFAULT_SENTENCE_CACHE_SIZE = 4096;
@@ -29,7 +29,7 @@ export interface SentenceEmbeddingResult {
 }
 
 export class SentenceEmbeddingCache {
-  readonly #cache: LruCache<string, number[]>;
+  readonly #cache: LRUCache<string, number[]>;
   /** Batches in flight, by text: two concurrent calls for one patient embed each sentence once. */
   readonly #inFlight = new Map<string, Promise<number[] | undefined>>();
 
@@ -37,7 +37,7 @@ export class SentenceEmbeddingCache {
     readonly embeddings: CairnEmbeddings,
     capacity = DEFAULT_SENTENCE_CACHE_SIZE,
   ) {
-    this.#cache = new LruCache(capacity);
+    this.#cache = new LRUCache({ max: capacity });
   }
 
   #key(text: string): string {

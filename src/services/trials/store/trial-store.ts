@@ -10,7 +10,8 @@
  * `importTrials` is idempotent and runs in ONE transaction:
  *   - records are parsed before anything is written; an unparseable record fails the import;
  *   - the embedding model is recorded; when it changes, every stored vector is cleared and the
- *     columns retyped, so vectors of two models are never mixed (as the guideline store does);
+ *     columns retyped, so vectors of two models are never mixed (search/embedding-model.ts, the
+ *     one implementation the guideline store uses too, described here by TRIAL_VECTORS);
  *   - a trial whose content hash (record + parser version) is unchanged is skipped;
  *   - a changed trial is rewritten with its criteria; criteria whose text did not change keep their
  *     vectors, so editing one criterion re-embeds one criterion;
@@ -22,7 +23,17 @@
  * less likely to fit, so they must not raise the trial in full-text or vector retrieval.
  */
 import { toVectorParam, type Database, type Queryable, type Transaction } from '../../../db/database.js';
-import { vectorTypeFor, type RecordedModel, type VectorType } from '../../../search/embedding-model.js';
+import {
+  embeddingDimension,
+  ensureVectorIndex,
+  lockVectorStore,
+  prepareEmbeddingModel,
+  readRecordedModel,
+  vectorTypeFor,
+  type VectorStore,
+  type VectorType,
+} from '../../../search/embedding-model.js';
+import type { TermStatistics } from '../../../search/terms.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { checkVectors } from '../../../search/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../../log.js';
@@ -31,8 +42,23 @@ import type { CriterionStructure, ParsedCriterion } from '../matching/criteria-p
 import { ageInYears, contentHashOf, prepareTrial, type ImportedTrial, type TrialRecord } from '../matching/trial-record.js';
 
 export const TRIAL_VECTOR_INDEX = 'trials_embedding_idx';
-/** Serialises imports: two instances starting together must not both write the trials. */
-const IMPORT_LOCK_KEY = 0x7472696c; // 'tril'
+
+/**
+ * The trial and criterion vectors, their model record and the HNSW index on the trial vectors:
+ * the guideline store's scheme (search/embedding-model.ts), for the two trial tables.
+ */
+export const TRIAL_VECTORS: VectorStore = {
+  name: 'trial',
+  modelTable: 'trial_embedding_model',
+  vectorTables: ['trials', 'trial_criteria'],
+  index: { name: TRIAL_VECTOR_INDEX, table: 'trials' },
+  /** Serialises imports: two instances starting together must not both write the trials. */
+  writeLock: 0x7472696c, // 'tril'
+  reembedAdvice: 'import the trials again',
+};
+
+/** How many trials each lexeme occurs in, refreshed by every import. */
+export const TRIAL_TERMS: TermStatistics = { table: 'trial_terms', countColumn: 'trials' };
 const WRITE_BATCH = 200;
 const DEFAULT_EMBED_BATCH = 64;
 /** Trial vectors embed the focus text and the start of the summary: what the trial is about. */
@@ -66,40 +92,6 @@ export function trialEmbeddingText(t: Pick<ImportedTrial, 'focusText' | 'record'
 export function criterionEmbeddingText(c: Pick<ParsedCriterion, 'text' | 'context'>): string {
   const heading = c.context?.split(' > ').pop();
   return heading ? `${heading}: ${c.text}` : c.text;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Embedding model (the guideline store's scheme, for the two trial tables)
-
-export async function readTrialModel(db: Queryable): Promise<RecordedModel | undefined> {
-  const res = await db.query<{ model_id: string; dimension: number }>('SELECT model_id, dimension FROM trial_embedding_model');
-  const row = res.rows[0];
-  return row ? { modelId: row.model_id, dimension: Number(row.dimension) } : undefined;
-}
-
-async function prepareTrialModel(tx: Transaction, model: RecordedModel): Promise<{ changed: boolean; previous?: RecordedModel }> {
-  const type = vectorTypeFor(model.dimension);
-  const previous = await readTrialModel(tx);
-  if (previous && previous.modelId === model.modelId && previous.dimension === model.dimension) return { changed: false, previous };
-  await tx.query(`DROP INDEX IF EXISTS ${TRIAL_VECTOR_INDEX}`);
-  // The dimension is an integer checked by vectorTypeFor, never outside text: safe in DDL.
-  for (const table of ['trials', 'trial_criteria']) {
-    await tx.query(`ALTER TABLE ${table} ALTER COLUMN embedding TYPE ${type}(${model.dimension}) USING NULL::${type}(${model.dimension})`);
-  }
-  await tx.query(
-    `INSERT INTO trial_embedding_model (singleton, model_id, dimension, recorded_at) VALUES (true, $1, $2, now())
-     ON CONFLICT (singleton) DO UPDATE SET model_id = EXCLUDED.model_id, dimension = EXCLUDED.dimension, recorded_at = now()`,
-    [model.modelId, model.dimension],
-  );
-  return { changed: true, ...(previous && { previous }) };
-}
-
-async function ensureTrialVectorIndex(tx: Transaction, dimension: number): Promise<boolean> {
-  const exists = await tx.query('SELECT 1 FROM pg_class WHERE relname = $1', [TRIAL_VECTOR_INDEX]);
-  if (exists.rowCount > 0) return false;
-  await tx.query("SET LOCAL maintenance_work_mem = '256MB'");
-  await tx.query(`CREATE INDEX ${TRIAL_VECTOR_INDEX} ON trials USING hnsw (embedding ${vectorTypeFor(dimension)}_cosine_ops)`);
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,8 +216,7 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
   // Parse everything before the transaction: a bad record fails fast and writes nothing.
   const prepared = [...byId.values()].map(prepareTrial);
 
-  const recorded = await readTrialModel(db);
-  const dimension = recorded?.modelId === embedder.modelId ? recorded.dimension : await embedder.dimensions();
+  const dimension = await embeddingDimension(db, TRIAL_VECTORS, embedder);
   const type = vectorTypeFor(dimension);
   const embed = async (texts: string[]): Promise<number[][]> => {
     const out: number[][] = [];
@@ -238,8 +229,8 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
   };
 
   const report = await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK_KEY]);
-    const { changed: modelChanged, previous } = await prepareTrialModel(tx, { modelId: embedder.modelId, dimension });
+    await lockVectorStore(tx, TRIAL_VECTORS);
+    const { changed: modelChanged, previous } = await prepareEmbeddingModel(tx, TRIAL_VECTORS, { modelId: embedder.modelId, dimension });
     if (modelChanged && previous) logger.warn({ from: previous.modelId, to: embedder.modelId }, 'embedding model changed: re-embedding every trial');
     const r: Omit<TrialImportReport, 'durationMs'> = {
       trials: prepared.length,
@@ -301,7 +292,7 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
     }
     // After a model change, trials outside this import still need the new model's vectors.
     r.criteriaEmbedded += await embedRemaining(tx, embed, type);
-    if (await ensureTrialVectorIndex(tx, dimension)) logger.info({ dimension }, 'built the trial vector index');
+    if (await ensureVectorIndex(tx, TRIAL_VECTORS, dimension)) logger.info({ dimension }, 'built the trial vector index');
     if (changed.length > 0 || modelChanged) {
       await tx.query('DELETE FROM trial_terms');
       await tx.query("INSERT INTO trial_terms (lexeme, trials) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM trials')");
@@ -320,7 +311,7 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
  */
 async function unchangedImport(db: Queryable, records: readonly TrialRecord[], embedder: CairnEmbeddings): Promise<Omit<TrialImportReport, 'durationMs' | 'duplicates'> | undefined> {
   if (records.length === 0) return undefined;
-  const model = await readTrialModel(db);
+  const model = await readRecordedModel(db, TRIAL_VECTORS);
   if (!model || model.modelId !== embedder.modelId) return undefined;
   const res = await db.query<{ matching: string; criteria: string; missing: string; indexed: boolean }>(
     `SELECT
