@@ -40,7 +40,7 @@ export const migrations: readonly Migration[] = [
   },
   {
     // The guideline knowledge base (src/knowledge). The embedding column has no dimension here:
-    // it follows the configured embedding model, and src/knowledge/embedding-model.ts sets it (and
+    // it follows the configured embedding model, and src/search/embedding-model.ts sets it (and
     // builds the HNSW index) when the model is first recorded or changes.
     name: '003_guidelines',
     sql: `
