@@ -16,6 +16,7 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { corpusRecord } from './trials-fixtures.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 
 const DATA = process.env.TRIALS_EVAL_DATA ?? path.resolve('../shared/data/trialmatch_trec_sigir_trialgpt');
 const haveData = existsSync(path.join(DATA, 'qrels', 'sigir_qrels.tsv'));
@@ -84,7 +85,7 @@ describe('npm run trials:import', () => {
 
   async function importCli(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/trials-import.ts', file], { env, timeout: 60_000 });
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/trials-import.ts', file], { cwd: REPO_ROOT, env, timeout: 60_000 });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

@@ -12,6 +12,7 @@ import { assessTriage, nothingToTriage } from '../../src/services/triage/assess.
 import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/services/triage/card.js';
 import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher, type GuidelineSearch } from '../../src/services/triage/high-risk-matcher.js';
+import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2026-11-24T08:10:00Z');
 
@@ -44,7 +45,7 @@ function fakeSearch(highRiskSection: string | null): GuidelineSearch & { queries
   };
 }
 
-const edBundle = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
+const edBundle = JSON.parse(readFileSync(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
 const patientId = edBundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id as string;
 
 async function cardFor(resources: unknown[], search: GuidelineSearch, showInfo = false) {

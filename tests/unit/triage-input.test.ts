@@ -12,6 +12,7 @@ import { painScoresFromResources } from '../../src/services/triage/pain.js';
 import { computeQsofa } from '../../src/services/triage/qsofa.js';
 import { computeShockIndex } from '../../src/services/triage/shock-index.js';
 import { HYPERCAPNIC_RESPIRATORY_FAILURE_VALUE_SET, buildTriageObservations, latestMentalStatus } from '../../src/services/triage/triage-input.js';
+import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 const LOINC = 'http://loinc.org';
@@ -239,7 +240,7 @@ describe('pain scores (adapter: PatientContext has no pain series)', () => {
 });
 
 describe('the demo ED patient (fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json)', () => {
-  const bundle: unknown = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8'));
+  const bundle: unknown = JSON.parse(readFileSync(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8'));
   const ctx = buildPatientContext({ resources: [bundle], referenceTime: new Date('2026-11-24T08:30:00Z') });
   const t = buildTriageObservations(ctx);
 
