@@ -5,6 +5,7 @@ import type { Bundle, CapabilityStatement, Observation, OperationOutcome, Patien
 import { startDevFhirServer } from '../../dev/fhir-server/index.js';
 import type { DevFhirServer } from '../../dev/fhir-server/index.js';
 import { readJsonLines, syntheaDataset, withDataset } from '../support/datasets.js';
+import { observation as observationResource } from '../support/fhir-builders.js';
 
 const SYNTHEA_DATA = syntheaDataset();
 const SYNTHEA = SYNTHEA_DATA.path ?? '';
@@ -37,15 +38,8 @@ function nextLink(bundle: Bundle): string | undefined {
 }
 
 function observation(id: string, patient: string, code: string, date: string): Observation {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: 'http://loinc.org', code }] },
-    subject: { reference: `Patient/${patient}` },
-    effectiveDateTime: date,
-    valueQuantity: { value: 120, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
-  };
+  // The builder's plain JSON, typed for the searches below: it is a valid Observation.
+  return observationResource({ id, code, patient, date, value: 120, unit: 'mm[Hg]' }) as unknown as Observation;
 }
 
 /** 5 Synthea patients listed in the data set's index, with their bundle files. */
