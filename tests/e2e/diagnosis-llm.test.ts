@@ -18,6 +18,7 @@ import type { Card } from '../../src/hooks/schema.js';
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { HYPOTHESIS_LEAD_RECORD } from '../../src/services/diagnosis/hypothesis-card.js';
 import { freePort, spawnServer, type SpawnedServer } from './support/processes.js';
+import { repoPath } from '../support/repo-root.js';
 
 const MEDICATION = 'metformin 500 mg oral tablet twice daily';
 
@@ -64,7 +65,7 @@ let corpus: string[];
 
 beforeAll(async () => {
   model = await heldModelServer();
-  corpus = await Promise.all((await readdir('guidelines')).filter((f) => f.endsWith('.md')).map((f) => readFile(join('guidelines', f), 'utf8')));
+  corpus = await Promise.all((await readdir(repoPath('guidelines'))).filter((f) => f.endsWith('.md')).map((f) => readFile(repoPath('guidelines', f), 'utf8')));
   dir = await mkdtemp(join(tmpdir(), 'cairn-diagnosis-llm-e2e-'));
   const port = await freePort();
   cairn = await spawnServer(

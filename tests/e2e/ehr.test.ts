@@ -11,22 +11,15 @@ import { join } from 'node:path';
 import { startDevFhirServer, type DevFhirServer } from '../../dev/fhir-server/index.js';
 import { checkCdsResponse, checkDiscoveryResponse } from '../../dev/hooks-contract.js';
 import { createPostgresTestDatabase, databaseKinds } from '../support/databases.js';
+import { observation as observationResource } from '../support/fhir-builders.js';
 import { createTestClient, hmacToken, unsignedToken, type TestClient } from '../support/jwt.js';
 import { freePort, serveJwks, spawnServer, type SpawnedServer } from './support/processes.js';
 
 const ORIGIN = 'https://sandbox.example.org';
 const PATIENT = 'e2e-patient-1';
 
-const observation = (id: string, loinc: string, value: number, unit: string, date: string) => ({
-  resourceType: 'Observation',
-  id,
-  status: 'final',
-  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-  code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
-  subject: { reference: `Patient/${PATIENT}` },
-  effectiveDateTime: date,
-  valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
-});
+const observation = (id: string, loinc: string, value: number, unit: string, date: string) =>
+  observationResource({ id, code: loinc, category: 'vital-signs', patient: PATIENT, date, value, unit });
 const patientResource = { resourceType: 'Patient', id: PATIENT, gender: 'female', birthDate: '1960-04-02' };
 const vitals = [
   observation('e2e-hr-1', '8867-4', 88, '/min', '2026-11-01T10:00:00Z'),

@@ -16,6 +16,7 @@ import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { TRIAGE_EXTENSION } from '../../src/services/triage/card.js';
 import { freePort, spawnServer, type SpawnedServer } from './support/processes.js';
+import { repoPath } from '../support/repo-root.js';
 
 let fhir: DevFhirServer;
 let cairn: SpawnedServer;
@@ -25,14 +26,14 @@ let patientId: string;
 let encounterId: string;
 
 beforeAll(async () => {
-  const bundle = shiftToNow(JSON.parse(await readFile('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8')) as {
+  const bundle = shiftToNow(JSON.parse(await readFile(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8')) as {
     entry: Array<{ resource: { resourceType: string; id: string } }>;
   });
   patientId = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id;
   encounterId = bundle.entry.find((e) => e.resource.resourceType === 'Encounter')!.resource.id;
   fhir = await startDevFhirServer({});
   await fhir.loadBundle(bundle);
-  corpus = await Promise.all((await readdir('guidelines')).filter((f) => f.endsWith('.md')).map((f) => readFile(join('guidelines', f), 'utf8')));
+  corpus = await Promise.all((await readdir(repoPath('guidelines'))).filter((f) => f.endsWith('.md')).map((f) => readFile(repoPath('guidelines', f), 'utf8')));
 
   dir = await mkdtemp(join(tmpdir(), 'cairn-triage-e2e-'));
   const port = await freePort();

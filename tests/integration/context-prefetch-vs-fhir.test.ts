@@ -3,7 +3,7 @@
  * the FHIR server with the derived prefetch templates: all 53 development Synthea bundles, loaded
  * into the dev FHIR server and fetched over HTTP, compared with the bundle given as prefetch.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { derivePrefetchTemplates } from '../../src/fhir/context/data-requirements.js';
@@ -11,10 +11,12 @@ import { buildPatientContext, defaultValueSetIndex, type PatientContext } from '
 import { createFhirGateway } from '../../src/fhir/gateway.js';
 import { startDevFhirServer, type DevFhirServer } from '../../dev/fhir-server/index.js';
 import { prefetchData, resolvePrefetch } from '../../src/hooks/prefetch/resolve.js';
+import { syntheaDataset, withDataset } from '../support/datasets.js';
 
-const DIR = '../shared/data/dx_synthea_smart_r4/bundles';
+const SYNTHEA = syntheaDataset();
+const DIR = join(SYNTHEA.path ?? '', 'bundles');
 const referenceTime = new Date('2026-11-24T00:00:00Z');
-const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const files = SYNTHEA.path === undefined ? [] : readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 const index = defaultValueSetIndex();
 const observationSets = [...new Set([...index.observationBindings.values()].map((b) => b.valueSetId))];
 const templates = derivePrefetchTemplates(
@@ -41,13 +43,14 @@ function clinicalPicture(ctx: PatientContext) {
   };
 }
 
-let fhir: DevFhirServer;
-beforeAll(async () => {
-  fhir = await startDevFhirServer({ bundles: [DIR] });
-}, 60_000);
-afterAll(() => fhir?.close());
+withDataset(SYNTHEA).describe('PatientContext through prefetch and through the dev FHIR server', () => {
+  // Inside the suite so that no server starts when the data set is missing.
+  let fhir: DevFhirServer;
+  beforeAll(async () => {
+    fhir = await startDevFhirServer({ bundles: [DIR] });
+  }, 60_000);
+  afterAll(() => fhir?.close());
 
-describe('PatientContext through prefetch and through the dev FHIR server', () => {
   it('derived templates stay under 8,000 characters', () => {
     for (const t of Object.values(templates)) expect(t.length).toBeLessThan(8000);
   });

@@ -4,13 +4,15 @@
  * truth in index.jsonl (see the dataset README: `latest{bp, hba1c, egfr, glucose, creatinine, uacr}`).
  * Exclusion counts by reason are printed for review.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { buildPatientContext, conditionsIn, latest } from '../../src/fhir/context/index.js';
 import type { LabKey, PatientContext, Reading } from '../../src/fhir/context/index.js';
+import { readJsonLines, syntheaDataset, withDataset } from '../support/datasets.js';
 
-const DATASET = '/work/shared/data/dx_synthea_smart_r4';
+const SYNTHEA = syntheaDataset();
+const DATASET = SYNTHEA.path ?? '';
 // After every record in the dataset (records end in 2021), so "latest" means latest in the file.
 const REFERENCE_TIME = new Date('2030-01-01T00:00:00Z');
 
@@ -38,13 +40,8 @@ interface IndexRow {
   has_ckd: boolean;
 }
 
-const available = existsSync(join(DATASET, 'index.jsonl'));
-const rows: IndexRow[] = available
-  ? readFileSync(join(DATASET, 'index.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as IndexRow)
-  : [];
+const available = SYNTHEA.path !== undefined;
+const rows = readJsonLines<IndexRow>(SYNTHEA, 'index.jsonl');
 
 interface Built {
   row: IndexRow;
@@ -61,7 +58,7 @@ function buildAll(): Built[] {
   });
 }
 
-const suite = available ? describe : describe.skip;
+const suite = withDataset(SYNTHEA).describe;
 
 suite('Synthea dx_synthea_smart_r4 bundles', () => {
   const built = available ? buildAll() : [];

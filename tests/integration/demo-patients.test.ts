@@ -6,15 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { buildPatientContext, latest, type PatientContext } from '../../src/fhir/context/index.js';
 import { startDevFhirServer, type DevFhirServer } from '../../dev/fhir-server/index.js';
+import { repoPath } from '../support/repo-root.js';
 
-const EDGE = 'fhir-profiles/examples/edge-cases';
+const EDGE = repoPath('fhir-profiles/examples/edge-cases');
 const referenceTime = new Date('2026-11-24T09:00:00Z');
 const context = (file: string): PatientContext =>
   buildPatientContext({ resources: [JSON.parse(readFileSync(`${EDGE}/${file}`, 'utf8'))], referenceTime });
 
 let fhir: DevFhirServer;
 beforeAll(async () => {
-  fhir = await startDevFhirServer({ bundles: ['fhir-profiles/examples'] });
+  fhir = await startDevFhirServer({ bundles: [repoPath('fhir-profiles/examples')] });
 }, 60_000);
 afterAll(() => fhir?.close());
 

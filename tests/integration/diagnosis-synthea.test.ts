@@ -15,29 +15,26 @@
  * Figures are printed for the report; only sanity bounds are asserted (the formal evaluation is
  * `npm run eval:diagnosis`). Thresholds are the guidelines' and are not tuned to this data.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { findingsToShow } from '../../src/services/diagnosis/alert-policy.js';
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
 import type { Finding } from '../../src/services/diagnosis/finding.js';
 import { checkRecorded } from '../../src/services/diagnosis/known.js';
 import { dataMeetCriteria, lastEncounterTime, rates, TARGETS, withoutTarget, type Bundle, type Rates, type Target } from '../../dev/eval/diagnosis.js';
+import { readJsonLines, syntheaDataset, withDataset } from '../support/datasets.js';
 
-const DATASET = '/work/shared/data/dx_synthea_smart_r4';
+const SYNTHEA = syntheaDataset();
+const DATASET = SYNTHEA.path ?? '';
 
 interface IndexRow {
   file: string;
   selection_group: string;
 }
-const available = existsSync(join(DATASET, 'index.jsonl'));
-const rows: IndexRow[] = available
-  ? readFileSync(join(DATASET, 'index.jsonl'), 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as IndexRow)
-  : [];
+const available = SYNTHEA.path !== undefined;
+const rows = readJsonLines<IndexRow>(SYNTHEA, 'index.jsonl');
 
 interface Outcome {
   file: string;
@@ -72,7 +69,7 @@ function evaluateAll(): Outcome[] {
 
 const fmtRate = (n: number | null): string => (n === null ? 'n/a' : n.toFixed(2));
 
-const suite = available ? describe : describe.skip;
+const suite = withDataset(SYNTHEA).describe;
 
 suite('diagnosis criteria on the Synthea development set', () => {
   const outcomes = available ? evaluateAll() : [];

@@ -1,11 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, CapabilityStatement, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { startDevFhirServer } from '../../dev/fhir-server/index.js';
 import type { DevFhirServer } from '../../dev/fhir-server/index.js';
+import { readJsonLines, syntheaDataset, withDataset } from '../support/datasets.js';
+import { observation as observationResource } from '../support/fhir-builders.js';
 
-const SYNTHEA = '/work/shared/data/dx_synthea_smart_r4';
+const SYNTHEA_DATA = syntheaDataset();
+const SYNTHEA = SYNTHEA_DATA.path ?? '';
+const withSynthea = withDataset(SYNTHEA_DATA);
 const FHIR_JSON = 'application/fhir+json';
 
 interface Reply<T> {
@@ -34,26 +38,16 @@ function nextLink(bundle: Bundle): string | undefined {
 }
 
 function observation(id: string, patient: string, code: string, date: string): Observation {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: 'http://loinc.org', code }] },
-    subject: { reference: `Patient/${patient}` },
-    effectiveDateTime: date,
-    valueQuantity: { value: 120, unit: 'mm[Hg]', system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
-  };
+  // The builder's plain JSON, typed for the searches below: it is a valid Observation.
+  return observationResource({ id, code, patient, date, value: 120, unit: 'mm[Hg]' }) as unknown as Observation;
 }
 
 /** 5 Synthea patients listed in the data set's index, with their bundle files. */
-const syntheaRows = readFileSync(join(SYNTHEA, 'index.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((line) => JSON.parse(line) as { file: string; patient_id: string })
+const syntheaRows = readJsonLines<{ file: string; patient_id: string }>(SYNTHEA_DATA, 'index.jsonl')
   .filter((row) => existsSync(join(SYNTHEA, row.file)))
   .slice(0, 5);
 
-describe('dev FHIR server: Synthea subset', () => {
+withSynthea.describe('dev FHIR server: Synthea subset', () => {
   let server: DevFhirServer;
   let loadMs = 0;
 
@@ -340,7 +334,7 @@ describe('dev FHIR server: bearer token', () => {
   });
 });
 
-describe('dev FHIR server: scale', () => {
+withSynthea.describe('dev FHIR server: scale', () => {
   it('loads all 53 Synthea bundles and searches 5,000 Observations quickly', async () => {
     const timings: Record<string, number> = {};
     const time = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {

@@ -1,11 +1,10 @@
 /**
- * Evaluation smoke test on a few topics of the TREC/SIGIR data (skipped when the data set is not
- * next to the repository: ../shared/data/trialmatch_trec_sigir_trialgpt, or TRIALS_EVAL_DATA),
- * and the trials:import command as an operator runs it.
+ * Evaluation smoke test on a few topics of the TREC/SIGIR data (trialmatch_trec_sigir_trialgpt
+ * under CAIRN_DATASETS_DIR, or TRIALS_EVAL_DATA: see tests/support/datasets.ts; skipped with a
+ * warning when missing), and the trials:import command as an operator runs it.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +15,11 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { corpusRecord } from './trials-fixtures.js';
+import { trialsEvalDataset, withDataset } from '../support/datasets.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 
-const DATA = process.env.TRIALS_EVAL_DATA ?? path.resolve('../shared/data/trialmatch_trec_sigir_trialgpt');
-const haveData = existsSync(path.join(DATA, 'qrels', 'sigir_qrels.tsv'));
+const TRIALS_EVAL = trialsEvalDataset();
+const DATA = TRIALS_EVAL.path ?? '';
 const run = promisify(execFile);
 
 describe('topics as patients', () => {
@@ -32,7 +33,7 @@ describe('topics as patients', () => {
   });
 });
 
-(haveData ? describe : describe.skip)('eval:trials smoke (first topics of SIGIR)', () => {
+withDataset(TRIALS_EVAL).describe('eval:trials smoke (first topics of SIGIR)', () => {
   let t: TestDatabase;
   let data: EvalData;
   beforeAll(async () => {
@@ -84,7 +85,7 @@ describe('npm run trials:import', () => {
 
   async function importCli(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/trials-import.ts', file], { env, timeout: 60_000 });
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/trials-import.ts', file], { cwd: REPO_ROOT, env, timeout: 60_000 });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };

@@ -24,6 +24,7 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { TRIALS } from './trials-fixtures.js';
+import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 
@@ -93,7 +94,7 @@ describe('trial-match service over HTTP (PGlite, fixture trials)', () => {
     t = await openTestDatabase('pglite', { migrate: true });
     await importTrials(t.db, TRIALS, embeddings, { log: createLogger('silent') });
     const matcher = new TrialMatcher({ db: t.db, embeddings });
-    const declared = (await loadServiceDefinitions('cds-hooks')).filter((d) => d.definition.id === TRIAL_MATCH_SERVICE_ID);
+    const declared = (await loadServiceDefinitions(repoPath('cds-hooks'))).filter((d) => d.definition.id === TRIAL_MATCH_SERVICE_ID);
     expect(declared).toHaveLength(1);
     const services = bindServices(declared, { [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({ matcher, smartAppUrl: 'https://screening.example.org/launch', now: () => REF }) });
     const app = createApp({
@@ -184,23 +185,23 @@ describe('openTrials (start-up import)', () => {
   });
 
   it('imports the recruiting trials of a directory, then finds them unchanged on the next start', async () => {
-    expect(await trialFiles(['tests/fixtures/trials'])).toEqual(['tests/fixtures/trials/fixture-trials.jsonl']);
+    expect(await trialFiles([repoPath('tests/fixtures/trials')])).toEqual([repoPath('tests/fixtures/trials/fixture-trials.jsonl')]);
     const embeddings = new HashingEmbeddings();
     const log = createLogger('silent');
-    const first = await openTrials(t.db, embeddings, { paths: ['tests/fixtures/trials'], log });
+    const first = await openTrials(t.db, embeddings, { paths: [repoPath('tests/fixtures/trials')], log });
     // NCT00000003 is Completed: no card could show it, so start-up does not embed it.
     expect(first.report).toMatchObject({ trials: 2, added: 2 });
     expect(first.skipped).toBe(1);
     expect(await first.matcher.loadTrials(['NCT00000003'])).toEqual([]);
     embeddings.resetCounts();
-    const second = await openTrials(t.db, embeddings, { paths: ['tests/fixtures/trials'], log });
+    const second = await openTrials(t.db, embeddings, { paths: [repoPath('tests/fixtures/trials')], log });
     expect(second.report).toMatchObject({ trials: 2, added: 0, unchanged: 2, criteriaEmbedded: 0 });
     expect(embeddings.documentsEmbedded).toBe(0);
     expect((await second.matcher.loadTrials(['NCT00000001']))[0]?.title).toBe('Intensive Blood Pressure Lowering in Hypertension');
   });
 
   it('imports every status when asked to', async () => {
-    const opened = await openTrials(t.db, new HashingEmbeddings(), { paths: ['tests/fixtures/trials'], log: createLogger('silent'), statuses: 'all' });
+    const opened = await openTrials(t.db, new HashingEmbeddings(), { paths: [repoPath('tests/fixtures/trials')], log: createLogger('silent'), statuses: 'all' });
     expect(opened.skipped).toBe(0);
     expect((await opened.matcher.loadTrials(['NCT00000003']))[0]?.nctId).toBe('NCT00000003');
   });

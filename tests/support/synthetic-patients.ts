@@ -3,7 +3,7 @@
  * coded Conditions, a systolic blood pressure and an eGFR reading, and a short note. Deterministic:
  * the same seed gives the same cohort.
  */
-type Resource = Record<string, unknown> & { resourceType: string; id: string };
+import { condition, note, observation, patient, SCT, type ResourceJson as Resource } from './fhir-builders.js';
 
 export type SyntheticCondition = 'hypertension' | 'type-1-diabetes' | 'type-2-diabetes' | 'asthma';
 
@@ -29,41 +29,16 @@ export interface SyntheticPatientSpec {
 }
 
 export function syntheticPatient(spec: SyntheticPatientSpec): Resource[] {
-  const subject = { reference: `Patient/${spec.id}` };
   const when = spec.recorded ?? '2026-01-15T09:00:00Z';
-  const out: Resource[] = [{ resourceType: 'Patient', id: spec.id, gender: spec.sex, birthDate: spec.birthDate }];
+  const out: Resource[] = [patient({ id: spec.id, gender: spec.sex, birthDate: spec.birthDate })];
   for (const c of spec.conditions ?? []) {
-    out.push({
-      resourceType: 'Condition',
-      id: `${spec.id}-${c}`,
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-      code: { coding: [{ system: 'http://snomed.info/sct', ...CONDITION_CODES[c] }], text: CONDITION_CODES[c].display },
-      subject,
-    });
+    out.push(condition({ id: `${spec.id}-${c}`, coding: { system: SCT, ...CONDITION_CODES[c] }, text: CONDITION_CODES[c].display, patient: spec.id }));
   }
   const reading = (suffix: string, loinc: string, value: number, unit: string) =>
-    out.push({
-      resourceType: 'Observation',
-      id: `${spec.id}-${suffix}`,
-      status: 'final',
-      code: { coding: [{ system: 'http://loinc.org', code: loinc }] },
-      subject,
-      effectiveDateTime: when,
-      valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
-    });
+    out.push(observation({ id: `${spec.id}-${suffix}`, code: loinc, patient: spec.id, date: when, value, unit }));
   if (spec.systolic !== undefined) reading('sbp', '8480-6', spec.systolic, 'mm[Hg]');
   if (spec.egfr !== undefined) reading('egfr', '33914-3', spec.egfr, 'mL/min/{1.73_m2}');
-  if (spec.note) {
-    out.push({
-      resourceType: 'DocumentReference',
-      id: `${spec.id}-note`,
-      status: 'current',
-      subject,
-      date: when,
-      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(spec.note).toString('base64') } }],
-    });
-  }
+  if (spec.note) out.push(note({ id: `${spec.id}-note`, text: spec.note, date: when, patient: spec.id }));
   return out;
 }
 

@@ -8,48 +8,34 @@ import {
   series,
 } from '../../src/fhir/context/index.js';
 import type { PatientContext } from '../../src/fhir/context/index.js';
+import {
+  CONDITION_CLINICAL as CLINICAL,
+  CONDITION_VERIFICATION as VERIFICATION,
+  ICD10CM,
+  LOINC,
+  SCT,
+  UCUM,
+  condition as conditionResource,
+  encounter,
+  observation,
+  patient as patientResource,
+  type Json,
+} from '../support/fhir-builders.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
-const UCUM = 'http://unitsofmeasure.org';
-const LOINC = 'http://loinc.org';
-const SCT = 'http://snomed.info/sct';
-const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
-const CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
-const VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
-
-type Json = Record<string, unknown>;
 
 function build(resources: unknown[], extra: Json = {}): PatientContext {
   return buildPatientContext({ resources, referenceTime: REF, ...extra });
 }
 
-const patient = (extra: Json = {}): Json => ({ resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1970-03-04', ...extra });
+const patient = (extra: Json = {}): Json => patientResource({ gender: 'female', birthDate: '1970-03-04', ...extra });
 
 function quantityObs(id: string, code: string, value: number, unit: string, when: string, extra: Json = {}): Json {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: when,
-    valueQuantity: { value, unit, system: UCUM, code: unit },
-    ...extra,
-  };
+  return observation({ id, code, date: when, value, unit }, extra);
 }
 
 function condition(id: string, coding: Json, extra: Json = {}): Json {
-  return {
-    resourceType: 'Condition',
-    id,
-    clinicalStatus: { coding: [{ system: CLINICAL, code: 'active' }] },
-    verificationStatus: { coding: [{ system: VERIFICATION, code: 'confirmed' }] },
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
-    code: { coding: [coding] },
-    subject: { reference: 'Patient/p1' },
-    onsetDateTime: '2019-01-01',
-    ...extra,
-  };
+  return conditionResource({ id, coding, category: 'problem-list-item', onset: '2019-01-01' }, extra);
 }
 
 describe('patient', () => {
@@ -107,15 +93,7 @@ describe('patient', () => {
 });
 
 describe('encounters', () => {
-  const enc = (id: string, code: string, start: string, end: string | undefined, extra: Json = {}): Json => ({
-    resourceType: 'Encounter',
-    id,
-    status: 'finished',
-    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code },
-    subject: { reference: 'Patient/p1' },
-    period: { start, ...(end ? { end } : {}) },
-    ...extra,
-  });
+  const enc = (id: string, code: string, start: string, end: string | undefined, extra: Json = {}): Json => encounter({ id, classCode: code, start, end }, extra);
 
   it('maps v3 ActCode classes and reads the reason for visit', () => {
     const ctx = build([
@@ -185,17 +163,17 @@ describe('vital signs and labs', () => {
   });
 
   it('reads systolic and diastolic from BP panel components (85354-9 and Synthea 55284-4) and standalone codes', () => {
-    const panel = (id: string, code: string, sbp: number, dbp: number, when: string): Json => ({
-      resourceType: 'Observation',
-      id,
-      status: 'final',
-      code: { coding: [{ system: LOINC, code }] },
-      effectiveDateTime: when,
-      component: [
-        { code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: sbp, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
-        { code: { coding: [{ system: LOINC, code: '8462-4' }] }, valueQuantity: { value: dbp, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
-      ],
-    });
+    const panel = (id: string, code: string, sbp: number, dbp: number, when: string): Json =>
+      observation({
+        id,
+        code,
+        patient: null,
+        date: when,
+        component: [
+          { code: { coding: [{ system: LOINC, code: '8480-6' }] }, valueQuantity: { value: sbp, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
+          { code: { coding: [{ system: LOINC, code: '8462-4' }] }, valueQuantity: { value: dbp, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' } },
+        ],
+      });
     const ctx = build([
       panel('bp1', '85354-9', 142, 91, '2025-05-01T09:00:00Z'),
       panel('bp2', '55284-4', 138, 88, '2025-05-02T09:00:00Z'),
@@ -418,14 +396,7 @@ describe('clinical notes', () => {
 });
 
 describe('pregnancy status', () => {
-  const pregObs = (id: string, code: string, when: string): Json => ({
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: '82810-3' }] },
-    effectiveDateTime: when,
-    valueCodeableConcept: { coding: [{ system: LOINC, code }] },
-  });
+  const pregObs = (id: string, code: string, when: string): Json => observation({ id, code: '82810-3', patient: null, date: when, answer: { system: LOINC, code } });
 
   it('is unknown when nothing is recorded (sex is not used)', () => {
     expect(build([patient({ gender: 'male' })]).pregnancy).toEqual({ status: 'unknown', evidence: [] });

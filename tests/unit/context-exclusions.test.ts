@@ -1,24 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import type { Exclusion, ExclusionReason, PatientContext } from '../../src/fhir/context/index.js';
+import { condition, LOINC, observation, SCT, UCUM, type Json } from '../support/fhir-builders.js';
 
 const REF = new Date('2024-06-01T12:00:00Z');
-const UCUM = 'http://unitsofmeasure.org';
-const LOINC = 'http://loinc.org';
 
-type Json = Record<string, unknown>;
-
+/** `value` is the valueQuantity as written (none when undefined): these tests send malformed ones. */
 function obs(id: string, code: string, value: Json | undefined, extra: Json = {}): Json {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: '2024-05-01T09:00:00Z',
-    ...(value ? { valueQuantity: value } : {}),
-    ...extra,
-  };
+  return observation({ id, code, date: '2024-05-01T09:00:00Z', quantity: value }, extra);
 }
 
 const hr = (id: string, value: number, extra: Json = {}): Json => obs(id, '8867-4', { value, unit: '/min', system: UCUM, code: '/min' }, extra);
@@ -122,15 +111,8 @@ describe('exclusion rules', () => {
   });
 
   it('excludes refuted and entered-in-error conditions, keeps unconfirmed as tentative', () => {
-    const cond = (id: string, verification: string): Json => ({
-      resourceType: 'Condition',
-      id,
-      clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-      verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: verification }] },
-      code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003' }], text: 'Hypertension' },
-      subject: { reference: 'Patient/p1' },
-      onsetDateTime: '2020-01-01',
-    });
+    const cond = (id: string, verification: string): Json =>
+      condition({ id, coding: { system: SCT, code: '38341003' }, text: 'Hypertension', verification, onset: '2020-01-01' });
     const ctx = build([cond('c1', 'refuted'), cond('c2', 'entered-in-error'), cond('c3', 'unconfirmed'), cond('c4', 'confirmed')]);
     expect(excluded(ctx, 'refuted').map((e) => e.source)).toEqual(['Condition/c1']);
     expect(excluded(ctx, 'entered-in-error').map((e) => e.source)).toEqual(['Condition/c2']);

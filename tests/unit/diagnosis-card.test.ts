@@ -12,9 +12,10 @@ import { diagnosisCard, DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
 import { diagnosisBasis } from '../../src/services/diagnosis/guideline-basis.js';
 import { checkRecorded } from '../../src/services/diagnosis/known.js';
+import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2026-11-24T09:00:00Z');
-const bundle = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/mixed-units.json', 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
+const bundle = JSON.parse(readFileSync(repoPath('fhir-profiles/examples/edge-cases/mixed-units.json'), 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
 const patientId = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id as string;
 
 const search = {

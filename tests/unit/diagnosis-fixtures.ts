@@ -1,21 +1,18 @@
 /**
  * Test patients for the diagnosis criteria, written as FHIR R4 resources and read through
  * `buildPatientContext`, so each test covers the whole path from FHIR (codes, units, statuses)
- * to a Finding.
+ * to a Finding. The resources come from tests/support/fhir-builders.ts; what is added here is
+ * the diagnosis tests' defaults: one reference time, numbered ids, an adult female patient.
  */
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import type { PatientContext } from '../../src/fhir/context/index.js';
+import * as fhir from '../support/fhir-builders.js';
+import { LOINC, RXNORM, SCT, UCUM, type Json } from '../support/fhir-builders.js';
+
+export { ICD10CM, LOINC, RXNORM, SCT, UCUM, type Json } from '../support/fhir-builders.js';
 
 export const REF = new Date('2025-06-01T12:00:00Z');
 const DAY = 24 * 3600 * 1000;
-
-export const UCUM = 'http://unitsofmeasure.org';
-export const LOINC = 'http://loinc.org';
-export const SCT = 'http://snomed.info/sct';
-export const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
-export const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-
-export type Json = Record<string, unknown>;
 
 let counter = 0;
 function nextId(prefix: string): string {
@@ -34,21 +31,12 @@ export function hoursAgo(hours: number, ref: Date = REF): string {
 }
 
 export function patient(extra: Json = {}): Json {
-  return { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1970-03-04', ...extra };
+  return fhir.patient({ gender: 'female', birthDate: '1970-03-04', ...extra });
 }
 
 /** A numeric Observation with a UCUM unit. */
 export function obs(loinc: string, value: number, unit: string, when: string, extra: Json = {}): Json {
-  return {
-    resourceType: 'Observation',
-    id: nextId('obs'),
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: loinc }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: when,
-    valueQuantity: { value, unit, system: UCUM, code: unit },
-    ...extra,
-  };
+  return fhir.observation({ id: nextId('obs'), code: loinc, date: when, value, unit }, extra);
 }
 
 /** A blood pressure panel (LOINC 85354-9) with systolic and diastolic components in mm[Hg]. */
@@ -57,42 +45,20 @@ export function bp(sbp: number, dbp: number, when: string, extra: Json = {}): Js
     code: { coding: [{ system: LOINC, code }] },
     valueQuantity: { value, unit: 'mmHg', system: UCUM, code: 'mm[Hg]' },
   });
-  return {
-    resourceType: 'Observation',
-    id: nextId('bp'),
-    status: 'final',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-    code: { coding: [{ system: LOINC, code: '85354-9' }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: when,
-    component: [component('8480-6', sbp), component('8462-4', dbp)],
-    ...extra,
-  };
+  return fhir.observation(
+    { id: nextId('bp'), code: '85354-9', category: 'vital-signs', date: when, component: [component('8480-6', sbp), component('8462-4', dbp)] },
+    extra,
+  );
 }
 
 /** AVPU level of consciousness (LOINC 67775-7) with a SNOMED CT answer. */
 export function avpu(level: 'A' | 'V' | 'P' | 'U', when: string): Json {
   const answers = { A: '248234008', V: '300202002', P: '450847001', U: '422768004' } as const;
-  return {
-    resourceType: 'Observation',
-    id: nextId('avpu'),
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: '67775-7' }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: when,
-    valueCodeableConcept: { coding: [{ system: SCT, code: answers[level] }] },
-  };
+  return fhir.observation({ id: nextId('avpu'), code: '67775-7', date: when, answer: { system: SCT, code: answers[level] } });
 }
 
 export function encounter(id: string, classCode: string, start: string, end?: string): Json {
-  return {
-    resourceType: 'Encounter',
-    id,
-    status: 'finished',
-    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: classCode },
-    subject: { reference: 'Patient/p1' },
-    period: end ? { start, end } : { start },
-  };
+  return fhir.encounter({ id, classCode, start, end });
 }
 
 export interface ConditionOptions {
@@ -106,31 +72,21 @@ export interface ConditionOptions {
 }
 
 export function condition(system: string, code: string, o: ConditionOptions = {}): Json {
-  const c: Json = {
-    resourceType: 'Condition',
-    id: o.id ?? nextId('cond'),
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: o.clinical ?? 'active' }] },
-    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: o.verification ?? 'confirmed' }] },
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: o.category ?? 'problem-list-item' }] }],
-    code: { coding: [{ system, code }] },
-    subject: { reference: 'Patient/p1' },
-    onsetDateTime: o.onset ?? daysAgo(400),
-  };
-  if (o.abatement) c['abatementDateTime'] = o.abatement;
-  if (o.recordedDate) c['recordedDate'] = o.recordedDate;
-  return c;
+  return fhir.condition(
+    {
+      id: o.id ?? nextId('cond'),
+      coding: { system, code },
+      clinical: o.clinical ?? 'active',
+      verification: o.verification ?? 'confirmed',
+      category: o.category ?? 'problem-list-item',
+      onset: o.onset ?? daysAgo(400),
+    },
+    { ...(o.abatement && { abatementDateTime: o.abatement }), ...(o.recordedDate && { recordedDate: o.recordedDate }) },
+  );
 }
 
 export function medicationRequest(rxnorm: string, status = 'active', when: string = daysAgo(0.1)): Json {
-  return {
-    resourceType: 'MedicationRequest',
-    id: nextId('med'),
-    status,
-    intent: 'order',
-    medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxnorm }] },
-    subject: { reference: 'Patient/p1' },
-    authoredOn: when,
-  };
+  return fhir.medicationRequest({ id: nextId('med'), coding: { system: RXNORM, code: rxnorm }, status, date: when });
 }
 
 /** Builds the context at REF; a default adult female Patient is added unless one is given. */

@@ -23,6 +23,7 @@ import { checkHypotheses, hypothesisMessages, proposeHypotheses } from '../../sr
 import { recordedConditions } from '../../src/services/diagnosis/known.js';
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
 import { bp, condition, context, daysAgo, obs, patient, REF, SCT, type Json } from './diagnosis-fixtures.js';
+import { note as noteResource } from '../support/fhir-builders.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -31,15 +32,7 @@ const NOTE_TEXT =
 const NOTE_SENTENCE = 'Reports polyuria and polydipsia\nfor the last three months.';
 
 function note(text: string, id = 'note-1', date = daysAgo(3)): Json {
-  return {
-    resourceType: 'DocumentReference',
-    id,
-    status: 'current',
-    date,
-    description: 'Clinic note',
-    subject: { reference: 'Patient/p1' },
-    content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(text).toString('base64') } }],
-  };
+  return noteResource({ id, text, date, description: 'Clinic note', contentType: 'text/plain; charset=utf-8' });
 }
 
 /** One HbA1c of 6.9%: diabetes needs a confirming test (ADA), so the computed finding is "not enough data". */

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigError, loadConfig, type LlmConfig } from '../../src/config.js';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { askJson, BackgroundResults, createLlm, findQuote, LangChainLlm, parseJsonObject, recordPassages, renderRecord, type ChatLlm } from '../../src/llm/index.js';
+import { note as noteResource } from '../support/fhir-builders.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -138,10 +139,7 @@ describe('askJson', () => {
 });
 
 describe('quotes from the record', () => {
-  const note = (id: string, text: string, date: string) => ({
-    resourceType: 'DocumentReference', id, status: 'current', date, subject: { reference: 'Patient/p1' },
-    description: 'Clinic note', content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(text).toString('base64') } }],
-  });
+  const note = (id: string, text: string, date: string) => noteResource({ id, text, date, description: 'Clinic note' });
   const ctx = buildPatientContext({
     resources: [
       { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1970-01-01' },

@@ -13,6 +13,7 @@ import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/service
 import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
+import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2026-11-24T08:10:00Z');
 
@@ -45,7 +46,7 @@ function fakeSearch(highRiskSection: string | null): GuidelineSearch & { queries
   };
 }
 
-const edBundle = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
+const edBundle = JSON.parse(readFileSync(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
 const patientId = edBundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id as string;
 
 async function cardFor(resources: unknown[], search: GuidelineSearch, showInfo = false) {

@@ -12,45 +12,23 @@ import { painScoresFromResources } from '../../src/services/triage/pain.js';
 import { computeQsofa } from '../../src/services/triage/qsofa.js';
 import { computeShockIndex } from '../../src/services/triage/shock-index.js';
 import { HYPERCAPNIC_RESPIRATORY_FAILURE_VALUE_SET, buildTriageObservations, latestMentalStatus } from '../../src/services/triage/triage-input.js';
+import { condition as conditionResource, ICD10CM, LOINC, observation, patient as patientResource, SCT, UCUM, type Json } from '../support/fhir-builders.js';
+import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
-const LOINC = 'http://loinc.org';
-const SCT = 'http://snomed.info/sct';
-const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
-const UCUM = 'http://unitsofmeasure.org';
 
-type Json = Record<string, unknown>;
-
-const patient: Json = { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1950-01-01' };
+const patient: Json = patientResource({ gender: 'female', birthDate: '1950-01-01' });
 
 function hoursAgo(h: number): string {
   return new Date(REF.getTime() - h * 3_600_000).toISOString();
 }
 
 function obs(id: string, code: string, value: number, unit: string, when: string, extra: Json = {}): Json {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: when,
-    valueQuantity: { value, unit, system: UCUM, code: unit },
-    ...extra,
-  };
+  return observation({ id, code, date: when, value, unit }, extra);
 }
 
 function condition(id: string, system: string, code: string, extra: Json = {}): Json {
-  return {
-    resourceType: 'Condition',
-    id,
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-    code: { coding: [{ system, code }] },
-    subject: { reference: 'Patient/p1' },
-    onsetDateTime: '2020-01-01',
-    ...extra,
-  };
+  return conditionResource({ id, coding: { system, code }, onset: '2020-01-01' }, extra);
 }
 
 function context(resources: unknown[]): PatientContext {
@@ -193,16 +171,8 @@ describe('chief complaint, mental status, patient', () => {
 });
 
 describe('pain scores (adapter: PatientContext has no pain series)', () => {
-  const pain = (id: string, value: unknown, extra: Json = {}): Json => ({
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code: '72514-3' }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: hoursAgo(1),
-    valueQuantity: { value, unit: 'score', system: UCUM, code: '{score}' },
-    ...extra,
-  });
+  const pain = (id: string, value: unknown, extra: Json = {}): Json =>
+    observation({ id, code: '72514-3', date: hoursAgo(1), quantity: { value, unit: 'score', system: UCUM, code: '{score}' } }, extra);
 
   it('reads LOINC 72514-3 as a 0-10 score', () => {
     const out = painScoresFromResources([{ resourceType: 'Bundle', type: 'collection', entry: [{ resource: pain('p-1', 8) }] }], { referenceTime: REF, patientId: 'p1' });
@@ -239,7 +209,7 @@ describe('pain scores (adapter: PatientContext has no pain series)', () => {
 });
 
 describe('the demo ED patient (fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json)', () => {
-  const bundle: unknown = JSON.parse(readFileSync('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json', 'utf8'));
+  const bundle: unknown = JSON.parse(readFileSync(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8'));
   const ctx = buildPatientContext({ resources: [bundle], referenceTime: new Date('2026-11-24T08:30:00Z') });
   const t = buildTriageObservations(ctx);
 

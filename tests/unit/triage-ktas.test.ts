@@ -1,9 +1,9 @@
 /**
  * KTAS evaluation records → FHIR Bundle → PatientContext: the same path as a hook call. Records
- * are read from the data set file (../shared/data/triage_ktas_moon2019/ktas.jsonl, CC BY 4.0).
+ * are read from the data set file (triage_ktas_moon2019/ktas.jsonl under CAIRN_DATASETS_DIR, CC BY 4.0;
+ * see tests/support/datasets.ts). Without it, the tests that read records are skipped with a warning.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import type { PatientContext } from '../../src/fhir/context/index.js';
@@ -20,9 +20,11 @@ import type { KtasRecord } from '../../dev/eval/ktas.js';
 import { painScoresFromResources } from '../../src/services/triage/pain.js';
 import { buildTriageObservations } from '../../src/services/triage/triage-input.js';
 import type { TriageObservations } from '../../src/services/triage/triage-input.js';
+import { ktasDataset, withDataset } from '../support/datasets.js';
 
-const DATA = resolve(process.cwd(), '../shared/data/triage_ktas_moon2019/ktas.jsonl');
-const { records, errors } = parseKtasJsonl(readFileSync(DATA, 'utf8'));
+const DATA = ktasDataset();
+const withData = withDataset(DATA);
+const { records, errors } = parseKtasJsonl(DATA.path === undefined ? '' : readFileSync(DATA.path, 'utf8'));
 const byId = new Map(records.map((r) => [r.id, r]));
 
 function record(id: string): KtasRecord {
@@ -38,7 +40,7 @@ function throughHookPath(r: KtasRecord): { ctx: PatientContext; obs: TriageObser
   return { ctx, obs: buildTriageObservations(ctx, { painScores: pain.readings }) };
 }
 
-describe('the data set file', () => {
+withData.describe('the data set file', () => {
   it('parses every line', () => {
     expect(errors).toEqual([]);
     expect(records.length).toBeGreaterThan(500);
@@ -50,7 +52,7 @@ describe('the data set file', () => {
   });
 });
 
-describe('a record with full vitals: ktas-0007 (49-year-old man, chest discomfort)', () => {
+withData.describe('a record with full vitals: ktas-0007 (49-year-old man, chest discomfort)', () => {
   const r = record('ktas-0007');
   const { ctx, obs } = throughHookPath(r);
 
@@ -83,7 +85,7 @@ describe('a record with full vitals: ktas-0007 (49-year-old man, chest discomfor
   });
 });
 
-describe('AVPU coding reaches PatientContext.consciousness', () => {
+withData.describe('AVPU coding reaches PatientContext.consciousness', () => {
   it.each([
     ['ktas-0216', 'U'],
     ['ktas-0060', 'P'],
@@ -99,7 +101,7 @@ describe('AVPU coding reaches PatientContext.consciousness', () => {
   });
 });
 
-describe('missing values stay missing', () => {
+withData.describe('missing values stay missing', () => {
   it('ktas-0134: no NRS pain rating although pain is present → no pain score', () => {
     const r = record('ktas-0134');
     expect(r.pain).toBe(true);
@@ -132,7 +134,7 @@ describe('missing values stay missing', () => {
   });
 });
 
-describe('labels and outcomes are never converted', () => {
+withData.describe('labels and outcomes are never converted', () => {
   it.each(['ktas-0007', 'ktas-0216', 'ktas-0134'])('%s', (id) => {
     const r = record(id);
     const json = JSON.stringify(ktasRecordToBundle(r));
@@ -165,7 +167,7 @@ describe('helpers', () => {
     expect(out.errors.map((e) => e.line)).toEqual([2, 3]);
   });
 
-  it('the reference time can be changed', () => {
+  withData.it('the reference time can be changed', () => {
     const when = new Date('2020-01-01T00:00:00Z');
     const b = ktasRecordToBundle(record('ktas-0007'), { referenceTime: when });
     expect(b.timestamp).toBe(when.toISOString());

@@ -4,48 +4,20 @@ import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
 import { judgeCriterion, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
+import { condition as conditionResource, note as noteResource, observation, patient, SCT, type Json } from '../support/fhir-builders.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
-const LOINC = 'http://loinc.org';
-const SCT = 'http://snomed.info/sct';
-const UCUM = 'http://unitsofmeasure.org';
-type Json = Record<string, unknown>;
-
-const patient = (extra: Json = {}): Json => ({ resourceType: 'Patient', id: 'p1', ...extra });
 
 function note(text: string, id = 'n1'): Json {
-  return {
-    resourceType: 'DocumentReference',
-    id,
-    status: 'current',
-    subject: { reference: 'Patient/p1' },
-    date: '2025-05-20T10:00:00Z',
-    content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(text).toString('base64') } }],
-  };
+  return noteResource({ id, text, date: '2025-05-20T10:00:00Z' });
 }
 
 function obs(id: string, code: string, value: number, unit: string): Json {
-  return {
-    resourceType: 'Observation',
-    id,
-    status: 'final',
-    code: { coding: [{ system: LOINC, code }] },
-    subject: { reference: 'Patient/p1' },
-    effectiveDateTime: '2025-05-19T08:00:00Z',
-    valueQuantity: { value, unit, system: UCUM, code: unit },
-  };
+  return observation({ id, code, date: '2025-05-19T08:00:00Z', value, unit });
 }
 
 function condition(id: string, code: string, display: string): Json {
-  return {
-    resourceType: 'Condition',
-    id,
-    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
-    verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-    code: { coding: [{ system: SCT, code, display }] },
-    subject: { reference: 'Patient/p1' },
-    onsetDateTime: '2019-01-01',
-  };
+  return conditionResource({ id, coding: { system: SCT, code, display }, onset: '2019-01-01' });
 }
 
 function profile(...resources: Json[]): PatientProfile {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { REPO_ROOT } from '../../support/repo-root.js';
 
 /** A port nothing listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -40,9 +41,14 @@ export interface SpawnedServer {
   stop(): Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point as its own Node process and waits for its `{"ready": url}` line. */
+/**
+ * Runs a TypeScript entry point as its own Node process and waits for its `{"ready": url}` line.
+ * The process runs in the repository root, so the entry and any relative path in `env` are taken
+ * from there whatever the test runner's working directory.
+ */
 export async function spawnServer(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<SpawnedServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

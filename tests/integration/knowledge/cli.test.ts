@@ -5,12 +5,13 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { REPO_ROOT, repoPath } from '../../support/repo-root.js';
 
 const run = promisify(execFile);
 
 async function ingest(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/ingest.ts', ...args], { env, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/ingest.ts', ...args], { cwd: REPO_ROOT, env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -23,7 +24,7 @@ describe('npm run ingest', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'cairn-cli-'));
-    await cp('tests/fixtures/guidelines', path.join(dir, 'corpus'), { recursive: true });
+    await cp(repoPath('tests/fixtures/guidelines'), path.join(dir, 'corpus'), { recursive: true });
     // Embedded database in a temporary directory; the offline encoder.
     env = { PATH: process.env.PATH, HOME: process.env.HOME, CAIRN_DATA_DIR: path.join(dir, 'db'), LOG_LEVEL: 'silent' };
   });

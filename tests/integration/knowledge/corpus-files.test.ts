@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { collectFiles, CorpusErrors, parseCorpus, parseFiles, parseGuidelineFile } from '../../../src/knowledge/corpus/files.js';
 import { makePdf } from '../../support/knowledge-pdf.js';
+import { repoPath } from '../../support/repo-root.js';
 
 const META = 'publisher: Example Hospital\nyear: 2024\nlicence: "licensed to Example Hospital; internal use"\nkind: verbatim\n';
 const MD = (id: string) => `---\nid: ${id}\ntitle: T\n${META}---\n## S\n\nText of ${id}.\n`;
@@ -86,7 +87,7 @@ describe('guideline files', () => {
 
 describe('the shipped corpus', () => {
   it('parses, and every passage a card could quote is a verbatim substring of its source file', async () => {
-    const { files } = await collectFiles(['guidelines']).catch(() => ({ files: [] as string[] }));
+    const { files } = await collectFiles([repoPath('guidelines')]).catch(() => ({ files: [] as string[] }));
     if (files.length === 0) return; // the corpus is written separately; nothing shipped yet
     const docs = await parseFiles(files);
     let chunks = 0;

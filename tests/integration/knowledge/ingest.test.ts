@@ -14,9 +14,10 @@ import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { HashingEmbeddings } from '../../support/knowledge-embeddings.js';
 import { makePdf } from '../../support/knowledge-pdf.js';
+import { repoPath } from '../../support/repo-root.js';
 import { createLogger } from '../../../src/log.js';
 
-const FIXTURES = path.resolve('tests/fixtures/guidelines');
+const FIXTURES = repoPath('tests/fixtures/guidelines');
 const quiet = createLogger('silent');
 
 async function snapshot(db: Database): Promise<unknown> {

@@ -9,8 +9,9 @@ import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { createLogger } from '../../../src/log.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { HashingEmbeddings } from '../../support/knowledge-embeddings.js';
+import { repoPath } from '../../support/repo-root.js';
 
-const FIXTURES = 'tests/fixtures/guidelines';
+const FIXTURES = repoPath('tests/fixtures/guidelines');
 
 describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
   let t: TestDatabase;

