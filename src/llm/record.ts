@@ -12,7 +12,7 @@
 import { series } from '../fhir/context/series.js';
 import { QUANTITY_KEYS, type PatientContext } from '../fhir/context/types.js';
 import { readableUnit } from '../knowledge/query-builder.js';
-import { splitSentences } from '../text/clinical-text.js';
+import { splitSentences } from '../text/sentences.js';
 
 export type RecordPassageKind = 'note' | 'condition' | 'medication';
 

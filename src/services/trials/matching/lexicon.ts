@@ -10,7 +10,7 @@
  * matched in upper case only ("MI", "CHF"), because in lower case many are ordinary words.
  */
 import type { QuantityKey } from '../../../fhir/context/types.js';
-import { asciiFold } from '../../../text/clinical-text.js';
+import { asciiFold } from '../../../text/tokens.js';
 
 export interface Coding {
   system: string;

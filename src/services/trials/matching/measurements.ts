@@ -14,7 +14,7 @@ import { implausibility } from '../../../fhir/context/plausibility.js';
 import type { QuantityKey } from '../../../fhir/context/types.js';
 import { convertToCanonical, normaliseUnit, QUANTITIES } from '../../../fhir/context/units.js';
 import { analyteMentions, type Analyte } from './lexicon.js';
-import { asciiFold } from '../../../text/clinical-text.js';
+import { asciiFold } from '../../../text/tokens.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '=' | 'between';
 

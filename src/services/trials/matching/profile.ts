@@ -10,7 +10,9 @@ import { latest, series } from '../../../fhir/context/series.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { conceptAncestry, conditionMentions, CONDITIONS, medicationMentions, MEDICATIONS, type Concept } from './lexicon.js';
 import { extractMeasurements, type MeasurementStatement } from './measurements.js';
-import { asciiFold, assertionAt, assertionSpans, splitSentences, stem, words, type Assertion } from '../../../text/clinical-text.js';
+import { assertionAt, assertionSpans, type Assertion } from '../../../text/negation.js';
+import { splitSentences } from '../../../text/sentences.js';
+import { asciiFold, stem, words } from '../../../text/tokens.js';
 
 export interface NoteSentence {
   /** Position in `profile.sentences`. */
