@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { expandAbbreviations } from '../../../src/text/abbreviations.js';
 import { codeFilterKeys, codeKey, codeSystemKey } from '../../../src/knowledge/codes.js';
 import { LruCache } from '../../../src/search/lru.js';
-import { buildGuidelineQuery, readableUnit } from '../../../src/knowledge/query-builder.js';
+import { buildGuidelineQuery } from '../../../src/knowledge/query-builder.js';
+import { readableUnit } from '../../../src/fhir/context/units.js';
 import { selectTerms, tsqueryOf } from '../../../src/knowledge/retriever.js';
 
 describe('query builder (finding + key EHR facts)', () => {
