@@ -18,6 +18,17 @@ const NO_BREAK_AFTER = /(?:\b(?:dr|mr|mrs|ms|st|vs|no|approx|e\.g|i\.e|etc|fig|p
  * digit or an opening bracket, and at line breaks that end a line with punctuation or separate
  * paragraphs; never inside a decimal ("2.5"), after a common abbreviation ("Dr.", "vs.", "e.g.")
  * or inside de-identification brackets ("[**2148-10-1**]").
+ *
+ * Why not Intl.Segmenter('en', { granularity: 'sentence' }) (UAX #29): tried as the basis, with
+ * the same abbreviation, decimal and line rules applied on top of its boundaries. Measured on the
+ * SIGIR evaluation texts (58 topics, 1,770 trial eligibility texts): the topics split the same,
+ * but 25 eligibility texts split differently, and the evaluation parsed 3,058 criteria instead of
+ * 3,046. Where it differs, UAX #29 breaks after a stop followed by a bracket or quote ("study.)
+ * Patients…", "Disorders.' In brief"), after a stop with no space ("infection).Other") and after
+ * a list number ("8." alone); it does not break before a sentence that starts with a number or a
+ * bracket ("apart. 1 measurement…", "70 Lb. (35 kg)"), since its rule looks ahead for a
+ * lower-case letter; and it breaks at every line end and after "Dr.", so the rules above would
+ * still be needed. Kept hand-written, so parsed criteria stay as they are.
  */
 export function splitSentences(text: string): Sentence[] {
   const out: Sentence[] = [];
