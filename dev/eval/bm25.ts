@@ -4,10 +4,10 @@
  * Lucene's non-negative form). It scores a trial's whole text (titles, conditions, keywords,
  * summary and the full eligibility text) against the patient's note: what the evaluation puts
  * beside the hybrid retrieval + criterion judgement pipeline. Words are the shared tokenizer's
- * (text.ts), stop words removed, plurals stemmed.
+ * (src/text/tokens.ts), stop words removed, plurals stemmed.
  */
 import type { TrialRecord } from '../../src/services/trials/matching/trial-record.js';
-import { isStopWord, stem, words } from '../../src/text/clinical-text.js';
+import { isStopWord, stem, words } from '../../src/text/tokens.js';
 
 export interface Bm25Options {
   k1?: number;

@@ -31,7 +31,7 @@ import { auroc, mean, ndcgAt, precisionAt } from './ranking-metrics.js';
 import { profileFromContext, withSentenceEmbeddings, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import type { RankedTrial } from '../../src/services/trials/matching/rank.js';
 import { criterionEmbeddingText } from '../../src/services/trials/store/trial-store.js';
-import { contentWords } from '../../src/text/clinical-text.js';
+import { contentWords } from '../../src/text/tokens.js';
 
 export type EvalSet = 'sigir' | 'trec_2021' | 'trec_2022';
 export const EVAL_SETS: readonly EvalSet[] = ['sigir', 'trec_2021', 'trec_2022'];

@@ -9,56 +9,30 @@
  *
  * It is a ranking signal only: nothing here is shown to a clinician, and what a card quotes is
  * still the passage's own text. The analytes are general clinical measurements (the ones Cairn's
- * findings and the ESI/NEWS2 vital signs use), named as records and guidelines write them; the
- * range phrases are ordinary English ways of stating a range. Nothing is tuned to a query set.
+ * findings and the ESI/NEWS2 vital signs use), named as records and guidelines write them (their
+ * `guidelines` names in src/text/analytes.ts, the list trial matching shares); the range phrases
+ * are ordinary English ways of stating a range. Nothing is tuned to a query set.
  *
  * Units: when both the query value and the range state a unit, they must be the same unit (after
  * spelling normalisation), else the range does not match: 7.0 mmol/L is not inside "126 mg/dL or
  * higher". No conversion is attempted: a missed match only costs ranking.
  */
 import { LRUCache } from 'lru-cache';
+import { ANALYTES } from '../text/analytes.js';
 
-export type Analyte =
-  | 'sbp'
-  | 'dbp'
-  | 'map'
-  | 'heart-rate'
-  | 'respiratory-rate'
-  | 'spo2'
-  | 'temperature'
-  | 'bmi'
-  | 'egfr'
-  | 'acr'
-  | 'hba1c'
-  | 'glucose'
-  | 'lactate'
-  | 'urine-output'
-  | 'creatinine'
-  | 'ascvd-risk'
-  | 'pain'
-  | 'age';
+/** The analytes guideline ranges are read for, each by the key it is reported under and its name pattern. */
+const RANGE_ANALYTES = ANALYTES.flatMap(({ id, guidelines }) =>
+  guidelines ? [{ analyte: guidelines.key ?? id, pattern: new RegExp(guidelines.names.source, `${guidelines.names.flags}g`), plausible: guidelines.plausible }] : [],
+);
 
-/** How records and guidelines name each analyte (case-insensitive unless `exact`). */
-const NAMES: ReadonlyArray<{ analyte: Analyte; pattern: RegExp }> = [
-  { analyte: 'sbp', pattern: /\b(?:SBP|systolic(?: blood pressure| BP)?)\b/gi },
-  { analyte: 'dbp', pattern: /\b(?:DBP|diastolic(?: blood pressure| BP)?)\b/gi },
-  { analyte: 'map', pattern: /\bMAP\b|\bmean arterial pressure\b/g },
-  { analyte: 'heart-rate', pattern: /\bHR\b|\b(?:heart rate|pulse(?: rate)?)\b/g },
-  { analyte: 'respiratory-rate', pattern: /\bRR\b|\b(?:resp(?:iratory|iration)? rate|breathing rate)\b/gi },
-  { analyte: 'spo2', pattern: /\b(?:SpO2|SpO₂|oxygen saturation|O2 sat(?:uration)?|sats)\b/gi },
-  { analyte: 'temperature', pattern: /\b(?:temp(?:erature)?)\b/gi },
-  { analyte: 'bmi', pattern: /\bBMI\b|\bbody mass index\b/gi },
-  { analyte: 'egfr', pattern: /\be?GFR\b/gi },
-  { analyte: 'acr', pattern: /\b(?:U?ACR|albumin(?:[- ]to[- ]|\/)creatinine(?: ratio)?)\b/gi },
-  { analyte: 'hba1c', pattern: /\b(?:Hb ?A1c|A1C|glycated ha?emoglobin)\b/gi },
-  { analyte: 'glucose', pattern: /\b(?:glucose|FPG|OGTT|blood sugar)\b/gi },
-  { analyte: 'lactate', pattern: /\b(?:lactate|lactic acid)\b/gi },
-  { analyte: 'urine-output', pattern: /\burine output\b/gi },
-  { analyte: 'creatinine', pattern: /\b(?:s?creatinine|SCr)\b/gi },
-  { analyte: 'ascvd-risk', pattern: /\b(?:AS)?CVD risk\b/gi },
-  { analyte: 'pain', pattern: /\bpain(?: score)?\b/gi },
-  { analyte: 'age', pattern: /\b(?:aged?|ages|adults?|children)\b/gi },
-];
+/** Plausible values per analyte: what falls outside is a number that is not this measurement. */
+const PLAUSIBLE = new Map(RANGE_ANALYTES.map((a) => [a.analyte, a.plausible]));
+
+function plausibleRange(analyte: string): readonly [number, number] {
+  const range = PLAUSIBLE.get(analyte);
+  if (!range) throw new Error(`analytes.ts has no guideline names for '${analyte}'`);
+  return range;
+}
 
 const NUM = String.raw`\d+(?:\.\d+)?`;
 const UNIT = String.raw`%|mg\/dL|mmol\/L|mmol\/mol|mm ?Hg|kg\/m²|kg\/m2|mL\/min(?:\/1\.73 ?m²| per 1\.73 ?m²)?|mL\/kg\/h(?:our)?|mg\/g|mg\/mmol|breaths?\/min|beats?\/min|\/min|°C|°F|mcg\/kg\/min|µmol\/L|times(?: baseline)?|years?|months?|weeks?|days?|hours?`;
@@ -123,7 +97,8 @@ const PHRASES: readonly RangePhrase[] = [
 ];
 
 export interface StatedRange {
-  analyte: Analyte;
+  /** The analyte's key: `guidelines.key` in analytes.ts, else its id. */
+  analyte: string;
   low: number;
   high: number;
   lowInclusive: boolean;
@@ -132,32 +107,11 @@ export interface StatedRange {
 }
 
 export interface MeasuredValue {
-  analyte: Analyte;
+  /** The analyte's key: `guidelines.key` in analytes.ts, else its id. */
+  analyte: string;
   value: number;
   unit?: string;
 }
-
-/** Plausible values per analyte: what falls outside is a number that is not this measurement. */
-const PLAUSIBLE: Readonly<Record<Analyte, readonly [number, number]>> = {
-  sbp: [40, 300],
-  dbp: [20, 200],
-  map: [20, 200],
-  'heart-rate': [20, 300],
-  'respiratory-rate': [2, 80],
-  spo2: [40, 100],
-  temperature: [25, 45],
-  bmi: [8, 100],
-  egfr: [1, 200],
-  acr: [0, 10_000],
-  hba1c: [2, 200],
-  glucose: [1, 2000],
-  lactate: [0, 40],
-  'urine-output': [0, 20],
-  creatinine: [0, 2000],
-  'ascvd-risk': [0, 100],
-  pain: [0, 10],
-  age: [0, 120],
-};
 
 function normaliseUnit(unit: string): string {
   const u = unit.toLowerCase().replace(/\s+/g, '');
@@ -173,14 +127,14 @@ function normaliseUnit(unit: string): string {
 }
 
 interface Mention {
-  analyte: Analyte;
+  analyte: string;
   start: number;
   end: number;
 }
 
 function mentions(text: string): Mention[] {
   const found: Mention[] = [];
-  for (const { analyte, pattern } of NAMES) {
+  for (const { analyte, pattern } of RANGE_ANALYTES) {
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m; m = pattern.exec(text)) found.push({ analyte, start: m.index, end: m.index + m[0].length });
   }
@@ -290,15 +244,15 @@ const NAMED_VALUE_WINDOW = 30;
 /** The measured values a query names. */
 export function measuredValues(query: string): MeasuredValue[] {
   const out: MeasuredValue[] = [];
-  const add = (analyte: Analyte, value: number, unit?: string) => {
-    const [lo, hi] = PLAUSIBLE[analyte];
+  const add = (analyte: string, value: number, unit?: string) => {
+    const [lo, hi] = plausibleRange(analyte);
     if (!Number.isFinite(value) || value < lo || value > hi) return;
     out.push({ analyte, value, ...(unit !== undefined && { unit: normaliseUnit(unit) }) });
   };
   for (let m = BP_PAIR.exec(query); m; m = BP_PAIR.exec(query)) {
     const [s, d] = [Number(m[1]), Number(m[2])];
     // "pain 10/10" is no blood pressure; a pair is one when both parts are plausible and SBP > DBP.
-    if (s > d && s >= PLAUSIBLE.sbp[0] && d >= PLAUSIBLE.dbp[0]) {
+    if (s > d && s >= plausibleRange('sbp')[0] && d >= plausibleRange('dbp')[0]) {
       add('sbp', s, 'mmHg');
       add('dbp', d, 'mmHg');
     }

@@ -8,6 +8,7 @@
  * The inputs are small plain objects on purpose: any finding or patient-context type that has
  * these fields can be passed as is.
  */
+import { readableUnit } from '../fhir/context/units.js';
 import type { CodeFilter } from './codes.js';
 import { codeSystemKey } from './codes.js';
 import type { SearchFilters } from './retriever.js';
@@ -103,16 +104,6 @@ function toCodeFilter(codings: readonly CodingLike[]): CodeFilter | undefined {
     if (!list.includes(c.code)) list.push(c.code);
   }
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-/** UCUM as guidelines write it: mm[Hg] → mmHg, /min → per minute, {1.73_m2} → 1.73 m2. */
-export function readableUnit(unit: string): string {
-  return unit
-    .replace(/\[([^\]]*)\]/g, '$1')
-    .replace(/\{([^}]*)\}/g, (_m, inner: string) => inner.replace(/_/g, ' '))
-    .replace(/^\/min$/, 'per minute')
-    .replace(/^\/h$/, 'per hour')
-    .replace(/^kg\/m2$/, 'kg/m2');
 }
 
 function nonEmpty(s: string | undefined | null): s is string {

@@ -11,8 +11,8 @@
  */
 import { series } from '../fhir/context/series.js';
 import { QUANTITY_KEYS, type PatientContext } from '../fhir/context/types.js';
-import { readableUnit } from '../knowledge/query-builder.js';
-import { splitSentences } from '../text/clinical-text.js';
+import { readableUnit } from '../fhir/context/units.js';
+import { splitSentences } from '../text/sentences.js';
 
 export type RecordPassageKind = 'note' | 'condition' | 'medication';
 

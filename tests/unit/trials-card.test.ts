@@ -13,7 +13,7 @@ import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { rankTrials } from '../../src/services/trials/matching/rank.js';
 import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
-import { asciiFold } from '../../src/text/clinical-text.js';
+import { asciiFold } from '../../src/text/tokens.js';
 import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');

@@ -3,7 +3,9 @@ import { describe, expect, it } from '@jest/globals';
 import { Bm25Index } from '../../dev/eval/bm25.js';
 import { conditionMentions } from '../../src/services/trials/matching/lexicon.js';
 import { auroc, ndcgAt, precisionAt } from '../../dev/eval/ranking-metrics.js';
-import { assertionAt, contentWords, splitSentences, stem } from '../../src/text/clinical-text.js';
+import { assertionAt } from '../../src/text/negation.js';
+import { splitSentences } from '../../src/text/sentences.js';
+import { contentWords, stem } from '../../src/text/tokens.js';
 
 /** How the note asserts the first mention of `word`. */
 function assertionOf(sentence: string, word: string): string {

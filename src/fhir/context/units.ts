@@ -449,6 +449,20 @@ export function convertToCanonical(quantity: QuantityKey, value: number, recorde
   return { ok: true, value: converted, unit: def.canonicalUnit, notes: chosen.conv.notes };
 }
 
+/**
+ * A canonical (UCUM) unit as people and guidelines write it: mm[Hg] → mmHg, /min → per minute,
+ * {1.73_m2} → 1.73 m2. For text a reader sees (a guideline query, a record shown to a language
+ * model); conversion always uses the UCUM code itself.
+ */
+export function readableUnit(unit: string): string {
+  return unit
+    .replace(/\[([^\]]*)\]/g, '$1')
+    .replace(/\{([^}]*)\}/g, (_m, inner: string) => inner.replace(/_/g, ' '))
+    .replace(/^\/min$/, 'per minute')
+    .replace(/^\/h$/, 'per hour')
+    .replace(/^kg\/m2$/, 'kg/m2');
+}
+
 /** For tests and the start-up self-check: drop cached converters. */
 export function clearConversionCache(): void {
   converterCache.clear();

@@ -26,7 +26,7 @@ import type { CriterionJudgement, Evidence, TrialJudgement } from './matching/ju
 import type { PatientProfile } from './matching/profile.js';
 import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
-import { asciiFold } from '../../text/clinical-text.js';
+import { asciiFold } from '../../text/tokens.js';
 
 export const TRIAL_MATCH_EXTENSION = 'https://cairn.example.org/fhir/cds/trial-match';
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { expandAbbreviations } from '../../../src/text/abbreviations.js';
 import { codeFilterKeys, codeKey, codeSystemKey } from '../../../src/knowledge/codes.js';
-import { buildGuidelineQuery, readableUnit } from '../../../src/knowledge/query-builder.js';
+import { buildGuidelineQuery } from '../../../src/knowledge/query-builder.js';
+import { readableUnit } from '../../../src/fhir/context/units.js';
 import { LRUCache } from 'lru-cache';
 import { selectTerms, tsqueryOf } from '../../../src/search/terms.js';
 

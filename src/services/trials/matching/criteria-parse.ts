@@ -16,7 +16,9 @@
  */
 import { conditionMentions, conceptById, medicationMentions, type Coding } from './lexicon.js';
 import { extractMeasurements, type MeasurementStatement } from './measurements.js';
-import { asciiFold, assertionAt, assertionSpans, contentWords, isGeneric, splitSentences, stem, words } from '../../../text/clinical-text.js';
+import { assertionAt, assertionSpans } from '../../../text/negation.js';
+import { splitSentences } from '../../../text/sentences.js';
+import { asciiFold, contentWords, isGeneric, stem, words } from '../../../text/tokens.js';
 
 export type CriterionKind = 'inclusion' | 'exclusion';
 

@@ -33,7 +33,9 @@ import type { CriterionKind, CriterionStructure, ConceptReference, ParsedCriteri
 import { conceptDescendants } from './lexicon.js';
 import { compare, type MeasurementStatement } from './measurements.js';
 import type { FactEvidence, PatientProfile, ValueEvidence } from './profile.js';
-import { assertionAt, assertionSpans, asciiFold, contentWords, cosine, isGeneric, stem, words } from '../../../text/clinical-text.js';
+import { assertionAt, assertionSpans } from '../../../text/negation.js';
+import { cosine } from '../../../text/similarity.js';
+import { asciiFold, contentWords, isGeneric, stem, words } from '../../../text/tokens.js';
 
 export type CriterionStatus = 'met' | 'not-met' | 'unknown';
 
@@ -85,7 +87,7 @@ export interface JudgeOptions {
 /**
  * SUPPORT — when a note sentence supports a criterion the parser could not structure:
  *   - word overlap ≥ 0.5: at least half of the criterion's content words (stemmed; function
- *     words and trial boilerplate removed, text.ts) occur in the sentence — a majority of what the
+ *     words and trial boilerplate removed, src/text/tokens.ts) occur in the sentence — a majority of what the
  *     criterion is about is named there;
  *   - and cosine similarity ≥ 0.55 with the default encoder (USE-lite): the 95th percentile of
  *     the similarity between eligibility criteria and note sentences of unrelated patients

@@ -1,6 +1,7 @@
 /**
- * The clinical vocabulary trial matching recognises: conditions, medications and measured
- * analytes, each with the words records and eligibility criteria use for it. Conditions that a
+ * The clinical vocabulary trial matching recognises: conditions and medications, each with the
+ * words records and eligibility criteria use for it, and the mentions of measured analytes (whose
+ * list, shared with guideline range matching, is src/text/analytes.ts). Conditions that a
  * Cairn value set covers (fhir-profiles/valuesets) carry that set's id and one of its codes, so a
  * coded Condition in the record matches a criterion by code, and a criterion's parsed structure
  * names the code. The lists are general clinical synonyms (the kind found in any clinical
@@ -9,8 +10,8 @@
  * Matching is by whole words, case-insensitive, with an optional plural "s"; `abbr` forms are
  * matched in upper case only ("MI", "CHF"), because in lower case many are ordinary words.
  */
-import type { QuantityKey } from '../../../fhir/context/types.js';
-import { asciiFold } from '../../../text/clinical-text.js';
+import { ANALYTES, type Analyte } from '../../../text/analytes.js';
+import { asciiFold } from '../../../text/tokens.js';
 
 export interface Coding {
   system: string;
@@ -227,58 +228,12 @@ export const MEDICATIONS: readonly Concept[] = [
   { id: 'investigational-drug', label: 'Investigational drug', terms: ['investigational drug', 'investigational agent', 'investigational product', 'experimental drug', 'another clinical trial', 'another investigational'] },
 ];
 
-export interface Analyte {
-  id: string;
-  label: string;
-  /** The PatientContext series it is, when there is one: its values are then compared in canonical units. */
-  quantity?: QuantityKey;
-  terms: readonly string[];
-  abbr?: readonly string[];
-}
-
 /**
- * Measured values criteria set thresholds on. Those with a PatientContext series are compared
- * after conversion to that series' canonical UCUM unit (units.ts); the rest only when criterion
- * and record state the same unit.
+ * The analytes trial parsing reads (those with trial names), with exactly the fields parsing
+ * depends on: the parser fingerprint hashes this, so guideline-only names can change without
+ * re-parsing every stored trial.
  */
-export const ANALYTES: readonly Analyte[] = [
-  { id: 'hba1c', label: 'HbA1c', quantity: 'hba1c', terms: ['hba1c', 'hemoglobin a1c', 'haemoglobin a1c', 'glycated hemoglobin', 'glycated haemoglobin', 'glycosylated hemoglobin', 'glycosylated haemoglobin', 'a1c', 'hgba1c'] },
-  { id: 'fasting-glucose', label: 'Fasting plasma glucose', quantity: 'fastingGlucose', terms: ['fasting plasma glucose', 'fasting blood glucose', 'fasting glucose', 'fasting blood sugar', 'fasting serum glucose'], abbr: ['FPG', 'FBG', 'FBS'] },
-  { id: 'glucose', label: 'Glucose', quantity: 'randomGlucose', terms: ['blood glucose', 'plasma glucose', 'serum glucose', 'glucose', 'blood sugar'] },
-  { id: 'creatinine', label: 'Serum creatinine', quantity: 'creatinine', terms: ['serum creatinine', 'plasma creatinine', 'creatinine', 'creat'], abbr: ['Cr', 'SCr'] },
-  { id: 'egfr', label: 'eGFR', quantity: 'egfr', terms: ['estimated glomerular filtration rate', 'glomerular filtration rate', 'egfr', 'gfr'], abbr: ['eGFR', 'GFR'] },
-  { id: 'creatinine-clearance', label: 'Creatinine clearance', terms: ['creatinine clearance'], abbr: ['CrCl'] },
-  { id: 'uacr', label: 'Urine albumin/creatinine ratio', quantity: 'uacr', terms: ['albumin-to-creatinine ratio', 'albumin to creatinine ratio', 'albumin/creatinine ratio', 'uacr'], abbr: ['UACR'] },
-  { id: 'haemoglobin', label: 'Haemoglobin', quantity: 'haemoglobin', terms: ['hemoglobin', 'haemoglobin', 'hgb'], abbr: ['Hb', 'Hgb', 'HGB'] },
-  { id: 'wbc', label: 'White cell count', quantity: 'wbc', terms: ['white blood cell count', 'white blood cells', 'white cell count', 'leukocyte count', 'leukocytes', 'wbc count', 'wbc'], abbr: ['WBC'] },
-  { id: 'platelets', label: 'Platelet count', quantity: 'platelets', terms: ['platelet count', 'platelets', 'platelet'], abbr: ['PLT'] },
-  { id: 'anc', label: 'Absolute neutrophil count', terms: ['absolute neutrophil count', 'absolute granulocyte count', 'neutrophil count', 'granulocyte count'], abbr: ['ANC', 'AGC'] },
-  { id: 'bilirubin', label: 'Total bilirubin', quantity: 'bilirubin', terms: ['total bilirubin', 'serum bilirubin', 'bilirubin'] },
-  { id: 'potassium', label: 'Potassium', quantity: 'potassium', terms: ['serum potassium', 'potassium'], abbr: ['K'] },
-  { id: 'sodium', label: 'Sodium', quantity: 'sodium', terms: ['serum sodium', 'sodium'], abbr: ['Na'] },
-  { id: 'lactate', label: 'Lactate', quantity: 'lactate', terms: ['serum lactate', 'blood lactate', 'lactate', 'lactic acid'] },
-  { id: 'ldl', label: 'LDL cholesterol', quantity: 'ldl', terms: ['ldl cholesterol', 'ldl-cholesterol', 'low-density lipoprotein cholesterol', 'low density lipoprotein cholesterol', 'ldl-c', 'ldl'], abbr: ['LDL', 'LDL-C'] },
-  { id: 'total-cholesterol', label: 'Total cholesterol', quantity: 'totalCholesterol', terms: ['total cholesterol', 'serum cholesterol', 'cholesterol'] },
-  { id: 'triglycerides', label: 'Triglycerides', terms: ['triglycerides', 'triglyceride'], abbr: ['TG'] },
-  { id: 'troponin-i', label: 'Troponin I', quantity: 'troponinI', terms: ['troponin i', 'ctni', 'tni'] },
-  { id: 'troponin-t', label: 'Troponin T', quantity: 'troponinT', terms: ['troponin t', 'ctnt', 'tnt'] },
-  { id: 'ast', label: 'AST', terms: ['aspartate aminotransferase', 'sgot', 'ast'], abbr: ['AST', 'SGOT'] },
-  { id: 'alt', label: 'ALT', terms: ['alanine aminotransferase', 'sgpt', 'alt'], abbr: ['ALT', 'SGPT'] },
-  { id: 'albumin', label: 'Serum albumin', terms: ['serum albumin', 'albumin'] },
-  { id: 'inr', label: 'INR', terms: ['international normalized ratio', 'inr'], abbr: ['INR'] },
-  { id: 'cd4', label: 'CD4 count', terms: ['cd4 count', 'cd4+ count', 'cd4 cell count', 'cd4'], abbr: ['CD4'] },
-  { id: 'psa', label: 'PSA', terms: ['prostate specific antigen', 'prostate-specific antigen', 'psa'], abbr: ['PSA'] },
-  { id: 'ejection-fraction', label: 'Left ventricular ejection fraction', terms: ['left ventricular ejection fraction', 'ejection fraction', 'lvef'], abbr: ['EF', 'LVEF'] },
-  { id: 'bmi', label: 'Body mass index', quantity: 'bmi', terms: ['body mass index', 'bmi'], abbr: ['BMI'] },
-  { id: 'weight', label: 'Body weight', quantity: 'bodyWeight', terms: ['body weight', 'weight', 'weighs', 'weighing'] },
-  { id: 'systolic-bp', label: 'Systolic blood pressure', quantity: 'systolicBP', terms: ['systolic blood pressure', 'systolic bp', 'systolic pressure', 'systolic'], abbr: ['SBP'] },
-  { id: 'diastolic-bp', label: 'Diastolic blood pressure', quantity: 'diastolicBP', terms: ['diastolic blood pressure', 'diastolic bp', 'diastolic pressure', 'diastolic'], abbr: ['DBP'] },
-  { id: 'blood-pressure', label: 'Blood pressure', terms: ['blood pressure', 'bp', 'hypertension of'], abbr: ['BP'] },
-  { id: 'heart-rate', label: 'Heart rate', quantity: 'heartRate', terms: ['heart rate', 'pulse rate', 'pulse'], abbr: ['HR'] },
-  { id: 'temperature', label: 'Body temperature', quantity: 'temperature', terms: ['body temperature', 'temperature', 'temp', 'fever', 'fever of', 'fever up to'] },
-  { id: 'spo2', label: 'Oxygen saturation', quantity: 'spo2', terms: ['oxygen saturation', 'o2 saturation', 'spo2', 'o2 sat', 'sao2'], abbr: ['SpO2', 'SaO2'] },
-  { id: 'respiratory-rate', label: 'Respiratory rate', quantity: 'respiratoryRate', terms: ['respiratory rate', 'respiration rate'], abbr: ['RR'] },
-];
+export const TRIAL_ANALYTES = ANALYTES.flatMap((a) => (a.trials ? [{ id: a.id, label: a.label, quantity: a.quantity, terms: a.trials.terms, abbr: a.trials.abbr }] : []));
 
 export interface Mention {
   conceptId: string;
@@ -404,13 +359,15 @@ export function conceptDescendants(id: string): string[] {
   return out;
 }
 
-const COMPILED_ANALYTES = ANALYTES.map((a) => ({
-  analyte: a,
-  patterns: [
-    ...a.terms.map((t) => new RegExp(`(?<![a-z0-9])${escape(t)}(?![a-z0-9])`, 'gi')),
-    ...(a.abbr ?? []).map((t) => new RegExp(`(?<![A-Za-z0-9])${escape(t)}(?![A-Za-z0-9])`, 'g')),
-  ],
-}));
+const COMPILED_ANALYTES = ANALYTES.flatMap((analyte) => {
+  const names = analyte.trials;
+  if (!names) return [];
+  const patterns = [
+    ...names.terms.map((t) => new RegExp(`(?<![a-z0-9])${escape(t)}(?![a-z0-9])`, 'gi')),
+    ...(names.abbr ?? []).map((t) => new RegExp(`(?<![A-Za-z0-9])${escape(t)}(?![A-Za-z0-9])`, 'g')),
+  ];
+  return [{ analyte, patterns }];
+});
 
 export interface AnalyteMention {
   analyte: Analyte;

@@ -13,8 +13,9 @@
 import { implausibility } from '../../../fhir/context/plausibility.js';
 import type { QuantityKey } from '../../../fhir/context/types.js';
 import { convertToCanonical, normaliseUnit, QUANTITIES } from '../../../fhir/context/units.js';
-import { analyteMentions, type Analyte } from './lexicon.js';
-import { asciiFold } from '../../../text/clinical-text.js';
+import { analyteMentions } from './lexicon.js';
+import type { Analyte } from '../../../text/analytes.js';
+import { asciiFold } from '../../../text/tokens.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '=' | 'between';
 

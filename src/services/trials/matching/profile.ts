@@ -12,7 +12,10 @@ import type { PatientContext, QuantityKey, Reading } from '../../../fhir/context
 import { latest, series } from '../../../fhir/context/series.js';
 import { conceptAncestry, conditionMentions, CONDITIONS, medicationMentions, MEDICATIONS, type Concept } from './lexicon.js';
 import { extractMeasurements, type MeasurementStatement } from './measurements.js';
-import { asciiFold, assertionAt, assertionSpans, splitSentences, stem, words, type Assertion } from '../../../text/clinical-text.js';
+import { ANALYTES } from '../../../text/analytes.js';
+import { assertionAt, assertionSpans, type Assertion } from '../../../text/negation.js';
+import { splitSentences } from '../../../text/sentences.js';
+import { asciiFold, stem, words } from '../../../text/tokens.js';
 
 export interface NoteSentence {
   /** Position in `profile.sentences`. */
@@ -79,34 +82,6 @@ export interface PatientProfile {
   values: Map<string, ValueEvidence[]>;
   performance?: { scale: 'ecog' | 'karnofsky'; value: number; source: string; text: string; sentence?: number };
 }
-
-const ANALYTE_OF_QUANTITY: Partial<Record<QuantityKey, string>> = {
-  hba1c: 'hba1c',
-  fastingGlucose: 'fasting-glucose',
-  randomGlucose: 'glucose',
-  creatinine: 'creatinine',
-  egfr: 'egfr',
-  uacr: 'uacr',
-  haemoglobin: 'haemoglobin',
-  wbc: 'wbc',
-  platelets: 'platelets',
-  bilirubin: 'bilirubin',
-  potassium: 'potassium',
-  sodium: 'sodium',
-  lactate: 'lactate',
-  ldl: 'ldl',
-  totalCholesterol: 'total-cholesterol',
-  troponinI: 'troponin-i',
-  troponinT: 'troponin-t',
-  bmi: 'bmi',
-  bodyWeight: 'weight',
-  systolicBP: 'systolic-bp',
-  diastolicBP: 'diastolic-bp',
-  heartRate: 'heart-rate',
-  temperature: 'temperature',
-  spo2: 'spo2',
-  respiratoryRate: 'respiratory-rate',
-};
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
@@ -261,7 +236,8 @@ export function profileFromContext(ctx: PatientContext): PatientProfile {
     for (const id of ids) push(medications, id, { status: 'present', source: m.source, text: label });
   }
   // Recorded readings: the latest of each series.
-  for (const [quantity, analyteId] of Object.entries(ANALYTE_OF_QUANTITY) as Array<[QuantityKey, string]>) {
+  for (const { quantity, id: analyteId } of ANALYTES) {
+    if (!quantity) continue;
     const r: Reading | undefined = latest(series(ctx, quantity));
     if (!r) continue;
     push(values, analyteId, {

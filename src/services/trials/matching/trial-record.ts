@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Group, ResearchStudy } from 'fhir/r4.js';
 import { CAIRN_CANONICAL_BASE } from '../../../fhir/context/value-sets.js';
 import { PARSER_VERSION, parseCriteria, parseCriterion, splitEligibility, type AgeRange, type ParsedCriterion } from './criteria-parse.js';
-import { ANALYTES, CONDITIONS, conditionMentions, conceptById, MEDICATIONS, type Coding } from './lexicon.js';
+import { CONDITIONS, conditionMentions, conceptById, MEDICATIONS, TRIAL_ANALYTES, type Coding } from './lexicon.js';
 
 export const NCT_SYSTEM = 'http://clinicaltrials.gov';
 export const ELIGIBILITY_EXTENSION = `${CAIRN_CANONICAL_BASE}/StructureDefinition/eligibility-criteria`;
@@ -503,7 +503,7 @@ function stableJson(v: unknown): string {
  * not change are kept).
  */
 export const PARSER_FINGERPRINT = createHash('sha256')
-  .update(stableJson({ version: PARSER_VERSION, conditions: CONDITIONS, medications: MEDICATIONS, analytes: ANALYTES }))
+  .update(stableJson({ version: PARSER_VERSION, conditions: CONDITIONS, medications: MEDICATIONS, analytes: TRIAL_ANALYTES }))
   .digest('hex')
   .slice(0, 16);
 
