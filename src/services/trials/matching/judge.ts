@@ -34,7 +34,7 @@ import { conceptDescendants } from './lexicon.js';
 import { compare, type MeasurementStatement } from './measurements.js';
 import type { FactEvidence, PatientProfile, ValueEvidence } from './profile.js';
 import { assertionAt, assertionSpans } from '../../../text/negation.js';
-import { cosine } from '../../../text/similarity.js';
+import { cosine } from '../../../search/cosine.js';
 import { asciiFold, contentWords, isGeneric, stem, words } from '../../../text/tokens.js';
 
 export type CriterionStatus = 'met' | 'not-met' | 'unknown';

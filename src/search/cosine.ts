@@ -1,7 +1,6 @@
 /**
- * Cosine similarity of embedding vectors: the trial judge compares a criterion's vector with each
- * note sentence's. It is vector math, not text; it waits here (src/text has no dependencies)
- * until vectors have one home under src/search/.
+ * Cosine similarity of embedding vectors, computed in memory: the trial judge compares a
+ * criterion's vector with each note sentence's (the database computes it for the vector lists).
  */
 
 /** Cosine similarity of two vectors (the embedding models here return unit vectors, but do not rely on it). */
