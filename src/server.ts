@@ -19,7 +19,7 @@ import type { CdsService, ServiceLogic } from './hooks/service.js';
 import { createLlm } from './llm/index.js';
 import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
-import { openKnowledgeBase } from './services/knowledge-base.js';
+import { openKnowledgeBase } from './knowledge/knowledge-base.js';
 import { openTrials } from './services/trials/store/open.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';

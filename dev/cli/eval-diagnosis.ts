@@ -24,7 +24,7 @@ import { createLogger } from '../../src/log.js';
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { dataMeetCriteria, goldLabel, lastEncounterTime, rates, TARGETS, withoutTarget, type Bundle } from '../eval/diagnosis.js';
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
-import { openKnowledgeBase } from '../../src/services/knowledge-base.js';
+import { openKnowledgeBase } from '../../src/knowledge/knowledge-base.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, 'htn-stage1': { type: 'string' } } });
 if (!values.data) {

@@ -17,7 +17,7 @@ import { prefetchFromRecord } from '../../src/hooks/prefetch/from-record.js';
 import { loadServiceDefinitions } from '../../src/hooks/service-definitions.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createLogger } from '../../src/log.js';
-import { openKnowledgeBase } from '../../src/services/knowledge-base.js';
+import { openKnowledgeBase } from '../../src/knowledge/knowledge-base.js';
 import { triageAgreement, type TriageAgreement } from '../eval/triage-agreement.js';
 import { TRIAGE_EXTENSION } from '../../src/services/triage/card.js';
 import { KTAS_REFERENCE_TIME, ktasRecordToBundle, parseKtasJsonl } from '../eval/ktas.js';

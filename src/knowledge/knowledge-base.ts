@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { EmbeddingsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { createEmbeddings, type CairnEmbeddings } from '../search/embeddings/index.js';
-import { ensureDefaultCorpus, type IngestReport } from '../knowledge/ingest.js';
-import { GuidelineRetriever } from '../knowledge/retriever.js';
+import { ensureDefaultCorpus, type IngestReport } from './ingest.js';
+import { GuidelineRetriever } from './retriever.js';
 
 /**
  * The guideline knowledge base as the services use it: the configured embedding model, the default
