@@ -12,9 +12,11 @@ const BASE = ['config.ts', 'log.ts'];
 const LAYERS = {
   'config.ts': [],
   'log.ts': [],
-  text: [],
+  // Clinical text reads nothing of the rest of src but the PatientContext's vocabulary of series
+  // (the QuantityKey type, erased at run time), so an analyte can name the series it is.
+  text: ['fhir/context/types.ts'],
   db: BASE,
-  fhir: [...BASE, 'text'],
+  fhir: BASE,
   search: [...BASE, 'db', 'text'],
   hooks: [...BASE, 'fhir', 'text'],
   knowledge: [...BASE, 'db', 'fhir', 'search', 'text'],
