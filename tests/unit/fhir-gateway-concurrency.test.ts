@@ -57,9 +57,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Lets queued calls reach fetch: a freed slot is handed on a few microtasks later. */
 const settle = () => sleep(5);
 
-/** Answers the oldest request still waiting. */
+/** Answers the oldest request still waiting (waiting a little for one to arrive). */
 async function answerNext(status = 200): Promise<void> {
   await settle();
+  for (let waited = 0; pending.length === 0; waited += 5) {
+    if (waited >= 2000) throw new Error('no request in flight');
+    await settle();
+  }
   const next = pending.shift();
   if (!next) throw new Error('no request in flight');
   next.answer(status, status === 200 ? patient(next.url.split('/').pop() ?? '') : { resourceType: 'OperationOutcome', issue: [] });
