@@ -3,9 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, getStatus, normalizeErrorString, serverError, unauthorized } from '@medplum/core';
 import type { FhirRepository, FhirRequest, FhirResponse, FhirRouter, HttpMethod } from '@medplum/fhir-router';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { LimitFunction } from 'p-limit';
 import { log } from '../../src/log.js';
 import { requestBaseUrl } from './base-url.js';
-import type { SerialQueue } from './serial.js';
 
 /** One request as the server received it; `url` is the path and query string. */
 export interface RecordedRequest {
@@ -21,7 +21,8 @@ export interface HttpContext {
   repo: FhirRepository;
   requests: RecordedRequest[];
   requireBearerToken?: string;
-  writes: SerialQueue;
+  /** Runs the writes one at a time, in call order (concurrency 1). */
+  writes: LimitFunction;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';

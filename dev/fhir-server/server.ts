@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FhirRouter, makeSimpleRequest } from '@medplum/fhir-router';
+import pLimit from 'p-limit';
 import { listBundleFiles, readJsonFile } from './bundle-files.js';
 import { runTransaction } from './bundles.js';
 import { loadFhirDefinitions } from './definitions.js';
@@ -10,7 +11,6 @@ import type { RecordedRequest } from './http.js';
 import { toLoadTransaction } from './load.js';
 import { DevRepository } from './repository.js';
 import { installDevRoutes } from './routes.js';
-import { createSerialQueue } from './serial.js';
 
 export type { RecordedRequest } from './http.js';
 
@@ -63,7 +63,9 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
   const host = options.host ?? '127.0.0.1';
   const repo = new DevRepository();
   const router = new FhirRouter();
-  const writes = createSerialQueue();
+  // Writes run one at a time, in call order: a transaction's rollback journal must not interleave
+  // with another request's writes.
+  const writes = pLimit(1);
   const requests: RecordedRequest[] = [];
   let baseUrl = '';
   installDevRoutes(router, { baseUrl: () => baseUrl, requiresBearerToken: options.requireBearerToken !== undefined });

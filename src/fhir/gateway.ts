@@ -1,6 +1,6 @@
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { Client } from 'fhir-kit-client';
-import { Semaphore } from './semaphore.js';
+import pLimit from 'p-limit';
 
 /**
  * The one place Cairn talks to an EHR's FHIR server. fhir-kit-client returns untyped records;
@@ -40,10 +40,12 @@ export function createFhirGateway(opts: FhirGatewayOptions): FhirGateway {
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const origin = new URL(baseUrl).origin;
   const client = new Client({ baseUrl, ...(opts.accessToken ? { bearerToken: opts.accessToken } : {}) });
-  const limiter = new Semaphore(opts.concurrency);
+  // Caps the calls of one hook in flight, so a large prefetch cannot flood the EHR's server. Queued
+  // calls start in call order; each one's time-out starts when it gets a slot, not while it waits.
+  const limit = pLimit(opts.concurrency);
 
   const call = (url: string, outer?: AbortSignal): Promise<FhirResource | null> =>
-    limiter.run(async () => {
+    limit(async () => {
       const started = performance.now();
       const timeout = AbortSignal.timeout(opts.timeoutMs);
       const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
