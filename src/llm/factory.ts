@@ -1,6 +1,6 @@
 /**
  * Picks the chat model from configuration (CAIRN_LLM and friends, see the README). Mirrors the
- * embedding models' factory (knowledge/embeddings/factory.ts): `openai` is any OpenAI-compatible
+ * embedding models' factory (search/embeddings/factory.ts): `openai` is any OpenAI-compatible
  * chat-completions endpoint (OpenAI, a hospital's own vLLM or llama.cpp server), `ollama` an
  * Ollama server. Unset: no language model, and every service works from computed findings alone.
  */
