@@ -128,11 +128,11 @@ const DEFAULT_LLM_MODELS: Record<LlmProvider, string> = {
 };
 
 /**
- * Hook calls in flight per core by default. A hook call is mostly CPU (JSON parse, JWT check,
- * context building, retrieval) interleaved with short I/O waits, so a few calls per core keep the
- * cores busy while each admitted call still gets enough of a core to finish by the deadline;
- * `npm run bench:hooks` (the overload scenario) is the evidence. One process uses one core for
- * JavaScript, but the default follows the machine so that a bigger host is not throttled needlessly.
+ * Hook calls in flight per core by default (8 on the 2-core reference machine). JavaScript runs on
+ * one core per process, but part of a hook call happens off it (JWT signature checks on the thread
+ * pool, PostgreSQL, the EHR's FHIR server), so a few calls per core keep the machine busy while
+ * each admitted call still gets enough of the event loop to answer by the deadline.
+ * `npm run bench:hooks -- --only overload` is the evidence; see the README for when to change it.
  */
 export const DEFAULT_HOOK_IN_FLIGHT_PER_CORE = 4;
 
