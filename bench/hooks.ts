@@ -274,9 +274,18 @@ async function overload(
     await run(`busy at 2× (${rate} req/s), admission off`, `${baseOff}${path}`, { method: 'POST', body, tokens: tokensOff, connections: overloadConnections, rate }),
   );
 
-  // Why calls were shed, from the server's own counter.
-  const shedLines = (await (await fetch(`${base}/metrics`)).text()).split('\n').filter((l) => l.startsWith('cairn_hook_shed_total{'));
+  // The server's own view: why calls were shed, and how many admitted calls it answered within the
+  // deadline (its histogram bucket), which tells queueing inside Cairn from queueing before it.
+  const exposition = (await (await fetch(`${base}/metrics`)).text()).split('\n');
+  const shedLines = exposition.filter((l) => l.startsWith('cairn_hook_shed_total{'));
   console.error(`shed by reason (admission on): ${shedLines.join(', ') || 'none'}`);
+  const bucket = (le: string) =>
+    exposition
+      .filter((l) => l.startsWith('cairn_hook_duration_seconds_bucket{') && l.includes(`le="${le}"`) && l.includes('service="busy"'))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  const lag = exposition.filter((l) => /^cairn_nodejs_eventloop_lag_(max|p99)_seconds /.test(l));
+  console.error(`event-loop delay since start (admission on): ${lag.join(', ')}`);
+  console.error(`server side (admission on): ${bucket('1.5')} of ${bucket('+Inf')} admitted busy calls answered within ${DEADLINE_MS / 1000} s of reaching Cairn`);
   const held = rows[1];
   if (held) {
     const ok = held.p99 <= DEADLINE_MS + 100 && held.other5xx === 0 && held.errors === 0;
