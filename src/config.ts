@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -19,6 +20,17 @@ export interface Config {
   corsOrigins: string[];
   redisUrl: string | undefined;
   hookDeadlineMs: number;
+  /**
+   * Most hook calls (POST /cds-services/{id}) one process works on at once; more get a fast 503.
+   * Optional in the type so hand-built configs (tests) may leave it out: then there is no limit.
+   */
+  hookMaxInFlight?: number;
+  /**
+   * Longest a hook call may have waited (event-loop delay when it arrives, queue time before its
+   * service starts) and still be started; past it the call gets a fast 503. Hand-built configs
+   * may leave it out: then no call is shed for waiting.
+   */
+  hookMaxWaitMs?: number;
   jwtClockToleranceS: number;
   fhirTimeoutMs: number;
   fhirConcurrency: number;
@@ -115,6 +127,15 @@ const DEFAULT_LLM_MODELS: Record<LlmProvider, string> = {
   ollama: 'llama3.1',
 };
 
+/**
+ * Hook calls in flight per core by default (8 on the 2-core reference machine). JavaScript runs on
+ * one core per process, but part of a hook call happens off it (JWT signature checks on the thread
+ * pool, PostgreSQL, the EHR's FHIR server), so a few calls per core keep the machine busy while
+ * each admitted call still gets enough of the event loop to answer by the deadline.
+ * `npm run bench:hooks -- --only overload` is the evidence; see the README for when to change it.
+ */
+export const DEFAULT_HOOK_IN_FLIGHT_PER_CORE = 4;
+
 const boolString = z.enum(['true', 'false']).transform((v) => v === 'true');
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name} must be a number` }).int(`${name} must be an integer`).positive(`${name} must be positive`);
@@ -133,6 +154,8 @@ const envSchema = z.object({
   CAIRN_CORS_ORIGINS: z.string().default(''),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL').optional(),
   CAIRN_HOOK_DEADLINE_MS: positiveInt('CAIRN_HOOK_DEADLINE_MS').default(1500),
+  CAIRN_HOOK_MAX_IN_FLIGHT: positiveInt('CAIRN_HOOK_MAX_IN_FLIGHT').max(10_000).optional(),
+  CAIRN_HOOK_MAX_WAIT_MS: positiveInt('CAIRN_HOOK_MAX_WAIT_MS').optional(),
   CAIRN_JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(600).default(60),
   CAIRN_FHIR_TIMEOUT_MS: positiveInt('CAIRN_FHIR_TIMEOUT_MS').default(1000),
   CAIRN_FHIR_CONCURRENCY: positiveInt('CAIRN_FHIR_CONCURRENCY').max(64).default(4),
@@ -203,6 +226,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(provider !== 'use-lite' && e.CAIRN_EMBEDDINGS_DIMENSIONS !== undefined && { dimensions: e.CAIRN_EMBEDDINGS_DIMENSIONS }),
   };
   const llm = llmConfig(e);
+  const hookMaxWaitMs = e.CAIRN_HOOK_MAX_WAIT_MS ?? Math.round(e.CAIRN_HOOK_DEADLINE_MS / 2);
+  if (hookMaxWaitMs >= e.CAIRN_HOOK_DEADLINE_MS) {
+    throw new ConfigError(
+      `CAIRN_HOOK_MAX_WAIT_MS (${hookMaxWaitMs}) must be less than CAIRN_HOOK_DEADLINE_MS (${e.CAIRN_HOOK_DEADLINE_MS}): a call that has waited its whole deadline cannot answer in time.`,
+    );
+  }
   const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
@@ -218,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter((o) => o.length > 0),
     redisUrl: e.REDIS_URL,
     hookDeadlineMs: e.CAIRN_HOOK_DEADLINE_MS,
+    hookMaxInFlight: e.CAIRN_HOOK_MAX_IN_FLIGHT ?? DEFAULT_HOOK_IN_FLIGHT_PER_CORE * availableParallelism(),
+    hookMaxWaitMs,
     jwtClockToleranceS: e.CAIRN_JWT_CLOCK_TOLERANCE_S,
     fhirTimeoutMs: e.CAIRN_FHIR_TIMEOUT_MS,
     fhirConcurrency: e.CAIRN_FHIR_CONCURRENCY,

@@ -9,15 +9,17 @@ import { operationOutcome } from '../hooks/operation-outcome.js';
 import { feedbackRequestSchema, formatZodIssues, type HookRequest } from '../hooks/schema.js';
 import type { CdsService } from '../hooks/service.js';
 import type { JwtVerifier } from './auth/verify-jwt.js';
+import { createAdmission } from './admission.js';
 import { authenticate } from './authenticate.js';
 import { cors } from './cors.js';
+import { watchEventLoopDelay } from './event-loop-delay.js';
 import type { Metrics } from './metrics.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
 export interface AppDeps {
   config: Pick<
     Config,
-    'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
+    'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
   >;
   services: readonly CdsService[];
   db: Database;
@@ -27,6 +29,8 @@ export interface AppDeps {
   log: Logger;
   /** The coordinator screening API's FHIR server and worker; without it POST /trials/…/screenings answers 503. */
   screening?: ScreeningRoutesDeps['screening'];
+  /** The event loop's current delay in ms, for admission control; default: Node's event-loop monitor. */
+  eventLoopDelayMs?: () => number;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -62,7 +66,21 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  // Only hook calls are admission-controlled: they are the expensive calls with a deadline.
+  // Discovery, feedback, health and metrics are cheap and must keep answering under overload
+  // (feedback is bounded by the body limit and one insert; /metrics is how overload is seen).
+  const admission = createAdmission({
+    maxInFlight: config.hookMaxInFlight,
+    maxWaitMs: config.hookMaxWaitMs,
+    deadlineMs: config.hookDeadlineMs,
+    eventLoopDelayMs: deps.eventLoopDelayMs ?? watchEventLoopDelay().current,
+    onShed: (reason) => metrics.hookShed.inc({ reason }),
+    onInFlight: (count) => metrics.hookInFlight.set(count),
+    log,
+  });
   const cds = express.Router();
+  // Before authentication and body parsing, so that refusing a call costs almost nothing.
+  cds.post('/:id', admission.admit);
   if (config.requireAuth && deps.verifier) {
     cds.use(
       authenticate({ verifier: deps.verifier, publicUrl: config.publicUrl, log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
@@ -87,6 +105,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (!service) return;
     requireJsonBody(req);
     const startedAt = res.locals.startedAt as number;
+    if (!admission.stillInTime(res, startedAt)) return;
     const result = await invokeService(service, req.body, {
       deadlineMs: config.hookDeadlineMs,
       startedAt,

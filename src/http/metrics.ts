@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one app instance (own registry, so tests can run several apps in one process). */
 export interface Metrics {
@@ -7,6 +7,10 @@ export interface Metrics {
   hookDuration: Histogram<'service' | 'outcome'>;
   fhirFetchDuration: Histogram<'outcome'>;
   errors: Counter<'kind'>;
+  /** Hook calls refused with 503 by admission control (admission.ts), by reason. */
+  hookShed: Counter<'reason'>;
+  /** Hook calls admitted and not yet answered: what CAIRN_HOOK_MAX_IN_FLIGHT bounds. */
+  hookInFlight: Gauge;
 }
 
 // Hooks should answer in about 500 ms (CDS Hooks 2.0.1 §Latency); buckets resolve that range finely.
@@ -42,6 +46,17 @@ export function createMetrics(): Metrics {
       name: 'cairn_errors_total',
       help: 'Errors by kind (auth, bad-request, prefetch, service, internal)',
       labelNames: ['kind'],
+      registers: [registry],
+    }),
+    hookShed: new Counter({
+      name: 'cairn_hook_shed_total',
+      help: 'Hook calls answered 503 + Retry-After to keep the deadline under overload, by reason (in-flight, event-loop-delay, queued)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    hookInFlight: new Gauge({
+      name: 'cairn_hook_in_flight',
+      help: 'Hook calls admitted and not yet answered (bounded by CAIRN_HOOK_MAX_IN_FLIGHT)',
       registers: [registry],
     }),
   };

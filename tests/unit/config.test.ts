@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { availableParallelism } from 'node:os';
+import { ConfigError, DEFAULT_HOOK_IN_FLIGHT_PER_CORE, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -14,6 +15,17 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       hookDeadlineMs: 1500,
     });
+  });
+
+  it('bounds hook calls in flight (by default per core) and the wait before a call starts (by default half the deadline)', () => {
+    expect(loadConfig({})).toMatchObject({ hookMaxInFlight: DEFAULT_HOOK_IN_FLIGHT_PER_CORE * availableParallelism(), hookMaxWaitMs: 750 });
+    expect(loadConfig({ CAIRN_HOOK_DEADLINE_MS: '1000' }).hookMaxWaitMs).toBe(500);
+    expect(loadConfig({ CAIRN_HOOK_MAX_IN_FLIGHT: '3', CAIRN_HOOK_MAX_WAIT_MS: '200' })).toMatchObject({ hookMaxInFlight: 3, hookMaxWaitMs: 200 });
+    expect(() => loadConfig({ CAIRN_HOOK_MAX_IN_FLIGHT: '0' })).toThrow(/CAIRN_HOOK_MAX_IN_FLIGHT/);
+    expect(() => loadConfig({ CAIRN_HOOK_MAX_IN_FLIGHT: 'many' })).toThrow(/CAIRN_HOOK_MAX_IN_FLIGHT/);
+    expect(() => loadConfig({ CAIRN_HOOK_MAX_WAIT_MS: '-1' })).toThrow(/CAIRN_HOOK_MAX_WAIT_MS/);
+    // A call allowed to wait its whole deadline could never answer in time.
+    expect(() => loadConfig({ CAIRN_HOOK_DEADLINE_MS: '1000', CAIRN_HOOK_MAX_WAIT_MS: '1000' })).toThrow(/must be less than CAIRN_HOOK_DEADLINE_MS/);
   });
 
   it('reads the screening settings: no FHIR server by default, durations in ms, bad values refused', () => {

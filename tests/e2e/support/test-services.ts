@@ -44,4 +44,21 @@ export const testServiceLogic: Record<string, ServiceLogic> = {
     await new Promise((resolve) => setTimeout(resolve, 5_000).unref());
     if (!signal.aborted) emit([{ summary: 'Too late', indicator: 'info', source: { label: 'Cairn test service' } }]);
   },
+  // CPU-bound like the real services (context building, retrieval scoring), for the overload
+  // benchmark (bench/hooks.ts declares it; the e2e fixtures do not): BUSY_CPU_MS of computation in
+  // slices, yielding between them as real work awaiting I/O does, and stopping once the hook is over.
+  busy: async ({ signal }, emit) => {
+    for (let spent = 0; spent < BUSY_CPU_MS && !signal.aborted; spent += BUSY_SLICE_MS) {
+      const until = performance.now() + BUSY_SLICE_MS;
+      while (performance.now() < until) {
+        // Burn CPU: this is the point of the service.
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!signal.aborted) emit([{ summary: `Computed for ${BUSY_CPU_MS} ms`, indicator: 'info', source: { label: 'Cairn test service' } }]);
+  },
 };
+
+/** CPU time of one `busy` call, and the longest stretch it holds the event loop. */
+export const BUSY_CPU_MS = 20;
+const BUSY_SLICE_MS = 5;
