@@ -4,8 +4,7 @@
  * embedding model makes the cached hits be searched again, and an unchanged corpus is searched once.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CachedGuidelineSearch } from '../../../src/knowledge/cached-search.js';
 import { CorpusVersion, readCorpusVersion } from '../../../src/knowledge/corpus-version.js';
@@ -15,9 +14,8 @@ import { GuidelineRetriever, type SearchOptions } from '../../../src/knowledge/r
 import { createLogger } from '../../../src/log.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { HashingEmbeddings } from '../../support/knowledge-embeddings.js';
-import { repoPath } from '../../support/repo-root.js';
+import { clearGuidelines, copyFixtureCorpus } from '../../support/guideline-corpus.js';
 
-const FIXTURES = repoPath('tests/fixtures/guidelines');
 const quiet = createLogger('silent');
 const QUESTION = 'screening blood pressure adults at increased risk';
 const OPTIONS: SearchOptions = { k: 1, filters: { documentIds: ['fixture-hypertension-screening'] } };
@@ -44,10 +42,8 @@ describe.each(databaseKinds)('corpus-versioned guideline search on %s', (kind) =
     await t?.dispose();
   });
   beforeEach(async () => {
-    await t.db.query('DELETE FROM guideline_documents');
-    await t.db.query('DELETE FROM guideline_embedding_model');
-    dir = await mkdtemp(path.join(tmpdir(), 'cairn-corpus-'));
-    await cp(FIXTURES, dir, { recursive: true });
+    await clearGuidelines(t.db);
+    dir = await copyFixtureCorpus();
   });
   afterEach(async () => {
     version?.close();
