@@ -16,8 +16,9 @@
  * card can alter what the next hook is given.
  */
 import { LRUCache } from 'lru-cache';
+import { codeFilterKeys } from './codes.js';
 import type { GuidelineSearch } from './guideline-search.js';
-import type { GuidelineHit, SearchOptions } from './retriever.js';
+import type { GuidelineHit, SearchFilters, SearchOptions } from './retriever.js';
 import type { VersionSource } from './corpus-version.js';
 
 export interface CachedSearchOptions {
@@ -62,7 +63,7 @@ export class CachedGuidelineSearch implements GuidelineSearch {
     compute: (query: string, options: SearchOptions | undefined) => Promise<GuidelineHit[]>,
   ): Promise<GuidelineHit[]> {
     const version = await this.#version.current();
-    const key = `${version}\u0000${canonicalJson(options ?? {})}\u0000${query}`;
+    const key = `${version}\u0000${optionsKey(options)}\u0000${query}`;
     let hits = cache.get(key);
     if (!hits) {
       hits = compute(query, options);
@@ -81,11 +82,24 @@ function copyHit(h: GuidelineHit): GuidelineHit {
   return { ...h, headingPath: [...h.headingPath], ranks: { ...h.ranks } };
 }
 
-/** JSON with object keys sorted, so `{ k, filters }` and `{ filters, k }` are one key. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+/** Every option and filter field is in optionsKey: a field added to either type fails to compile here until it is. */
+const KEYED_FIELDS = { k: true, mode: true, filters: true, preferCodes: true, documentIds: true, topics: true, kind: true, codes: true } as const;
+
+/**
+ * The options as a key: every field a search reads, in a fixed order, code filters as their
+ * normalised keys. Written out rather than a key-sorting JSON.stringify, which cost more per
+ * hook than the rest of a cache hit.
+ */
+function optionsKey(o: SearchOptions | undefined): string {
+  KEYED_FIELDS satisfies Record<keyof SearchOptions | keyof SearchFilters, true>;
+  const f = o?.filters;
+  return JSON.stringify([
+    o?.k,
+    o?.mode,
+    f?.documentIds,
+    f?.topics,
+    f?.kind,
+    f?.codes && codeFilterKeys(f.codes).sort(),
+    o?.preferCodes && codeFilterKeys(o.preferCodes).sort(),
+  ]);
 }

@@ -52,7 +52,14 @@ describe('CachedGuidelineSearch', () => {
     await cached.searchFixed('q', { k: 5 });
     await cached.searchFixed('q', { k: 1, mode: 'vector' });
     await cached.searchFixed('q2', { k: 1 });
-    expect(inner.calls).toHaveLength(4);
+    await cached.searchFixed('q', { k: 1, filters: { codes: { snomed: ['38341003'] } } });
+    await cached.searchFixed('q', { k: 1, filters: { codes: { snomed: ['44054006'] } } });
+    await cached.searchFixed('q', { k: 1, preferCodes: { snomed: ['38341003'] } });
+    await cached.searchFixed('q', { k: 1, filters: { topics: ['sepsis'] } });
+    await cached.searchFixed('q', { k: 1, filters: { kind: 'summary' } });
+    expect(inner.calls).toHaveLength(9);
+    await cached.searchFixed('q', { k: 1, filters: { codes: { snomed: ['44054006'] } } });
+    expect(inner.calls).toHaveLength(9);
   });
 
   it('asks again under a new corpus version (a changed document or embedding model)', async () => {
