@@ -91,7 +91,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     llm = createLlm(config.llm);
     hypotheses =
       llm && config.llm
-        ? llmHypothesisSource({ llm, search: kb.retriever, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
+        ? llmHypothesisSource({ llm, search: kb.search, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
         : undefined;
     if (config.llm) log.info({ model: llm?.id }, 'language model configured for background hypotheses');
     // Trial and criterion embeddings too are computed here, at import (a no-op when unchanged).
@@ -99,11 +99,11 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     services = [
       ...bindServices(
         declared,
-        options.logic ?? createServiceLogic({ search: kb.retriever, config, ...(hypotheses && { hypotheses }), ...(trials && { trials }) }),
+        options.logic ?? createServiceLogic({ search: kb.search, config, ...(hypotheses && { hypotheses }), ...(trials && { trials }) }),
       ),
       ...(options.extraServices ?? []),
     ];
-    warm = () => warmTriageQueries(kb.retriever);
+    warm = () => warmTriageQueries(kb.search);
     // Screenings share the hook's matcher (and its caches); with CAIRN_TRIALS=none they still read
     // whatever `npm run trials:import` put in the store.
     matcher = trials ?? new TrialMatcher({ db, embeddings: kb.embeddings });
@@ -164,7 +164,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     { port, database: db.kind, services: services.map((s) => s.definition.id), auth: config.requireAuth },
     'Cairn is listening',
   );
-  // The cards' fixed guideline queries are embedded once now, off the hooks' path.
+  // The cards' fixed guideline queries are answered once now, off the hooks' path, and kept per corpus version.
   if (!options.logic) warm?.().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
 
   let closing: Promise<void> | undefined;

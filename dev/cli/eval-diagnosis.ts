@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   for (const row of index) {
     const bundle = JSON.parse(await readFile(join(dir, row.file), 'utf8')) as Bundle;
     const referenceTime = lastEncounterTime(bundle);
-    const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.retriever, indicator: 'warning', htnStage1, now: () => referenceTime }) };
+    const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.search, indicator: 'warning', htnStage1, now: () => referenceTime }) };
     for (const { key, valueSet } of TARGETS) {
       const hidden = withoutTarget(bundle, valueSet);
       const prefetch = prefetchFromRecord(hidden.entry.map((e) => e.resource as unknown as FhirResource), declared.definition.prefetch ?? {});

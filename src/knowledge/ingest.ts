@@ -30,6 +30,7 @@ import {
   type VectorType,
 } from '../search/embedding-model.js';
 import type { CairnEmbeddings } from '../search/embeddings/types.js';
+import { announceCorpusChange } from './corpus-version.js';
 import { checkVectors } from '../search/embeddings/types.js';
 import {
   deleteChunksExcept,
@@ -194,6 +195,8 @@ export async function ingestDocuments(
     }
     return r;
   });
+  // Cached search results of this database are re-read before the next search (cached-search.ts).
+  if (report.modelChanged || report.documentsAdded + report.documentsUpdated + report.documentsRemoved > 0) announceCorpusChange(db);
   if (db.kind === 'postgres') await warnIfIndexOutgrowsMemory(db, logger);
   return { ...report, durationMs: Math.round(performance.now() - started) };
 }

@@ -1,5 +1,5 @@
 import type { QuotedPassage } from '../../cards/passages.js';
-import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
+import { searchFixed, type GuidelineSearch } from '../../knowledge/guideline-search.js';
 import type { Finding } from './finding.js';
 
 /**
@@ -7,8 +7,9 @@ import type { Finding } from './finding.js';
  * first the guideline's diagnostic criterion, then what it recommends doing next with its grade.
  * Generation-augmented retrieval (GARMLE-G): the computed finding (condition, stage, criterion) is
  * the query, and the finding's own guideline is the filter. The query text depends only on the
- * condition and stage, a small fixed set, so its embedding is computed once and cached; the
- * patient's values are shown from the record, not sent as query text.
+ * condition, stage and criterion (built from the criteria's constants), a small fixed set, so its
+ * hits are computed once per corpus version and cached (searchFixed); the patient's values are
+ * shown from the record, not sent as query text.
  */
 export function criterionQuery(f: Finding): string {
   return [f.title, f.stage, 'diagnostic criteria', f.criterion].filter(Boolean).join(' ');
@@ -21,8 +22,8 @@ export function nextStepQuery(f: Finding): string {
 export async function diagnosisBasis(f: Finding, search: GuidelineSearch): Promise<{ criterion?: QuotedPassage; nextStep?: QuotedPassage }> {
   const filters = { documentIds: [f.guideline.id] };
   const [criterionHits, nextHits] = await Promise.all([
-    search.search(criterionQuery(f), { k: 1, filters }).catch(() => []),
-    search.search(nextStepQuery(f), { k: 5, filters }).catch(() => []),
+    searchFixed(search, criterionQuery(f), { k: 1, filters }).catch(() => []),
+    searchFixed(search, nextStepQuery(f), { k: 5, filters }).catch(() => []),
   ]);
   const criterion = criterionHits[0];
   // A graded recommendation is preferred for "what to do next"; else the best passage that is not the criterion.

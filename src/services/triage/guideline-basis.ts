@@ -1,12 +1,12 @@
 import type { QuotedPassage } from '../../cards/passages.js';
 import type { SearchOptions } from '../../knowledge/retriever.js';
 import type { TriageAssessment } from './assess.js';
-import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
+import { searchFixed, type GuidelineSearch } from '../../knowledge/guideline-search.js';
 
 /**
  * Which guideline passages a triage card quotes, as fixed questions to the knowledge base: the
- * same finding always asks the same question, so its query embedding is computed once and cached
- * (warmTriageQueries runs them all at start-up, off the hook's path).
+ * same finding always asks the same question, so its hits are computed once per corpus version and
+ * cached (searchFixed; warmTriageQueries runs them all at start-up, off the hook's path).
  */
 interface BasisQuery {
   query: string;
@@ -42,16 +42,16 @@ function queriesFor(a: TriageAssessment): BasisQuery[] {
 
 /** The passages for one assessment, in the order the card shows them; an unavailable knowledge base gives none. */
 export async function guidelineBasis(a: TriageAssessment, search: GuidelineSearch): Promise<QuotedPassage[]> {
-  const results = await Promise.all(queriesFor(a).map((q) => search.search(q.query, q.options).catch(() => [])));
+  const results = await Promise.all(queriesFor(a).map((q) => searchFixed(search, q.query, q.options).catch(() => [])));
   return results.flatMap((hits) => hits.slice(0, 1));
 }
 
-/** Runs every fixed query once, so their embeddings are cached before the first hook. */
+/** Runs every fixed query once, so their hits are cached before the first hook. */
 export async function warmTriageQueries(search: GuidelineSearch): Promise<void> {
   const all: BasisQuery[] = [
     ...Object.values(DECISION_POINT_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } })),
     ...Object.values(NEWS2_BAND_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [NEWS2] } } })),
     { query: QSOFA_QUERY, options: { k: 1, filters: { documentIds: [SEPSIS] } } },
   ];
-  for (const q of all) await search.search(q.query, q.options);
+  for (const q of all) await searchFixed(search, q.query, q.options);
 }

@@ -12,6 +12,7 @@ const HIGH_RISK_SECTION = 'High-risk Situations';
  * the handbook each put the same high-risk section first: the complaint shares words with that
  * section and means something close to it. When the two disagree, or the best section is not a
  * high-risk situation, it is not matched. No word list is involved; the handbook decides.
+ * The complaint is patient text: a live search (`search`, not `searchFixed`).
  */
 export function knowledgeBaseHighRiskMatcher(search: GuidelineSearch): HighRiskMatcher {
   const filters = { documentIds: [HIGH_RISK_DOCUMENT] };

@@ -3,8 +3,7 @@
  * was embedded; a snapshot of the tables shows what changed.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../../../src/db/database.js';
 import { vectorIndexMemory } from '../../../src/search/embedding-model.js';
@@ -14,10 +13,9 @@ import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { HashingEmbeddings } from '../../support/knowledge-embeddings.js';
 import { makePdf } from '../../support/knowledge-pdf.js';
-import { repoPath } from '../../support/repo-root.js';
 import { createLogger } from '../../../src/log.js';
+import { clearGuidelines, copyFixtureCorpus } from '../../support/guideline-corpus.js';
 
-const FIXTURES = repoPath('tests/fixtures/guidelines');
 const quiet = createLogger('silent');
 
 async function snapshot(db: Database): Promise<unknown> {
@@ -25,12 +23,6 @@ async function snapshot(db: Database): Promise<unknown> {
   const chunks = await db.query('SELECT id, document_id, content_hash, text, embedding::text AS e FROM guideline_chunks ORDER BY id');
   const model = await db.query('SELECT model_id, dimension FROM guideline_embedding_model');
   return { docs: docs.rows, chunks: chunks.rows, model: model.rows };
-}
-
-async function corpusCopy(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'cairn-corpus-'));
-  await cp(FIXTURES, dir, { recursive: true });
-  return dir;
 }
 
 describe.each(databaseKinds)('guideline ingest on %s', (kind) => {
@@ -45,9 +37,8 @@ describe.each(databaseKinds)('guideline ingest on %s', (kind) => {
     await t?.dispose();
   });
   beforeEach(async () => {
-    await t.db.query('DELETE FROM guideline_documents');
-    await t.db.query('DELETE FROM guideline_embedding_model');
-    dir = await corpusCopy();
+    await clearGuidelines(t.db);
+    dir = await copyFixtureCorpus();
     embedder = new HashingEmbeddings();
   });
   afterEach(async () => {
@@ -165,7 +156,7 @@ describe.each(databaseKinds)('guideline ingest on %s', (kind) => {
   it('re-embeds every chunk when the model changes, and retypes the vector column', async () => {
     await ingestPaths(t.db, [dir], embedder, { log: quiet });
     // A document outside this ingest must be re-embedded too: no vectors of two models.
-    const other = await corpusCopy();
+    const other = await copyFixtureCorpus();
     await writeFile(path.join(other, 'other.md'), (await readFile(path.join(other, 'ckd-staging.md'), 'utf8')).replace('id: fixture-ckd-staging', 'id: other-doc'));
     await ingestPaths(t.db, [path.join(other, 'other.md')], embedder, { log: quiet });
 
