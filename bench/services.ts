@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/services.ts`: autocannon against the shipped `triage` and `diagnosis` services
+ * `npm run bench:services`: autocannon against the shipped `triage` and `diagnosis` services
  * (real logic, real guideline corpus, embedded PGlite database, auth off), each called with a demo
  * patient's full prefetch: the ED patient whose vitals deteriorate (triage) and the mixed-units
  * patient (diagnosis), shifted so their latest times are now (support/demo-prefetch.ts). The
