@@ -17,6 +17,7 @@
 import { access } from 'node:fs/promises';
 import type { Database, Transaction } from '../db/database.js';
 import { log as defaultLog, type Logger } from '../log.js';
+import { progress } from '../progress.js';
 import { embeddingText } from './corpus/chunker.js';
 import { collectFiles, parseFiles } from './corpus/files.js';
 import type { GuidelineDocument } from './corpus/types.js';
@@ -165,12 +166,14 @@ export async function ingestDocuments(
     }
     await upsertChunks(tx, keep, vectorType);
     if (toEmbed.length > 0) logger.info({ chunks: toEmbed.length, model: embedder.modelId }, 'embedding guideline chunks');
+    const embedded = progress({ log: logger, what: 'guideline chunks embedded', total: toEmbed.length });
     // Embed and write batch by batch: memory stays bounded however large the corpus.
     for (let i = 0; i < toEmbed.length; i += batchSize) {
       const batch = toEmbed.slice(i, i + batchSize);
       const vectors = await embed(batch.map((c) => embeddingText(c.context, c.text)));
       await upsertChunks(tx, batch.map((chunk, j) => ({ chunk, embedding: vectors[j] as number[] })), vectorType);
       r.chunksEmbedded += batch.length;
+      embedded.advance(batch.length);
     }
 
     if (options.prune) {

@@ -37,6 +37,7 @@ import type { TermStatistics } from '../../../search/terms.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { checkVectors } from '../../../search/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../../log.js';
+import { progress } from '../../../progress.js';
 import type { ResearchStudy } from 'fhir/r4.js';
 import type { CriterionStructure, ParsedCriterion } from '../matching/criteria-parse.js';
 import { ageInYears, contentHashOf, prepareTrial, type ImportedTrial, type TrialRecord } from '../matching/trial-record.js';
@@ -218,12 +219,15 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
 
   const dimension = await embeddingDimension(db, TRIAL_VECTORS, embedder);
   const type = vectorTypeFor(dimension);
+  // Criteria are counted as they are found, so the total is not known ahead: the lines give the count so far.
+  const embedded = progress({ log: logger, what: 'trial and criterion texts embedded' });
   const embed = async (texts: string[]): Promise<number[][]> => {
     const out: number[][] = [];
     for (let i = 0; i < texts.length; i += batchSize) {
       const vectors = await embedder.embedDocuments(texts.slice(i, i + batchSize));
       checkVectors(embedder.modelId, vectors, Math.min(batchSize, texts.length - i), dimension);
       out.push(...vectors);
+      embedded.advance(vectors.length);
     }
     return out;
   };
