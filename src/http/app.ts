@@ -12,7 +12,7 @@ import type { JwtVerifier } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
 import { authenticate } from './authenticate.js';
 import { cors } from './cors.js';
-import { watchEventLoopDelay } from './event-loop-delay.js';
+import { processEventLoopDelay } from './event-loop-delay.js';
 import type { Metrics } from './metrics.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): express.Express {
     maxInFlight: config.hookMaxInFlight,
     maxWaitMs: config.hookMaxWaitMs,
     deadlineMs: config.hookDeadlineMs,
-    eventLoopDelayMs: deps.eventLoopDelayMs ?? watchEventLoopDelay().current,
+    eventLoopDelayMs: deps.eventLoopDelayMs ?? processEventLoopDelay().current,
     onShed: (reason) => metrics.hookShed.inc({ reason }),
     onInFlight: (count) => metrics.hookInFlight.set(count),
     log,

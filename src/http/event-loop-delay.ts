@@ -31,3 +31,14 @@ export function watchEventLoopDelay(windowMs = 500): EventLoopDelay {
     },
   };
 }
+
+let shared: EventLoopDelay | undefined;
+
+/**
+ * The process's one monitor. There is one event loop per process, so every app asks the same
+ * monitor (tests build many apps; each used to start a histogram and a timer that nothing stopped).
+ */
+export function processEventLoopDelay(): EventLoopDelay {
+  shared ??= watchEventLoopDelay();
+  return shared;
+}
