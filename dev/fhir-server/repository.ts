@@ -1,5 +1,17 @@
-import { badRequest, deepClone, matchesSearchRequest, OperationOutcomeError, validateResource } from '@medplum/core';
-import type { SearchRequest, WithId } from '@medplum/core';
+import {
+  badRequest,
+  convertToSearchableReferences,
+  deepClone,
+  evalFhirPathTyped,
+  getSearchParameter,
+  matchesSearchRequest,
+  Operator,
+  OperationOutcomeError,
+  splitSearchOnComma,
+  toTypedValue,
+  validateResource,
+} from '@medplum/core';
+import type { Filter, SearchRequest, WithId } from '@medplum/core';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { isFhirResourceType } from './definitions.js';
@@ -7,14 +19,29 @@ import { memoryStoreOf, WriteJournal } from './journal.js';
 import type { MemoryStore } from './journal.js';
 import { sortResources } from './sort.js';
 
+/** A stored resource's searchable references for one search parameter, and the expression they came from. */
+interface References {
+  expression: string;
+  values: ReadonlySet<string>;
+}
+
 /**
  * Medplum's MemoryRepository with what a dev server needs on top: every write is validated,
- * transactions roll back on failure, and search clones only the requested page and sorts with
- * precomputed keys.
+ * transactions roll back on failure, and search narrows by reference first, clones only the
+ * requested page and sorts with precomputed keys.
  */
 export class DevRepository extends MemoryRepository {
   private readonly store: MemoryStore = memoryStoreOf(this);
   private journal: WriteJournal | undefined;
+  /**
+   * Medplum matches a search by evaluating each parameter's FHIRPath expression, parsed anew, on
+   * every stored resource of the type: with 1,000 patients one `Observation?patient=X` took about
+   * 7 ms, most of a screening's FHIR time. A resource's references are computed once per stored
+   * version instead. Keyed by the stored object: a write stores a new object (see journal.ts), so
+   * an entry can never outlive the version it describes, and rolled-back or deleted ones are
+   * simply collected.
+   */
+  private readonly references = new WeakMap<Resource, Map<string, References>>();
 
   /** Also the path of every update and patch: MemoryRepository implements both through it. */
   override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
@@ -50,10 +77,42 @@ export class DevRepository extends MemoryRepository {
     }
   }
 
+  /** The searchable references of `resource` for `code`, as Medplum's matcher computes them. */
+  private referencesOf(resource: Resource, code: string, expression: string): ReadonlySet<string> {
+    let byCode = this.references.get(resource);
+    if (!byCode) this.references.set(resource, (byCode = new Map()));
+    const cached = byCode.get(code);
+    if (cached?.expression === expression) return cached.values;
+    const values = new Set(convertToSearchableReferences(evalFhirPathTyped(expression, [toTypedValue(resource)])));
+    byCode.set(code, { expression, values });
+    return values;
+  }
+
+  /**
+   * A reference filter Medplum matches by plain equality (`patient=Patient/X`, or several values
+   * separated by commas): a resource can match the search only if one of its references is one
+   * of the values, so it narrows the resources before the full match.
+   */
+  private narrowingFilter(resourceType: string, filters: readonly Filter[] | undefined): { code: string; expression: string; values: string[] } | undefined {
+    for (const f of filters ?? []) {
+      // `_compartment` also matches a bare id by suffix; `:missing`, `:not` and an empty value are not plain equality.
+      if (f.operator !== Operator.EQUALS || f.code === '_compartment' || f.value === '') continue;
+      const param = getSearchParameter(resourceType, f.code);
+      if (param?.type !== 'reference' || !param.expression) continue;
+      return { code: f.code, expression: param.expression, values: splitSearchOnComma(f.value) };
+    }
+    return undefined;
+  }
+
   override async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
     const stored = this.store.resources.get(searchRequest.resourceType);
+    const narrow = this.narrowingFilter(searchRequest.resourceType, searchRequest.filters);
     let matches: Resource[] = [];
     for (const resource of stored?.values() ?? []) {
+      if (narrow) {
+        const refs = this.referencesOf(resource, narrow.code, narrow.expression);
+        if (!narrow.values.some((v) => refs.has(v))) continue;
+      }
       if (matchesSearchRequest(resource, searchRequest)) matches.push(resource);
     }
     if (searchRequest.sortRules?.length) {
