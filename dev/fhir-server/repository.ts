@@ -1,29 +1,12 @@
-import {
-  badRequest,
-  convertToSearchableReferences,
-  deepClone,
-  evalFhirPathTyped,
-  getSearchParameter,
-  matchesSearchRequest,
-  Operator,
-  OperationOutcomeError,
-  splitSearchOnComma,
-  toTypedValue,
-  validateResource,
-} from '@medplum/core';
+import { badRequest, deepClone, getSearchParameter, matchesSearchRequest, Operator, OperationOutcomeError, splitSearchOnComma, validateResource } from '@medplum/core';
 import type { Filter, SearchRequest, WithId } from '@medplum/core';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { isFhirResourceType } from './definitions.js';
 import { memoryStoreOf, WriteJournal } from './journal.js';
 import type { MemoryStore } from './journal.js';
+import { ReferenceIndex } from './reference-index.js';
 import { sortResources } from './sort.js';
-
-/** A stored resource's searchable references for one search parameter, and the expression they came from. */
-interface References {
-  expression: string;
-  values: ReadonlySet<string>;
-}
 
 /**
  * Medplum's MemoryRepository with what a dev server needs on top: every write is validated,
@@ -33,15 +16,7 @@ interface References {
 export class DevRepository extends MemoryRepository {
   private readonly store: MemoryStore = memoryStoreOf(this);
   private journal: WriteJournal | undefined;
-  /**
-   * Medplum matches a search by evaluating each parameter's FHIRPath expression, parsed anew, on
-   * every stored resource of the type: with 1,000 patients one `Observation?patient=X` took about
-   * 7 ms, most of a screening's FHIR time. A resource's references are computed once per stored
-   * version instead. Keyed by the stored object: a write stores a new object (see journal.ts), so
-   * an entry can never outlive the version it describes, and rolled-back or deleted ones are
-   * simply collected.
-   */
-  private readonly references = new WeakMap<Resource, Map<string, References>>();
+  private readonly index = new ReferenceIndex(this.store);
 
   /** Also the path of every update and patch: MemoryRepository implements both through it. */
   override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
@@ -51,7 +26,9 @@ export class DevRepository extends MemoryRepository {
     validateResource(resource);
     const id = resource.id ?? this.generateId();
     this.journal?.remember(resource.resourceType, id);
-    return super.createResource({ ...resource, id });
+    const stored = await super.createResource({ ...resource, id });
+    this.index.written(resource.resourceType, id);
+    return stored;
   }
 
   override async deleteResource(resourceType: string, id: string): Promise<void> {
@@ -77,21 +54,11 @@ export class DevRepository extends MemoryRepository {
     }
   }
 
-  /** The searchable references of `resource` for `code`, as Medplum's matcher computes them. */
-  private referencesOf(resource: Resource, code: string, expression: string): ReadonlySet<string> {
-    let byCode = this.references.get(resource);
-    if (!byCode) this.references.set(resource, (byCode = new Map()));
-    const cached = byCode.get(code);
-    if (cached?.expression === expression) return cached.values;
-    const values = new Set(convertToSearchableReferences(evalFhirPathTyped(expression, [toTypedValue(resource)])));
-    byCode.set(code, { expression, values });
-    return values;
-  }
-
   /**
    * A reference filter Medplum matches by plain equality (`patient=Patient/X`, or several values
    * separated by commas): a resource can match the search only if one of its references is one
-   * of the values, so it narrows the resources before the full match.
+   * of the values, so the reference index (reference-index.ts) narrows the resources before
+   * Medplum's full match, which still decides.
    */
   private narrowingFilter(resourceType: string, filters: readonly Filter[] | undefined): { code: string; expression: string; values: string[] } | undefined {
     for (const f of filters ?? []) {
@@ -105,14 +72,13 @@ export class DevRepository extends MemoryRepository {
   }
 
   override async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
-    const stored = this.store.resources.get(searchRequest.resourceType);
-    const narrow = this.narrowingFilter(searchRequest.resourceType, searchRequest.filters);
+    const { resourceType } = searchRequest;
+    const narrow = this.narrowingFilter(resourceType, searchRequest.filters);
+    const candidates = narrow
+      ? this.index.candidates(resourceType, narrow.code, narrow.expression, narrow.values)
+      : (this.store.resources.get(resourceType)?.values() ?? []);
     let matches: Resource[] = [];
-    for (const resource of stored?.values() ?? []) {
-      if (narrow) {
-        const refs = this.referencesOf(resource, narrow.code, narrow.expression);
-        if (!narrow.values.some((v) => refs.has(v))) continue;
-      }
+    for (const resource of candidates) {
       if (matchesSearchRequest(resource, searchRequest)) matches.push(resource);
     }
     if (searchRequest.sortRules?.length) {

@@ -337,6 +337,13 @@ describe('dev FHIR server: reference searches follow every write', () => {
     expect(await total('subject=Patient/ref-a')).toBe(2);
     expect(await total('patient=ref-a&code=http://loinc.org|8480-6')).toBe(1);
     expect(await total('patient=nobody')).toBe(0);
+    // Without _sort, in the order the resources were first stored, as Medplum's own scan gives them.
+    const ids = async (q: string) => resources((await call(`${base}/Observation?${q}`)).body).map((r) => r.id);
+    expect(await ids('patient=ref-a,ref-b')).toEqual(['ref-1', 'ref-2', 'ref-3']);
+    await server.loadBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: observation('ref-0', 'ref-a', '8480-6', '2024-01-04') }] });
+    expect(await ids('patient=ref-a')).toEqual(['ref-1', 'ref-2', 'ref-0']);
+    expect((await call(`${base}/Observation/ref-0`, { method: 'DELETE' })).status).toBe(200);
+    expect(await ids('patient=ref-a')).toEqual(['ref-1', 'ref-2']);
   });
 
   it('sees an update that moves a resource to another patient, and a delete', async () => {
@@ -356,6 +363,7 @@ describe('dev FHIR server: reference searches follow every write', () => {
       type: 'transaction',
       entry: [
         { resource: observation('ref-3', 'ref-a', '8480-6', '2024-01-03'), request: { method: 'PUT', url: 'Observation/ref-3' } },
+        { resource: observation('ref-new', 'ref-a', '8480-6', '2024-01-05'), request: { method: 'PUT', url: 'Observation/ref-new' } },
         { resource: { resourceType: 'Observation', id: 'ref-bad', status: 'final' }, request: { method: 'PUT', url: 'Observation/ref-bad' } },
       ],
     });
