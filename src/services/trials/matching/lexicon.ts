@@ -303,18 +303,61 @@ const COMPILED_CONDITIONS = compile(CONDITIONS);
 const COMPILED_MEDICATIONS = compile(MEDICATIONS);
 
 /**
+ * The patterns worth trying on a text: those whose literal starts with a pair of characters the
+ * text's compact form holds, and those without a literal (or too short for a pair). Looking up
+ * the text's pairs is cheaper than testing 600 literals one by one; each candidate's literal is
+ * still checked whole before its regular expression runs.
+ */
+class PatternIndex {
+  readonly #byPair = new Map<string, CompiledPattern[]>();
+  readonly #always: CompiledPattern[] = [];
+
+  constructor(compiled: readonly CompiledConcept[]) {
+    for (const { patterns } of compiled) {
+      for (const p of patterns) {
+        if (p.literal === undefined || p.literal.length < 2) this.#always.push(p);
+        else {
+          const pair = p.literal.slice(0, 2);
+          this.#byPair.set(pair, [...(this.#byPair.get(pair) ?? []), p]);
+        }
+      }
+    }
+  }
+
+  candidates(compacted: string): Set<CompiledPattern> {
+    const pairs = new Set<string>();
+    for (let i = 0; i + 1 < compacted.length; i++) pairs.add(compacted.slice(i, i + 2));
+    const out = new Set(this.#always);
+    for (const pair of pairs) for (const p of this.#byPair.get(pair) ?? []) out.add(p);
+    return out;
+  }
+}
+
+const INDEXES = new Map<readonly CompiledConcept[], PatternIndex>([
+  [COMPILED_CONDITIONS, new PatternIndex(COMPILED_CONDITIONS)],
+  [COMPILED_MEDICATIONS, new PatternIndex(COMPILED_MEDICATIONS)],
+]);
+
+/** The patterns of `compiled` that may match `compacted` (see PatternIndex). */
+function mayMatch(compiled: readonly CompiledConcept[], compacted: string): (p: CompiledPattern) => boolean {
+  const candidates = (INDEXES.get(compiled) as PatternIndex).candidates(compacted);
+  return (p) => candidates.has(p) && (p.literal === undefined || compacted.includes(p.literal));
+}
+
+/**
  * Every mention of a concept in the text, longest first where two overlap ("type 2 diabetes"
  * beats "diabetes" for the same words, but both concepts are reported: the narrower one and,
  * through `parent`, the broader one are different facts).
  */
 function findMentions(compiled: readonly CompiledConcept[], text: string): Mention[] {
   const folded = asciiFold(text);
-  const compacted = compact(folded);
+  const tryPattern = mayMatch(compiled, compact(folded));
   const out: Mention[] = [];
   for (const { concept, patterns } of compiled) {
     let best: Mention | undefined;
-    for (const { re, negativeForm, literal } of patterns) {
-      if (literal !== undefined && !compacted.includes(literal)) continue;
+    for (const p of patterns) {
+      if (!tryPattern(p)) continue;
+      const { re, negativeForm } = p;
       re.lastIndex = 0;
       for (const m of folded.matchAll(re)) {
         const mention = { conceptId: concept.id, text: m[0], start: m.index, end: m.index + m[0].length, negativeForm };
@@ -330,11 +373,12 @@ function findMentions(compiled: readonly CompiledConcept[], text: string): Menti
 /** All mentions of each concept (not only the first): the judge needs every sentence that names it. */
 function findAllMentions(compiled: readonly CompiledConcept[], text: string): Mention[] {
   const folded = asciiFold(text);
-  const compacted = compact(folded);
+  const tryPattern = mayMatch(compiled, compact(folded));
   const out: Mention[] = [];
   for (const { concept, patterns } of compiled) {
-    for (const { re, negativeForm, literal } of patterns) {
-      if (literal !== undefined && !compacted.includes(literal)) continue;
+    for (const p of patterns) {
+      if (!tryPattern(p)) continue;
+      const { re, negativeForm } = p;
       re.lastIndex = 0;
       for (const m of folded.matchAll(re)) {
         const end = m.index + m[0].length;
