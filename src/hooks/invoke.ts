@@ -98,11 +98,14 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     };
   } finally {
     clearTimeout(timer);
-    controller.abort();
+    // Stops whatever the service still has running once the answer is sent. A shared reason: a
+    // bare abort() builds a DOMException with its stack on every hook, a measurable cost per call.
+    controller.abort(ANSWERED);
   }
 }
 
 const DEADLINE = Symbol('deadline');
+const ANSWERED = new Error('the hook has been answered');
 
 function raceDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof DEADLINE> {
   if (signal.aborted) return Promise.resolve(DEADLINE);
