@@ -322,7 +322,7 @@ function labPart(profile: PatientProfile, l: MeasurementStatement, kind: Criteri
   if (bp && candidates.length === 0) {
     const sys = profile.values.get('systolic-bp')?.[0];
     const dia = profile.values.get('diastolic-bp')?.[0];
-    if (sys && dia) candidates = [{ ...sys, analyteId: 'blood-pressure', value2: dia.value, text: `${sys.value}/${dia.value} mm[Hg]` }];
+    if (sys && dia) candidates = [{ ...sys, analyteId: 'blood-pressure', value2: dia.value, text: `${sys.value}/${dia.value} mmHg` }];
   }
   const label = `${l.label} ${l.comparator} ${l.canonical?.value ?? l.value}${l.value2 !== undefined ? (bp ? `/${l.canonical?.value2 ?? l.value2}` : `–${l.canonical?.value2 ?? l.value2}`) : ''} ${l.canonical?.unit ?? l.unit ?? ''}`.trim();
   for (const v of candidates) {
