@@ -35,6 +35,13 @@ export interface Config {
   fhirTimeoutMs: number;
   fhirConcurrency: number;
   fhirMaxPages: number;
+  /**
+   * CAIRN_FHIR_SERVERS: with authentication off, the only FHIR servers (normalised base URLs or
+   * origins) a hook request's `fhirServer` may name. Undefined: loopback addresses in
+   * development, none in production. With authentication on, each trusted issuer's own
+   * `fhirServers` apply instead (src/http/hook-gateways.ts).
+   */
+  fhirServers?: string[];
   production: boolean;
   logLevel: string;
   /** Directory of the JSON service definitions served by discovery. */
@@ -160,6 +167,7 @@ const envSchema = z.object({
   CAIRN_FHIR_TIMEOUT_MS: positiveInt('CAIRN_FHIR_TIMEOUT_MS').default(1000),
   CAIRN_FHIR_CONCURRENCY: positiveInt('CAIRN_FHIR_CONCURRENCY').max(64).default(4),
   CAIRN_FHIR_MAX_PAGES: positiveInt('CAIRN_FHIR_MAX_PAGES').max(1000).default(10),
+  CAIRN_FHIR_SERVERS: z.string().optional(),
   CAIRN_SERVICES_DIR: z.string().min(1).default('cds-hooks'),
   CAIRN_MAX_REQUEST_BYTES: positiveInt('CAIRN_MAX_REQUEST_BYTES').default(10 * 1024 * 1024),
   CAIRN_EMBEDDINGS: z.enum(['use-lite', 'openai', 'ollama'], { error: 'CAIRN_EMBEDDINGS must be use-lite, openai or ollama' }).default('use-lite'),
@@ -232,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `CAIRN_HOOK_MAX_WAIT_MS (${hookMaxWaitMs}) must be less than CAIRN_HOOK_DEADLINE_MS (${e.CAIRN_HOOK_DEADLINE_MS}): a call that has waited its whole deadline cannot answer in time.`,
     );
   }
+  const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
   const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
@@ -253,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirTimeoutMs: e.CAIRN_FHIR_TIMEOUT_MS,
     fhirConcurrency: e.CAIRN_FHIR_CONCURRENCY,
     fhirMaxPages: e.CAIRN_FHIR_MAX_PAGES,
+    ...(fhirServers && { fhirServers }),
     production,
     logLevel: e.LOG_LEVEL,
     servicesDir: e.CAIRN_SERVICES_DIR,
@@ -294,6 +304,28 @@ function llmConfig(e: z.infer<typeof envSchema>): LlmConfig | undefined {
     concurrency: e.CAIRN_LLM_CONCURRENCY,
     jsonMode: e.CAIRN_LLM_JSON_MODE,
   };
+}
+
+/**
+ * `CAIRN_FHIR_SERVERS`: comma-separated base URLs. Checked here; src/fhir/server-allowlist.ts
+ * normalises them when it compares. Refused with authentication on, where it would be silently
+ * ignored: there each trusted issuer lists its own `fhirServers`.
+ */
+function fhirServerList(raw: string | undefined, requireAuth: boolean): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (requireAuth) {
+    throw new ConfigError(
+      "CAIRN_FHIR_SERVERS applies only with authentication off; with CAIRN_REQUIRE_AUTH=true list each issuer's fhirServers in CAIRN_TRUSTED_ISSUERS.",
+    );
+  }
+  const entries = raw.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  entries.forEach((entry, i) => {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const ok = url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !/[?#]/.test(entry);
+    // The message names the entry by position: an entry with a password must not be echoed.
+    if (!ok) throw new ConfigError(`CAIRN_FHIR_SERVERS: entry ${i + 1} must be an http(s) base URL without user name, password, query or fragment`);
+  });
+  return entries;
 }
 
 /** `CAIRN_TRIALS`: comma-separated paths; `none` turns trial matching off (an empty value means the default). */

@@ -12,6 +12,7 @@
  *   our own typo (`selectionbehavior`), and the client would silently ignore it.
  */
 import { z } from 'zod';
+import { FHIR_BASE_PROBLEMS, normaliseFhirBase } from '../fhir/server-allowlist.js';
 
 // ---------------------------------------------------------------------------------------------
 // Primitives
@@ -113,6 +114,18 @@ export type OverrideReasonCoding = z.infer<typeof overrideReasonCodingSchema>;
 // Request (spec: Calling a CDS Service > HTTP Request; CDSHooksRequest.fsh)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * `fhirServer` is a base URL Cairn may send the EHR's token to: no user name or password (a URL
+ * with them is refused, and the message never repeats them), no query string or fragment (a base
+ * URL has none, and relative reads are appended to it).
+ */
+export const fhirServerSchema = absoluteUrlSchema.superRefine((value, ctx) => {
+  const normalised = normaliseFhirBase(value);
+  if (!normalised.ok && normalised.problem !== 'not-a-url' && normalised.problem !== 'not-http') {
+    ctx.addIssue({ code: 'custom', message: FHIR_BASE_PROBLEMS[normalised.problem] });
+  }
+});
+
 export const fhirAuthorizationSchema = z.looseObject({
   access_token: NonEmptyString,
   // CDSHooksRequest.fsh: tokenType = #Bearer (exactly)
@@ -139,7 +152,7 @@ export const hookRequestSchema = z
   .looseObject({
     hook: NonEmptyString,
     hookInstance: uuidSchema,
-    fhirServer: absoluteUrlSchema.optional(),
+    fhirServer: fhirServerSchema.optional(),
     fhirAuthorization: fhirAuthorizationSchema.optional(),
     context: z.record(z.string(), z.unknown()),
     prefetch: z.record(NonEmptyString, prefetchValueSchema).optional(),

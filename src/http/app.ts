@@ -3,16 +3,16 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
-import { createFhirGateway } from '../fhir/gateway.js';
 import { invokeService } from '../hooks/invoke.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
 import { feedbackRequestSchema, formatZodIssues, type HookRequest } from '../hooks/schema.js';
 import type { CdsService } from '../hooks/service.js';
-import type { JwtVerifier } from './auth/verify-jwt.js';
+import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
 import { authenticate } from './authenticate.js';
 import { cors } from './cors.js';
 import { processEventLoopDelay } from './event-loop-delay.js';
+import { hookGateways } from './hook-gateways.js';
 import type { Metrics } from './metrics.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
@@ -20,7 +20,8 @@ export interface AppDeps {
   config: Pick<
     Config,
     'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
-  >;
+  > &
+    Partial<Pick<Config, 'production' | 'fhirServers'>>;
   services: readonly CdsService[];
   db: Database;
   /** Required when config.requireAuth. */
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps): express.Express {
     onInFlight: (count) => metrics.hookInFlight.set(count),
     log,
   });
+  // Which FHIR servers a hook call may make Cairn read (the SSRF guard): see hook-gateways.ts.
+  const gateways = hookGateways(config, (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds));
   const cds = express.Router();
   // Before authentication and body parsing, so that refusing a call costs almost nothing.
   cds.post('/:id', admission.admit);
@@ -110,17 +113,7 @@ export function createApp(deps: AppDeps): express.Express {
       deadlineMs: config.hookDeadlineMs,
       startedAt,
       log,
-      gatewayFor: (request: HookRequest) =>
-        request.fhirServer
-          ? createFhirGateway({
-              baseUrl: request.fhirServer,
-              ...(request.fhirAuthorization && { accessToken: request.fhirAuthorization.access_token }),
-              timeoutMs: config.fhirTimeoutMs,
-              concurrency: config.fhirConcurrency,
-              maxPages: config.fhirMaxPages,
-              onCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
-            })
-          : undefined,
+      gatewayFor: (request: HookRequest) => gateways(request, res.locals.client as VerifiedClient | undefined),
     });
     metrics.hookDuration.observe({ service: service.definition.id, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
     if (result.status === 200) {

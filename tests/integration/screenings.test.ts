@@ -39,8 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const audiences: string[] = [];
 const verifier: JwtVerifier = async (token, publicUrl, routePath) => {
   audiences.push(`${publicUrl}${routePath}`);
-  if (token === 'token-a') return { iss: 'https://ehr-a.example.org', jti: String(Math.random()) };
-  if (token === 'token-b') return { iss: 'https://ehr-b.example.org', jti: String(Math.random()) };
+  if (token === 'token-a') return { iss: 'https://ehr-a.example.org', jti: String(Math.random()), fhirServers: [] };
+  if (token === 'token-b') return { iss: 'https://ehr-b.example.org', jti: String(Math.random()), fhirServers: [] };
   throw new AuthError('unknown token');
 };
 

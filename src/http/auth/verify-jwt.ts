@@ -25,6 +25,8 @@ export interface VerifiedClient {
   iss: string;
   jti: string;
   tenant?: string;
+  /** The issuer's FHIR servers (normalised base URLs): the only ones its hook requests may make Cairn read. */
+  fhirServers: readonly string[];
 }
 
 export interface JwtVerifierOptions {
@@ -95,7 +97,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     const lastValidS = Math.min(payload.exp ?? nowS, (payload.iat ?? nowS) + MAX_TOKEN_AGE_S) + opts.clockToleranceS;
     const first = await opts.replayCache.firstSeen(`${issuer.iss}|${jti}`, Math.max(1, lastValidS - nowS));
     if (!first) throw new AuthError('jti replayed');
-    return { iss: issuer.iss, jti, ...(tenant !== undefined && { tenant }) };
+    return { iss: issuer.iss, jti, ...(tenant !== undefined && { tenant }), fhirServers: issuer.fhirServers };
   };
 }
 
