@@ -121,6 +121,8 @@ export interface EmbeddingsConfig {
   apiKey?: string;
   /** Requested vector size, when the model can produce several. */
   dimensions?: number;
+  /** use-lite: threads the model runs on (CAIRN_EMBEDDINGS_THREADS); unset: one per core. */
+  threads?: number;
 }
 
 const DEFAULT_EMBEDDING_MODELS: Record<EmbeddingsProvider, string | undefined> = {
@@ -176,6 +178,7 @@ const envSchema = z.object({
   OPENAI_BASE_URL: z.url('OPENAI_BASE_URL must be an absolute URL').optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   CAIRN_EMBEDDINGS_DIMENSIONS: positiveInt('CAIRN_EMBEDDINGS_DIMENSIONS').max(16000).optional(),
+  CAIRN_EMBEDDINGS_THREADS: positiveInt('CAIRN_EMBEDDINGS_THREADS').max(256).optional(),
   CAIRN_LLM: z.enum(['openai', 'ollama'], { error: 'CAIRN_LLM must be openai or ollama (or unset for none)' }).optional(),
   CAIRN_LLM_MODEL: z.string().min(1).optional(),
   CAIRN_LLM_BASE_URL: z.url('CAIRN_LLM_BASE_URL must be an absolute URL').optional(),
@@ -232,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(provider !== 'use-lite' && embeddingsBaseUrl !== undefined && { baseUrl: embeddingsBaseUrl }),
     ...(provider === 'openai' && e.OPENAI_API_KEY !== undefined && { apiKey: e.OPENAI_API_KEY }),
     ...(provider !== 'use-lite' && e.CAIRN_EMBEDDINGS_DIMENSIONS !== undefined && { dimensions: e.CAIRN_EMBEDDINGS_DIMENSIONS }),
+    ...(provider === 'use-lite' && e.CAIRN_EMBEDDINGS_THREADS !== undefined && { threads: e.CAIRN_EMBEDDINGS_THREADS }),
   };
   const llm = llmConfig(e);
   const hookMaxWaitMs = e.CAIRN_HOOK_MAX_WAIT_MS ?? Math.round(e.CAIRN_HOOK_DEADLINE_MS / 2);

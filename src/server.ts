@@ -20,6 +20,7 @@ import { createLlm } from './llm/index.js';
 import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
 import { openKnowledgeBase } from './knowledge/knowledge-base.js';
+import { closeEmbeddingThreads } from './search/embeddings/index.js';
 import { openTrials } from './services/trials/store/open.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
@@ -179,6 +180,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await worker?.stop();
       // Background language-model questions are abandoned before the database they retrieve from closes.
       await hypotheses?.close();
+      // The process's USE-lite threads: queued batches are turned away, a running one finishes.
+      await closeEmbeddingThreads();
       await db.close();
       await replayCache?.close();
     })());
