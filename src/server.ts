@@ -199,26 +199,27 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   aborted.catch(() => undefined);
   const embedder = new AbortableEmbeddings(kb.embeddings, stopping.signal);
   const onProgress = (r: ProgressReport) => readiness.progress(`${r.what}: ${r.done}${r.total !== undefined ? ` of ${r.total}` : ''}`);
-  const step = async (s: StartupStep, reason: string): Promise<void> => {
+  // The reason is public (/readyz, the 503s): no paths in it; the log line has them.
+  const step = async (s: StartupStep, reason: string, detail: Record<string, unknown> = {}): Promise<void> => {
     stopping.signal.throwIfAborted();
     readiness.step(s, reason);
-    log.info({ step: s }, `start-up: ${reason}`);
+    log.info({ step: s, ...detail }, `start-up: ${reason}`);
     if (options.beforeStep) await Promise.race([options.beforeStep(s), aborted]);
     stopping.signal.throwIfAborted();
   };
   const startedAt = performance.now();
   const startup = (async () => {
-    await step('opening-database', db.kind === 'postgres' ? 'connecting to PostgreSQL' : `opening the embedded database in ${config.dataDir}`);
+    await step('opening-database', db.kind === 'postgres' ? 'connecting to PostgreSQL' : 'opening the embedded database (a new one is created first)', { dataDir: db.kind === 'pglite' ? config.dataDir : undefined });
     openStarted = true;
     openNow();
     await opening;
     await step('migrating', 'applying schema migrations');
     await migrate(db);
     worker = startWorker?.();
-    await step('ingesting-guidelines', `ingesting the guideline corpus (${config.guidelinesDir ?? 'guidelines'})`);
+    await step('ingesting-guidelines', 'ingesting the guideline corpus', { dir: config.guidelinesDir ?? 'guidelines' });
     await observeProgress(onProgress, () => kb.load(embedder));
     if (trialPaths.length > 0) {
-      await step('importing-trials', `importing the trials (${trialPaths.join(', ')})`);
+      await step('importing-trials', 'importing the trials', { paths: trialPaths });
       await observeProgress(onProgress, () => importTrialFiles(db, embedder, { paths: trialPaths, log }));
     }
     stopping.signal.throwIfAborted();

@@ -82,7 +82,8 @@ export function describeState(state: ReadinessState): string {
     case 'starting':
       return `Cairn is starting (${state.step}: ${state.reason})`;
     case 'failed':
-      return `Cairn failed to start (${state.reason}) and is stopping`;
+      // The error (a file name, a database message) is for the operator: /readyz and the log have it.
+      return 'Cairn failed to start and is stopping';
     case 'ready':
       return 'Cairn is ready';
   }
