@@ -79,6 +79,14 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  let loopDelay = deps.eventLoopDelayMs;
+  if (!loopDelay) {
+    const monitor = processEventLoopDelay();
+    loopDelay = monitor.current;
+    // Start-up blocks the loop for seconds (creating the database, embedding) while hook calls are
+    // turned away by the readiness check; the first calls after it must not be shed for that.
+    readiness.onReady(() => monitor.forget());
+  }
   // Only hook calls are admission-controlled: they are the expensive calls with a deadline.
   // Discovery, feedback, health and metrics are cheap and must keep answering under overload
   // (feedback is bounded by the body limit and one insert; /metrics is how overload is seen).
@@ -86,7 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
     maxInFlight: config.hookMaxInFlight,
     maxWaitMs: config.hookMaxWaitMs,
     deadlineMs: config.hookDeadlineMs,
-    eventLoopDelayMs: deps.eventLoopDelayMs ?? processEventLoopDelay().current,
+    eventLoopDelayMs: loopDelay,
     onShed: (reason) => metrics.hookShed.inc({ reason }),
     onInFlight: (count) => metrics.hookInFlight.set(count),
     log,

@@ -35,6 +35,7 @@ export const STARTING_RETRY_AFTER_S = 5;
 export class StartupTracker {
   #state: ReadinessState = { status: 'starting', step: 'opening-database', reason: 'opening the database' };
   #migrated = false;
+  readonly #onReady: Array<() => void> = [];
 
   get state(): ReadinessState {
     return this.#state;
@@ -61,7 +62,15 @@ export class StartupTracker {
   }
 
   markReady(): void {
-    if (this.#state.status === 'starting') this.#state = { status: 'ready' };
+    if (this.#state.status !== 'starting') return;
+    this.#state = { status: 'ready' };
+    for (const listener of this.#onReady.splice(0)) listener();
+  }
+
+  /** Calls `listener` when start-up becomes ready (at once if it is). */
+  onReady(listener: () => void): void {
+    if (this.ready) listener();
+    else this.#onReady.push(listener);
   }
 
   fail(reason: string): void {

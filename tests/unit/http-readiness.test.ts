@@ -130,3 +130,36 @@ describe('while Cairn starts up behind its port', () => {
     await expectTurnedAway(await hook(), /failed to start/);
   });
 });
+
+describe('the first hook calls after start-up', () => {
+  it('are not shed for the event-loop delay start-up itself caused', async () => {
+    const tracker = new StartupTracker();
+    const app = createApp({
+      config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, hookMaxWaitMs: 300, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 4096 },
+      services,
+      db: fakeDb,
+      metrics: createMetrics(),
+      log: createLogger('silent'),
+      readiness: tracker,
+    });
+    const s = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => s.once('listening', resolve));
+    try {
+      // Start-up's synchronous work (initdb, an embedding batch) holds the loop past the admission limit...
+      const until = performance.now() + 600;
+      while (performance.now() < until) {
+        // busy
+      }
+      tracker.markReady();
+      // ...and a call that arrives after it did not queue behind it.
+      const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/cds-services/summary`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'p' } }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  });
+});
