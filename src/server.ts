@@ -209,7 +209,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   };
   const startedAt = performance.now();
   const startup = (async () => {
-    await step('opening-database', db.kind === 'postgres' ? 'connecting to PostgreSQL' : 'opening the embedded database (a new one is created first)', { dataDir: db.kind === 'pglite' ? config.dataDir : undefined });
+    await step('opening-database', db.kind === 'postgres' ? 'connecting to PostgreSQL' : 'opening the embedded database (created first if the data directory is empty)', { dataDir: db.kind === 'pglite' ? config.dataDir : undefined });
     openStarted = true;
     openNow();
     await opening;
