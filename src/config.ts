@@ -55,6 +55,11 @@ export interface Config {
   embeddings?: EmbeddingsConfig;
   /** The default guideline corpus, ingested at start-up (loadConfig always sets it). */
   guidelinesDir?: string;
+  /**
+   * Directory of shipped embedding vectors (vectors/*.vectors): texts whose vectors are there, made
+   * by the configured model, are not embedded again. Undefined: none (hand-built configs; `none`).
+   */
+  vectorsDir?: string;
   /** Triage: also return an `info` card when nothing is urgent (default false: no card). */
   triageInfoCards?: boolean;
   /** Diagnosis cards' indicator (default warning). */
@@ -186,6 +191,7 @@ const envSchema = z.object({
   CAIRN_LLM_CONCURRENCY: positiveInt('CAIRN_LLM_CONCURRENCY').max(64).default(2),
   CAIRN_LLM_JSON_MODE: boolString.default(true),
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
+  CAIRN_VECTORS_DIR: z.string().min(1).default('vectors'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
   CAIRN_DIAGNOSIS_HTN_STAGE1: z.enum(HTN_STAGE1_POLICIES).default('with-indication'),
@@ -273,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestBytes: e.CAIRN_MAX_REQUEST_BYTES,
     embeddings,
     guidelinesDir: e.CAIRN_GUIDELINES_DIR,
+    ...(e.CAIRN_VECTORS_DIR.trim().toLowerCase() !== 'none' && { vectorsDir: e.CAIRN_VECTORS_DIR }),
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
     diagnosisHtnStage1: e.CAIRN_DIAGNOSIS_HTN_STAGE1,

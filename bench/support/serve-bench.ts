@@ -16,6 +16,8 @@ import { repoPath } from '../../tests/support/repo-root.js';
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 const cairn = await startCairn(config, log);
+// The benchmark measures a Cairn that is ready (hooks answer 503 while it starts).
+await cairn.ready;
 process.stdout.write(`${JSON.stringify({ ready: cairn.url })}\n`);
 
 process.on('SIGUSR2', () => {

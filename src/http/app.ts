@@ -14,6 +14,7 @@ import { cors } from './cors.js';
 import { processEventLoopDelay } from './event-loop-delay.js';
 import { hookGateways } from './hook-gateways.js';
 import type { Metrics } from './metrics.js';
+import { readyTracker, sendNotReady, type StartupTracker } from './readiness.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
 export interface AppDeps {
@@ -32,6 +33,12 @@ export interface AppDeps {
   screening?: ScreeningRoutesDeps['screening'];
   /** The event loop's current delay in ms, for admission control; default: Node's event-loop monitor. */
   eventLoopDelayMs?: () => number;
+  /**
+   * Start-up still in progress (server.ts listens before the knowledge base is ready; see
+   * readiness.ts): hook calls answer 503 until it is ready, feedback and screenings until the
+   * database is migrated. Absent: everything is in place.
+   */
+  readiness?: StartupTracker;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -42,6 +49,7 @@ const FHIR_JSON = 'application/fhir+json';
  */
 export function createApp(deps: AppDeps): express.Express {
   const { config, db, metrics, log } = deps;
+  const readiness = deps.readiness ?? readyTracker();
   if (config.requireAuth && !deps.verifier) throw new Error('authentication is required but no JWT verifier was given');
   const services = new Map(deps.services.map((s) => [s.definition.id, s]));
   const discovery = { services: deps.services.map((s) => s.definition) };
@@ -56,17 +64,30 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    const state = readiness.state;
+    if (state.status !== 'ready') {
+      res.status(503).json(state);
+      return;
+    }
     try {
       await db.ping();
       res.json({ status: 'ready' });
     } catch {
-      res.status(503).json({ status: 'database unreachable' });
+      res.status(503).json({ status: 'database-unreachable', reason: 'the database does not answer' });
     }
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  let loopDelay = deps.eventLoopDelayMs;
+  if (!loopDelay) {
+    const monitor = processEventLoopDelay();
+    loopDelay = monitor.current;
+    // Start-up blocks the loop for seconds (creating the database, embedding) while hook calls are
+    // turned away by the readiness check; the first calls after it must not be shed for that.
+    readiness.onReady(() => monitor.forget());
+  }
   // Only hook calls are admission-controlled: they are the expensive calls with a deadline.
   // Discovery, feedback, health and metrics are cheap and must keep answering under overload
   // (feedback is bounded by the body limit and one insert; /metrics is how overload is seen).
@@ -74,7 +95,7 @@ export function createApp(deps: AppDeps): express.Express {
     maxInFlight: config.hookMaxInFlight,
     maxWaitMs: config.hookMaxWaitMs,
     deadlineMs: config.hookDeadlineMs,
-    eventLoopDelayMs: deps.eventLoopDelayMs ?? processEventLoopDelay().current,
+    eventLoopDelayMs: loopDelay,
     onShed: (reason) => metrics.hookShed.inc({ reason }),
     onInFlight: (count) => metrics.hookInFlight.set(count),
     log,
@@ -82,6 +103,18 @@ export function createApp(deps: AppDeps): express.Express {
   // Which FHIR servers a hook call may make Cairn read (the SSRF guard): see hook-gateways.ts.
   const gateways = hookGateways(config, (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds));
   const cds = express.Router();
+  // Until start-up is done, a hook call for a known service is turned away before anything else:
+  // its card would be built from a half-loaded corpus or trial store. (An unknown id still gets its 404.)
+  cds.post('/:id', (req, res, next) => {
+    if (readiness.ready || !services.has(String(req.params.id))) return next();
+    sendNotReady(res, readiness.state, 'hook calls');
+  });
+  // Feedback and the screening API need only the schema.
+  const whenMigrated: RequestHandler = (_req, res, next) => {
+    if (readiness.migrated) return next();
+    sendNotReady(res, readiness.state, 'feedback and screenings');
+  };
+  cds.post('/:id/feedback', whenMigrated);
   // Before authentication and body parsing, so that refusing a call costs almost nothing.
   cds.post('/:id', admission.admit);
   if (config.requireAuth && deps.verifier) {
@@ -157,8 +190,8 @@ export function createApp(deps: AppDeps): express.Express {
     onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     ...(deps.screening && { screening: deps.screening }),
   });
-  app.use('/trials', coordinator.trials);
-  app.use('/screenings', coordinator.screenings);
+  app.use('/trials', whenMigrated, coordinator.trials);
+  app.use('/screenings', whenMigrated, coordinator.screenings);
   app.use((_req, res) => {
     sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
   });
