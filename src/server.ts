@@ -92,9 +92,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         if (i.jwksUrl?.startsWith('http:')) log.warn({ iss: i.iss }, 'trusted issuer JWKS URL is not https');
       }
     }
-    replayCache = config.redisUrl
-      ? new RedisReplayCache(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false }))
-      : new MemoryReplayCache();
+    replayCache = config.redisUrl ? new RedisReplayCache(connectRedis(config.redisUrl, log)) : new MemoryReplayCache();
     verifier = createJwtVerifier({ issuers, replayCache, clockToleranceS: config.jwtClockToleranceS });
   }
 
@@ -176,7 +174,11 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     screening = { fhirServer, gateway, wake: () => worker?.wake() };
   }
   const readiness = new StartupTracker();
-  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, ...(screening && { screening }) });
+  // With Redis as the replay cache, every authenticated call fails closed while it is down: /readyz says so.
+  const cache = replayCache;
+  const dependencies =
+    cache && config.redisUrl ? [{ name: 'redis', description: 'the JWT replay cache (Redis)', ping: () => cache.ping() }] : [];
+  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, ...(screening && { screening }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -266,4 +268,32 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await replayCache?.close();
     })());
   return { url: `http://127.0.0.1:${port}`, server, db, services, trials, readiness, ready, close };
+}
+
+/** How often a Redis that stays down is logged again (ioredis reports every reconnection attempt). */
+const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The Redis client of the replay cache. Its errors (ioredis emits one per failed reconnection)
+ * go to the JSON log, the first at once and then one line a minute with how many followed,
+ * instead of ioredis's unhandled-error lines on stderr.
+ */
+function connectRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+  let lastLogged = 0;
+  let since = 0;
+  redis.on('error', (err: Error) => {
+    since++;
+    const now = Date.now();
+    if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
+    log.warn({ err: { message: err.message }, errors: since }, 'Redis (JWT replay cache) is unreachable: authenticated calls are refused until it answers');
+    lastLogged = now;
+    since = 0;
+  });
+  redis.on('ready', () => {
+    if (lastLogged > 0) log.info('Redis (JWT replay cache) answers again');
+    lastLogged = 0;
+    since = 0;
+  });
+  return redis;
 }

@@ -39,6 +39,32 @@ export interface AppDeps {
    * database is migrated. Absent: everything is in place.
    */
   readiness?: StartupTracker;
+  /**
+   * Services besides the database that calls depend on (the JWT replay cache in Redis): /readyz
+   * is 503 naming the first that does not answer, since every call needing it would be refused.
+   */
+  dependencies?: readonly ReadinessDependency[];
+}
+
+export interface ReadinessDependency {
+  /** Machine-readable, in the /readyz status: `<name>-unreachable`. */
+  name: string;
+  /** For people: what does not answer. */
+  description: string;
+  ping(): Promise<void>;
+}
+
+/** How long /readyz waits for a dependency before calling it unreachable. */
+const DEPENDENCY_PING_MS = 1000;
+
+function pingWithin(dependency: ReadinessDependency, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    dependency.ping(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -71,10 +97,19 @@ export function createApp(deps: AppDeps): express.Express {
     }
     try {
       await db.ping();
-      res.json({ status: 'ready' });
     } catch {
       res.status(503).json({ status: 'database-unreachable', reason: 'the database does not answer' });
+      return;
     }
+    for (const dependency of deps.dependencies ?? []) {
+      try {
+        await pingWithin(dependency, DEPENDENCY_PING_MS);
+      } catch {
+        res.status(503).json({ status: `${dependency.name}-unreachable`, reason: `${dependency.description} does not answer` });
+        return;
+      }
+    }
+    res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
