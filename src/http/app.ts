@@ -10,6 +10,7 @@ import type { CdsService } from '../hooks/service.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
 import { authenticate } from './authenticate.js';
+import { clientErrorAnswer } from './client-errors.js';
 import { cors } from './cors.js';
 import { processEventLoopDelay } from './event-loop-delay.js';
 import { hookGateways } from './hook-gateways.js';
@@ -199,21 +200,20 @@ function sendOutcome(res: Response, status: number, outcome: object): void {
 
 function errorHandler(log: Logger, metrics: Metrics): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = err as { type?: string; status?: number; message?: string };
-    if (err instanceof BadBody || e.type === 'entity.parse.failed') {
+    const client =
+      err instanceof BadBody
+        ? { status: 400, outcome: operationOutcome('error', 'invalid', err.message), reason: 'body not JSON' }
+        : clientErrorAnswer(err, req);
+    if (client) {
       metrics.errors.inc({ kind: 'bad-request' });
-      sendOutcome(res, 400, operationOutcome('error', 'invalid', err instanceof BadBody ? err.message : 'the request body is not valid JSON'));
+      // Info and no stack: the client's mistake, not a fault of Cairn (client-errors.ts). The
+      // path is cut short: it is the caller's text.
+      log.info({ method: req.method, path: req.path.slice(0, 200), status: client.status, reason: client.reason }, 'client error');
+      if (res.headersSent) return;
+      sendOutcome(res, client.status, client.outcome);
       return;
     }
-    if (e.type === 'entity.too.large') {
-      metrics.errors.inc({ kind: 'bad-request' });
-      sendOutcome(res, 413, operationOutcome('error', 'too-costly', 'the request body is too large'));
-      return;
-    }
-    if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
-      sendOutcome(res, 415, operationOutcome('error', 'not-supported', e.message ?? 'unsupported encoding'));
-      return;
-    }
+    const e = err as { message?: string };
     metrics.errors.inc({ kind: 'internal' });
     log.error({ path: req.path, err: { message: e.message, stack: (err as Error).stack } }, 'unhandled error');
     if (res.headersSent) return;
