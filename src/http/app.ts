@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
-import { feedbackRequestSchema, formatZodIssues, type HookRequest } from '../hooks/schema.js';
+import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRequest } from '../hooks/schema.js';
 import type { CdsService } from '../hooks/service.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Only hook calls are admission-controlled: they are the expensive calls with a deadline.
   // Discovery, feedback, health and metrics are cheap and must keep answering under overload
-  // (feedback is bounded by the body limit and one insert; /metrics is how overload is seen).
+  // (feedback is bounded by MAX_FEEDBACK_ITEMS and one insert; /metrics is how overload is seen).
   const admission = createAdmission({
     maxInFlight: config.hookMaxInFlight,
     maxWaitMs: config.hookMaxWaitMs,
@@ -129,6 +129,13 @@ export function createApp(deps: AppDeps): express.Express {
     const service = findService(req, res);
     if (!service) return;
     requireJsonBody(req);
+    // Counted before the schema runs, so an oversized batch costs no per-item validation either.
+    const items = (req.body as { feedback?: unknown } | null)?.feedback;
+    if (Array.isArray(items) && items.length > MAX_FEEDBACK_ITEMS) {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 413, operationOutcome('error', 'too-costly', `at most ${MAX_FEEDBACK_ITEMS} feedback entries per request; send them in several requests`));
+      return;
+    }
     const parsed = feedbackRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       metrics.errors.inc({ kind: 'bad-request' });
