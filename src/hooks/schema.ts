@@ -479,8 +479,19 @@ export const feedbackItemSchema = z
   }, evenIfInvalid);
 export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
 
+/**
+ * Cairn's bound on one feedback request, not the spec's: feedback is sent per card action (CDS
+ * Hooks 2.0 "Feedback": one entry per card the user accepted or overrode), so a real request
+ * holds a handful. 100 keeps one request's insert to a few milliseconds; 60,000 entries (6.5 MB,
+ * under the body limit) once held the event loop for 15 s.
+ */
+export const MAX_FEEDBACK_ITEMS = 100;
+
 export const feedbackRequestSchema = z.looseObject({
-  feedback: z.array(feedbackItemSchema).min(1, 'must contain at least one feedback entry'),
+  feedback: z
+    .array(feedbackItemSchema)
+    .min(1, 'must contain at least one feedback entry')
+    .max(MAX_FEEDBACK_ITEMS, `at most ${MAX_FEEDBACK_ITEMS} feedback entries per request`),
   extension: extensionSchema.optional(),
 });
 export type FeedbackRequest = z.infer<typeof feedbackRequestSchema>;

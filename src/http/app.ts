@@ -5,11 +5,12 @@ import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
-import { feedbackRequestSchema, formatZodIssues, type HookRequest } from '../hooks/schema.js';
+import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRequest } from '../hooks/schema.js';
 import type { CdsService } from '../hooks/service.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
 import { authenticate } from './authenticate.js';
+import { clientErrorAnswer } from './client-errors.js';
 import { cors } from './cors.js';
 import { processEventLoopDelay } from './event-loop-delay.js';
 import { hookGateways } from './hook-gateways.js';
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
   // Only hook calls are admission-controlled: they are the expensive calls with a deadline.
   // Discovery, feedback, health and metrics are cheap and must keep answering under overload
-  // (feedback is bounded by the body limit and one insert; /metrics is how overload is seen).
+  // (feedback is bounded by MAX_FEEDBACK_ITEMS and one insert; /metrics is how overload is seen).
   const admission = createAdmission({
     maxInFlight: config.hookMaxInFlight,
     maxWaitMs: config.hookMaxWaitMs,
@@ -196,6 +197,13 @@ export function createApp(deps: AppDeps): express.Express {
     const service = findService(req, res);
     if (!service) return;
     requireJsonBody(req);
+    // Counted before the schema runs, so an oversized batch costs no per-item validation either.
+    const items = (req.body as { feedback?: unknown } | null)?.feedback;
+    if (Array.isArray(items) && items.length > MAX_FEEDBACK_ITEMS) {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 413, operationOutcome('error', 'too-costly', `at most ${MAX_FEEDBACK_ITEMS} feedback entries per request; send them in several requests`));
+      return;
+    }
     const parsed = feedbackRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       metrics.errors.inc({ kind: 'bad-request' });
@@ -267,21 +275,20 @@ function sendOutcome(res: Response, status: number, outcome: object): void {
 
 function errorHandler(log: Logger, metrics: Metrics): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = err as { type?: string; status?: number; message?: string };
-    if (err instanceof BadBody || e.type === 'entity.parse.failed') {
+    const client =
+      err instanceof BadBody
+        ? { status: 400, outcome: operationOutcome('error', 'invalid', err.message), reason: 'body not JSON' }
+        : clientErrorAnswer(err, req);
+    if (client) {
       metrics.errors.inc({ kind: 'bad-request' });
-      sendOutcome(res, 400, operationOutcome('error', 'invalid', err instanceof BadBody ? err.message : 'the request body is not valid JSON'));
+      // Info and no stack: the client's mistake, not a fault of Cairn (client-errors.ts). The
+      // path is cut short: it is the caller's text.
+      log.info({ method: req.method, path: req.path.slice(0, 200), status: client.status, reason: client.reason }, 'client error');
+      if (res.headersSent) return;
+      sendOutcome(res, client.status, client.outcome);
       return;
     }
-    if (e.type === 'entity.too.large') {
-      metrics.errors.inc({ kind: 'bad-request' });
-      sendOutcome(res, 413, operationOutcome('error', 'too-costly', 'the request body is too large'));
-      return;
-    }
-    if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
-      sendOutcome(res, 415, operationOutcome('error', 'not-supported', e.message ?? 'unsupported encoding'));
-      return;
-    }
+    const e = err as { message?: string };
     metrics.errors.inc({ kind: 'internal' });
     log.error({ path: req.path, err: { message: e.message, stack: (err as Error).stack } }, 'unhandled error');
     if (res.headersSent) return;
