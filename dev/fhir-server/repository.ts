@@ -1,20 +1,22 @@
-import { badRequest, deepClone, matchesSearchRequest, OperationOutcomeError, validateResource } from '@medplum/core';
-import type { SearchRequest, WithId } from '@medplum/core';
+import { badRequest, deepClone, getSearchParameter, matchesSearchRequest, Operator, OperationOutcomeError, splitSearchOnComma, validateResource } from '@medplum/core';
+import type { Filter, SearchRequest, WithId } from '@medplum/core';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import { isFhirResourceType } from './definitions.js';
 import { memoryStoreOf, WriteJournal } from './journal.js';
 import type { MemoryStore } from './journal.js';
+import { ReferenceIndex } from './reference-index.js';
 import { sortResources } from './sort.js';
 
 /**
  * Medplum's MemoryRepository with what a dev server needs on top: every write is validated,
- * transactions roll back on failure, and search clones only the requested page and sorts with
- * precomputed keys.
+ * transactions roll back on failure, and search narrows by reference first, clones only the
+ * requested page and sorts with precomputed keys.
  */
 export class DevRepository extends MemoryRepository {
   private readonly store: MemoryStore = memoryStoreOf(this);
   private journal: WriteJournal | undefined;
+  private readonly index = new ReferenceIndex(this.store);
 
   /** Also the path of every update and patch: MemoryRepository implements both through it. */
   override async createResource<T extends Resource>(resource: T): Promise<WithId<T>> {
@@ -24,7 +26,9 @@ export class DevRepository extends MemoryRepository {
     validateResource(resource);
     const id = resource.id ?? this.generateId();
     this.journal?.remember(resource.resourceType, id);
-    return super.createResource({ ...resource, id });
+    const stored = await super.createResource({ ...resource, id });
+    this.index.written(resource.resourceType, id);
+    return stored;
   }
 
   override async deleteResource(resourceType: string, id: string): Promise<void> {
@@ -50,10 +54,31 @@ export class DevRepository extends MemoryRepository {
     }
   }
 
+  /**
+   * A reference filter Medplum matches by plain equality (`patient=Patient/X`, or several values
+   * separated by commas): a resource can match the search only if one of its references is one
+   * of the values, so the reference index (reference-index.ts) narrows the resources before
+   * Medplum's full match, which still decides.
+   */
+  private narrowingFilter(resourceType: string, filters: readonly Filter[] | undefined): { code: string; expression: string; values: string[] } | undefined {
+    for (const f of filters ?? []) {
+      // `_compartment` also matches a bare id by suffix; `:missing`, `:not` and an empty value are not plain equality.
+      if (f.operator !== Operator.EQUALS || f.code === '_compartment' || f.value === '') continue;
+      const param = getSearchParameter(resourceType, f.code);
+      if (param?.type !== 'reference' || !param.expression) continue;
+      return { code: f.code, expression: param.expression, values: splitSearchOnComma(f.value) };
+    }
+    return undefined;
+  }
+
   override async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
-    const stored = this.store.resources.get(searchRequest.resourceType);
+    const { resourceType } = searchRequest;
+    const narrow = this.narrowingFilter(resourceType, searchRequest.filters);
+    const candidates = narrow
+      ? this.index.candidates(resourceType, narrow.code, narrow.expression, narrow.values)
+      : (this.store.resources.get(resourceType)?.values() ?? []);
     let matches: Resource[] = [];
-    for (const resource of stored?.values() ?? []) {
+    for (const resource of candidates) {
       if (matchesSearchRequest(resource, searchRequest)) matches.push(resource);
     }
     if (searchRequest.sortRules?.length) {

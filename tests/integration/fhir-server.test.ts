@@ -306,6 +306,73 @@ describe('dev FHIR server: search, paging, validation and transactions', () => {
   });
 });
 
+describe('dev FHIR server: reference searches follow every write', () => {
+  // The server narrows `patient=` searches with references computed once per stored version:
+  // an update, a delete or a rolled-back transaction must never leave a stale answer.
+  let server: DevFhirServer;
+  let base = '';
+  const total = async (q: string): Promise<number | undefined> => (await call(`${base}/Observation?${q}&_count=0`)).body.total;
+
+  beforeAll(async () => {
+    server = await startDevFhirServer();
+    base = server.baseUrl;
+    await server.loadBundle({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { resource: { resourceType: 'Patient', id: 'ref-a' } },
+        { resource: { resourceType: 'Patient', id: 'ref-b' } },
+        { resource: observation('ref-1', 'ref-a', '8480-6', '2024-01-01') },
+        { resource: observation('ref-2', 'ref-a', '8462-4', '2024-01-02') },
+        { resource: observation('ref-3', 'ref-b', '8480-6', '2024-01-03') },
+      ],
+    });
+  });
+  afterAll(() => server.close());
+
+  it('matches bare ids, typed references, several values and the subject parameter', async () => {
+    expect(await total('patient=ref-a')).toBe(2);
+    expect(await total('patient=Patient/ref-b')).toBe(1);
+    expect(await total('patient=ref-a,ref-b')).toBe(3);
+    expect(await total('subject=Patient/ref-a')).toBe(2);
+    expect(await total('patient=ref-a&code=http://loinc.org|8480-6')).toBe(1);
+    expect(await total('patient=nobody')).toBe(0);
+    // Without _sort, in the order the resources were first stored, as Medplum's own scan gives them.
+    const ids = async (q: string) => resources((await call(`${base}/Observation?${q}`)).body).map((r) => r.id);
+    expect(await ids('patient=ref-a,ref-b')).toEqual(['ref-1', 'ref-2', 'ref-3']);
+    await server.loadBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: observation('ref-0', 'ref-a', '8480-6', '2024-01-04') }] });
+    expect(await ids('patient=ref-a')).toEqual(['ref-1', 'ref-2', 'ref-0']);
+    expect((await call(`${base}/Observation/ref-0`, { method: 'DELETE' })).status).toBe(200);
+    expect(await ids('patient=ref-a')).toEqual(['ref-1', 'ref-2']);
+  });
+
+  it('sees an update that moves a resource to another patient, and a delete', async () => {
+    expect(await total('patient=ref-a')).toBe(2);
+    const moved = await call(`${base}/Observation/ref-1`, { method: 'PUT', body: JSON.stringify(observation('ref-1', 'ref-b', '8480-6', '2024-01-01')) });
+    expect(moved.status).toBe(200);
+    expect(await total('patient=ref-a')).toBe(1);
+    expect(await total('patient=ref-b')).toBe(2);
+    expect((await call(`${base}/Observation/ref-2`, { method: 'DELETE' })).status).toBe(200);
+    expect(await total('patient=ref-a')).toBe(0);
+  });
+
+  it('sees the restored version after a failed transaction', async () => {
+    expect(await total('patient=ref-b')).toBe(2);
+    const failed = await post(base, {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: observation('ref-3', 'ref-a', '8480-6', '2024-01-03'), request: { method: 'PUT', url: 'Observation/ref-3' } },
+        { resource: observation('ref-new', 'ref-a', '8480-6', '2024-01-05'), request: { method: 'PUT', url: 'Observation/ref-new' } },
+        { resource: { resourceType: 'Observation', id: 'ref-bad', status: 'final' }, request: { method: 'PUT', url: 'Observation/ref-bad' } },
+      ],
+    });
+    expect(failed.status).toBe(400);
+    expect(await total('patient=ref-a')).toBe(0);
+    expect(await total('patient=ref-b')).toBe(2);
+  });
+});
+
 describe('dev FHIR server: bearer token', () => {
   let server: DevFhirServer;
   beforeAll(async () => {

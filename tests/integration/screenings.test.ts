@@ -18,7 +18,7 @@ import { AuthError, type JwtVerifier } from '../../src/http/auth/verify-jwt.js';
 import { createApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
-import { claimItems, completeItem, createScreening } from '../../src/services/trials/screening/store.js';
+import { claimItems, completeItem, completeItems, createScreening } from '../../src/services/trials/screening/store.js';
 import { screenPatient } from '../../src/services/trials/screening/screen-patient.js';
 import { startScreeningWorker, type ScreeningWorker } from '../../src/services/trials/screening/worker.js';
 import type { ChatLlm } from '../../src/llm/index.js';
@@ -452,6 +452,55 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
       expect(await completeItem(db, b as NonNullable<typeof b>, result)).toBe(false);
       const s = await db.query<{ done: number; status: string }>('SELECT done, status FROM screenings WHERE id = $1', [id]);
       expect(s.rows[0]).toEqual({ done: 1, status: 'completed' });
+    } finally {
+      await db.close();
+      cairn = await start(await store.open());
+    }
+  });
+
+  it('stores a batch of results at once: a lost claim is skipped, the count rises by the results stored', async () => {
+    await idle();
+    await cairn.stop();
+    const db = await store.open();
+    try {
+      const created = await createScreening(db, {
+        nctId: HTN_TRIAL,
+        fhirServer: fhir.baseUrl,
+        source: { kind: 'patients' },
+        patientIds: ['batch-1', 'batch-2', 'batch-3', 'batch-4'],
+        clientIss: 'https://ehr-a.example.org',
+        requestHash: 'batch',
+      });
+      const id = created.screening.id;
+      const claimed = await claimItems(db, { workerId: 'worker-a', limit: 3, leaseMs: 60_000 });
+      expect(claimed.map((c) => c.ordinal)).toEqual([0, 1, 2]);
+      // The second one's claim is lost: its lease ran out and worker B took it.
+      await db.query("UPDATE screening_patients SET lease_expires_at = now() - interval '1 second' WHERE screening_id = $1 AND ordinal = 1", [id]);
+      const [taken] = await claimItems(db, { workerId: 'worker-b', limit: 1, leaseMs: 60_000 });
+      expect(taken).toMatchObject({ ordinal: 1, attempt: 2 });
+      const result = (category: 'eligible' | 'excluded') => ({ category, summary: category, criteria: [] });
+      const stored = await completeItems(db, claimed.map((item, i) => ({ item, result: result(i === 2 ? 'excluded' : 'eligible') })));
+      expect(stored).toEqual([true, false, true]);
+      const rows = await db.query<{ ordinal: number; status: string; category: string | null; claimed_by: string | null }>(
+        'SELECT ordinal, status, category, claimed_by FROM screening_patients WHERE screening_id = $1 ORDER BY ordinal',
+        [id],
+      );
+      expect(rows.rows).toEqual([
+        { ordinal: 0, status: 'done', category: 'eligible', claimed_by: null },
+        { ordinal: 1, status: 'pending', category: null, claimed_by: 'worker-b' },
+        { ordinal: 2, status: 'done', category: 'excluded', claimed_by: null },
+        { ordinal: 3, status: 'pending', category: null, claimed_by: null },
+      ]);
+      const s = await db.query<{ done: number; status: string }>('SELECT done, status FROM screenings WHERE id = $1', [id]);
+      expect(s.rows[0]).toEqual({ done: 2, status: 'running' });
+      // Storing the same batch again writes nothing and counts nothing.
+      expect(await completeItems(db, claimed.map((item) => ({ item, result: result('eligible') })))).toEqual([false, false, false]);
+      expect((await db.query<{ done: number }>('SELECT done FROM screenings WHERE id = $1', [id])).rows[0]?.done).toBe(2);
+      // The last two complete the screening.
+      const [last] = await claimItems(db, { workerId: 'worker-a', limit: 1, leaseMs: 60_000 });
+      expect(await completeItems(db, [taken, last].map((item) => ({ item: item as NonNullable<typeof item>, result: result('eligible') })))).toEqual([true, true]);
+      const done = await db.query<{ done: number; status: string }>('SELECT done, status FROM screenings WHERE id = $1', [id]);
+      expect(done.rows[0]).toEqual({ done: 4, status: 'completed' });
     } finally {
       await db.close();
       cairn = await start(await store.open());

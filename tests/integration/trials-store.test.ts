@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fromCorpusRecord } from '../../src/services/trials/matching/trial-record.js';
 import { TrialRetriever } from '../../src/services/trials/store/retriever.js';
-import { countTrials, importTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
+import { countTrials, criterionEmbeddingText, importTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { corpusRecord, TRIALS } from './trials-fixtures.js';
@@ -34,10 +34,17 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
   it('an unchanged re-import (the fast path) still repairs a missing vector', async () => {
     const embedder = new HashingEmbeddings();
     expect(await importTrials(t.db, TRIALS, embedder)).toMatchObject({ unchanged: 3, criteriaEmbedded: 0 });
-    await t.db.query("UPDATE trial_criteria SET embedding = NULL WHERE nct_id = 'NCT00000001' AND ordinal = 0");
+    // Criterion 0 ("Age 18 Years to any") is word for word in the other two trials; criterion 3 is its own.
+    await t.db.query("UPDATE trial_criteria SET embedding = NULL WHERE nct_id = 'NCT00000001' AND ordinal IN (0, 3)");
     const repaired = await importTrials(t.db, TRIALS, embedder);
-    expect(repaired.criteriaEmbedded).toBe(1);
+    expect(repaired).toMatchObject({ criteriaEmbedded: 1, criteriaReused: 1, textsEmbedded: 1 });
     expect(embedder.documentsEmbedded).toBe(1);
+    const missing = await t.db.query('SELECT count(*) AS n FROM trial_criteria WHERE embedding IS NULL');
+    expect(Number(missing.rows[0]?.n)).toBe(0);
+    // The shared criterion got the other trials' vector.
+    const [repairedTrial, other] = await Promise.all([loadTrial(t.db, 'NCT00000001'), loadTrial(t.db, 'NCT00000002')]);
+    expect(repairedTrial?.criteria[0]?.criterion.text).toBe(other?.criteria[0]?.criterion.text);
+    expect(repairedTrial?.criteria[0]?.embedding).toEqual(other?.criteria[0]?.embedding);
   });
 
   it('re-embeds only what changed in a changed trial', async () => {
@@ -61,6 +68,91 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
     await expect(importTrials(t.db, [...TRIALS, extra], failing)).rejects.toThrow('embedding service down');
     expect(await countTrials(t.db)).toEqual(before);
     expect(await loadTrial(t.db, 'NCT00000009')).toBeUndefined();
+  });
+
+  it('embeds a criterion text shared by several trials once, and gives each criterion its vector', async () => {
+    const embedder = new HashingEmbeddings();
+    const shared = '- Known hypersensitivity to the study drug';
+    const trials = ['NCT00000011', 'NCT00000012', 'NCT00000013'].map((id, i) =>
+      fromCorpusRecord(corpusRecord(id, `Shared Criteria Trial ${i}`, ['Asthma'], `- Asthma for ${i + 1} years`, `${shared}\n- Pregnant or breastfeeding`)),
+    );
+    const stored = new Set((await Promise.all(TRIALS.map((r) => loadTrial(t.db, r.nctId)))).flatMap((trial) => (trial?.criteria ?? []).map((c) => criterionEmbeddingText(c.criterion))));
+    const report = await importTrials(t.db, trials, embedder);
+    expect(report).toMatchObject({ added: 3 });
+    const loaded = await Promise.all(trials.map((r) => loadTrial(t.db, r.nctId)));
+    const criteria = loaded.flatMap((trial) => trial?.criteria ?? []);
+    const texts = criteria.map((c) => criterionEmbeddingText(c.criterion));
+    // Texts already in the store ("Pregnant or breastfeeding", the age range) keep their vectors.
+    const reused = texts.filter((tx) => stored.has(tx));
+    expect(reused.length).toBeGreaterThanOrEqual(6);
+    expect(report).toMatchObject({ criteria: criteria.length, criteriaReused: reused.length, criteriaEmbedded: criteria.length - reused.length });
+    // The others are embedded once each, with the three trial texts: the shared exclusion once, not three times.
+    const distinctNew = new Set(texts.filter((tx) => !stored.has(tx)));
+    expect(texts.filter((tx) => tx.endsWith('Known hypersensitivity to the study drug'))).toHaveLength(3);
+    expect(embedder.documentsEmbedded).toBe(3 + distinctNew.size);
+    expect(report.textsEmbedded).toBe(embedder.documentsEmbedded);
+    // Every criterion has the vector of its own text (stored as 4-byte floats).
+    for (const c of criteria) {
+      const want = embedder.vector(criterionEmbeddingText(c.criterion));
+      expect(c.embedding?.map((x) => Math.round(x * 1e5))).toEqual(want.map((x) => Math.round(x * 1e5)));
+    }
+  });
+
+  it('writes trials in batches, each whole or not at all, and a failed import resumes where it stopped', async () => {
+    const embedder = new HashingEmbeddings();
+    const trials = ['NCT00000021', 'NCT00000022', 'NCT00000023'].map((id, i) =>
+      fromCorpusRecord(corpusRecord(id, `Batched Import Trial ${i} on ${['gout', 'psoriasis', 'migraine'][i]}`, ['Other'], `- Adults with condition ${i}`, '- Active cancer')),
+    );
+    // The second batch (one trial each) fails in the middle of its transaction, after its trial row was written.
+    await t.db.exec(`
+      CREATE FUNCTION fail_second_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.nct_id = 'NCT00000022' THEN RAISE EXCEPTION 'disk full'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER fail_second_batch BEFORE INSERT ON trial_criteria FOR EACH ROW EXECUTE FUNCTION fail_second_batch();`);
+    try {
+      await expect(importTrials(t.db, trials, embedder, { batchTrials: 1 })).rejects.toThrow('disk full');
+    } finally {
+      await t.db.exec('DROP TRIGGER fail_second_batch ON trial_criteria; DROP FUNCTION fail_second_batch();');
+    }
+    // The first batch is in whole; the second left nothing, not even its trial row; the third never started.
+    const first = await loadTrial(t.db, 'NCT00000021');
+    expect(first?.criteria.length).toBeGreaterThan(0);
+    expect(first?.criteria.every((c) => c.embedding !== undefined)).toBe(true);
+    expect(await loadTrial(t.db, 'NCT00000022')).toBeUndefined();
+    expect(await loadTrial(t.db, 'NCT00000023')).toBeUndefined();
+    const terms = async () => (await t.db.query<{ lexeme: string }>("SELECT lexeme FROM trial_terms WHERE lexeme IN ('gout', 'psoriasi', 'migrain')")).rows.map((r) => r.lexeme).sort();
+    // Term statistics are refreshed by the last batch only.
+    expect(await terms()).toEqual([]);
+
+    embedder.resetCounts();
+    const resumed = await importTrials(t.db, trials, embedder, { batchTrials: 1 });
+    expect(resumed).toMatchObject({ unchanged: 1, added: 2, batches: 2 });
+    expect((await loadTrial(t.db, 'NCT00000022'))?.criteria.length).toBeGreaterThan(0);
+    expect((await loadTrial(t.db, 'NCT00000023'))?.criteria.length).toBeGreaterThan(0);
+    expect(await terms()).toEqual(['gout', 'migrain', 'psoriasi']);
+    expect(await importTrials(t.db, trials, embedder)).toMatchObject({ unchanged: 3, batches: 0 });
+  });
+
+  it('a model failing on a later batch keeps the batches written and stops embedding', async () => {
+    const embedder = new HashingEmbeddings();
+    const trials = ['NCT00000031', 'NCT00000032', 'NCT00000033', 'NCT00000034'].map((id, i) =>
+      fromCorpusRecord(corpusRecord(id, `Failing Model Trial ${i}`, ['Other'], `- Adults with finding ${i}`, `- Exclusion number ${i}`)),
+    );
+    let calls = 0;
+    const failing = new HashingEmbeddings();
+    failing.embedDocuments = async (texts) => {
+      calls++;
+      // The second batch is embedded while the first is written; it fails.
+      if (calls === 2) throw new Error('embedding service down');
+      return embedder.embedDocuments(texts);
+    };
+    await expect(importTrials(t.db, trials, failing, { batchTrials: 1, embedBatchSize: 100 })).rejects.toThrow('embedding service down');
+    expect(calls).toBe(2);
+    expect((await loadTrial(t.db, 'NCT00000031'))?.criteria.length).toBeGreaterThan(0);
+    expect(await loadTrial(t.db, 'NCT00000032')).toBeUndefined();
+    expect(await importTrials(t.db, trials, embedder, { batchTrials: 1 })).toMatchObject({ unchanged: 1, added: 3 });
   });
 
   it('retrieves by hybrid search, within a pool and by status', async () => {

@@ -245,29 +245,104 @@ export interface Mention {
   negativeForm: boolean;
 }
 
+interface CompiledPattern {
+  re: RegExp;
+  negativeForm: boolean;
+  /**
+   * What the text of any match contains once lower-cased with its spaces and hyphens dropped
+   * (see `compact`); undefined for a free-form pattern. A text whose compact form lacks it cannot
+   * match, which spares running the regular expression: most of the ~600 patterns are absent
+   * from any one note sentence, and running them all was most of a patient's profile.
+   */
+  literal?: string;
+}
+
 interface CompiledConcept {
   concept: Concept;
-  patterns: Array<{ re: RegExp; negativeForm: boolean }>;
+  patterns: CompiledPattern[];
 }
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/[- ]/g, '[- ]?');
 }
 
+/**
+ * Lower case without spaces and hyphens. An escaped term matches its own characters in order,
+ * each space or hyphen optional (`escape`), and case aside: so the compact form of any match is
+ * the term's compact form, and lies within the compact form of the text. Only for ASCII terms:
+ * a case-insensitive (non-Unicode) expression never matches an ASCII letter with another
+ * character, which makes lower-casing both sides exact.
+ */
+export function compact(s: string): string {
+  return s.toLowerCase().replace(/[- ]/g, '');
+}
+
+function literalOf(term: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(term) ? compact(term) : undefined;
+}
+
 function compile(concepts: readonly Concept[]): CompiledConcept[] {
   return concepts.map((concept) => ({
     concept,
     patterns: [
-      ...concept.terms.map((t) => ({ re: new RegExp(`(?<![a-z0-9])${escape(t)}(?:s|es)?(?![a-z0-9])`, 'gi'), negativeForm: false })),
-      ...(concept.abbr ?? []).map((a) => ({ re: new RegExp(`(?<![A-Za-z0-9])${escape(a)}s?(?![A-Za-z0-9])`, 'g'), negativeForm: false })),
-      ...(concept.negativeTerms ?? []).map((t) => ({ re: new RegExp(`(?<![a-z0-9])${escape(t)}s?(?![a-z0-9])`, 'gi'), negativeForm: true })),
+      ...concept.terms.map((t) => withLiteral({ re: new RegExp(`(?<![a-z0-9])${escape(t)}(?:s|es)?(?![a-z0-9])`, 'gi'), negativeForm: false }, t)),
+      ...(concept.abbr ?? []).map((a) => withLiteral({ re: new RegExp(`(?<![A-Za-z0-9])${escape(a)}s?(?![A-Za-z0-9])`, 'g'), negativeForm: false }, a)),
+      ...(concept.negativeTerms ?? []).map((t) => withLiteral({ re: new RegExp(`(?<![a-z0-9])${escape(t)}s?(?![a-z0-9])`, 'gi'), negativeForm: true }, t)),
       ...(concept.patterns ?? []).map((re) => ({ re: new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`), negativeForm: false })),
     ],
   }));
 }
 
+function withLiteral(p: CompiledPattern, term: string): CompiledPattern {
+  const literal = literalOf(term);
+  return literal === undefined ? p : { ...p, literal };
+}
+
 const COMPILED_CONDITIONS = compile(CONDITIONS);
 const COMPILED_MEDICATIONS = compile(MEDICATIONS);
+
+/**
+ * The patterns worth trying on a text: those whose literal starts with a pair of characters the
+ * text's compact form holds, and those without a literal (or too short for a pair). Looking up
+ * the text's pairs is cheaper than testing 600 literals one by one; each candidate's literal is
+ * still checked whole before its regular expression runs.
+ */
+class PatternIndex {
+  readonly #byPair = new Map<string, CompiledPattern[]>();
+  readonly #always: CompiledPattern[] = [];
+
+  constructor(compiled: readonly CompiledConcept[]) {
+    for (const { patterns } of compiled) {
+      for (const p of patterns) {
+        if (p.literal === undefined || p.literal.length < 2) this.#always.push(p);
+        else {
+          const pair = p.literal.slice(0, 2);
+          this.#byPair.set(pair, [...(this.#byPair.get(pair) ?? []), p]);
+        }
+      }
+    }
+  }
+
+  candidates(compacted: string): Set<CompiledPattern> {
+    const pairs = new Set<string>();
+    for (let i = 0; i + 1 < compacted.length; i++) pairs.add(compacted.slice(i, i + 2));
+    const out = new Set(this.#always);
+    for (const pair of pairs) for (const p of this.#byPair.get(pair) ?? []) out.add(p);
+    return out;
+  }
+}
+
+const INDEXES = new Map<readonly CompiledConcept[], PatternIndex>([
+  [COMPILED_CONDITIONS, new PatternIndex(COMPILED_CONDITIONS)],
+  [COMPILED_MEDICATIONS, new PatternIndex(COMPILED_MEDICATIONS)],
+]);
+
+/** The patterns of `compiled` that may match `compacted` (see PatternIndex). */
+function mayMatch(compiled: readonly CompiledConcept[], compacted: string): (p: CompiledPattern) => boolean {
+  const candidates = (INDEXES.get(compiled) as PatternIndex).candidates(compacted);
+  return (p) => candidates.has(p) && (p.literal === undefined || compacted.includes(p.literal));
+}
 
 /**
  * Every mention of a concept in the text, longest first where two overlap ("type 2 diabetes"
@@ -276,10 +351,13 @@ const COMPILED_MEDICATIONS = compile(MEDICATIONS);
  */
 function findMentions(compiled: readonly CompiledConcept[], text: string): Mention[] {
   const folded = asciiFold(text);
+  const tryPattern = mayMatch(compiled, compact(folded));
   const out: Mention[] = [];
   for (const { concept, patterns } of compiled) {
     let best: Mention | undefined;
-    for (const { re, negativeForm } of patterns) {
+    for (const p of patterns) {
+      if (!tryPattern(p)) continue;
+      const { re, negativeForm } = p;
       re.lastIndex = 0;
       for (const m of folded.matchAll(re)) {
         const mention = { conceptId: concept.id, text: m[0], start: m.index, end: m.index + m[0].length, negativeForm };
@@ -295,9 +373,12 @@ function findMentions(compiled: readonly CompiledConcept[], text: string): Menti
 /** All mentions of each concept (not only the first): the judge needs every sentence that names it. */
 function findAllMentions(compiled: readonly CompiledConcept[], text: string): Mention[] {
   const folded = asciiFold(text);
+  const tryPattern = mayMatch(compiled, compact(folded));
   const out: Mention[] = [];
   for (const { concept, patterns } of compiled) {
-    for (const { re, negativeForm } of patterns) {
+    for (const p of patterns) {
+      if (!tryPattern(p)) continue;
+      const { re, negativeForm } = p;
       re.lastIndex = 0;
       for (const m of folded.matchAll(re)) {
         const end = m.index + m[0].length;
@@ -320,6 +401,11 @@ function dropContained(mentions: Mention[]): Mention[] {
   return mentions.filter(
     (m) => !mentions.some((o) => o !== m && o.conceptId !== m.conceptId && o.start <= m.start && o.end >= m.end && o.end - o.start > m.end - m.start),
   );
+}
+
+/** Every pattern with its literal, for the test that the literal check only ever skips patterns that cannot match. */
+export function lexiconPatterns(): ReadonlyArray<Readonly<CompiledPattern> & { conceptId: string }> {
+  return [...COMPILED_CONDITIONS, ...COMPILED_MEDICATIONS].flatMap(({ concept, patterns }) => patterns.map((p) => ({ ...p, conceptId: concept.id })));
 }
 
 export function conditionMentions(text: string, all = false): Mention[] {

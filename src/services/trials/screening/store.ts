@@ -295,22 +295,69 @@ async function countFinished(tx: Queryable, screeningId: string, column: 'done' 
   );
 }
 
+/** A screened item and its result, waiting to be stored. */
+export interface Completion {
+  item: ClaimedItem;
+  result: PatientScreeningResult;
+}
+
 /**
- * Stores the result and marks the item done, in one transaction. False when the claim was lost
- * (the lease expired and another worker took the item): nothing is written, no duplicate.
+ * Stores the results and marks their items done: each row only while it is still held under its
+ * claim (worker and attempt), and the screening's count raised by the rows that were, in ONE
+ * statement per screening (so one transaction). Returns, aligned with `completions`, whether each
+ * was stored; false when its claim was lost (the lease expired and another worker took the item):
+ * nothing of it is written, so no result is stored twice. A batch of patients costs one round
+ * trip instead of a transaction per patient, and the screening's row, which every completion
+ * updates, is locked once per batch instead of once per patient. One statement per screening:
+ * each then locks a single screening row, so two workers' batches cannot deadlock on two.
  */
-export async function completeItem(db: Database, item: ClaimedItem, result: PatientScreeningResult): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const res = await tx.query(
-      `UPDATE screening_patients SET status = 'done', category = $5, summary = $6, criteria = $7::jsonb, error = NULL,
-         finished_at = now(), claimed_by = NULL, lease_expires_at = NULL
-       WHERE ${HELD}`,
-      [item.screeningId, item.ordinal, item.workerId, item.attempt, result.category, result.summary, JSON.stringify(result.criteria)],
+export async function completeItems(db: Queryable, completions: readonly Completion[]): Promise<boolean[]> {
+  const stored = new Set<string>();
+  const key = (screeningId: string, ordinal: number) => `${screeningId}\u0000${ordinal}`;
+  const byScreening = new Map<string, Completion[]>();
+  for (const c of completions) byScreening.set(c.item.screeningId, [...(byScreening.get(c.item.screeningId) ?? []), c]);
+  for (const [screeningId, batch] of byScreening) {
+    const col = <T>(f: (c: Completion) => T): T[] => batch.map(f);
+    // Data-modifying CTEs run exactly once, on one snapshot; the count reads what the first one stored.
+    const res = await db.query<{ ordinal: number }>(
+      `WITH stored AS (
+         UPDATE screening_patients sp
+         SET status = 'done', category = u.category, summary = u.summary, criteria = u.criteria::jsonb, error = NULL,
+             finished_at = now(), claimed_by = NULL, lease_expires_at = NULL
+         FROM unnest($2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+           AS u(ordinal, claimed_by, attempts, category, summary, criteria)
+         WHERE sp.screening_id = $1 AND sp.ordinal = u.ordinal
+           AND sp.status = 'pending' AND sp.claimed_by = u.claimed_by AND sp.attempts = u.attempts
+         RETURNING sp.ordinal
+       ),
+       counted AS (
+         UPDATE screenings s SET done = s.done + c.n, updated_at = now(),
+           status = CASE WHEN s.done + s.failed + c.n >= s.total THEN 'completed' ELSE 'running' END,
+           completed_at = CASE WHEN s.done + s.failed + c.n >= s.total THEN now() ELSE NULL END
+         FROM (SELECT count(*)::int AS n FROM stored) c
+         WHERE s.id = $1 AND c.n > 0
+         RETURNING s.id
+       )
+       SELECT ordinal FROM stored`,
+      [
+        screeningId,
+        col((c) => c.item.ordinal),
+        col((c) => c.item.workerId),
+        col((c) => c.item.attempt),
+        col((c) => c.result.category),
+        col((c) => c.result.summary),
+        col((c) => JSON.stringify(c.result.criteria)),
+      ],
     );
-    if (res.rowCount !== 1) return false;
-    await countFinished(tx, item.screeningId, 'done');
-    return true;
-  });
+    for (const r of res.rows) stored.add(key(screeningId, Number(r.ordinal)));
+  }
+  return completions.map((c) => stored.has(key(c.item.screeningId, c.item.ordinal)));
+}
+
+/** One result: `completeItems` of one. False when the claim was lost. */
+export async function completeItem(db: Queryable, item: ClaimedItem, result: PatientScreeningResult): Promise<boolean> {
+  const [stored] = await completeItems(db, [{ item, result }]);
+  return stored === true;
 }
 
 /**

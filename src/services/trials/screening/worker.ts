@@ -9,6 +9,13 @@
  * taking whatever a previous run left unfinished (pending items, and items whose lease expired),
  * so a restarted server resumes its screenings with no step of its own.
  *
+ * Throughput: the queue is read and written in batches, not per patient. Claims take up to
+ * `concurrency` patients at once (the ones not started yet wait in memory, under their lease,
+ * for a free slot), and results are stored in batches (batches.ts: up to RESULT_BATCH, or
+ * RESULT_DELAY_MS after the first), each batch in one statement with the screening's count.
+ * A crash loses nothing: a claimed patient whose result was not stored yet is still pending
+ * under its lease, and is screened again once the lease expires, exactly as a patient in progress.
+ *
  * FHIR credentials: the worker reads only from the FHIR server the service is configured with
  * (CAIRN_SCREENING_FHIR_URL, with its own token CAIRN_SCREENING_FHIR_TOKEN). A CDS Hooks
  * `fhirAuthorization` token is short-lived and must never be stored, and a token kept only in
@@ -21,10 +28,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../../db/database.js';
 import type { FhirGateway } from '../../../fhir/gateway.js';
+import { progress } from '../../../progress.js';
 import type { TrialMatcher } from '../match.js';
 import { loadTrial, type StoredTrial } from '../store/trial-store.js';
+import { createBatcher } from './batches.js';
 import { screenPatient, type CriterionRefiner } from './screen-patient.js';
-import { claimItems, completeItem, countUnfinished, failItem, failScreening, releaseClaims, type ClaimedItem } from './store.js';
+import { claimItems, completeItems, countUnfinished, failItem, failScreening, releaseClaims, type ClaimedItem, type Completion } from './store.js';
 
 export interface ScreeningWorkerConfig {
   /** Patients screened at once. */
@@ -55,6 +64,9 @@ export interface ScreeningWorker {
 }
 
 const DEFAULT_POLL_MS = 1000;
+/** Results stored per statement at most, and how long the first of a batch may wait for more. */
+const RESULT_BATCH = 64;
+const RESULT_DELAY_MS = 100;
 /** Back-off before retrying a patient after a transient error: 2 s, 4 s, 8 s … capped at 60 s. */
 const RETRY_BASE_MS = 2000;
 const RETRY_MAX_MS = 60_000;
@@ -67,6 +79,25 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
   const itemDeadlineMs = Math.max(1000, Math.floor(config.leaseMs / 2));
   const trials = new Map<string, Promise<StoredTrial | undefined>>();
   const inFlight = new Set<Promise<void>>();
+  /** Claimed, not started yet: taken in order as slots free up. */
+  let claimedQueue: ClaimedItem[] = [];
+  const stored = progress({ log, what: 'screened patients stored' });
+  const results = createBatcher<Completion>({
+    maxBatch: RESULT_BATCH,
+    maxDelayMs: RESULT_DELAY_MS,
+    write: async (batch) => {
+      try {
+        const written = await completeItems(db, batch);
+        batch.forEach((c, i) => {
+          if (!written[i]) log.warn({ screening: c.item.screeningId, ordinal: c.item.ordinal }, 'screening result discarded: the claim was lost (lease expired)');
+        });
+        stored.advance(written.filter(Boolean).length);
+      } catch (err) {
+        // Not stored: the patients stay pending under their claims and are screened again once the leases expire.
+        log.error({ patients: batch.length, err: { message: (err as Error).message } }, 'storing screening results failed');
+      }
+    },
+  });
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let wakeUp: (() => void) | undefined;
@@ -102,8 +133,7 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
     }
     if (stopping && !outcome.ok) return; // interrupted by stop(): released below, not counted as a failure
     if (outcome.ok) {
-      const stored = await completeItem(db, item, outcome.result);
-      if (!stored) log.warn({ screening: item.screeningId, ordinal: item.ordinal }, 'screening result discarded: the claim was lost (lease expired)');
+      results.add({ item, result: outcome.result });
       return;
     }
     const retry = outcome.kind === 'transient' && item.attempt < config.maxAttempts;
@@ -129,19 +159,26 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
       log.error({ err: { message: (err as Error).message } }, 'could not read the screening queue');
     }
     while (!stopping) {
-      let claimed: ClaimedItem[] = [];
-      try {
-        claimed = await claimItems(db, { workerId, limit: config.concurrency - inFlight.size, leaseMs: config.leaseMs });
-      } catch (err) {
-        if (stopping) break;
-        log.error({ err: { message: (err as Error).message } }, 'claiming screening work failed');
+      let claimed = 0;
+      // Claim a full set when the last one has been started; keep results from piling up unstored.
+      if (claimedQueue.length === 0 && inFlight.size < config.concurrency) {
+        if (results.waiting >= RESULT_BATCH) await results.drain();
+        try {
+          const items = await claimItems(db, { workerId, limit: config.concurrency, leaseMs: config.leaseMs });
+          claimed = items.length;
+          claimedQueue = items;
+        } catch (err) {
+          if (stopping) break;
+          log.error({ err: { message: (err as Error).message } }, 'claiming screening work failed');
+        }
       }
       // Stopped while claiming: these claims are given back by stop(), not started.
       if (stopping) break;
-      for (const item of claimed) {
+      while (claimedQueue.length > 0 && inFlight.size < config.concurrency) {
+        const item = claimedQueue.shift() as ClaimedItem;
         const p: Promise<void> = process1(item)
           .catch((err: unknown) => {
-            if (!stopping) log.error({ screening: item.screeningId, err: { message: (err as Error).message } }, 'storing a screening result failed');
+            if (!stopping) log.error({ screening: item.screeningId, err: { message: (err as Error).message } }, 'recording a screening attempt failed');
           })
           .finally(() => {
             inFlight.delete(p);
@@ -151,7 +188,7 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
       }
       // Full: wait for a slot. Nothing claimed: wait for a poll or a wake-up. Otherwise claim again.
       if (inFlight.size >= config.concurrency) await Promise.race(inFlight);
-      else if (claimed.length === 0) await sleep(pollMs);
+      else if (claimed === 0 && claimedQueue.length === 0) await sleep(pollMs);
     }
   };
 
@@ -170,6 +207,8 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
       await running;
       await Promise.allSettled([...inFlight]);
       clearTimeout(grace);
+      // The results of finished patients are stored; claims never started are given back below.
+      await results.drain();
       try {
         const released = await releaseClaims(db, workerId);
         if (released > 0) log.info({ released }, 'screening worker stopped; unfinished patients left for the next start');

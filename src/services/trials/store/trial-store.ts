@@ -7,22 +7,30 @@
  * text with its tsvector, a trial embedding) and their atomic criteria (kind, text, parsed
  * structure as jsonb, an embedding), in PGlite or PostgreSQL through one SQL path.
  *
- * `importTrials` is idempotent and runs in ONE transaction:
+ * `importTrials` is idempotent, and writes in batches of trials, one transaction each:
  *   - records are parsed before anything is written; an unparseable record fails the import;
  *   - the embedding model is recorded; when it changes, every stored vector is cleared and the
  *     columns retyped, so vectors of two models are never mixed (search/embedding-model.ts, the
  *     one implementation the guideline store uses too, described here by TRIAL_VECTORS);
  *   - a trial whose content hash (record + parser version) is unchanged is skipped;
- *   - a changed trial is rewritten with its criteria; criteria whose text did not change keep their
- *     vectors, so editing one criterion re-embeds one criterion;
- *   - the HNSW index on the trial vectors is built when missing, term statistics refreshed.
- * A failure anywhere (parse, embedding service, database) leaves the store as it was.
+ *   - a changed trial is rewritten with its criteria. A text that already has a stored vector
+ *     keeps it (a criterion found word for word in any stored trial, a trial whose summary did
+ *     not change), so editing one criterion re-embeds one criterion; every other text is
+ *     embedded once however many criteria share it, in calls of similar lengths (embed-texts.ts);
+ *   - the last batch builds the HNSW index on the trial vectors when missing and refreshes the
+ *     term statistics.
+ * Embedding happens outside the transactions (it is most of the time), and each batch of trials
+ * (IMPORT_BATCH) is written whole, with its criteria, or not at all. A failure (embedding service,
+ * database, a crash) keeps the batches already written; the next import skips them as unchanged
+ * and does the rest, finishing with the index and term statistics. A failure before the first
+ * batch is written (a parse error, a model that cannot be reached) leaves the store as it was.
+ * Between batches, other readers see some trials already imported and the rest as they were.
  *
  * Why exclusion text is not in the searchable text: it names the conditions a trial does NOT
  * want ("no history of heart failure"); a patient whose note shares those words is, if anything,
  * less likely to fit, so they must not raise the trial in full-text or vector retrieval.
  */
-import { toVectorParam, type Database, type Queryable, type Transaction } from '../../../db/database.js';
+import { toVectorParam, type Database, type Queryable } from '../../../db/database.js';
 import {
   embeddingDimension,
   ensureVectorIndex,
@@ -33,9 +41,9 @@ import {
   type VectorStore,
   type VectorType,
 } from '../../../search/embedding-model.js';
+import { embedTexts } from '../../../search/embed-texts.js';
 import type { TermStatistics } from '../../../search/terms.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
-import { checkVectors } from '../../../search/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../../log.js';
 import { progress } from '../../../progress.js';
 import type { ResearchStudy } from 'fhir/r4.js';
@@ -60,8 +68,15 @@ export const TRIAL_VECTORS: VectorStore = {
 
 /** How many trials each lexeme occurs in, refreshed by every import. */
 export const TRIAL_TERMS: TermStatistics = { table: 'trial_terms', countColumn: 'trials' };
+/** Rows per INSERT / UPDATE statement (trials; criteria take twice as many). */
 const WRITE_BATCH = 200;
-const DEFAULT_EMBED_BATCH = 64;
+/**
+ * Trials per transaction: what a crash or a failure loses at most (with USE-lite on 2 vCPUs,
+ * 100 demo trials embed in about 20 s), and enough texts (about 1,700) to sort by length.
+ */
+const IMPORT_BATCH = 100;
+/** Texts per embedding call: large enough for a worker pool to split across its threads. */
+const DEFAULT_EMBED_CHUNK = 256;
 /** Trial vectors embed the focus text and the start of the summary: what the trial is about. */
 const TRIAL_EMBED_CHARS = 1500;
 
@@ -74,19 +89,30 @@ export interface TrialImportReport {
   /** Records whose NCT id appeared again later in the input (the last one was kept). */
   duplicates: number;
   criteria: number;
+  /** Criteria given a vector made by this import (several identical ones share one). */
   criteriaEmbedded: number;
+  /** Criteria given a vector stored before this import (their own, or an identical criterion's). */
   criteriaReused: number;
+  /** Distinct texts (trials' and criteria's) sent to the embedding model. */
+  textsEmbedded: number;
+  /** Time spent waiting for the embedding model. */
+  embeddingMs: number;
+  /** Transactions written (batches of trials). */
+  batches: number;
   modelChanged: boolean;
   model: { id: string; dimension: number };
   durationMs: number;
 }
 
 export interface ImportOptions {
+  /** Texts per embedding call (default 256). */
   embedBatchSize?: number;
+  /** Trials per transaction (default 100). */
+  batchTrials?: number;
   log?: Logger;
 }
 
-export function trialEmbeddingText(t: Pick<ImportedTrial, 'focusText' | 'record'>): string {
+export function trialEmbeddingText(t: { focusText: string; record: { summary?: string | undefined } }): string {
   return `${t.focusText}\n${t.record.summary ?? ''}`.slice(0, TRIAL_EMBED_CHARS);
 }
 
@@ -97,10 +123,6 @@ export function criterionEmbeddingText(c: Pick<ParsedCriterion, 'text' | 'contex
 
 // ---------------------------------------------------------------------------------------------
 // Import
-
-function criterionKey(c: { kind: string; text: string; context?: string | null }): string {
-  return `${c.kind}\u0000${c.context ?? ''}\u0000${c.text}`;
-}
 
 function conditionCodes(t: ImportedTrial): string[] {
   const keys = new Set<string>();
@@ -185,27 +207,96 @@ async function insertCriteria(tx: Queryable, rows: readonly CriterionRow[], type
   }
 }
 
-async function readCriterionVectors(tx: Queryable, nctIds: readonly string[]): Promise<Map<string, Map<string, number[]>>> {
-  const out = new Map<string, Map<string, number[]>>();
-  if (nctIds.length === 0) return out;
-  const res = await tx.query<{ nct_id: string; kind: string; text: string; context: string | null; embedding: number[] | null }>(
-    'SELECT nct_id, kind, text, context, embedding FROM trial_criteria WHERE nct_id = ANY($1::text[]) AND embedding IS NOT NULL',
-    [[...nctIds]],
+/** A trial the import gives vectors to: an imported one (rows written whole) or a stored one missing vectors. */
+interface WorkTrial {
+  nctId: string;
+  /** Set for an imported trial: its rows are written whole. Unset: only the missing vectors are filled in. */
+  imported?: ImportedTrial;
+  /** The trial vector's text, when the trial needs one. */
+  trialText?: string;
+  /** Criteria that need a vector, by ordinal, with their text as stored and as embedded. */
+  criteria: Array<{ ordinal: number; text: string; embedText: string }>;
+}
+
+/** Stored criterion vectors of the same model, by the text they embed: any trial's identical criterion gives its vector. */
+async function storedCriterionVectors(db: Queryable, texts: readonly string[]): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  if (texts.length === 0) return out;
+  const res = await db.query<{ text: string; context: string | null; embedding: number[] }>(
+    'SELECT DISTINCT ON (text, context) text, context, embedding FROM trial_criteria WHERE embedding IS NOT NULL AND text = ANY($1::text[])',
+    [[...new Set(texts)]],
+  );
+  for (const r of res.rows) out.set(criterionEmbeddingText({ text: r.text, ...(r.context !== null && { context: r.context }) }), r.embedding);
+  return out;
+}
+
+/** The texts `storedCriterionVectors` would find, without the vectors: what an import will not have to embed. */
+async function storedCriterionTexts(db: Queryable, texts: readonly string[]): Promise<Set<string>> {
+  if (texts.length === 0) return new Set();
+  const res = await db.query<{ text: string; context: string | null }>('SELECT DISTINCT text, context FROM trial_criteria WHERE embedding IS NOT NULL AND text = ANY($1::text[])', [
+    [...new Set(texts)],
+  ]);
+  return new Set(res.rows.map((r) => criterionEmbeddingText({ text: r.text, ...(r.context !== null && { context: r.context }) })));
+}
+
+/** Stored trial vectors whose text is still the trial's (a trial whose status or criteria changed keeps its vector). */
+async function storedTrialVectors(db: Queryable, work: readonly WorkTrial[], withVectors: boolean): Promise<Map<string, number[] | true>> {
+  const wanted = new Map(work.flatMap((w) => (w.trialText !== undefined ? [[w.nctId, w.trialText] as const] : [])));
+  const out = new Map<string, number[] | true>();
+  if (wanted.size === 0) return out;
+  const res = await db.query<{ nct_id: string; focus_text: string; summary: string | null; embedding?: number[] }>(
+    `SELECT nct_id, focus_text, record->>'summary' AS summary${withVectors ? ', embedding' : ''} FROM trials WHERE nct_id = ANY($1::text[]) AND embedding IS NOT NULL`,
+    [[...wanted.keys()]],
   );
   for (const r of res.rows) {
-    if (!r.embedding) continue;
-    let m = out.get(r.nct_id);
-    if (!m) out.set(r.nct_id, (m = new Map()));
-    m.set(criterionKey(r), r.embedding);
+    const text = trialEmbeddingText({ focusText: r.focus_text, record: { summary: r.summary ?? undefined } });
+    if (text === wanted.get(r.nct_id)) out.set(r.nct_id, r.embedding ?? true);
   }
   return out;
+}
+
+/** Stored trials outside the import that miss a vector (every stored trial, when the model changes). */
+async function remainingWork(db: Queryable, importedIds: readonly string[], all: boolean): Promise<WorkTrial[]> {
+  const trials = await db.query<{ nct_id: string; focus_text: string; summary: string | null; missing: boolean }>(
+    `SELECT t.nct_id, t.focus_text, t.record->>'summary' AS summary, (t.embedding IS NULL) AS missing FROM trials t
+     WHERE NOT (t.nct_id = ANY($1::text[]))
+       AND ($2 OR t.embedding IS NULL OR EXISTS (SELECT 1 FROM trial_criteria c WHERE c.nct_id = t.nct_id AND c.embedding IS NULL))
+     ORDER BY t.nct_id`,
+    [[...importedIds], all],
+  );
+  if (trials.rows.length === 0) return [];
+  const criteria = await db.query<{ nct_id: string; ordinal: number; text: string; context: string | null }>(
+    'SELECT nct_id, ordinal, text, context FROM trial_criteria WHERE nct_id = ANY($1::text[]) AND ($2 OR embedding IS NULL) ORDER BY nct_id, ordinal',
+    [trials.rows.map((t) => t.nct_id), all],
+  );
+  const byTrial = new Map<string, WorkTrial['criteria']>();
+  for (const c of criteria.rows) {
+    const list = byTrial.get(c.nct_id) ?? [];
+    list.push({ ordinal: Number(c.ordinal), text: c.text, embedText: criterionEmbeddingText({ text: c.text, ...(c.context !== null && { context: c.context }) }) });
+    byTrial.set(c.nct_id, list);
+  }
+  return trials.rows.map((t) => ({
+    nctId: t.nct_id,
+    ...((all || t.missing) && { trialText: trialEmbeddingText({ focusText: t.focus_text, record: { summary: t.summary ?? undefined } }) }),
+    criteria: byTrial.get(t.nct_id) ?? [],
+  }));
+}
+
+function importedWork(t: ImportedTrial): WorkTrial {
+  return {
+    nctId: t.record.nctId,
+    imported: t,
+    trialText: trialEmbeddingText(t),
+    criteria: t.criteria.map((c, ordinal) => ({ ordinal, text: c.text, embedText: criterionEmbeddingText(c) })),
+  };
 }
 
 /** Imports records (see the module comment). */
 export async function importTrials(db: Database, records: readonly TrialRecord[], embedder: CairnEmbeddings, options: ImportOptions = {}): Promise<TrialImportReport> {
   const started = performance.now();
   const logger = options.log ?? defaultLog;
-  const batchSize = options.embedBatchSize ?? DEFAULT_EMBED_BATCH;
+  const chunkSize = options.embedBatchSize ?? DEFAULT_EMBED_CHUNK;
+  const batchTrials = options.batchTrials ?? IMPORT_BATCH;
   const byId = new Map<string, TrialRecord>();
   let duplicates = 0;
   for (const r of records) {
@@ -214,104 +305,226 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
   }
   const unchanged = await unchangedImport(db, [...byId.values()], embedder);
   if (unchanged) return { ...unchanged, duplicates, durationMs: Math.round(performance.now() - started) };
-  // Parse everything before the transaction: a bad record fails fast and writes nothing.
+  // Parse everything before writing anything: a bad record fails fast and writes nothing.
   const prepared = [...byId.values()].map(prepareTrial);
 
   const dimension = await embeddingDimension(db, TRIAL_VECTORS, embedder);
   const type = vectorTypeFor(dimension);
-  // Criteria are counted as they are found, so the total is not known ahead: the lines give the count so far.
-  const embedded = progress({ log: logger, what: 'trial and criterion texts embedded' });
-  const embed = async (texts: string[]): Promise<number[][]> => {
-    const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += batchSize) {
-      const vectors = await embedder.embedDocuments(texts.slice(i, i + batchSize));
-      checkVectors(embedder.modelId, vectors, Math.min(batchSize, texts.length - i), dimension);
-      out.push(...vectors);
-      embedded.advance(vectors.length);
-    }
-    return out;
+  const recorded = await readRecordedModel(db, TRIAL_VECTORS);
+  const modelChanged = recorded?.modelId !== embedder.modelId || recorded.dimension !== dimension;
+  const r: Omit<TrialImportReport, 'durationMs'> = {
+    trials: prepared.length,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    duplicates,
+    criteria: 0,
+    criteriaEmbedded: 0,
+    criteriaReused: 0,
+    textsEmbedded: 0,
+    embeddingMs: 0,
+    batches: 0,
+    modelChanged: modelChanged && recorded !== undefined,
+    model: { id: embedder.modelId, dimension },
   };
+  const stored = new Map(
+    (
+      await db.query<{ nct_id: string; content_hash: string; embedded: boolean }>(
+        'SELECT nct_id, content_hash, embedding IS NOT NULL AS embedded FROM trials WHERE nct_id = ANY($1::text[])',
+        [prepared.map((t) => t.record.nctId)],
+      )
+    ).rows.map((row) => [row.nct_id, row]),
+  );
+  const changed: ImportedTrial[] = [];
+  for (const t of prepared) {
+    r.criteria += t.criteria.length;
+    const before = stored.get(t.record.nctId);
+    if (before && before.content_hash === t.contentHash && before.embedded && !modelChanged) {
+      r.unchanged++;
+      continue;
+    }
+    if (before) r.updated++;
+    else r.added++;
+    changed.push(t);
+  }
+  // Changed trials first, then stored ones missing vectors (all of them after a model change).
+  const work = [...changed.map(importedWork), ...(await remainingWork(db, changed.map((t) => t.record.nctId), modelChanged))];
+  const units: WorkTrial[][] = [];
+  for (let i = 0; i < work.length; i += batchTrials) units.push(work.slice(i, i + batchTrials));
 
-  const report = await db.transaction(async (tx) => {
-    await lockVectorStore(tx, TRIAL_VECTORS);
-    const { changed: modelChanged, previous } = await prepareEmbeddingModel(tx, TRIAL_VECTORS, { modelId: embedder.modelId, dimension });
-    if (modelChanged && previous) logger.warn({ from: previous.modelId, to: embedder.modelId }, 'embedding model changed: re-embedding every trial');
-    const r: Omit<TrialImportReport, 'durationMs'> = {
-      trials: prepared.length,
-      added: 0,
-      updated: 0,
-      unchanged: 0,
-      duplicates,
-      criteria: 0,
-      criteriaEmbedded: 0,
-      criteriaReused: 0,
-      modelChanged: modelChanged && previous !== undefined,
-      model: { id: embedder.modelId, dimension },
-    };
-    const stored = new Map(
-      (
-        await tx.query<{ nct_id: string; content_hash: string; embedded: boolean }>(
-          'SELECT nct_id, content_hash, embedding IS NOT NULL AS embedded FROM trials WHERE nct_id = ANY($1::text[])',
-          [prepared.map((t) => t.record.nctId)],
-        )
-      ).rows.map((row) => [row.nct_id, row]),
-    );
-    const changed: ImportedTrial[] = [];
-    for (const t of prepared) {
-      r.criteria += t.criteria.length;
-      const before = stored.get(t.record.nctId);
-      if (before && before.content_hash === t.contentHash && before.embedded && !modelChanged) {
-        r.unchanged++;
-        continue;
+  // Each text is embedded once, by the first batch that needs it, unless a stored vector has it
+  // already (none does after a model change: the first batch clears them). A later batch takes
+  // the vectors of earlier ones from the store, where they are by then.
+  const reusable = modelChanged ? new Set<string>() : await storedCriterionTexts(db, work.flatMap((w) => w.criteria.map((c) => c.text)));
+  const keptTrials = modelChanged ? new Set<string>() : new Set((await storedTrialVectors(db, work, false)).keys());
+  const assigned = new Set<string>();
+  const plans = units.map((unit) => {
+    const texts = new Set<string>();
+    for (const w of unit) {
+      if (w.trialText !== undefined && !keptTrials.has(w.nctId)) texts.add(w.trialText);
+      for (const c of w.criteria) {
+        if (reusable.has(c.embedText) || assigned.has(c.embedText)) continue;
+        assigned.add(c.embedText);
+        texts.add(c.embedText);
       }
-      if (before) r.updated++;
-      else r.added++;
-      changed.push(t);
     }
-    if (changed.length > 0) logger.info({ trials: changed.length, model: embedder.modelId }, 'embedding trials');
-    const oldVectors = modelChanged ? new Map<string, Map<string, number[]>>() : await readCriterionVectors(tx, changed.map((t) => t.record.nctId));
-    // Trial by trial in batches: memory stays bounded however large the input.
-    for (let i = 0; i < changed.length; i += WRITE_BATCH) {
-      const batch = changed.slice(i, i + WRITE_BATCH);
-      const trialVectors = await embed(batch.map(trialEmbeddingText));
-      const rows: CriterionRow[] = [];
-      const missing: Array<{ row: number; text: string }> = [];
-      for (const t of batch) {
-        const reuse = oldVectors.get(t.record.nctId);
-        t.criteria.forEach((criterion, ordinal) => {
-          const old = reuse?.get(criterionKey(criterion));
-          rows.push({ nctId: t.record.nctId, ordinal, criterion, embedding: old ?? [] });
-          if (old) r.criteriaReused++;
-          else missing.push({ row: rows.length - 1, text: criterionEmbeddingText(criterion) });
-        });
-      }
-      const vectors = await embed(missing.map((m) => m.text));
-      missing.forEach((m, j) => {
-        (rows[m.row] as CriterionRow).embedding = vectors[j] as number[];
-      });
-      r.criteriaEmbedded += missing.length;
-      await upsertTrials(tx, batch, trialVectors, type);
-      await tx.query('DELETE FROM trial_criteria WHERE nct_id = ANY($1::text[])', [batch.map((t) => t.record.nctId)]);
-      await insertCriteria(tx, rows, type);
-    }
-    // After a model change, trials outside this import still need the new model's vectors.
-    r.criteriaEmbedded += await embedRemaining(tx, embed, type);
-    if (await ensureVectorIndex(tx, TRIAL_VECTORS, dimension)) logger.info({ dimension }, 'built the trial vector index');
-    if (changed.length > 0 || modelChanged) {
-      await tx.query('DELETE FROM trial_terms');
-      await tx.query("INSERT INTO trial_terms (lexeme, trials) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM trials')");
-      await tx.query('ANALYZE trials');
-    }
-    return r;
+    return texts;
   });
-  return { ...report, durationMs: Math.round(performance.now() - started) };
+  const total = plans.reduce((n, p) => n + p.size, 0);
+  if (work.length > 0) {
+    logger.info({ trials: changed.length, storedMissingVectors: work.length - changed.length, texts: total, batches: units.length, model: embedder.modelId }, 'embedding trials');
+  }
+  const progressLine = progress({ log: logger, what: 'trial and criterion texts embedded', total });
+  /** Criterion texts embedded by this import: a criterion given one of their vectors counts as embedded, not reused. */
+  const fresh = new Set<string>();
+  const abort = new AbortController();
+  const embedUnit = (u: number) =>
+    embedTexts(embedder, plans[u] ?? [], { chunkSize, dimension, signal: abort.signal, onEmbedded: (n) => progressLine.advance(n) }).then((made) => {
+      r.embeddingMs += made.embeddingMs;
+      r.textsEmbedded += made.vectors.size;
+      return made.vectors;
+    });
+
+  // One transaction per batch of trials: a failure or a crash loses that batch only, and the next
+  // import resumes (what was written is unchanged then). The last batch also builds the index and
+  // refreshes the term statistics, so no import can end, or be cut off, with these stale. The next
+  // batch is embedded while one is written.
+  let next: Promise<Map<string, number[]>> | undefined = units.length > 0 ? embedUnit(0) : undefined;
+  try {
+    for (let u = 0; u < Math.max(units.length, 1); u++) {
+      const unit = units[u] ?? [];
+      const made = (await next) ?? new Map<string, number[]>();
+      next = u + 1 < units.length ? embedUnit(u + 1) : undefined;
+      next?.catch(() => undefined); // awaited in turn; a failure meanwhile must not go unhandled
+      await db.transaction(async (tx) => {
+        await lockVectorStore(tx, TRIAL_VECTORS);
+        if (u === 0) {
+          const { changed: nowChanged, previous } = await prepareEmbeddingModel(tx, TRIAL_VECTORS, { modelId: embedder.modelId, dimension });
+          if (nowChanged !== modelChanged) throw new Error('the trial embedding model was changed by another process during this import: run it again');
+          if (nowChanged && previous) logger.warn({ from: previous.modelId, to: embedder.modelId }, 'embedding model changed: re-embedding every trial');
+        } else {
+          const now = await readRecordedModel(tx, TRIAL_VECTORS);
+          if (now?.modelId !== embedder.modelId || now.dimension !== dimension) throw new Error('the trial embedding model was changed by another process during this import: run it again');
+        }
+        await writeUnit(tx, unit, made, type, { embedder, chunkSize, dimension, fresh, report: r });
+        if (u >= units.length - 1) {
+          if (await ensureVectorIndex(tx, TRIAL_VECTORS, dimension)) logger.info({ dimension }, 'built the trial vector index');
+          if (changed.length > 0 || modelChanged) {
+            await tx.query('DELETE FROM trial_terms');
+            await tx.query("INSERT INTO trial_terms (lexeme, trials) SELECT word, ndoc FROM ts_stat('SELECT tsv FROM trials')");
+            await tx.query('ANALYZE trials');
+          }
+        }
+      });
+      r.batches++;
+      logger.debug({ batch: u + 1, of: units.length, trials: unit.length }, 'trial batch written');
+    }
+  } catch (err) {
+    abort.abort();
+    await next?.catch(() => undefined);
+    throw err;
+  }
+  r.embeddingMs = Math.round(r.embeddingMs);
+  return { ...r, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * Writes one batch of trials inside its transaction: the imported trials whole (trial row,
+ * criteria), the stored ones' missing vectors. Vectors come from `made` (embedded for this batch)
+ * or from the store (kept, or made by an earlier batch); a text found in neither (a stored vector
+ * removed meanwhile by another process) is embedded here.
+ */
+async function writeUnit(
+  tx: Queryable,
+  unit: readonly WorkTrial[],
+  made: ReadonlyMap<string, number[]>,
+  type: VectorType,
+  ctx: { embedder: CairnEmbeddings; chunkSize: number; dimension: number; fresh: Set<string>; report: Omit<TrialImportReport, 'durationMs'> },
+): Promise<void> {
+  const { report: r, fresh } = ctx;
+  const criterionVectors = await storedCriterionVectors(
+    tx,
+    unit.flatMap((w) => w.criteria.filter((c) => !made.has(c.embedText)).map((c) => c.text)),
+  );
+  const trialVectors = await storedTrialVectors(
+    tx,
+    unit.filter((w) => w.trialText !== undefined && !made.has(w.trialText)),
+    true,
+  );
+  const lacking = new Set<string>();
+  for (const w of unit) {
+    if (w.trialText !== undefined && !made.has(w.trialText) && !trialVectors.has(w.nctId)) lacking.add(w.trialText);
+    for (const c of w.criteria) if (!made.has(c.embedText) && !criterionVectors.has(c.embedText)) lacking.add(c.embedText);
+  }
+  const late = lacking.size > 0 ? (await embedTexts(ctx.embedder, lacking, { chunkSize: ctx.chunkSize, dimension: ctx.dimension })).vectors : new Map<string, number[]>();
+  r.textsEmbedded += late.size;
+  for (const t of [...made.keys(), ...late.keys()]) fresh.add(t);
+  const vectorOf = (text: string): number[] => (made.get(text) ?? late.get(text) ?? criterionVectors.get(text)) as number[];
+  const trialVectorOf = (w: WorkTrial): number[] => {
+    const kept = trialVectors.get(w.nctId);
+    return Array.isArray(kept) ? kept : vectorOf(w.trialText as string);
+  };
+  for (const w of unit) {
+    for (const c of w.criteria) {
+      if (fresh.has(c.embedText)) r.criteriaEmbedded++;
+      else r.criteriaReused++;
+    }
+  }
+  const imported = unit.filter((w) => w.imported);
+  if (imported.length > 0) {
+    const trials = imported.map((w) => w.imported as ImportedTrial);
+    await upsertTrials(tx, trials, imported.map(trialVectorOf), type);
+    await tx.query('DELETE FROM trial_criteria WHERE nct_id = ANY($1::text[])', [trials.map((t) => t.record.nctId)]);
+    await insertCriteria(
+      tx,
+      imported.flatMap((w) =>
+        (w.imported as ImportedTrial).criteria.map((criterion, ordinal) => ({ nctId: w.nctId, ordinal, criterion, embedding: vectorOf(w.criteria[ordinal]?.embedText as string) })),
+      ),
+      type,
+    );
+  }
+  const filled = unit.filter((w) => !w.imported);
+  if (filled.length > 0) await fillVectors(tx, filled, (w) => (w.trialText !== undefined ? trialVectorOf(w) : undefined), vectorOf, type);
+}
+
+/** Writes the vectors a stored trial was missing (its trial vector, some or all of its criteria's). */
+async function fillVectors(
+  tx: Queryable,
+  work: readonly WorkTrial[],
+  trialVector: (w: WorkTrial) => number[] | undefined,
+  vectorOf: (text: string) => number[],
+  type: VectorType,
+): Promise<void> {
+  const trials = work.flatMap((w) => {
+    const v = trialVector(w);
+    return v ? [{ nctId: w.nctId, v }] : [];
+  });
+  for (let i = 0; i < trials.length; i += WRITE_BATCH) {
+    const batch = trials.slice(i, i + WRITE_BATCH);
+    await tx.query(
+      `UPDATE trials t SET embedding = u.embedding::${type} FROM unnest($1::text[], string_to_array($2, '|')) AS u(nct_id, embedding) WHERE t.nct_id = u.nct_id`,
+      [batch.map((t) => t.nctId), batch.map((t) => toVectorParam(t.v)).join('|')],
+    );
+  }
+  const criteria = work.flatMap((w) => w.criteria.map((c) => ({ nctId: w.nctId, ordinal: c.ordinal, v: vectorOf(c.embedText) })));
+  for (let i = 0; i < criteria.length; i += WRITE_BATCH * 2) {
+    const batch = criteria.slice(i, i + WRITE_BATCH * 2);
+    await tx.query(
+      `UPDATE trial_criteria c SET embedding = u.embedding::${type}
+       FROM unnest($1::text[], $2::int[], string_to_array($3, '|')) AS u(nct_id, ordinal, embedding)
+       WHERE c.nct_id = u.nct_id AND c.ordinal = u.ordinal`,
+      [batch.map((c) => c.nctId), batch.map((c) => c.ordinal), batch.map((c) => toVectorParam(c.v)).join('|')],
+    );
+  }
 }
 
 /**
  * The fast path of a re-import (every start-up): when the store already holds every record with
  * the same content hash (record + parser version), embedded by the same model, with no vector
- * missing and the vector index built, there is nothing to do — and parsing 300 trials' criteria
- * to find that out costs seconds. Hashing the records and one query decide it.
+ * missing anywhere and the vector index built, there is nothing to do — and parsing 300 trials'
+ * criteria to find that out costs seconds. Hashing the records and one query decide it. "No vector
+ * missing anywhere", not only among these records: an import cut off while filling in the other
+ * trials' vectors after a model change must be finished by the next one.
  */
 async function unchangedImport(db: Queryable, records: readonly TrialRecord[], embedder: CairnEmbeddings): Promise<Omit<TrialImportReport, 'durationMs' | 'duplicates'> | undefined> {
   if (records.length === 0) return undefined;
@@ -322,7 +535,7 @@ async function unchangedImport(db: Queryable, records: readonly TrialRecord[], e
        (SELECT count(*) FROM trials t JOIN unnest($1::text[], $2::text[]) AS u(nct_id, hash) ON t.nct_id = u.nct_id AND t.content_hash = u.hash
          WHERE t.embedding IS NOT NULL) AS matching,
        (SELECT count(*) FROM trial_criteria WHERE nct_id = ANY($1::text[])) AS criteria,
-       (SELECT count(*) FROM trial_criteria WHERE nct_id = ANY($1::text[]) AND embedding IS NULL) AS missing,
+       (SELECT count(*) FROM trial_criteria WHERE embedding IS NULL) + (SELECT count(*) FROM trials WHERE embedding IS NULL) AS missing,
        EXISTS (SELECT 1 FROM pg_class WHERE relname = $3) AS indexed`,
     [records.map((r) => r.nctId), records.map(contentHashOf), TRIAL_VECTOR_INDEX],
   );
@@ -336,37 +549,12 @@ async function unchangedImport(db: Queryable, records: readonly TrialRecord[], e
     criteria: Number(row.criteria),
     criteriaEmbedded: 0,
     criteriaReused: 0,
+    textsEmbedded: 0,
+    embeddingMs: 0,
+    batches: 0,
     modelChanged: false,
     model: { id: model.modelId, dimension: model.dimension },
   };
-}
-
-async function embedRemaining(tx: Transaction, embed: (texts: string[]) => Promise<number[][]>, type: VectorType): Promise<number> {
-  const trials = await tx.query<{ nct_id: string; focus_text: string; record: TrialRecord }>('SELECT nct_id, focus_text, record FROM trials WHERE embedding IS NULL');
-  if (trials.rows.length > 0) {
-    const vectors = await embed(trials.rows.map((t) => trialEmbeddingText({ focusText: t.focus_text, record: t.record })));
-    for (let i = 0; i < trials.rows.length; i += WRITE_BATCH) {
-      await tx.query(
-        `UPDATE trials t SET embedding = u.embedding::${type} FROM unnest($1::text[], string_to_array($2, '|')) AS u(nct_id, embedding) WHERE t.nct_id = u.nct_id`,
-        [trials.rows.slice(i, i + WRITE_BATCH).map((t) => t.nct_id), vectors.slice(i, i + WRITE_BATCH).map((v) => toVectorParam(v)).join('|')],
-      );
-    }
-  }
-  const criteria = await tx.query<{ nct_id: string; ordinal: number; text: string; context: string | null }>(
-    'SELECT nct_id, ordinal, text, context FROM trial_criteria WHERE embedding IS NULL ORDER BY nct_id, ordinal',
-  );
-  if (criteria.rows.length === 0) return 0;
-  const vectors = await embed(criteria.rows.map((c) => criterionEmbeddingText({ text: c.text, ...(c.context !== null && { context: c.context }) })));
-  for (let i = 0; i < criteria.rows.length; i += WRITE_BATCH) {
-    const batch = criteria.rows.slice(i, i + WRITE_BATCH);
-    await tx.query(
-      `UPDATE trial_criteria c SET embedding = u.embedding::${type}
-       FROM unnest($1::text[], $2::int[], string_to_array($3, '|')) AS u(nct_id, ordinal, embedding)
-       WHERE c.nct_id = u.nct_id AND c.ordinal = u.ordinal`,
-      [batch.map((c) => c.nct_id), batch.map((c) => c.ordinal), vectors.slice(i, i + WRITE_BATCH).map((v) => toVectorParam(v)).join('|')],
-    );
-  }
-  return criteria.rows.length;
 }
 
 // ---------------------------------------------------------------------------------------------
