@@ -225,12 +225,17 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await step('importing-trials', 'importing the trials', { paths: trialPaths });
       await observeProgress(onProgress, () => importTrialFiles(db, embedder, { paths: trialPaths, log }));
     }
+    if (!options.logic) {
+      // The cards' fixed guideline queries are answered once now and kept per corpus version, so the
+      // first hooks do not wait for them (nor for the embedding threads to load their model). A
+      // failure here is not fatal: a hook asks again.
+      await step('warming-queries', "answering the triage cards' fixed guideline questions");
+      await warmTriageQueries(kb.search).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
+    }
     stopping.signal.throwIfAborted();
     readiness.markReady();
     const vectors = kb.embeddings instanceof PrecomputedEmbeddings ? kb.embeddings.stats : undefined;
     log.info({ ms: Math.round(performance.now() - startedAt), ...(vectors && { vectors }) }, 'Cairn is ready: hooks are served');
-    // The cards' fixed guideline queries are answered once now, off the hooks' path, and kept per corpus version.
-    if (!options.logic) warmTriageQueries(kb.search).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
   })();
   const ready = startup.catch((err: unknown) => {
     if (stopping.signal.aborted) throw new Error('Cairn was closed before start-up finished', { cause: err });
