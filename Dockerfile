@@ -16,6 +16,7 @@ COPY package.json ./
 COPY cds-hooks ./cds-hooks
 COPY guidelines ./guidelines
 COPY trials ./trials
+COPY vectors ./vectors
 COPY fhir-profiles ./fhir-profiles
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -296,7 +296,8 @@ async function embeddingThroughput(): Promise<{ passagesPerSecond: number; sampl
   const topics = await corpusTopics();
   const sentence = sentenceMaker(topics, mulberry32(3));
   const passages = Array.from({ length: 64 }, (_, i) => Array.from({ length: 12 }, () => sentence(10, i)).join(' '));
-  const e = new UseLiteEmbeddings();
+  // One thread, as the figures in docs/BENCHMARKS.md were (bench/embeddings.ts measures the pool).
+  const e = new UseLiteEmbeddings({ threads: 1 });
   await e.embedDocuments(passages.slice(0, 4)); // load the model
   const t0 = performance.now();
   await e.embedDocuments(passages);

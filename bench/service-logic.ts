@@ -10,7 +10,7 @@ import type { GuidelineHit } from '../src/knowledge/retriever.js';
 import { createLogger } from '../src/log.js';
 import { diagnosisLogic } from '../src/services/diagnosis/service.js';
 import { triageLogic } from '../src/services/triage/service.js';
-import { DEMO_SCENARIOS, demoPrefetch, loadDemoPatient } from './support/demo-prefetch.js';
+import { HOOK_SCENARIOS, demoPrefetch, loadDemoPatient } from './support/demo-prefetch.js';
 
 const calls = Number(process.argv[2] ?? 500);
 const hit: GuidelineHit = { chunkId: 'c', documentId: 'd', title: 'T', headingPath: ['High-risk Situations', 'x'], text: 'text', citation: 'C', kind: 'verbatim', score: 1, ranks: {} };
@@ -23,7 +23,7 @@ const log = createLogger('silent');
 
 const fhir = await startDevFhirServer({});
 const inputs = [];
-for (const s of DEMO_SCENARIOS) {
+for (const s of HOOK_SCENARIOS.filter((h) => h.service !== 'trial-match')) {
   const patientId = await loadDemoPatient(fhir, s.file);
   inputs.push({ service: s.service, patientId, prefetch: await demoPrefetch(fhir, s.service, patientId) });
 }

@@ -37,6 +37,7 @@ const dataDir = values.db ?? (await mkdtemp(join(tmpdir(), 'cairn-bench-trials-'
 const config = { ...loadConfig({ ...process.env, CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), port: 0, host: '127.0.0.1' };
 const startedAt = performance.now();
 const cairn = await startCairn(config, createLogger('warn'));
+await cairn.ready;
 console.log(`Cairn started in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (trials: ${config.trials?.join(', ') || 'none'}; database ${dataDir})`);
 try {
   const selected = patients.slice(0, values['max-patients'] ? Number(values['max-patients']) : patients.length);

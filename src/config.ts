@@ -35,6 +35,13 @@ export interface Config {
   fhirTimeoutMs: number;
   fhirConcurrency: number;
   fhirMaxPages: number;
+  /**
+   * CAIRN_FHIR_SERVERS: with authentication off, the only FHIR servers (normalised base URLs or
+   * origins) a hook request's `fhirServer` may name. Undefined: loopback addresses in
+   * development, none in production. With authentication on, each trusted issuer's own
+   * `fhirServers` apply instead (src/http/hook-gateways.ts).
+   */
+  fhirServers?: string[];
   production: boolean;
   logLevel: string;
   /** Directory of the JSON service definitions served by discovery. */
@@ -48,6 +55,11 @@ export interface Config {
   embeddings?: EmbeddingsConfig;
   /** The default guideline corpus, ingested at start-up (loadConfig always sets it). */
   guidelinesDir?: string;
+  /**
+   * Directory of shipped embedding vectors (vectors/*.vectors): texts whose vectors are there, made
+   * by the configured model, are not embedded again. Undefined: none (hand-built configs; `none`).
+   */
+  vectorsDir?: string;
   /** Triage: also return an `info` card when nothing is urgent (default false: no card). */
   triageInfoCards?: boolean;
   /** Diagnosis cards' indicator (default warning). */
@@ -114,6 +126,8 @@ export interface EmbeddingsConfig {
   apiKey?: string;
   /** Requested vector size, when the model can produce several. */
   dimensions?: number;
+  /** use-lite: threads the model runs on (CAIRN_EMBEDDINGS_THREADS); unset: one per core. */
+  threads?: number;
 }
 
 const DEFAULT_EMBEDDING_MODELS: Record<EmbeddingsProvider, string | undefined> = {
@@ -160,6 +174,7 @@ const envSchema = z.object({
   CAIRN_FHIR_TIMEOUT_MS: positiveInt('CAIRN_FHIR_TIMEOUT_MS').default(1000),
   CAIRN_FHIR_CONCURRENCY: positiveInt('CAIRN_FHIR_CONCURRENCY').max(64).default(4),
   CAIRN_FHIR_MAX_PAGES: positiveInt('CAIRN_FHIR_MAX_PAGES').max(1000).default(10),
+  CAIRN_FHIR_SERVERS: z.string().optional(),
   CAIRN_SERVICES_DIR: z.string().min(1).default('cds-hooks'),
   CAIRN_MAX_REQUEST_BYTES: positiveInt('CAIRN_MAX_REQUEST_BYTES').default(10 * 1024 * 1024),
   CAIRN_EMBEDDINGS: z.enum(['use-lite', 'openai', 'ollama'], { error: 'CAIRN_EMBEDDINGS must be use-lite, openai or ollama' }).default('use-lite'),
@@ -168,6 +183,7 @@ const envSchema = z.object({
   OPENAI_BASE_URL: z.url('OPENAI_BASE_URL must be an absolute URL').optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   CAIRN_EMBEDDINGS_DIMENSIONS: positiveInt('CAIRN_EMBEDDINGS_DIMENSIONS').max(16000).optional(),
+  CAIRN_EMBEDDINGS_THREADS: positiveInt('CAIRN_EMBEDDINGS_THREADS').max(256).optional(),
   CAIRN_LLM: z.enum(['openai', 'ollama'], { error: 'CAIRN_LLM must be openai or ollama (or unset for none)' }).optional(),
   CAIRN_LLM_MODEL: z.string().min(1).optional(),
   CAIRN_LLM_BASE_URL: z.url('CAIRN_LLM_BASE_URL must be an absolute URL').optional(),
@@ -175,6 +191,7 @@ const envSchema = z.object({
   CAIRN_LLM_CONCURRENCY: positiveInt('CAIRN_LLM_CONCURRENCY').max(64).default(2),
   CAIRN_LLM_JSON_MODE: boolString.default(true),
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
+  CAIRN_VECTORS_DIR: z.string().min(1).default('vectors'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
   CAIRN_DIAGNOSIS_HTN_STAGE1: z.enum(HTN_STAGE1_POLICIES).default('with-indication'),
@@ -224,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(provider !== 'use-lite' && embeddingsBaseUrl !== undefined && { baseUrl: embeddingsBaseUrl }),
     ...(provider === 'openai' && e.OPENAI_API_KEY !== undefined && { apiKey: e.OPENAI_API_KEY }),
     ...(provider !== 'use-lite' && e.CAIRN_EMBEDDINGS_DIMENSIONS !== undefined && { dimensions: e.CAIRN_EMBEDDINGS_DIMENSIONS }),
+    ...(provider === 'use-lite' && e.CAIRN_EMBEDDINGS_THREADS !== undefined && { threads: e.CAIRN_EMBEDDINGS_THREADS }),
   };
   const llm = llmConfig(e);
   const hookMaxWaitMs = e.CAIRN_HOOK_MAX_WAIT_MS ?? Math.round(e.CAIRN_HOOK_DEADLINE_MS / 2);
@@ -232,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `CAIRN_HOOK_MAX_WAIT_MS (${hookMaxWaitMs}) must be less than CAIRN_HOOK_DEADLINE_MS (${e.CAIRN_HOOK_DEADLINE_MS}): a call that has waited its whole deadline cannot answer in time.`,
     );
   }
+  const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
   const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
@@ -253,12 +272,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fhirTimeoutMs: e.CAIRN_FHIR_TIMEOUT_MS,
     fhirConcurrency: e.CAIRN_FHIR_CONCURRENCY,
     fhirMaxPages: e.CAIRN_FHIR_MAX_PAGES,
+    ...(fhirServers && { fhirServers }),
     production,
     logLevel: e.LOG_LEVEL,
     servicesDir: e.CAIRN_SERVICES_DIR,
     maxRequestBytes: e.CAIRN_MAX_REQUEST_BYTES,
     embeddings,
     guidelinesDir: e.CAIRN_GUIDELINES_DIR,
+    ...(e.CAIRN_VECTORS_DIR.trim().toLowerCase() !== 'none' && { vectorsDir: e.CAIRN_VECTORS_DIR }),
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
     diagnosisHtnStage1: e.CAIRN_DIAGNOSIS_HTN_STAGE1,
@@ -294,6 +315,28 @@ function llmConfig(e: z.infer<typeof envSchema>): LlmConfig | undefined {
     concurrency: e.CAIRN_LLM_CONCURRENCY,
     jsonMode: e.CAIRN_LLM_JSON_MODE,
   };
+}
+
+/**
+ * `CAIRN_FHIR_SERVERS`: comma-separated base URLs. Checked here; src/fhir/server-allowlist.ts
+ * normalises them when it compares. Refused with authentication on, where it would be silently
+ * ignored: there each trusted issuer lists its own `fhirServers`.
+ */
+function fhirServerList(raw: string | undefined, requireAuth: boolean): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (requireAuth) {
+    throw new ConfigError(
+      "CAIRN_FHIR_SERVERS applies only with authentication off; with CAIRN_REQUIRE_AUTH=true list each issuer's fhirServers in CAIRN_TRUSTED_ISSUERS.",
+    );
+  }
+  const entries = raw.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  entries.forEach((entry, i) => {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const ok = url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !/[?#]/.test(entry);
+    // The message names the entry by position: an entry with a password must not be echoed.
+    if (!ok) throw new ConfigError(`CAIRN_FHIR_SERVERS: entry ${i + 1} must be an http(s) base URL without user name, password, query or fragment`);
+  });
+  return entries;
 }
 
 /** `CAIRN_TRIALS`: comma-separated paths; `none` turns trial matching off (an empty value means the default). */

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from './log.js';
 
 /**
@@ -22,8 +23,28 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** Where a long job is, for whoever watches it (start-up's /readyz reason). */
+export interface ProgressReport {
+  what: string;
+  done: number;
+  total?: number;
+}
+
+const observers = new AsyncLocalStorage<(report: ProgressReport) => void>();
+
+/**
+ * Runs `job` with `observer` told of every advance of every progress() made inside it (at once,
+ * not throttled like the log lines). Through the async context rather than a parameter, so the
+ * jobs (ingest, trial import) report progress without knowing who watches.
+ */
+export function observeProgress<T>(observer: (report: ProgressReport) => void, job: () => Promise<T>): Promise<T> {
+  return observers.run(observer, job);
+}
+
 export function progress(options: ProgressOptions): Progress {
   const { log, what, total } = options;
+  const observer = observers.getStore();
+  observer?.({ what, done: 0, ...(total !== undefined && { total }) });
   const everyMs = options.everyMs ?? 5000;
   const now = options.now ?? (() => performance.now());
   const startedAt = now();
@@ -32,6 +53,7 @@ export function progress(options: ProgressOptions): Progress {
   return {
     advance(n: number) {
       done += n;
+      observer?.({ what, done, ...(total !== undefined && { total }) });
       const t = now();
       if (t - lastAt < everyMs) return;
       lastAt = t;

@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { migrate } from './db/migrations.js';
 import { openDatabase, type Database } from './db/database.js';
+import { databaseKind, deferredDatabase } from './db/deferred.js';
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from './http/auth/replay-cache.js';
 import { loadTrustedIssuers } from './http/auth/trusted-issuers.js';
 import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
 import { createApp } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { StartupTracker, type StartupStep } from './http/readiness.js';
 import { createFhirGateway } from './fhir/gateway.js';
 import type { CriterionRefiner } from './services/trials/screening/screen-patient.js';
 import { startScreeningWorker, type ScreeningWorker } from './services/trials/screening/worker.js';
@@ -19,23 +21,41 @@ import type { CdsService, ServiceLogic } from './hooks/service.js';
 import { createLlm } from './llm/index.js';
 import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
 import { createServiceLogic } from './services/index.js';
-import { openKnowledgeBase } from './knowledge/knowledge-base.js';
-import { openTrials } from './services/trials/store/open.js';
+import { knowledgeBase } from './knowledge/knowledge-base.js';
+import { closeEmbeddingThreads } from './search/embeddings/index.js';
+import { observeProgress, type ProgressReport } from './progress.js';
+import { AbortableEmbeddings } from './search/embeddings/abortable.js';
+import { PrecomputedEmbeddings } from './search/embeddings/precomputed.js';
+import type { CairnEmbeddings } from './search/embeddings/types.js';
+import { importTrialFiles } from './services/trials/store/open.js';
+import { trialFiles } from './services/trials/store/trial-files.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
 
 /**
- * Composition root: opens the database (PGlite or PostgreSQL) and migrates it, loads the trusted
- * issuers and service definitions, and serves HTTP. Start-up fails loudly on any misconfiguration
- * rather than serving in a half-working state.
+ * Composition root. Before listening it reads and checks everything that is configuration (the
+ * environment, the trusted issuers, the service definitions and their logic, the trial paths) and
+ * wires every component; any misconfiguration stops it there, loudly, before a port is taken.
+ *
+ * Then it listens at once, and starts up behind the port (http/readiness.ts): it opens the database
+ * (a first start of the embedded one runs initdb), migrates it, ingests the guideline corpus and
+ * imports the trials (texts whose vectors ship in vectors/ are not embedded again). /healthz
+ * answers throughout, /readyz says which step is running, and hook calls get a fast 503 until
+ * everything is loaded. If a step fails, `ready` rejects: the caller must stop the process
+ * (src/cli/serve.ts exits non-zero) rather than serve half-working.
  */
 export interface RunningCairn {
   url: string;
   server: Server;
+  /** The database; its calls wait until start-up has opened it. */
   db: Database;
   services: readonly CdsService[];
   /** The trial store's matcher (undefined when CAIRN_TRIALS=none), for anything else built on it. */
   trials: TrialMatcher | undefined;
+  /** Where start-up is: what /readyz reports. */
+  readiness: StartupTracker;
+  /** Resolves once start-up is done and hooks are served; rejects when a step failed, or when closed first. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +64,10 @@ export interface StartOptions {
   extraServices?: readonly CdsService[];
   /** Logic by id, instead of the shipped registry. */
   logic?: Readonly<Record<string, ServiceLogic>>;
+  /** The embedding model instead of the configured one (tests). */
+  embeddings?: CairnEmbeddings;
+  /** Awaited as each start-up step begins (after /readyz reports it): tests hold start-up at a step. */
+  beforeStep?: (step: StartupStep) => Promise<void> | void;
 }
 
 export async function startCairn(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningCairn> {
@@ -56,6 +80,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const trialPaths = config.trials ?? [];
   // With trial matching off, its definition is left out of discovery rather than served with no logic.
   const declared = (await loadServiceDefinitions(config.servicesDir)).filter((d) => trialPaths.length > 0 || d.definition.id !== TRIAL_MATCH_SERVICE_ID);
+  // A trial path that does not exist is misconfiguration: found here, before listening.
+  if (trialPaths.length > 0) await trialFiles(trialPaths);
 
   let replayCache: ReplayCache | undefined;
   let verifier: JwtVerifier | undefined;
@@ -66,36 +92,37 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         if (i.jwksUrl?.startsWith('http:')) log.warn({ iss: i.iss }, 'trusted issuer JWKS URL is not https');
       }
     }
-    replayCache = config.redisUrl
-      ? new RedisReplayCache(new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false }))
-      : new MemoryReplayCache();
+    replayCache = config.redisUrl ? new RedisReplayCache(connectRedis(config.redisUrl, log)) : new MemoryReplayCache();
     verifier = createJwtVerifier({ issuers, replayCache, clockToleranceS: config.jwtClockToleranceS });
   }
 
-  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  // The database is opened after listening (the first start-up step); until then its calls wait.
+  // A shutdown stops start-up: at the next step, at the next embedding batch, or in initdb.
+  const stopping = new AbortController();
+  let openNow!: () => void;
+  let openStarted = false;
+  const opening = new Promise<void>((resolve) => (openNow = resolve)).then(() =>
+    openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, signal: stopping.signal }),
+  );
+  const db = deferredDatabase(databaseKind({ url: config.databaseUrl }), opening);
+  const kb = knowledgeBase(db, {
+    ...(config.embeddings && { embeddings: config.embeddings }),
+    guidelinesDir: config.guidelinesDir ?? 'guidelines',
+    ...(config.vectorsDir !== undefined && { vectorsDir: config.vectorsDir }),
+    ...(options.embeddings && { model: options.embeddings }),
+    log,
+  });
+  // The optional language model: off the hooks' path, its hypotheses are read from a cache.
+  const llm = createLlm(config.llm);
+  const hypotheses =
+    llm && config.llm ? llmHypothesisSource({ llm, search: kb.search, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log }) : undefined;
+  if (config.llm) log.info({ model: llm?.id }, 'language model configured for background hypotheses');
+  // One matcher for the hook and the screenings (and their caches); with CAIRN_TRIALS=none the
+  // screenings still read whatever `npm run trials:import` put in the store.
+  const matcher = new TrialMatcher({ db, embeddings: kb.embeddings });
+  const trials = trialPaths.length > 0 ? matcher : undefined;
   let services: CdsService[];
-  let trials: TrialMatcher | undefined;
-  let warm: (() => Promise<void>) | undefined;
-  let hypotheses: ReturnType<typeof llmHypothesisSource> | undefined;
-  let matcher: TrialMatcher;
-  let llm: ReturnType<typeof createLlm>;
   try {
-    await migrate(db);
-    // Guideline embeddings are computed here, at ingest (a no-op when the corpus is unchanged), never on a hook.
-    const kb = await openKnowledgeBase(db, {
-      ...(config.embeddings && { embeddings: config.embeddings }),
-      guidelinesDir: config.guidelinesDir ?? 'guidelines',
-      log,
-    });
-    // The optional language model: off the hooks' path, its hypotheses are read from a cache.
-    llm = createLlm(config.llm);
-    hypotheses =
-      llm && config.llm
-        ? llmHypothesisSource({ llm, search: kb.search, timeoutMs: config.llm.timeoutMs, concurrency: config.llm.concurrency, log })
-        : undefined;
-    if (config.llm) log.info({ model: llm?.id }, 'language model configured for background hypotheses');
-    // Trial and criterion embeddings too are computed here, at import (a no-op when unchanged).
-    if (trialPaths.length > 0) trials = (await openTrials(db, kb.embeddings, { paths: trialPaths, log })).matcher;
     services = [
       ...bindServices(
         declared,
@@ -103,20 +130,19 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       ),
       ...(options.extraServices ?? []),
     ];
-    warm = () => warmTriageQueries(kb.search);
-    // Screenings share the hook's matcher (and its caches); with CAIRN_TRIALS=none they still read
-    // whatever `npm run trials:import` put in the store.
-    matcher = trials ?? new TrialMatcher({ db, embeddings: kb.embeddings });
   } catch (err) {
-    await db.close();
+    await hypotheses?.close();
+    await replayCache?.close();
     throw err;
   }
 
   const metrics = createMetrics();
-  // The coordinator screening worker reads from Cairn's own configured FHIR server only (see src/services/trials/screening/worker.ts).
+  // The coordinator screening worker reads from Cairn's own configured FHIR server only (see
+  // src/services/trials/screening/worker.ts). It starts once the database is migrated.
   const sc = config.screening;
   let worker: ScreeningWorker | undefined;
   let screening: { fhirServer: string; gateway: ReturnType<typeof createFhirGateway>; wake(): void } | undefined;
+  let startWorker: (() => ScreeningWorker) | undefined;
   if (sc?.fhirUrl) {
     const fhirServer = sc.fhirUrl;
     const gateway = createFhirGateway({
@@ -135,25 +161,31 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         ? async (profile, judgement, signal) =>
             (await refineUnknownCriteria(profile, judgement, model, { timeoutMs: llmTimeoutMs, log, ...(signal && { signal }) })).judgement
         : undefined;
-    worker = startScreeningWorker({
-      db,
-      matcher,
-      ...(refine && { refine }),
-      gatewayFor: (url) => (url === fhirServer ? gateway : undefined),
-      config: sc,
-      log,
-    });
-    const w = worker;
-    screening = { fhirServer, gateway, wake: () => w.wake() };
+    startWorker = () =>
+      startScreeningWorker({
+        db,
+        matcher,
+        ...(refine && { refine }),
+        gatewayFor: (url) => (url === fhirServer ? gateway : undefined),
+        config: sc,
+        log,
+      });
+    // A screening accepted before the worker runs is found by its first poll.
+    screening = { fhirServer, gateway, wake: () => worker?.wake() };
   }
-  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, ...(screening && { screening }) });
+  const readiness = new StartupTracker();
+  // With Redis as the replay cache, every authenticated call fails closed while it is down: /readyz says so.
+  const cache = replayCache;
+  const dependencies =
+    cache && config.redisUrl ? [{ name: 'redis', description: 'the JWT replay cache (Redis)', ping: () => cache.ping() }] : [];
+  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, ...(screening && { screening }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   }).catch(async (err: unknown) => {
-    await worker?.stop();
+    // Nothing was opened yet (the database opens after listening).
     await hypotheses?.close();
-    await db.close();
+    await replayCache?.close();
     throw err;
   });
   // Keep-alive longer than typical load balancers' idle time-out so they never reuse a closed socket.
@@ -162,25 +194,111 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info(
     { port, database: db.kind, services: services.map((s) => s.definition.id), auth: config.requireAuth },
-    'Cairn is listening',
+    'Cairn is listening; starting up (GET /readyz says how far)',
   );
-  // The cards' fixed guideline queries are answered once now, off the hooks' path, and kept per corpus version.
-  if (!options.logic) warm?.().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
+
+  // Start-up behind the port.
+  const aborted = new Promise<never>((_, reject) => stopping.signal.addEventListener('abort', () => reject(stopping.signal.reason as Error), { once: true }));
+  aborted.catch(() => undefined);
+  const embedder = new AbortableEmbeddings(kb.embeddings, stopping.signal);
+  const onProgress = (r: ProgressReport) => readiness.progress(`${r.what}: ${r.done}${r.total !== undefined ? ` of ${r.total}` : ''}`);
+  // The reason is public (/readyz, the 503s): no paths in it; the log line has them.
+  const step = async (s: StartupStep, reason: string, detail: Record<string, unknown> = {}): Promise<void> => {
+    stopping.signal.throwIfAborted();
+    readiness.step(s, reason);
+    log.info({ step: s, ...detail }, `start-up: ${reason}`);
+    if (options.beforeStep) await Promise.race([options.beforeStep(s), aborted]);
+    stopping.signal.throwIfAborted();
+  };
+  const startedAt = performance.now();
+  const startup = (async () => {
+    await step('opening-database', db.kind === 'postgres' ? 'connecting to PostgreSQL' : 'opening the embedded database (created first if the data directory is empty)', { dataDir: db.kind === 'pglite' ? config.dataDir : undefined });
+    openStarted = true;
+    openNow();
+    await opening;
+    await step('migrating', 'applying schema migrations');
+    await migrate(db);
+    worker = startWorker?.();
+    await step('ingesting-guidelines', 'ingesting the guideline corpus', { dir: config.guidelinesDir ?? 'guidelines' });
+    await observeProgress(onProgress, () => kb.load(embedder));
+    if (trialPaths.length > 0) {
+      await step('importing-trials', 'importing the trials', { paths: trialPaths });
+      await observeProgress(onProgress, () => importTrialFiles(db, embedder, { paths: trialPaths, log }));
+    }
+    if (!options.logic) {
+      // The cards' fixed guideline queries are answered once now and kept per corpus version, so the
+      // first hooks do not wait for them (nor for the embedding threads to load their model). A
+      // failure here is not fatal: a hook asks again.
+      await step('warming-queries', "answering the triage cards' fixed guideline questions");
+      await warmTriageQueries(kb.search).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
+    }
+    stopping.signal.throwIfAborted();
+    readiness.markReady();
+    const vectors = kb.embeddings instanceof PrecomputedEmbeddings ? kb.embeddings.stats : undefined;
+    log.info({ ms: Math.round(performance.now() - startedAt), ...(vectors && { vectors }) }, 'Cairn is ready: hooks are served');
+  })();
+  const ready = startup.catch((err: unknown) => {
+    if (stopping.signal.aborted) throw new Error('Cairn was closed before start-up finished', { cause: err });
+    const state = readiness.state;
+    const message = err instanceof Error ? err.message : String(err);
+    readiness.fail(message);
+    log.error(
+      { step: state.status === 'starting' ? state.step : undefined, err: { message, stack: (err as Error).stack } },
+      `start-up failed after listening: ${message}`,
+    );
+    throw err;
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      // Whoever closes during start-up gives it up: that is not a failure to report.
+      ready.catch(() => undefined);
+      stopping.abort(new Error('Cairn is shutting down'));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Idle keep-alive sockets would hold close() open; in-flight requests are allowed to finish.
         server.closeIdleConnections();
       });
+      // The step in progress ends (a transaction rolls back) before the database closes under it.
+      await startup.catch(() => undefined);
       // Patients in progress finish and unfinished claims are given back before the database closes.
       await worker?.stop();
       // Background language-model questions are abandoned before the database they retrieve from closes.
       await hypotheses?.close();
-      await db.close();
+      // The process's USE-lite threads: queued batches are turned away, a running one finishes.
+      await closeEmbeddingThreads();
+      // Closed before its open began, the database has nothing to close (and its open never comes).
+      if (openStarted) await db.close();
       await replayCache?.close();
     })());
-  return { url: `http://127.0.0.1:${port}`, server, db, services, trials, close };
+  return { url: `http://127.0.0.1:${port}`, server, db, services, trials, readiness, ready, close };
+}
+
+/** How often a Redis that stays down is logged again (ioredis reports every reconnection attempt). */
+const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The Redis client of the replay cache. Its errors (ioredis emits one per failed reconnection)
+ * go to the JSON log, the first at once and then one line a minute with how many followed,
+ * instead of ioredis's unhandled-error lines on stderr.
+ */
+function connectRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: false });
+  let lastLogged = 0;
+  let since = 0;
+  redis.on('error', (err: Error) => {
+    since++;
+    const now = Date.now();
+    if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
+    log.warn({ err: { message: err.message }, errors: since }, 'Redis (JWT replay cache) is unreachable: authenticated calls are refused until it answers');
+    lastLogged = now;
+    since = 0;
+  });
+  redis.on('ready', () => {
+    if (lastLogged > 0) log.info('Redis (JWT replay cache) answers again');
+    lastLogged = 0;
+    since = 0;
+  });
+  return redis;
 }

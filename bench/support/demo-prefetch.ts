@@ -31,8 +31,13 @@ export async function demoPrefetch(fhir: DevFhirServer, service: string, patient
   return prefetch;
 }
 
-/** The demo patients the service benchmarks use: one that triage alerts on, one with several diagnosis findings. */
-export const DEMO_SCENARIOS = [
+/**
+ * The demo patients the hook benchmarks use, one per shipped service, each one that gets a card:
+ * the ED patient triage alerts on, the patient with several diagnosis findings, and the
+ * patient with HIV infection whom recruiting demo trials study.
+ */
+export const HOOK_SCENARIOS = [
   { service: 'triage', file: 'fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json' },
   { service: 'diagnosis', file: 'fhir-profiles/examples/edge-cases/mixed-units.json' },
+  { service: 'trial-match', file: 'fhir-profiles/examples/edge-cases/hiv-trial-candidate.json' },
 ] as const;

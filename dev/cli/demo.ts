@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   // Start-up imports the recruiting demo trials only (39 of the 300): those a card can show.
   const config = { ...loadConfig({ ...process.env, CAIRN_REQUIRE_AUTH: 'false', CAIRN_DATA_DIR: dataDir, PORT: '3000' }), port: 0, host: '127.0.0.1' };
   const cairn = await startCairn(config, createLogger('warn'));
+  await cairn.ready;
   try {
     const discovery = (await (await fetch(`${cairn.url}/cds-services`)).json()) as { services: Array<{ id: string; hook: string; title?: string }> };
     console.log(`\nFHIR server ${fhir.baseUrl} with ${patients.length} demo patients; Cairn ${cairn.url} with ${discovery.services.length} services.`);

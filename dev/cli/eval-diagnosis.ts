@@ -50,7 +50,12 @@ async function main(): Promise<void> {
 
   const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: 'memory://' });
   await migrate(db);
-  const kb = await openKnowledgeBase(db, { ...(config.embeddings && { embeddings: config.embeddings }), guidelinesDir: config.guidelinesDir ?? 'guidelines', log });
+  const kb = await openKnowledgeBase(db, {
+    ...(config.embeddings && { embeddings: config.embeddings }),
+    guidelinesDir: config.guidelinesDir ?? 'guidelines',
+    ...(config.vectorsDir !== undefined && { vectorsDir: config.vectorsDir }),
+    log,
+  });
   const declared = (await loadServiceDefinitions(config.servicesDir)).find((d) => d.definition.id === 'diagnosis');
   if (!declared) throw new Error('cds-hooks/diagnosis.json not found');
 

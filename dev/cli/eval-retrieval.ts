@@ -4,7 +4,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
 import { createLogger } from '../../src/log.js';
 import { CorpusErrors } from '../../src/knowledge/corpus/files.js';
-import { createEmbeddings } from '../../src/search/embeddings/factory.js';
+import { closeEmbeddingThreads, createEmbeddings } from '../../src/search/embeddings/index.js';
 import { evaluateRetrieval, loadJudgements, loadQueries, withJudgements, type EvaluationResult } from '../eval/retrieval.js';
 import { ingestPaths } from '../../src/knowledge/ingest.js';
 import { metricsTable } from '../eval/retrieval-metrics.js';
@@ -93,6 +93,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
+    await closeEmbeddingThreads();
     await db.close();
   }
 }

@@ -43,7 +43,12 @@ async function main(): Promise<void> {
 
   const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: 'memory://' });
   await migrate(db);
-  const kb = await openKnowledgeBase(db, { ...(config.embeddings && { embeddings: config.embeddings }), guidelinesDir: config.guidelinesDir ?? 'guidelines', log });
+  const kb = await openKnowledgeBase(db, {
+    ...(config.embeddings && { embeddings: config.embeddings }),
+    guidelinesDir: config.guidelinesDir ?? 'guidelines',
+    ...(config.vectorsDir !== undefined && { vectorsDir: config.vectorsDir }),
+    log,
+  });
   const definition = (await loadServiceDefinitions(config.servicesDir)).find((d) => d.definition.id === 'triage');
   if (!definition) throw new Error('cds-hooks/triage.json not found');
   const service: CdsService = {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
-import { createEmbeddings } from '../../src/search/embeddings/factory.js';
+import { closeEmbeddingThreads, createEmbeddings } from '../../src/search/embeddings/index.js';
 import { createLogger } from '../../src/log.js';
 import { EVAL_SETS, evaluateCriteria, evaluateRanking, loadEvalData, type EvalSet } from '../eval/trials.js';
 import { formatRanking, TrialMatcher } from '../../src/services/trials/match.js';
@@ -126,6 +126,7 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
+    await closeEmbeddingThreads();
     await db.close();
   }
 }

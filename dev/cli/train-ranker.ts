@@ -5,7 +5,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrations.js';
 import { createLogger } from '../../src/log.js';
 import { CorpusErrors } from '../../src/knowledge/corpus/files.js';
-import { createEmbeddings } from '../../src/search/embeddings/factory.js';
+import { closeEmbeddingThreads, createEmbeddings } from '../../src/search/embeddings/index.js';
 import { evaluateRetrieval, loadJudgements, loadQueries, withJudgements, type LabelledQuery, type QueryOutcome } from '../eval/retrieval.js';
 import { ingestPaths } from '../../src/knowledge/ingest.js';
 import { isRelevant, meanMetrics, metricsTable, type QueryMetrics } from '../eval/retrieval-metrics.js';
@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       console.log(`\nwrote ${MODEL_FILE}`);
     }
   } finally {
+    await closeEmbeddingThreads();
     await db.close();
   }
 }

@@ -1,11 +1,17 @@
+import { displayQuantity } from '../fhir/context/units.js';
+import { escapeInline } from './markdown.js';
+
 /**
  * The patient's values behind a card, as a markdown table: what was measured, when, and what it
  * contributed. Every cell is computed from the record; a missing value is shown as missing.
+ * Units are shown as a clinician writes them (displayUnit: mmHg, °C, mL/min/1.73 m²); the card's
+ * FHIR resources and extensions keep UCUM.
  */
 export interface EvidenceRow {
   label: string;
   /** Shown as is; undefined renders as "not recorded". */
   value?: number | string;
+  /** UCUM code of the value's unit. */
   unit?: string;
   /** ISO date-time of the reading. */
   time?: string;
@@ -22,13 +28,20 @@ export interface EvidenceTableHeaders {
   value?: string;
 }
 
+/** The table, with no Time column when no row has a time (a column of dashes tells nothing). */
 export function evidenceTable(rows: readonly EvidenceRow[], contributionHeader = 'Contribution', headers: EvidenceTableHeaders = {}): string {
-  const header = `| ${headers.label ?? 'Finding'} | ${headers.value ?? 'Value'} | Time | ${contributionHeader} |\n|---|---|---|---|`;
+  const withTime = rows.some((r) => r.time);
+  const columns = [headers.label ?? 'Finding', headers.value ?? 'Value', ...(withTime ? ['Time'] : []), contributionHeader];
   const body = rows.map((r) => {
-    const value = r.value === undefined ? '_not recorded_' : `${formatValue(r.value)}${r.unit ? ` ${r.unit}` : ''}`;
-    return `| ${escapeCell(r.label)} | ${escapeCell(value)} | ${r.time ? formatTime(r.time) : '–'} | ${escapeCell(r.contribution ?? '–')} |`;
+    const value = r.value === undefined ? '_not recorded_' : escapeInline(displayQuantity(formatValue(r.value), r.unit));
+    const cells = [escapeInline(r.label), value, ...(withTime ? [r.time ? formatTime(r.time) : '–'] : []), escapeInline(r.contribution ?? '–')];
+    return row(cells);
   });
-  return [header, ...body].join('\n');
+  return [row(columns), row(columns.map(() => '---')), ...body].join('\n');
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
 }
 
 function formatValue(v: number | string): string {
@@ -37,13 +50,12 @@ function formatValue(v: number | string): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
 }
 
-/** "2026-11-24 08:00 UTC": unambiguous for a reader in any time zone. */
+/**
+ * "2026-11-24 08:00 UTC": unambiguous for a reader in any time zone. A date without a time
+ * ("2026-11-24", "2014-03") is shown as recorded: it has no time to convert.
+ */
 export function formatTime(iso: string): string {
   const t = Date.parse(iso);
-  if (!Number.isFinite(t)) return iso;
+  if (!/T\d/.test(iso) || !Number.isFinite(t)) return iso;
   return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-function escapeCell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }

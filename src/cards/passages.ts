@@ -1,9 +1,11 @@
 import type { GuidelineHit } from '../knowledge/retriever.js';
+import { escapeInline } from './markdown.js';
 
 /**
  * Guideline passages as a card shows them: the chunk text exactly as stored, set as a markdown
- * block quote, followed by its citation. Nothing here rewrites the text; a summary in Cairn's own
- * words (a corpus document of kind `summary`) says so in its citation line.
+ * block quote, followed by its section, and each document's citation once. Nothing here rewrites
+ * the text; a summary in Cairn's own words (a corpus document of kind `summary`) says so in its
+ * source line.
  */
 export type QuotedPassage = Pick<
   GuidelineHit,
@@ -13,21 +15,64 @@ export type QuotedPassage = Pick<
 /** The extension under which a card carries its passages raw, so an EHR or auditor can check them against the source. */
 export const PASSAGES_EXTENSION = 'https://cairn.example.org/fhir/cds/passages';
 
-export function citationLine(p: QuotedPassage): string {
-  const section = p.headingPath.length > 0 ? `, "${p.headingPath.join(' › ')}"` : '';
-  const grade = p.grade ? ` (${p.gradeSystem ? `${p.gradeSystem} ` : ''}grade ${p.grade})` : '';
-  const kind = p.kind === 'summary' ? 'Summary in Cairn’s own words of: ' : '';
+/** Where in its document a passage stands, and its grade: `— "Decision Point A › …" (SSC grade weak)`; none for a document's opening text without a grade. */
+export function sectionLine(p: QuotedPassage): string | undefined {
+  const parts = [
+    ...(p.headingPath.length > 0 ? [`"${escapeInline(p.headingPath.join(' › '))}"`] : []),
+    ...(p.grade ? [`(${p.gradeSystem ? `${p.gradeSystem} ` : ''}grade ${p.grade})`] : []),
+  ];
+  return parts.length > 0 ? `— ${parts.join(' ')}` : undefined;
+}
+
+/**
+ * A document's citation, once per card: its title, whether the text is a summary in Cairn's own
+ * words, the source's bibliographic reference and its address.
+ */
+export function sourceLine(p: QuotedPassage): string {
+  const title = p.kind === 'summary' ? `${escapeInline(p.title.trim())}, a summary in Cairn’s own words of:` : escapeInline(sentence(p.title));
   const url = p.url ? ` <${p.url}>` : '';
-  return `— ${kind}${p.title}${section}${grade}. ${p.citation}.${url}`;
+  return `Source: ${title} ${escapeInline(sentence(p.citation))}${url}`;
+}
+
+/** Ends a title or citation with one full stop, however the corpus wrote it ("…Index)." stays as is). */
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
 }
 
 /** A block quote whose lines, with the `> ` prefixes removed, are the passage text exactly. */
-export function quotePassage(p: QuotedPassage): string {
-  const quoted = p.text.split('\n').map((line) => (line.length > 0 ? `> ${line}` : '>'));
-  return `${quoted.join('\n')}\n\n${citationLine(p)}`;
+export function quoteBlock(p: Pick<QuotedPassage, 'text'>): string {
+  return p.text
+    .split('\n')
+    .map((line) => (line.length > 0 ? `> ${line}` : '>'))
+    .join('\n');
 }
 
-/** Reverses quotePassage's block quote: what a test compares with the corpus. */
+/**
+ * The passages a card quotes, as markdown blocks: each passage verbatim with its section line,
+ * and after the last passage of each document that document's source line, so a card names each
+ * citation once. Passages of one document are kept together, in the order their documents first
+ * appear.
+ */
+export function quotePassages(passages: readonly QuotedPassage[]): string[] {
+  const byDocument = new Map<string, QuotedPassage[]>();
+  for (const p of passages) {
+    const group = byDocument.get(p.documentId);
+    if (group) group.push(p);
+    else byDocument.set(p.documentId, [p]);
+  }
+  const out: string[] = [];
+  for (const group of byDocument.values()) {
+    for (const p of group) {
+      const section = sectionLine(p);
+      out.push(quoteBlock(p), ...(section ? [section] : []));
+    }
+    out.push(sourceLine(group[0] as QuotedPassage));
+  }
+  return out;
+}
+
+/** Reverses quoteBlock: what a test compares with the corpus. */
 export function unquote(block: string): string {
   return block
     .split('\n')

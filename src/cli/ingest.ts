@@ -4,7 +4,7 @@ import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
 import { createLogger } from '../log.js';
 import { CorpusErrors } from '../knowledge/corpus/files.js';
-import { createEmbeddings } from '../search/embeddings/factory.js';
+import { closeEmbeddingThreads, createEmbeddings } from '../search/embeddings/index.js';
 import { ingestPaths } from '../knowledge/ingest.js';
 
 const USAGE = `Usage: npm run ingest -- [--prune] [<file or directory>...]
@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
+    await closeEmbeddingThreads();
     await db.close();
   }
 }

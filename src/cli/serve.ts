@@ -2,7 +2,12 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { startCairn } from '../server.js';
 
-/** `npm start`: reads the environment, starts Cairn, and shuts down gracefully on SIGTERM/SIGINT. */
+/**
+ * `npm start`: reads the environment, starts Cairn, and shuts down gracefully on SIGTERM/SIGINT,
+ * also during start-up. Misconfiguration stops it before it listens; a start-up step that fails
+ * after it listens (a malformed corpus, the database gone) stops it too, with exit code 1, rather
+ * than leave it answering 503 for ever.
+ */
 async function main(): Promise<void> {
   let config;
   try {
@@ -36,6 +41,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  cairn.ready.catch(async (err: unknown) => {
+    if (stopping) return;
+    stopping = true;
+    // start-up has logged the step and the error; this line is for a reader of the terminal.
+    console.error(`Cairn failed to start: ${(err as Error).message}`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await cairn.close().catch(() => undefined);
+    process.exit(1);
+  });
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
-import { createEmbeddings } from '../search/embeddings/factory.js';
+import { closeEmbeddingThreads, createEmbeddings } from '../search/embeddings/index.js';
 import { createLogger } from '../log.js';
 import { TrialImportError, type TrialRecord } from '../services/trials/matching/trial-record.js';
 import { readTrialFile } from '../services/trials/store/trial-files.js';
@@ -46,6 +46,7 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
+    await closeEmbeddingThreads();
     await db.close();
   }
 }

@@ -78,6 +78,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** How long to wait for a PostgreSQL connection before failing (default 10 s). */
   connectionTimeoutMillis?: number;
+  /** Gives up opening (a new PGlite directory's initdb) when aborted: a shutdown during a first start. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_DATA_DIR = './.cairn';
@@ -90,5 +92,5 @@ export function toVectorParam(values: readonly number[]): string {
 export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database> {
   const url = opts.url?.trim();
   if (url) return openPostgres(url, opts);
-  return openPGlite(opts.dataDir ?? DEFAULT_DATA_DIR);
+  return openPGlite(opts.dataDir ?? DEFAULT_DATA_DIR, opts.signal);
 }

@@ -228,6 +228,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX screenings_open_idx ON screenings (created_at) WHERE status <> 'completed';
     `,
   },
+  {
+    // DELETE /screenings/{id}: a cancelled screening starts no more patients (claims skip it);
+    // patients already being screened may finish, and every result stays readable.
+    name: '006_screening_cancel',
+    sql: `
+      ALTER TABLE screenings DROP CONSTRAINT screenings_status_check;
+      ALTER TABLE screenings ADD CONSTRAINT screenings_status_check CHECK (status IN ('queued', 'running', 'completed', 'cancelled'));
+      ALTER TABLE screenings ADD COLUMN cancelled_at timestamptz;
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -8,6 +8,7 @@ import type { Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { Database, ExtensionSettings, QueryResultRows, Transaction } from './database.js';
 import { DirLock } from './directory-lock.js';
+import { hasDatabase, initDataDirInWorker } from './pglite-initdb.js';
 import { ClosedError, errorMessage } from './errors.js';
 import { checkedSettings, setConfigStatement } from './extension-settings.js';
 import { parseVectorText, vectorTypeOids } from './pgvector.js';
@@ -20,7 +21,8 @@ const JSON_OIDS = [114, 3802];
 type PGliteParsers = Record<number | string, (x: string, typeId?: number) => unknown>;
 type PGliteSerializers = Record<number | string, (x: unknown) => string>;
 
-export async function openPGlite(dataDir: string): Promise<Database> {
+/** `signal` stops the initdb of a new directory (a shutdown during a first start). */
+export async function openPGlite(dataDir: string, signal?: AbortSignal): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   let lock: DirLock | undefined;
   if (!inMemory) {
@@ -29,6 +31,8 @@ export async function openPGlite(dataDir: string): Promise<Database> {
   }
   let pglite: PGlite | undefined;
   try {
+    // A new directory's initdb runs off the main thread (pglite-initdb.ts).
+    if (!inMemory && !hasDatabase(dataDir)) await initDataDirInWorker(dataDir, signal);
     pglite = await PGlite.create({ dataDir, extensions: { vector } });
     await pglite.exec('CREATE EXTENSION IF NOT EXISTS vector');
     await configurePGliteTypes(pglite);

@@ -2,9 +2,10 @@
  * CDS Hooks feedback (POST {baseUrl}/cds-services/{id}/feedback) persisted in `cds_feedback`.
  *
  * Idempotent: the same card, outcome and outcome timestamp for a service is stored once, so a
- * client may safely retry. One request is all or nothing.
+ * client may safely retry. One request is all or nothing, and at most MAX_FEEDBACK_ITEMS long.
  */
 import { sqlState, type Database, type Queryable } from '../db/database.js';
+import { MAX_FEEDBACK_ITEMS } from '../hooks/schema.js';
 
 export interface FeedbackItem {
   /** The card's uuid. */
@@ -52,10 +53,12 @@ export class InvalidFeedbackError extends Error {
   }
 }
 
-const INSERT_SQL = `
+const COLUMNS = 6;
+const INSERT_PREFIX = `
   INSERT INTO cds_feedback
     (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_reason)
-  VALUES ($1, $2, $3, $4, $5, $6)
+  VALUES `;
+const ON_CONFLICT = `
   ON CONFLICT (service_id, card_uuid, outcome, outcome_timestamp) DO NOTHING`;
 
 /** Same order for every request, so two concurrent batches lock rows in the same order (no deadlock on PostgreSQL). */
@@ -73,35 +76,64 @@ function lockOrder(items: readonly FeedbackItem[]): { item: FeedbackItem; index:
     });
 }
 
+function rowParams(serviceId: string, item: FeedbackItem): unknown[] {
+  return [
+    serviceId,
+    item.card,
+    item.outcome,
+    item.outcomeTimestamp,
+    // Strings, not objects: node-postgres would send an array as a PostgreSQL array literal.
+    item.acceptedSuggestions === undefined ? null : JSON.stringify(item.acceptedSuggestions),
+    item.overrideReason === undefined ? null : JSON.stringify(item.overrideReason),
+  ];
+}
+
+/** Class 22 (bad uuid, timestamp…) and 23 (check constraint, not null): the input's fault. */
+function isInputError(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/** One multi-row INSERT for the whole batch: one round trip (and one statement for PGlite) per request. */
+async function insertAll(tx: Queryable, serviceId: string, ordered: readonly { item: FeedbackItem }[]): Promise<number> {
+  const tuples = ordered.map((_, row) => `(${Array.from({ length: COLUMNS }, (_, col) => `$${row * COLUMNS + col + 1}`).join(', ')})`);
+  const res = await tx.query(INSERT_PREFIX + tuples.join(',\n         ') + ON_CONFLICT, ordered.flatMap(({ item }) => rowParams(serviceId, item)));
+  return res.rowCount;
+}
+
 async function insertOne(tx: Queryable, serviceId: string, item: FeedbackItem, index: number): Promise<number> {
   try {
-    const res = await tx.query(INSERT_SQL, [
-      serviceId,
-      item.card,
-      item.outcome,
-      item.outcomeTimestamp,
-      // Strings, not objects: node-postgres would send an array as a PostgreSQL array literal.
-      item.acceptedSuggestions === undefined ? null : JSON.stringify(item.acceptedSuggestions),
-      item.overrideReason === undefined ? null : JSON.stringify(item.overrideReason),
-    ]);
+    const res = await tx.query(`${INSERT_PREFIX}($1, $2, $3, $4, $5, $6)${ON_CONFLICT}`, rowParams(serviceId, item));
     return res.rowCount;
   } catch (err) {
-    const code = sqlState(err);
-    // Class 22 (bad uuid, timestamp…) and 23 (check constraint, not null): the input's fault.
-    if (code && (code.startsWith('22') || code.startsWith('23'))) {
-      throw new InvalidFeedbackError(index, code, err instanceof Error ? err.message : String(err), { cause: err });
+    if (isInputError(err)) {
+      throw new InvalidFeedbackError(index, sqlState(err) ?? '', err instanceof Error ? err.message : String(err), { cause: err });
     }
     throw err;
   }
 }
 
+/**
+ * Stores a batch in one transaction. The HTTP layer bounds a batch at MAX_FEEDBACK_ITEMS; so does
+ * this function (a RangeError past it), since one statement per batch must stay small.
+ */
 export async function saveFeedback(db: Database, serviceId: string, items: FeedbackItem[]): Promise<SaveFeedbackResult> {
   if (items.length === 0) return { stored: 0, duplicates: 0 };
-  const stored = await db.transaction(async (tx) => {
-    let count = 0;
-    for (const { item, index } of lockOrder(items)) count += await insertOne(tx, serviceId, item, index);
-    return count;
-  });
+  if (items.length > MAX_FEEDBACK_ITEMS) throw new RangeError(`at most ${MAX_FEEDBACK_ITEMS} feedback items per batch, got ${items.length}`);
+  const ordered = lockOrder(items);
+  let stored: number;
+  try {
+    stored = await db.transaction((tx) => insertAll(tx, serviceId, ordered));
+  } catch (err) {
+    if (!isInputError(err)) throw err;
+    // The statement does not say which row was bad: insert one by one to name it (this throws
+    // InvalidFeedbackError at that row and rolls back, so the request stays all or nothing).
+    stored = await db.transaction(async (tx) => {
+      let count = 0;
+      for (const { item, index } of ordered) count += await insertOne(tx, serviceId, item, index);
+      return count;
+    });
+  }
   return { stored, duplicates: items.length - stored };
 }
 

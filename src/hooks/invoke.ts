@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OperationOutcome } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { FhirGateway } from '../fhir/gateway.js';
-import { operationOutcome } from './operation-outcome.js';
+import { operationOutcome, type OperationOutcomeIssue } from './operation-outcome.js';
 import { prefetchData, resolvePrefetch, type PrefetchOutcome } from './prefetch/resolve.js';
 import { formatZodIssues, hookRequestSchema, parseHookContext, type Card, type CdsResponse, type HookRequest } from './schema.js';
 import type { CdsService } from './service.js';
@@ -16,10 +16,22 @@ export type InvokeResult =
   | { status: 200; body: CdsResponse; outcome: 'cards' | 'no-cards' | 'deadline' | 'service-error' }
   | { status: 400 | 412; body: OperationOutcome; outcome: 'bad-request' | 'precondition-failed' };
 
+/**
+ * The request's fhirServer is not one its caller may use (the SSRF allowlist): nothing is fetched
+ * from it. `detail` says why, for the log (no credentials in it).
+ */
+export interface FhirServerRefused {
+  refused: true;
+  detail: string;
+}
+
 export interface InvokeDeps {
   deadlineMs: number;
-  /** Makes the FHIR gateway for this call's fhirServer and token; undefined when there is no fhirServer. */
-  gatewayFor(request: HookRequest): FhirGateway | undefined;
+  /**
+   * Makes the FHIR gateway for this call's fhirServer and token: undefined when there is no
+   * fhirServer, a refusal when the caller may not use that server (decided before any request).
+   */
+  gatewayFor(request: HookRequest): FhirGateway | FhirServerRefused | undefined;
   log: Logger;
   /** When the request arrived (the deadline counts from there). */
   startedAt?: number;
@@ -41,32 +53,34 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
   const remaining = () => deps.deadlineMs - (performance.now() - startedAt);
   const timer = setTimeout(() => controller.abort(new Error('hook deadline')), Math.max(0, remaining()));
   try {
-    const outcomes = await raceDeadline(
-      resolvePrefetch({
-        templates: service.definition.prefetch ?? {},
-        context: request.context,
-        provided: request.prefetch,
-        gateway: deps.gatewayFor(request),
-        signal: controller.signal,
-      }),
-      controller.signal,
-    );
-    if (outcomes === DEADLINE) {
-      log.warn({ deadlineMs: deps.deadlineMs }, 'hook deadline passed while gathering data; answering with no cards');
-      return { status: 200, body: { cards: [] }, outcome: 'deadline' };
-    }
+    const access = deps.gatewayFor(request);
+    const refused = access !== undefined && 'refused' in access;
+    // Settles by the deadline: keys still missing then fail with cause `deadline`.
+    const outcomes = await resolvePrefetch({
+      templates: service.definition.prefetch ?? {},
+      context: request.context,
+      provided: request.prefetch,
+      gateway: refused ? undefined : access,
+      fhirServerRefused: refused,
+      signal: controller.signal,
+      first: service.requiredPrefetch,
+    });
     logPrefetch(log, outcomes);
-    const missing = outcomes.filter((o) => o.source === 'failed' && service.requiredPrefetch.includes(o.key));
+    // Only when data was wanted from it: an EHR that prefetches everything may name any fhirServer.
+    if (refused && outcomes.some((o) => o.source === 'failed' && o.cause === 'refused')) {
+      log.warn({ reason: access.detail }, 'the request names a fhirServer its client may not use; nothing was fetched from it');
+    }
+    // A required key that could not be had, or any key still missing at the deadline: the service
+    // has not run, and `200 []` would tell the EHR there is nothing to report. 412 says why.
+    const missing = outcomes.flatMap((o) =>
+      o.source === 'failed' && (service.requiredPrefetch.includes(o.key) || o.cause === 'deadline') ? [o] : [],
+    );
     if (missing.length > 0) {
-      return {
-        status: 412,
-        body: operationOutcome(
-          'error',
-          'not-found',
-          missing.map((o) => `required prefetch "${o.key}" could not be had: ${o.source === 'failed' ? o.reason : ''}`),
-        ),
-        outcome: 'precondition-failed',
-      };
+      log.warn(
+        { missing: missing.map((o) => ({ key: o.key, cause: o.cause, ...(o.detail !== undefined && { detail: o.detail }) })), deadlineMs: deps.deadlineMs },
+        'answering 412: data the service needs could not be had',
+      );
+      return { status: 412, body: preconditionFailed(missing, service.requiredPrefetch), outcome: 'precondition-failed' };
     }
 
     const cards: Card[] = [];
@@ -98,11 +112,14 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     };
   } finally {
     clearTimeout(timer);
-    controller.abort();
+    // Stops whatever the service still has running once the answer is sent. A shared reason: a
+    // bare abort() builds a DOMException with its stack on every hook, a measurable cost per call.
+    controller.abort(ANSWERED);
   }
 }
 
 const DEADLINE = Symbol('deadline');
+const ANSWERED = new Error('the hook has been answered');
 
 function raceDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T | typeof DEADLINE> {
   if (signal.aborted) return Promise.resolve(DEADLINE);
@@ -125,9 +142,34 @@ function badRequest(problems: string[]): InvokeResult {
   return { status: 400, body: operationOutcome('error', 'invalid', problems), outcome: 'bad-request' };
 }
 
+type Failed = Extract<PrefetchOutcome, { source: 'failed' }>;
+
+/**
+ * One issue per key: which key, whether the service requires it, and a generic reason. Never the
+ * network detail (refused connection, time-out, status): that would make Cairn a probe of
+ * whatever the fhirServer names. The detail is in the log.
+ */
+function preconditionFailed(missing: Failed[], required: readonly string[]): OperationOutcome {
+  const code = (o: Failed): OperationOutcomeIssue['code'] =>
+    o.cause === 'deadline' ? 'timeout' : o.cause === 'refused' ? 'forbidden' : o.cause === 'template' ? 'exception' : 'not-found';
+  return {
+    resourceType: 'OperationOutcome',
+    issue: missing.map((o) => ({
+      severity: 'error',
+      code: code(o),
+      diagnostics: `${required.includes(o.key) ? 'required ' : ''}prefetch "${o.key}" could not be had: ${o.reason}`,
+    })),
+  };
+}
+
 function logPrefetch(log: Logger, outcomes: PrefetchOutcome[]): void {
-  // Keys and sources only: prefetch values are patient data and never logged.
+  // Keys, sources and redacted reasons only: prefetch values are patient data and never logged.
   const sources = Object.fromEntries(outcomes.map((o) => [o.key, o.source]));
-  const failures = outcomes.flatMap((o) => (o.source === 'failed' ? [{ key: o.key, reason: o.reason }] : []));
+  const failures = outcomes.flatMap((o) =>
+    o.source === 'failed' ? [{ key: o.key, cause: o.cause, reason: o.reason, ...(o.detail !== undefined && { detail: o.detail }) }] : [],
+  );
+  // A value the EHR sent that is not what the template asks for is the EHR's bug: say so.
+  const replaced = outcomes.flatMap((o) => (o.source === 'fetched' && o.replaced !== undefined ? [{ key: o.key, problem: o.replaced }] : []));
+  if (replaced.length > 0) log.warn({ replaced }, 'prefetch values that are not what their templates ask for were fetched instead');
   log.debug({ prefetchSources: sources, prefetchFailures: failures }, 'prefetch resolved');
 }

@@ -12,6 +12,7 @@
  *   our own typo (`selectionbehavior`), and the client would silently ignore it.
  */
 import { z } from 'zod';
+import { FHIR_BASE_PROBLEMS, normaliseFhirBase } from '../fhir/server-allowlist.js';
 
 // ---------------------------------------------------------------------------------------------
 // Primitives
@@ -113,6 +114,18 @@ export type OverrideReasonCoding = z.infer<typeof overrideReasonCodingSchema>;
 // Request (spec: Calling a CDS Service > HTTP Request; CDSHooksRequest.fsh)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * `fhirServer` is a base URL Cairn may send the EHR's token to: no user name or password (a URL
+ * with them is refused, and the message never repeats them), no query string or fragment (a base
+ * URL has none, and relative reads are appended to it).
+ */
+export const fhirServerSchema = absoluteUrlSchema.superRefine((value, ctx) => {
+  const normalised = normaliseFhirBase(value);
+  if (!normalised.ok && normalised.problem !== 'not-a-url' && normalised.problem !== 'not-http') {
+    ctx.addIssue({ code: 'custom', message: FHIR_BASE_PROBLEMS[normalised.problem] });
+  }
+});
+
 export const fhirAuthorizationSchema = z.looseObject({
   access_token: NonEmptyString,
   // CDSHooksRequest.fsh: tokenType = #Bearer (exactly)
@@ -139,7 +152,7 @@ export const hookRequestSchema = z
   .looseObject({
     hook: NonEmptyString,
     hookInstance: uuidSchema,
-    fhirServer: absoluteUrlSchema.optional(),
+    fhirServer: fhirServerSchema.optional(),
     fhirAuthorization: fhirAuthorizationSchema.optional(),
     context: z.record(z.string(), z.unknown()),
     prefetch: z.record(NonEmptyString, prefetchValueSchema).optional(),
@@ -466,8 +479,19 @@ export const feedbackItemSchema = z
   }, evenIfInvalid);
 export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
 
+/**
+ * Cairn's bound on one feedback request, not the spec's: feedback is sent per card action (CDS
+ * Hooks 2.0 "Feedback": one entry per card the user accepted or overrode), so a real request
+ * holds a handful. 100 keeps one request's insert to a few milliseconds; 60,000 entries (6.5 MB,
+ * under the body limit) once held the event loop for 15 s.
+ */
+export const MAX_FEEDBACK_ITEMS = 100;
+
 export const feedbackRequestSchema = z.looseObject({
-  feedback: z.array(feedbackItemSchema).min(1, 'must contain at least one feedback entry'),
+  feedback: z
+    .array(feedbackItemSchema)
+    .min(1, 'must contain at least one feedback entry')
+    .max(MAX_FEEDBACK_ITEMS, `at most ${MAX_FEEDBACK_ITEMS} feedback entries per request`),
   extension: extensionSchema.optional(),
 });
 export type FeedbackRequest = z.infer<typeof feedbackRequestSchema>;

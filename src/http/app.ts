@@ -3,24 +3,27 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
-import { createFhirGateway } from '../fhir/gateway.js';
 import { invokeService } from '../hooks/invoke.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
-import { feedbackRequestSchema, formatZodIssues, type HookRequest } from '../hooks/schema.js';
+import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRequest } from '../hooks/schema.js';
 import type { CdsService } from '../hooks/service.js';
-import type { JwtVerifier } from './auth/verify-jwt.js';
+import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
 import { authenticate } from './authenticate.js';
+import { clientErrorAnswer } from './client-errors.js';
 import { cors } from './cors.js';
 import { processEventLoopDelay } from './event-loop-delay.js';
+import { hookGateways } from './hook-gateways.js';
 import type { Metrics } from './metrics.js';
+import { readyTracker, sendNotReady, type StartupTracker } from './readiness.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
 export interface AppDeps {
   config: Pick<
     Config,
     'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
-  >;
+  > &
+    Partial<Pick<Config, 'production' | 'fhirServers'>>;
   services: readonly CdsService[];
   db: Database;
   /** Required when config.requireAuth. */
@@ -31,6 +34,38 @@ export interface AppDeps {
   screening?: ScreeningRoutesDeps['screening'];
   /** The event loop's current delay in ms, for admission control; default: Node's event-loop monitor. */
   eventLoopDelayMs?: () => number;
+  /**
+   * Start-up still in progress (server.ts listens before the knowledge base is ready; see
+   * readiness.ts): hook calls answer 503 until it is ready, feedback and screenings until the
+   * database is migrated. Absent: everything is in place.
+   */
+  readiness?: StartupTracker;
+  /**
+   * Services besides the database that calls depend on (the JWT replay cache in Redis): /readyz
+   * is 503 naming the first that does not answer, since every call needing it would be refused.
+   */
+  dependencies?: readonly ReadinessDependency[];
+}
+
+export interface ReadinessDependency {
+  /** Machine-readable, in the /readyz status: `<name>-unreachable`. */
+  name: string;
+  /** For people: what does not answer. */
+  description: string;
+  ping(): Promise<void>;
+}
+
+/** How long /readyz waits for a dependency before calling it unreachable. */
+const DEPENDENCY_PING_MS = 1000;
+
+function pingWithin(dependency: ReadinessDependency, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    dependency.ping(),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -41,6 +76,7 @@ const FHIR_JSON = 'application/fhir+json';
  */
 export function createApp(deps: AppDeps): express.Express {
   const { config, db, metrics, log } = deps;
+  const readiness = deps.readiness ?? readyTracker();
   if (config.requireAuth && !deps.verifier) throw new Error('authentication is required but no JWT verifier was given');
   const services = new Map(deps.services.map((s) => [s.definition.id, s]));
   const discovery = { services: deps.services.map((s) => s.definition) };
@@ -55,30 +91,66 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    const state = readiness.state;
+    if (state.status !== 'ready') {
+      res.status(503).json(state);
+      return;
+    }
     try {
       await db.ping();
-      res.json({ status: 'ready' });
     } catch {
-      res.status(503).json({ status: 'database unreachable' });
+      res.status(503).json({ status: 'database-unreachable', reason: 'the database does not answer' });
+      return;
     }
+    for (const dependency of deps.dependencies ?? []) {
+      try {
+        await pingWithin(dependency, DEPENDENCY_PING_MS);
+      } catch {
+        res.status(503).json({ status: `${dependency.name}-unreachable`, reason: `${dependency.description} does not answer` });
+        return;
+      }
+    }
+    res.json({ status: 'ready' });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  let loopDelay = deps.eventLoopDelayMs;
+  if (!loopDelay) {
+    const monitor = processEventLoopDelay();
+    loopDelay = monitor.current;
+    // Start-up blocks the loop for seconds (creating the database, embedding) while hook calls are
+    // turned away by the readiness check; the first calls after it must not be shed for that.
+    readiness.onReady(() => monitor.forget());
+  }
   // Only hook calls are admission-controlled: they are the expensive calls with a deadline.
   // Discovery, feedback, health and metrics are cheap and must keep answering under overload
-  // (feedback is bounded by the body limit and one insert; /metrics is how overload is seen).
+  // (feedback is bounded by MAX_FEEDBACK_ITEMS and one insert; /metrics is how overload is seen).
   const admission = createAdmission({
     maxInFlight: config.hookMaxInFlight,
     maxWaitMs: config.hookMaxWaitMs,
     deadlineMs: config.hookDeadlineMs,
-    eventLoopDelayMs: deps.eventLoopDelayMs ?? processEventLoopDelay().current,
+    eventLoopDelayMs: loopDelay,
     onShed: (reason) => metrics.hookShed.inc({ reason }),
     onInFlight: (count) => metrics.hookInFlight.set(count),
     log,
   });
+  // Which FHIR servers a hook call may make Cairn read (the SSRF guard): see hook-gateways.ts.
+  const gateways = hookGateways(config, (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds));
   const cds = express.Router();
+  // Until start-up is done, a hook call for a known service is turned away before anything else:
+  // its card would be built from a half-loaded corpus or trial store. (An unknown id still gets its 404.)
+  cds.post('/:id', (req, res, next) => {
+    if (readiness.ready || !services.has(String(req.params.id))) return next();
+    sendNotReady(res, readiness.state, 'hook calls');
+  });
+  // Feedback and the screening API need only the schema.
+  const whenMigrated: RequestHandler = (_req, res, next) => {
+    if (readiness.migrated) return next();
+    sendNotReady(res, readiness.state, 'feedback and screenings');
+  };
+  cds.post('/:id/feedback', whenMigrated);
   // Before authentication and body parsing, so that refusing a call costs almost nothing.
   cds.post('/:id', admission.admit);
   if (config.requireAuth && deps.verifier) {
@@ -110,17 +182,7 @@ export function createApp(deps: AppDeps): express.Express {
       deadlineMs: config.hookDeadlineMs,
       startedAt,
       log,
-      gatewayFor: (request: HookRequest) =>
-        request.fhirServer
-          ? createFhirGateway({
-              baseUrl: request.fhirServer,
-              ...(request.fhirAuthorization && { accessToken: request.fhirAuthorization.access_token }),
-              timeoutMs: config.fhirTimeoutMs,
-              concurrency: config.fhirConcurrency,
-              maxPages: config.fhirMaxPages,
-              onCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
-            })
-          : undefined,
+      gatewayFor: (request: HookRequest) => gateways(request, res.locals.client as VerifiedClient | undefined),
     });
     metrics.hookDuration.observe({ service: service.definition.id, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
     if (result.status === 200) {
@@ -135,6 +197,13 @@ export function createApp(deps: AppDeps): express.Express {
     const service = findService(req, res);
     if (!service) return;
     requireJsonBody(req);
+    // Counted before the schema runs, so an oversized batch costs no per-item validation either.
+    const items = (req.body as { feedback?: unknown } | null)?.feedback;
+    if (Array.isArray(items) && items.length > MAX_FEEDBACK_ITEMS) {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, 413, operationOutcome('error', 'too-costly', `at most ${MAX_FEEDBACK_ITEMS} feedback entries per request; send them in several requests`));
+      return;
+    }
     const parsed = feedbackRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       metrics.errors.inc({ kind: 'bad-request' });
@@ -164,8 +233,8 @@ export function createApp(deps: AppDeps): express.Express {
     onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     ...(deps.screening && { screening: deps.screening }),
   });
-  app.use('/trials', coordinator.trials);
-  app.use('/screenings', coordinator.screenings);
+  app.use('/trials', whenMigrated, coordinator.trials);
+  app.use('/screenings', whenMigrated, coordinator.screenings);
   app.use((_req, res) => {
     sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
   });
@@ -206,21 +275,20 @@ function sendOutcome(res: Response, status: number, outcome: object): void {
 
 function errorHandler(log: Logger, metrics: Metrics): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const e = err as { type?: string; status?: number; message?: string };
-    if (err instanceof BadBody || e.type === 'entity.parse.failed') {
+    const client =
+      err instanceof BadBody
+        ? { status: 400, outcome: operationOutcome('error', 'invalid', err.message), reason: 'body not JSON' }
+        : clientErrorAnswer(err, req);
+    if (client) {
       metrics.errors.inc({ kind: 'bad-request' });
-      sendOutcome(res, 400, operationOutcome('error', 'invalid', err instanceof BadBody ? err.message : 'the request body is not valid JSON'));
+      // Info and no stack: the client's mistake, not a fault of Cairn (client-errors.ts). The
+      // path is cut short: it is the caller's text.
+      log.info({ method: req.method, path: req.path.slice(0, 200), status: client.status, reason: client.reason }, 'client error');
+      if (res.headersSent) return;
+      sendOutcome(res, client.status, client.outcome);
       return;
     }
-    if (e.type === 'entity.too.large') {
-      metrics.errors.inc({ kind: 'bad-request' });
-      sendOutcome(res, 413, operationOutcome('error', 'too-costly', 'the request body is too large'));
-      return;
-    }
-    if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
-      sendOutcome(res, 415, operationOutcome('error', 'not-supported', e.message ?? 'unsupported encoding'));
-      return;
-    }
+    const e = err as { message?: string };
     metrics.errors.inc({ kind: 'internal' });
     log.error({ path: req.path, err: { message: e.message, stack: (err as Error).stack } }, 'unhandled error');
     if (res.headersSent) return;

@@ -9,6 +9,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 export interface EventLoopDelay {
   /** In ms. */
   current(): number;
+  /** Drops the delays seen so far: start-up's blocking work, which no admitted call queued behind. */
+  forget(): void;
   stop(): void;
 }
 
@@ -25,6 +27,10 @@ export function watchEventLoopDelay(windowMs = 500): EventLoopDelay {
   rotate.unref();
   return {
     current: () => Math.max(previousMaxNs, histogram.max) / 1e6,
+    forget: () => {
+      previousMaxNs = 0;
+      histogram.reset();
+    },
     stop: () => {
       clearInterval(rotate);
       histogram.disable();

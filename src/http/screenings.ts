@@ -6,6 +6,8 @@
  *   GET  /screenings/{id}?offset=&limit=&category=&status=
  *        → the screening's status and progress, and a page of per-patient results with their
  *          criterion tables, in request order.
+ *   DELETE /screenings/{id}
+ *        → 200, the screening (cancelled): no more patients are started; results stay readable.
  *
  * Same authentication as /cds-services (a CDS client JWT whose aud is the exact URL called); a
  * screening is visible only to the client (JWT issuer) that created it. An optional
@@ -23,6 +25,7 @@ import type { Database } from '../db/database.js';
 import { operationOutcome, type OperationOutcome } from '../hooks/operation-outcome.js';
 import { formatZodIssues } from '../hooks/schema.js';
 import {
+  cancelScreening,
   MAX_PATIENTS_PER_SCREENING,
   readScreening,
   startScreening,
@@ -132,6 +135,7 @@ export function screeningView(s: Screening, publicUrl: string) {
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
     ...(s.completedAt && { completedAt: s.completedAt.toISOString() }),
+    ...(s.cancelledAt && { cancelledAt: s.cancelledAt.toISOString() }),
     links: { self: `${publicUrl}/screenings/${s.id}` },
   };
 }
@@ -202,11 +206,19 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
     });
   });
 
+  screenings.delete('/:id', async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const cancelled = await cancelScreening(db, { id, clientIss: clientIss(res) });
+    if (!cancelled.ok) return send(res, 404, operationOutcome('error', 'not-found', `no screening ${id}`));
+    if (cancelled.cancelled) log.info({ screening: id }, 'screening cancelled');
+    res.json(screeningView(cancelled.screening, config.publicUrl));
+  });
+
   const notAllowed = (allow: string) => (_req: Request, res: Response) => {
     res.setHeader('Allow', allow);
     send(res, 405, operationOutcome('error', 'not-supported', `use ${allow}`));
   };
   trials.all('/:nctId/screenings', notAllowed('POST'));
-  screenings.all('/:id', notAllowed('GET'));
+  screenings.all('/:id', notAllowed('GET, DELETE'));
   return { trials, screenings };
 }

@@ -35,6 +35,7 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
   let cairn: SpawnedServer;
   let dir: string;
   let dropDatabase: (() => Promise<void>) | undefined;
+  let deadFhirServer: string;
 
   const url = (path: string) => `${cairn.url}${path}`;
   /** The `aud` the EHR puts in the JWT: the exact public URL it calls. */
@@ -69,15 +70,22 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
     rs = await createTestClient('https://ehr-two.example.org');
     jwks = await serveJwks({ keys: [...es.jwks.keys, ...rs.jwks.keys] });
     dir = await mkdtemp(join(tmpdir(), 'cairn-e2e-'));
-    const issuersFile = join(dir, 'trusted-issuers.json');
-    await writeFile(issuersFile, JSON.stringify([{ iss: es.iss, jwksUrl: jwks.url }, { iss: rs.iss, jwksUrl: jwks.url }]));
-
     fhir = await startDevFhirServer({ port: 0 });
     await fhir.loadBundle({
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [patientResource, ...vitals].map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
     });
+    deadFhirServer = `http://127.0.0.1:${await freePort()}/fhir`;
+    // Each EHR may name its own FHIR servers only (the SSRF allowlist); the dead one is the EHR's too.
+    const issuersFile = join(dir, 'trusted-issuers.json');
+    await writeFile(
+      issuersFile,
+      JSON.stringify([
+        { iss: es.iss, jwksUrl: jwks.url, fhirServers: [fhir.baseUrl, deadFhirServer] },
+        { iss: rs.iss, jwksUrl: jwks.url, fhirServers: [fhir.baseUrl] },
+      ]),
+    );
 
     const port = await freePort();
     const env: Record<string, string> = {
@@ -177,8 +185,17 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
     expect(noServer.status).toBe(412);
     expect(noServer.json?.resourceType).toBe('OperationOutcome');
     expect(JSON.stringify(noServer.json)).toMatch(/patient/);
-    const deadServer = await invoke('record-summary', hookRequest({ fhirServer: `http://127.0.0.1:${await freePort()}/fhir` }));
+    const deadServer = await invoke('record-summary', hookRequest({ fhirServer: deadFhirServer }));
     expect(deadServer.status).toBe(412);
+    // The 412 names the key and a generic reason: nothing about the network (no port oracle).
+    const [issue] = deadServer.json?.issue as Array<{ code: string; diagnostics: string }>;
+    expect(issue?.diagnostics).toMatch(/"patient"/);
+    expect(issue?.diagnostics).not.toMatch(/fetch failed|ECONNREFUSED|HTTP \d/);
+    expect(issue?.code).toBe('not-found');
+    // The same server named by an EHR whose list lacks it: refused before any request.
+    const notItsServer = await invoke('record-summary', hookRequest({ fhirServer: deadFhirServer }), rs, 'RS384');
+    expect(notItsServer.status).toBe(412);
+    expect((notItsServer.json?.issue as Array<{ code: string }>)[0]?.code).toBe('forbidden');
   });
 
   it('answers 400 with an OperationOutcome for malformed requests, and 404 for unknown services', async () => {

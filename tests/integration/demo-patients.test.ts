@@ -20,10 +20,10 @@ beforeAll(async () => {
 afterAll(() => fhir?.close());
 
 describe('demo patients', () => {
-  it('loads at least 20 Synthea patients and the 4 edge cases into the dev FHIR server', async () => {
+  it('loads at least 20 Synthea patients and the 5 edge cases into the dev FHIR server', async () => {
     const res = await fetch(`${fhir.baseUrl}/Patient?_count=100&_summary=count`);
     const bundle = (await res.json()) as { total: number };
-    expect(bundle.total).toBeGreaterThanOrEqual(24);
+    expect(bundle.total).toBeGreaterThanOrEqual(25);
   });
 
   it('ED patient: deteriorating vitals kept in time order, new confusion last', () => {
@@ -69,5 +69,13 @@ describe('demo patients', () => {
     expect(ctx.notes.map((n) => n.text).join('\n')).toMatch(/HbA1c 8\.1%.*\n?.*|flank pain/);
     expect(ctx.labs.hba1c).toEqual([]);
     expect(ctx.conditions).toEqual([]);
+  });
+
+  it('trial candidate: coded HIV infection, its antiretroviral therapy and a clinic note', () => {
+    const ctx = context('hiv-trial-candidate.json');
+    expect(ctx.conditions.map((c) => c.codings.map((x) => x.code))).toEqual([['86406008']]);
+    expect(ctx.medications).toHaveLength(1);
+    expect(ctx.notes[0]?.text).toContain('confirmed by ELISA and western blot');
+    expect(ctx.exclusions).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { InvalidFeedbackError, listFeedback, saveFeedback, type FeedbackItem } from '../../src/feedback/store.js';
+import { MAX_FEEDBACK_ITEMS } from '../../src/hooks/schema.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const SERVICE = 'statin-primary-prevention';
@@ -94,6 +95,20 @@ describe.each(databaseKinds)('feedback store on %s', (kind) => {
     await expect(saveFeedback(t.db, SERVICE, [accepted('not-a-uuid')])).rejects.toMatchObject({ index: 0, sqlState: '22P02' });
     await expect(saveFeedback(t.db, SERVICE, [accepted(undefined, 'yesterday-ish')])).rejects.toBeInstanceOf(InvalidFeedbackError);
     expect(await listFeedback(t.db, {})).toEqual([]);
+  });
+
+  it('names the bad item of a full batch, and stores none of it', async () => {
+    const items = Array.from({ length: MAX_FEEDBACK_ITEMS }, () => accepted());
+    items[57] = accepted('not-a-uuid');
+    await expect(saveFeedback(t.db, SERVICE, items)).rejects.toMatchObject({ index: 57, sqlState: '22P02' });
+    expect(await listFeedback(t.db, {})).toEqual([]);
+  });
+
+  it('stores a full batch in one go and refuses a larger one', async () => {
+    const items = Array.from({ length: MAX_FEEDBACK_ITEMS }, (_, i) => (i % 2 ? accepted() : overridden()));
+    expect(await saveFeedback(t.db, SERVICE, items)).toEqual({ stored: MAX_FEEDBACK_ITEMS, duplicates: 0 });
+    expect(await listFeedback(t.db, { serviceId: SERVICE })).toHaveLength(MAX_FEEDBACK_ITEMS);
+    await expect(saveFeedback(t.db, SERVICE, [...items, accepted()])).rejects.toBeInstanceOf(RangeError);
   });
 
   it('accepts an empty batch', async () => {

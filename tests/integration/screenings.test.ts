@@ -39,8 +39,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const audiences: string[] = [];
 const verifier: JwtVerifier = async (token, publicUrl, routePath) => {
   audiences.push(`${publicUrl}${routePath}`);
-  if (token === 'token-a') return { iss: 'https://ehr-a.example.org', jti: String(Math.random()) };
-  if (token === 'token-b') return { iss: 'https://ehr-b.example.org', jti: String(Math.random()) };
+  if (token === 'token-a') return { iss: 'https://ehr-a.example.org', jti: String(Math.random()), fhirServers: [] };
+  if (token === 'token-b') return { iss: 'https://ehr-b.example.org', jti: String(Math.random()), fhirServers: [] };
   throw new AuthError('unknown token');
 };
 
@@ -145,7 +145,10 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
   /** Waits until the live worker has nothing pending. */
   async function idle(): Promise<void> {
     for (let i = 0; i < 600; i++) {
-      const res = await cairn.db.query<{ n: string }>("SELECT count(*) AS n FROM screening_patients WHERE status = 'pending'");
+      // A cancelled screening's patients not started stay pending for good.
+      const res = await cairn.db.query<{ n: string }>(
+        "SELECT count(*) AS n FROM screening_patients sp JOIN screenings s ON s.id = sp.screening_id WHERE sp.status = 'pending' AND s.status <> 'cancelled'",
+      );
       if (Number(res.rows[0]?.n) === 0) return;
       await sleep(50);
     }
@@ -308,7 +311,9 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
     expect((await call('GET', '/screenings/not-a-uuid')).status).toBe(404);
     const created = await call('POST', `/trials/${HTN_TRIAL}/screenings`, { patients: ['Patient/empty-1'] });
     expect((await call('GET', `/screenings/${created.body.id}?limit=100000`)).status).toBe(400);
-    expect((await call('DELETE', `/screenings/${created.body.id}`)).status).toBe(405);
+    const put = await call('PUT', `/screenings/${created.body.id}`);
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, DELETE');
   });
 
   it('needs authentication (401) and shows a screening only to the client that created it', async () => {
@@ -319,6 +324,67 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
     expect((await call('GET', `/screenings/${created.body.id}`, undefined, { authorization: 'Bearer token-b' })).status).toBe(404);
     expect((await call('GET', `/screenings/${created.body.id}`)).status).toBe(200);
   });
+
+  it('cancels a screening (DELETE): no more patients start, finished results stay readable, idempotent, owner only', async () => {
+    await idle();
+    await cairn.stop();
+    // Slow reads and one patient at a time, so that the screening is caught midway.
+    const slow: FhirGateway = {
+      async get(url, signal) {
+        await sleep(150);
+        return gateway.get(url, signal);
+      },
+      collectPages: (first, signal) => gateway.collectPages(first, signal),
+    };
+    cairn = await start(await store.open(), { gateway: slow, concurrency: 1 });
+    const cohort = syntheticCohort(12, 7, 'cohort').map((p) => `Patient/${p.id}`);
+    const created = await call('POST', `/trials/${HTN_TRIAL}/screenings`, { patients: cohort });
+    const id = created.body.id as string;
+    for (let i = 0; i < 200; i++) {
+      if ((await call('GET', `/screenings/${id}`)).body.progress.done >= 2) break;
+      await sleep(25);
+    }
+
+    // Another client cannot cancel it, nor learn it exists; unknown ids are 404 too.
+    expect((await call('DELETE', `/screenings/${id}`, undefined, { authorization: 'Bearer token-b' })).status).toBe(404);
+    expect((await call('DELETE', '/screenings/8b0c5a52-4a4e-4a8e-9f59-3c0e2c1d9a10')).status).toBe(404);
+    expect((await call('DELETE', '/screenings/not-a-uuid')).body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
+
+    const cancelled = await call('DELETE', `/screenings/${id}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ id, status: 'cancelled' });
+    expect(typeof cancelled.body.cancelledAt).toBe('string');
+    const doneAtCancel = cancelled.body.progress.done as number;
+    expect(doneAtCancel).toBeGreaterThanOrEqual(2);
+
+    // The one patient in flight (concurrency 1) may finish; nothing after it starts.
+    await sleep(1000);
+    const later = await call('GET', `/screenings/${id}?limit=500`);
+    expect(later.body.status).toBe('cancelled');
+    expect(later.body.progress.done + later.body.progress.failed).toBeLessThanOrEqual(doneAtCancel + 1);
+    expect(later.body.progress.pending).toBeGreaterThan(0);
+    const inFlight = await cairn.db.query("SELECT 1 FROM screening_patients WHERE screening_id = $1 AND claimed_by IS NOT NULL AND status = 'pending'", [id]);
+    expect(inFlight.rowCount).toBe(0);
+    // Finished results are still there, with their categories and criterion tables.
+    const finished = (later.body.results as Record<string, unknown>[]).filter((r) => r.status === 'done');
+    expect(finished.length).toBe(later.body.progress.done);
+    for (const r of finished) expect(r).toMatchObject({ category: expect.any(String), criteria: expect.any(Array) });
+
+    // Idempotent: the same answer, the first cancellation's time.
+    const again = await call('DELETE', `/screenings/${id}`);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: 'cancelled', cancelledAt: cancelled.body.cancelledAt });
+
+    // A completed screening has nothing left to cancel: it stays completed.
+    await cairn.stop();
+    cairn = await start(await store.open());
+    const small = await call('POST', `/trials/${HTN_TRIAL}/screenings`, { patients: ['Patient/empty-1'] });
+    await waitForCompletion(small.body.id);
+    const late = await call('DELETE', `/screenings/${small.body.id}`);
+    expect(late.status).toBe(200);
+    expect(late.body.status).toBe('completed');
+    expect(late.body.cancelledAt).toBeUndefined();
+  }, 30_000);
 
   it('is idempotent with an Idempotency-Key: the same request returns the same screening, another one is a conflict', async () => {
     const key = { 'idempotency-key': `key-${kind}` };

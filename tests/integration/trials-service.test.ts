@@ -131,7 +131,7 @@ describe('trial-match service over HTTP (PGlite, fixture trials)', () => {
     const card = res.json.cards![0]!;
     expect(card.summary).toBe('1 recruiting trial may fit');
     expect(card.detail).toContain('**NCT00000001**: Intensive Blood Pressure Lowering in Hypertension');
-    expect(card.detail).toContain('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/{1.73_m2} | 2025-05-01 09:00 UTC | exclusion not met (record) |');
+    expect(card.detail).toContain('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/1.73 m² | 2025-05-01 09:00 UTC | exclusion not met (record) |');
     expect(card.links?.map((l) => [l.type, l.url])).toEqual([
       ['absolute', 'https://clinicaltrials.gov/study/NCT00000001'],
       ['smart', 'https://screening.example.org/launch'],

@@ -54,6 +54,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CAIRN_REQUIRE_AUTH: 'true' })).toThrow(ConfigError);
   });
 
+  it('reads CAIRN_FHIR_SERVERS (authentication off only), and never echoes an entry with a password', () => {
+    expect(loadConfig({}).fhirServers).toBeUndefined();
+    expect(loadConfig({ CAIRN_FHIR_SERVERS: ' https://ehr.example.org/fhir/ , http://127.0.0.1:8090/fhir,' }).fhirServers).toEqual([
+      'https://ehr.example.org/fhir/',
+      'http://127.0.0.1:8090/fhir',
+    ]);
+    const withPassword = () => loadConfig({ CAIRN_FHIR_SERVERS: 'https://ok.example.org,https://user:hunter2@ehr.example.org/fhir' });
+    expect(withPassword).toThrow(/CAIRN_FHIR_SERVERS: entry 2/);
+    expect(withPassword).not.toThrow(/hunter2/);
+    for (const bad of ['ftp://ehr.example.org', 'not a url', 'https://ehr.example.org/fhir?x=1', 'https://ehr.example.org/fhir#top']) {
+      expect(() => loadConfig({ CAIRN_FHIR_SERVERS: bad })).toThrow(ConfigError);
+    }
+    // With authentication on, each issuer lists its own: a global list would be silently ignored.
+    expect(() => loadConfig({ CAIRN_REQUIRE_AUTH: 'true', CAIRN_TRUSTED_ISSUERS: '/etc/i.json', CAIRN_FHIR_SERVERS: 'https://ehr.example.org' })).toThrow(
+      /only with authentication off/,
+    );
+  });
+
   it('parses the CORS allowlist', () => {
     expect(loadConfig({ CAIRN_CORS_ORIGINS: ' https://a.org/, https://b.org ,,' }).corsOrigins).toEqual(['https://a.org', 'https://b.org']);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext, latest } from '../../src/fhir/context/index.js';
 import type { QuantityKey } from '../../src/fhir/context/index.js';
-import { QUANTITIES, convertToCanonical, normaliseUnit } from '../../src/fhir/context/units.js';
+import { QUANTITIES, convertToCanonical, displayQuantity, displayUnit, normaliseUnit } from '../../src/fhir/context/units.js';
 import { QUANTITY_KEYS } from '../../src/fhir/context/types.js';
 
 const UCUM = 'http://unitsofmeasure.org';
@@ -205,5 +205,52 @@ describe('conversion inside the builder keeps the original value and unit', () =
     expect(r?.unit).toBe('mg/dL');
     expect(r?.original).toEqual({ value: 7.0, unit: 'mmol/L', code: 'mmol/L', system: UCUM });
     expect(r?.source).toBe('Observation/glu');
+  });
+});
+
+describe('display units: UCUM codes as a clinician reads them on a card', () => {
+  it.each([
+    ['mm[Hg]', 'mmHg'],
+    ['Cel', '°C'],
+    ['[degF]', '°F'],
+    ['%', '%'],
+    ['/min', '/min'],
+    ['kg/m2', 'kg/m²'],
+    ['mL/min/{1.73_m2}', 'mL/min/1.73 m²'],
+    ['mg/dL', 'mg/dL'],
+    ['umol/L', 'µmol/L'],
+    ['10*3/uL', '×10³/µL'],
+    ['10*9/L', '×10⁹/L'],
+    ['meq/L', 'mEq/L'],
+    ['d', 'days'],
+    ['{score}', ''],
+    // Not in the table: UCUM's notation taken away, never shown raw.
+    ['{cells}/uL', 'cells/µL'],
+    ['mg/g{creat}', 'mg/g'],
+    ['%{HbA1c}', '%'],
+    ['[IU]/L', 'IU/L'],
+    ['ug/dL', 'µg/dL'],
+    ['10*6/mL', '×10⁶/mL'],
+    ['mL/s/{1.73_m2}', 'mL/s/1.73 m²'],
+    ['mL/min/{1.73_m2}{calc}', 'mL/min/1.73 m²'],
+  ])('%s → "%s"', (code, shown) => {
+    expect(displayUnit(code)).toBe(shown);
+  });
+
+  it('shows every canonical unit without brackets, braces or UCUM exponents', () => {
+    for (const q of Object.values(QUANTITIES)) expect(displayUnit(q.canonicalUnit)).not.toMatch(/[[\]{}]|10\*/);
+  });
+
+  it.each([
+    ['88', 'mm[Hg]', '88 mmHg'],
+    ['39.4', 'Cel', '39.4 °C'],
+    ['30', '/min', '30/min'],
+    ['88', '%', '88%'],
+    ['114', 'd', '114 days'],
+    ['1', 'd', '1 day'],
+    ['15', '{score}', '15'],
+    ['Pneumonia', undefined, 'Pneumonia'],
+  ])('%s %s → "%s"', (value, code, shown) => {
+    expect(displayQuantity(value, code)).toBe(shown);
   });
 });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { pino } from 'pino';
+import { formatTime } from '../../src/cards/evidence-table.js';
 import { unquote } from '../../src/cards/passages.js';
 import type { PrefetchData } from '../../src/hooks/prefetch/resolve.js';
 import type { Card, HookRequest } from '../../src/hooks/schema.js';
@@ -248,14 +249,16 @@ describe('the hypothesis card', () => {
     const blocks = detail.split('\n\n');
     const quoted = blocks.filter((b) => b.startsWith('>')).map(unquote);
     expect(quoted).toEqual([NOTE_SENTENCE, h.basis.criterion!.text, h.basis.nextStep!.text]);
-    expect(detail).toContain(`**From the record** (Clinic note, DocumentReference/note-1, ${daysAgo(3)}):`);
+    expect(detail).toContain(`**From the record** (Clinic note, DocumentReference/note-1, ${formatTime(daysAgo(3))}):`);
     expect(detail).toContain(`**Computed from the record**: Diabetes mellitus: ${diabetes.summary} (not enough data to decide).`);
-    const fixed = blocks.filter((b) => !b.startsWith('>') && !b.startsWith('—') && !b.startsWith('|') && !b.startsWith('**From the record**') && !b.startsWith('**Computed from the record**'));
+    const fixed = blocks.filter((b) => !b.startsWith('>') && !b.startsWith('—') && !b.startsWith('Source: ') && !b.startsWith('|') && !b.startsWith('**From the record**') && !b.startsWith('**Computed from the record**'));
     expect(fixed).toEqual([
       `**${HYPOTHESIS_LEAD}: Diabetes mellitus**`,
       'Not computed from the data: a language model pointed to this part of the record, and Cairn retrieved the guideline passages below for it.',
       '**Guideline basis**',
     ]);
+    // The guideline's citation, once for its two passages.
+    expect(blocks.filter((b) => b.startsWith('Source: '))).toEqual(['Source: Guideline summary-ada-diabetes-diagnosis, a summary in Cairn’s own words of: Source 2025. <https://example.org/guideline>']);
     expect(detail).not.toMatch(/osmotic|strongly suggest|type 2/i);
   });
 

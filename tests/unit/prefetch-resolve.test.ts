@@ -105,19 +105,17 @@ describe('resolvePrefetch', () => {
   });
 
   it.each([
-    ['no fhirServer', undefined, /names no fhirServer/],
-    ['a time-out', fakeGateway({ 'Patient/p1': new FhirFetchError('Patient/p1: no answer within 1000 ms', 'timeout') }), /no answer within/],
-    ['an HTTP error', fakeGateway({}), /HTTP 500/],
-    ['an OperationOutcome answer', fakeGateway({ 'Patient/p1': { resourceType: 'OperationOutcome', issue: [] } }), /OperationOutcome/],
-  ])('fails a key it cannot fetch: %s', async (_name, gateway, reason) => {
+    ['no fhirServer', undefined, /names no fhirServer/, undefined],
+    ['a time-out', fakeGateway({ 'Patient/p1': new FhirFetchError('Patient/[id]: no answer within 1000 ms', 'timeout') }), /could not be fetched/, /no answer within/],
+    ['an HTTP error', fakeGateway({}), /could not be fetched/, /HTTP 500/],
+    ['an OperationOutcome answer', fakeGateway({ 'Patient/p1': { resourceType: 'OperationOutcome', issue: [] } }), /could not be fetched/, /OperationOutcome/],
+  ])('fails a key it cannot fetch, with a generic reason and the detail apart: %s', async (_name, gateway, reason, detail) => {
     const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: {}, gateway });
-    expect(out?.source).toBe('failed');
-    expect(out?.source === 'failed' && out.reason).toMatch(reason);
-  });
-
-  it('fails a value that is neither a resource nor null', async () => {
-    const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: { patient: 'Patient/p1' }, gateway: fakeGateway({}) });
-    expect(out?.source).toBe('failed');
+    if (out?.source !== 'failed') throw new Error(`expected a failure, got ${out?.source}`);
+    expect(out.reason).toMatch(reason);
+    // The reason may reach the caller: no network detail in it.
+    expect(out.reason).not.toMatch(/HTTP|ms|answer within/);
+    if (detail) expect(out.detail).toMatch(detail);
   });
 
   it('resolves a key that reads another key after it (%key)', async () => {
@@ -129,5 +127,134 @@ describe('resolvePrefetch', () => {
       gateway,
     });
     expect(out.find((o) => o.key === 'gp')).toMatchObject({ source: 'fetched', value: { id: 'gp9' } });
+  });
+
+  it('says the fhirServer was refused, and fetches nothing', async () => {
+    const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: {}, gateway: undefined, fhirServerRefused: true });
+    expect(out).toMatchObject({ source: 'failed', cause: 'refused', reason: expect.stringMatching(/fhirServer is not one this client may use/) });
+  });
+
+  it('fetches a value that is neither a resource nor null, as if it were absent', async () => {
+    const gateway = fakeGateway({ 'Patient/p1': patient });
+    const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: { patient: 'Patient/p1' }, gateway });
+    expect(out).toMatchObject({ source: 'fetched', value: patient, replaced: expect.any(String) });
+  });
+});
+
+describe('resolvePrefetch: a prefetch value is checked against its template', () => {
+  const observation = (id: string, subject?: string) =>
+    ({ resourceType: 'Observation', id, status: 'final', code: { text: 'x' }, ...(subject && { subject: { reference: subject } }) }) as FhirResource;
+  const searchset = (...resources: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
+  const answers = {
+    'Patient/p1': patient,
+    'Observation?patient=p1&category=vital-signs': searchset(observation('fetched-1', 'Patient/p1')),
+  };
+
+  it.each<[string, string, unknown]>([
+    ['patient holding an Observation', 'patient', observation('o1')],
+    ['patient holding a Patient of another id', 'patient', { resourceType: 'Patient', id: 'someone-else' }],
+    ['patient holding a Bundle', 'patient', searchset(patient)],
+    ['vitals holding a Patient', 'vitals', patient],
+    ['vitals holding a Bundle of Conditions', 'vitals', searchset({ resourceType: 'Condition', id: 'c1', subject: { reference: 'Patient/p1' } } as FhirResource)],
+    ['vitals holding a Bundle that is not a searchset', 'vitals', { ...searchset(observation('o1')), type: 'collection' }],
+    ["vitals holding another patient's Observation", 'vitals', searchset(observation('o1', 'Patient/p1'), observation('o2', 'https://ehr.example.org/fhir/Patient/p2'))],
+  ])('treats %s as absent, and fetches it', async (_name, key, value) => {
+    const gateway = fakeGateway(answers);
+    const out = await resolvePrefetch({ templates: { patient: templates.patient, vitals: templates.vitals }, context, provided: { patient, vitals: searchset(), [key]: value }, gateway });
+    const outcome = out.find((o) => o.key === key);
+    expect(outcome).toMatchObject({ source: 'fetched', replaced: expect.any(String) });
+    expect(outcome?.value).toEqual(answers[key === 'patient' ? 'Patient/p1' : 'Observation?patient=p1&category=vital-signs']);
+    // The problem is logged: it names types, never ids.
+    expect(outcome?.source === 'fetched' && outcome.replaced).not.toMatch(/p1|p2|someone-else/);
+    // The other key was used as sent.
+    expect(out.find((o) => o.key !== key)?.source).toBe('client');
+  });
+
+  it('accepts what the template asks for: OperationOutcome entries of mode outcome, urn:uuid subjects, the id of context.patientId', async () => {
+    const bundleWithOutcome: Bundle = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: [
+        { resource: observation('o1', 'Patient/p1'), search: { mode: 'match' } },
+        { resource: observation('o2', 'urn:uuid:0f6d0a55-7c2d-4a2b-9c0e-6a8f7c1d2e3f') },
+        { resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational' }] }, search: { mode: 'outcome' } },
+      ],
+    };
+    const gateway = fakeGateway({});
+    const out = await resolvePrefetch({ templates: { patient: templates.patient, vitals: templates.vitals }, context, provided: { patient, vitals: bundleWithOutcome }, gateway });
+    expect(out.map((o) => o.source)).toEqual(['client', 'client']);
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it('an OperationOutcome entry not marked as an outcome is a wrong type', async () => {
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'OperationOutcome', issue: [] } }] };
+    const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: { vitals: bundle }, gateway: fakeGateway(answers) });
+    expect(out).toMatchObject({ source: 'fetched', replaced: expect.any(String) });
+  });
+
+  it('fails a wrong value it cannot replace, saying why', async () => {
+    const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: { patient: observation('o1') }, gateway: undefined });
+    expect(out).toMatchObject({ source: 'failed', cause: 'no-server', reason: expect.stringMatching(/not what the prefetch template asks for.*names no fhirServer/) });
+  });
+
+  it("fails a key when the FHIR server's own answer is of the wrong type", async () => {
+    const gateway = fakeGateway({ 'Patient/p1': { resourceType: 'Patient', id: 'p9' } });
+    const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: {}, gateway });
+    expect(out).toMatchObject({ source: 'failed', cause: 'fetch', reason: expect.stringMatching(/answer is not what the prefetch template asks for/) });
+  });
+});
+
+describe('resolvePrefetch at the hook deadline', () => {
+  /** A FHIR server that never answers; a call ends only when its signal aborts, as the real gateway's does. */
+  function hangingGateway(): FhirGateway & { calls: string[] } {
+    const calls: string[] = [];
+    const wait = (url: string, signal?: AbortSignal) =>
+      new Promise<never>((_resolve, reject) => {
+        calls.push(url);
+        signal?.addEventListener('abort', () => reject(new FhirFetchError(`${url}: aborted`, 'network')), { once: true });
+      });
+    return { calls, get: (url, signal) => wait(url, signal), collectPages: (_first, signal) => wait('next', signal) };
+  }
+
+  it('fails every key still missing when the deadline passes, and settles at once', async () => {
+    const controller = new AbortController();
+    const promise = resolvePrefetch({
+      templates: { patient: templates.patient, vitals: templates.vitals },
+      context,
+      provided: { patient },
+      gateway: hangingGateway(),
+      signal: controller.signal,
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    controller.abort(new Error('hook deadline'));
+    const out = await promise;
+    expect(out[0]).toMatchObject({ key: 'patient', source: 'client' });
+    expect(out[1]).toMatchObject({ key: 'vitals', source: 'failed', cause: 'deadline', reason: expect.stringMatching(/before the deadline/) });
+  });
+
+  it('also fails a key that waits for a slot, or that never got an abortable call', async () => {
+    const controller = new AbortController();
+    // A gateway that ignores the signal entirely: the deadline still settles the key.
+    const deaf: FhirGateway = { get: () => new Promise(() => undefined), collectPages: () => new Promise(() => undefined) };
+    const promise = resolvePrefetch({ templates: { patient: templates.patient }, context, provided: {}, gateway: deaf, signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    expect(await promise).toEqual([expect.objectContaining({ key: 'patient', source: 'failed', cause: 'deadline' })]);
+  });
+
+  it('starts the keys named first before the others, so the required ones get the first slots', async () => {
+    const gateway = hangingGateway();
+    const controller = new AbortController();
+    const promise = resolvePrefetch({
+      templates: { vitals: templates.vitals, patient: templates.patient },
+      context,
+      provided: {},
+      gateway,
+      signal: controller.signal,
+      first: ['patient'],
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await promise;
+    expect(gateway.calls).toEqual(['Patient/p1', 'Observation?patient=p1&category=vital-signs']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { progress } from '../../src/progress.js';
+import { observeProgress, progress, type ProgressReport } from '../../src/progress.js';
 
 /** A logger that keeps its lines, and a clock the test moves. */
 function harness() {
@@ -39,5 +39,28 @@ describe('progress lines for long jobs', () => {
     expect(h.lines[0]).toMatchObject({ msg: 'trial and criterion texts embedded: 64', done: 64, perSecond: 32 });
     expect(h.lines[0]).not.toHaveProperty('secondsLeft');
     expect(h.lines[0]).not.toHaveProperty('total');
+  });
+
+  it('tells an observer every advance of the jobs it runs, unthrottled, and nobody else', async () => {
+    const h = harness();
+    const seen: ProgressReport[] = [];
+    await observeProgress(
+      (r) => seen.push(r),
+      async () => {
+        // As the ingest does: the progress is made deep inside the job, after awaits.
+        await Promise.resolve();
+        const p = progress({ log: h.log, what: 'guideline chunks embedded', total: 3, everyMs: 5000, now: h.now });
+        p.advance(1);
+        await new Promise((resolve) => setImmediate(resolve));
+        p.advance(2);
+      },
+    );
+    progress({ log: h.log, what: 'outside', now: h.now }).advance(1);
+    expect(seen).toEqual([
+      { what: 'guideline chunks embedded', done: 0, total: 3 },
+      { what: 'guideline chunks embedded', done: 1, total: 3 },
+      { what: 'guideline chunks embedded', done: 3, total: 3 },
+    ]);
+    expect(h.lines).toHaveLength(0);
   });
 });

@@ -66,7 +66,7 @@ describe('triage card', () => {
     expect(card!.summary).toMatch(/^ESI level 1 .*NEWS2 ≥?\d+ \(high\).*qSOFA 3\/3/);
     expect(assessment.acuity.level).toBe(1);
     // The values it used, with units and times.
-    expect(card!.detail).toContain('| Respiration rate | 30 /min | 2026-11-24 08:00 UTC | 3 NEWS2 points |');
+    expect(card!.detail).toContain('| Respiration rate | 30/min | 2026-11-24 08:00 UTC | 3 NEWS2 points |');
     expect(card!.detail).toMatch(/Not recorded in the last 24 h: .*Pain score/);
     // qSOFA ≥ 2: lactate and blood cultures as valid FHIR proposals.
     expect(card!.selectionBehavior).toBe('any');

@@ -7,13 +7,14 @@ import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
-import { criterionRows, CTGOV_STUDY_URL, fittingTrials, TRIAL_MATCH_EXTENSION, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
+import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, statusLabel, TRIAL_MATCH_EXTENSION, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
 import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
 import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { rankTrials } from '../../src/services/trials/matching/rank.js';
 import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
 import { asciiFold } from '../../src/text/tokens.js';
+import { observation } from '../support/fhir-builders.js';
 import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
@@ -113,35 +114,42 @@ describe('trial-match card: content', () => {
   const m = match(profile, [htnTrial('NCT00000001')]);
   const card = trialMatchCard(m, { smartAppUrl: 'https://screening.example.org/launch' })!;
 
-  it('names the trial by NCT id and its title verbatim, with its record status', () => {
+  it('names the trial by NCT id and its title verbatim, with its record status in words', () => {
     expect(card.detail).toContain('**NCT00000001**: Intensive Blood Pressure Lowering in Hypertension');
-    expect(card.detail).toContain('Overall status RECRUITING');
+    expect(card.detail).toContain('Overall status: Recruiting ·');
     expect(card.indicator).toBe('info');
   });
 
-  it("quotes every text criterion as the record states it", () => {
+  it('quotes every text criterion judged on the record or a note as the record states it, and counts those assumed absent', () => {
     const record = m.trials[0]!.record;
-    const labels = criterionRows(profile, m.judgements[0]!.criteria, 100).map((r) => r.label);
+    const table = criterionTable(profile, m.judgements[0]!.criteria, 100);
+    const labels = table.rows.map((r) => r.label);
     const textCriteria = m.judgements[0]!.criteria.filter((c) => c.origin === 'text');
-    expect(textCriteria.length).toBeGreaterThanOrEqual(5);
-    for (const c of textCriteria) {
+    const assumed = textCriteria.filter((c) => c.basis === 'assumed-absent');
+    const listed = textCriteria.filter((c) => c.basis !== 'assumed-absent');
+    expect(listed.length).toBeGreaterThanOrEqual(3);
+    expect(assumed.map((c) => c.text)).toEqual(['Pregnant or breastfeeding', 'Type 1 diabetes']);
+    for (const c of listed) {
       expect(labels).toContain(c.text);
       expect(squash(record.eligibilityText)).toContain(squash(c.text));
       expect(card.detail).toContain(`| ${c.text} |`);
     }
+    // Criteria judged only by assuming an unmentioned fact absent are one line, not rows.
+    for (const c of assumed) expect(card.detail).not.toContain(`| ${c.text} |`);
+    expect(table.summary).toEqual(['2 exclusion criteria not mentioned in the record: assumed absent.']);
+    expect(card.detail).toContain('\n\n- 2 exclusion criteria not mentioned in the record: assumed absent.\n\n');
     // Criteria made from the record's fields (age limits, condition studied) say so.
     expect(card.detail).toMatch(/\| Condition studied: Hypertension \(record field\) \|/);
   });
 
-  it("shows the patient's evidence: the value with unit and time, the note sentence quoted exactly", () => {
+  it("shows the patient's evidence: the value with its unit as clinicians write it and its time, the note sentence quoted exactly", () => {
     const rows = card.detail!.split('\n');
     const egfr = rows.find((r) => r.startsWith('| eGFR < 30 mL/min/1.73m2 |'));
-    expect(egfr).toBe('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/{1.73_m2} | 2025-05-01 09:00 UTC | exclusion not met (record) |');
+    expect(egfr).toBe('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/1.73 m² | 2025-05-01 09:00 UTC | exclusion not met (record) |');
     const sbp = rows.find((r) => r.startsWith('| Systolic blood pressure >= 140 mmHg |'));
     expect(sbp).toBe('| Systolic blood pressure >= 140 mmHg | “Blood pressure 162/94 despite amlodipine.” | 2025-05-20 09:00 UTC | inclusion met (note) |');
     expect(HTN_NOTE).toContain('Blood pressure 162/94 despite amlodipine.');
     expect(card.detail).toContain('| Essential hypertension | Essential hypertension | – | inclusion met (record) |');
-    expect(card.detail).toContain('| Pregnant or breastfeeding | _not recorded_ | – | exclusion not met (not mentioned: assumed absent) |');
   });
 
   it('links to the trial on ClinicalTrials.gov and, when configured, to the SMART screening app with the NCT id', () => {
@@ -207,8 +215,83 @@ describe('trial-match card: size', () => {
     const m = match(profile, [record]);
     const unknown = m.judgements[0]!.criteria.filter((c) => c.status === 'unknown').length;
     expect(unknown).toBeGreaterThanOrEqual(3);
-    const rows = criterionRows(profile, m.judgements[0]!.criteria, 1);
+    const { rows, summary } = criterionTable(profile, m.judgements[0]!.criteria, 1);
     expect(rows.filter((r) => r.contribution?.startsWith('inclusion unknown') || r.contribution?.startsWith('exclusion unknown'))).toHaveLength(1);
-    expect(rows[rows.length - 1]).toEqual({ label: `${unknown - 1} more unknown criteria`, contribution: 'unknown' });
+    expect(summary[summary.length - 1]).toBe(`${unknown - 1} more criteria unknown from the record, not listed.`);
   });
+
+  it('leaves out a column no row fills: no Time column when no evidence has a time', () => {
+    const record = fromCorpusRecord(corpusRecord('NCT00000001', 'Hypertension trial', ['Hypertension'], '- Essential hypertension', '- Participation in another trial'));
+    const card = trialMatchCard(match(profileFromContext(buildPatientContext({ resources: hypertensivePatient(HTN_NOTE).filter((r) => (r as { resourceType?: string }).resourceType !== 'DocumentReference' && (r as { resourceType?: string }).resourceType !== 'Observation'), patientId: 'p1', referenceTime: REF })), [record]))!;
+    expect(card.detail).toContain('| Criterion | Patient evidence | Judgement |');
+    expect(card.detail).not.toContain('| Time |');
+  });
+});
+
+describe('trial-match card: a recorded blood pressure', () => {
+  it('shows the systolic/diastolic pair a criterion was judged on, in mmHg', () => {
+    const reading = (id: string, code: string, value: number) =>
+      observation({ id, code, value, unit: 'mm[Hg]', category: 'vital-signs', date: '2025-05-19T09:00:00Z' });
+    const resources = [...hypertensivePatient('Seen for hypertension, on amlodipine.'), reading('sbp', '8480-6', 150), reading('dbp', '8462-4', 95)];
+    const profile = profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
+    const record = fromCorpusRecord(corpusRecord('NCT00000007', 'Hypertension trial', ['Hypertension'], '- Essential hypertension\n- Blood pressure >= 140/90 mmHg', '- Pregnant'));
+    const card = trialMatchCard(match(profile, [record]))!;
+    expect(card.detail).toContain('| Blood pressure >= 140/90 mmHg | 150/95 mmHg | 2025-05-19 09:00 UTC | inclusion met (record) |');
+  });
+});
+
+describe('trial-match card: headings and lead-ins are not criteria', () => {
+  it.each([
+    ['The contraindications include subjects with the following devices or conditions:', true],
+    ['INCLUSION CRITERIA:', true],
+    ['NOTE:', true],
+    ['In order to be eligible to participate in this study, an individual must meet all of the following criteria:', true],
+    ['An individual who meets any of the following criteria will be excluded from participation in this study:', true],
+    ['Currently meet criteria for at least one of the following:', true],
+    // A condition of its own, whatever follows.
+    ['Patients with idiopathic focal segmental glomerulosclerosis on renal biopsy, including the following categories:', false],
+    ['Vital signs had to be within the following ranges:', false],
+    ['Resting (A-a) DO2 < 30 torr on room air, defined as one or more of the following:', false],
+    // No colon: a criterion.
+    ['Contraindications to MRI', false],
+  ])('%s → %s', (text, leadIn) => {
+    expect(isLeadIn({ text, origin: 'text' })).toBe(leadIn);
+  });
+
+  it('lists none of them, and counts only real criteria', () => {
+    const record = fromCorpusRecord(
+      corpusRecord(
+        'NCT00000006',
+        'Imaging in Hypertension',
+        ['Hypertension'],
+        '- Essential hypertension',
+        '- Subjects unable to have an MRI scan. The contraindications include subjects with the following devices or conditions:\n- Cardiac pacemaker\n- Cochlear implant',
+      ),
+    );
+    const m = match(patient(HTN_NOTE), [record]);
+    const leadIn = 'The contraindications include subjects with the following devices or conditions:';
+    expect(m.judgements[0]!.criteria.map((c) => c.text)).toContain(leadIn);
+    const card = trialMatchCard(m)!;
+    expect(card.detail).not.toContain(leadIn);
+    const table = criterionTable(patient(HTN_NOTE), m.judgements[0]!.criteria, 100);
+    expect(table.rows.map((r) => r.label)).not.toContain(leadIn);
+    const listedOrCounted = table.rows.length + table.summary.reduce((n, line) => n + Number(/^(\d+)/.exec(line)?.[1] ?? 0), 0);
+    expect(listedOrCounted).toBe(m.judgements[0]!.criteria.length - 1);
+  });
+});
+
+describe('trial-match card: record codes in words', () => {
+  it.each([
+    ['RECRUITING', 'Recruiting'],
+    ['NOT_YET_RECRUITING', 'Not yet recruiting'],
+    ['ENROLLING_BY_INVITATION', 'Enrolling by invitation'],
+  ])('status %s → %s', (code, words) => expect(statusLabel(code)).toBe(words));
+
+  it.each([
+    ['phase-2', 'phase 2'],
+    ['phase-1-phase-2', 'phase 1/2'],
+    ['early-phase-1', 'early phase 1'],
+    ['n-a', undefined],
+    [undefined, undefined],
+  ])('phase %s → %s', (code, words) => expect(phaseLabel(code)).toBe(words));
 });

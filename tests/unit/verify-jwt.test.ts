@@ -17,7 +17,7 @@ beforeAll(async () => {
   ehr = await createTestClient('https://ehr.example.org');
   stranger = await createTestClient('https://stranger.example.org');
   const issuers = parseTrustedIssuers([
-    { iss: ehr.iss, jwks: ehr.jwks, audAliases: ['https://epic-configured.example.org/cairn'] },
+    { iss: ehr.iss, jwks: ehr.jwks, audAliases: ['https://epic-configured.example.org/cairn'], fhirServers: ['https://fhir.ehr.example.org/r4/'] },
     { iss: 'https://tenant-bound.example.org', jwks: ehr.jwks, tenants: ['t1'] },
   ]);
   verify = createJwtVerifier({ issuers, replayCache: new MemoryReplayCache(), clockToleranceS: 60 });
@@ -29,6 +29,10 @@ const rejects = (token: Promise<string> | string, reason: RegExp, url = path) =>
 describe('JWT verification of CDS clients', () => {
   it.each(['ES384', 'RS384'] as const)('accepts a valid %s token', async (alg) => {
     await expect(verify(await ehr.sign({ aud, alg }), base, path)).resolves.toMatchObject({ iss: ehr.iss });
+  });
+
+  it("hands on the verified issuer's FHIR servers, for the allowlist of its hook calls", async () => {
+    await expect(verify(await ehr.sign({ aud }), base, path)).resolves.toMatchObject({ fhirServers: ['https://fhir.ehr.example.org/r4'] });
   });
 
   it('accepts aud as an array containing the URL, a trailing slash, and configured aliases', async () => {
@@ -92,8 +96,26 @@ describe('trusted issuers file', () => {
     [[{ iss: 'a', jwksUrl: 'http://x/jwks', jwks: { keys: [{ kty: 'EC' }] } }], /exactly one/],
     [[{ iss: 'a', jwksUrl: 'not a url' }], /jwksUrl/],
     [[{ iss: 'a', jwksUrl: 'http://x/j' }, { iss: 'a', jwksUrl: 'http://y/j' }], /listed twice/],
+    [[{ iss: 'a', jwksUrl: 'http://x/j', fhirServers: ['ftp://ehr/fhir'] }], /fhirServers.*http or https/],
+    [[{ iss: 'a', jwksUrl: 'http://x/j', fhirServers: ['https://ehr/fhir?tenant=1'] }], /fhirServers.*query/],
+    [[{ iss: 'a', jwksUrl: 'http://x/j', fhirServers: ['/fhir'] }], /fhirServers.*absolute/],
   ])('rejects %j', (json, message) => {
     expect(() => parseTrustedIssuers(json)).toThrow(message);
+  });
+
+  it('refuses a fhirServers entry with credentials without repeating them', () => {
+    const parse = () => parseTrustedIssuers([{ iss: 'a', jwksUrl: 'http://x/j', fhirServers: ['https://svc:p4ss@ehr.example.org/fhir'] }]);
+    expect(parse).toThrow(/user name or password/);
+    expect(parse).not.toThrow(/p4ss/);
+  });
+
+  it('normalises fhirServers, and gives an issuer without them none', () => {
+    const [withServers, without] = parseTrustedIssuers([
+      { iss: 'a', jwksUrl: 'http://x/j', fhirServers: ['HTTPS://EHR.Example.org:443/FHIR/R4/', 'http://0x7f000001:8090'] },
+      { iss: 'b', jwksUrl: 'http://x/j' },
+    ]);
+    expect(withServers?.fhirServers).toEqual(['https://ehr.example.org/FHIR/R4', 'http://127.0.0.1:8090']);
+    expect(without?.fhirServers).toEqual([]);
   });
 });
 

@@ -463,6 +463,100 @@ export function readableUnit(unit: string): string {
     .replace(/^kg\/m2$/, 'kg/m2');
 }
 
+/**
+ * UCUM codes → the unit as a clinician reads it on a card. The codes are Cairn's canonical units
+ * (QUANTITIES above) and the few others a card shows (durations); anything else goes through
+ * `displayUnit`'s fallback. Units a value is shown without ('{score}', '1') map to ''.
+ */
+const DISPLAY_UNITS: Readonly<Record<string, string>> = {
+  'mm[Hg]': 'mmHg',
+  Cel: '°C',
+  '[degF]': '°F',
+  '/min': '/min',
+  '/h': '/h',
+  '%': '%',
+  kg: 'kg',
+  g: 'g',
+  cm: 'cm',
+  m: 'm',
+  'kg/m2': 'kg/m²',
+  'mL/min/{1.73_m2}': 'mL/min/1.73 m²',
+  'mL/s/{1.73_m2}': 'mL/s/1.73 m²',
+  'mL/min': 'mL/min',
+  'L/min': 'L/min',
+  'mg/dL': 'mg/dL',
+  'g/dL': 'g/dL',
+  'g/L': 'g/L',
+  'mg/L': 'mg/L',
+  'mmol/L': 'mmol/L',
+  'umol/L': 'µmol/L',
+  'meq/L': 'mEq/L',
+  'ng/L': 'ng/L',
+  'ng/mL': 'ng/mL',
+  'pg/mL': 'pg/mL',
+  'ug/L': 'µg/L',
+  'mg/g': 'mg/g',
+  'mg/mmol': 'mg/mmol',
+  'ug/mg': 'µg/mg',
+  'mmol/mol': 'mmol/mol',
+  '10*3/uL': '×10³/µL',
+  '10*9/L': '×10⁹/L',
+  '10*12/L': '×10¹²/L',
+  '/uL': '/µL',
+  '[lb_av]': 'lb',
+  '[oz_av]': 'oz',
+  '[in_i]': 'in',
+  '[ft_i]': 'ft',
+  '{score}': '',
+  '1': '',
+  min: 'min',
+  h: 'h',
+  d: 'days',
+  wk: 'weeks',
+  mo: 'months',
+  a: 'years',
+};
+
+/**
+ * A UCUM code as a clinician reads it: mm[Hg] → mmHg, Cel → °C, mL/min/{1.73_m2} → mL/min/1.73 m²,
+ * d → days. For what a card shows; the FHIR resources and extensions a card carries keep UCUM.
+ * A code not in the table is shown without UCUM's notation: an annotation standing for the unit
+ * ('{cells}/uL') becomes its words, one qualifying a unit ('mg/g{creat}') is dropped, brackets
+ * go ('[IU]/L' → IU/L), 'u' before a unit is µ and 'm2' is m². Never shows braces or brackets.
+ * `readableUnit` above is the spelled-out form for search queries and a language model's input.
+ */
+export function displayUnit(code: string): string {
+  const known = DISPLAY_UNITS[code];
+  if (known !== undefined) return known;
+  return code
+    .replace(/([A-Za-z0-9%\]}])\{[^}]*\}/g, '$1')
+    .replace(/\{([^}]*)\}/g, (_m, inner: string) => inner.replace(/_/g, ' '))
+    .replace(/\[([^\]]*?)(?:_(?:i|av|us|br|tr|ap))?\]/g, '$1')
+    .replace(/(^|[^A-Za-z])u(?=(?:g|mol|L|mL|m|U|IU|eq)\b)/g, '$1µ')
+    .replace(/(^|[^0-9.])10\*(\d+)/g, (_m, before: string, exp: string) => `${before}×10${superscript(exp)}`)
+    .replace(/([a-zA-Z])2(?![0-9])/g, '$1²')
+    .replace(/([a-zA-Z])3(?![0-9])/g, '$1³')
+    .replace(/[{}[\]]/g, '');
+}
+
+const SUPERSCRIPT_DIGITS = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+function superscript(digits: string): string {
+  return [...digits].map((d) => SUPERSCRIPT_DIGITS[Number(d)] ?? d).join('');
+}
+
+/**
+ * A value with its unit as a card prints it: "88 mmHg", "39.4 °C", "30/min", "88%", "114 days"
+ * ("1 day"). The value is given already formatted.
+ */
+export function displayQuantity(value: string, code: string | undefined): string {
+  if (!code) return value;
+  let unit = displayUnit(code);
+  if (unit === '') return value;
+  if (value === '1' && /^(?:days|weeks|months|years)$/.test(unit)) unit = unit.slice(0, -1);
+  // A rate or a percentage follows its number directly, as clinicians write it.
+  return unit.startsWith('/') || unit === '%' ? `${value}${unit}` : `${value} ${unit}`;
+}
+
 /** For tests and the start-up self-check: drop cached converters. */
 export function clearConversionCache(): void {
   converterCache.clear();

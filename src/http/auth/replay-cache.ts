@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis';
  */
 export interface ReplayCache {
   firstSeen(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Rejects when the cache cannot be reached: every authenticated call is then refused, so /readyz must say so. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,8 @@ export class MemoryReplayCache implements ReplayCache {
     this.expiries.set(key, now + ttlSeconds * 1000);
     return true;
   }
+
+  async ping(): Promise<void> {}
 
   private evict(now: number): void {
     for (const [k, exp] of this.expiries) if (exp <= now) this.expiries.delete(k);
@@ -54,7 +58,12 @@ export class RedisReplayCache implements ReplayCache {
     return result === 'OK';
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
-    await this.redis.quit();
+    // quit() needs a connection; with Redis down, drop the client (and its reconnection timer) instead.
+    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -1,11 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { FHIR_BASE_PROBLEMS, normaliseFhirBase } from '../../fhir/server-allowlist.js';
 
 /**
  * The allowlist of CDS clients (EHRs) Cairn accepts JWTs from. Each issuer names where its keys
  * are: a JWKS URL we fetch and cache, or keys inline (exchanged out of band, as the CDS Hooks
- * spec allows when no `jku` is sent).
+ * spec allows when no `jku` is sent), and the FHIR servers its hook requests may name.
  */
+
+/** A FHIR base URL or origin, stored normalised (see src/fhir/server-allowlist.ts). */
+const fhirServerEntrySchema = z.string().transform((value, ctx) => {
+  const normalised = normaliseFhirBase(value);
+  if (normalised.ok) return normalised.base;
+  ctx.addIssue({ code: 'custom', message: `a fhirServers entry ${FHIR_BASE_PROBLEMS[normalised.problem]}` });
+  return z.NEVER;
+});
+
 const jwkSchema = z.looseObject({ kty: z.string() });
 const issuerSchema = z
   .object({
@@ -16,6 +26,12 @@ const issuerSchema = z
     audAliases: z.array(z.string().min(1)).default([]),
     /** When given, the JWT `tenant` claim must be one of these (CDS Hooks best practice: tenant allowlist). */
     tenants: z.array(z.string().min(1)).optional(),
+    /**
+     * The FHIR servers this issuer's hook requests may name as `fhirServer`: base URLs (a
+     * `fhirServer` equal to one or below it) or origins (any path). Anything else is never
+     * fetched. Absent or empty: nothing is fetched for this issuer, only its prefetch is used.
+     */
+    fhirServers: z.array(fhirServerEntrySchema).default([]),
   })
   .refine((i) => (i.jwksUrl === undefined) !== (i.jwks === undefined), {
     message: 'each issuer needs exactly one of jwksUrl or jwks',

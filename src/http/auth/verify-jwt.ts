@@ -1,11 +1,11 @@
 import {
   createLocalJWKSet,
-  createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
   jwtVerify,
   type JWTVerifyGetKey,
 } from 'jose';
+import { createRemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
 import type { ReplayCache } from './replay-cache.js';
 import type { TrustedIssuer } from './trusted-issuers.js';
 
@@ -25,12 +25,16 @@ export interface VerifiedClient {
   iss: string;
   jti: string;
   tenant?: string;
+  /** The issuer's FHIR servers (normalised base URLs): the only ones its hook requests may make Cairn read. */
+  fhirServers: readonly string[];
 }
 
 export interface JwtVerifierOptions {
   issuers: TrustedIssuer[];
   replayCache: ReplayCache;
   clockToleranceS: number;
+  /** Fetching and refetching of remote JWKS (remote-jwks.ts); tests shorten the limits. */
+  jwks?: RemoteJwksOptions;
 }
 
 /** `routePath` is the path below the public base URL, e.g. `/cds-services/triage`. */
@@ -38,14 +42,15 @@ export type JwtVerifier = (token: string, publicUrl: string, routePath: string) 
 
 export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   const byIssuer = new Map(opts.issuers.map((i) => [i.iss, i]));
-  // One key set per JWKS URL: jose caches the fetched keys and refetches on an unknown `kid` (key rotation).
+  // One key set per JWKS URL: the fetched keys are cached, and a token with an unknown `kid` (a
+  // rotated key) makes them be refetched at once, within limits (remote-jwks.ts).
   const keySets = new Map<string, JWTVerifyGetKey>();
   const keySetFor = (issuer: TrustedIssuer): JWTVerifyGetKey => {
     const cacheKey = issuer.jwksUrl ?? `inline:${issuer.iss}`;
     let keySet = keySets.get(cacheKey);
     if (!keySet) {
       keySet = issuer.jwksUrl
-        ? createRemoteJWKSet(new URL(issuer.jwksUrl), { timeoutDuration: 2000, cooldownDuration: 30_000, cacheMaxAge: 600_000 })
+        ? createRemoteJwks(new URL(issuer.jwksUrl), { timeoutMs: 2000, cacheMaxAgeMs: 600_000, ...opts.jwks })
         : createLocalJWKSet({ keys: issuer.jwks?.keys ?? [] } as Parameters<typeof createLocalJWKSet>[0]);
       keySets.set(cacheKey, keySet);
     }
@@ -95,7 +100,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     const lastValidS = Math.min(payload.exp ?? nowS, (payload.iat ?? nowS) + MAX_TOKEN_AGE_S) + opts.clockToleranceS;
     const first = await opts.replayCache.firstSeen(`${issuer.iss}|${jti}`, Math.max(1, lastValidS - nowS));
     if (!first) throw new AuthError('jti replayed');
-    return { iss: issuer.iss, jti, ...(tenant !== undefined && { tenant }) };
+    return { iss: issuer.iss, jti, ...(tenant !== undefined && { tenant }), fhirServers: issuer.fhirServers };
   };
 }
 

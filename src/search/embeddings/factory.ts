@@ -8,7 +8,7 @@ import { UseLiteEmbeddings } from './use-lite.js';
 export function createEmbeddings(config: EmbeddingsConfig = { provider: 'use-lite' }): CairnEmbeddings {
   switch (config.provider) {
     case 'use-lite':
-      return new UseLiteEmbeddings();
+      return new UseLiteEmbeddings({ ...(config.threads !== undefined && { threads: config.threads }) });
     case 'openai':
       return new OpenAICompatibleEmbeddings({
         model: config.model ?? 'text-embedding-3-small',

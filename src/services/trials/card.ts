@@ -19,6 +19,7 @@
  * for the 20 recruiting trials closest to the record); the detail shows the first few by rank.
  */
 import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
+import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
 import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
 import type { Card, Link } from '../../hooks/schema.js';
 import { RECRUITING_STATUSES } from './matching/trial-record.js';
@@ -26,7 +27,7 @@ import type { CriterionJudgement, Evidence, TrialJudgement } from './matching/ju
 import type { PatientProfile } from './matching/profile.js';
 import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
-import { asciiFold } from '../../text/tokens.js';
+import { asciiFold, contentWords, isGeneric, stem } from '../../text/tokens.js';
 
 export const TRIAL_MATCH_EXTENSION = 'https://cairn.example.org/fhir/cds/trial-match';
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';
@@ -118,37 +119,114 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
 }
 
 function detail(patient: PatientProfile, fitting: readonly FittingTrial[], shown: readonly FittingTrial[], options: TrialCardOptions): string {
-  const lines: string[] = [];
-  if (fitting.length > shown.length) lines.push(`The first ${shown.length} of ${fitting.length}, by retrieval relevance.`, '');
+  const parts: string[] = [];
+  if (fitting.length > shown.length) parts.push(`The first ${shown.length} of ${fitting.length}, by retrieval relevance.`);
   for (const f of shown) {
     const { trial, ranked } = f;
-    lines.push(`**${trial.nctId}**: ${trial.title}`);
-    lines.push(
-      `Overall status ${trial.status}${trial.phase ? ` · phase ${trial.phase}` : ''} · relevance ${ranked.relevance.toFixed(2)} · ` +
-        `inclusion ${ranked.inclusion.met} met, ${ranked.inclusion.notMet} not met, ${ranked.inclusion.unknown} unknown · ` +
-        `exclusion ${ranked.exclusion.met} met, ${ranked.exclusion.notMet} not met, ${ranked.exclusion.unknown} unknown`,
+    const criteria = f.judgement.criteria.filter((c) => !isLeadIn(c));
+    const phase = phaseLabel(trial.phase);
+    parts.push(
+      `**${trial.nctId}**: ${escapeInline(trial.title)}`,
+      `Overall status: ${statusLabel(trial.status)}${phase ? ` · ${phase}` : ''} · relevance ${ranked.relevance.toFixed(2)} · ` +
+        `inclusion ${counts(criteria, 'inclusion')} · exclusion ${counts(criteria, 'exclusion')}`,
     );
-    const rows = criterionRows(patient, f.judgement.criteria, options.maxUnknown ?? 8, verbatimIn(trial.record.eligibilityText));
-    lines.push('', evidenceTable(rows, 'Judgement', { label: 'Criterion', value: 'Patient evidence' }), '');
+    const table = criterionTable(patient, criteria, options.maxUnknown ?? 8, verbatimIn(trial.record.eligibilityText));
+    if (table.rows.length > 0) parts.push(evidenceTable(table.rows, 'Judgement', { label: 'Criterion', value: 'Patient evidence' }));
+    if (table.summary.length > 0) parts.push(bulletList(table.summary));
   }
-  lines.push(`Trial records: ${CTGOV_ATTRIBUTION}.`);
-  return lines.join('\n');
+  parts.push(`Trial records: ${CTGOV_ATTRIBUTION}.`);
+  return blocks(...parts);
+}
+
+function counts(criteria: readonly CriterionJudgement[], kind: CriterionJudgement['kind']): string {
+  const of = criteria.filter((c) => c.kind === kind);
+  const n = (status: CriterionJudgement['status']) => of.filter((c) => c.status === status).length;
+  return `${n('met')} met, ${n('not-met')} not met, ${n('unknown')} unknown`;
+}
+
+/** ClinicalTrials.gov's status as its site shows it: NOT_YET_RECRUITING → "Not yet recruiting". */
+export function statusLabel(status: string): string {
+  const words = status.toLowerCase().replace(/_/g, ' ');
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)}`;
+}
+
+/** A FHIR research-study-phase code as words ("phase-1-phase-2" → "phase 1/2"); none for "n-a". */
+export function phaseLabel(code: string | null | undefined): string | undefined {
+  if (!code || code === 'n-a') return undefined;
+  const phases = [...code.matchAll(/phase-(\d)/g)].map((m) => m[1]);
+  if (phases.length === 0) return undefined;
+  return `${code.startsWith('early-') ? 'early ' : ''}phase ${phases.join('/')}`;
+}
+
+/**
+ * Words that say how a criteria list is laid out, not what the patient must have: what is left of
+ * a list's lead-in once the words of trial boilerplate (tokens.ts contentWords) and these are
+ * taken away is nothing.
+ */
+const LEAD_IN_WORDS = new Set(
+  (
+    'meet fulfil fulfill satisfy participate participation enroll enrol enter entrance excluded exclude order addition furthermore also ' +
+    'contraindication contraindications characteristics characteristic note notes list representative reasons reason categories category ' +
+    'one two three four five six each either all any both'
+  )
+    .split(' ')
+    .map((w) => stem(w)),
+);
+
+/**
+ * A heading or a list's lead-in that the parser kept as an item ("INCLUSION CRITERIA:", "The
+ * contraindications include subjects with the following devices or conditions:"): it ends in a
+ * colon and names no condition of its own, so it is never listed as a criterion. The words
+ * "the following" and the kind of item they announce ("criteria", "devices or conditions": up to
+ * four words when they end the lead-in, else one) are not a condition; anything else is.
+ */
+export function isLeadIn(c: Pick<CriterionJudgement, 'text' | 'origin'>): boolean {
+  if (c.origin !== 'text' || !/:\s*$/.test(c.text)) return false;
+  const own = c.text.replace(/\bthe following(?:\s+[^\s:]+){0,4}\s*:\s*$/i, '').replace(/\bthe following(?:\s+[A-Za-z-]+)?/i, '');
+  return contentWords(own).every((w) => isGeneric(w) || LEAD_IN_WORDS.has(w));
 }
 
 const ORDER: Readonly<Record<CriterionJudgement['status'], number>> = { met: 0, 'not-met': 1, unknown: 2 };
 
-/** Met, then not met, then unknown (at most `maxUnknown` of them); within each, the trial's order. */
-export function criterionRows(
+export interface CriterionTable {
+  /** The criteria that decide, each with the patient's evidence: met, not met, unknown (at most `maxUnknown` unknown). */
+  rows: EvidenceRow[];
+  /** One line per group of the rest: assumed absent, not applicable, unknown beyond `maxUnknown`. */
+  summary: string[];
+}
+
+/**
+ * The criterion table of one trial. Listed: every criterion judged on the record or a note (met,
+ * not met or unknown), met, then not met, then unknown (at most `maxUnknown` of them), each group
+ * in the trial's order. Summarised in a line each, not listed: criteria judged only by the
+ * assumption that an unmentioned fact is absent (judge.ts), criteria that do not apply to the
+ * patient, and the unknown ones beyond `maxUnknown`. Lead-ins (isLeadIn) are left out.
+ */
+export function criterionTable(
   patient: PatientProfile,
   criteria: readonly CriterionJudgement[],
   maxUnknown: number,
   verbatim: (parsed: string) => string = (t) => t,
-): EvidenceRow[] {
-  const sorted = [...criteria].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.index - b.index);
+): CriterionTable {
+  const listed = criteria.filter((c) => !isLeadIn(c));
+  const assumed = listed.filter((c) => c.basis === 'assumed-absent');
+  const notApplicable = listed.filter((c) => c.basis === 'not-applicable');
+  const deciding = listed.filter((c) => c.basis !== 'assumed-absent' && c.basis !== 'not-applicable');
+  const sorted = [...deciding].sort((a, b) => ORDER[a.status] - ORDER[b.status] || a.index - b.index);
   const unknown = sorted.filter((c) => c.status === 'unknown');
   const rows = sorted.filter((c) => c.status !== 'unknown' || unknown.indexOf(c) < maxUnknown).map((c) => criterionRow(patient, c, verbatim));
-  if (unknown.length > maxUnknown) rows.push({ label: `${unknown.length - maxUnknown} more unknown criteria`, contribution: 'unknown' });
-  return rows;
+  const summary: string[] = [];
+  const nCriteria = (n: number, kind: string) => `${n} ${kind} criteri${n === 1 ? 'on' : 'a'}`;
+  const excludedByAssumption = assumed.filter((c) => c.kind === 'exclusion').length;
+  const includedByAssumption = assumed.filter((c) => c.kind === 'inclusion').length;
+  if (excludedByAssumption > 0) summary.push(`${nCriteria(excludedByAssumption, 'exclusion')} not mentioned in the record: assumed absent.`);
+  if (includedByAssumption > 0) summary.push(`${nCriteria(includedByAssumption, 'inclusion')} requiring an absence not mentioned in the record: assumed absent, so met.`);
+  if (notApplicable.length > 0) {
+    const reasons = [...new Set(notApplicable.map((c) => c.reason))].join('; ');
+    summary.push(`${notApplicable.length === 1 ? '1 criterion does' : `${notApplicable.length} criteria do`} not apply to this patient (${reasons}).`);
+  }
+  if (unknown.length > maxUnknown) summary.push(`${nCriteria(unknown.length - maxUnknown, 'more')} unknown from the record, not listed.`);
+  return { rows, summary };
 }
 
 /**
@@ -193,16 +271,7 @@ function criterionRow(patient: PatientProfile, c: CriterionJudgement, verbatim: 
 
 function judgementLabel(c: CriterionJudgement): string {
   const status = c.status === 'met' ? 'met' : c.status === 'not-met' ? 'not met' : 'unknown';
-  const basis =
-    c.basis === 'assumed-absent'
-      ? ' (not mentioned: assumed absent)'
-      : c.basis === 'not-applicable'
-        ? ' (does not apply)'
-        : c.basis === 'note'
-          ? ' (note)'
-          : c.basis === 'record'
-            ? ' (record)'
-            : '';
+  const basis = c.basis === 'note' ? ' (note)' : c.basis === 'record' ? ' (record)' : '';
   return `${c.kind} ${status}${basis}`;
 }
 
@@ -219,9 +288,11 @@ function evidenceCell(patient: PatientProfile, e: Evidence): Pick<EvidenceRow, '
   for (const list of patient.values.values()) {
     const v = list.find((x) => x.source === e.source && x.sentence === undefined);
     if (v) {
+      // A blood pressure judged as a pair (judge.ts: systolic/diastolic under the systolic's source) is shown as the pair.
+      const pair = /^\d+(?:\.\d+)?\/\d/.test(e.text);
       return {
-        value: v.comparator ? `${v.comparator}${v.value}` : v.value,
-        ...(v.unit && { unit: v.unit }),
+        value: pair ? e.text : v.comparator ? `${v.comparator}${v.value}` : v.value,
+        ...(!pair && v.unit && { unit: v.unit }),
         ...(v.time !== undefined && { time: new Date(v.time).toISOString() }),
         source: e.source,
       };

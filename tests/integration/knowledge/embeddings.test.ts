@@ -103,5 +103,7 @@ describe('embedding providers', () => {
     expect(createEmbeddings(config.embeddings).modelId).toBe('openai:m1');
     expect(createEmbeddings(loadConfig({ CAIRN_EMBEDDINGS: 'ollama' }).embeddings).modelId).toBe('ollama:nomic-embed-text');
     expect(createEmbeddings(loadConfig({}).embeddings)).toBeInstanceOf(UseLiteEmbeddings);
+    // No thread starts until something is embedded.
+    expect((createEmbeddings(loadConfig({ CAIRN_EMBEDDINGS_THREADS: '3' }).embeddings) as UseLiteEmbeddings).pool.threads).toBe(3);
   });
 });

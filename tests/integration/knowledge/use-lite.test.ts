@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { UseLiteEmbeddings, USE_LITE_DIMENSIONS } from '../../../src/search/embeddings/use-lite.js';
+import { closeEmbeddingThreads } from '../../../src/search/embeddings/use-lite-pool.js';
 import { ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever } from '../../../src/knowledge/retriever.js';
 import { createLogger } from '../../../src/log.js';
@@ -20,6 +21,7 @@ describe('Universal Sentence Encoder lite on pglite', () => {
     retriever = new GuidelineRetriever({ db: t.db, embeddings });
   });
   afterAll(async () => {
+    await closeEmbeddingThreads();
     await t?.dispose();
   });
 

@@ -38,4 +38,11 @@ describe('knowledge base configuration', () => {
     expect(() => loadConfig({ CAIRN_EMBEDDINGS: 'bert' })).toThrow(/CAIRN_EMBEDDINGS must be use-lite, openai or ollama/);
     expect(() => loadConfig({ CAIRN_EMBEDDINGS_DIMENSIONS: '-3' })).toThrow(/CAIRN_EMBEDDINGS_DIMENSIONS/);
   });
+
+  it('reads the USE-lite thread count, which only the offline encoder has', () => {
+    expect(loadConfig({ CAIRN_EMBEDDINGS_THREADS: '3' }).embeddings).toEqual({ provider: 'use-lite', threads: 3 });
+    expect(loadConfig({ CAIRN_EMBEDDINGS: 'ollama', CAIRN_EMBEDDINGS_THREADS: '3' }).embeddings).not.toHaveProperty('threads');
+    expect(() => loadConfig({ CAIRN_EMBEDDINGS_THREADS: '0' })).toThrow(/CAIRN_EMBEDDINGS_THREADS must be positive/);
+    expect(() => loadConfig({ CAIRN_EMBEDDINGS_THREADS: 'many' })).toThrow(/CAIRN_EMBEDDINGS_THREADS must be a number/);
+  });
 });

@@ -102,7 +102,8 @@ export function evaluateSepsis(ctx: PatientContext): Finding {
   for (const m of antibiotics) {
     evidence.push({ kind: 'reading', label: 'Antibiotic (active order)', value: m.text ?? m.codings[0]?.display ?? m.codings[0]?.code ?? '', unit: null, date: m.date, source: m.source });
   }
-  const notes = ['cultures not read (not available in PatientContext)'];
+  // Microbiology results are not part of what the diagnosis service reads (service.ts DIAGNOSIS_DATA_REQUIREMENTS).
+  const notes = ['blood cultures not checked: Cairn does not read microbiology results'];
   const points = items.filter((i) => i.points === 1).map((i) => i.label);
   const scoreText = `qSOFA ${score}${missing > 0 ? ` with ${missing} item(s) missing` : ''}${points.length > 0 ? ` (${points.join(', ')})` : ''}`;
 

@@ -29,6 +29,7 @@
  * sex and inclusion thresholds are never assumed. Judgements made this way have basis
  * `assumed-absent`, so a card can show them apart; ranking never excludes on them.
  */
+import { LRUCache } from 'lru-cache';
 import type { CriterionKind, CriterionStructure, ConceptReference, ParsedCriterion } from './criteria-parse.js';
 import { conceptDescendants } from './lexicon.js';
 import { compare, type MeasurementStatement } from './measurements.js';
@@ -322,7 +323,7 @@ function labPart(profile: PatientProfile, l: MeasurementStatement, kind: Criteri
   if (bp && candidates.length === 0) {
     const sys = profile.values.get('systolic-bp')?.[0];
     const dia = profile.values.get('diastolic-bp')?.[0];
-    if (sys && dia) candidates = [{ ...sys, analyteId: 'blood-pressure', value2: dia.value, text: `${sys.value}/${dia.value} mm[Hg]` }];
+    if (sys && dia) candidates = [{ ...sys, analyteId: 'blood-pressure', value2: dia.value, text: `${sys.value}/${dia.value} mmHg` }];
   }
   const label = `${l.label} ${l.comparator} ${l.canonical?.value ?? l.value}${l.value2 !== undefined ? (bp ? `/${l.canonical?.value2 ?? l.value2}` : `–${l.canonical?.value2 ?? l.value2}`) : ''} ${l.canonical?.unit ?? l.unit ?? ''}`.trim();
   for (const v of candidates) {
@@ -348,6 +349,28 @@ function labPart(profile: PatientProfile, l: MeasurementStatement, kind: Criteri
 }
 
 /** The best note sentence supporting free-text criterion words, or undefined. */
+/**
+ * The word sets a criterion's text is matched by: all its content words, and for "A, B or C" each
+ * alternative on its own (each is enough). They depend on the text alone, so they are computed
+ * once per distinct criterion, not once per patient and call (a hook judges some 300 criteria).
+ */
+const termSetCache = new LRUCache<string, string[][]>({ max: 20_000 });
+
+function criterionTermSets(criterionText: string): string[][] {
+  const cached = termSetCache.get(criterionText);
+  if (cached) return cached;
+  const terms = [...new Set(contentWords(criterionText))];
+  const sets = [terms];
+  if (/\bor\b|\band\/or\b/i.test(criterionText)) {
+    for (const chunk of asciiFold(criterionText).split(/,|;|\band\/or\b|\bor\b/i)) {
+      const chunkTerms = [...new Set(contentWords(chunk))];
+      if (chunkTerms.some((t) => !isGeneric(t)) && chunkTerms.length < terms.length) sets.push(chunkTerms);
+    }
+  }
+  termSetCache.set(criterionText, sets);
+  return sets;
+}
+
 function semanticSupport(
   profile: PatientProfile,
   criterionText: string,
@@ -355,16 +378,8 @@ function semanticSupport(
   opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>,
   onlyTerms?: readonly string[],
 ): { sentence: number; similarity: number | undefined; overlap: number; negated: boolean; uncertain: boolean } | undefined {
-  const terms = onlyTerms ? [...new Set(onlyTerms)] : [...new Set(contentWords(criterionText))];
-  if (!terms.some((t) => !isGeneric(t))) return undefined;
-  // "A, B or C": each alternative is enough on its own, so each is matched as its own word set.
-  const sets = [terms];
-  if (!onlyTerms && /\bor\b|\band\/or\b/i.test(criterionText)) {
-    for (const chunk of asciiFold(criterionText).split(/,|;|\band\/or\b|\bor\b/i)) {
-      const chunkTerms = [...new Set(contentWords(chunk))];
-      if (chunkTerms.some((t) => !isGeneric(t)) && chunkTerms.length < terms.length) sets.push(chunkTerms);
-    }
-  }
+  const sets = onlyTerms ? [[...new Set(onlyTerms)]] : criterionTermSets(criterionText);
+  if (!sets[0]?.some((t) => !isGeneric(t))) return undefined;
   let best: { sentence: number; similarity: number | undefined; overlap: number; score: number; matched: string[] } | undefined;
   for (const s of profile.sentences) {
     const emb = profile.sentenceEmbeddings?.[s.index];

@@ -1,6 +1,7 @@
 /**
- * The coordinator's two requests, everything but HTTP: start a screening of patients (a list, or
- * a FHIR Group's members) against one trial, and read a screening with a page of its results.
+ * The coordinator's requests, everything but HTTP: start a screening of patients (a list, or a
+ * FHIR Group's members) against one trial, read a screening with a page of its results, and
+ * cancel it.
  * src/http/screenings.ts parses, authenticates and maps the typed errors here to status codes.
  *
  * The checks run in a fixed order, which is the API's contract: an unknown trial is reported
@@ -14,7 +15,7 @@ import { parseReference } from '../../../fhir/context/fhir-json.js';
 import { FhirFetchError, type FhirGateway } from '../../../fhir/gateway.js';
 import { trialVersions } from '../store/trial-store.js';
 import type { ScreeningCategory } from './result.js';
-import { createScreening, getScreening, listResults, screeningOwner, type ItemStatus, type ResultPage, type Screening, type ScreeningSource } from './store.js';
+import { cancelScreening as cancelStored, createScreening, getScreening, listResults, screeningOwner, type ItemStatus, type ResultPage, type Screening, type ScreeningSource } from './store.js';
 
 /**
  * The most patients one screening takes: its creation is one transaction and its request one
@@ -165,4 +166,20 @@ export async function readScreening(db: Queryable, input: { id: string; clientIs
     ...(query.status && { status: query.status }),
   });
   return { ok: true, screening, page, query };
+}
+
+export type CancelOutcome = { ok: true; screening: Screening; cancelled: boolean } | { ok: false; error: { kind: 'not-found' } };
+
+/**
+ * Cancels a screening for the client that created it only (another client's is absent, as for
+ * reads). Idempotent: cancelling a cancelled or completed screening changes nothing and returns it
+ * (`cancelled` false). Patients being screened at that moment may still finish.
+ */
+export async function cancelScreening(db: Queryable, input: { id: string; clientIss: string }): Promise<CancelOutcome> {
+  const notFound: CancelOutcome = { ok: false, error: { kind: 'not-found' } };
+  if (!UUID.test(input.id)) return notFound;
+  const owner = await screeningOwner(db, input.id);
+  if (owner === undefined || owner !== input.clientIss) return notFound;
+  const outcome = await cancelStored(db, input.id);
+  return outcome ? { ok: true, ...outcome } : notFound;
 }

@@ -56,8 +56,8 @@ export async function screenPatient(input: ScreenPatientInput): Promise<ScreenOu
   });
   const failed = outcomes.filter((o) => o.source === 'failed');
   if (failed.length > 0) {
-    // Reasons name the URL path only (the gateway drops query strings), never patient data.
-    return { ok: false, kind: 'transient', error: failed.map((o) => `${o.key}: ${o.source === 'failed' ? o.reason : ''}`).join('; ') };
+    // The coordinator sees what went wrong on Cairn's own FHIR server; details are redacted (no ids, no query strings).
+    return { ok: false, kind: 'transient', error: failed.map((o) => `${o.key}: ${o.source === 'failed' ? (o.detail ?? o.reason) : ''}`).join('; ') };
   }
   const patient = outcomes.find((o) => o.key === 'patient');
   if (!patient?.value) return { ok: false, kind: 'permanent', error: `Patient/${input.patientId} was not found on the FHIR server` };

@@ -15,12 +15,15 @@
  * `claimed_by`, `lease_expires_at` and increments `attempts`; the completion only applies when the
  * row is still pending under that same claim (worker and attempt). A retry puts the item back to
  * pending with a delay (the lease field doubles as "not before").
+ *
+ * A cancelled screening is never claimed from again: its items not started stay pending for good,
+ * those in flight may still complete (their counts no longer change its status).
  */
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from '../../../db/database.js';
 import type { CriterionRow, PatientScreeningResult, ScreeningCategory } from './result.js';
 
-export type ScreeningStatus = 'queued' | 'running' | 'completed';
+export type ScreeningStatus = 'queued' | 'running' | 'completed' | 'cancelled';
 export type ItemStatus = 'pending' | 'done' | 'failed';
 
 export type ScreeningSource = { kind: 'patients' } | { kind: 'group'; group: string };
@@ -50,6 +53,7 @@ export interface Screening {
   createdAt: Date;
   updatedAt: Date;
   completedAt: Date | null;
+  cancelledAt: Date | null;
 }
 
 export type CreateOutcome =
@@ -71,9 +75,10 @@ interface ScreeningRow {
   created_at: Date;
   updated_at: Date;
   completed_at: Date | null;
+  cancelled_at: Date | null;
 }
 
-const SCREENING_COLUMNS = 'id, nct_id, fhir_server, source, status, total, done, failed, error, request_hash, created_at, updated_at, completed_at';
+const SCREENING_COLUMNS = 'id, nct_id, fhir_server, source, status, total, done, failed, error, request_hash, created_at, updated_at, completed_at, cancelled_at';
 
 function toScreening(r: ScreeningRow): Screening {
   return {
@@ -89,6 +94,7 @@ function toScreening(r: ScreeningRow): Screening {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     completedAt: r.completed_at,
+    cancelledAt: r.cancelled_at,
   };
 }
 
@@ -132,6 +138,23 @@ export async function getScreening(db: Queryable, id: string): Promise<Screening
   const res = await db.query<ScreeningRow>(`SELECT ${SCREENING_COLUMNS} FROM screenings WHERE id = $1`, [id]);
   const row = res.rows[0];
   return row ? toScreening(row) : undefined;
+}
+
+/**
+ * Cancels a queued or running screening: no more of its patients are started. Its current state
+ * when it is already cancelled or completed (nothing to cancel), undefined when it does not exist.
+ */
+export async function cancelScreening(db: Queryable, id: string): Promise<{ screening: Screening; cancelled: boolean } | undefined> {
+  const res = await db.query<ScreeningRow>(
+    `UPDATE screenings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+      WHERE id = $1 AND status IN ('queued', 'running')
+      RETURNING ${SCREENING_COLUMNS}`,
+    [id],
+  );
+  const row = res.rows[0];
+  if (row) return { screening: toScreening(row), cancelled: true };
+  const current = await getScreening(db, id);
+  return current && { screening: current, cancelled: false };
 }
 
 /** Who created the screening ('' without authentication): reads are limited to that client. */
@@ -229,7 +252,8 @@ export async function claimItems(db: Database, opts: { workerId: string; limit: 
       `WITH picked AS (
          SELECT sp.screening_id, sp.ordinal
          FROM screening_patients sp JOIN screenings s ON s.id = sp.screening_id
-         WHERE sp.status = 'pending' AND (sp.lease_expires_at IS NULL OR sp.lease_expires_at < clock_timestamp())
+         WHERE sp.status = 'pending' AND s.status <> 'cancelled'
+           AND (sp.lease_expires_at IS NULL OR sp.lease_expires_at < clock_timestamp())
          ORDER BY s.created_at, sp.screening_id, sp.ordinal
          LIMIT $2
          FOR UPDATE OF sp SKIP LOCKED
@@ -264,8 +288,8 @@ const HELD = "screening_id = $1 AND ordinal = $2 AND status = 'pending' AND clai
 async function countFinished(tx: Queryable, screeningId: string, column: 'done' | 'failed'): Promise<void> {
   await tx.query(
     `UPDATE screenings SET ${column} = ${column} + 1, updated_at = now(),
-       status = CASE WHEN done + failed + 1 >= total THEN 'completed' ELSE 'running' END,
-       completed_at = CASE WHEN done + failed + 1 >= total THEN now() ELSE NULL END
+       status = CASE WHEN status = 'cancelled' THEN status WHEN done + failed + 1 >= total THEN 'completed' ELSE 'running' END,
+       completed_at = CASE WHEN status = 'cancelled' THEN completed_at WHEN done + failed + 1 >= total THEN now() ELSE NULL END
      WHERE id = $1`,
     [screeningId],
   );
@@ -372,8 +396,8 @@ export async function failScreening(db: Database, screeningId: string, error: st
     );
     await tx.query(
       `UPDATE screenings SET failed = failed + $2, error = $3, updated_at = now(),
-         status = CASE WHEN done + failed + $2 >= total THEN 'completed' ELSE status END,
-         completed_at = CASE WHEN done + failed + $2 >= total THEN now() ELSE completed_at END
+         status = CASE WHEN status <> 'cancelled' AND done + failed + $2 >= total THEN 'completed' ELSE status END,
+         completed_at = CASE WHEN status <> 'cancelled' AND done + failed + $2 >= total THEN now() ELSE completed_at END
        WHERE id = $1`,
       [screeningId, res.rowCount, error],
     );
@@ -396,7 +420,9 @@ export async function releaseClaims(db: Database, workerId: string): Promise<num
 /** Items not yet finished (for the worker's start-up log). */
 export async function countUnfinished(db: Queryable): Promise<{ screenings: number; patients: number }> {
   const res = await db.query<{ screenings: string; patients: string }>(
-    "SELECT count(DISTINCT screening_id) AS screenings, count(*) AS patients FROM screening_patients WHERE status = 'pending'",
+    `SELECT count(DISTINCT sp.screening_id) AS screenings, count(*) AS patients
+       FROM screening_patients sp JOIN screenings s ON s.id = sp.screening_id
+      WHERE sp.status = 'pending' AND s.status <> 'cancelled'`,
   );
   return { screenings: Number(res.rows[0]?.screenings ?? 0), patients: Number(res.rows[0]?.patients ?? 0) };
 }

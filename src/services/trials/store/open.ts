@@ -12,12 +12,15 @@ import { TrialMatcher } from '../match.js';
 import { readTrialFile, trialFiles } from './trial-files.js';
 import { importTrials, type TrialImportReport } from './trial-store.js';
 
-export interface OpenedTrials {
-  matcher: TrialMatcher;
+export interface ImportedTrialFiles {
   /** Undefined when no trial file was found (the store holds what earlier imports left). */
   report: TrialImportReport | undefined;
   /** Records left out because their status is not one `statuses` admits. */
   skipped: number;
+}
+
+export interface OpenedTrials extends ImportedTrialFiles {
+  matcher: TrialMatcher;
 }
 
 export interface OpenTrialsOptions {
@@ -39,6 +42,12 @@ export interface OpenTrialsOptions {
  * trial list would silently miss trials.
  */
 export async function openTrials(db: Database, embeddings: CairnEmbeddings, options: OpenTrialsOptions): Promise<OpenedTrials> {
+  const imported = await importTrialFiles(db, embeddings, options);
+  return { ...imported, matcher: new TrialMatcher({ db, embeddings }) };
+}
+
+/** The import half of openTrials, for a server that built its matcher before the import (it listens first). */
+export async function importTrialFiles(db: Database, embeddings: CairnEmbeddings, options: OpenTrialsOptions): Promise<ImportedTrialFiles> {
   const files = await trialFiles(options.paths);
   const all: TrialRecord[] = [];
   for (const file of files) all.push(...(await readTrialFile(file)));
@@ -54,5 +63,5 @@ export async function openTrials(db: Database, embeddings: CairnEmbeddings, opti
   } else {
     options.log.warn({ paths: options.paths }, 'no trial records found: the trial store holds only what earlier imports left');
   }
-  return { matcher: new TrialMatcher({ db, embeddings }), report, skipped };
+  return { report, skipped };
 }

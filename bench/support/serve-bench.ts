@@ -1,0 +1,38 @@
+/**
+ * Cairn as `npm start` runs it (real services, shipped corpus, demo trials), for bench/hooks.ts,
+ * plus one bench-only control: on SIGUSR2 it imports every demo trial (trials/demo-trials.jsonl, the
+ * 261 not imported at start-up included) into its own store, in this same process, with a fresh
+ * instance of the configured embedding model, and prints {"imported": …} when done. That is the
+ * `trials:import` work running beside the hooks, so the benchmark can measure what it costs them.
+ */
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createEmbeddings } from '../../src/search/embeddings/index.js';
+import { startCairn } from '../../src/server.js';
+import { readTrialFile } from '../../src/services/trials/store/trial-files.js';
+import { importTrials } from '../../src/services/trials/store/trial-store.js';
+import { repoPath } from '../../tests/support/repo-root.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+const cairn = await startCairn(config, log);
+// The benchmark measures a Cairn that is ready (hooks answer 503 while it starts).
+await cairn.ready;
+process.stdout.write(`${JSON.stringify({ ready: cairn.url })}\n`);
+
+process.on('SIGUSR2', () => {
+  void (async () => {
+    const started = performance.now();
+    const records = await readTrialFile(repoPath('trials/demo-trials.jsonl'));
+    const report = await importTrials(cairn.db, records, createEmbeddings(config.embeddings), { log });
+    const ms = Math.round(performance.now() - started);
+    process.stdout.write(`${JSON.stringify({ imported: report.trials, added: report.added, criteriaEmbedded: report.criteriaEmbedded, ms })}\n`);
+  })().catch((err: unknown) => process.stdout.write(`${JSON.stringify({ importFailed: (err as Error).message })}\n`));
+});
+const stop = () => {
+  // An import still running holds the database: the benchmark is over, so do not wait for it long.
+  setTimeout(() => process.exit(0), 5000).unref();
+  void cairn.close().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

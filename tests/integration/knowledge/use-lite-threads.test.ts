@@ -1,0 +1,140 @@
+/**
+ * USE-lite on worker threads: the vectors are the ones the model gives in this thread, they are
+ * made on another thread, a query overtakes queued document batches, failures reject the call,
+ * and idle threads neither keep a process alive nor outlive close().
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { threadId } from 'node:worker_threads';
+import { embedBatch, loadUseLiteModel } from '../../../src/search/embeddings/use-lite-model.js';
+import { closeEmbeddingThreads, UseLitePool } from '../../../src/search/embeddings/use-lite-pool.js';
+import { UseLiteEmbeddings } from '../../../src/search/embeddings/use-lite.js';
+import { REPO_ROOT, repoPath } from '../../support/repo-root.js';
+
+const criteria = [
+  'Age 18 years or older',
+  'History of myocardial infarction within the past 6 months',
+  '',
+  'eGFR < 30 mL/min/1.73m2 or on dialysis',
+  'Pregnant or breastfeeding women',
+  'HbA1c between 7.0% and 10.5% at screening',
+  'Known hypersensitivity to metformin',
+  'Uncontrolled hypertension (systolic blood pressure > 180 mmHg)',
+  'Active malignancy requiring treatment within 2 years',
+  'Able to give written informed consent',
+  'Body mass index 25 to 40 kg/m2',
+  'Prior treatment with an SGLT2 inhibitor',
+  'Chronic heart failure NYHA class III or IV',
+  'Alanine aminotransferase more than 3 times the upper limit of normal',
+  'Participation in another interventional trial within 30 days',
+  'Type 2 diabetes diagnosed at least 6 months before screening',
+  'Current smoker',
+  'Stroke or transient ischaemic attack in the last 3 months',
+  'Life expectancy of less than one year',
+  'Unable to comply with study visits',
+];
+
+const sentences = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}: patients with condition number ${i} are excluded`);
+
+describe('USE-lite embedding threads', () => {
+  // Threads of its own (one, so the order of work is fixed) rather than the shared pool.
+  const pool = new UseLitePool({ threads: 1 });
+  const embeddings = new UseLiteEmbeddings({ pool });
+
+  beforeAll(async () => {
+    // The thread is up and its model loaded before any test counts on the order of work.
+    await pool.embed(['warm up'], { kind: 'query' });
+  }, 60_000);
+  afterAll(async () => {
+    await pool.close();
+    await closeEmbeddingThreads();
+  });
+
+  it('gives exactly the vectors the model gives on this thread, batch for batch, made on another thread', async () => {
+    const model = await loadUseLiteModel();
+    // The pool sends batches of 16: the reference batches alike (the batch is part of the arithmetic).
+    const expected = [...(await embedBatch(model, criteria.slice(0, 16))), ...(await embedBatch(model, criteria.slice(16)))];
+    const batches = await pool.embedBatches(criteria, { kind: 'documents' });
+    expect(batches.map((b) => b.vectors.length)).toEqual([16, 4]);
+    for (const b of batches) expect(b.threadId).not.toBe(threadId);
+    const vectors = batches.flatMap((b) => b.vectors);
+    expect(vectors).toEqual(expected);
+    expect(await embeddings.embedDocuments(criteria)).toEqual(expected);
+    // A query is a batch of one, as it was on the main thread.
+    const [chestPain] = await embedBatch(model, ['chest pain']);
+    expect(await embeddings.embedQuery('chest pain')).toEqual(chestPain);
+  }, 60_000);
+
+  it('runs a query ahead of the document batches queued before it', async () => {
+    const done: string[] = [];
+    // Six single-batch calls: the first starts at once on the only thread, five wait in the queue.
+    const docs = Array.from({ length: 6 }, (_, i) => pool.embed(sentences(8, `call ${i}`), { kind: 'documents' }).then(() => done.push(`d${i}`)));
+    const query = embeddings.embedQuery('crushing central chest pain radiating to the left arm').then(() => done.push('query'));
+    await Promise.all([...docs, query]);
+    expect(done).toEqual(['d0', 'query', 'd1', 'd2', 'd3', 'd4', 'd5']);
+  }, 60_000);
+
+  it('splits a large embedDocuments call, so a query does not wait for the whole of it', async () => {
+    const done: string[] = [];
+    const documents = embeddings.embedDocuments(sentences(6 * 16, 'import')).then(() => done.push('documents'));
+    const query = embeddings.embedQuery('short of breath on exertion').then(() => done.push('query'));
+    await Promise.all([documents, query]);
+    expect(done).toEqual(['query', 'documents']);
+  }, 60_000);
+
+  it("gives a second call's batches a turn before the rest of an earlier call", async () => {
+    const done: string[] = [];
+    const large = pool.embed(sentences(5 * 8, 'import'), { kind: 'documents', batchSize: 8 }).then(() => done.push('import'));
+    const small = pool.embed(sentences(8, 'note'), { kind: 'documents', batchSize: 8 }).then(() => done.push('notes'));
+    await Promise.all([large, small]);
+    expect(done).toEqual(['notes', 'import']);
+  }, 60_000);
+
+  it('turns away queued batches on close, and starts threads again on the next call', async () => {
+    const p = new UseLitePool({ threads: 1 });
+    const queued = p.embed(sentences(4 * 8, 'closing'), { kind: 'documents', batchSize: 8 });
+    await p.close();
+    await expect(queued).rejects.toThrow(/embedding threads were closed/);
+    await expect(p.embed(['after close'], { kind: 'query' })).resolves.toHaveLength(1);
+    await p.close();
+  }, 60_000);
+});
+
+describe('USE-lite embedding thread failures', () => {
+  it('rejects the call with the reason when the model cannot be loaded, and keeps rejecting (no crash)', async () => {
+    const p = new UseLitePool({ threads: 1, modelDir: repoPath('tests/fixtures/embeddings/no-such-model') });
+    try {
+      await expect(p.embed(['chest pain'], { kind: 'query' })).rejects.toThrow(/could not load the Universal Sentence Encoder lite model: .*no-such-model/);
+      await expect(p.embed(['chest pain', 'fever'], { kind: 'documents' })).rejects.toThrow(/could not load the Universal Sentence Encoder lite model/);
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
+
+  it('rejects the call, instead of hanging, when a thread cannot start at all', async () => {
+    const p = new UseLitePool({ threads: 1, workerFile: repoPath('tests/fixtures/embeddings/broken-worker.mjs') });
+    try {
+      await expect(p.embed(['chest pain'], { kind: 'query' })).rejects.toThrow(/USE-lite embedding failed: this embedding thread cannot start/);
+      await expect(p.embed(['fever'], { kind: 'documents' })).rejects.toThrow(/this embedding thread cannot start/);
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
+
+  it('says which file is missing when the thread module is not there', async () => {
+    const p = new UseLitePool({ threads: 1, workerFile: repoPath('dist/nowhere/use-lite-worker.js') });
+    await expect(p.embed(['x'], { kind: 'query' })).rejects.toThrow(/module is missing: .*nowhere/);
+  });
+});
+
+describe('a command that embeds', () => {
+  it('ends on its own: idle embedding threads do not keep the process alive', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tests/fixtures/embeddings/embed-and-return.ts'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      timeout: 45_000,
+    });
+    expect(stdout.trim()).toBe('512');
+  }, 60_000);
+});

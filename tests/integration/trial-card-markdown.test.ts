@@ -1,0 +1,73 @@
+/**
+ * The trial-match card of the demo patients as a GitHub-flavoured markdown renderer (the CDS
+ * Hooks sandbox) shows it: the shipped `trial-match` logic over a PGlite trial store holding the
+ * recruiting demo trials (trials/demo-trials.jsonl, as `npm start` imports them), with hashing
+ * embeddings for speed. The triage and diagnosis cards get the same checks in
+ * tests/unit/cards-markdown.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import type { Card } from '../../src/hooks/schema.js';
+import type { HookInput } from '../../src/hooks/service.js';
+import { isLeadIn, TRIAL_MATCH_EXTENSION } from '../../src/services/trials/card.js';
+import { trialMatchLogic } from '../../src/services/trials/service.js';
+import { openTrials } from '../../src/services/trials/store/open.js';
+import { blocksContaining, demoPatient, EDGE_CASES, renderGfm, renderingProblems } from '../support/card-markdown.js';
+import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
+import { repoPath } from '../support/repo-root.js';
+
+const REF = new Date('2026-11-24T09:00:00Z');
+const log = pino({ level: 'silent' });
+
+describe('trial-match cards of the demo patients, as a GFM renderer shows them', () => {
+  let t: TestDatabase;
+  const shown: Array<{ file: string; card: Card }> = [];
+
+  beforeAll(async () => {
+    t = await openTestDatabase('pglite', { migrate: true });
+    const { matcher } = await openTrials(t.db, new HashingEmbeddings(), { paths: [repoPath('trials/demo-trials.jsonl')], log });
+    const logic = trialMatchLogic({ matcher, now: () => REF });
+    for (const file of EDGE_CASES) {
+      const { bundle, patientId } = demoPatient(file, REF);
+      const input = { context: { patientId }, prefetch: { bundle }, log, signal: new AbortController().signal } as unknown as HookInput;
+      await logic(input, (cards) => shown.push(...cards.map((card) => ({ file, card }))));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  it('gives the HIV trial candidate a card', () => {
+    expect(shown.map((s) => s.file)).toContain('hiv-trial-candidate.json');
+  });
+
+  it('renders every card without run-together lines, raw UCUM codes, internal names, double full stops or empty columns', () => {
+    expect(shown.flatMap(({ file, card }) => renderingProblems(card).map((p) => `${file}: ${p}`))).toEqual([]);
+  });
+
+  it('puts the title and the status line of each trial in paragraphs of their own, the status in words', () => {
+    const { card } = shown.find((s) => s.file === 'hiv-trial-candidate.json')!;
+    const trials = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string }> }).trials;
+    for (const { nctId } of trials) {
+      const [title] = blocksContaining(card, `${nctId}:`);
+      expect(title).toMatch(new RegExp(`^${nctId}: [^\\n]+$`));
+      expect(title).not.toContain('Overall status');
+    }
+    expect(blocksContaining(card, 'Overall status: ')).toHaveLength(trials.length);
+    expect(blocksContaining(card, 'Overall status: ').every((s) => /^Overall status: (Recruiting|Not yet recruiting|Enrolling by invitation)/.test(s))).toBe(true);
+  });
+
+  it('lists the deciding criteria, no lead-in among them, and only summarises those assumed absent', () => {
+    for (const { card } of shown) {
+      const rows = renderGfm(card.detail ?? '')
+        .querySelectorAll('tbody tr')
+        .map((tr) => tr.querySelectorAll('td').map((td) => td.text));
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.filter((r) => isLeadIn({ text: r[0]!, origin: 'text' }))).toEqual([]);
+      expect(rows.filter((r) => r.some((cell) => /assumed absent|does not apply/.test(cell)))).toEqual([]);
+      for (const line of blocksContaining(card, 'assumed absent')) expect(line).toMatch(/^\d+ (?:inclusion|exclusion) criteri(?:on|a) .*not mentioned in the record: assumed absent/);
+    }
+  });
+});
