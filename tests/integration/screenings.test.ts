@@ -325,6 +325,61 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
     expect((await call('GET', `/screenings/${created.body.id}`)).status).toBe(200);
   });
 
+  it('a cancelled screening starts none of the patients a worker had claimed ahead', async () => {
+    await idle();
+    await cairn.stop();
+    const cohort = syntheticCohort(12, 7, 'cohort').slice(0, 6).map((p) => p.id);
+    const [first, second, third, fourth] = cohort as [string, string, string, string];
+    // The second and third patients' reads wait until the test lets them go; which patients were read is recorded.
+    const held = new Map<string, () => void>();
+    const gates = new Map<string, Promise<void>>(
+      [second, third].map((id) => [id, new Promise<void>((resolve) => held.set(id, resolve))] as const),
+    );
+    const read = new Set<string>();
+    const patientOf = (url: string) => cohort.find((id) => url.includes(`Patient/${id}`) || url.includes(`patient=${id}`));
+    const gated: FhirGateway = {
+      async get(url, signal) {
+        const patient = patientOf(url);
+        if (patient) {
+          read.add(patient);
+          await gates.get(patient);
+        }
+        return gateway.get(url, signal);
+      },
+      collectPages: (page, signal) => gateway.collectPages(page, signal),
+    };
+    // Two at once, and claims take two: when the first patient is done, its slot claims the third
+    // and the fourth; the third starts, the fourth waits claimed for a slot.
+    cairn = await start(await store.open(), { gateway: gated, concurrency: 2 });
+    const created = await call('POST', `/trials/${HTN_TRIAL}/screenings`, { patients: cohort.map((id) => `Patient/${id}`) });
+    const id = created.body.id as string;
+    for (let i = 0; i < 400 && !read.has(third); i++) await sleep(10);
+    expect([...read].sort()).toEqual([first, second, third].sort());
+    const cancelled = await call('DELETE', `/screenings/${id}`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', progress: { done: 1 } });
+
+    // The two in flight finish; the fourth, claimed before the cancellation, never starts.
+    for (const release of held.values()) release();
+    for (let i = 0; i < 400; i++) {
+      if ((await call('GET', `/screenings/${id}`)).body.progress.done >= 3) break;
+      await sleep(10);
+    }
+    await sleep(300);
+    expect(read.has(fourth)).toBe(false);
+    const later = await call('GET', `/screenings/${id}`);
+    expect(later.body).toMatchObject({ status: 'cancelled', progress: { done: 3, pending: 3 } });
+    // Given back: no claim left on it, and the attempt it never had not counted.
+    const rows = await cairn.db.query<{ claimed_by: string | null; attempts: number }>(
+      "SELECT claimed_by, attempts FROM screening_patients WHERE screening_id = $1 AND status = 'pending' ORDER BY ordinal",
+      [id],
+    );
+    expect(rows.rows.map((r) => [r.claimed_by, Number(r.attempts)])).toEqual([
+      [null, 0],
+      [null, 0],
+      [null, 0],
+    ]);
+  }, 30_000);
+
   it('cancels a screening (DELETE): no more patients start, finished results stay readable, idempotent, owner only', async () => {
     await idle();
     await cairn.stop();

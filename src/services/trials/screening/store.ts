@@ -332,8 +332,8 @@ export async function completeItems(db: Queryable, completions: readonly Complet
        ),
        counted AS (
          UPDATE screenings s SET done = s.done + c.n, updated_at = now(),
-           status = CASE WHEN s.done + s.failed + c.n >= s.total THEN 'completed' ELSE 'running' END,
-           completed_at = CASE WHEN s.done + s.failed + c.n >= s.total THEN now() ELSE NULL END
+           status = CASE WHEN s.status = 'cancelled' THEN s.status WHEN s.done + s.failed + c.n >= s.total THEN 'completed' ELSE 'running' END,
+           completed_at = CASE WHEN s.status = 'cancelled' THEN s.completed_at WHEN s.done + s.failed + c.n >= s.total THEN now() ELSE NULL END
          FROM (SELECT count(*)::int AS n FROM stored) c
          WHERE s.id = $1 AND c.n > 0
          RETURNING s.id
@@ -402,6 +402,26 @@ export async function failScreening(db: Database, screeningId: string, error: st
       [screeningId, res.rowCount, error],
     );
   });
+}
+
+/** Which of these screenings are cancelled: a worker checks the patients it claimed ahead before starting them. */
+export async function cancelledScreenings(db: Queryable, screeningIds: readonly string[]): Promise<Set<string>> {
+  if (screeningIds.length === 0) return new Set();
+  const res = await db.query<{ id: string }>("SELECT id FROM screenings WHERE id = ANY($1::uuid[]) AND status = 'cancelled'", [[...new Set(screeningIds)]]);
+  return new Set(res.rows.map((r) => r.id));
+}
+
+/** Gives back claimed items that will not be started (their screening was cancelled); the attempt is not counted. */
+export async function releaseItems(db: Queryable, items: readonly ClaimedItem[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const res = await db.query(
+    `UPDATE screening_patients sp SET claimed_by = NULL, lease_expires_at = NULL, attempts = greatest(sp.attempts - 1, 0)
+     FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[]) AS u(screening_id, ordinal, claimed_by, attempts)
+     WHERE sp.screening_id = u.screening_id AND sp.ordinal = u.ordinal AND sp.status = 'pending'
+       AND sp.claimed_by = u.claimed_by AND sp.attempts = u.attempts`,
+    [items.map((i) => i.screeningId), items.map((i) => i.ordinal), items.map((i) => i.workerId), items.map((i) => i.attempt)],
+  );
+  return res.rowCount;
 }
 
 /**

@@ -11,10 +11,13 @@
  *
  * Throughput: the queue is read and written in batches, not per patient. Claims take up to
  * `concurrency` patients at once (the ones not started yet wait in memory, under their lease,
- * for a free slot), and results are stored in batches (batches.ts: up to RESULT_BATCH, or
- * RESULT_DELAY_MS after the first), each batch in one statement with the screening's count.
- * A crash loses nothing: a claimed patient whose result was not stored yet is still pending
- * under its lease, and is screened again once the lease expires, exactly as a patient in progress.
+ * for a free slot; before one starts, its screening is checked not to have been cancelled
+ * meanwhile), and results are stored in batches (batches.ts): a result is written as soon as no
+ * write is in progress, and those that finish during a write go together in the next one, each
+ * batch one statement with the screening's count. So a lone result is visible at once, and
+ * under load a write carries many. A crash loses nothing: a claimed patient whose result was not
+ * stored yet is still pending under its lease, and is screened again once the lease expires,
+ * exactly as a patient in progress.
  *
  * FHIR credentials: the worker reads only from the FHIR server the service is configured with
  * (CAIRN_SCREENING_FHIR_URL, with its own token CAIRN_SCREENING_FHIR_TOKEN). A CDS Hooks
@@ -33,7 +36,18 @@ import type { TrialMatcher } from '../match.js';
 import { loadTrial, type StoredTrial } from '../store/trial-store.js';
 import { createBatcher } from './batches.js';
 import { screenPatient, type CriterionRefiner } from './screen-patient.js';
-import { claimItems, completeItems, countUnfinished, failItem, failScreening, releaseClaims, type ClaimedItem, type Completion } from './store.js';
+import {
+  cancelledScreenings,
+  claimItems,
+  completeItems,
+  countUnfinished,
+  failItem,
+  failScreening,
+  releaseClaims,
+  releaseItems,
+  type ClaimedItem,
+  type Completion,
+} from './store.js';
 
 export interface ScreeningWorkerConfig {
   /** Patients screened at once. */
@@ -64,9 +78,9 @@ export interface ScreeningWorker {
 }
 
 const DEFAULT_POLL_MS = 1000;
-/** Results stored per statement at most, and how long the first of a batch may wait for more. */
+/** Results stored per statement at most; a result waits for a write in progress, not for others to come. */
 const RESULT_BATCH = 64;
-const RESULT_DELAY_MS = 100;
+const RESULT_DELAY_MS = 0;
 /** Back-off before retrying a patient after a transient error: 2 s, 4 s, 8 s … capped at 60 s. */
 const RETRY_BASE_MS = 2000;
 const RETRY_MAX_MS = 60_000;
@@ -160,6 +174,20 @@ export function startScreeningWorker(deps: ScreeningWorkerDeps): ScreeningWorker
     }
     while (!stopping) {
       let claimed = 0;
+      // Claimed ahead, not started yet: a screening cancelled since then starts no more patients.
+      if (claimedQueue.length > 0 && inFlight.size < config.concurrency) {
+        try {
+          const cancelled = await cancelledScreenings(db, claimedQueue.map((i) => i.screeningId));
+          if (cancelled.size > 0) {
+            const dropped = claimedQueue.filter((i) => cancelled.has(i.screeningId));
+            claimedQueue = claimedQueue.filter((i) => !cancelled.has(i.screeningId));
+            await releaseItems(db, dropped);
+          }
+        } catch (err) {
+          if (stopping) break;
+          log.error({ err: { message: (err as Error).message } }, 'checking claimed screening work failed');
+        }
+      }
       // Claim a full set when the last one has been started; keep results from piling up unstored.
       if (claimedQueue.length === 0 && inFlight.size < config.concurrency) {
         if (results.waiting >= RESULT_BATCH) await results.drain();
