@@ -332,8 +332,8 @@ export async function completeItems(db: Queryable, completions: readonly Complet
        ),
        counted AS (
          UPDATE screenings s SET done = s.done + c.n, updated_at = now(),
-           status = CASE WHEN s.done + s.failed + c.n >= s.total THEN 'completed' ELSE 'running' END,
-           completed_at = CASE WHEN s.done + s.failed + c.n >= s.total THEN now() ELSE NULL END
+           status = CASE WHEN s.status = 'cancelled' THEN s.status WHEN s.done + s.failed + c.n >= s.total THEN 'completed' ELSE 'running' END,
+           completed_at = CASE WHEN s.status = 'cancelled' THEN s.completed_at WHEN s.done + s.failed + c.n >= s.total THEN now() ELSE NULL END
          FROM (SELECT count(*)::int AS n FROM stored) c
          WHERE s.id = $1 AND c.n > 0
          RETURNING s.id
