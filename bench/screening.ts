@@ -3,7 +3,9 @@
  * through the real HTTP API of Cairn running as its own process (JWT authentication on), with a
  * crash midway: the process is killed with SIGKILL (no graceful shutdown, its claims stay held)
  * and started again on the same database, which must resume and finish. At the end every patient
- * must have exactly one result. Prints patients/s.
+ * must have exactly one result. Prints patients/s, and the CPU time per patient of Cairn's process
+ * and of this one (the FHIR server) until the kill, with the load average: on a shared machine the
+ * wall-clock rate follows the other jobs, the CPU time much less.
  *
  * The patients (made up in code, seeded) live on the dev FHIR server, in this process; the trial
  * is the hypertension fixture trial, imported with the configured (default) embedding model.
@@ -11,6 +13,7 @@
  * Options: --patients <n> (1000), --db postgres|pglite (postgres), --concurrency <n> (4),
  *          --kill-at <fraction done> (0.4), --lease <s> (5), --seed <n> (42).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,18 @@ const N = Number(values.patients);
 const dbKind = values.db === 'pglite' ? 'pglite' : 'postgres';
 const killAt = Number(values['kill-at']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time (user + system) of a process so far, in ms, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 interface Progress {
   total: number;
@@ -102,7 +117,10 @@ async function main(): Promise<void> {
   };
 
   let cairn: SpawnedServer | undefined = await spawnServer('tests/e2e/support/serve-test.ts', env, 120_000);
+  const loadBefore = load();
   try {
+    const cairnCpu0 = processCpuMs(cairn.process.pid);
+    const benchCpu0 = process.cpuUsage();
     started = performance.now();
     const created = await api('POST', `/trials/${trial.nctId}/screenings`, { patients: cohort.map((p) => `Patient/${p.id}`) });
     const id = String(created.id);
@@ -116,6 +134,9 @@ async function main(): Promise<void> {
     }
     const killedAt = performance.now();
     const doneAtKill = p.progress.done + p.progress.failed;
+    const cairnCpu1 = processCpuMs(cairn.process.pid);
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const perPatient = (ms: number | undefined) => (ms === undefined || doneAtKill === 0 ? undefined : Number((ms / doneAtKill).toFixed(1)));
     const exited = new Promise((resolve) => cairn?.process.once('exit', resolve));
     cairn.process.kill('SIGKILL');
     await exited;
@@ -165,13 +186,19 @@ async function main(): Promise<void> {
       killedAtDone: doneAtKill,
       doneRightAfterRestart: doneAfterRestart,
       restartS: Number(((restartedAt - killedAt) / 1000).toFixed(1)),
+      // Until the kill; the bench process includes the polling and JWT signing, besides the FHIR server.
+      cpuMsPerPatient: {
+        cairn: perPatient(cairnCpu0 !== undefined && cairnCpu1 !== undefined ? cairnCpu1 - cairnCpu0 : undefined),
+        benchAndFhir: perPatient((benchCpu.user + benchCpu.system) / 1000),
+      },
+      loadAverage: { before: loadBefore, after: load() },
       categories,
     };
     console.log(`\nbench:screening — ${new Date().toISOString()} — ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`);
-    console.log('| DB | patients | concurrency | wall s (incl. crash + restart) | patients/s | patients/s while running | killed at | restart s | categories |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| DB | patients | concurrency | wall s (incl. crash + restart) | patients/s | patients/s while running | killed at | restart s | CPU ms/patient: Cairn, bench + FHIR | load average before / after | categories |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     console.log(
-      `| ${row.db} | ${N} | ${row.concurrency} | ${row.wallS} | ${row.patientsPerS} | ${row.patientsPerSRunning} | ${doneAtKill} done | ${row.restartS} | ${Object.entries(categories).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
+      `| ${row.db} | ${N} | ${row.concurrency} | ${row.wallS} | ${row.patientsPerS} | ${row.patientsPerSRunning} | ${doneAtKill} done | ${row.restartS} | ${row.cpuMsPerPatient.cairn ?? '-'}, ${row.cpuMsPerPatient.benchAndFhir ?? '-'} | ${row.loadAverage.before} / ${row.loadAverage.after} | ${Object.entries(categories).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
     );
     console.log(JSON.stringify({ bench: 'screening', date: new Date().toISOString(), ...row }));
   } finally {

@@ -29,8 +29,8 @@ export interface OpenTrialsOptions {
   /**
    * Which overall statuses start-up imports (default: recruiting, not yet recruiting, enrolling by
    * invitation, the only ones the trial-match card shows). Embedding a trial and its criteria costs
-   * about a second with USE-lite, so importing the 261 closed demo trials would add four minutes to
-   * a first start for trials no card can show. `all` imports every record; `npm run trials:import`
+   * about 0.6 s with USE-lite in one thread (docs/BENCHMARKS.md), so importing the 261 closed demo
+   * trials would add over two minutes to a first start for trials no card can show. `all` imports every record; `npm run trials:import`
    * always does.
    */
   statuses?: readonly string[] | 'all';
