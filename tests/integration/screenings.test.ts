@@ -412,11 +412,13 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
     const doneAtCancel = cancelled.body.progress.done as number;
     expect(doneAtCancel).toBeGreaterThanOrEqual(2);
 
-    // The one patient in flight (concurrency 1) may finish; nothing after it starts.
+    // The one patient in flight (concurrency 1) may finish, and one finished just before the
+    // cancellation may still be waiting (at most 100 ms) in the worker's result batch to be stored
+    // (worker.ts); nothing after them starts (each patient takes over a second of slow reads here).
     await sleep(1000);
     const later = await call('GET', `/screenings/${id}?limit=500`);
     expect(later.body.status).toBe('cancelled');
-    expect(later.body.progress.done + later.body.progress.failed).toBeLessThanOrEqual(doneAtCancel + 1);
+    expect(later.body.progress.done + later.body.progress.failed).toBeLessThanOrEqual(doneAtCancel + 2);
     expect(later.body.progress.pending).toBeGreaterThan(0);
     const inFlight = await cairn.db.query("SELECT 1 FROM screening_patients WHERE screening_id = $1 AND claimed_by IS NOT NULL AND status = 'pending'", [id]);
     expect(inFlight.rowCount).toBe(0);
