@@ -24,11 +24,14 @@ const LAYERS = {
   llm: [...BASE, 'db', 'fhir', 'search', 'text'],
   cards: [...BASE, 'fhir', 'hooks', 'knowledge', 'text'],
   feedback: [...BASE, 'db', 'hooks'],
+  // The issued-card ledger reads a card's provenance (cards) and records hook answers (hooks).
+  ledger: [...BASE, 'cards', 'db', 'hooks'],
+  audit: [...BASE, 'db'],
   // The three services never import each other; src/services/*.ts (the registry) may import them all.
   'services/triage': [...BASE, 'cards', 'db', 'fhir', 'hooks', 'knowledge', 'llm', 'search', 'text'],
   'services/diagnosis': [...BASE, 'cards', 'db', 'fhir', 'hooks', 'knowledge', 'llm', 'search', 'text'],
   'services/trials': [...BASE, 'cards', 'db', 'fhir', 'hooks', 'knowledge', 'llm', 'search', 'text'],
-  http: [...BASE, 'db', 'feedback', 'fhir', 'hooks', 'services', 'text'],
+  http: [...BASE, 'audit', 'db', 'feedback', 'fhir', 'hooks', 'ledger', 'services', 'text'],
 };
 
 /** Inside trial matching: the pure stages import no I/O side; the store does not reach into screenings. */

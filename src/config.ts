@@ -78,7 +78,26 @@ export interface Config {
   trials?: string[];
   /** SMART app that shows a trial's criterion table; trial cards link to it when set. */
   trialSmartAppUrl?: string;
+  /** The issued-card ledger and the audit trail (loadConfig always sets it; hand-built configs get the defaults). */
+  records?: RecordsConfig;
 }
+
+export interface RecordsConfig {
+  /** Days an issued card stays in the ledger; feedback for an older card is refused like an unknown one. */
+  cardRetentionDays: number;
+  /** Days an audit record is kept. */
+  auditRetentionDays: number;
+  /** Secret of the pseudonymous patient keys; unset: one generated and kept in the database. */
+  pseudonymKey?: string;
+  /** Issuers whose clients may read GET /audit when authentication is on; empty: nobody. */
+  auditIssuers: string[];
+}
+
+/**
+ * Ledger: a year covers a feedback or review cycle. Audit: six years, the retention HIPAA asks of
+ * required documentation (45 CFR 164.316(b)(2)(i)).
+ */
+export const DEFAULT_RECORDS: RecordsConfig = { cardRetentionDays: 365, auditRetentionDays: 6 * 365, auditIssuers: [] };
 
 export interface ScreeningConfig {
   /** The FHIR server screenings read patients from; unset: the screening API answers 503. */
@@ -203,6 +222,10 @@ const envSchema = z.object({
   CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
   CAIRN_TRIALS: z.string().min(1).default('trials'),
   CAIRN_TRIAL_SMART_APP_URL: z.url('CAIRN_TRIAL_SMART_APP_URL must be an absolute URL').optional(),
+  CAIRN_CARD_RETENTION_DAYS: positiveInt('CAIRN_CARD_RETENTION_DAYS').default(DEFAULT_RECORDS.cardRetentionDays),
+  CAIRN_AUDIT_RETENTION_DAYS: positiveInt('CAIRN_AUDIT_RETENTION_DAYS').default(DEFAULT_RECORDS.auditRetentionDays),
+  CAIRN_PSEUDONYM_KEY: z.string().min(32, 'CAIRN_PSEUDONYM_KEY must be at least 32 characters (a random secret)').optional(),
+  CAIRN_AUDIT_ISSUERS: z.string().default(''),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -294,6 +317,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trials: trialPaths(e.CAIRN_TRIALS),
     ...(e.CAIRN_TRIAL_SMART_APP_URL !== undefined && { trialSmartAppUrl: e.CAIRN_TRIAL_SMART_APP_URL }),
+    records: {
+      cardRetentionDays: e.CAIRN_CARD_RETENTION_DAYS,
+      auditRetentionDays: e.CAIRN_AUDIT_RETENTION_DAYS,
+      ...(e.CAIRN_PSEUDONYM_KEY !== undefined && { pseudonymKey: e.CAIRN_PSEUDONYM_KEY }),
+      auditIssuers: e.CAIRN_AUDIT_ISSUERS.split(',')
+        .map((i) => i.trim())
+        .filter((i) => i.length > 0),
+    },
   };
 }
 

@@ -1,14 +1,15 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { DEFAULT_RECORDS, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
 import { openDatabase, type Database } from './db/database.js';
 import { databaseKind, deferredDatabase } from './db/deferred.js';
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from './http/auth/replay-cache.js';
 import { loadTrustedIssuers } from './http/auth/trusted-issuers.js';
 import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
-import { createApp } from './http/app.js';
+import { appRecords, createApp } from './http/app.js';
+import { schedulePurge } from './ledger/retention.js';
 import { createMetrics } from './http/metrics.js';
 import { StartupTracker, type StartupStep } from './http/readiness.js';
 import { createFhirGateway } from './fhir/gateway.js';
@@ -178,7 +179,10 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const cache = replayCache;
   const dependencies =
     cache && config.redisUrl ? [{ name: 'redis', description: 'the JWT replay cache (Redis)', ping: () => cache.ping() }] : [];
-  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, ...(screening && { screening }) });
+  const recordsConfig = config.records ?? DEFAULT_RECORDS;
+  const records = appRecords(db, log, recordsConfig);
+  let stopPurge: (() => void) | undefined;
+  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, records, ...(screening && { screening }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
@@ -234,6 +238,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     }
     stopping.signal.throwIfAborted();
     readiness.markReady();
+    stopPurge = schedulePurge(records, recordsConfig, log);
     const vectors = kb.embeddings instanceof PrecomputedEmbeddings ? kb.embeddings.stats : undefined;
     log.info({ ms: Math.round(performance.now() - startedAt), ...(vectors && { vectors }) }, 'Cairn is ready: hooks are served');
   })();
@@ -262,6 +267,12 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       });
       // The step in progress ends (a transaction rolls back) before the database closes under it.
       await startup.catch(() => undefined);
+      stopPurge?.();
+      // The audit rows of the last calls are written before the database closes.
+      if (openStarted) {
+        await records.ledger.flush();
+        await records.audit.flush();
+      }
       // Patients in progress finish and unfinished claims are given back before the database closes.
       await worker?.stop();
       // Background language-model questions are abandoned before the database they retrieve from closes.

@@ -238,6 +238,56 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE screenings ADD COLUMN cancelled_at timestamptz;
     `,
   },
+  {
+    // Every card Cairn issues (src/ledger/issued-cards.ts), so feedback can be tied to its card and
+    // a card reproduced from its provenance; and the audit trail of calls (src/audit/). No FHIR
+    // id, name or token in either: patients appear only as a keyed hash (src/ledger/pseudonym.ts).
+    name: '007_card_ledger_audit',
+    sql: `
+      CREATE TABLE cairn_secrets (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE issued_cards (
+        card_uuid uuid PRIMARY KEY,
+        service_id text NOT NULL,
+        hook text NOT NULL,
+        hook_instance text NOT NULL,
+        issued_at timestamptz NOT NULL DEFAULT now(),
+        patient_key text,
+        summary text NOT NULL,
+        indicator text NOT NULL,
+        suggestion_uuids jsonb NOT NULL DEFAULT '[]',
+        cairn_version text,
+        rule_id text,
+        rule_version text,
+        guidelines jsonb NOT NULL DEFAULT '[]',
+        input_digest text NOT NULL,
+        card jsonb NOT NULL
+      );
+      CREATE INDEX issued_cards_issued_at_idx ON issued_cards (issued_at);
+      CREATE INDEX issued_cards_service_idx ON issued_cards (service_id, issued_at);
+      CREATE TABLE audit_events (
+        id bigserial PRIMARY KEY,
+        recorded_at timestamptz NOT NULL DEFAULT now(),
+        action text NOT NULL,
+        method text NOT NULL,
+        route text NOT NULL,
+        status integer NOT NULL,
+        outcome text NOT NULL,
+        issuer text,
+        subject text,
+        service_id text,
+        hook_instance text,
+        patient_key text,
+        cards integer,
+        entity text,
+        duration_ms double precision NOT NULL
+      );
+      CREATE INDEX audit_events_recorded_at_idx ON audit_events (recorded_at);
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -53,10 +53,10 @@ export class InvalidFeedbackError extends Error {
   }
 }
 
-const COLUMNS = 6;
+const COLUMNS = 7;
 const INSERT_PREFIX = `
   INSERT INTO cds_feedback
-    (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_reason)
+    (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_reason, hook_instance)
   VALUES `;
 const ON_CONFLICT = `
   ON CONFLICT (service_id, card_uuid, outcome, outcome_timestamp) DO NOTHING`;
@@ -76,7 +76,10 @@ function lockOrder(items: readonly FeedbackItem[]): { item: FeedbackItem; index:
     });
 }
 
-function rowParams(serviceId: string, item: FeedbackItem): unknown[] {
+/** The hook call each card was issued in (from the card ledger), by lower-case card uuid. */
+export type HookInstances = ReadonlyMap<string, string>;
+
+function rowParams(serviceId: string, item: FeedbackItem, hookInstances: HookInstances): unknown[] {
   return [
     serviceId,
     item.card,
@@ -85,6 +88,7 @@ function rowParams(serviceId: string, item: FeedbackItem): unknown[] {
     // Strings, not objects: node-postgres would send an array as a PostgreSQL array literal.
     item.acceptedSuggestions === undefined ? null : JSON.stringify(item.acceptedSuggestions),
     item.overrideReason === undefined ? null : JSON.stringify(item.overrideReason),
+    hookInstances.get(item.card.toLowerCase()) ?? null,
   ];
 }
 
@@ -95,15 +99,15 @@ function isInputError(err: unknown): boolean {
 }
 
 /** One multi-row INSERT for the whole batch: one round trip (and one statement for PGlite) per request. */
-async function insertAll(tx: Queryable, serviceId: string, ordered: readonly { item: FeedbackItem }[]): Promise<number> {
+async function insertAll(tx: Queryable, serviceId: string, ordered: readonly { item: FeedbackItem }[], hookInstances: HookInstances): Promise<number> {
   const tuples = ordered.map((_, row) => `(${Array.from({ length: COLUMNS }, (_, col) => `$${row * COLUMNS + col + 1}`).join(', ')})`);
-  const res = await tx.query(INSERT_PREFIX + tuples.join(',\n         ') + ON_CONFLICT, ordered.flatMap(({ item }) => rowParams(serviceId, item)));
+  const res = await tx.query(INSERT_PREFIX + tuples.join(',\n         ') + ON_CONFLICT, ordered.flatMap(({ item }) => rowParams(serviceId, item, hookInstances)));
   return res.rowCount;
 }
 
-async function insertOne(tx: Queryable, serviceId: string, item: FeedbackItem, index: number): Promise<number> {
+async function insertOne(tx: Queryable, serviceId: string, item: FeedbackItem, index: number, hookInstances: HookInstances): Promise<number> {
   try {
-    const res = await tx.query(`${INSERT_PREFIX}($1, $2, $3, $4, $5, $6)${ON_CONFLICT}`, rowParams(serviceId, item));
+    const res = await tx.query(`${INSERT_PREFIX}($1, $2, $3, $4, $5, $6, $7)${ON_CONFLICT}`, rowParams(serviceId, item, hookInstances));
     return res.rowCount;
   } catch (err) {
     if (isInputError(err)) {
@@ -117,20 +121,20 @@ async function insertOne(tx: Queryable, serviceId: string, item: FeedbackItem, i
  * Stores a batch in one transaction. The HTTP layer bounds a batch at MAX_FEEDBACK_ITEMS; so does
  * this function (a RangeError past it), since one statement per batch must stay small.
  */
-export async function saveFeedback(db: Database, serviceId: string, items: FeedbackItem[]): Promise<SaveFeedbackResult> {
+export async function saveFeedback(db: Database, serviceId: string, items: FeedbackItem[], hookInstances: HookInstances = new Map()): Promise<SaveFeedbackResult> {
   if (items.length === 0) return { stored: 0, duplicates: 0 };
   if (items.length > MAX_FEEDBACK_ITEMS) throw new RangeError(`at most ${MAX_FEEDBACK_ITEMS} feedback items per batch, got ${items.length}`);
   const ordered = lockOrder(items);
   let stored: number;
   try {
-    stored = await db.transaction((tx) => insertAll(tx, serviceId, ordered));
+    stored = await db.transaction((tx) => insertAll(tx, serviceId, ordered, hookInstances));
   } catch (err) {
     if (!isInputError(err)) throw err;
     // The statement does not say which row was bad: insert one by one to name it (this throws
     // InvalidFeedbackError at that row and rolls back, so the request stays all or nothing).
     stored = await db.transaction(async (tx) => {
       let count = 0;
-      for (const { item, index } of ordered) count += await insertOne(tx, serviceId, item, index);
+      for (const { item, index } of ordered) count += await insertOne(tx, serviceId, item, index, hookInstances);
       return count;
     });
   }

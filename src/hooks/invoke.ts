@@ -13,7 +13,14 @@ import type { CdsService } from './service.js';
  * Errors are values here; the HTTP adapter only maps them to status codes.
  */
 export type InvokeResult =
-  | { status: 200; body: CdsResponse; outcome: 'cards' | 'no-cards' | 'deadline' | 'service-error' }
+  | {
+      status: 200;
+      body: CdsResponse;
+      outcome: 'cards' | 'no-cards' | 'deadline' | 'service-error';
+      /** The validated request and the prefetch data the service read: what the card ledger records cards against. */
+      request: HookRequest;
+      prefetch: Readonly<Record<string, unknown>>;
+    }
   | { status: 400 | 412; body: OperationOutcome; outcome: 'bad-request' | 'precondition-failed' };
 
 /**
@@ -84,9 +91,10 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     }
 
     const cards: Card[] = [];
+    const prefetch = prefetchData(outcomes);
     const run = service
       .run(
-        { request, context: request.context, prefetch: prefetchData(outcomes), log, signal: controller.signal },
+        { request, context: request.context, prefetch, log, signal: controller.signal },
         (ready) => {
           if (!controller.signal.aborted) cards.push(...ready);
         },
@@ -98,7 +106,7 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     } catch (err) {
       // A failing service must not take the EHR's workflow down: answer with what is ready, and record it.
       log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'service logic failed');
-      return { status: 200, body: { cards: conformCards(cards) }, outcome: 'service-error' };
+      return { status: 200, body: { cards: conformCards(cards) }, outcome: 'service-error', request, prefetch };
     }
     if (finished === DEADLINE) {
       log.warn({ deadlineMs: deps.deadlineMs, ready: cards.length }, 'hook deadline passed; answering with the cards that are ready');
@@ -109,6 +117,8 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
       status: 200,
       body: { cards: conformed },
       outcome: finished === DEADLINE ? 'deadline' : conformed.length > 0 ? 'cards' : 'no-cards',
+      request,
+      prefetch,
     };
   } finally {
     clearTimeout(timer);

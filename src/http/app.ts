@@ -1,14 +1,19 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { AuditTrail, type AuditSink } from '../audit/audit-trail.js';
+import { DEFAULT_RECORDS, type Config, type RecordsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
+import { CAIRN_CANONICAL_BASE } from '../fhir/context/value-sets.js';
+import { CardLedger, inputDigest, ledgerEntries, type IssuedCardStore, type StoredIssuedCard } from '../ledger/issued-cards.js';
+import { patientKeyer, type PatientKeyer } from '../ledger/pseudonym.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
 import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRequest } from '../hooks/schema.js';
 import type { CdsService } from '../hooks/service.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
+import { auditCall, auditRoutes, setAuditDetails } from './audit-routes.js';
 import { authenticate } from './authenticate.js';
 import { clientErrorAnswer } from './client-errors.js';
 import { cors } from './cors.js';
@@ -23,7 +28,7 @@ export interface AppDeps {
     Config,
     'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
   > &
-    Partial<Pick<Config, 'production' | 'fhirServers'>>;
+    Partial<Pick<Config, 'production' | 'fhirServers' | 'records'>>;
   services: readonly CdsService[];
   db: Database;
   /** Required when config.requireAuth. */
@@ -45,6 +50,28 @@ export interface AppDeps {
    * is 503 naming the first that does not answer, since every call needing it would be refused.
    */
   dependencies?: readonly ReadinessDependency[];
+  /**
+   * The issued-card ledger, the audit trail and the patient keyer; server.ts makes them (to flush
+   * them at shutdown and purge old entries). Absent: made here over `db` (tests).
+   */
+  records?: AppRecords;
+}
+
+export interface AppRecords {
+  ledger: IssuedCardStore;
+  audit: AuditSink;
+  patientKey: PatientKeyer;
+}
+
+/** The identifier system of pseudonymous patient keys in audit records. */
+export const PATIENT_PSEUDONYM_SYSTEM = `${CAIRN_CANONICAL_BASE}/NamingSystem/patient-pseudonym`;
+
+export function appRecords(
+  db: Database,
+  log: Logger,
+  records: RecordsConfig = DEFAULT_RECORDS,
+): { ledger: CardLedger; audit: AuditTrail; patientKey: PatientKeyer } {
+  return { ledger: new CardLedger(db), audit: new AuditTrail(db, log), patientKey: patientKeyer(db, records.pseudonymKey) };
 }
 
 export interface ReadinessDependency {
@@ -80,6 +107,8 @@ export function createApp(deps: AppDeps): express.Express {
   if (config.requireAuth && !deps.verifier) throw new Error('authentication is required but no JWT verifier was given');
   const services = new Map(deps.services.map((s) => [s.definition.id, s]));
   const discovery = { services: deps.services.map((s) => s.definition) };
+  const recordsConfig = config.records ?? DEFAULT_RECORDS;
+  const { ledger, audit, patientKey } = deps.records ?? appRecords(db, log, recordsConfig);
 
   const app = express();
   app.disable('x-powered-by');
@@ -150,6 +179,9 @@ export function createApp(deps: AppDeps): express.Express {
     if (readiness.migrated) return next();
     sendNotReady(res, readiness.state, 'feedback and screenings');
   };
+  // Every hook and feedback call is audited, those turned away below too (auditCall records at finish).
+  cds.post('/:id', auditCall(audit, 'hook'));
+  cds.post('/:id/feedback', auditCall(audit, 'feedback'));
   cds.post('/:id/feedback', whenMigrated);
   // Before authentication and body parsing, so that refusing a call costs almost nothing.
   cds.post('/:id', admission.admit);
@@ -184,10 +216,34 @@ export function createApp(deps: AppDeps): express.Express {
       log,
       gatewayFor: (request: HookRequest) => gateways(request, res.locals.client as VerifiedClient | undefined),
     });
-    metrics.hookDuration.observe({ service: service.definition.id, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
+    const serviceId = service.definition.id;
     if (result.status === 200) {
+      const { request, prefetch } = result;
+      const cards = result.body.cards;
+      const patientId = (request.context as { patientId?: unknown }).patientId;
+      const client = res.locals.client as VerifiedClient | undefined;
+      // Ids are unique per FHIR server: key by the server named, else by the client's issuer.
+      const key = typeof patientId === 'string' ? await patientKey({ fhirServer: request.fhirServer ?? client?.iss ?? '', patientId }) : undefined;
+      setAuditDetails(res, { serviceId, hookInstance: request.hookInstance, outcome: result.outcome, cards: cards.length, ...(key && { patientKey: key }) });
+      if (cards.length > 0) {
+        try {
+          // Before the answer: a card feedback can name must be in the ledger (and a card Cairn
+          // could not record is not sent, since nobody could tie feedback or a review to it).
+          await ledger.record(ledgerEntries({ serviceId, request, patientKey: key ?? null, inputDigest: inputDigest(request, prefetch), cards }));
+        } catch (err) {
+          log.error({ service: serviceId, hookInstance: request.hookInstance, err: { message: (err as Error).message } }, 'issued cards could not be recorded; none sent');
+          metrics.errors.inc({ kind: 'internal' });
+          setAuditDetails(res, { outcome: 'ledger-unavailable' });
+          res.setHeader('Retry-After', '5');
+          sendOutcome(res, 503, operationOutcome('error', 'transient', 'the cards could not be recorded, so none are sent; try again'));
+          return;
+        }
+      }
+      metrics.hookDuration.observe({ service: serviceId, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
       res.json(result.body);
     } else {
+      metrics.hookDuration.observe({ service: serviceId, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
+      setAuditDetails(res, { serviceId, outcome: result.outcome });
       metrics.errors.inc({ kind: result.status === 412 ? 'prefetch' : 'bad-request' });
       sendOutcome(res, result.status, result.body);
     }
@@ -210,8 +266,24 @@ export function createApp(deps: AppDeps): express.Express {
       sendOutcome(res, 400, operationOutcome('error', 'invalid', formatZodIssues(parsed.error)));
       return;
     }
+    const serviceId = service.definition.id;
+    setAuditDetails(res, { serviceId, cards: parsed.data.feedback.length });
+    const issued = await ledger.find(serviceId, parsed.data.feedback.map((f) => f.card));
+    const problem = feedbackAgainstLedger(parsed.data.feedback, issued, serviceId, recordsConfig.cardRetentionDays);
+    const patients = new Set([...issued.values()].flatMap((c) => (c.patientKey ? [c.patientKey] : [])));
+    const instances = new Set([...issued.values()].map((c) => c.hookInstance));
+    setAuditDetails(res, {
+      ...(patients.size === 1 && { patientKey: [...patients][0] }),
+      ...(instances.size === 1 && { hookInstance: [...instances][0] }),
+    });
+    if (problem) {
+      metrics.errors.inc({ kind: 'bad-request' });
+      sendOutcome(res, problem.status, operationOutcome('error', problem.status === 404 ? 'not-found' : 'invalid', problem.messages));
+      return;
+    }
     try {
-      res.json(await saveFeedback(db, service.definition.id, parsed.data.feedback));
+      const hookInstances = new Map([...issued.values()].map((c) => [c.cardUuid, c.hookInstance]));
+      res.json(await saveFeedback(db, serviceId, parsed.data.feedback, hookInstances));
     } catch (err) {
       if (!(err instanceof InvalidFeedbackError)) throw err;
       metrics.errors.inc({ kind: 'bad-request' });
@@ -233,13 +305,53 @@ export function createApp(deps: AppDeps): express.Express {
     onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     ...(deps.screening && { screening: deps.screening }),
   });
-  app.use('/trials', whenMigrated, coordinator.trials);
-  app.use('/screenings', whenMigrated, coordinator.screenings);
+  app.use('/trials', auditCall(audit, 'screening'), whenMigrated, coordinator.trials);
+  app.use('/screenings', auditCall(audit, 'screening'), whenMigrated, coordinator.screenings);
+  app.use(
+    '/audit',
+    auditCall(audit, 'audit'),
+    whenMigrated,
+    auditRoutes({
+      config: { publicUrl: config.publicUrl, requireAuth: config.requireAuth, auditIssuers: recordsConfig.auditIssuers },
+      trail: audit,
+      ...(deps.verifier && { verifier: deps.verifier }),
+      log,
+      onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
+      pseudonymSystem: PATIENT_PSEUDONYM_SYSTEM,
+    }),
+  );
   app.use((_req, res) => {
     sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
   });
   app.use(errorHandler(log, metrics));
   return app;
+}
+
+/**
+ * Feedback must name cards this service issued (and still keeps: the ledger's retention), and an
+ * accepted suggestion must be one of that card's. 404 for a card unknown to the ledger, 400 for a
+ * suggestion the card did not carry.
+ */
+function feedbackAgainstLedger(
+  items: ReadonlyArray<{ card: string; acceptedSuggestions?: ReadonlyArray<{ id: string }> | undefined }>,
+  issued: ReadonlyMap<string, StoredIssuedCard>,
+  serviceId: string,
+  retentionDays: number,
+): { status: 400 | 404; messages: string[] } | undefined {
+  const unknown = [...new Set(items.map((i) => i.card.toLowerCase()).filter((uuid) => !issued.has(uuid)))];
+  if (unknown.length > 0) {
+    return {
+      status: 404,
+      messages: unknown.map((uuid) => `service "${serviceId}" issued no card ${uuid} in the last ${retentionDays} days; feedback is accepted only for cards it issued`),
+    };
+  }
+  const foreign = items.flatMap((i, index) => {
+    const card = issued.get(i.card.toLowerCase())!;
+    return (i.acceptedSuggestions ?? [])
+      .filter((s) => !card.suggestionUuids.includes(s.id.toLowerCase()))
+      .map((s) => `feedback[${index}]: card ${card.cardUuid} carried no suggestion ${s.id}`);
+  });
+  return foreign.length > 0 ? { status: 400, messages: foreign } : undefined;
 }
 
 function observeLatency(metrics: Metrics): RequestHandler {

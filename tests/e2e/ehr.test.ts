@@ -94,6 +94,8 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
       CAIRN_PUBLIC_URL: `http://127.0.0.1:${port}`,
       CAIRN_TRUSTED_ISSUERS: issuersFile,
       CAIRN_REQUIRE_AUTH: 'true',
+      // The first EHR's client stands in for an operator reading the audit trail.
+      CAIRN_AUDIT_ISSUERS: es.iss,
       CAIRN_CORS_ORIGINS: ORIGIN,
       CAIRN_SERVICES_DIR: 'tests/e2e/fixtures/services',
       CAIRN_HOOK_DEADLINE_MS: '1000',
@@ -224,12 +226,23 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
-  it('stores feedback once per card, outcome and timestamp, and rejects malformed feedback', async () => {
+  type IssuedCard = { uuid: string; suggestions: Array<{ uuid: string }> };
+  const issueCard = async (): Promise<IssuedCard> => {
+    const res = await invoke(
+      'record-summary',
+      hookRequest({ fhirServer: fhir.baseUrl, prefetch: { patient: patientResource, vitals: { resourceType: 'Bundle', type: 'searchset', entry: [] } } }),
+    );
+    expect(res.status).toBe(200);
+    return (res.json?.cards as IssuedCard[])[0]!;
+  };
+
+  it('stores feedback once per card, outcome and timestamp, for cards it issued only, and rejects malformed feedback', async () => {
     const path = '/cds-services/record-summary/feedback';
+    const [accepted, overridden] = [await issueCard(), await issueCard()];
     const feedback = {
       feedback: [
-        { card: randomUUID(), outcome: 'accepted', acceptedSuggestions: [{ id: randomUUID() }], outcomeTimestamp: '2026-11-24T10:00:00Z' },
-        { card: randomUUID(), outcome: 'overridden', overrideReason: { reason: { system: 'http://example.org/override', code: 'not-relevant', display: 'Not relevant' }, userComment: 'seen' }, outcomeTimestamp: '2026-11-24T10:01:00Z' },
+        { card: accepted.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: accepted.suggestions[0]!.uuid }], outcomeTimestamp: '2026-11-24T10:00:00Z' },
+        { card: overridden.uuid, outcome: 'overridden', overrideReason: { reason: { system: 'http://example.org/override', code: 'not-relevant', display: 'Not relevant' }, userComment: 'seen' }, outcomeTimestamp: '2026-11-24T10:01:00Z' },
       ],
     };
     const first = await call(path, { token: await es.sign({ aud: aud(path) }), body: feedback });
@@ -237,11 +250,73 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
     expect(first.json).toEqual({ stored: 2, duplicates: 0 });
     const again = await call(path, { token: await es.sign({ aud: aud(path) }), body: feedback });
     expect(again.json).toEqual({ stored: 0, duplicates: 2 });
+
+    // A card this service never issued (or another service's): 404, and nothing of the batch stored.
+    const never = randomUUID();
+    const unknown = await call(path, {
+      token: await es.sign({ aud: aud(path) }),
+      body: { feedback: [{ card: overridden.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-24T11:00:00Z' }, { card: never, outcome: 'overridden', outcomeTimestamp: '2026-11-24T11:00:00Z' }] },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json?.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(unknown.json)).toContain(never);
+    const slowPath = '/cds-services/slow/feedback';
+    const elsewhere = await call(slowPath, { token: await es.sign({ aud: aud(slowPath) }), body: { feedback: [{ card: accepted.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-24T11:00:00Z' }] } });
+    expect(elsewhere.status).toBe(404);
+    // A suggestion the card did not carry: 400.
+    const foreign = await call(path, {
+      token: await es.sign({ aud: aud(path) }),
+      body: { feedback: [{ card: accepted.uuid, outcome: 'accepted', acceptedSuggestions: [{ id: randomUUID() }], outcomeTimestamp: '2026-11-24T12:00:00Z' }] },
+    });
+    expect(foreign.status).toBe(400);
+    const resent = await call(path, { token: await es.sign({ aud: aud(path) }), body: feedback });
+    expect(resent.json).toEqual({ stored: 0, duplicates: 2 });
+
     for (const body of [{ feedback: [{ card: 'not-a-uuid', outcome: 'accepted', outcomeTimestamp: 'yesterday' }] }, { feedback: [{ card: randomUUID(), outcome: 'ignored', outcomeTimestamp: '2026-11-24T10:00:00Z' }] }, {}]) {
       const res = await call(path, { token: await es.sign({ aud: aud(path) }), body });
       expect(res.status).toBe(400);
       expect(res.json?.resourceType).toBe('OperationOutcome');
     }
+  });
+
+  it('keeps an audit trail of hook and feedback calls, as AuditEvents, for the operator issuer only', async () => {
+    const card = await issueCard();
+    const path = '/cds-services/record-summary/feedback';
+    const fb = await call(path, { token: await es.sign({ aud: aud(path) }), body: { feedback: [{ card: card.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-25T10:00:00Z' }] } });
+    expect(fb.status).toBe(200);
+    // Rows are written just after each response (audit-trail.ts): wait until both are there.
+    type Event = {
+      id: string;
+      outcomeDesc?: string;
+      entity?: Array<{ role?: { code?: string }; what?: { identifier?: { value?: string } } }>;
+    };
+    type Page = { resourceType: string; type: string; entry?: Array<{ resource: Event }>; link: Array<{ relation: string; url: string }> };
+    let page: Page | undefined;
+    for (let i = 0; i < 50; i++) {
+      const res = await call('/audit?_count=5', { token: await es.sign({ aud: aud('/audit') }) });
+      expect(res.status).toBe(200);
+      page = res.json as unknown as Page;
+      if (page.entry?.[0]?.resource.outcomeDesc?.includes('feedback')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(page?.type).toBe('searchset');
+    const [feedbackEvent, hookEvent] = page!.entry!.map((e) => e.resource);
+    expect(feedbackEvent).toMatchObject({ resourceType: 'AuditEvent', action: 'C', outcome: '0', agent: [{ requestor: true, who: { identifier: { system: es.iss } } }] });
+    expect(hookEvent).toMatchObject({ resourceType: 'AuditEvent', action: 'E', outcome: '0', outcomeDesc: 'POST /cds-services/:id 200 cards' });
+    // The patient is a pseudonym: the same for both calls, never the FHIR id.
+    const patientOf = (e: Event) => e.entity?.find((x) => x.role?.code === '1')?.what?.identifier?.value;
+    expect(patientOf(hookEvent!)).toMatch(/^[0-9a-f]{32}$/);
+    expect(patientOf(feedbackEvent!)).toBe(patientOf(hookEvent!));
+    expect(JSON.stringify(page)).not.toContain(PATIENT);
+    // Paged by id: the next page starts after this one's last record.
+    const next = page!.link.find((l) => l.relation === 'next')!.url;
+    const nextPage = await call(new URL(next).pathname + new URL(next).search, { token: await es.sign({ aud: aud('/audit') }) });
+    expect((nextPage.json as unknown as Page).entry?.[0]?.resource.id).not.toBe(page!.entry!.at(-1)!.resource.id);
+    // Another EHR's client is not an operator.
+    const other = await call('/audit', { token: await rs.sign({ aud: aud('/audit') }) });
+    expect(other.status).toBe(403);
+    const none = await call('/audit');
+    expect(none.status).toBe(401);
   });
 
   it('answers a CORS preflight without a JWT, for allowlisted origins only', async () => {

@@ -6,6 +6,7 @@ import { listFeedback } from '../../src/feedback/store.js';
 import { MAX_FEEDBACK_ITEMS } from '../../src/hooks/schema.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
+import { CardLedger, ledgerEntries } from '../../src/ledger/issued-cards.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -54,6 +55,16 @@ afterAll(async () => {
 });
 
 const item = () => ({ card: randomUUID(), outcome: 'accepted', acceptedSuggestions: [{ id: randomUUID() }], outcomeTimestamp: '2026-11-20T10:15:00Z' });
+
+/** A full batch of feedback for cards the service issued (recorded in the ledger first, as a hook call does). */
+async function issuedBatch(): Promise<ReturnType<typeof item>[]> {
+  const items = Array.from({ length: MAX_FEEDBACK_ITEMS }, item);
+  const cards = items.map((i) => ({ uuid: i.card, summary: 'A card', indicator: 'info' as const, source: { label: 'test' }, suggestions: [{ label: 's', uuid: i.acceptedSuggestions[0]!.id }] }));
+  await new CardLedger(t.db).record(
+    ledgerEntries({ serviceId: 'quick', request: { hook: 'patient-view', hookInstance: randomUUID() }, patientKey: null, inputDigest: 'test', cards }),
+  );
+  return items;
+}
 const postJson = (path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 const hookBody = () => ({ hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'p1' } });
@@ -89,7 +100,7 @@ describe('feedback request bounds (PGlite)', () => {
 
     const delays: number[] = [];
     for (let round = 0; round < 5; round++) {
-      const feedback = postJson('/cds-services/quick/feedback', { feedback: Array.from({ length: MAX_FEEDBACK_ITEMS }, item) });
+      const feedback = postJson('/cds-services/quick/feedback', { feedback: await issuedBatch() });
       // Sent right behind the batch, so it is served while the batch is parsed and stored.
       const hookMs = await timedHook();
       const res = await feedback;

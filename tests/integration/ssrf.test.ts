@@ -7,6 +7,7 @@ import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryRecords } from '../support/memory-records.js';
 import { MemoryReplayCache } from '../../src/http/auth/replay-cache.js';
 import { parseTrustedIssuers } from '../../src/http/auth/trusted-issuers.js';
 import { createJwtVerifier } from '../../src/http/auth/verify-jwt.js';
@@ -124,7 +125,7 @@ const baseConfig: AppConfig = {
 
 const closers: Array<() => Promise<void>> = [];
 async function startApp(config: AppConfig, verifier?: Parameters<typeof createApp>[0]['verifier']): Promise<string> {
-  const app = createApp({ config, services, db: fakeDb, metrics: createMetrics(), log: createLogger('debug', logStream), ...(verifier && { verifier }) });
+  const app = createApp({ config, services, db: fakeDb, records: memoryRecords(), metrics: createMetrics(), log: createLogger('debug', logStream), ...(verifier && { verifier }) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

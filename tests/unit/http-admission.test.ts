@@ -7,6 +7,7 @@ import type { Database } from '../../src/db/database.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createAdmission } from '../../src/http/admission.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics, type Metrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 
@@ -16,6 +17,7 @@ import { createLogger } from '../../src/log.js';
  * zero. Ordering is asserted (the refusal arrives while the admitted calls are still pending),
  * never wall-clock durations.
  */
+const records = memoryRecords();
 const definition = (id: string) => ({ id, hook: 'patient-view', title: id, description: `test ${id}` });
 
 /** Resolves when `count` calls of the slow service have started. */
@@ -74,6 +76,7 @@ beforeAll(async () => {
     config,
     services,
     db: fakeDb,
+    records,
     metrics,
     log: createLogger('silent'),
     eventLoopDelayMs: () => eventLoopDelayMs,
@@ -173,6 +176,7 @@ describe('hook admission control', () => {
       config: { ...config, hookDeadlineMs: 60_000, hookMaxWaitMs: 30_000 },
       services: [held],
       db: fakeDb,
+    records,
       metrics: heldMetrics,
       log: createLogger('silent'),
       eventLoopDelayMs: () => 0,

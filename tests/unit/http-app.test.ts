@@ -6,10 +6,12 @@ import type { Database } from '../../src/db/database.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 
 /** The HTTP adapter in process, with services that misbehave on purpose and a database that can go down. */
+const records = memoryRecords();
 const definition = (id: string, extra: Partial<CdsService['definition']> = {}) => ({ id, hook: 'patient-view', title: id, description: `test ${id}`, ...extra });
 const services: CdsService[] = [
   {
@@ -62,6 +64,7 @@ beforeAll(async () => {
     },
     services,
     db: fakeDb,
+    records,
     metrics: createMetrics(),
     log: createLogger('silent'),
   });

@@ -6,6 +6,7 @@ import type { Database } from '../../src/db/database.js';
 import { AuthError, type JwtVerifier } from '../../src/http/auth/verify-jwt.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 
@@ -14,6 +15,7 @@ import { createLogger } from '../../src/log.js';
  * with a malformed percent-escape) are answered 4xx with an OperationOutcome and logged at info
  * without a stack; before, they were 500s with a stack trace at error level.
  */
+const records = memoryRecords();
 const services: CdsService[] = [
   { definition: { id: 'svc', hook: 'patient-view', title: 'svc', description: 'test' }, requiredPrefetch: [], run: async () => {} },
 ];
@@ -47,6 +49,7 @@ async function start(requireAuth: boolean): Promise<string> {
     },
     services,
     db: fakeDb,
+    records,
     ...(requireAuth && { verifier }),
     metrics: createMetrics(),
     log,

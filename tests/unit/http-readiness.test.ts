@@ -6,11 +6,13 @@ import type { AddressInfo } from 'node:net';
 import type { Database, Transaction } from '../../src/db/database.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
+import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { STARTING_RETRY_AFTER_S, StartupTracker } from '../../src/http/readiness.js';
 import { createLogger } from '../../src/log.js';
 
 let hookRuns = 0;
+const records = memoryRecords();
 const services: CdsService[] = [
   {
     definition: { id: 'summary', hook: 'patient-view', title: 'summary', description: 'test' },
@@ -55,6 +57,7 @@ beforeAll(async () => {
     },
     services,
     db: fakeDb,
+    records,
     metrics: createMetrics(),
     log: createLogger('silent'),
     readiness,
@@ -67,7 +70,12 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 const hook = () => post('/cds-services/summary', { hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId: 'p' } });
-const feedback = () => post('/cds-services/summary/feedback', { feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: '2026-11-24T10:00:00Z' }] });
+const feedback = () => {
+  // A card the service issued before (feedback names only issued cards).
+  const card = randomUUID();
+  records.ledger.issue('summary', card);
+  return post('/cds-services/summary/feedback', { feedback: [{ card, outcome: 'overridden', outcomeTimestamp: '2026-11-24T10:00:00Z' }] });
+};
 const readyz = async () => {
   const res = await fetch(`${base}/readyz`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -138,6 +146,7 @@ describe('the first hook calls after start-up', () => {
       config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, hookMaxWaitMs: 300, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 4096 },
       services,
       db: fakeDb,
+    records,
       metrics: createMetrics(),
       log: createLogger('silent'),
       readiness: tracker,

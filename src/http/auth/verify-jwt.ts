@@ -23,6 +23,8 @@ export class AuthError extends Error {}
 
 export interface VerifiedClient {
   iss: string;
+  /** The client's id (`sub`), for the audit trail. */
+  sub?: string;
   jti: string;
   tenant?: string;
   /** The issuer's FHIR servers (normalised base URLs): the only ones its hook requests may make Cairn read. */
@@ -100,7 +102,13 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     const lastValidS = Math.min(payload.exp ?? nowS, (payload.iat ?? nowS) + MAX_TOKEN_AGE_S) + opts.clockToleranceS;
     const first = await opts.replayCache.firstSeen(`${issuer.iss}|${jti}`, Math.max(1, lastValidS - nowS));
     if (!first) throw new AuthError('jti replayed');
-    return { iss: issuer.iss, jti, ...(tenant !== undefined && { tenant }), fhirServers: issuer.fhirServers };
+    return {
+      iss: issuer.iss,
+      ...(typeof payload.sub === 'string' && { sub: payload.sub }),
+      jti,
+      ...(tenant !== undefined && { tenant }),
+      fhirServers: issuer.fhirServers,
+    };
   };
 }
 

@@ -1,0 +1,74 @@
+/**
+ * Group commit: many small writes that arrive together go to the database in one transaction.
+ *
+ * Each hook call records its cards before it answers (the ledger must hold every card a client
+ * can send feedback for). One transaction per call would cost a round trip and a commit each, a
+ * measurable share of a hook at hundreds of calls a second; instead, writes that arrive while a
+ * transaction is running wait for it and then go together in the next one. Every caller's promise
+ * settles only when its own rows are committed (or the transaction failed), so "recorded before
+ * the answer" still holds; under light load a write simply goes alone, at once.
+ */
+import type { Database, Transaction } from './database.js';
+
+export interface GroupCommitOptions<T> {
+  /** Writes one batch; runs inside a transaction. */
+  writeBatch(tx: Transaction, items: readonly T[]): Promise<void>;
+  /** Most items per transaction, so one statement stays bounded (default 500). */
+  maxBatch?: number;
+}
+
+interface Pending<T> {
+  items: readonly T[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommit<T> {
+  readonly #db: Database;
+  readonly #opts: GroupCommitOptions<T>;
+  readonly #maxBatch: number;
+  #queue: Pending<T>[] = [];
+  #running: Promise<void> | undefined;
+
+  constructor(db: Database, opts: GroupCommitOptions<T>) {
+    this.#db = db;
+    this.#opts = opts;
+    this.#maxBatch = opts.maxBatch ?? 500;
+  }
+
+  /** Resolves once these items are committed; rejects if their transaction failed (nothing of it stored). */
+  write(items: readonly T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ items, resolve, reject });
+      this.#running ??= this.#drain().finally(() => {
+        this.#running = undefined;
+      });
+    });
+  }
+
+  /** Waits until everything written so far is committed or failed (for shutdown). */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    // Let the writes of calls finishing in the same tick join the first batch too.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#queue.length > 0) {
+      const batch: Pending<T>[] = [];
+      let size = 0;
+      while (this.#queue.length > 0 && (batch.length === 0 || size + this.#queue[0]!.items.length <= this.#maxBatch)) {
+        const next = this.#queue.shift()!;
+        batch.push(next);
+        size += next.items.length;
+      }
+      try {
+        await this.#db.transaction((tx) => this.#opts.writeBatch(tx, batch.flatMap((p) => p.items)));
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The issued-card ledger: every card Cairn answers a hook with, recorded before the answer leaves.
+ *
+ * Why: feedback names a card only by its uuid, so without a record of issued cards feedback could
+ * not be tied to a service, hook call or patient, and feedback for a card Cairn never issued would
+ * be stored like any other. The entry also keeps what produced the card (its provenance: Cairn's
+ * version, the rule and its version, each quoted guideline's content hash) and a digest of the
+ * patient data the service read, so a reviewer can regenerate the card and see that it is the same
+ * (reproduce.ts). The card itself is kept as issued: it is what the clinician saw.
+ *
+ * No FHIR id, name or token is stored: the patient appears as a keyed hash (pseudonym.ts). Entries
+ * older than the retention setting are deleted (purgeExpired); feedback for them is then refused
+ * like feedback for an unknown card.
+ */
+import { createHash } from 'node:crypto';
+import type { Database, Queryable, Transaction } from '../db/database.js';
+import { GroupCommit } from '../db/group-commit.js';
+import { readProvenance, type GuidelineRef } from '../cards/provenance.js';
+import type { Card, HookRequest } from '../hooks/schema.js';
+
+export interface IssuedCard {
+  cardUuid: string;
+  serviceId: string;
+  hook: string;
+  hookInstance: string;
+  patientKey: string | null;
+  summary: string;
+  indicator: string;
+  suggestionUuids: string[];
+  cairnVersion: string | null;
+  ruleId: string | null;
+  ruleVersion: string | null;
+  guidelines: GuidelineRef[];
+  /** SHA-256 of the hook, context and prefetch data the service read, in canonical JSON. */
+  inputDigest: string;
+  card: Card;
+}
+
+export interface StoredIssuedCard extends IssuedCard {
+  issuedAt: Date;
+}
+
+/** JSON with object keys sorted at every level, so equal data always hashes alike. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** What the service read: the hook, its context and the prefetch data it was given (fetched or sent). */
+export function inputDigest(request: Pick<HookRequest, 'hook' | 'context'>, prefetch: Readonly<Record<string, unknown>>): string {
+  return createHash('sha256')
+    .update(canonicalJson({ hook: request.hook, context: request.context, prefetch }))
+    .digest('hex');
+}
+
+/** The ledger entries of one hook answer (pure: the cards must already carry their uuids). */
+export function ledgerEntries(opts: {
+  serviceId: string;
+  request: Pick<HookRequest, 'hook' | 'hookInstance'>;
+  patientKey: string | null;
+  inputDigest: string;
+  cards: readonly Card[];
+}): IssuedCard[] {
+  return opts.cards.map((card) => {
+    if (!card.uuid) throw new Error('a card must have its uuid before it is recorded');
+    const provenance = readProvenance(card);
+    return {
+      cardUuid: card.uuid,
+      serviceId: opts.serviceId,
+      hook: opts.request.hook,
+      hookInstance: opts.request.hookInstance,
+      patientKey: opts.patientKey,
+      summary: card.summary,
+      indicator: card.indicator,
+      suggestionUuids: (card.suggestions ?? []).flatMap((s) => (s.uuid ? [s.uuid.toLowerCase()] : [])),
+      cairnVersion: provenance?.cairnVersion ?? null,
+      ruleId: provenance?.rule.id ?? null,
+      ruleVersion: provenance?.rule.version ?? null,
+      guidelines: provenance?.guidelines ?? [],
+      inputDigest: opts.inputDigest,
+      card,
+    };
+  });
+}
+
+const COLUMNS = [
+  'card_uuid',
+  'service_id',
+  'hook',
+  'hook_instance',
+  'patient_key',
+  'summary',
+  'indicator',
+  'suggestion_uuids',
+  'cairn_version',
+  'rule_id',
+  'rule_version',
+  'guidelines',
+  'input_digest',
+  'card',
+] as const;
+
+function rowParams(e: IssuedCard): unknown[] {
+  return [
+    e.cardUuid,
+    e.serviceId,
+    e.hook,
+    e.hookInstance,
+    e.patientKey,
+    e.summary,
+    e.indicator,
+    JSON.stringify(e.suggestionUuids),
+    e.cairnVersion,
+    e.ruleId,
+    e.ruleVersion,
+    JSON.stringify(e.guidelines),
+    e.inputDigest,
+    JSON.stringify(e.card),
+  ];
+}
+
+async function insertEntries(tx: Transaction, entries: readonly IssuedCard[]): Promise<void> {
+  const n = COLUMNS.length;
+  const tuples = entries.map((_, row) => `(${COLUMNS.map((_, col) => `$${row * n + col + 1}`).join(', ')})`);
+  // A uuid issued twice would be a bug (they are random); DO NOTHING keeps the first, as feedback saw it.
+  await tx.query(`INSERT INTO issued_cards (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (card_uuid) DO NOTHING`, entries.flatMap(rowParams));
+}
+
+interface Row {
+  card_uuid: string;
+  service_id: string;
+  hook: string;
+  hook_instance: string;
+  issued_at: Date;
+  patient_key: string | null;
+  summary: string;
+  indicator: string;
+  suggestion_uuids: string[];
+  cairn_version: string | null;
+  rule_id: string | null;
+  rule_version: string | null;
+  guidelines: GuidelineRef[];
+  input_digest: string;
+  card: Card;
+}
+
+function fromRow(r: Row): StoredIssuedCard {
+  return {
+    cardUuid: r.card_uuid,
+    serviceId: r.service_id,
+    hook: r.hook,
+    hookInstance: r.hook_instance,
+    issuedAt: r.issued_at,
+    patientKey: r.patient_key,
+    summary: r.summary,
+    indicator: r.indicator,
+    suggestionUuids: r.suggestion_uuids,
+    cairnVersion: r.cairn_version,
+    ruleId: r.rule_id,
+    ruleVersion: r.rule_version,
+    guidelines: r.guidelines,
+    inputDigest: r.input_digest,
+    card: r.card,
+  };
+}
+
+/** What the HTTP layer needs of the ledger (tests give an in-memory one). */
+export interface IssuedCardStore {
+  record(entries: readonly IssuedCard[]): Promise<void>;
+  find(serviceId: string, cardUuids: readonly string[]): Promise<Map<string, StoredIssuedCard>>;
+}
+
+export class CardLedger implements IssuedCardStore {
+  readonly #db: Database;
+  readonly #writer: GroupCommit<IssuedCard>;
+
+  constructor(db: Database) {
+    this.#db = db;
+    this.#writer = new GroupCommit(db, { writeBatch: insertEntries, maxBatch: 200 });
+  }
+
+  /** Resolves once the entries are committed, together with those of concurrent calls (group-commit.ts). */
+  record(entries: readonly IssuedCard[]): Promise<void> {
+    return this.#writer.write(entries);
+  }
+
+  /** The entries of these card uuids that the service issued (unknown, expired or another service's: absent). */
+  async find(serviceId: string, cardUuids: readonly string[], db: Queryable = this.#db): Promise<Map<string, StoredIssuedCard>> {
+    if (cardUuids.length === 0) return new Map();
+    const res = await db.query<Row>(
+      `SELECT * FROM issued_cards WHERE service_id = $1 AND card_uuid::text = ANY($2::text[])`,
+      [serviceId, cardUuids.map((u) => u.toLowerCase())],
+    );
+    return new Map(res.rows.map((r) => [r.card_uuid, fromRow(r)]));
+  }
+
+  async get(cardUuid: string): Promise<StoredIssuedCard | undefined> {
+    const res = await this.#db.query<Row>('SELECT * FROM issued_cards WHERE card_uuid::text = $1', [cardUuid.toLowerCase()]);
+    return res.rows[0] && fromRow(res.rows[0]);
+  }
+
+  /** Deletes entries older than the retention; returns how many. */
+  async purgeOlderThan(days: number): Promise<number> {
+    const res = await this.#db.query(`DELETE FROM issued_cards WHERE issued_at < now() - make_interval(days => $1::int)`, [days]);
+    return res.rowCount;
+  }
+
+  /** Waits for pending writes (shutdown). */
+  flush(): Promise<void> {
+    return this.#writer.flush();
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The pure parts of the card ledger and the audit trail: what a ledger entry holds, how patient
+ * keys are made, how an audit record reads as a FHIR AuditEvent, and group commit's batching.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { toAuditEvent, type StoredAuditRecord } from '../../src/audit/audit-event.js';
+import { PROVENANCE_EXTENSION_KEY } from '../../src/cards/provenance.js';
+import type { Database, Transaction } from '../../src/db/database.js';
+import { GroupCommit } from '../../src/db/group-commit.js';
+import type { Card } from '../../src/hooks/schema.js';
+import { canonicalJson, inputDigest, ledgerEntries } from '../../src/ledger/issued-cards.js';
+import { patientKey } from '../../src/ledger/pseudonym.js';
+
+const card = (over: Partial<Card> = {}): Card => ({
+  uuid: '6f1c2a9e-8d8b-4f7e-9a51-3c6c1b2d4e5f',
+  summary: 'Stage 2 hypertension not on the problem list',
+  indicator: 'warning',
+  source: { label: 'Cairn' },
+  suggestions: [{ label: 'Add to problem list', uuid: 'AB2C2A9E-8D8B-4F7E-9A51-3C6C1B2D4E50' }],
+  extension: {
+    [PROVENANCE_EXTENSION_KEY]: {
+      cairnVersion: '0.1.0',
+      rule: { id: 'diagnosis/hypertension', version: '3' },
+      guidelines: [{ documentId: 'uspstf-hypertension', version: '2021', contentHash: 'a'.repeat(64) }],
+    },
+  },
+  ...over,
+});
+
+describe('ledger entries', () => {
+  it('record the card as issued with its provenance, suggestion uuids in lower case', () => {
+    const [entry] = ledgerEntries({
+      serviceId: 'diagnosis',
+      request: { hook: 'patient-view', hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea' },
+      patientKey: 'k'.repeat(32),
+      inputDigest: 'd'.repeat(64),
+      cards: [card()],
+    });
+    expect(entry).toMatchObject({
+      cardUuid: '6f1c2a9e-8d8b-4f7e-9a51-3c6c1b2d4e5f',
+      serviceId: 'diagnosis',
+      hook: 'patient-view',
+      summary: 'Stage 2 hypertension not on the problem list',
+      suggestionUuids: ['ab2c2a9e-8d8b-4f7e-9a51-3c6c1b2d4e50'],
+      cairnVersion: '0.1.0',
+      ruleId: 'diagnosis/hypertension',
+      ruleVersion: '3',
+      guidelines: [{ documentId: 'uspstf-hypertension', version: '2021', contentHash: 'a'.repeat(64) }],
+    });
+    expect(entry!.card.summary).toBe(card().summary);
+  });
+
+  it('keep a card without provenance, with its rule unknown', () => {
+    const [entry] = ledgerEntries({ serviceId: 's', request: { hook: 'patient-view', hookInstance: 'x' }, patientKey: null, inputDigest: '', cards: [card({ extension: {} })] });
+    expect(entry).toMatchObject({ ruleId: null, ruleVersion: null, cairnVersion: null, guidelines: [] });
+  });
+
+  it('refuse a card without its uuid', () => {
+    expect(() => ledgerEntries({ serviceId: 's', request: { hook: 'h', hookInstance: 'x' }, patientKey: null, inputDigest: '', cards: [card({ uuid: undefined })] })).toThrow(/uuid/);
+  });
+});
+
+describe('input digest', () => {
+  it('is the same for the same data in any key order, and differs when a value differs', () => {
+    const a = { hook: 'patient-view', context: { patientId: 'p', userId: 'u' } };
+    const b = { context: { userId: 'u', patientId: 'p' }, hook: 'patient-view' };
+    const prefetch = { patient: { resourceType: 'Patient', id: 'p', birthDate: '1950-01-01' } };
+    expect(inputDigest(a, prefetch)).toBe(inputDigest(b, { patient: { birthDate: '1950-01-01', id: 'p', resourceType: 'Patient' } }));
+    expect(inputDigest(a, prefetch)).not.toBe(inputDigest(a, { patient: { ...prefetch.patient, birthDate: '1950-01-02' } }));
+    expect(canonicalJson({ b: [2, { d: 1, c: null }], a: undefined })).toBe('{"b":[2,{"c":null,"d":1}]}');
+  });
+});
+
+describe('patient keys', () => {
+  it('are stable, keyed, per FHIR server, and never contain the id', () => {
+    const p = { fhirServer: 'https://ehr.example.org/fhir/', patientId: 'smart-1288992' };
+    const key = patientKey('secret-one', p);
+    expect(key).toMatch(/^[0-9a-f]{32}$/);
+    expect(patientKey('secret-one', { ...p, fhirServer: 'https://ehr.example.org/fhir' })).toBe(key);
+    expect(patientKey('secret-two', p)).not.toBe(key);
+    expect(patientKey('secret-one', { ...p, fhirServer: 'https://other.example.org/fhir' })).not.toBe(key);
+    expect(key).not.toContain('1288992');
+  });
+});
+
+describe('audit records as FHIR AuditEvents', () => {
+  const base: StoredAuditRecord = {
+    id: '42',
+    recordedAt: new Date('2026-12-06T10:00:01.250Z'),
+    action: 'hook',
+    method: 'POST',
+    route: '/cds-services/:id',
+    status: 200,
+    outcome: 'cards',
+    issuer: 'https://sandbox.cds-hooks.org',
+    subject: 'client-1',
+    serviceId: 'triage',
+    hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+    patientKey: 'f'.repeat(32),
+    cards: 2,
+    durationMs: 250,
+  };
+
+  it('map a hook call to an executed RESTful operation by its caller about a pseudonymous patient', () => {
+    const e = toAuditEvent(base, 'https://cairn.test/fhir/NamingSystem/patient-pseudonym');
+    expect(e).toMatchObject({
+      resourceType: 'AuditEvent',
+      id: '42',
+      type: { code: 'rest' },
+      subtype: [{ code: 'operation' }],
+      action: 'E',
+      recorded: '2026-12-06T10:00:01.250Z',
+      period: { start: '2026-12-06T10:00:01.000Z', end: '2026-12-06T10:00:01.250Z' },
+      outcome: '0',
+      agent: [{ requestor: true, who: { identifier: { system: 'https://sandbox.cds-hooks.org', value: 'client-1' } } }],
+    });
+    expect(e.entity?.[0]).toMatchObject({ what: { identifier: { system: 'https://cairn.test/fhir/NamingSystem/patient-pseudonym', value: 'f'.repeat(32) } }, role: { code: '1' } });
+    expect(e.entity?.[1]).toMatchObject({ name: 'triage', what: { identifier: { value: 'urn:uuid:d1577c69-dfbe-44ad-ba6d-3e05e953b2ea' } }, detail: [{ type: 'cards', valueString: '2' }] });
+  });
+
+  it('tell the caller’s failures from Cairn’s, and reads and deletions from executions', () => {
+    expect(toAuditEvent({ ...base, status: 401, outcome: 'refused', issuer: undefined, subject: undefined }, 's')).toMatchObject({ outcome: '4', agent: [{ who: { display: 'unauthenticated caller' } }] });
+    expect(toAuditEvent({ ...base, status: 503 }, 's').outcome).toBe('8');
+    expect(toAuditEvent({ ...base, action: 'screening', method: 'GET', route: '/screenings/:id' }, 's')).toMatchObject({ action: 'R', subtype: [{ code: 'read' }] });
+    expect(toAuditEvent({ ...base, action: 'screening', method: 'DELETE', route: '/screenings/:id' }, 's').action).toBe('D');
+    expect(toAuditEvent({ ...base, action: 'feedback' }, 's').action).toBe('C');
+  });
+});
+
+describe('group commit', () => {
+  /** A database whose transactions take `ms` and record the batches they were given. */
+  function slowDb(ms: number, fail?: (items: readonly number[]) => boolean) {
+    const batches: number[][] = [];
+    const db = {
+      transaction: async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return fn({} as Transaction);
+      },
+    } as unknown as Database;
+    const writer = new GroupCommit<number>(db, {
+      maxBatch: 5,
+      writeBatch: async (_tx, items) => {
+        if (fail?.(items)) throw new Error('disk full');
+        batches.push([...items]);
+      },
+    });
+    return { writer, batches };
+  }
+
+  it('writes what arrives together in one transaction, and what arrives meanwhile in the next, bounded in size', async () => {
+    const { writer, batches } = slowDb(20);
+    const first = [writer.write([1]), writer.write([2, 3])];
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const later = [writer.write([4]), writer.write([5, 6]), writer.write([7, 8, 9])];
+    await Promise.all([...first, ...later]);
+    expect(batches).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+  });
+
+  it('settles each write with its own transaction: a failed batch rejects its writes only', async () => {
+    const { writer, batches } = slowDb(5, (items) => items.includes(2));
+    const results = await Promise.allSettled([writer.write([1]), writer.write([2])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await expect(writer.write([3])).resolves.toBeUndefined();
+    expect(batches).toEqual([[3]]);
+  });
+});
