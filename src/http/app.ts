@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { audienceBases, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
@@ -21,7 +21,7 @@ import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 export interface AppDeps {
   config: Pick<
     Config,
-    'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
+    'publicUrl' | 'publicUrls' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
   > &
     Partial<Pick<Config, 'production' | 'fhirServers'>>;
   services: readonly CdsService[];
@@ -155,7 +155,7 @@ export function createApp(deps: AppDeps): express.Express {
   cds.post('/:id', admission.admit);
   if (config.requireAuth && deps.verifier) {
     cds.use(
-      authenticate({ verifier: deps.verifier, publicUrl: config.publicUrl, log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
+      authenticate({ verifier: deps.verifier, publicUrls: audienceBases(config), log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
     );
   }
   cds.use(express.json({ limit: config.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true }));
