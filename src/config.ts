@@ -8,8 +8,14 @@ import { z } from 'zod';
 export interface Config {
   port: number;
   host: string;
-  /** Base URL clients call; the JWT `aud` is checked against `${publicUrl}${path}`. No trailing slash. */
+  /** The base URL Cairn's own links are built on (the first of `publicUrls`). No trailing slash. */
   publicUrl: string;
+  /**
+   * Every base URL clients call Cairn by (CAIRN_PUBLIC_URL, comma-separated; `publicUrl` first):
+   * the JWT `aud` may be `${base}${path}` for any of them. No trailing slashes. Optional in the
+   * type so hand-built configs (tests) may leave it out: then `[publicUrl]` (see audienceBases).
+   */
+  publicUrls?: string[];
   /** postgres://… selects PostgreSQL; undefined selects the embedded PGlite database. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -176,7 +182,7 @@ const positiveInt = (name: string) =>
 const envSchema = z.object({
   PORT: positiveInt('PORT').max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
-  CAIRN_PUBLIC_URL: z.url('CAIRN_PUBLIC_URL must be an absolute URL').optional(),
+  CAIRN_PUBLIC_URL: z.string().transform(publicUrlList).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
@@ -274,11 +280,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
-  const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const publicUrls = e.CAIRN_PUBLIC_URL ?? [`http://localhost:${e.PORT}`];
   return {
     port: e.PORT,
     host: e.HOST,
-    publicUrl,
+    publicUrl: publicUrls[0]!,
+    publicUrls,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.CAIRN_DATA_DIR,
     trustedIssuersFile: e.CAIRN_TRUSTED_ISSUERS,
@@ -346,6 +353,41 @@ function llmConfig(e: z.infer<typeof envSchema>): LlmConfig | undefined {
     concurrency: e.CAIRN_LLM_CONCURRENCY,
     jsonMode: e.CAIRN_LLM_JSON_MODE,
   };
+}
+
+/** The base URLs a JWT `aud` may name (with the path called): config.publicUrls, else the one publicUrl. */
+export function audienceBases(config: Pick<Config, 'publicUrl' | 'publicUrls'>): string[] {
+  return config.publicUrls && config.publicUrls.length > 0 ? config.publicUrls : [config.publicUrl];
+}
+
+/**
+ * `CAIRN_PUBLIC_URL`: one base URL or several, comma-separated, e.g. `http://localhost:3000,
+ * http://127.0.0.1:3000` when EHRs on the same machine call Cairn by either name. Each must be an
+ * absolute http(s) URL without user name, password, query or fragment; it is kept as written
+ * (the `aud` comparison is exact, and the EHR is configured with the same text) but for the
+ * trailing slashes. Duplicates are dropped; the first is the one links are built on.
+ */
+function publicUrlList(raw: string, ctx: z.RefinementCtx): string[] {
+  const entries = raw.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  if (entries.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'no URL given (one base URL or several, comma-separated, e.g. https://cairn.example.org)' });
+    return [];
+  }
+  const out: string[] = [];
+  entries.forEach((entry, i) => {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const where = entries.length > 1 ? `entry ${i + 1}` : 'the value';
+    if (url && (url.username || url.password)) {
+      // Named by position: an entry with a password must not be echoed.
+      ctx.addIssue({ code: 'custom', message: `${where} must not contain a user name or password` });
+    } else if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || /[?#]/.test(entry)) {
+      ctx.addIssue({ code: 'custom', message: `${where} ("${entry}") must be an absolute http(s) base URL without query or fragment, e.g. https://cairn.example.org` });
+    } else {
+      const base = entry.replace(/\/+$/, '');
+      if (!out.includes(base)) out.push(base);
+    }
+  });
+  return out;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { DEFAULT_RECORDS, type Config } from './config.js';
+import { audienceBases, DEFAULT_RECORDS, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
 import { openDatabase, type Database } from './db/database.js';
 import { databaseKind, deferredDatabase } from './db/deferred.js';
@@ -95,6 +95,12 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     }
     replayCache = config.redisUrl ? new RedisReplayCache(connectRedis(config.redisUrl, log)) : new MemoryReplayCache();
     verifier = createJwtVerifier({ issuers, replayCache, clockToleranceS: config.jwtClockToleranceS });
+    // A token whose `aud` names Cairn by another name (127.0.0.1 for localhost, an internal host
+    // name) is refused with a bare 401: said once here, the accepted names are a log search away.
+    log.info(
+      { audienceBases: audienceBases(config), issuersWithAudAliases: issuers.filter((i) => i.audAliases.length > 0).map((i) => i.iss) },
+      'JWT aud accepted: one of these base URLs followed by the path called, or an issuer\'s audAliases (CAIRN_PUBLIC_URL lists the bases, comma-separated)',
+    );
   }
 
   // The database is opened after listening (the first start-up step); until then its calls wait.

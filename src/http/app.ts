@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AuditTrail, type AuditSink } from '../audit/audit-trail.js';
-import { DEFAULT_RECORDS, type Config, type RecordsConfig } from '../config.js';
+import { audienceBases, DEFAULT_RECORDS, type Config, type RecordsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
@@ -26,7 +26,7 @@ import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 export interface AppDeps {
   config: Pick<
     Config,
-    'publicUrl' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
+    'publicUrl' | 'publicUrls' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
   > &
     Partial<Pick<Config, 'production' | 'fhirServers' | 'records'>>;
   services: readonly CdsService[];
@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps): express.Express {
   cds.post('/:id', admission.admit);
   if (config.requireAuth && deps.verifier) {
     cds.use(
-      authenticate({ verifier: deps.verifier, publicUrl: config.publicUrl, log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
+      authenticate({ verifier: deps.verifier, publicUrls: audienceBases(config), log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
     );
   }
   cds.use(express.json({ limit: config.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true }));
@@ -312,7 +312,7 @@ export function createApp(deps: AppDeps): express.Express {
     auditCall(audit, 'audit'),
     whenMigrated,
     auditRoutes({
-      config: { publicUrl: config.publicUrl, requireAuth: config.requireAuth, auditIssuers: recordsConfig.auditIssuers },
+      config: { publicUrl: config.publicUrl, ...(config.publicUrls && { publicUrls: config.publicUrls }), requireAuth: config.requireAuth, auditIssuers: recordsConfig.auditIssuers },
       trail: audit,
       ...(deps.verifier && { verifier: deps.verifier }),
       log,

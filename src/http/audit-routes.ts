@@ -10,7 +10,7 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Bundle, OperationOutcome } from 'fhir/r4.js';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import { audienceBases, type Config } from '../config.js';
 import { toAuditEvent, type AuditAction, type AuditRecord } from '../audit/audit-event.js';
 import type { AuditSink } from '../audit/audit-trail.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
@@ -62,7 +62,7 @@ export function auditCall(trail: AuditSink, action: AuditAction): RequestHandler
 }
 
 export interface AuditRoutesDeps {
-  config: Pick<Config, 'publicUrl' | 'requireAuth'> & { auditIssuers: readonly string[] };
+  config: Pick<Config, 'publicUrl' | 'publicUrls' | 'requireAuth'> & { auditIssuers: readonly string[] };
   trail: AuditSink;
   verifier?: JwtVerifier;
   log: Logger;
@@ -102,7 +102,7 @@ export function auditRoutes(deps: AuditRoutesDeps): Router {
   const router = express.Router();
   if (config.requireAuth) {
     if (!deps.verifier) throw new Error('authentication is required but no JWT verifier was given');
-    router.use(authenticate({ verifier: deps.verifier, publicUrl: config.publicUrl, log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
+    router.use(authenticate({ verifier: deps.verifier, publicUrls: audienceBases(config), log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
     router.use((_req, res, next) => {
       const client = res.locals.client as VerifiedClient | undefined;
       if (client && config.auditIssuers.includes(client.iss)) return next();

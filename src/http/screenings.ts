@@ -20,7 +20,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Config } from '../config.js';
+import { audienceBases, type Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { operationOutcome, type OperationOutcome } from '../hooks/operation-outcome.js';
 import { formatZodIssues } from '../hooks/schema.js';
@@ -45,7 +45,7 @@ const MAX_PAGE = 500;
 const FHIR_JSON = 'application/fhir+json';
 
 export interface ScreeningRoutesDeps {
-  config: Pick<Config, 'publicUrl' | 'requireAuth' | 'maxRequestBytes'>;
+  config: Pick<Config, 'publicUrl' | 'publicUrls' | 'requireAuth' | 'maxRequestBytes'>;
   db: Database;
   verifier?: JwtVerifier;
   log: Logger;
@@ -153,7 +153,7 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
   const guard = (router: Router) => {
     if (config.requireAuth) {
       if (!deps.verifier) throw new Error('authentication is required but no JWT verifier was given');
-      router.use(authenticate({ verifier: deps.verifier, publicUrl: config.publicUrl, log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
+      router.use(authenticate({ verifier: deps.verifier, publicUrls: audienceBases(config), log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
     }
     router.use(express.json({ limit: config.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true }));
     return router;

@@ -127,9 +127,27 @@ describe('JWKS refetch per kid', () => {
     });
     const base = 'https://cairn.example.org';
     const path = '/cds-services/triage';
-    await expect(verify(await before.sign({ aud }), base, path)).resolves.toMatchObject({ iss: ISS });
-    await expect(verify(await before.sign({ aud, header: { kid: 'made-up' } }), base, path)).rejects.toThrow(/verification failed/);
+    await expect(verify(await before.sign({ aud }), [base], path)).resolves.toMatchObject({ iss: ISS });
+    await expect(verify(await before.sign({ aud, header: { kid: 'made-up' } }), [base], path)).rejects.toThrow(/verification failed/);
     published = after.jwks;
-    await expect(verify(await after.sign({ aud }), base, path)).resolves.toMatchObject({ iss: ISS });
+    await expect(verify(await after.sign({ aud }), [base], path)).resolves.toMatchObject({ iss: ISS });
+  });
+
+  it('accepts a jku equal to the jwksUrl, refuses any other before fetching, and fetches only the jwksUrl', async () => {
+    published = before.jwks;
+    fetches = 0;
+    const verify = createJwtVerifier({
+      issuers: parseTrustedIssuers([{ iss: ISS, jwksUrl: jwksUrl.toString() }]),
+      replayCache: new MemoryReplayCache(),
+      clockToleranceS: 60,
+    });
+    const base = 'https://cairn.example.org';
+    const path = '/cds-services/triage';
+    // Served by the same server under another path: refused all the same, and not fetched.
+    const elsewhere = new URL('/other-jwks.json', jwksUrl).toString();
+    await expect(verify(await before.sign({ aud, header: { jku: elsewhere } }), [base], path)).rejects.toThrow(/jku not on the allowlist/);
+    expect(fetches).toBe(0);
+    await expect(verify(await before.sign({ aud, header: { jku: jwksUrl.toString() } }), [base], path)).resolves.toMatchObject({ iss: ISS });
+    expect(fetches).toBe(1);
   });
 });

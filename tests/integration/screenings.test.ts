@@ -37,8 +37,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Issuer by token: 'token-a' → client A, 'token-b' → client B; anything else is rejected. Records the path it was asked to check. */
 const audiences: string[] = [];
-const verifier: JwtVerifier = async (token, publicUrl, routePath) => {
-  audiences.push(`${publicUrl}${routePath}`);
+const verifier: JwtVerifier = async (token, publicUrls, routePath) => {
+  for (const base of publicUrls) audiences.push(`${base}${routePath}`);
   if (token === 'token-a') return { iss: 'https://ehr-a.example.org', jti: String(Math.random()), fhirServers: [] };
   if (token === 'token-b') return { iss: 'https://ehr-b.example.org', jti: String(Math.random()), fhirServers: [] };
   throw new AuthError('unknown token');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { availableParallelism } from 'node:os';
-import { ConfigError, DEFAULT_HOOK_IN_FLIGHT_PER_CORE, loadConfig } from '../../src/config.js';
+import { audienceBases, ConfigError, DEFAULT_HOOK_IN_FLIGHT_PER_CORE, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -43,8 +43,45 @@ describe('loadConfig', () => {
   });
 
   it('derives the public URL from PORT and strips a trailing slash from an explicit one', () => {
-    expect(loadConfig({ PORT: '8080' }).publicUrl).toBe('http://localhost:8080');
-    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cairn.example.org/' }).publicUrl).toBe('https://cairn.example.org');
+    expect(loadConfig({ PORT: '8080' })).toMatchObject({ publicUrl: 'http://localhost:8080', publicUrls: ['http://localhost:8080'] });
+    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cairn.example.org/' })).toMatchObject({
+      publicUrl: 'https://cairn.example.org',
+      publicUrls: ['https://cairn.example.org'],
+    });
+  });
+
+  it('reads several public base URLs, comma-separated: each trimmed, without trailing slashes, the first for links', () => {
+    const c = loadConfig({ CAIRN_PUBLIC_URL: ' http://localhost:3000/ , http://127.0.0.1:3000,,https://cairn.example.org/base//, http://localhost:3000' });
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    // The duplicate is dropped; a path is kept (Cairn may sit below one behind a proxy).
+    expect(c.publicUrls).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000', 'https://cairn.example.org/base']);
+    expect(audienceBases(c)).toEqual(c.publicUrls);
+    // Hand-built configs without the list fall back to the one base.
+    expect(audienceBases({ publicUrl: 'http://cairn.test' })).toEqual(['http://cairn.test']);
+  });
+
+  it('refuses a bad public base URL by position, with the reason, and never echoes one with a password', () => {
+    const message = (value: string) => {
+      try {
+        loadConfig({ CAIRN_PUBLIC_URL: value });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as Error).message;
+      }
+      throw new Error(`CAIRN_PUBLIC_URL=${value} was accepted`);
+    };
+    expect(message('http://localhost:3000,127.0.0.1:3000')).toMatch(/CAIRN_PUBLIC_URL: entry 2 \("127.0.0.1:3000"\) must be an absolute http\(s\) base URL/);
+    expect(message('cairn.example.org')).toMatch(/CAIRN_PUBLIC_URL: the value \("cairn.example.org"\) must be an absolute http\(s\) base URL/);
+    expect(message('ftp://cairn.example.org')).toMatch(/absolute http\(s\) base URL/);
+    expect(message('https://cairn.example.org/?tenant=1')).toMatch(/without query or fragment/);
+    expect(message('https://cairn.example.org#top')).toMatch(/without query or fragment/);
+    expect(message(' , ,')).toMatch(/CAIRN_PUBLIC_URL: no URL given/);
+    const withPassword = message('https://cairn.example.org,https://admin:hunter2@cairn.example.org');
+    expect(withPassword).toMatch(/CAIRN_PUBLIC_URL: entry 2 must not contain a user name or password/);
+    expect(withPassword).not.toMatch(/hunter2/);
+    // Listed with every other bad variable, like the rest.
+    expect(message('nope')).toMatch(/CAIRN_PUBLIC_URL/);
+    expect(() => loadConfig({ CAIRN_PUBLIC_URL: 'nope', PORT: 'eighty' })).toThrow(/PORT[\s\S]*CAIRN_PUBLIC_URL|CAIRN_PUBLIC_URL[\s\S]*PORT/);
   });
 
   it('requires authentication by default in production, and refuses to start without trusted issuers', () => {

@@ -4,8 +4,9 @@ import { FHIR_BASE_PROBLEMS, normaliseFhirBase } from '../../fhir/server-allowli
 
 /**
  * The allowlist of CDS clients (EHRs) Cairn accepts JWTs from. Each issuer names where its keys
- * are: a JWKS URL we fetch and cache, or keys inline (exchanged out of band, as the CDS Hooks
- * spec allows when no `jku` is sent), and the FHIR servers its hook requests may name.
+ * are: a JWKS URL we fetch and cache, keys inline (exchanged out of band, as the CDS Hooks spec
+ * allows), or both (inline keys pinned beside the URL; see verify-jwt.ts for which key is used),
+ * and the FHIR servers its hook requests may name.
  */
 
 /** A FHIR base URL or origin, stored normalised (see src/fhir/server-allowlist.ts). */
@@ -33,8 +34,14 @@ const issuerSchema = z
      */
     fhirServers: z.array(fhirServerEntrySchema).default([]),
   })
-  .refine((i) => (i.jwksUrl === undefined) !== (i.jwks === undefined), {
-    message: 'each issuer needs exactly one of jwksUrl or jwks',
+  .refine((i) => i.jwksUrl !== undefined || i.jwks !== undefined, {
+    message: 'each issuer needs jwksUrl, jwks, or both',
+  })
+  // Beside a jwksUrl, the token's `kid` decides between a pinned key and the fetched ones: a
+  // pinned key without a kid could never be chosen for a token that names one.
+  .refine((i) => i.jwksUrl === undefined || (i.jwks?.keys ?? []).every((k) => typeof k.kid === 'string' && k.kid.length > 0), {
+    message: 'keys pinned in jwks beside a jwksUrl each need a kid',
+    path: ['jwks'],
   });
 
 export type TrustedIssuer = z.infer<typeof issuerSchema>;
