@@ -1,0 +1,127 @@
+/**
+ * A card is reproducible from its ledger entry: the shipped triage and diagnosis logic over the
+ * shipped guideline corpus answers a demo patient's hook through the HTTP adapter; the entry read
+ * back from the database, the same request sent again and the corpus's current document hashes
+ * regenerate the same card. Other patient data, a changed guideline or another rule version are
+ * each reported as what they are.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startDevFhirServer, type DevFhirServer } from '../../dev/fhir-server/index.js';
+import { bindServices, loadServiceDefinitions } from '../../src/hooks/service-definitions.js';
+import type { Card } from '../../src/hooks/schema.js';
+import type { CdsService } from '../../src/hooks/service.js';
+import { createApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { parseCorpus } from '../../src/knowledge/corpus/index.js';
+import { CardLedger, type StoredIssuedCard } from '../../src/ledger/issued-cards.js';
+import { compareWithEntry, type Regenerated } from '../../src/ledger/reproduce.js';
+import { createLogger } from '../../src/log.js';
+import { createServiceLogic } from '../../src/services/index.js';
+import { demoPrefetch, loadDemoPatient } from '../../bench/support/demo-prefetch.js';
+import { corpusSearch } from '../support/card-markdown.js';
+import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { repoPath } from '../support/repo-root.js';
+
+let t: TestDatabase;
+let fhir: DevFhirServer;
+let server: Server;
+let base: string;
+let services: CdsService[];
+let documentHashes: Map<string, string>;
+
+beforeAll(async () => {
+  t = await openTestDatabase('pglite', { migrate: true });
+  fhir = await startDevFhirServer({ port: 0 });
+  const search = await corpusSearch();
+  const logic = createServiceLogic({ search, config: {} });
+  services = bindServices(await loadServiceDefinitions(repoPath('cds-hooks')), logic).filter((s) => s.definition.id !== 'trial-match');
+  const { documents } = await parseCorpus([repoPath('guidelines')]);
+  documentHashes = new Map(documents.map((d) => [d.id, d.contentHash]));
+  const app = createApp({
+    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 10_000, fhirTimeoutMs: 2000, fhirConcurrency: 4, fhirMaxPages: 5, requireAuth: false, maxRequestBytes: 10 * 1024 * 1024 },
+    services,
+    db: t.db,
+    metrics: createMetrics(),
+    log: createLogger('silent'),
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 120_000);
+afterAll(async () => {
+  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await fhir?.close();
+  await t?.dispose();
+});
+
+async function issue(serviceId: string, file: string) {
+  const patientId = await loadDemoPatient(fhir, file);
+  const prefetch = await demoPrefetch(fhir, serviceId, patientId);
+  const request = { hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId }, prefetch };
+  const res = await fetch(`${base}/cds-services/${serviceId}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
+  expect(res.status).toBe(200);
+  const { cards } = (await res.json()) as { cards: Card[] };
+  return { request, cards };
+}
+
+/** Runs the service again on the request, as a reviewer would, without the HTTP layer. */
+async function regenerate(serviceId: string, request: { hook: string; context: Record<string, unknown>; prefetch: Record<string, unknown> }): Promise<Regenerated> {
+  const service = services.find((s) => s.definition.id === serviceId)!;
+  const cards: Card[] = [];
+  await service.run(
+    { request: request as never, context: request.context as never, prefetch: request.prefetch as never, log: createLogger('silent'), signal: new AbortController().signal },
+    (ready) => cards.push(...ready),
+  );
+  return { request, prefetch: request.prefetch, cards };
+}
+
+const SCENARIOS = [
+  ['triage', 'fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'],
+  ['diagnosis', 'fhir-profiles/examples/edge-cases/mixed-units.json'],
+] as const;
+
+describe('cards regenerated from their ledger entries', () => {
+  it.each(SCENARIOS)('%s: the same request and corpus give the same card, with its provenance recorded', async (serviceId, file) => {
+    const { request, cards } = await issue(serviceId, file);
+    expect(cards.length).toBeGreaterThan(0);
+    const ledger = new CardLedger(t.db);
+    for (const card of cards) {
+      const entry = (await ledger.get(card.uuid!)) as StoredIssuedCard;
+      expect(entry).toMatchObject({ serviceId, hook: 'patient-view', hookInstance: request.hookInstance, summary: card.summary });
+      expect(entry.ruleId).toMatch(new RegExp(`^${serviceId}/`));
+      expect(entry.ruleVersion).toBeTruthy();
+      expect(entry.cairnVersion).toMatch(/^\d+\.\d+\.\d+/);
+      for (const g of entry.guidelines) expect(g.contentHash).toBe(documentHashes.get(g.documentId));
+      const result = compareWithEntry(entry, await regenerate(serviceId, request), documentHashes);
+      expect(result.differences).toEqual([]);
+      expect(result.reproduced).toBe(true);
+    }
+  });
+
+  it('tells other patient data, a changed guideline and another rule version apart', async () => {
+    const { request, cards } = await issue('diagnosis', 'fhir-profiles/examples/edge-cases/mixed-units.json');
+    const entry = (await new CardLedger(t.db).get(cards.find((c) => (c.extension as Record<string, { guidelines?: unknown[] }> | undefined)?.['cairn-provenance']?.guidelines?.length)!.uuid!))!;
+    const again = await regenerate('diagnosis', request);
+
+    // Another patient's data (a blood pressure one point higher) is not the data the card came from.
+    const other = structuredClone(request);
+    const bundle = JSON.stringify(other.prefetch);
+    other.prefetch = JSON.parse(bundle.replace(/"value":(\d+)(?=[,}])/, (_m, v: string) => `"value":${Number(v) + 1}`)) as typeof other.prefetch;
+    expect(JSON.stringify(other.prefetch)).not.toBe(bundle);
+    expect(compareWithEntry(entry, { ...again, prefetch: other.prefetch }, documentHashes)).toMatchObject({ reproduced: false, sameInput: false });
+
+    // A quoted guideline document edited since.
+    const changed = new Map(documentHashes);
+    changed.set(entry.guidelines[0]!.documentId, '0'.repeat(64));
+    expect(compareWithEntry(entry, again, changed)).toMatchObject({ reproduced: false, changedGuidelines: [entry.guidelines[0]!.documentId] });
+
+    // The rule changed version since the card was issued.
+    expect(compareWithEntry({ ...entry, ruleVersion: `${entry.ruleVersion}-old` }, again, documentHashes).differences).toEqual([expect.stringMatching(/is now version/)]);
+
+    // A card whose content was altered after issue is not reproduced.
+    expect(compareWithEntry({ ...entry, card: { ...entry.card, detail: `${entry.card.detail ?? ''} (edited)` } }, again, documentHashes).differences).toEqual(['the card’s content differs']);
+  });
+});
