@@ -10,6 +10,13 @@ export interface Config {
   host: string;
   /** Base URL clients call; the JWT `aud` is checked against `${publicUrl}${path}`. No trailing slash. */
   publicUrl: string;
+  /**
+   * CAIRN_CANONICAL_BASE: the canonical URL of Cairn's code systems, value sets and FHIR
+   * extensions (src/canonical.ts). Default `${publicUrl}/fhir`, where Cairn serves them. No
+   * trailing slash. Optional in the type so hand-built configs (tests) may leave it out: then the
+   * default of a Cairn on its default port applies; loadConfig always sets it.
+   */
+  canonicalBase?: string;
   /** postgres://… selects PostgreSQL; undefined selects the embedded PGlite database. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -158,6 +165,10 @@ const envSchema = z.object({
   PORT: positiveInt('PORT').max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   CAIRN_PUBLIC_URL: z.url('CAIRN_PUBLIC_URL must be an absolute URL').optional(),
+  CAIRN_CANONICAL_BASE: z
+    .url({ protocol: /^https?$/, error: 'CAIRN_CANONICAL_BASE must be an absolute http(s) URL' })
+    .refine((v) => !/[?#]/.test(v), 'CAIRN_CANONICAL_BASE must have no query or fragment')
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
@@ -252,10 +263,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
   const publicUrl = (e.CAIRN_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  // The default is where Cairn itself serves its CodeSystem and ValueSets (GET /fhir/…), so every
+  // canonical URL it sends resolves without further set-up. A deployment that publishes them
+  // elsewhere (an organisation's terminology server, a stable domain) sets CAIRN_CANONICAL_BASE.
+  const canonicalBase = (e.CAIRN_CANONICAL_BASE ?? `${publicUrl}/fhir`).replace(/\/+$/, '');
   return {
     port: e.PORT,
     host: e.HOST,
     publicUrl,
+    canonicalBase,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.CAIRN_DATA_DIR,
     trustedIssuersFile: e.CAIRN_TRUSTED_ISSUERS,

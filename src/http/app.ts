@@ -16,6 +16,9 @@ import { processEventLoopDelay } from './event-loop-delay.js';
 import { hookGateways } from './hook-gateways.js';
 import type { Metrics } from './metrics.js';
 import { readyTracker, sendNotReady, type StartupTracker } from './readiness.js';
+import { canonicalBase } from '../canonical.js';
+import { isPublishedType, loadPublishedResources, rebased } from '../fhir/published.js';
+import type { JsonObject } from '../fhir/context/fhir-json.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
 export interface AppDeps {
@@ -235,6 +238,22 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/trials', whenMigrated, coordinator.trials);
   app.use('/screenings', whenMigrated, coordinator.screenings);
+
+  // Cairn's CodeSystem and ValueSets at their canonical URLs (src/fhir/published.ts): read once, on
+  // the first request, and served under the configured canonical base. Public, like discovery:
+  // they describe codes, never a patient.
+  let published: Map<string, JsonObject> | undefined;
+  app.get('/fhir/:type/:id', (req, res) => {
+    const type = String(req.params.type);
+    const id = String(req.params.id);
+    published ??= loadPublishedResources();
+    const resource = isPublishedType(type) ? published.get(`${type}/${id}`) : undefined;
+    if (!resource) {
+      sendOutcome(res, 404, operationOutcome('error', 'not-found', `Cairn publishes no ${type.slice(0, 40)} with id "${id.slice(0, 64)}"`));
+      return;
+    }
+    res.type(FHIR_JSON).send(JSON.stringify(rebased(resource, canonicalBase())));
+  });
   app.use((_req, res) => {
     sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
   });

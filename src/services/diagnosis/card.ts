@@ -1,5 +1,5 @@
 import { evidenceTable } from '../../cards/evidence-table.js';
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
 import { blocks, bulletList } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
 import type { Card } from '../../hooks/schema.js';
@@ -11,7 +11,8 @@ import type { RecordCheck } from './known.js';
  * computed from the finding (values, dates, units) or quoted from the guideline; nothing is
  * written for the occasion. Pure.
  */
-export const DIAGNOSIS_EXTENSION = 'https://cairn.example.org/fhir/cds/diagnosis';
+/** The card extension key of the finding: a fixed `cairn-` name, like every card extension key (see passages.ts). */
+export const DIAGNOSIS_EXTENSION = 'cairn-diagnosis';
 
 export interface DiagnosisCardOptions {
   patientId: string;
@@ -47,7 +48,7 @@ export function diagnosisCard(
         actions: [{ type: 'create', description: `Provisional problem-list entry: ${finding.title}`, resource: conditionResource(finding, options) }],
       },
     ],
-    overrideReasons: [OVERRIDE_REASONS.managedElsewhere, OVERRIDE_REASONS.measurementError, OVERRIDE_REASONS.patientDeclined, OVERRIDE_REASONS.notClinicallyRelevant],
+    overrideReasons: overrideReasons('managedElsewhere', 'measurementError', 'patientDeclined', 'notClinicallyRelevant'),
     ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
     extension: {
       ...passagesExtension(passages),

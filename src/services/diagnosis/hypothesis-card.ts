@@ -13,7 +13,7 @@
  * - no guideline passage was retrieved for it: a card rests on the guideline's own words.
  * A `not-enough-data` finding is shown with the hypothesis: what the data do say, computed.
  */
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
 import { formatTime } from '../../cards/evidence-table.js';
 import { blocks, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, quoteBlock } from '../../cards/passages.js';
@@ -52,7 +52,7 @@ export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContex
     indicator: 'info',
     detail: detail(h, finding, passages),
     source: { label: 'Cairn diagnosis (language-model hypothesis, guideline passages)', ...(url && { url }) },
-    overrideReasons: [OVERRIDE_REASONS.notClinicallyRelevant, OVERRIDE_REASONS.alreadyAssessed],
+    overrideReasons: overrideReasons('notClinicallyRelevant', 'alreadyAssessed'),
     ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
     extension: {
       ...passagesExtension(passages),

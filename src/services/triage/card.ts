@@ -1,5 +1,5 @@
 import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
 import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
 import { displayQuantity } from '../../fhir/context/units.js';
@@ -20,7 +20,8 @@ export interface TriageCardOptions {
   now: string;
 }
 
-export const TRIAGE_EXTENSION = 'https://cairn.example.org/fhir/cds/triage';
+/** The card extension key of the triage figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
+export const TRIAGE_EXTENSION = 'cairn-triage';
 
 // Issue thresholds: critical for ESI 1-2 or NEWS2 ≥ 7 (RCP 2017 Chart 2: high clinical risk, emergency
 // response); warning for NEWS2 5-6 (medium) or any single parameter scoring 3 (RCP 2017 "red score").
@@ -51,7 +52,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
       selectionBehavior: 'any' as const,
       suggestions: [sepsisWorkUp(options)],
     }),
-    overrideReasons: [OVERRIDE_REASONS.alreadyAssessed, OVERRIDE_REASONS.measurementError, OVERRIDE_REASONS.notClinicallyRelevant],
+    overrideReasons: overrideReasons('alreadyAssessed', 'measurementError', 'notClinicallyRelevant'),
     links: [{ label: 'ESI v4 Implementation Handbook (AHRQ)', url: 'https://www.ahrq.gov/patient-safety/settings/emergency-dept/esi.html', type: 'absolute' }],
     extension: {
       ...passagesExtension(quoted),
