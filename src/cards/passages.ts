@@ -9,7 +9,7 @@ import { escapeInline } from './markdown.js';
  */
 export type QuotedPassage = Pick<
   GuidelineHit,
-  'chunkId' | 'documentId' | 'title' | 'headingPath' | 'text' | 'url' | 'citation' | 'grade' | 'gradeSystem' | 'kind'
+  'chunkId' | 'documentId' | 'title' | 'headingPath' | 'text' | 'url' | 'citation' | 'grade' | 'gradeSystem' | 'kind' | 'documentHash' | 'documentVersion'
 >;
 
 /**

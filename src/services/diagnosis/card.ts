@@ -2,7 +2,9 @@ import { evidenceTable } from '../../cards/evidence-table.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
 import { blocks, bulletList } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { cardProvenance, provenanceActions, provenanceExtension } from '../../cards/provenance.js';
 import type { Card } from '../../hooks/schema.js';
+import { DIAGNOSIS_RULES } from './evaluate.js';
 import type { Finding } from './finding.js';
 import type { RecordCheck } from './known.js';
 
@@ -35,6 +37,7 @@ export function diagnosisCard(
   const hedged = /^suspected\b/i.test(finding.title) ? name : `Possible ${name.charAt(0).toLowerCase()}${name.slice(1)}`;
   const lead = record.status === 'recorded-different-stage' ? `${name} (recorded: ${record.recordedStage ?? 'another stage'})` : hedged;
   const url = passages.find((p) => p.url)?.url;
+  const provenance = cardProvenance(DIAGNOSIS_RULES[finding.condition], passages);
   return {
     summary: summaryLine(lead, finding.summary),
     indicator: options.indicator,
@@ -45,7 +48,11 @@ export function diagnosisCard(
       {
         label: `Add "${finding.code.snomed.display}" to the problem list (provisional)`,
         isRecommended: false,
-        actions: [{ type: 'create', description: `Provisional problem-list entry: ${finding.title}`, resource: conditionResource(finding, options) }],
+        actions: provenanceActions(
+          [{ type: 'create', description: `Provisional problem-list entry: ${finding.title}`, resource: conditionResource(finding, options) }],
+          provenance,
+          options.now,
+        ),
       },
     ],
     overrideReasons: overrideReasons('managedElsewhere', 'measurementError', 'patientDeclined', 'notClinicallyRelevant'),
@@ -53,6 +60,7 @@ export function diagnosisCard(
     extension: {
       ...passagesExtension(passages),
       [DIAGNOSIS_EXTENSION]: { condition: finding.condition, stage: finding.stage, recordStatus: record.status },
+      ...provenanceExtension(provenance),
     },
   };
 }

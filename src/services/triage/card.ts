@@ -2,9 +2,10 @@ import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
 import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { cardProvenance, provenanceActions, provenanceExtension, type CardProvenance } from '../../cards/provenance.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
-import type { TriageAssessment } from './assess.js';
+import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { PARAMETER_LABELS, type Evidence } from './types.js';
 
 /**
@@ -40,6 +41,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
   const indicator = triageIndicator(a);
   if (indicator === 'info' && !options.showInfo) return undefined;
   const quoted = distinctPassages([...passages, highRiskPassage(a)]);
+  const provenance = cardProvenance(TRIAGE_RULE, quoted);
   return {
     summary: summary(a),
     indicator,
@@ -50,7 +52,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
     },
     ...(a.qsofa.positive === 'yes' && {
       selectionBehavior: 'any' as const,
-      suggestions: [sepsisWorkUp(options)],
+      suggestions: [sepsisWorkUp(options, provenance)],
     }),
     overrideReasons: overrideReasons('alreadyAssessed', 'measurementError', 'notClinicallyRelevant'),
     links: [{ label: 'ESI v4 Implementation Handbook (AHRQ)', url: 'https://www.ahrq.gov/patient-safety/settings/emergency-dept/esi.html', type: 'absolute' }],
@@ -65,6 +67,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         qsofa: a.qsofa.total,
         ...(a.shockIndex.status === 'computed' && { shockIndex: Number(a.shockIndex.value.toFixed(2)) }),
       },
+      ...provenanceExtension(provenance),
     },
   };
 }
@@ -144,11 +147,12 @@ function evidenceValue(e: Evidence): number | string {
 function highRiskPassage(a: TriageAssessment): QuotedPassage | undefined {
   if (a.highRisk.status !== 'matched' || !a.highRisk.passage) return undefined;
   const p: object = a.highRisk.passage;
-  return 'citation' in p && 'documentId' in p ? (p as QuotedPassage) : undefined;
+  // Only a passage whose document edition is known is quoted: the card's provenance names it.
+  return 'citation' in p && 'documentId' in p && 'documentHash' in p ? (p as QuotedPassage) : undefined;
 }
 
 /** Lactate and blood cultures when qSOFA is positive (SSC 2021; quoted on the card). */
-function sepsisWorkUp(options: TriageCardOptions) {
+function sepsisWorkUp(options: TriageCardOptions, provenance: CardProvenance) {
   const order = (code: string, display: string) => ({
     resourceType: 'ServiceRequest',
     status: 'draft',
@@ -161,9 +165,13 @@ function sepsisWorkUp(options: TriageCardOptions) {
   });
   return {
     label: 'Order serum lactate and blood cultures (qSOFA ≥ 2)',
-    actions: [
-      { type: 'create' as const, description: 'Serum lactate', resource: order('2524-7', 'Lactate [Moles/volume] in Serum or Plasma') },
-      { type: 'create' as const, description: 'Blood cultures before antimicrobials', resource: order('600-7', 'Bacteria identified in Blood by Culture') },
-    ],
+    actions: provenanceActions(
+      [
+        { type: 'create' as const, description: 'Serum lactate', resource: order('2524-7', 'Lactate [Moles/volume] in Serum or Plasma') },
+        { type: 'create' as const, description: 'Blood cultures before antimicrobials', resource: order('600-7', 'Bacteria identified in Blood by Culture') },
+      ],
+      provenance,
+      options.now,
+    ),
   };
 }
