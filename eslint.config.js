@@ -8,9 +8,11 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * what else in src/ it may import. Anything not listed is refused by `import-x/no-restricted-paths`,
  * so an arrow that runs upward (or sideways between two services) fails `npm run lint`.
  */
-const BASE = ['config.ts', 'log.ts', 'progress.ts'];
+const BASE = ['config.ts', 'log.ts', 'progress.ts', 'canonical.ts'];
 const LAYERS = {
   'config.ts': [],
+  // Cairn's canonical base: set once at start-up, read wherever a Cairn URL is written or read.
+  'canonical.ts': [],
   'log.ts': [],
   'progress.ts': ['log.ts'],
   // Clinical text reads nothing of the rest of src but the PatientContext's vocabulary of series

@@ -13,7 +13,7 @@ import { triageLogic } from '../src/services/triage/service.js';
 import { HOOK_SCENARIOS, demoPrefetch, loadDemoPatient } from './support/demo-prefetch.js';
 
 const calls = Number(process.argv[2] ?? 500);
-const hit: GuidelineHit = { chunkId: 'c', documentId: 'd', title: 'T', headingPath: ['High-risk Situations', 'x'], text: 'text', citation: 'C', kind: 'verbatim', score: 1, ranks: {} };
+const hit: GuidelineHit = { chunkId: 'c', documentId: 'd', title: 'T', headingPath: ['High-risk Situations', 'x'], text: 'text', citation: 'C', kind: 'verbatim', documentHash: 'd'.repeat(64), score: 1, ranks: {} };
 const search = { search: () => Promise.resolve([hit]) };
 const logic: Record<string, ServiceLogic> = {
   triage: triageLogic({ search, showInfoCards: false }),

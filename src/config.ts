@@ -16,6 +16,13 @@ export interface Config {
    * type so hand-built configs (tests) may leave it out: then `[publicUrl]` (see audienceBases).
    */
   publicUrls?: string[];
+  /**
+   * CAIRN_CANONICAL_BASE: the canonical URL of Cairn's code systems, value sets and FHIR
+   * extensions (src/canonical.ts). Default `${publicUrl}/fhir`, where Cairn serves them. No
+   * trailing slash. Optional in the type so hand-built configs (tests) may leave it out: then the
+   * default of a Cairn on its default port applies; loadConfig always sets it.
+   */
+  canonicalBase?: string;
   /** postgres://… selects PostgreSQL; undefined selects the embedded PGlite database. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -183,6 +190,10 @@ const envSchema = z.object({
   PORT: positiveInt('PORT').max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   CAIRN_PUBLIC_URL: z.string().transform(publicUrlList).optional(),
+  CAIRN_CANONICAL_BASE: z
+    .url({ protocol: /^https?$/, error: 'CAIRN_CANONICAL_BASE must be an absolute http(s) URL' })
+    .refine((v) => !/[?#]/.test(v), 'CAIRN_CANONICAL_BASE must have no query or fragment')
+    .optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
@@ -281,11 +292,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
   const publicUrls = e.CAIRN_PUBLIC_URL ?? [`http://localhost:${e.PORT}`];
+  const publicUrl = publicUrls[0]!;
+  // The default is where Cairn itself serves its CodeSystem and ValueSets (GET /fhir/…), so every
+  // canonical URL it sends resolves without further set-up. A deployment that publishes them
+  // elsewhere (an organisation's terminology server, a stable domain) sets CAIRN_CANONICAL_BASE.
+  const canonicalBase = (e.CAIRN_CANONICAL_BASE ?? `${publicUrl}/fhir`).replace(/\/+$/, '');
   return {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: publicUrls[0]!,
+    publicUrl,
     publicUrls,
+    canonicalBase,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.CAIRN_DATA_DIR,
     trustedIssuersFile: e.CAIRN_TRUSTED_ISSUERS,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { configureCanonicalBase } from './canonical.js';
 import { audienceBases, DEFAULT_RECORDS, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -76,6 +77,14 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     log.warn(
       '!!! CDS client authentication is OFF (CAIRN_REQUIRE_AUTH=false). Any caller can invoke services. ' +
         'Set CAIRN_TRUSTED_ISSUERS and CAIRN_REQUIRE_AUTH=true (the default with NODE_ENV=production) before exposing Cairn. !!!',
+    );
+  }
+  // Before any card, trial record or served resource is built: every canonical URL Cairn writes uses it.
+  configureCanonicalBase(config.canonicalBase);
+  if (config.production && config.canonicalBase && isLoopback(config.canonicalBase)) {
+    log.warn(
+      { canonicalBase: config.canonicalBase },
+      'the canonical base of Cairn\'s code systems and extensions is a loopback address: set CAIRN_PUBLIC_URL or CAIRN_CANONICAL_BASE so that the systems on cards and in the EHR resolve',
     );
   }
   const trialPaths = config.trials ?? [];
@@ -290,6 +299,11 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await replayCache?.close();
     })());
   return { url: `http://127.0.0.1:${port}`, server, db, services, trials, readiness, ready, close };
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 /** How often a Redis that stays down is logged again (ioredis reports every reconnection attempt). */

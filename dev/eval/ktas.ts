@@ -16,7 +16,7 @@
  */
 import type { Bundle, BundleEntry, Encounter, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import { z } from 'zod';
-import { CAIRN_CANONICAL_BASE } from '../../src/fhir/context/index.js';
+import { canonicalUrl } from '../../src/canonical.js';
 import { PAIN_SCORE_LOINC } from '../../src/services/triage/pain.js';
 
 export const KTAS_REFERENCE_TIME = new Date('2017-04-01T12:00:00Z');
@@ -187,6 +187,6 @@ export function ktasRecordToBundle(record: KtasRecord, options: KtasBundleOption
     );
   }
 
-  const entry: BundleEntry[] = resources.map((resource) => ({ fullUrl: `${CAIRN_CANONICAL_BASE}/${resource.resourceType}/${resource.id}`, resource }));
+  const entry: BundleEntry[] = resources.map((resource) => ({ fullUrl: canonicalUrl(`${resource.resourceType}/${resource.id}`), resource }));
   return { resourceType: 'Bundle', id: `${record.id}-triage`, type: 'collection', timestamp: referenceTime.toISOString(), entry };
 }

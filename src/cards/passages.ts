@@ -9,11 +9,19 @@ import { escapeInline } from './markdown.js';
  */
 export type QuotedPassage = Pick<
   GuidelineHit,
-  'chunkId' | 'documentId' | 'title' | 'headingPath' | 'text' | 'url' | 'citation' | 'grade' | 'gradeSystem' | 'kind'
+  'chunkId' | 'documentId' | 'title' | 'headingPath' | 'text' | 'url' | 'citation' | 'grade' | 'gradeSystem' | 'kind' | 'documentHash' | 'documentVersion'
 >;
 
-/** The extension under which a card carries its passages raw, so an EHR or auditor can check them against the source. */
-export const PASSAGES_EXTENSION = 'https://cairn.example.org/fhir/cds/passages';
+/**
+ * The extension under which a card carries its passages raw, so an EHR or auditor can check them
+ * against the source.
+ *
+ * Card extension keys (`cairn-passages`, `cairn-provenance`, `cairn-triage`, `cairn-diagnosis`,
+ * `cairn-trial-match`; README, Card extensions) are fixed names, the same in every deployment.
+ * Unlike FHIR canonical URLs they are JSON property names that an EHR integration reads by name:
+ * were they under the configurable canonical base, one written for one Cairn would miss another's.
+ */
+export const PASSAGES_EXTENSION = 'cairn-passages';
 
 /** Where in its document a passage stands, and its grade: `— "Decision Point A › …" (SSC grade weak)`; none for a document's opening text without a grade. */
 export function sectionLine(p: QuotedPassage): string | undefined {

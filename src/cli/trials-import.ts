@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { configureCanonicalBase } from '../canonical.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrations.js';
@@ -28,6 +29,8 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = loadConfig();
+  // The ResearchStudy stored with each trial names Cairn's extensions under the configured base.
+  configureCanonicalBase(config.canonicalBase);
   // Info level: a first import embeds for a minute or more, and its progress lines say how far it is.
   const log = createLogger(config.logLevel);
   const records: TrialRecord[] = [];

@@ -5,7 +5,6 @@ import { audienceBases, DEFAULT_RECORDS, type Config, type RecordsConfig } from 
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
-import { CAIRN_CANONICAL_BASE } from '../fhir/context/value-sets.js';
 import { CardLedger, inputDigest, ledgerEntries, type IssuedCardStore, type StoredIssuedCard } from '../ledger/issued-cards.js';
 import { patientKeyer, type PatientKeyer } from '../ledger/pseudonym.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
@@ -21,6 +20,9 @@ import { processEventLoopDelay } from './event-loop-delay.js';
 import { hookGateways } from './hook-gateways.js';
 import type { Metrics } from './metrics.js';
 import { readyTracker, sendNotReady, type StartupTracker } from './readiness.js';
+import { canonicalBase, canonicalUrl } from '../canonical.js';
+import { isPublishedType, loadPublishedResources, rebased } from '../fhir/published.js';
+import type { JsonObject } from '../fhir/context/fhir-json.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 
 export interface AppDeps {
@@ -63,8 +65,8 @@ export interface AppRecords {
   patientKey: PatientKeyer;
 }
 
-/** The identifier system of pseudonymous patient keys in audit records. */
-export const PATIENT_PSEUDONYM_SYSTEM = `${CAIRN_CANONICAL_BASE}/NamingSystem/patient-pseudonym`;
+/** The identifier system of pseudonymous patient keys in audit records, under the canonical base. */
+export const patientPseudonymSystem = (): string => canonicalUrl('NamingSystem/patient-pseudonym');
 
 export function appRecords(
   db: Database,
@@ -317,9 +319,25 @@ export function createApp(deps: AppDeps): express.Express {
       ...(deps.verifier && { verifier: deps.verifier }),
       log,
       onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
-      pseudonymSystem: PATIENT_PSEUDONYM_SYSTEM,
+      pseudonymSystem: patientPseudonymSystem(),
     }),
   );
+
+  // Cairn's CodeSystem and ValueSets at their canonical URLs (src/fhir/published.ts): read once, on
+  // the first request, and served under the configured canonical base. Public, like discovery:
+  // they describe codes, never a patient.
+  let published: Map<string, JsonObject> | undefined;
+  app.get('/fhir/:type/:id', (req, res) => {
+    const type = String(req.params.type);
+    const id = String(req.params.id);
+    published ??= loadPublishedResources();
+    const resource = isPublishedType(type) ? published.get(`${type}/${id}`) : undefined;
+    if (!resource) {
+      sendOutcome(res, 404, operationOutcome('error', 'not-found', `Cairn publishes no ${type.slice(0, 40)} with id "${id.slice(0, 64)}"`));
+      return;
+    }
+    res.type(FHIR_JSON).send(JSON.stringify(rebased(resource, canonicalBase())));
+  });
   app.use((_req, res) => {
     sendOutcome(res, 404, operationOutcome('error', 'not-found', 'no such endpoint'));
   });

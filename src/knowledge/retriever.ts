@@ -91,6 +91,13 @@ export interface GuidelineHit {
   grade?: string;
   gradeSystem?: string;
   kind: DocumentKind;
+  /**
+   * SHA-256 of the whole document's body as ingested (guideline_documents.content_hash): which
+   * edition of the document the passage was quoted from (card provenance, src/cards/provenance.ts).
+   */
+  documentHash: string;
+  /** The document's version as its front matter states it, else its year of publication. */
+  documentVersion?: string;
   /** hybrid: fused score; vector: cosine similarity; fulltext: IDF score (or ts_rank_cd). Higher is better. */
   score: number;
   /** 1-based rank in each candidate list the chunk was in. */
@@ -172,7 +179,9 @@ interface ListQuery {
   preferKeys: string[];
 }
 
-const HIT_COLUMNS = 'c.id, c.document_id, c.heading_path, c.text, c.grade, c.grade_system, d.title, d.url, d.citation, d.kind';
+// The document's version as corpus/metadata.ts documentVersionOf gives it, from the stored front matter.
+const HIT_COLUMNS =
+  "c.id, c.document_id, c.heading_path, c.text, c.grade, c.grade_system, d.title, d.url, d.citation, d.kind, d.content_hash AS document_hash, COALESCE(d.metadata->>'version', d.metadata->>'year') AS document_version";
 
 /**
  * A chunk's full-text score: for each query word it contains, the word's inverse document frequency
@@ -213,6 +222,8 @@ interface CandidateRow {
   url: string | null;
   citation: string;
   kind: DocumentKind;
+  document_hash: string;
+  document_version: string | null;
   distance: number | null;
   rank: number | null;
   preferred: boolean;
@@ -475,6 +486,8 @@ function fuse(
     ...(r.grade !== null && { grade: r.grade }),
     ...(r.grade_system !== null && { gradeSystem: r.grade_system }),
     kind: r.kind,
+    documentHash: r.document_hash,
+    ...(r.document_version !== null && { documentVersion: r.document_version }),
     score,
     ranks,
   }));

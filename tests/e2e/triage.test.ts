@@ -16,6 +16,8 @@ import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { TRIAGE_EXTENSION } from '../../src/services/triage/card.js';
 import { freePort, spawnServer, type SpawnedServer } from './support/processes.js';
+import { parseCorpus } from '../../src/knowledge/corpus/index.js';
+import { provenanceProblems } from '../support/provenance.js';
 import { repoPath } from '../support/repo-root.js';
 
 let fhir: DevFhirServer;
@@ -24,6 +26,7 @@ let dir: string;
 let corpus: string[];
 let patientId: string;
 let encounterId: string;
+let port: number;
 
 beforeAll(async () => {
   const bundle = shiftToNow(JSON.parse(await readFile(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8')) as {
@@ -36,7 +39,7 @@ beforeAll(async () => {
   corpus = await Promise.all((await readdir(repoPath('guidelines'))).filter((f) => f.endsWith('.md')).map((f) => readFile(repoPath('guidelines', f), 'utf8')));
 
   dir = await mkdtemp(join(tmpdir(), 'cairn-triage-e2e-'));
-  const port = await freePort();
+  port = await freePort();
   cairn = await spawnServer(
     'tests/e2e/support/serve-real.ts',
     {
@@ -93,6 +96,27 @@ describe('triage service end to end', () => {
       expect(unquote(card.detail ?? '')).toContain(p.text);
     }
     expect(passages.map((p) => p.documentId)).toContain('ahrq-esi-v4-ch3-algorithm');
+  });
+
+  it('names its provenance: the release, the triage rule, and the ingested corpus documents it quotes by content hash', async () => {
+    const [card] = await fire('triage', 'patient-view', { patientId });
+    const { documents } = await parseCorpus([repoPath('guidelines')]);
+    const byId = new Map(documents.map((d) => [d.id, d]));
+    expect(provenanceProblems(card!, { ruleId: 'triage/news2-qsofa-esi', hashOf: (id) => byId.get(id)?.contentHash, versionOf: (id) => byId.get(id)?.meta.version })).toEqual([]);
+  });
+
+  it('sends override reasons whose system is its own CodeSystem under the default canonical base, and serves it there', async () => {
+    const [card] = await fire('triage', 'patient-view', { patientId });
+    const systems = new Set(card!.overrideReasons!.map((r) => r.system));
+    // CAIRN_PUBLIC_URL unset: http://localhost:$PORT, + /fhir.
+    expect(systems).toEqual(new Set([`http://localhost:${port}/fhir/CodeSystem/cds-override-reason`]));
+    const system = [...systems][0]!;
+    // Fetched at the address the test reaches the server by (it listens on 127.0.0.1 only).
+    const res = await fetch(system.replace(`http://localhost:${port}`, cairn.url));
+    expect(res.status).toBe(200);
+    const cs = (await res.json()) as { url: string; concept: Array<{ code: string }> };
+    expect(cs.url).toBe(system);
+    for (const r of card!.overrideReasons!) expect(cs.concept.map((c) => c.code)).toContain(r.code);
   });
 
   it('returns no card for a patient with no recent vitals', async () => {

@@ -114,6 +114,7 @@ const path = fc.oneof(
   segment.map((s) => `/cds-services/${s}`),
   segment.map((s) => `/cds-services/${s}/feedback`),
   segment.map((s) => `/trials/${s}/screenings`),
+  fc.tuple(fc.constantFrom('CodeSystem', 'ValueSet', 'Patient'), segment).map(([type, s]) => `/fhir/${type}/${s}`),
   fc.tuple(segment, fc.constantFrom('', '?limit=5', '?offset=-1', '?limit=%zz', '?category=x&status=pending', '?a[b]=1')).map(([s, q]) => `/screenings/${s}${q}`),
   fc.constantFrom('/cds-services', '/cds-services/', '/', '/healthz', '/metrics', '/trials', '/screenings'),
   fc.array(segment, { maxLength: 4 }).map((parts) => `/${parts.join('/')}`),

@@ -12,6 +12,9 @@ import type { HookInput } from '../../src/hooks/service.js';
 import { isLeadIn, TRIAL_MATCH_EXTENSION } from '../../src/services/trials/card.js';
 import { trialMatchLogic } from '../../src/services/trials/service.js';
 import { openTrials } from '../../src/services/trials/store/open.js';
+import { trialVersions } from '../../src/services/trials/store/trial-store.js';
+import { readProvenance } from '../../src/cards/provenance.js';
+import { provenanceProblems } from '../support/provenance.js';
 import { blocksContaining, demoPatient, EDGE_CASES, renderGfm, renderingProblems } from '../support/card-markdown.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
@@ -45,6 +48,18 @@ describe('trial-match cards of the demo patients, as a GFM renderer shows them',
 
   it('renders every card without run-together lines, raw UCUM codes, internal names, double full stops or empty columns', () => {
     expect(shown.flatMap(({ file, card }) => renderingProblems(card).map((p) => `${file}: ${p}`))).toEqual([]);
+  });
+
+  it('names the trials it shows, with their stored content hash, and its rule in its provenance', async () => {
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { card } of shown) {
+      expect(provenanceProblems(card, { ruleId: 'trial-match/criteria' })).toEqual([]);
+      const shownIds = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string }> }).trials.map((x) => x.nctId);
+      const trials = readProvenance(card)?.trials ?? [];
+      expect(trials.map((x) => x.nctId)).toEqual(shownIds);
+      const stored = await trialVersions(t.db, shownIds);
+      for (const x of trials) expect(x.contentHash).toBe(stored.get(x.nctId));
+    }
   });
 
   it('puts the title and the status line of each trial in paragraphs of their own, the status in words', () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { marked } from 'marked';
 import { parse, type HTMLElement } from 'node-html-parser';
 import { PASSAGES_EXTENSION } from '../../src/cards/passages.js';
-import { parseCorpus } from '../../src/knowledge/corpus/index.js';
+import { documentVersionOf, parseCorpus } from '../../src/knowledge/corpus/index.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import type { Card } from '../../src/hooks/schema.js';
@@ -51,6 +51,8 @@ export async function corpusSearch(): Promise<GuidelineSearch> {
         ...(c.grade !== undefined && { grade: c.grade }),
         ...(c.gradeSystem !== undefined && { gradeSystem: c.gradeSystem }),
         kind: d.meta.kind,
+        documentHash: d.contentHash,
+        documentVersion: documentVersionOf(d.meta),
         score: 0,
         ranks: {},
       };

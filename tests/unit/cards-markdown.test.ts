@@ -20,6 +20,11 @@ import { llmHypothesisSource } from '../../src/services/diagnosis/hypothesis-sou
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
 import { triageLogic } from '../../src/services/triage/service.js';
 import { blocksContaining, corpusSearch, demoPatient, EDGE_CASES, renderGfm, renderingProblems } from '../support/card-markdown.js';
+import { documentHash, provenanceProblems, suggestionProvenanceProblems } from '../support/provenance.js';
+import { repoPath } from '../support/repo-root.js';
+import { parseCorpus } from '../../src/knowledge/corpus/index.js';
+import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
+import { TRIAGE_EXTENSION } from '../../src/services/triage/card.js';
 
 const REF = new Date('2026-11-24T09:00:00Z');
 const log = pino({ level: 'silent' });
@@ -96,6 +101,26 @@ describe('triage and diagnosis cards of the demo patients, as a GFM renderer sho
     expect(ckd.detail).toContain('a summary in Cairn’s own words of:');
   });
 
+  it('gives every card its provenance: its service\'s rule, and the content hash and version of every shipped document it quotes', async () => {
+    const { documents } = await parseCorpus([repoPath('guidelines')]);
+    const byId = new Map(documents.map((d) => [d.id, d]));
+    const ruleOf = (card: Card): string => {
+      if (card.extension?.[TRIAGE_EXTENSION]) return 'triage/news2-qsofa-esi';
+      const d = card.extension?.[DIAGNOSIS_EXTENSION] as { condition: string; hypothesis?: unknown };
+      return d.hypothesis ? 'diagnosis/llm-hypothesis' : `diagnosis/${d.condition}`;
+    };
+    const problems = shown.flatMap(({ file, card }) =>
+      provenanceProblems(card, { ruleId: ruleOf(card), hashOf: (id) => byId.get(id)?.contentHash, versionOf: (id) => byId.get(id)?.meta.version }).map(
+        (p) => `${file} "${card.summary}": ${p}`,
+      ),
+    );
+    expect(problems).toEqual([]);
+    // Each suggestion: meta.source on what it creates, and a Provenance targeting it.
+    const withSuggestions = shown.filter((s) => s.card.suggestions);
+    expect(withSuggestions.length).toBeGreaterThan(2);
+    expect(withSuggestions.flatMap(({ card }) => suggestionProvenanceProblems(card, REF.toISOString()))).toEqual([]);
+  });
+
   it('shows NEWS2, qSOFA and the shock index on lines of their own', () => {
     const { card } = shown.find((s) => s.card.summary.startsWith('ESI level 1'))!;
     const qsofa = blocksContaining(card, 'qSOFA 3/3');
@@ -130,6 +155,7 @@ describe('card markdown pieces', () => {
     text: 'Line one\nline two.',
     citation: 'Gilboy N, et al. 2005, Chapter 3 (Introduction to the Emergency Severity Index).',
     kind: 'verbatim',
+    documentHash: documentHash('d'),
     ...over,
   });
 

@@ -84,6 +84,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CAIRN_PUBLIC_URL: 'nope', PORT: 'eighty' })).toThrow(/PORT[\s\S]*CAIRN_PUBLIC_URL|CAIRN_PUBLIC_URL[\s\S]*PORT/);
   });
 
+  it('names Cairn\'s code systems and extensions under the public URL + /fhir unless CAIRN_CANONICAL_BASE says otherwise', () => {
+    expect(loadConfig({}).canonicalBase).toBe('http://localhost:3000/fhir');
+    expect(loadConfig({ PORT: '8080' }).canonicalBase).toBe('http://localhost:8080/fhir');
+    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cds.hospital.example/cairn/' }).canonicalBase).toBe('https://cds.hospital.example/cairn/fhir');
+    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cds.hospital.example', CAIRN_CANONICAL_BASE: 'https://terminology.hospital.example/cairn/' }).canonicalBase).toBe(
+      'https://terminology.hospital.example/cairn',
+    );
+    expect(() => loadConfig({ CAIRN_CANONICAL_BASE: 'urn:cairn' })).toThrow(/CAIRN_CANONICAL_BASE must be an absolute http\(s\) URL/);
+    expect(() => loadConfig({ CAIRN_CANONICAL_BASE: 'https://x.example/fhir?v=1' })).toThrow(/CAIRN_CANONICAL_BASE must have no query or fragment/);
+  });
+
   it('requires authentication by default in production, and refuses to start without trusted issuers', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CAIRN_TRUSTED_ISSUERS is not set/);
     expect(loadConfig({ NODE_ENV: 'production', CAIRN_TRUSTED_ISSUERS: '/etc/cairn/issuers.json' }).requireAuth).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { extensionUrl } from '../../src/canonical.js';
 import { derivePrefetchTemplates, MAX_TEMPLATE_LENGTH } from '../../src/fhir/context/data-requirements.js';
 import { defaultValueSetIndex, valueSetIndexFromResources } from '../../src/fhir/context/index.js';
 import { renderTemplate } from '../../src/hooks/prefetch/template.js';
@@ -26,7 +27,7 @@ describe('derivePrefetchTemplates', () => {
   });
 
   it('splits a long code list over several keys rather than exceeding the limit', () => {
-    const many = Array.from({ length: 600 }, (_, i) => ({ code: `${10000 + i}-${i % 10}`, extension: [{ url: 'https://cairn.example.org/fhir/StructureDefinition/quantity-key', valueCode: 'heartRate' }, { url: 'https://cairn.example.org/fhir/StructureDefinition/canonical-unit', valueCode: '/min' }] }));
+    const many = Array.from({ length: 600 }, (_, i) => ({ code: `${10000 + i}-${i % 10}`, extension: [{ url: extensionUrl('quantity-key'), valueCode: 'heartRate' }, { url: extensionUrl('canonical-unit'), valueCode: '/min' }] }));
     const big = valueSetIndexFromResources([
       { resourceType: 'ValueSet', id: 'big', status: 'active', compose: { include: [{ system: 'http://loinc.org', concept: many }] } },
     ]);

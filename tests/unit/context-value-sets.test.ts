@@ -13,8 +13,10 @@ import {
   valueSetIndexFromResources,
 } from '../../src/fhir/context/index.js';
 import { QUANTITY_KEYS } from '../../src/fhir/context/types.js';
+import { configureCanonicalBase, DEFAULT_CANONICAL_BASE } from '../../src/canonical.js';
 
-const EXT = 'https://cairn.example.org/fhir/StructureDefinition';
+/** The value sets Cairn reads name their extensions under any base (src/canonical.ts); these tests use one that is not the default. */
+const EXT = 'https://terminology.hospital.example/cairn/StructureDefinition';
 const LOINC = 'http://loinc.org';
 
 function quantityValueSet(id: string, code: string, key: string, unit: string): Record<string, unknown> {
@@ -121,6 +123,34 @@ describe('shipped value sets', () => {
   it('the default index is the shipped directory, loaded once', () => {
     expect(defaultValueSetIndex()).toBe(defaultValueSetIndex());
     expect(defaultValueSetIndex().valueSets.size).toBe(index.valueSets.size);
+  });
+});
+
+describe('Cairn extensions under another canonical base', () => {
+  it('are read by their name after the base, whatever the base', () => {
+    // This test's base, the default, and the placeholder base value sets were written under before #17.
+    for (const base of [EXT, `${DEFAULT_CANONICAL_BASE}/StructureDefinition`, 'https://cairn.example.org/fhir/StructureDefinition']) {
+      const vs = JSON.parse(JSON.stringify(quantityValueSet('hr', '8867-4', 'heartRate', '/min')).replaceAll(EXT, base)) as unknown;
+      expect(valueSetIndexFromResources([vs]).observationBindings.get(`${LOINC}|8867-4`)).toMatchObject({ kind: 'quantity', quantity: 'heartRate' });
+    }
+  });
+
+  it('are not read when the URL is not a StructureDefinition of that name', () => {
+    for (const url of ['https://x.example/fhir/CodeSystem/quantity-key', 'https://x.example/fhir/StructureDefinition/quantity-key-2', 'quantity-key', 'urn:x:StructureDefinition/quantity-key']) {
+      const vs = JSON.parse(JSON.stringify(quantityValueSet('hr', '8867-4', 'heartRate', '/min')).replace(`${EXT}/quantity-key`, url)) as unknown;
+      expect(valueSetIndexFromResources([vs]).observationBindings.has(`${LOINC}|8867-4`)).toBe(false);
+    }
+  });
+
+  it('the shipped value sets read the same under a configured base (they are not rewritten on load)', () => {
+    configureCanonicalBase('https://cairn.hospital.example/fhir');
+    try {
+      const index = loadValueSets(shippedValueSetDirectory());
+      expect(index.observationBindings.get(`${LOINC}|8867-4`)).toMatchObject({ kind: 'quantity', quantity: 'heartRate' });
+      expect(index.answerFor('consciousness', 'http://snomed.info/sct', '422768004')).toBe('U');
+    } finally {
+      configureCanonicalBase(undefined);
+    }
   });
 });
 

@@ -12,7 +12,13 @@ import { diagnosisCard, DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
 import { diagnosisBasis } from '../../src/services/diagnosis/guideline-basis.js';
 import { checkRecorded } from '../../src/services/diagnosis/known.js';
+import { documentHash, PACKAGE_VERSION, provenanceProblems, suggestionProvenanceProblems } from '../support/provenance.js';
 import { repoPath } from '../support/repo-root.js';
+import { configureCanonicalBase, DEFAULT_CANONICAL_BASE } from '../../src/canonical.js';
+import { readProvenance } from '../../src/cards/provenance.js';
+import { HYPERTENSION_RULE } from '../../src/services/diagnosis/criteria/hypertension.js';
+import { DIAGNOSIS_RULES } from '../../src/services/diagnosis/evaluate.js';
+import type { ConditionKey } from '../../src/services/diagnosis/finding.js';
 
 const REF = new Date('2026-11-24T09:00:00Z');
 const bundle = JSON.parse(readFileSync(repoPath('fhir-profiles/examples/edge-cases/mixed-units.json'), 'utf8')) as { entry: Array<{ resource: Record<string, unknown> }> };
@@ -23,7 +29,7 @@ const search = {
     const doc = options?.filters?.documentIds?.[0] ?? 'doc';
     const hit = (n: number, grade?: string): GuidelineHit => ({
       chunkId: `${doc}#s${n}`, documentId: doc, title: `Guideline ${doc}`, headingPath: [`Section ${n}`], text: `Passage ${n} of ${doc}.`,
-      url: 'https://example.org/guideline', citation: 'Source 2024', kind: 'summary', score: 1, ranks: {}, ...(grade && { grade, gradeSystem: 'ACC/AHA' }),
+      url: 'https://example.org/guideline', citation: 'Source 2024', kind: 'summary', documentHash: documentHash(doc), documentVersion: '2024', score: 1, ranks: {}, ...(grade && { grade, gradeSystem: 'ACC/AHA' }),
     });
     return query.includes('diagnostic criteria') ? [hit(1)] : [hit(1), hit(2), hit(3, 'I B-R')];
   },
@@ -54,6 +60,39 @@ describe('diagnosis card', () => {
     const passages = htn!.extension?.[PASSAGES_EXTENSION] as Array<{ chunkId: string; grade?: string }>;
     expect(passages.map((p) => p.chunkId)).toEqual(['summary-acc-aha-2017-blood-pressure#s1', 'summary-acc-aha-2017-blood-pressure#s3']);
     expect(passages[1]!.grade).toBe('I B-R');
+  });
+
+  it('every card carries the rule of its condition and the content hash and version of each quoted document', async () => {
+    const all = await cards([bundle]);
+    expect(all.length).toBeGreaterThan(1);
+    for (const card of all) {
+      const condition = (card.extension?.[DIAGNOSIS_EXTENSION] as { condition: ConditionKey }).condition;
+      expect(provenanceProblems(card, { ruleId: `diagnosis/${condition}`, hashOf: documentHash, versionOf: () => '2024' })).toEqual([]);
+      expect(readProvenance(card)?.rule).toEqual(DIAGNOSIS_RULES[condition]);
+    }
+  });
+
+  it('suggests the Condition with meta.source naming Cairn and the rule, and a Provenance targeting it', async () => {
+    const htn = (await cards([bundle])).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
+    expect(suggestionProvenanceProblems(htn, REF.toISOString())).toEqual([]);
+    const [create, provenance] = htn.suggestions![0]!.actions!;
+    const condition = create!.resource as { resourceType: string; id: string; meta: { source: string } };
+    expect(condition.resourceType).toBe('Condition');
+    expect(condition.meta.source).toBe(`${DEFAULT_CANONICAL_BASE}#cairn@${PACKAGE_VERSION};diagnosis/hypertension@${HYPERTENSION_RULE.version}`);
+    expect(provenance).toMatchObject({ type: 'create', resource: { resourceType: 'Provenance', target: [{ reference: `urn:uuid:${condition.id}`, type: 'Condition' }] } });
+  });
+
+  it('names its rule, release and CodeSystem under the configured canonical base', async () => {
+    configureCanonicalBase('https://cds.hospital.example/fhir');
+    try {
+      const htn = (await cards([bundle])).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
+      const condition = htn.suggestions![0]!.actions![0]!.resource as unknown as { meta: { source: string } };
+      expect(condition.meta.source.startsWith('https://cds.hospital.example/fhir#cairn@')).toBe(true);
+      expect(new Set(htn.overrideReasons!.map((r) => r.system))).toEqual(new Set(['https://cds.hospital.example/fhir/CodeSystem/cds-override-reason']));
+      expect(suggestionProvenanceProblems(htn, REF.toISOString())).toEqual([]);
+    } finally {
+      configureCanonicalBase(undefined);
+    }
   });
 
   it('stays silent when the condition is already on the problem list', async () => {

@@ -25,6 +25,7 @@ import { recordedConditions } from '../../src/services/diagnosis/known.js';
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
 import { bp, condition, context, daysAgo, obs, patient, REF, SCT, type Json } from './diagnosis-fixtures.js';
 import { note as noteResource } from '../support/fhir-builders.js';
+import { documentHash, provenanceProblems } from '../support/provenance.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -50,7 +51,7 @@ function fakeSearch() {
       const hit = (n: number, grade?: string): GuidelineHit => ({
         chunkId: `${doc}#s${n}`, documentId: doc, title: `Guideline ${doc}`, headingPath: [`Section ${n}`],
         text: `Passage ${n} of ${doc}.\nSecond line of passage ${n}.`, url: 'https://example.org/guideline', citation: 'Source 2025',
-        kind: 'summary', score: 1, ranks: {}, ...(grade && { grade, gradeSystem: 'ADA' }),
+        kind: 'summary', documentHash: documentHash(doc), score: 1, ranks: {}, ...(grade && { grade, gradeSystem: 'ADA' }),
       });
       return query.includes('diagnostic criteria') ? [hit(1)] : [hit(1), hit(2, 'B')];
     },
@@ -260,6 +261,12 @@ describe('the hypothesis card', () => {
     // The guideline's citation, once for its two passages.
     expect(blocks.filter((b) => b.startsWith('Source: '))).toEqual(['Source: Guideline summary-ada-diabetes-diagnosis, a summary in Cairn’s own words of: Source 2025. <https://example.org/guideline>']);
     expect(detail).not.toMatch(/osmotic|strongly suggest|type 2/i);
+  });
+
+  it('carries the hypothesis rule and the content hash of the document it quotes, and suggests nothing to create', async () => {
+    const card = hypothesisCard(await hypothesis(), { finding: diabetes, recorded: [] })!;
+    expect(provenanceProblems(card, { ruleId: 'diagnosis/llm-hypothesis', hashOf: documentHash })).toEqual([]);
+    expect(card.suggestions).toBeUndefined();
   });
 
   it('is not made when the condition is recorded, computed as met or not met, or no passage was retrieved', async () => {

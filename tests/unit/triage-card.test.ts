@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { PASSAGES_EXTENSION, unquote } from '../../src/cards/passages.js';
+import { readProvenance } from '../../src/cards/provenance.js';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
@@ -13,6 +14,7 @@ import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/service
 import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
+import { documentHash, provenanceProblems, suggestionProvenanceProblems } from '../support/provenance.js';
 import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2026-11-24T08:10:00Z');
@@ -25,6 +27,7 @@ const hit = (over: Partial<GuidelineHit>): GuidelineHit => ({
   text: 'Verbatim passage text.\nSecond line.',
   citation: 'Source 2020',
   kind: 'verbatim',
+  documentHash: documentHash(over.documentId ?? 'doc'),
   score: 1,
   ranks: { vector: 1, fulltext: 1 },
   ...over,
@@ -70,12 +73,43 @@ describe('triage card', () => {
     expect(card!.detail).toMatch(/Not recorded in the last 24 h: .*Pain score/);
     // qSOFA ≥ 2: lactate and blood cultures as valid FHIR proposals.
     expect(card!.selectionBehavior).toBe('any');
-    expect(card!.suggestions?.[0]?.actions?.map((a) => (a.resource as unknown as { code: { coding: Array<{ code: string }> } }).code.coding[0]?.code)).toEqual(['2524-7', '600-7']);
+    const orders = card!.suggestions?.[0]?.actions?.filter((a) => a.resource?.resourceType === 'ServiceRequest');
+    expect(orders?.map((a) => (a.resource as unknown as { code: { coding: Array<{ code: string }> } }).code.coding[0]?.code)).toEqual(['2524-7', '600-7']);
     // Passages: raw in the extension, and in the detail as block quotes that unquote to the same text.
     const passages = card!.extension?.[PASSAGES_EXTENSION] as Array<{ text: string }>;
     expect(passages.length).toBeGreaterThan(0);
     for (const p of passages) expect(unquote(card!.detail ?? '')).toContain(p.text);
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 1, setBy: 'A', qsofa: 3 });
+  });
+
+  it('carries its provenance: the triage rule and the content hash of every quoted document; its orders have meta.source and a Provenance', async () => {
+    const { card } = await cardFor([edBundle], fakeSearch('Respiratory'));
+    expect(provenanceProblems(card!, { ruleId: 'triage/news2-qsofa-esi', hashOf: documentHash })).toEqual([]);
+    expect(readProvenance(card!)?.guidelines.length).toBeGreaterThan(1);
+    expect(suggestionProvenanceProblems(card!, REF.toISOString())).toEqual([]);
+    // The two orders and their Provenance: three create actions, the Provenance last.
+    expect(card!.suggestions?.[0]?.actions?.map((a) => (a.resource as { resourceType: string }).resourceType)).toEqual(['ServiceRequest', 'ServiceRequest', 'Provenance']);
+    // Built twice from the same data: the same ids (name-based), so the card is reproducible.
+    const again = await cardFor([edBundle], fakeSearch('Respiratory'));
+    expect(again.card).toEqual(card);
+  });
+
+  it('with the knowledge base down, quotes nothing and its provenance names no guideline (the empty list left out of the JSON)', async () => {
+    const down: GuidelineSearch = { search: () => Promise.reject(new Error('database down')) };
+    const { card } = await cardFor([edBundle], down);
+    expect(card!.extension?.[PASSAGES_EXTENSION]).toEqual([]);
+    expect(card!.extension?.['cairn-provenance']).not.toHaveProperty('guidelines');
+    expect(readProvenance(card!)).toMatchObject({ rule: { id: 'triage/news2-qsofa-esi' }, guidelines: [] });
+    expect(suggestionProvenanceProblems(card!, REF.toISOString())).toEqual([]);
+    const provenance = card!.suggestions![0]!.actions!.at(-1)!.resource as { entity?: unknown };
+    expect(provenance.entity).toBeUndefined();
+  });
+
+  it('names the high-risk handbook passage it quotes in its provenance', async () => {
+    const ed = { ...edBundle, entry: edBundle.entry.filter((e) => e.resource.resourceType !== 'Observation') };
+    const { card } = await cardFor([ed], fakeSearch('Respiratory'));
+    expect(readProvenance(card!)?.guidelines.map((g) => g.documentId)).toContain(HIGH_RISK_DOCUMENT);
+    expect(provenanceProblems(card!, { ruleId: 'triage/news2-qsofa-esi', hashOf: documentHash })).toEqual([]);
   });
 
   it('uses the handbook passage when the complaint matches a high-risk situation', async () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
-import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, statusLabel, TRIAL_MATCH_EXTENSION, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
+import { readProvenance } from '../../src/cards/provenance.js';
+import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, statusLabel, TRIAL_MATCH_EXTENSION, TRIAL_MATCH_RULE, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
 import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
 import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
@@ -15,6 +16,7 @@ import { rankTrials } from '../../src/services/trials/matching/rank.js';
 import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
 import { asciiFold } from '../../src/text/tokens.js';
 import { observation } from '../support/fhir-builders.js';
+import { provenanceProblems } from '../support/provenance.js';
 import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
@@ -53,6 +55,7 @@ function stored(record: TrialRecord): StoredTrial {
     status: record.overallStatus,
     researchStudy: t.researchStudy,
     record,
+    contentHash: t.contentHash,
     criteria: t.criteria.map((criterion, ordinal) => ({ ordinal, criterion })),
   };
 }
@@ -164,6 +167,18 @@ describe('trial-match card: content', () => {
   it('attributes the records to ClinicalTrials.gov and carries the ranking figures in its extension', () => {
     expect(card.detail).toContain('Trial records: ClinicalTrials.gov, U.S. National Library of Medicine, https://clinicaltrials.gov.');
     expect(card.extension?.[TRIAL_MATCH_EXTENSION]).toMatchObject({ fitting: 1, retrieved: 1, trials: [{ nctId: 'NCT00000001', status: 'RECRUITING', category: 'eligible' }] });
+  });
+
+  it('carries its provenance: the trial-match rule, no guideline, and the content hash of each trial it shows', () => {
+    expect(provenanceProblems(card, { ruleId: 'trial-match/criteria' })).toEqual([]);
+    expect(readProvenance(card)).toMatchObject({ rule: TRIAL_MATCH_RULE, guidelines: [], trials: [{ nctId: 'NCT00000001', contentHash: prepareTrial(m.trials[0]!.record).contentHash }] });
+    // Only the trials shown: two fit, one is shown.
+    const two = match(profile, [htnTrial('NCT00000001'), htnTrial('NCT00000002')]);
+    const shown = trialMatchCard(two, { maxTrials: 1 })!;
+    const figures = shown.extension?.[TRIAL_MATCH_EXTENSION] as { fitting: number; trials: Array<{ nctId: string }> };
+    expect(figures.fitting).toBe(2);
+    expect(readProvenance(shown)?.trials?.map((t) => t.nctId)).toEqual(figures.trials.map((t) => t.nctId));
+    expect(figures.trials).toHaveLength(1);
   });
 });
 

@@ -1,11 +1,11 @@
 /** ClinicalTrials.gov API v2 and corpus records → TrialRecord → FHIR R4 ResearchStudy and criteria. */
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { validateResource } from '@medplum/core';
 import type { Resource as MedplumResource } from '@medplum/fhirtypes';
 import type { ResearchStudy } from 'fhir/r4.js';
 import { loadFhirDefinitions } from '../../dev/fhir-server/definitions.js';
+import { configureCanonicalBase, extensionUrl } from '../../src/canonical.js';
 import {
-  ELIGIBILITY_EXTENSION,
   fhirStatus,
   fromCorpusRecord,
   fromCtgovV2,
@@ -15,6 +15,7 @@ import {
   phaseCode,
   prepareTrial,
   recordsFromJson,
+  TRIAL_EXTENSIONS,
   TrialImportError,
 } from '../../src/services/trials/matching/trial-record.js';
 
@@ -97,7 +98,7 @@ describe('ClinicalTrials.gov API v2', () => {
     expect(rs.status).toBe('active');
     expect(rs.phase?.coding?.[0]?.code).toBe('phase-2-phase-3');
     expect(rs.condition?.[0]).toEqual({ coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertensive disorder, systemic arterial (disorder)' }], text: 'Hypertension' });
-    expect(rs.extension?.find((e) => e.url === ELIGIBILITY_EXTENSION)?.valueMarkdown).toContain('Inclusion Criteria');
+    expect(rs.extension?.find((e) => e.url === extensionUrl(TRIAL_EXTENSIONS.eligibility))?.valueMarkdown).toContain('Inclusion Criteria');
     const group = rs.contained?.[0] as { characteristic: Array<{ exclude: boolean; code: { text?: string } }> };
     expect(group.characteristic.filter((ch) => ch.exclude).map((ch) => ch.code.text)).toEqual(['Type 1 or type 2 diabetes', 'eGFR < 45 mL/min/1.73m2', 'Pregnant or breastfeeding']);
     expect(rs.site).toEqual([{ display: 'Example Hospital, Leeds, United Kingdom' }]);
@@ -141,6 +142,34 @@ describe('TREC/SIGIR corpus records', () => {
     const again = recordsFromJson(prepareTrial(r).researchStudy, 'rs.json')[0];
     expect(again).toMatchObject({ nctId: r.nctId, title: r.title, sex: r.sex, minimumAge: r.minimumAge, maximumAge: r.maximumAge, overallStatus: 'COMPLETED' });
     expect(again?.exclusionText).toBe(r.exclusionText);
+  });
+
+  describe('under another canonical base', () => {
+    afterEach(() => configureCanonicalBase(undefined));
+
+    it('writes its extensions under the configured base, and reads back a ResearchStudy written under any base', () => {
+      const r = fromCtgovV2(V2_STUDY);
+      configureCanonicalBase('https://cairn.hospital-a.example/fhir');
+      const prepared = prepareTrial(r);
+      const written = prepared.researchStudy;
+      expect(written.extension?.map((e) => e.url)).toEqual([
+        'https://cairn.hospital-a.example/fhir/StructureDefinition/eligibility-criteria',
+        'https://cairn.hospital-a.example/fhir/StructureDefinition/ctgov-overall-status',
+        'https://cairn.hospital-a.example/fhir/StructureDefinition/official-title',
+      ]);
+      // Stored (or exported) under base A, read by a Cairn whose base has since changed.
+      configureCanonicalBase('https://terminology.hospital-b.example/cairn');
+      const again = recordsFromJson(written, 'rs.json')[0];
+      expect(again).toMatchObject({ nctId: r.nctId, overallStatus: r.overallStatus, officialTitle: r.officialTitle, eligibilityText: r.eligibilityText });
+      // The content hash does not depend on the base: changing it re-imports nothing.
+      expect(prepareTrial(r).contentHash).toBe(prepared.contentHash);
+    });
+
+    it('ignores an extension of the same name under a path that is not a StructureDefinition', () => {
+      const rs = { ...prepareTrial(fromCtgovV2(V2_STUDY)).researchStudy };
+      rs.extension = [{ url: 'https://elsewhere.example/fhir/CodeSystem/ctgov-overall-status', valueCode: 'RECRUITING' }];
+      expect(recordsFromJson(rs, 'rs.json')[0]?.overallStatus).toBe('UNKNOWN');
+    });
   });
 
   it('the content hash ignores key order and changes with the content', () => {

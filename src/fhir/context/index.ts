@@ -6,7 +6,6 @@ export { buildPatientContext } from './build.js';
 export type { BuildPatientContextInput } from './build.js';
 export { conditionsIn, isLabKey, isVitalKey, latest, latestAtOrBefore, readingsBetween, series } from './series.js';
 export {
-  CAIRN_CANONICAL_BASE,
   ValueSetLoadError,
   defaultValueSetIndex,
   loadValueSets,

@@ -4,7 +4,9 @@
  * change them without reading TypeScript. This module loads them once at start-up into a
  * `ValueSetIndex` and answers "which quantity is this LOINC code?" and "is this code in set X?".
  *
- * Cairn-specific meaning is carried by concept extensions (base URL CAIRN_EXTENSION_BASE):
+ * Cairn-specific meaning is carried by concept extensions `<canonical base>/StructureDefinition/<name>`,
+ * recognised by name under any base (src/canonical.ts), so a value set written under another base
+ * (an earlier one, or a copy edited elsewhere) reads the same:
  * - `quantity-key` (valueCode): the PatientContext series this Observation code feeds, e.g. `systolicBP`;
  * - `canonical-unit` (valueCode): the UCUM unit of that series; must match units.ts, checked at load;
  * - `observation-role` (valueCode `panel`): a panel whose components carry the values (BP panel);
@@ -24,16 +26,15 @@ import { SYSTEM, arr, canonicalSystem, codeKey, isObject, normaliseCode, objects
 import type { CodingSummary, ConsciousnessLevel, PregnancyStatusValue, QuantityKey } from './types.js';
 import { QUANTITY_KEYS } from './types.js';
 import { QUANTITIES } from './units.js';
+import { isCairnExtension } from '../../canonical.js';
 
-/** Base of Cairn's own canonical URLs (placeholder domain until the project has one). */
-export const CAIRN_CANONICAL_BASE = 'https://cairn.example.org/fhir';
-export const CAIRN_EXTENSION_BASE = `${CAIRN_CANONICAL_BASE}/StructureDefinition`;
+/** The names of Cairn's concept extensions (the last segment of their URLs). */
 export const EXT = {
-  quantityKey: `${CAIRN_EXTENSION_BASE}/quantity-key`,
-  canonicalUnit: `${CAIRN_EXTENSION_BASE}/canonical-unit`,
-  observationRole: `${CAIRN_EXTENSION_BASE}/observation-role`,
-  question: `${CAIRN_EXTENSION_BASE}/question`,
-  answerValue: `${CAIRN_EXTENSION_BASE}/answer-value`,
+  quantityKey: 'quantity-key',
+  canonicalUnit: 'canonical-unit',
+  observationRole: 'observation-role',
+  question: 'question',
+  answerValue: 'answer-value',
 } as const;
 
 export type QuestionKey = 'consciousness' | 'pregnancy-status';
@@ -87,9 +88,9 @@ export class ValueSetLoadError extends Error {
 
 const PREFIX_SYSTEMS: ReadonlySet<string> = new Set([SYSTEM.icd10cm, SYSTEM.icd10]);
 
-function extensionCode(element: unknown, url: string): string | undefined {
+function extensionCode(element: unknown, name: string): string | undefined {
   for (const ext of objects(element, 'extension')) {
-    if (str(ext, 'url') === url) return str(ext, 'valueCode') ?? str(ext, 'valueString');
+    if (isCairnExtension(str(ext, 'url'), name)) return str(ext, 'valueCode') ?? str(ext, 'valueString');
   }
   return undefined;
 }

@@ -70,6 +70,14 @@ export function citationOf(meta: GuidelineMetadata): string {
   return meta.source ?? `${meta.publisher}. ${meta.title}. ${meta.year}${meta.version ? ` (version ${meta.version})` : ''}.`;
 }
 
+/**
+ * The version a document is cited at in card provenance: its stated `version`, else its year of
+ * publication. The retriever reads the same from the stored metadata (retriever.ts HIT_COLUMNS).
+ */
+export function documentVersionOf(meta: Pick<GuidelineMetadata, 'version' | 'year'>): string {
+  return meta.version ?? String(meta.year);
+}
+
 function fieldName(path: readonly PropertyKey[]): string {
   return path
     .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))

@@ -1,8 +1,10 @@
 import { evidenceTable } from '../../cards/evidence-table.js';
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
 import { blocks, bulletList } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { cardProvenance, provenanceActions, provenanceExtension } from '../../cards/provenance.js';
 import type { Card } from '../../hooks/schema.js';
+import { DIAGNOSIS_RULES } from './evaluate.js';
 import type { Finding } from './finding.js';
 import type { RecordCheck } from './known.js';
 
@@ -11,7 +13,8 @@ import type { RecordCheck } from './known.js';
  * computed from the finding (values, dates, units) or quoted from the guideline; nothing is
  * written for the occasion. Pure.
  */
-export const DIAGNOSIS_EXTENSION = 'https://cairn.example.org/fhir/cds/diagnosis';
+/** The card extension key of the finding: a fixed `cairn-` name, like every card extension key (see passages.ts). */
+export const DIAGNOSIS_EXTENSION = 'cairn-diagnosis';
 
 export interface DiagnosisCardOptions {
   patientId: string;
@@ -34,6 +37,7 @@ export function diagnosisCard(
   const hedged = /^suspected\b/i.test(finding.title) ? name : `Possible ${name.charAt(0).toLowerCase()}${name.slice(1)}`;
   const lead = record.status === 'recorded-different-stage' ? `${name} (recorded: ${record.recordedStage ?? 'another stage'})` : hedged;
   const url = passages.find((p) => p.url)?.url;
+  const provenance = cardProvenance(DIAGNOSIS_RULES[finding.condition], passages);
   return {
     summary: summaryLine(lead, finding.summary),
     indicator: options.indicator,
@@ -44,14 +48,19 @@ export function diagnosisCard(
       {
         label: `Add "${finding.code.snomed.display}" to the problem list (provisional)`,
         isRecommended: false,
-        actions: [{ type: 'create', description: `Provisional problem-list entry: ${finding.title}`, resource: conditionResource(finding, options) }],
+        actions: provenanceActions(
+          [{ type: 'create', description: `Provisional problem-list entry: ${finding.title}`, resource: conditionResource(finding, options) }],
+          provenance,
+          options.now,
+        ),
       },
     ],
-    overrideReasons: [OVERRIDE_REASONS.managedElsewhere, OVERRIDE_REASONS.measurementError, OVERRIDE_REASONS.patientDeclined, OVERRIDE_REASONS.notClinicallyRelevant],
+    overrideReasons: overrideReasons('managedElsewhere', 'measurementError', 'patientDeclined', 'notClinicallyRelevant'),
     ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
     extension: {
       ...passagesExtension(passages),
       [DIAGNOSIS_EXTENSION]: { condition: finding.condition, stage: finding.stage, recordStatus: record.status },
+      ...provenanceExtension(provenance),
     },
   };
 }

@@ -7,14 +7,26 @@
  * and nothing is guessed.
  */
 import type { PatientContext } from '../../fhir/context/index.js';
-import { evaluateAki } from './criteria/aki.js';
-import { evaluateCkd } from './criteria/ckd.js';
-import { evaluateDiabetes, evaluatePrediabetes } from './criteria/diabetes.js';
-import { evaluateHypertension } from './criteria/hypertension.js';
-import { evaluateObesity } from './criteria/obesity.js';
-import { evaluateSepsis } from './criteria/sepsis.js';
+import type { RuleRef } from '../../cards/provenance.js';
+import { AKI_RULE, evaluateAki } from './criteria/aki.js';
+import { CKD_RULE, evaluateCkd } from './criteria/ckd.js';
+import { DIABETES_RULE, PREDIABETES_RULE, evaluateDiabetes, evaluatePrediabetes } from './criteria/diabetes.js';
+import { HYPERTENSION_RULE, evaluateHypertension } from './criteria/hypertension.js';
+import { OBESITY_RULE, evaluateObesity } from './criteria/obesity.js';
+import { SEPSIS_RULE, evaluateSepsis } from './criteria/sepsis.js';
 import type { ConditionKey, Finding } from './finding.js';
 import { newFinding } from './finding.js';
+
+/** The rule of each condition's finding, as its criterion module versions it (card provenance). */
+export const DIAGNOSIS_RULES: Readonly<Record<ConditionKey, RuleRef>> = {
+  hypertension: HYPERTENSION_RULE,
+  diabetes: DIABETES_RULE,
+  prediabetes: PREDIABETES_RULE,
+  ckd: CKD_RULE,
+  aki: AKI_RULE,
+  obesity: OBESITY_RULE,
+  sepsis: SEPSIS_RULE,
+};
 
 function guarded(key: ConditionKey, run: () => Finding): Finding {
   try {

@@ -13,10 +13,11 @@
  * - no guideline passage was retrieved for it: a card rests on the guideline's own words.
  * A `not-enough-data` finding is shown with the hypothesis: what the data do say, computed.
  */
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
 import { formatTime } from '../../cards/evidence-table.js';
 import { blocks, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, quoteBlock } from '../../cards/passages.js';
+import { cardProvenance, provenanceExtension, type RuleRef } from '../../cards/provenance.js';
 import type { ConditionEntry } from '../../fhir/context/index.js';
 import type { Card } from '../../hooks/schema.js';
 import { DIAGNOSIS_EXTENSION, findingEvidenceTable } from './card.js';
@@ -26,6 +27,14 @@ import type { ReadyHypothesis } from './hypothesis-source.js';
 export const HYPOTHESIS_LEAD = 'Hypothesis to consider (language model, from the notes)';
 /** When the sentence is a problem-list or medication entry rather than a note, the lead says so. */
 export const HYPOTHESIS_LEAD_RECORD = 'Hypothesis to consider (language model, from the record)';
+
+/**
+ * The rule a hypothesis card follows (card provenance): when a hypothesis makes a card (the list in
+ * the module comment) and what the card shows. Bump the version whenever that logic changes, or
+ * how hypotheses are checked before they get here (hypotheses.ts: the closed list of conditions,
+ * the quote found in the record).
+ */
+export const HYPOTHESIS_RULE: RuleRef = { id: 'diagnosis/llm-hypothesis', version: '1' };
 
 export function hypothesisLead(h: Pick<ReadyHypothesis, 'quote'>): string {
   return h.quote.kind === 'note' ? HYPOTHESIS_LEAD : HYPOTHESIS_LEAD_RECORD;
@@ -52,7 +61,7 @@ export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContex
     indicator: 'info',
     detail: detail(h, finding, passages),
     source: { label: 'Cairn diagnosis (language-model hypothesis, guideline passages)', ...(url && { url }) },
-    overrideReasons: [OVERRIDE_REASONS.notClinicallyRelevant, OVERRIDE_REASONS.alreadyAssessed],
+    overrideReasons: overrideReasons('notClinicallyRelevant', 'alreadyAssessed'),
     ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
     extension: {
       ...passagesExtension(passages),
@@ -61,6 +70,7 @@ export function hypothesisCard(h: ReadyHypothesis, context: HypothesisCardContex
         hypothesis: { by: 'language-model', quote: { source: h.quote.source, text: h.quote.text, ...(h.quote.date && { date: h.quote.date }) } },
         ...(finding && { findingStatus: finding.status }),
       },
+      ...provenanceExtension(cardProvenance(HYPOTHESIS_RULE, passages)),
     },
   };
 }

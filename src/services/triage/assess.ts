@@ -1,3 +1,4 @@
+import type { RuleRef } from '../../cards/provenance.js';
 import type { PatientContext } from '../../fhir/context/index.js';
 import { assessAcuity, assessHighRisk, type AcuityOptions, type AcuityResult, type HighRiskAssessment, type ResourceEstimate } from './acuity.js';
 import { computeNews2, type News2Result } from './news2.js';
@@ -6,6 +7,15 @@ import { computeQsofa, type QsofaResult } from './qsofa.js';
 import { computeShockIndex, type ShockIndexResult } from './shock-index.js';
 import { buildTriageObservations, type TriageObservations } from './triage-input.js';
 import type { HighRiskMatcher } from './types.js';
+
+/**
+ * The rule a triage card follows (card provenance, src/cards/provenance.ts): NEWS2 (news2.ts),
+ * qSOFA (qsofa.ts), the shock index (shock-index.ts), the ESI decision points (acuity.ts, with the
+ * high-risk complaint match), the observation window (triage-input.ts) and the card's indicator
+ * and suggestion thresholds (card.ts). Bump the version whenever any of that logic or a threshold
+ * changes.
+ */
+export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '1' };
 
 /** Everything the triage card shows, computed from one patient's record. */
 export interface TriageAssessment {

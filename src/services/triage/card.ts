@@ -1,10 +1,11 @@
 import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
 import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { cardProvenance, provenanceActions, provenanceExtension, type CardProvenance } from '../../cards/provenance.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
-import type { TriageAssessment } from './assess.js';
+import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { PARAMETER_LABELS, type Evidence } from './types.js';
 
 /**
@@ -20,7 +21,8 @@ export interface TriageCardOptions {
   now: string;
 }
 
-export const TRIAGE_EXTENSION = 'https://cairn.example.org/fhir/cds/triage';
+/** The card extension key of the triage figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
+export const TRIAGE_EXTENSION = 'cairn-triage';
 
 // Issue thresholds: critical for ESI 1-2 or NEWS2 ≥ 7 (RCP 2017 Chart 2: high clinical risk, emergency
 // response); warning for NEWS2 5-6 (medium) or any single parameter scoring 3 (RCP 2017 "red score").
@@ -39,6 +41,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
   const indicator = triageIndicator(a);
   if (indicator === 'info' && !options.showInfo) return undefined;
   const quoted = distinctPassages([...passages, highRiskPassage(a)]);
+  const provenance = cardProvenance(TRIAGE_RULE, quoted);
   return {
     summary: summary(a),
     indicator,
@@ -49,9 +52,9 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
     },
     ...(a.qsofa.positive === 'yes' && {
       selectionBehavior: 'any' as const,
-      suggestions: [sepsisWorkUp(options)],
+      suggestions: [sepsisWorkUp(options, provenance)],
     }),
-    overrideReasons: [OVERRIDE_REASONS.alreadyAssessed, OVERRIDE_REASONS.measurementError, OVERRIDE_REASONS.notClinicallyRelevant],
+    overrideReasons: overrideReasons('alreadyAssessed', 'measurementError', 'notClinicallyRelevant'),
     links: [{ label: 'ESI v4 Implementation Handbook (AHRQ)', url: 'https://www.ahrq.gov/patient-safety/settings/emergency-dept/esi.html', type: 'absolute' }],
     extension: {
       ...passagesExtension(quoted),
@@ -64,6 +67,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         qsofa: a.qsofa.total,
         ...(a.shockIndex.status === 'computed' && { shockIndex: Number(a.shockIndex.value.toFixed(2)) }),
       },
+      ...provenanceExtension(provenance),
     },
   };
 }
@@ -143,11 +147,12 @@ function evidenceValue(e: Evidence): number | string {
 function highRiskPassage(a: TriageAssessment): QuotedPassage | undefined {
   if (a.highRisk.status !== 'matched' || !a.highRisk.passage) return undefined;
   const p: object = a.highRisk.passage;
-  return 'citation' in p && 'documentId' in p ? (p as QuotedPassage) : undefined;
+  // Only a passage whose document edition is known is quoted: the card's provenance names it.
+  return 'citation' in p && 'documentId' in p && 'documentHash' in p ? (p as QuotedPassage) : undefined;
 }
 
 /** Lactate and blood cultures when qSOFA is positive (SSC 2021; quoted on the card). */
-function sepsisWorkUp(options: TriageCardOptions) {
+function sepsisWorkUp(options: TriageCardOptions, provenance: CardProvenance) {
   const order = (code: string, display: string) => ({
     resourceType: 'ServiceRequest',
     status: 'draft',
@@ -160,9 +165,13 @@ function sepsisWorkUp(options: TriageCardOptions) {
   });
   return {
     label: 'Order serum lactate and blood cultures (qSOFA ≥ 2)',
-    actions: [
-      { type: 'create' as const, description: 'Serum lactate', resource: order('2524-7', 'Lactate [Moles/volume] in Serum or Plasma') },
-      { type: 'create' as const, description: 'Blood cultures before antimicrobials', resource: order('600-7', 'Bacteria identified in Blood by Culture') },
-    ],
+    actions: provenanceActions(
+      [
+        { type: 'create' as const, description: 'Serum lactate', resource: order('2524-7', 'Lactate [Moles/volume] in Serum or Plasma') },
+        { type: 'create' as const, description: 'Blood cultures before antimicrobials', resource: order('600-7', 'Bacteria identified in Blood by Culture') },
+      ],
+      provenance,
+      options.now,
+    ),
   };
 }

@@ -20,7 +20,8 @@
  */
 import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
 import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
-import { OVERRIDE_REASONS } from '../../cards/override-reasons.js';
+import { overrideReasons } from '../../cards/override-reasons.js';
+import { cardProvenance, provenanceExtension, type RuleRef } from '../../cards/provenance.js';
 import type { Card, Link } from '../../hooks/schema.js';
 import { RECRUITING_STATUSES } from './matching/trial-record.js';
 import type { CriterionJudgement, Evidence, TrialJudgement } from './matching/judge.js';
@@ -29,7 +30,16 @@ import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../text/tokens.js';
 
-export const TRIAL_MATCH_EXTENSION = 'https://cairn.example.org/fhir/cds/trial-match';
+/** The card extension key of the match figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
+export const TRIAL_MATCH_EXTENSION = 'cairn-trial-match';
+/**
+ * The rule a trial-match card follows (card provenance, src/cards/provenance.ts): the judgement of
+ * each criterion (matching/judge.ts, profile.ts), the ranking (matching/rank.ts), which trials
+ * count (fittingTrials below) and which are shown. Bump the version whenever any of that logic or
+ * a threshold changes. How the criteria were parsed is in each trial's content hash (the parser's
+ * fingerprint is part of it), which the card's provenance lists per trial.
+ */
+export const TRIAL_MATCH_RULE: RuleRef = { id: 'trial-match/criteria', version: '1' };
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';
 /** NLM asks for this attribution of ClinicalTrials.gov content (trials/README.md). */
 export const CTGOV_ATTRIBUTION = 'ClinicalTrials.gov, U.S. National Library of Medicine, https://clinicaltrials.gov';
@@ -97,7 +107,7 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
     indicator: 'info',
     detail: detail(input.patient, fitting, shown, options),
     source: { label: 'Cairn trial match (ClinicalTrials.gov records)', url: 'https://clinicaltrials.gov' },
-    overrideReasons: [OVERRIDE_REASONS.notClinicallyRelevant, OVERRIDE_REASONS.patientDeclined, OVERRIDE_REASONS.alreadyAssessed],
+    overrideReasons: overrideReasons('notClinicallyRelevant', 'patientDeclined', 'alreadyAssessed'),
     links,
     extension: {
       [TRIAL_MATCH_EXTENSION]: {
@@ -114,6 +124,8 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
           exclusion: f.ranked.exclusion,
         })),
       },
+      // Trial cards quote no guideline; they name the trial records they show instead.
+      ...provenanceExtension(cardProvenance(TRIAL_MATCH_RULE, [], shown.map((f) => ({ nctId: f.trial.nctId, contentHash: f.trial.contentHash })))),
     },
   };
 }

@@ -51,6 +51,23 @@ describe.each(databaseKinds)('guideline retriever on %s', (kind) => {
     expect(graded[0]).toMatchObject({ chunkId: 'fixture-hypertension-screening#recommendation-summary', grade: 'A', gradeSystem: 'USPSTF' });
   });
 
+  it('gives each hit its document\'s stored content hash and version (the stated one, else the year), in every mode', async () => {
+    const stored = new Map((await t.db.query<{ id: string; content_hash: string }>('SELECT id, content_hash FROM guideline_documents')).rows.map((r) => [r.id, r.content_hash]));
+    const seen = new Set<string>();
+    for (const mode of ['vector', 'fulltext', 'hybrid'] as const) {
+      for (const h of await retriever.search('blood pressure screening, kidney function and sepsis criteria', { mode, k: 10 })) {
+        expect(h.documentHash).toBe(stored.get(h.documentId));
+        expect(h.documentHash).toMatch(/^[0-9a-f]{64}$/);
+        seen.add(h.documentId);
+      }
+    }
+    expect(seen.size).toBe(3);
+    const version = async (query: string) => (await retriever.search(query, { k: 1 }))[0]?.documentVersion;
+    // hypertension-screening.md states `version: "2021-04-27"`; sepsis-qsofa.md states only `year: 2016`.
+    expect(await version('how often to rescreen adults with normal blood pressure')).toBe('2021-04-27');
+    expect(await version('qSOFA: respiratory rate, altered mentation and systolic blood pressure')).toBe('2016');
+  });
+
   it('returns the text exactly as written in the source file', async () => {
     const hits = await retriever.search('kidney function categories glomerular filtration', { k: 8 });
     expect(hits.length).toBeGreaterThan(2);

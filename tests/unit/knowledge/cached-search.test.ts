@@ -11,7 +11,7 @@ import type { GuidelineSearch } from '../../../src/knowledge/guideline-search.js
 import type { GuidelineHit, SearchOptions } from '../../../src/knowledge/retriever.js';
 
 function hit(text: string): GuidelineHit {
-  return { chunkId: `c-${text}`, documentId: 'd', title: 'T', headingPath: ['H'], text, citation: 'C', kind: 'verbatim', score: 1, ranks: { vector: 1 } };
+  return { chunkId: `c-${text}`, documentId: 'd', title: 'T', headingPath: ['H'], text, citation: 'C', kind: 'verbatim', documentHash: 'd'.repeat(64), score: 1, ranks: { vector: 1 } };
 }
 
 class CountingSearch implements GuidelineSearch {

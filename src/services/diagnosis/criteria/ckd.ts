@@ -25,6 +25,13 @@ import type { PatientContext, Reading } from '../../../fhir/context/index.js';
 import type { Coding, EvidenceRow, Finding } from '../finding.js';
 import { CONDITIONS, ICD10CM, SNOMED, fmt, fmtQuantity, newFinding } from '../finding.js';
 import { computedRow, daysBetween, isAtLeast, isBelow, readingDay, readingRow, referenceTimeOf } from './shared.js';
+import type { RuleRef } from '../../../cards/provenance.js';
+
+/**
+ * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the CKD criterion (KDIGO 2024 GFR and albuminuria categories, chronicity) and its thresholds below.
+ * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
+ */
+export const CKD_RULE: RuleRef = { id: 'diagnosis/ckd', version: '1' };
 
 /** KDIGO 2024 ch. 1 (definition): GFR <60 mL/min/1.73 m² is decreased GFR. */
 export const EGFR_THRESHOLD = 60;

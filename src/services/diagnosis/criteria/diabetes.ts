@@ -38,6 +38,18 @@ import type { PatientContext, Reading } from '../../../fhir/context/index.js';
 import type { EvidenceRow, Finding } from '../finding.js';
 import { fmt, fmtQuantity, newFinding } from '../finding.js';
 import { DAY_MS, duringPregnancy, isAtLeast, pregnancyIntervals, readingDay, readingRow, referenceTimeOf } from './shared.js';
+import type { RuleRef } from '../../../cards/provenance.js';
+
+/**
+ * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the diabetes criterion (ADA confirmation rules) and its thresholds below.
+ * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
+ */
+export const DIABETES_RULE: RuleRef = { id: 'diagnosis/diabetes', version: '1' };
+/**
+ * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the prediabetes criterion (ADA) and its thresholds below.
+ * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
+ */
+export const PREDIABETES_RULE: RuleRef = { id: 'diagnosis/prediabetes', version: '1' };
 
 // ADA 2025 §2, Table 2.1 (diabetes).
 export const HBA1C_DIABETES = 6.5; // %

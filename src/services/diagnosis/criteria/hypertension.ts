@@ -32,6 +32,13 @@ import type { EncounterClass, PatientContext, Reading } from '../../../fhir/cont
 import type { EvidenceRow, Finding } from '../finding.js';
 import { fmt, newFinding } from '../finding.js';
 import { DAY_MS, certainlyAtLeastAge, computedRow, mean, readingDay, readingRow, referenceTimeOf } from './shared.js';
+import type { RuleRef } from '../../../cards/provenance.js';
+
+/**
+ * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the hypertension criterion (ACC/AHA 2017 mean over occasions, stages) and its thresholds below.
+ * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
+ */
+export const HYPERTENSION_RULE: RuleRef = { id: 'diagnosis/hypertension', version: '1' };
 
 /** Look-back for office readings (judgement call, see the module comment). */
 export const BP_WINDOW_DAYS = 730;

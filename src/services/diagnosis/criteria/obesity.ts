@@ -21,6 +21,13 @@ import type { PatientContext, Reading } from '../../../fhir/context/index.js';
 import type { Coding, EvidenceRow, Finding } from '../finding.js';
 import { CONDITIONS, ICD10CM, dayOf, fmt, newFinding } from '../finding.js';
 import { DAY_MS, certainlyAtLeastAge, computedRow, readingDay, readingRow, referenceTimeOf } from './shared.js';
+import type { RuleRef } from '../../../cards/provenance.js';
+
+/**
+ * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the obesity criterion (BMI classes, adult age, reading windows) and its thresholds below.
+ * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
+ */
+export const OBESITY_RULE: RuleRef = { id: 'diagnosis/obesity', version: '1' };
 
 /** CDC: adult BMI categories apply from age 20. */
 export const ADULT_BMI_AGE_YEARS = 20;

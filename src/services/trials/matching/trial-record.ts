@@ -15,13 +15,21 @@
  */
 import { createHash } from 'node:crypto';
 import type { Group, ResearchStudy } from 'fhir/r4.js';
-import { CAIRN_CANONICAL_BASE } from '../../../fhir/context/value-sets.js';
+import { extensionUrl, isCairnExtension } from '../../../canonical.js';
 import { PARSER_VERSION, parseCriteria, parseCriterion, splitEligibility, type AgeRange, type ParsedCriterion } from './criteria-parse.js';
 import { CONDITIONS, conditionMentions, conceptById, MEDICATIONS, TRIAL_ANALYTES, type Coding } from './lexicon.js';
 
 export const NCT_SYSTEM = 'http://clinicaltrials.gov';
-export const ELIGIBILITY_EXTENSION = `${CAIRN_CANONICAL_BASE}/StructureDefinition/eligibility-criteria`;
-export const CTGOV_STATUS_EXTENSION = `${CAIRN_CANONICAL_BASE}/StructureDefinition/ctgov-overall-status`;
+/**
+ * Names of the ResearchStudy extensions Cairn writes, under its canonical base (src/canonical.ts).
+ * The ResearchStudy is stored with each trial and may be exported and imported again, by a Cairn
+ * with another base: it is read back by these names, whatever base it was written under.
+ */
+export const TRIAL_EXTENSIONS = {
+  eligibility: 'eligibility-criteria',
+  ctgovStatus: 'ctgov-overall-status',
+  officialTitle: 'official-title',
+} as const;
 const PHASE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/research-study-phase';
 
 export type TrialSex = 'all' | 'female' | 'male';
@@ -285,9 +293,10 @@ export function fromCorpusRecord(r: unknown, where = 'record'): TrialRecord {
 export function fromResearchStudy(rs: unknown, where = 'ResearchStudy'): TrialRecord {
   if (!isObject(rs) || rs.resourceType !== 'ResearchStudy') throw new TrialImportError(`${where}: not a ResearchStudy`);
   const nctId = requireNct(objects(rs, 'identifier').find((i) => str(i, 'system') === NCT_SYSTEM)?.value as string | undefined, where);
-  const eligibilityText = (objects(rs, 'extension').find((e) => str(e, 'url') === ELIGIBILITY_EXTENSION)?.valueMarkdown as string | undefined) ?? '';
+  const extension = (name: string) => objects(rs, 'extension').find((e) => isCairnExtension(str(e, 'url'), name));
+  const eligibilityText = (extension(TRIAL_EXTENSIONS.eligibility)?.valueMarkdown as string | undefined) ?? '';
   const sections = splitEligibility(eligibilityText);
-  const ctgov = objects(rs, 'extension').find((e) => str(e, 'url') === CTGOV_STATUS_EXTENSION)?.valueCode as string | undefined;
+  const ctgov = extension(TRIAL_EXTENSIONS.ctgovStatus)?.valueCode as string | undefined;
   const group = objects(rs, 'contained').find((c) => c.resourceType === 'Group');
   let sex: TrialSex = 'all';
   let minimumAge: string | undefined;
@@ -305,7 +314,7 @@ export function fromResearchStudy(rs: unknown, where = 'ResearchStudy'): TrialRe
   }
   const phase = str(objects(obj(rs, 'phase'), 'coding')[0], 'code');
   const summary = str(rs, 'description');
-  const officialTitle = objects(rs, 'extension').find((e) => str(e, 'url') === `${CAIRN_CANONICAL_BASE}/StructureDefinition/official-title`)?.valueString as string | undefined;
+  const officialTitle = extension(TRIAL_EXTENSIONS.officialTitle)?.valueString as string | undefined;
   return {
     nctId,
     title: str(rs, 'title') ?? nctId,
@@ -458,9 +467,9 @@ export function toResearchStudy(record: TrialRecord, criteria: readonly ParsedCr
     id: record.nctId,
     meta: { source: record.source },
     extension: [
-      ...(record.eligibilityText ? [{ url: ELIGIBILITY_EXTENSION, valueMarkdown: record.eligibilityText }] : []),
-      { url: CTGOV_STATUS_EXTENSION, valueCode: record.overallStatus },
-      ...(record.officialTitle ? [{ url: `${CAIRN_CANONICAL_BASE}/StructureDefinition/official-title`, valueString: record.officialTitle }] : []),
+      ...(record.eligibilityText ? [{ url: extensionUrl(TRIAL_EXTENSIONS.eligibility), valueMarkdown: record.eligibilityText }] : []),
+      { url: extensionUrl(TRIAL_EXTENSIONS.ctgovStatus), valueCode: record.overallStatus },
+      ...(record.officialTitle ? [{ url: extensionUrl(TRIAL_EXTENSIONS.officialTitle), valueString: record.officialTitle }] : []),
     ],
     identifier: [{ use: 'official', system: NCT_SYSTEM, value: record.nctId }],
     title: record.title,

@@ -574,6 +574,8 @@ export interface StoredTrial {
   status: string;
   researchStudy: ResearchStudy;
   record: TrialRecord;
+  /** trials.content_hash: the record as imported and the parser that read it (trial-record.ts contentHashOf). */
+  contentHash: string;
   criteria: StoredCriterion[];
 }
 
@@ -585,6 +587,7 @@ interface TrialRow {
   status: string;
   research_study: ResearchStudy;
   record: TrialRecord;
+  content_hash: string;
 }
 
 interface CriterionDbRow {
@@ -604,7 +607,7 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
   if (nctIds.length === 0) return [];
   const ids = [...new Set(nctIds)];
   const [trials, criteria] = await Promise.all([
-    db.query<TrialRow>('SELECT nct_id, title, conditions, phase, status, research_study, record FROM trials WHERE nct_id = ANY($1::text[])', [ids]),
+    db.query<TrialRow>('SELECT nct_id, title, conditions, phase, status, research_study, record, content_hash FROM trials WHERE nct_id = ANY($1::text[])', [ids]),
     db.query<CriterionDbRow>(
       'SELECT nct_id, ordinal, kind, origin, text, context, alternative_group, parsed, embedding FROM trial_criteria WHERE nct_id = ANY($1::text[]) ORDER BY nct_id, ordinal',
       [ids],
@@ -638,6 +641,7 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
         status: t.status,
         researchStudy: t.research_study,
         record: t.record,
+        contentHash: t.content_hash,
         criteria: byTrial.get(t.nct_id) ?? [],
       },
     ]),
