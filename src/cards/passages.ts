@@ -88,7 +88,9 @@ export function unquote(block: string): string {
     .join('\n');
 }
 
+/** None for a card that quotes nothing: an empty list is no information (and CDS Hooks validators refuse empty arrays). */
 export function passagesExtension(passages: readonly QuotedPassage[]): Record<string, unknown> {
+  if (passages.length === 0) return {};
   return {
     [PASSAGES_EXTENSION]: passages.map((p) => ({
       chunkId: p.chunkId,

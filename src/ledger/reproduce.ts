@@ -36,11 +36,16 @@ export interface Reproduction {
   differences: string[];
 }
 
+/** When a suggested resource was written (Provenance.recorded, ServiceRequest.authoredOn, Condition.recordedDate). */
+const WRITTEN_AT = new Set(['recorded', 'authoredOn', 'recordedDate']);
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**
- * The card with what is new on every call replaced: each distinct uuid by its order of first
- * appearance (so references between resources still have to agree), `recorded` times dropped.
+ * The card with what is new on every call set aside: `uuid` members and the times its suggested
+ * resources were written dropped,
+ * every other uuid (urn:uuid references) replaced by its order of first appearance, so references
+ * between a suggestion's resources still have to agree.
  */
 export function comparableCard(card: Card): unknown {
   const seen = new Map<string, string>();
@@ -55,9 +60,12 @@ export function comparableCard(card: Card): unknown {
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) {
-        if (k === 'recorded') continue;
-        out[k] = walk(v);
+      // Keys in sorted order, so uuids are numbered alike whatever order the store kept them in.
+      for (const k of Object.keys(value).sort()) {
+        // Cards and suggestions get their uuids as the answer is sent (invoke.ts), so a card run
+        // again has none; the times a resource was written are of the writing, not the finding.
+        if (k === 'uuid' || WRITTEN_AT.has(k)) continue;
+        out[k] = walk((value as Record<string, unknown>)[k]);
       }
       return out;
     }

@@ -37,7 +37,9 @@ beforeAll(async () => {
   fhir = await startDevFhirServer({ port: 0 });
   const search = await corpusSearch();
   const logic = createServiceLogic({ search, config: {} });
-  services = bindServices(await loadServiceDefinitions(repoPath('cds-hooks')), logic).filter((s) => s.definition.id !== 'trial-match');
+  // No trial store here: trial-match cards quote no guideline and are not bound.
+  const definitions = (await loadServiceDefinitions(repoPath('cds-hooks'))).filter((d) => d.definition.id !== 'trial-match');
+  services = bindServices(definitions, logic);
   const { documents } = await parseCorpus([repoPath('guidelines')]);
   documentHashes = new Map(documents.map((d) => [d.id, d.contentHash]));
   const app = createApp({
