@@ -231,7 +231,16 @@ export function createApp(deps: AppDeps): express.Express {
         try {
           // Before the answer: a card feedback can name must be in the ledger (and a card Cairn
           // could not record is not sent, since nobody could tie feedback or a review to it).
-          await ledger.record(ledgerEntries({ serviceId, request, patientKey: key ?? null, inputDigest: inputDigest(request, prefetch), cards }));
+          await ledger.record(
+            ledgerEntries({
+              serviceId,
+              request,
+              ...(typeof patientId === 'string' && { patientId }),
+              patientKey: key ?? null,
+              inputDigest: inputDigest(request, prefetch),
+              cards,
+            }),
+          );
         } catch (err) {
           log.error({ service: serviceId, hookInstance: request.hookInstance, err: { message: (err as Error).message } }, 'issued cards could not be recorded; none sent');
           metrics.errors.inc({ kind: 'internal' });

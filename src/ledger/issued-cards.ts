@@ -6,7 +6,8 @@
  * be stored like any other. The entry also keeps what produced the card (its provenance: Cairn's
  * version, the rule and its version, each quoted guideline's content hash) and a digest of the
  * patient data the service read, so a reviewer can regenerate the card and see that it is the same
- * (reproduce.ts). The card itself is kept as issued: it is what the clinician saw.
+ * (reproduce.ts). The card itself is kept as issued (it is what the clinician saw), with its
+ * references to the patient pointing at the pseudonymous key.
  *
  * No FHIR id, name or token is stored: the patient appears as a keyed hash (pseudonym.ts). Entries
  * older than the retention setting are deleted (purgeExpired); feedback for them is then refused
@@ -57,10 +58,31 @@ export function inputDigest(request: Pick<HookRequest, 'hook' | 'context'>, pref
     .digest('hex');
 }
 
+/**
+ * The card as the ledger keeps it: references to the patient (`Patient/<id>`, relative or
+ * absolute, as a suggested Condition's subject carries them) point at the pseudonymous key
+ * instead, so the ledger holds no FHIR id. Only whole references are rewritten: a short id is
+ * never replaced inside other text.
+ */
+export function pseudonymiseCard(card: Card, patientId: string | undefined, patientKey: string | null): Card {
+  if (!patientId) return card;
+  const target = `Patient/${patientId}`;
+  const replacement = `Patient/${patientKey ?? 'unknown'}`;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return value === target || value.endsWith(`/${target}`) ? value.slice(0, value.length - target.length) + replacement : value;
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  return walk(card) as Card;
+}
+
 /** The ledger entries of one hook answer (pure: the cards must already carry their uuids). */
 export function ledgerEntries(opts: {
   serviceId: string;
   request: Pick<HookRequest, 'hook' | 'hookInstance'>;
+  /** The patient's FHIR id, which the stored card must not hold (pseudonymiseCard). */
+  patientId?: string;
   patientKey: string | null;
   inputDigest: string;
   cards: readonly Card[];
@@ -82,7 +104,7 @@ export function ledgerEntries(opts: {
       ruleVersion: provenance?.rule.version ?? null,
       guidelines: provenance?.guidelines ?? [],
       inputDigest: opts.inputDigest,
-      card,
+      card: pseudonymiseCard(card, opts.patientId, opts.patientKey),
     };
   });
 }

@@ -14,7 +14,7 @@
  */
 import { readProvenance } from '../cards/provenance.js';
 import type { Card } from '../hooks/schema.js';
-import { canonicalJson, inputDigest, type IssuedCard } from './issued-cards.js';
+import { canonicalJson, inputDigest, pseudonymiseCard, type IssuedCard } from './issued-cards.js';
 
 export interface Regenerated {
   /** The patient data and context, as the service read them this time. */
@@ -75,7 +75,7 @@ export function comparableCard(card: Card): unknown {
 }
 
 export function compareWithEntry(
-  entry: Pick<IssuedCard, 'inputDigest' | 'ruleId' | 'ruleVersion' | 'guidelines' | 'card' | 'summary'>,
+  entry: Pick<IssuedCard, 'inputDigest' | 'ruleId' | 'ruleVersion' | 'guidelines' | 'card' | 'summary' | 'patientKey'>,
   regenerated: Regenerated,
   currentDocumentHashes: ReadonlyMap<string, string>,
 ): Reproduction {
@@ -94,7 +94,10 @@ export function compareWithEntry(
   }
   const version = readProvenance(card)?.rule.version ?? null;
   if (version !== entry.ruleVersion) differences.push(`rule ${entry.ruleId ?? ''} is now version ${String(version)}, the card was issued by version ${String(entry.ruleVersion)}`);
-  if (canonicalJson(comparableCard(card)) !== canonicalJson(comparableCard(entry.card))) {
+  // The ledger's copy refers to the patient by key (issued-cards.ts): so must the card run again.
+  const patientId = regenerated.request.context.patientId;
+  const asStored = pseudonymiseCard(card, typeof patientId === 'string' ? patientId : undefined, entry.patientKey);
+  if (canonicalJson(comparableCard(asStored)) !== canonicalJson(comparableCard(entry.card))) {
     differences.push(card.summary === entry.summary ? 'the card’s content differs' : `the summary differs: "${card.summary}" instead of "${entry.summary}"`);
   }
   return { reproduced: differences.length === 0, sameInput, changedGuidelines, card, differences };

@@ -93,6 +93,9 @@ describe('cards regenerated from their ledger entries', () => {
     for (const card of cards) {
       const entry = (await ledger.get(card.uuid!)) as StoredIssuedCard;
       expect(entry).toMatchObject({ serviceId, hook: 'patient-view', hookInstance: request.hookInstance, summary: card.summary });
+      // The ledger holds no FHIR id of the patient: references point at the pseudonymous key.
+      expect(JSON.stringify(entry)).not.toContain(request.context.patientId);
+      if (JSON.stringify(card).includes(`Patient/${request.context.patientId}`)) expect(JSON.stringify(entry.card)).toContain(`Patient/${entry.patientKey}`);
       expect(entry.ruleId).toMatch(new RegExp(`^${serviceId}/`));
       expect(entry.ruleVersion).toBeTruthy();
       expect(entry.cairnVersion).toMatch(/^\d+\.\d+\.\d+/);

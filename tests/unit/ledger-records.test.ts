@@ -8,7 +8,7 @@ import { PROVENANCE_EXTENSION_KEY } from '../../src/cards/provenance.js';
 import type { Database, Transaction } from '../../src/db/database.js';
 import { GroupCommit } from '../../src/db/group-commit.js';
 import type { Card } from '../../src/hooks/schema.js';
-import { canonicalJson, inputDigest, ledgerEntries } from '../../src/ledger/issued-cards.js';
+import { canonicalJson, inputDigest, ledgerEntries, pseudonymiseCard } from '../../src/ledger/issued-cards.js';
 import { patientKey } from '../../src/ledger/pseudonym.js';
 
 const card = (over: Partial<Card> = {}): Card => ({
@@ -53,6 +53,26 @@ describe('ledger entries', () => {
   it('keep a card without provenance, with its rule unknown', () => {
     const [entry] = ledgerEntries({ serviceId: 's', request: { hook: 'patient-view', hookInstance: 'x' }, patientKey: null, inputDigest: '', cards: [card({ extension: {} })] });
     expect(entry).toMatchObject({ ruleId: null, ruleVersion: null, cairnVersion: null, guidelines: [] });
+  });
+
+  it('point the stored card’s patient references at the pseudonymous key, and touch nothing else', () => {
+    const withRefs = card({
+      detail: 'Patient p1 has p1-like values',
+      suggestions: [
+        {
+          label: 'Add',
+          uuid: 'ab2c2a9e-8d8b-4f7e-9a51-3c6c1b2d4e50',
+          actions: [{ type: 'create', description: 'd', resource: { resourceType: 'Condition', subject: { reference: 'Patient/p1' }, note: [{ text: 'https://ehr.example.org/fhir/Patient/p1' }] } }],
+        },
+      ],
+    });
+    const stored = pseudonymiseCard(withRefs, 'p1', 'k'.repeat(32));
+    const json = JSON.stringify(stored);
+    expect(json).toContain(`"reference":"Patient/${'k'.repeat(32)}"`);
+    expect(json).toContain(`https://ehr.example.org/fhir/Patient/${'k'.repeat(32)}`);
+    expect(stored.detail).toBe('Patient p1 has p1-like values');
+    const [entry] = ledgerEntries({ serviceId: 's', request: { hook: 'patient-view', hookInstance: 'x' }, patientId: 'p1', patientKey: 'k'.repeat(32), inputDigest: '', cards: [withRefs] });
+    expect(JSON.stringify(entry!.card)).not.toContain('Patient/p1');
   });
 
   it('refuse a card without its uuid', () => {
