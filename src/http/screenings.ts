@@ -38,6 +38,7 @@ import {
 } from '../services/trials/screening/requests.js';
 import type { Screening } from '../services/trials/screening/store.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
+import { setAuditDetails } from './audit-routes.js';
 import { authenticate } from './authenticate.js';
 
 const DEFAULT_PAGE = 100;
@@ -162,6 +163,7 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
   const screenings = guard(express.Router());
 
   trials.post('/:nctId/screenings', async (req: Request, res: Response) => {
+    setAuditDetails(res, { entity: String(req.params.nctId).slice(0, 64) });
     const started = await startScreening(deps, { nctId: String(req.params.nctId), clientIss: clientIss(res), request: parseStartRequest(req) });
     if (!started.ok) {
       const { status, outcome } = startErrorOutcome(started.error);
@@ -169,11 +171,13 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
     }
     if (started.replayed) res.setHeader('Idempotent-Replayed', 'true');
     const view = screeningView(started.screening, config.publicUrl);
+    setAuditDetails(res, { entity: `${String(req.params.nctId).slice(0, 64)} screening ${started.screening.id}` });
     res.status(202).setHeader('Location', view.links.self).json(view);
   });
 
   screenings.get('/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
+    setAuditDetails(res, { entity: `screening ${id.slice(0, 64)}` });
     const read = await readScreening(db, { id, clientIss: clientIss(res), query: parsePageQuery(req) });
     if (!read.ok) {
       const { status, outcome } = readErrorOutcome(id, read.error);
@@ -208,6 +212,7 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
 
   screenings.delete('/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
+    setAuditDetails(res, { entity: `screening ${id.slice(0, 64)}` });
     const cancelled = await cancelScreening(db, { id, clientIss: clientIss(res) });
     if (!cancelled.ok) return send(res, 404, operationOutcome('error', 'not-found', `no screening ${id}`));
     if (cancelled.cancelled) log.info({ screening: id }, 'screening cancelled');

@@ -232,6 +232,16 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
       evidence: [{ source: 'Observation/eligible-1-sbp' }],
     });
     expect(eligibleTable.map((c) => c.number)).toEqual(eligibleTable.map((_c, i) => i + 1));
+
+    // Each call is in the audit trail, with its caller and the screening, and no patient id.
+    let audited: Array<{ method: string; route: string; status: number; issuer: string; entity: string }> = [];
+    for (let i = 0; i < 40 && audited.length < 2; i++) {
+      audited = (await cairn.db.query<(typeof audited)[number]>(`SELECT method, route, status, issuer, entity FROM audit_events WHERE action = 'screening' AND entity LIKE $1 ORDER BY id`, [`%${res.body.id}`])).rows;
+      if (audited.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(audited[0]).toEqual({ method: 'POST', route: '/trials/:nctId/screenings', status: 202, issuer: 'https://ehr-a.example.org', entity: `${HTN_TRIAL} screening ${res.body.id}` });
+    expect(audited.slice(1).every((a) => a.method === 'GET' && a.route === '/screenings/:id' && a.status === 200)).toBe(true);
+    expect(JSON.stringify(audited)).not.toContain('eligible-1');
   });
 
   it('puts the criteria left unknown to the language model when one is configured, keeping only verdicts it can find in the record', async () => {
