@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
@@ -13,7 +13,6 @@ import { parseTrustedIssuers } from '../../src/http/auth/trusted-issuers.js';
 import { createJwtVerifier } from '../../src/http/auth/verify-jwt.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
-import { freePort } from '../e2e/support/processes.js';
 import { createTestClient, type TestClient } from '../support/jwt.js';
 
 /**
@@ -188,7 +187,12 @@ beforeAll(async () => {
     json(res, 404, { resourceType: 'OperationOutcome', issue: [] });
   });
   fhirBase = `${fhir.base}/fhir`;
-  deadBase = `http://127.0.0.1:${await freePort()}/fhir`;
+  // A port that stays ours but answers nothing (every connection is dropped): a port merely found
+  // free could be taken by another test's server running in parallel, which would then answer.
+  const dead = createNetServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+  closers.push(() => new Promise<void>((resolve) => dead.close(() => resolve())));
+  deadBase = `http://127.0.0.1:${(dead.address() as AddressInfo).port}/fhir`;
 
   open = await startApp({ ...baseConfig, fhirServers: [fhirBase, deadBase] });
   production = await startApp({ ...baseConfig, production: true });
