@@ -16,6 +16,7 @@ import { startCairn, type RunningCairn } from '../../src/server.js';
 import { testServiceLogic } from '../e2e/support/test-services.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { repoPath } from '../support/repo-root.js';
+import { CardLedger, ledgerEntries } from '../../src/ledger/issued-cards.js';
 
 /** Resolves when `release()` is called. */
 function gate() {
@@ -83,12 +84,19 @@ const hook = (c: RunningCairn) =>
       prefetch: { patient: { resourceType: 'Patient', id: 'p1' }, vitals: { resourceType: 'Bundle', type: 'searchset', entry: [] } },
     }),
   });
-const feedback = (c: RunningCairn) =>
+const feedback = (c: RunningCairn, card: string = randomUUID()) =>
   fetch(`${c.url}/cds-services/record-summary/feedback`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: '2026-11-24T10:00:00Z' }] }),
+    body: JSON.stringify({ feedback: [{ card, outcome: 'overridden', outcomeTimestamp: '2026-11-24T10:00:00Z' }] }),
   });
+/** A card as if issued by an earlier hook call (feedback is taken for issued cards only). */
+async function issuedCard(c: RunningCairn): Promise<string> {
+  const uuid = randomUUID();
+  const cards = [{ uuid, summary: 'A card', indicator: 'info' as const, source: { label: 'test' } }];
+  await new CardLedger(c.db).record(ledgerEntries({ serviceId: 'record-summary', request: { hook: 'patient-view', hookInstance: randomUUID() }, patientKey: null, inputDigest: 'test', cards }));
+  return uuid;
+}
 
 describe('start-up behind the port', () => {
   it('answers at once, says how far it is, and serves hooks only once the knowledge base is loaded', async () => {
@@ -125,7 +133,7 @@ describe('start-up behind the port', () => {
     // Migrated, held before the ingest: feedback works, hooks still wait.
     atMigrating.release();
     await until(async () => ((await readyz(c)).body.step === 'ingesting-guidelines' ? true : undefined), 'the ingest step');
-    expect((await feedback(c)).status).toBe(200);
+    expect((await feedback(c, await issuedCard(c))).status).toBe(200);
     expect((await hook(c)).status).toBe(503);
 
     // In the ingest, the model holds its first batch: /readyz counts the chunks.
