@@ -15,7 +15,7 @@ describe.each(databaseKinds)('card ledger and audit trail on %s', (kind) => {
   let t: TestDatabase;
   beforeAll(async () => {
     t = await openTestDatabase(kind, { migrate: true });
-  });
+  }, 120_000);
   afterAll(async () => {
     await t?.dispose();
   });

