@@ -6,6 +6,8 @@ import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { LimitFunction } from 'p-limit';
 import { log } from '../../src/log.js';
 import { requestBaseUrl } from './base-url.js';
+import type { SmartAuthServer } from './smart/auth-server.js';
+import { handleSmartRequest } from './smart/http.js';
 
 /** One request as the server received it; `url` is the path and query string. */
 export interface RecordedRequest {
@@ -21,6 +23,7 @@ export interface HttpContext {
   repo: FhirRepository;
   requests: RecordedRequest[];
   requireBearerToken?: string;
+  smart: SmartAuthServer;
   /** Runs the writes one at a time, in call order (concurrency 1). */
   writes: LimitFunction;
 }
@@ -119,6 +122,7 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
 
   const url = new URL(rawUrl, 'http://dev-fhir.invalid');
   const { basePath } = ctx;
+  if (await handleSmartRequest({ smart: ctx.smart, basePath, baseUrl: ctx.baseUrl }, req, res, url, method)) return;
   if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
     throw new HttpError(404, outcome('not-found', `Not a FHIR endpoint: ${url.pathname} (the base is ${basePath})`));
   }
@@ -146,7 +150,7 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
   writeFhirResponse(res, result, requestBaseUrl(req.headers, ctx.baseUrl()), method === 'HEAD');
 }
 
-/** The node:http listener: request log, CORS, bearer check, then Medplum's FhirRouter. */
+/** The node:http listener: request log, CORS, SMART endpoints, bearer check, then Medplum's FhirRouter. */
 export function createRequestListener(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(ctx, req, res).catch((err: unknown) => {
