@@ -34,10 +34,15 @@ function searchParamsOf(resourceType: string): CapabilityStatementRestResourceSe
 export interface SecurityMode {
   /** A fixed bearer token (`requireBearerToken`). */
   fixedToken: boolean;
+  /** SMART access tokens enforced (`smart.enforce`). */
+  smartEnforced: boolean;
 }
 
 function securityDescription(mode: SecurityMode): string {
   const discovery = 'SMART App Launch (development only, no real authentication): see .well-known/smart-configuration.';
+  if (mode.smartEnforced) {
+    return `${discovery} Requests need an access token from this server${mode.fixedToken ? ' or the fixed bearer token' : ''}; patient-level tokens read only their patient's compartment.`;
+  }
   if (mode.fixedToken) return `${discovery} Requests need Authorization: Bearer <token> (the fixed token); SMART tokens are issued but not checked.`;
   return `${discovery} Requests need no token: SMART tokens are issued but not checked.`;
 }

@@ -39,10 +39,10 @@ export interface DevFhirServerOptions {
   bundles?: string[];
   /**
    * When set, every FHIR request except CORS preflights needs `Authorization: Bearer <this token>`
-   * (the SMART endpoints stay open).
+   * (the SMART endpoints stay open). With `smart.enforce`, this token may do anything.
    */
   requireBearerToken?: string;
-  /** The dev SMART authorization server; its endpoints are always served, its tokens not checked. */
+  /** The dev SMART authorization server; its endpoints are always served, its tokens checked only with `enforce`. */
   smart?: SmartOptions;
 }
 
@@ -97,7 +97,7 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
   const smart = new SmartAuthServer(repo, options.smart);
   installDevRoutes(router, {
     baseUrl: () => baseUrl,
-    security: { fixedToken: options.requireBearerToken !== undefined },
+    security: { fixedToken: options.requireBearerToken !== undefined, smartEnforced: smart.enforce },
   });
 
   const server = createServer(

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Bundle, CapabilityStatement } from '@medplum/fhirtypes';
+import type { Bundle, CapabilityStatement, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { parse } from 'node-html-parser';
 import { startDevFhirServer } from '../../dev/fhir-server/index.js';
@@ -395,5 +395,68 @@ describe('dev FHIR server: SMART lifetimes', () => {
       code_verifier: verifier,
     });
     expect(res.body.error).toBe('invalid_grant');
+  });
+});
+
+describe('dev FHIR server: SMART enforcement', () => {
+  let server: DevFhirServer;
+  let patientToken = '';
+  let userToken = '';
+
+  beforeAll(async () => {
+    server = await startWith({ smart: { enforce: true }, requireBearerToken: 'fixed' });
+    patientToken = String((await obtainToken(server, 'launch patient/*.rs', { patient: 'p1' })).access_token);
+    userToken = String((await obtainToken(server, 'launch user/*.read', { patient: 'p1' })).access_token);
+  });
+  afterAll(() => server.close());
+
+  it('keeps discovery public and asks for a token everywhere else', async () => {
+    expect((await json(`${server.baseUrl}/metadata`)).status).toBe(200);
+    const none = await json<OperationOutcome>(`${server.baseUrl}/Patient/p1`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    const bad = await json<OperationOutcome>(`${server.baseUrl}/Patient/p1`, 'forged');
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    // The fixed token of requireBearerToken still opens everything.
+    expect((await json<Bundle>(`${server.baseUrl}/Observation`, 'fixed')).body.total).toBe(3);
+  });
+
+  it('confines a patient-level token to its patient compartment', async () => {
+    expect((await json<Patient>(`${server.baseUrl}/Patient/p1`, patientToken)).status).toBe(200);
+    const other = await json<OperationOutcome>(`${server.baseUrl}/Patient/p2`, patientToken);
+    expect(other.status).toBe(403);
+    expect((await json(`${server.baseUrl}/Observation/o3`, patientToken)).status).toBe(403);
+    expect((await json(`${server.baseUrl}/Observation/o3/_history`, patientToken)).status).toBe(403);
+    const own = await json<Observation>(`${server.baseUrl}/Observation/o1`, patientToken);
+    expect(own.status).toBe(200);
+    expect((await json(`${server.baseUrl}/Observation/o1/_history/${own.body.meta?.versionId}`, patientToken)).status).toBe(200);
+    expect((await json<Bundle>(`${server.baseUrl}/Observation?subject=Patient/p2`, patientToken)).body.total).toBe(0);
+
+    const observations = await json<Bundle<Observation>>(`${server.baseUrl}/Observation?_include=Observation:subject`, patientToken);
+    expect(observations.body.total).toBe(2);
+    const ids = (observations.body.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`).sort();
+    expect(ids).toEqual(['Observation/o1', 'Observation/o2', 'Patient/p1']);
+    expect((await json<Bundle>(`${server.baseUrl}/Patient`, patientToken)).body.total).toBe(1);
+    // A type that is never patient data is readable through references.
+    expect((await json(`${server.baseUrl}/Medication/med-1`, patientToken)).status).toBe(200);
+  });
+
+  it('refuses writes to a patient-level token and anything its scopes do not name', async () => {
+    const res = await fetch(`${server.baseUrl}/Observation`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${patientToken}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(observation({ id: 'o9', code: '8480-6', patient: 'p1', value: 1, unit: 'mm[Hg]' })),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    const narrow = String((await obtainToken(server, 'launch patient/Observation.rs', { patient: 'p1' })).access_token);
+    expect((await json(`${server.baseUrl}/Encounter?patient=p1`, narrow)).status).toBe(403);
+    expect((await json(`${server.baseUrl}/Observation?patient=p1`, narrow)).status).toBe(200);
+  });
+
+  it('lets a user-level token read every patient', async () => {
+    expect((await json<Bundle>(`${server.baseUrl}/Observation`, userToken)).body.total).toBe(3);
+    expect((await json(`${server.baseUrl}/Patient/p2`, userToken)).status).toBe(200);
   });
 });

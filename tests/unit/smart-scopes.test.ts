@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { classifyRequest } from '../../dev/fhir-server/smart/access.js';
 import { checkRedirect } from '../../dev/fhir-server/smart/redirects.js';
 import { allows, decideScopes, parseResourceScope } from '../../dev/fhir-server/smart/scopes.js';
 import type { ScopeRequestContext } from '../../dev/fhir-server/smart/scopes.js';
@@ -68,6 +69,26 @@ describe('decideScopes', () => {
   it('grants fhirUser only with openid', () => {
     expect(decideScopes(['fhirUser', 'user/*.rs'], standalone).granted).toEqual(['user/*.rs']);
   });
+});
+
+describe('classifyRequest', () => {
+  it.each([
+    ['GET', '/metadata', { kind: 'public' }],
+    ['GET', '/Observation', { kind: 'search', resourceType: 'Observation' }],
+    ['POST', '/Observation/_search', { kind: 'search', resourceType: 'Observation' }],
+    ['GET', '/Observation/o1', { kind: 'read', resourceType: 'Observation' }],
+    ['GET', '/Observation/o1/_history', { kind: 'read', resourceType: 'Observation' }],
+    ['GET', '/Observation/o1/_history/2', { kind: 'read', resourceType: 'Observation' }],
+    ['POST', '/Observation', { kind: 'write', resourceType: 'Observation', operations: ['c'] }],
+    ['PUT', '/Observation/o1', { kind: 'write', resourceType: 'Observation', operations: ['u'] }],
+    ['PUT', '/Observation', { kind: 'write', resourceType: 'Observation', operations: ['c', 'u', 's'] }],
+    ['DELETE', '/Observation/o1', { kind: 'write', resourceType: 'Observation', operations: ['d'] }],
+    ['POST', '', { kind: 'bundle' }],
+    ['GET', '', { kind: 'other' }],
+    ['POST', '/$graphql', { kind: 'other' }],
+    ['GET', '/Patient/p1/$everything', { kind: 'other' }],
+    ['GET', '/Observation/_history', { kind: 'other' }],
+  ])('%s %s', (method, path, expected) => expect(classifyRequest(method, path)).toEqual(expected));
 });
 
 describe('checkRedirect', () => {

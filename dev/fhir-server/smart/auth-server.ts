@@ -12,6 +12,12 @@ import type { ResourceScope } from './scopes.js';
 import { DevSigningKey } from './signing-key.js';
 
 export interface SmartOptions {
+  /**
+   * Require a live access token from this server on FHIR requests, with patient-level scopes
+   * confining reads to the token's patient compartment. Off by default: the dev server is
+   * otherwise open, as the integration tests and `npm run demo` expect.
+   */
+  enforce?: boolean;
   /** Origins (besides loopback ones) that redirect URIs and app launch URLs may use. */
   allowedOrigins?: string[];
   /** Default 3600: a dev session of an hour without refresh tokens, which this server does not issue. */
@@ -105,6 +111,7 @@ function basicClientId(authorization: string | undefined): string | undefined {
  * every well-formed request from an allowed redirect URI is approved.
  */
 export class SmartAuthServer {
+  readonly enforce: boolean;
   private readonly allowedOrigins: string[];
   private readonly accessLifetimeMs: number;
   private readonly codeLifetimeMs: number;
@@ -121,6 +128,7 @@ export class SmartAuthServer {
     options: SmartOptions = {},
     private readonly now: () => number = Date.now,
   ) {
+    this.enforce = options.enforce ?? false;
     this.allowedOrigins = (options.allowedOrigins ?? []).map(toOrigin);
     this.accessLifetimeMs = (options.accessTokenLifetimeSeconds ?? 3600) * 1000;
     this.codeLifetimeMs = (options.codeLifetimeSeconds ?? 60) * 1000;
@@ -368,6 +376,12 @@ export class SmartAuthServer {
       },
       this.accessLifetimeMs / 1000,
     );
+  }
+
+  /** The live grant of a bearer access token (`Authorization: Bearer …`), if any. */
+  accessFor(authorization: string | undefined): AccessGrant | undefined {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    return match?.[1] ? this.tokens.get(match[1]) : undefined;
   }
 
   /**
