@@ -299,11 +299,24 @@ describe('dev FHIR server: SMART App Launch', () => {
     expect(String(res.body.error_description)).toContain(message);
   });
 
+  it('takes the client id from a Basic header when the form has none', async () => {
+    const { iss, launch } = await ehrLaunch(server, { patient: 'p1' });
+    const { verifier, challenge } = pkce();
+    const authorized = await step(authorizeUrl(config, iss, { scope: 'launch patient/*.read', launch, challenge }));
+    const form = { grant_type: 'authorization_code', code: authorized.location?.searchParams.get('code') ?? '', redirect_uri: REDIRECT, code_verifier: verifier };
+    const res = await postForm(config.token_endpoint, form, { authorization: `Basic ${Buffer.from(`${CLIENT_ID}:`).toString('base64')}` });
+    expect(res.status).toBe(200);
+    expect(res.body.patient).toBe('p1');
+  });
+
   it('introspects an unknown token as inactive, and accepts a Basic header without checking it', async () => {
     const res = await postForm(config.introspection_endpoint, { token: 'not-a-token' }, { authorization: `Basic ${Buffer.from('cairn:secret').toString('base64')}` });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ active: false });
     expect((await postForm(config.introspection_endpoint, {})).status).toBe(400);
+    // Form-encoded, as the spec asks: JSON is refused.
+    const asJson = await fetch(config.introspection_endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"token":"x"}' });
+    expect(asJson.status).toBe(400);
   });
 
   it.each<[string, AuthorizeSpec['extra'] & object, string]>([
@@ -343,7 +356,10 @@ describe('dev FHIR server: SMART App Launch', () => {
     expect((await step(server.launchUrl({ app: 'https://evil.example/launch', patient: 'p1' }))).status).toBe(400);
     expect((await step(server.launchUrl({ app: APP_LAUNCH, patient: 'nobody' }))).status).toBe(404);
     expect((await step(server.launchUrl({ app: APP_LAUNCH, patient: 'p1', encounter: 'e2' }))).status).toBe(400);
-    expect((await step(server.launchUrl({ app: APP_LAUNCH, patient: 'p1', user: 'Practitioner/nobody' }))).status).toBe(400);
+    for (const user of ['Practitioner/nobody', 'Medication/med-1', 'Practitioner/dr-a/x']) {
+      expect((await step(server.launchUrl({ app: APP_LAUNCH, patient: 'p1', user }))).status).toBe(400);
+    }
+    expect((await step(server.launchUrl({ app: APP_LAUNCH, patient: 'p1', user: 'dr-a' }))).status).toBe(302);
     // Without a patient, the launcher offers the picker; its links launch.
     const picker = await step(server.launchUrl({ app: APP_LAUNCH }));
     expect(picker.status).toBe(200);

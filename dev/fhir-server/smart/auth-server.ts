@@ -102,7 +102,12 @@ function basicClientId(authorization: string | undefined): string | undefined {
   if (!match?.[1]) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return decodeURIComponent(colon < 0 ? decoded : decoded.slice(0, colon)) || undefined;
+  try {
+    // The id is form-encoded inside the header (RFC 6749 §2.3.1).
+    return decodeURIComponent(colon < 0 ? decoded : decoded.slice(0, colon)) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -206,8 +211,9 @@ export class SmartAuthServer {
     }
     const user = params.get('user');
     if (user) {
-      const [type, id] = user.includes('/') ? user.split('/', 2) : ['Practitioner', user];
-      if (!type || !id || !USER_TYPES.has(type) || !(await this.read(type, id))) {
+      const parts = user.includes('/') ? user.split('/') : ['Practitioner', user];
+      const [type = '', id = ''] = parts;
+      if (parts.length !== 2 || !USER_TYPES.has(type) || !id || !(await this.read(type, id))) {
         return { kind: 'error', status: 400, title: 'Cannot launch', message: `The user must be a ${[...USER_TYPES].join(', ')} on this server (Type/id, or a Practitioner id); ${user} is not.` };
       }
       context.user = `${type}/${id}`;
