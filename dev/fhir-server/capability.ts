@@ -7,6 +7,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { fhirResourceTypes } from './definitions.js';
 import { isSupportedSearchParameterType } from './search-query.js';
+import { capabilitySecurity, smartEndpoints } from './smart/discovery.js';
 
 const RESOURCE_INTERACTIONS: CapabilityStatementRestResource['interaction'] = [
   'read',
@@ -29,11 +30,28 @@ function searchParamsOf(resourceType: string): CapabilityStatementRestResourceSe
     }));
 }
 
+/** How the server checks requests, for CapabilityStatement.rest.security. */
+export interface SecurityMode {
+  /** A fixed bearer token (`requireBearerToken`). */
+  fixedToken: boolean;
+  /** SMART access tokens enforced (`smart.enforce`). */
+  smartEnforced: boolean;
+}
+
+function securityDescription(mode: SecurityMode): string {
+  const discovery = 'SMART App Launch (development only, no real authentication): see .well-known/smart-configuration.';
+  if (mode.smartEnforced) {
+    return `${discovery} Requests need an access token from this server${mode.fixedToken ? ' or the fixed bearer token' : ''}; patient-level tokens read only their patient's compartment.`;
+  }
+  if (mode.fixedToken) return `${discovery} Requests need Authorization: Bearer <token> (the fixed token); SMART tokens are issued but not checked.`;
+  return `${discovery} Requests need no token: SMART tokens are issued but not checked.`;
+}
+
 /**
  * The server's CapabilityStatement. It lists only the search parameters the server evaluates
  * (token, string, reference, date, uri), since the others are rejected with 400.
  */
-export function buildCapabilityStatement(baseUrl: string, requiresBearerToken: boolean): CapabilityStatement {
+export function buildCapabilityStatement(baseUrl: string, mode: SecurityMode): CapabilityStatement {
   const resource = [...fhirResourceTypes()].sort().map(
     (type): CapabilityStatementRestResource => ({
       type: type as ResourceType,
@@ -61,7 +79,7 @@ export function buildCapabilityStatement(baseUrl: string, requiresBearerToken: b
     rest: [
       {
         mode: 'server',
-        ...(requiresBearerToken ? { security: { description: 'Requests need Authorization: Bearer <token>.' } } : {}),
+        security: capabilitySecurity(smartEndpoints(baseUrl), securityDescription(mode)),
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
         resource,
       },

@@ -6,6 +6,10 @@ import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { LimitFunction } from 'p-limit';
 import { log } from '../../src/log.js';
 import { requestBaseUrl } from './base-url.js';
+import type { DevRepository } from './repository.js';
+import { classifyRequest, decideAccess, restrictedRepository } from './smart/access.js';
+import type { SmartAuthServer } from './smart/auth-server.js';
+import { handleSmartRequest } from './smart/http.js';
 
 /** One request as the server received it; `url` is the path and query string. */
 export interface RecordedRequest {
@@ -18,9 +22,11 @@ export interface HttpContext {
   basePath: string;
   baseUrl: () => string;
   router: FhirRouter;
-  repo: FhirRepository;
+  repo: DevRepository;
   requests: RecordedRequest[];
+  /** A fixed token every FHIR request needs; with SMART enforcement, a token that may do anything. */
   requireBearerToken?: string;
+  smart: SmartAuthServer;
   /** Runs the writes one at a time, in call order (concurrency 1). */
   writes: LimitFunction;
 }
@@ -39,7 +45,7 @@ class HttpError extends Error {
   }
 }
 
-function outcome(code: 'not-found' | 'not-supported' | 'too-costly', text: string): OperationOutcome {
+function outcome(code: 'not-found' | 'not-supported' | 'too-costly' | 'login' | 'forbidden', text: string): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, details: { text } }] };
 }
 
@@ -119,14 +125,26 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
 
   const url = new URL(rawUrl, 'http://dev-fhir.invalid');
   const { basePath } = ctx;
+  if (await handleSmartRequest({ smart: ctx.smart, basePath, baseUrl: ctx.baseUrl }, req, res, url, method)) return;
   if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
     throw new HttpError(404, outcome('not-found', `Not a FHIR endpoint: ${url.pathname} (the base is ${basePath})`));
   }
-  if (ctx.requireBearerToken !== undefined && !hasBearerToken(authorization, ctx.requireBearerToken)) {
+  const routerMethod = method === 'HEAD' ? 'GET' : method;
+  let repo: FhirRepository = ctx.repo;
+  const fixedToken = ctx.requireBearerToken !== undefined && hasBearerToken(authorization, ctx.requireBearerToken);
+  if (ctx.smart.enforce && !fixedToken) {
+    const decision = decideAccess(classifyRequest(routerMethod, url.pathname.slice(basePath.length)), ctx.smart.accessFor(authorization));
+    if (!decision.ok) {
+      // RFC 6750 §3: no error code when the request carried no token at all.
+      const challenge = authorization ? `Bearer error="${decision.error}", error_description="${decision.message.replace(/"/g, "'")}"` : 'Bearer';
+      res.setHeader('WWW-Authenticate', challenge);
+      throw new HttpError(decision.status, outcome(decision.status === 401 ? 'login' : 'forbidden', decision.message));
+    }
+    if (decision.visible) repo = restrictedRepository(ctx.repo, decision.visible);
+  } else if (ctx.requireBearerToken !== undefined && !fixedToken) {
     res.setHeader('WWW-Authenticate', 'Bearer');
     throw new HttpError(401, unauthorized);
   }
-  const routerMethod = method === 'HEAD' ? 'GET' : method;
   if (!ROUTER_METHODS.has(routerMethod)) {
     throw new HttpError(405, outcome('not-supported', `Method ${method} is not supported`));
   }
@@ -141,12 +159,12 @@ async function handle(ctx: HttpContext, req: IncomingMessage, res: ServerRespons
     headers: req.headers,
     config: { transactions: true },
   };
-  const run = (): Promise<FhirResponse> => ctx.router.handleRequest(fhirRequest, ctx.repo);
+  const run = (): Promise<FhirResponse> => ctx.router.handleRequest(fhirRequest, repo);
   const result = routerMethod === 'GET' ? await run() : await ctx.writes(run);
   writeFhirResponse(res, result, requestBaseUrl(req.headers, ctx.baseUrl()), method === 'HEAD');
 }
 
-/** The node:http listener: request log, CORS, bearer check, then Medplum's FhirRouter. */
+/** The node:http listener: request log, CORS, SMART endpoints, bearer check, then Medplum's FhirRouter. */
 export function createRequestListener(ctx: HttpContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(ctx, req, res).catch((err: unknown) => {

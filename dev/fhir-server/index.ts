@@ -1,2 +1,2 @@
 export { startDevFhirServer } from './server.js';
-export type { DevFhirServer, DevFhirServerOptions, RecordedRequest } from './server.js';
+export type { DevFhirServer, DevFhirServerOptions, LaunchRequest, RecordedRequest, SmartOptions } from './server.js';

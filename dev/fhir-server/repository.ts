@@ -71,7 +71,11 @@ export class DevRepository extends MemoryRepository {
     return undefined;
   }
 
-  override async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+  /**
+   * @param visible when given, resources it refuses are left out before sorting and paging: an
+   * access token's view (smart/access.ts), so totals and page links count only what it may see.
+   */
+  override async search<T extends Resource>(searchRequest: SearchRequest<T>, visible?: (resource: Resource) => boolean): Promise<Bundle<WithId<T>>> {
     const { resourceType } = searchRequest;
     const narrow = this.narrowingFilter(resourceType, searchRequest.filters);
     const candidates = narrow
@@ -79,7 +83,7 @@ export class DevRepository extends MemoryRepository {
       : (this.store.resources.get(resourceType)?.values() ?? []);
     let matches: Resource[] = [];
     for (const resource of candidates) {
-      if (matchesSearchRequest(resource, searchRequest)) matches.push(resource);
+      if (matchesSearchRequest(resource, searchRequest) && (!visible || visible(resource))) matches.push(resource);
     }
     if (searchRequest.sortRules?.length) {
       matches = sortResources(matches, searchRequest.resourceType, searchRequest.sortRules);

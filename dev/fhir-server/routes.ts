@@ -4,6 +4,7 @@ import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { requestBaseUrl } from './base-url.js';
 import { bundleHandler } from './bundles.js';
 import { buildCapabilityStatement } from './capability.js';
+import type { SecurityMode } from './capability.js';
 import { createSearchHandler, systemSearchUnsupported } from './search-handler.js';
 
 /**
@@ -22,13 +23,13 @@ function replaceHandler(router: FhirRouter, method: HttpMethod, path: string, ha
   route.handler = handler;
 }
 
-function createCapabilityHandler(baseUrl: () => string, requiresBearerToken: boolean): FhirRouteHandler {
+function createCapabilityHandler(baseUrl: () => string, security: SecurityMode): FhirRouteHandler {
   const cache = new Map<string, CapabilityStatement>();
   return async (req) => {
     const base = requestBaseUrl(req.headers, baseUrl());
     let statement = cache.get(base);
     if (!statement) {
-      statement = buildCapabilityStatement(base, requiresBearerToken);
+      statement = buildCapabilityStatement(base, security);
       cache.set(base, statement);
     }
     return [allOk, statement];
@@ -38,12 +39,12 @@ function createCapabilityHandler(baseUrl: () => string, requiresBearerToken: boo
 /** Replaces Medplum's search and Bundle routes with the dev server's and adds `/metadata`. */
 export function installDevRoutes(
   router: FhirRouter,
-  options: { baseUrl: () => string; requiresBearerToken: boolean },
+  options: { baseUrl: () => string; security: SecurityMode },
 ): void {
   const search = createSearchHandler(options.baseUrl);
   replaceHandler(router, 'GET', ':resourceType', search);
   replaceHandler(router, 'POST', ':resourceType/_search', search);
   replaceHandler(router, 'GET', '', systemSearchUnsupported);
   replaceHandler(router, 'POST', '', bundleHandler);
-  router.add('GET', 'metadata', createCapabilityHandler(options.baseUrl, options.requiresBearerToken));
+  router.add('GET', 'metadata', createCapabilityHandler(options.baseUrl, options.security));
 }

@@ -11,8 +11,24 @@ import type { RecordedRequest } from './http.js';
 import { toLoadTransaction } from './load.js';
 import { DevRepository } from './repository.js';
 import { installDevRoutes } from './routes.js';
+import { SmartAuthServer } from './smart/auth-server.js';
+import type { SmartOptions } from './smart/auth-server.js';
+import { smartEndpoints } from './smart/discovery.js';
 
 export type { RecordedRequest } from './http.js';
+export type { SmartOptions } from './smart/auth-server.js';
+
+/** What an EHR launch carries; see DevFhirServer.launchUrl. */
+export interface LaunchRequest {
+  /** The app's launch URL, which receives `iss` and `launch`. */
+  app: string;
+  /** A Patient id on this server; without it the launcher shows a patient picker. */
+  patient?: string;
+  /** An Encounter id of that patient. */
+  encounter?: string;
+  /** The user (fhirUser): `Practitioner/id`, a bare Practitioner id, or another user type's `Type/id`. */
+  user?: string;
+}
 
 export interface DevFhirServerOptions {
   /** 0 (the default) picks a free port. */
@@ -21,8 +37,13 @@ export interface DevFhirServerOptions {
   host?: string;
   /** Files or directories (searched recursively for *.json) of transaction, batch or collection Bundles. */
   bundles?: string[];
-  /** When set, every request except CORS preflights needs `Authorization: Bearer <this token>`. */
+  /**
+   * When set, every FHIR request except CORS preflights needs `Authorization: Bearer <this token>`
+   * (the SMART endpoints stay open). With `smart.enforce`, this token may do anything.
+   */
   requireBearerToken?: string;
+  /** The dev SMART authorization server; its endpoints are always served, its tokens checked only with `enforce`. */
+  smart?: SmartOptions;
 }
 
 export interface DevFhirServer {
@@ -34,6 +55,11 @@ export interface DevFhirServer {
   loadBundle(bundle: unknown): Promise<void>;
   /** How many resources (current versions) the server holds. */
   resourceCount(): number;
+  /**
+   * The dev launcher's URL for an EHR launch (`{base}/launch?app=…&patient=…`). Opening it mints a
+   * launch token and redirects the browser to the app with `iss` and `launch`, as an EHR would.
+   */
+  launchUrl(launch: LaunchRequest): string;
   close(): Promise<void>;
 }
 
@@ -68,7 +94,11 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
   const writes = pLimit(1);
   const requests: RecordedRequest[] = [];
   let baseUrl = '';
-  installDevRoutes(router, { baseUrl: () => baseUrl, requiresBearerToken: options.requireBearerToken !== undefined });
+  const smart = new SmartAuthServer(repo, options.smart);
+  installDevRoutes(router, {
+    baseUrl: () => baseUrl,
+    security: { fixedToken: options.requireBearerToken !== undefined, smartEnforced: smart.enforce },
+  });
 
   const server = createServer(
     createRequestListener({
@@ -78,6 +108,7 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
       repo,
       requests,
       writes,
+      smart,
       ...(options.requireBearerToken === undefined ? {} : { requireBearerToken: options.requireBearerToken }),
     }),
   );
@@ -109,5 +140,13 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
     throw err;
   }
 
-  return { baseUrl, requests, loadBundle, resourceCount: () => repo.resourceCount(), close };
+  const launchUrl = (launch: LaunchRequest): string => {
+    const params = new URLSearchParams({ app: launch.app });
+    if (launch.patient !== undefined) params.set('patient', launch.patient);
+    if (launch.encounter !== undefined) params.set('encounter', launch.encounter);
+    if (launch.user !== undefined) params.set('user', launch.user);
+    return `${smartEndpoints(baseUrl).launch}?${params.toString()}`;
+  };
+
+  return { baseUrl, requests, loadBundle, resourceCount: () => repo.resourceCount(), launchUrl, close };
 }
