@@ -143,7 +143,9 @@ export function provenanceActions(actions: ReadonlyArray<Action & { resource: Cr
   const source = sourceUri(p);
   const created = actions.map((a) => {
     if (a.type !== 'create') throw new Error('provenanceActions takes create actions only');
-    const id = nameBasedUuid(JSON.stringify([p.rule, a.resource]));
+    // Not from when it was written (authoredOn, recordedDate): the same suggestion made again
+    // from the same data gets the same id, so a card can be regenerated exactly.
+    const id = nameBasedUuid(JSON.stringify([p.rule, a.resource], (key, value: unknown) => (WRITTEN_AT.has(key) ? undefined : value)));
     const meta = { ...(a.resource.meta as Record<string, unknown> | undefined), source };
     return { ...a, resource: { ...a.resource, id, meta } };
   });
@@ -176,6 +178,9 @@ export function provenanceActions(actions: ReadonlyArray<Action & { resource: Cr
   };
   return [...created, { type: 'create', description: 'Provenance of the suggested resources (Cairn release, rule, guidelines)', resource: provenance }];
 }
+
+/** Members of a suggested resource that say when it was written, not what it says. */
+const WRITTEN_AT = new Set(['authoredOn', 'recordedDate', 'recorded']);
 
 /** A UUID (RFC 9562 version 8, name-based on SHA-256) for `name`. */
 export function nameBasedUuid(name: string): string {

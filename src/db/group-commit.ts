@@ -28,7 +28,8 @@ export class GroupCommit<T> {
   readonly #opts: GroupCommitOptions<T>;
   readonly #maxBatch: number;
   #queue: Pending<T>[] = [];
-  #running: Promise<void> | undefined;
+  #running = false;
+  #drained: Promise<void> = Promise.resolve();
 
   constructor(db: Database, opts: GroupCommitOptions<T>) {
     this.#db = db;
@@ -41,34 +42,51 @@ export class GroupCommit<T> {
     if (items.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ items, resolve, reject });
-      this.#running ??= this.#drain().finally(() => {
-        this.#running = undefined;
-      });
+      if (!this.#running) {
+        this.#running = true;
+        this.#drained = this.#drain();
+      }
     });
   }
 
   /** Waits until everything written so far is committed or failed (for shutdown). */
   async flush(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#running) await this.#drained;
   }
 
   async #drain(): Promise<void> {
-    // Let the writes of calls finishing in the same tick join the first batch too.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.#queue.length > 0) {
-      const batch: Pending<T>[] = [];
-      let size = 0;
-      while (this.#queue.length > 0 && (batch.length === 0 || size + this.#queue[0]!.items.length <= this.#maxBatch)) {
-        const next = this.#queue.shift()!;
-        batch.push(next);
-        size += next.items.length;
-      }
-      try {
-        await this.#db.transaction((tx) => this.#opts.writeBatch(tx, batch.flatMap((p) => p.items)));
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
+    try {
+      // Let the writes of calls finishing in the same tick join the first batch too.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#queue.length > 0) await this.#writeBatch(this.#takeBatch());
+    } finally {
+      // In the same turn as the last emptiness check (no await between them): a write made by a
+      // caller this drain woke (its continuation runs after this turn) finds no drain running
+      // and starts one, instead of waiting in the queue for a drain that has ended.
+      this.#running = false;
     }
+  }
+
+  #takeBatch(): Pending<T>[] {
+    const batch: Pending<T>[] = [];
+    let size = 0;
+    while (this.#queue.length > 0 && (batch.length === 0 || size + this.#queue[0]!.items.length <= this.#maxBatch)) {
+      const next = this.#queue.shift()!;
+      batch.push(next);
+      size += next.items.length;
+    }
+    return batch;
+  }
+
+  async #writeBatch(batch: readonly Pending<T>[]): Promise<void> {
+    try {
+      await this.#db.transaction((tx) => this.#opts.writeBatch(tx, batch.flatMap((p) => p.items)));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    // Their continuations run before the loop's next check (they were queued first), so a write
+    // they make at once joins the next batch of this drain.
+    for (const p of batch) p.resolve();
   }
 }

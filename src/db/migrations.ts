@@ -264,7 +264,7 @@ export const migrations: readonly Migration[] = [
         rule_version text,
         guidelines jsonb NOT NULL DEFAULT '[]',
         input_digest text NOT NULL,
-        card jsonb NOT NULL
+        card_digest text NOT NULL
       );
       CREATE INDEX issued_cards_issued_at_idx ON issued_cards (issued_at);
       CREATE INDEX issued_cards_service_idx ON issued_cards (service_id, issued_at);

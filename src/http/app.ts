@@ -235,7 +235,6 @@ export function createApp(deps: AppDeps): express.Express {
             ledgerEntries({
               serviceId,
               request,
-              ...(typeof patientId === 'string' && { patientId }),
               patientKey: key ?? null,
               inputDigest: inputDigest(request, prefetch),
               cards,

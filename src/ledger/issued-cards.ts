@@ -4,10 +4,10 @@
  * Why: feedback names a card only by its uuid, so without a record of issued cards feedback could
  * not be tied to a service, hook call or patient, and feedback for a card Cairn never issued would
  * be stored like any other. The entry also keeps what produced the card (its provenance: Cairn's
- * version, the rule and its version, each quoted guideline's content hash) and a digest of the
- * patient data the service read, so a reviewer can regenerate the card and see that it is the same
- * (reproduce.ts). The card itself is kept as issued (it is what the clinician saw), with its
- * references to the patient pointing at the pseudonymous key.
+ * version, the rule and its version, each quoted guideline's content hash), a digest of the
+ * patient data the service read and a digest of the card's content, so a reviewer can regenerate
+ * the card from the same data and see that it is the same (reproduce.ts). The card's text is not
+ * kept: it holds the patient's values, and regenerating it is how a reviewer reads it again.
  *
  * No FHIR id, name or token is stored: the patient appears as a keyed hash (pseudonym.ts). Entries
  * older than the retention setting are deleted (purgeExpired); feedback for them is then refused
@@ -32,57 +32,43 @@ export interface IssuedCard {
   ruleId: string | null;
   ruleVersion: string | null;
   guidelines: GuidelineRef[];
-  /** SHA-256 of the hook, context and prefetch data the service read, in canonical JSON. */
+  /** SHA-256 of the hook, context and prefetch data the service read (inputDigest). */
   inputDigest: string;
-  card: Card;
+  /** SHA-256 of the card's content (cardDigest). */
+  cardDigest: string;
 }
 
 export interface StoredIssuedCard extends IssuedCard {
   issuedAt: Date;
 }
 
-/** JSON with object keys sorted at every level, so equal data always hashes alike. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+/**
+ * What the service read: the hook, its context and the prefetch data (sent or fetched), as JSON in
+ * the order received. Not canonicalised (sorting keys through a 20 KB prefetch cost a millisecond
+ * a call): the same request body, or the same FHIR answers, give the same digest.
+ */
+export function inputDigest(request: Pick<HookRequest, 'hook' | 'context'>, prefetch: Readonly<Record<string, unknown>>): string {
+  return createHash('sha256').update(JSON.stringify({ hook: request.hook, context: request.context, prefetch })).digest('hex');
 }
 
-/** What the service read: the hook, its context and the prefetch data it was given (fetched or sent). */
-export function inputDigest(request: Pick<HookRequest, 'hook' | 'context'>, prefetch: Readonly<Record<string, unknown>>): string {
-  return createHash('sha256')
-    .update(canonicalJson({ hook: request.hook, context: request.context, prefetch }))
-    .digest('hex');
-}
+/** Members that differ on every issue of the same card: its uuids, and when its suggested resources were written. */
+const PER_ISSUE = new Set(['uuid', 'recorded', 'authoredOn', 'recordedDate']);
 
 /**
- * The card as the ledger keeps it: references to the patient (`Patient/<id>`, relative or
- * absolute, as a suggested Condition's subject carries them) point at the pseudonymous key
- * instead, so the ledger holds no FHIR id. Only whole references are rewritten: a short id is
- * never replaced inside other text.
+ * A digest of the card's content, without what differs on every issue (PER_ISSUE): the same card
+ * made again from the same data, rules and guidelines has the same digest. The ledger keeps this
+ * rather than the card: storing 8 to 30 KB of JSON per card cost PGlite about 6 ms a hook call.
  */
-export function pseudonymiseCard(card: Card, patientId: string | undefined, patientKey: string | null): Card {
-  if (!patientId) return card;
-  const target = `Patient/${patientId}`;
-  const replacement = `Patient/${patientKey ?? 'unknown'}`;
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return value === target || value.endsWith(`/${target}`) ? value.slice(0, value.length - target.length) + replacement : value;
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
-    return value;
-  };
-  return walk(card) as Card;
+export function cardDigest(card: Card): string {
+  return createHash('sha256')
+    .update(JSON.stringify(card, (key, value: unknown) => (PER_ISSUE.has(key) ? undefined : value)))
+    .digest('hex');
 }
 
 /** The ledger entries of one hook answer (pure: the cards must already carry their uuids). */
 export function ledgerEntries(opts: {
   serviceId: string;
   request: Pick<HookRequest, 'hook' | 'hookInstance'>;
-  /** The patient's FHIR id, which the stored card must not hold (pseudonymiseCard). */
-  patientId?: string;
   patientKey: string | null;
   inputDigest: string;
   cards: readonly Card[];
@@ -104,7 +90,7 @@ export function ledgerEntries(opts: {
       ruleVersion: provenance?.rule.version ?? null,
       guidelines: provenance?.guidelines ?? [],
       inputDigest: opts.inputDigest,
-      card: pseudonymiseCard(card, opts.patientId, opts.patientKey),
+      cardDigest: cardDigest(card),
     };
   });
 }
@@ -123,7 +109,7 @@ const COLUMNS = [
   'rule_version',
   'guidelines',
   'input_digest',
-  'card',
+  'card_digest',
 ] as const;
 
 function rowParams(e: IssuedCard): unknown[] {
@@ -141,7 +127,7 @@ function rowParams(e: IssuedCard): unknown[] {
     e.ruleVersion,
     JSON.stringify(e.guidelines),
     e.inputDigest,
-    JSON.stringify(e.card),
+    e.cardDigest,
   ];
 }
 
@@ -167,7 +153,7 @@ interface Row {
   rule_version: string | null;
   guidelines: GuidelineRef[];
   input_digest: string;
-  card: Card;
+  card_digest: string;
 }
 
 function fromRow(r: Row): StoredIssuedCard {
@@ -186,7 +172,7 @@ function fromRow(r: Row): StoredIssuedCard {
     ruleVersion: r.rule_version,
     guidelines: r.guidelines,
     inputDigest: r.input_digest,
-    card: r.card,
+    cardDigest: r.card_digest,
   };
 }
 

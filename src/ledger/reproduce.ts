@@ -7,14 +7,14 @@
  * - the data hash to the entry's input digest (otherwise it is other data, and the comparison says so);
  * - every guideline document the card quoted still has the content hash the entry recorded
  *   (the same corpus version for what the card used);
- * - the service answers with a card of the same rule and version whose content equals the
- *   issued one, once what is new on every call is set aside: uuids (cards, suggestions, the
- *   urn:uuid references between a suggestion's resources) and the time a Provenance was recorded.
+ * - the service answers with a card of the same rule and version whose content digest equals
+ *   the issued one's (issued-cards.ts cardDigest: uuids and the times suggested resources were
+ *   written set aside).
  * Pure apart from running the service: the caller reads the entry and the current document hashes.
  */
 import { readProvenance } from '../cards/provenance.js';
 import type { Card } from '../hooks/schema.js';
-import { canonicalJson, inputDigest, pseudonymiseCard, type IssuedCard } from './issued-cards.js';
+import { cardDigest, inputDigest, type IssuedCard } from './issued-cards.js';
 
 export interface Regenerated {
   /** The patient data and context, as the service read them this time. */
@@ -36,46 +36,8 @@ export interface Reproduction {
   differences: string[];
 }
 
-/** When a suggested resource was written (Provenance.recorded, ServiceRequest.authoredOn, Condition.recordedDate). */
-const WRITTEN_AT = new Set(['recorded', 'authoredOn', 'recordedDate']);
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-
-/**
- * The card with what is new on every call set aside: `uuid` members and the times its suggested
- * resources were written dropped,
- * every other uuid (urn:uuid references) replaced by its order of first appearance, so references
- * between a suggestion's resources still have to agree.
- */
-export function comparableCard(card: Card): unknown {
-  const seen = new Map<string, string>();
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      return value.replace(UUID, (u) => {
-        const key = u.toLowerCase();
-        if (!seen.has(key)) seen.set(key, `uuid-${seen.size + 1}`);
-        return seen.get(key)!;
-      });
-    }
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      // Keys in sorted order, so uuids are numbered alike whatever order the store kept them in.
-      for (const k of Object.keys(value).sort()) {
-        // Cards and suggestions get their uuids as the answer is sent (invoke.ts), so a card run
-        // again has none; the times a resource was written are of the writing, not the finding.
-        if (k === 'uuid' || WRITTEN_AT.has(k)) continue;
-        out[k] = walk((value as Record<string, unknown>)[k]);
-      }
-      return out;
-    }
-    return value;
-  };
-  return walk(card);
-}
-
 export function compareWithEntry(
-  entry: Pick<IssuedCard, 'inputDigest' | 'ruleId' | 'ruleVersion' | 'guidelines' | 'card' | 'summary' | 'patientKey'>,
+  entry: Pick<IssuedCard, 'inputDigest' | 'ruleId' | 'ruleVersion' | 'guidelines' | 'cardDigest' | 'summary'>,
   regenerated: Regenerated,
   currentDocumentHashes: ReadonlyMap<string, string>,
 ): Reproduction {
@@ -94,10 +56,7 @@ export function compareWithEntry(
   }
   const version = readProvenance(card)?.rule.version ?? null;
   if (version !== entry.ruleVersion) differences.push(`rule ${entry.ruleId ?? ''} is now version ${String(version)}, the card was issued by version ${String(entry.ruleVersion)}`);
-  // The ledger's copy refers to the patient by key (issued-cards.ts): so must the card run again.
-  const patientId = regenerated.request.context.patientId;
-  const asStored = pseudonymiseCard(card, typeof patientId === 'string' ? patientId : undefined, entry.patientKey);
-  if (canonicalJson(comparableCard(asStored)) !== canonicalJson(comparableCard(entry.card))) {
+  if (cardDigest(card) !== entry.cardDigest) {
     differences.push(card.summary === entry.summary ? 'the card’s content differs' : `the summary differs: "${card.summary}" instead of "${entry.summary}"`);
   }
   return { reproduced: differences.length === 0, sameInput, changedGuidelines, card, differences };

@@ -39,7 +39,7 @@ export class MemoryLedger implements IssuedCardStore {
       ruleVersion: null,
       guidelines: [],
       inputDigest: '',
-      card: { uuid, summary: 'a card', indicator: 'info', source: { label: 'test' } },
+      cardDigest: '',
       issuedAt: new Date(),
     });
   }
