@@ -7,7 +7,7 @@
  * them. The log line is written at once, so even a row lost to a crash is in the log.
  */
 import type { Logger } from 'pino';
-import type { Database, Queryable, Transaction } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { GroupCommit } from '../db/group-commit.js';
 import type { AuditRecord, StoredAuditRecord } from './audit-event.js';
 
@@ -45,7 +45,7 @@ function rowParams(r: AuditRecord): unknown[] {
   ];
 }
 
-async function insertRecords(tx: Transaction, records: readonly AuditRecord[]): Promise<void> {
+async function insertRecords(tx: Queryable, records: readonly AuditRecord[]): Promise<void> {
   const n = COLUMNS.length;
   const tuples = records.map((_, row) => `(${COLUMNS.map((_, col) => `$${row * n + col + 1}`).join(', ')})`);
   await tx.query(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, records.flatMap(rowParams));

@@ -1,18 +1,21 @@
 /**
- * Group commit: many small writes that arrive together go to the database in one transaction.
+ * Group commit: many small writes that arrive together go to the database in one statement.
  *
  * Each hook call records its cards before it answers (the ledger must hold every card a client
  * can send feedback for). One transaction per call would cost a round trip and a commit each, a
  * measurable share of a hook at hundreds of calls a second; instead, writes that arrive while a
- * transaction is running wait for it and then go together in the next one. Every caller's promise
- * settles only when its own rows are committed (or the transaction failed), so "recorded before
- * the answer" still holds; under light load a write simply goes alone, at once.
+ * batch is being written wait for it and then go together in the next one. Every caller's promise
+ * settles only when its own rows are committed (or the statement failed), so "recorded before the
+ * answer" still holds; under light load a write simply goes alone, at once.
  */
-import type { Database, Transaction } from './database.js';
+import type { Queryable } from './database.js';
 
 export interface GroupCommitOptions<T> {
-  /** Writes one batch; runs inside a transaction. */
-  writeBatch(tx: Transaction, items: readonly T[]): Promise<void>;
+  /**
+   * Writes one batch in ONE statement (a multi-row INSERT), which is atomic by itself: no
+   * BEGIN/COMMIT round trips, which on PGlite run on the event loop like everything else.
+   */
+  writeBatch(db: Queryable, items: readonly T[]): Promise<void>;
   /** Most items per transaction, so one statement stays bounded (default 500). */
   maxBatch?: number;
 }
@@ -24,14 +27,14 @@ interface Pending<T> {
 }
 
 export class GroupCommit<T> {
-  readonly #db: Database;
+  readonly #db: Queryable;
   readonly #opts: GroupCommitOptions<T>;
   readonly #maxBatch: number;
   #queue: Pending<T>[] = [];
   #running = false;
   #drained: Promise<void> = Promise.resolve();
 
-  constructor(db: Database, opts: GroupCommitOptions<T>) {
+  constructor(db: Queryable, opts: GroupCommitOptions<T>) {
     this.#db = db;
     this.#opts = opts;
     this.#maxBatch = opts.maxBatch ?? 500;
@@ -56,8 +59,7 @@ export class GroupCommit<T> {
 
   async #drain(): Promise<void> {
     try {
-      // Let the writes of calls finishing in the same tick join the first batch too.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // The first write goes at once; those arriving while it runs go together in the next.
       while (this.#queue.length > 0) await this.#writeBatch(this.#takeBatch());
     } finally {
       // In the same turn as the last emptiness check (no await between them): a write made by a
@@ -80,7 +82,7 @@ export class GroupCommit<T> {
 
   async #writeBatch(batch: readonly Pending<T>[]): Promise<void> {
     try {
-      await this.#db.transaction((tx) => this.#opts.writeBatch(tx, batch.flatMap((p) => p.items)));
+      await this.#opts.writeBatch(this.#db, batch.flatMap((p) => p.items));
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;

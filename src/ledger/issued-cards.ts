@@ -14,7 +14,7 @@
  * like feedback for an unknown card.
  */
 import { createHash } from 'node:crypto';
-import type { Database, Queryable, Transaction } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { readProvenance, type GuidelineRef } from '../cards/provenance.js';
 import type { Card, HookRequest } from '../hooks/schema.js';
@@ -131,7 +131,7 @@ function rowParams(e: IssuedCard): unknown[] {
   ];
 }
 
-async function insertEntries(tx: Transaction, entries: readonly IssuedCard[]): Promise<void> {
+async function insertEntries(tx: Queryable, entries: readonly IssuedCard[]): Promise<void> {
   const n = COLUMNS.length;
   const tuples = entries.map((_, row) => `(${COLUMNS.map((_, col) => `$${row * n + col + 1}`).join(', ')})`);
   // A uuid issued twice would be a bug (they are random); DO NOTHING keeps the first, as feedback saw it.

@@ -40,18 +40,17 @@ const logStream = new Writable({
     done();
   },
 });
-/** A database that only takes the audit trail's inserts, and keeps their parameters. */
+/** A database that takes the audit trail's inserts (and feedback's, in a transaction), keeping the audit rows' parameters. */
 const auditRows: unknown[][] = [];
 const fakeDb = {
   kind: 'pglite',
   ping: async () => undefined,
-  transaction: async <T>(fn: (tx: Transaction) => Promise<T>) =>
-    fn({
-      query: async (_sql: string, params?: unknown[]) => {
-        auditRows.push(params ?? []);
-        return { rows: [], rowCount: 1 };
-      },
-    } as unknown as Transaction),
+  query: async (_sql: string, params?: unknown[]) => {
+    auditRows.push(params ?? []);
+    return { rows: [], rowCount: 1 };
+  },
+  // Feedback: every insert "stores" its one row.
+  transaction: async <T>(fn: (tx: Transaction) => Promise<T>) => fn({ query: async () => ({ rows: [], rowCount: 1 }) } as unknown as Transaction),
 } as unknown as Database;
 
 class FailingLedger extends MemoryLedger {
