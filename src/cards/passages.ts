@@ -2,10 +2,10 @@ import type { GuidelineHit } from '../knowledge/retriever.js';
 import { escapeInline } from './markdown.js';
 
 /**
- * Guideline passages as a card shows them: the chunk text exactly as stored, set as a markdown
- * block quote, followed by its section, and each document's citation once. Nothing here rewrites
- * the text; a summary in Cairn's own words (a corpus document of kind `summary`) says so in its
- * source line.
+ * Guideline passages as a card shows them: the chunk text (or whole sentences of it) exactly as
+ * stored, set as a markdown block quote, followed by its section and its document's citation.
+ * Nothing here rewrites the text; a summary in Cairn's own words (a corpus document of kind
+ * `summary`) says so in its source line. Which passage a card quotes: src/cards/short-card.ts.
  */
 export type QuotedPassage = Pick<
   GuidelineHit,
@@ -23,11 +23,16 @@ export type QuotedPassage = Pick<
  */
 export const PASSAGES_EXTENSION = 'cairn-passages';
 
-/** Where in its document a passage stands, and its grade: `— "Decision Point A › …" (SSC grade weak)`; none for a document's opening text without a grade. */
-export function sectionLine(p: QuotedPassage): string | undefined {
+/**
+ * Where in its document a passage stands, and its grade: `— "Decision Point A › …" (SSC grade weak)`;
+ * none for a document's opening text without a grade. `excerpt`: the card quotes only some whole
+ * sentences of the passage, and the line says so, `(excerpt)`.
+ */
+export function sectionLine(p: QuotedPassage, excerpt = false): string | undefined {
   const parts = [
     ...(p.headingPath.length > 0 ? [`"${escapeInline(p.headingPath.join(' › '))}"`] : []),
     ...(p.grade ? [`(${p.gradeSystem ? `${p.gradeSystem} ` : ''}grade ${p.grade})`] : []),
+    ...(excerpt ? ['(excerpt)'] : []),
   ];
   return parts.length > 0 ? `— ${parts.join(' ')}` : undefined;
 }
@@ -40,6 +45,17 @@ export function sourceLine(p: QuotedPassage): string {
   const title = p.kind === 'summary' ? `${escapeInline(p.title.trim())}, a summary in Cairn’s own words of:` : escapeInline(sentence(p.title));
   const url = p.url ? ` <${p.url}>` : '';
   return `Source: ${title} ${escapeInline(sentence(p.citation))}${url}`;
+}
+
+/**
+ * The document a passage comes from, by its title and address only, for a card with no room for
+ * the full reference (short cards, src/cards/short-card.ts): the reference stays in the card's
+ * `cairn-passages` extension. A summary in Cairn's own words says so here too.
+ */
+export function shortSourceLine(p: QuotedPassage): string {
+  const title = escapeInline(p.title.trim());
+  const url = p.url ? ` <${p.url}>` : '';
+  return p.kind === 'summary' ? `Source: ${title}, a summary in Cairn’s own words.${url}` : `Source: ${sentence(title)}${url}`;
 }
 
 /** Ends a title or citation with one full stop, however the corpus wrote it ("…Index)." stays as is). */
