@@ -72,30 +72,6 @@ export function quoteBlock(p: Pick<QuotedPassage, 'text'>): string {
     .join('\n');
 }
 
-/**
- * The passages a card quotes, as markdown blocks: each passage verbatim with its section line,
- * and after the last passage of each document that document's source line, so a card names each
- * citation once. Passages of one document are kept together, in the order their documents first
- * appear.
- */
-export function quotePassages(passages: readonly QuotedPassage[]): string[] {
-  const byDocument = new Map<string, QuotedPassage[]>();
-  for (const p of passages) {
-    const group = byDocument.get(p.documentId);
-    if (group) group.push(p);
-    else byDocument.set(p.documentId, [p]);
-  }
-  const out: string[] = [];
-  for (const group of byDocument.values()) {
-    for (const p of group) {
-      const section = sectionLine(p);
-      out.push(quoteBlock(p), ...(section ? [section] : []));
-    }
-    out.push(sourceLine(group[0] as QuotedPassage));
-  }
-  return out;
-}
-
 /** Reverses quoteBlock: what a test compares with the corpus. */
 export function unquote(block: string): string {
   return block
