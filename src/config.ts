@@ -89,8 +89,14 @@ export interface Config {
    * Undefined (hand-built configs) means off too; loadConfig always sets it.
    */
   trials?: string[];
-  /** SMART app that shows a trial's criterion table; trial cards link to it when set. */
-  trialSmartAppUrl?: string;
+  /**
+   * CAIRN_SMART_APP_URL (or its deprecated alias CAIRN_TRIAL_SMART_APP_URL): the launch URL of the
+   * Cairn app that shows a card's full evidence. When set, every card has a `smart` link to it;
+   * unset, none.
+   */
+  smartAppUrl?: string;
+  /** Deprecated settings in use, each with what replaces it: logged once at start-up. */
+  deprecations?: string[];
   /** The issued-card ledger and the audit trail (loadConfig always sets it; hand-built configs get the defaults). */
   records?: RecordsConfig;
 }
@@ -238,6 +244,8 @@ const envSchema = z.object({
   CAIRN_SCREENING_MAX_ATTEMPTS: positiveInt('CAIRN_SCREENING_MAX_ATTEMPTS').max(20).default(3),
   CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
   CAIRN_TRIALS: z.string().min(1).default('trials'),
+  CAIRN_SMART_APP_URL: z.url({ protocol: /^https?$/, error: 'CAIRN_SMART_APP_URL must be an absolute http(s) URL' }).optional(),
+  // Deprecated alias of CAIRN_SMART_APP_URL, from when only trial cards linked to an app.
   CAIRN_TRIAL_SMART_APP_URL: z.url('CAIRN_TRIAL_SMART_APP_URL must be an absolute URL').optional(),
   CAIRN_CARD_RETENTION_DAYS: positiveInt('CAIRN_CARD_RETENTION_DAYS').default(DEFAULT_RECORDS.cardRetentionDays),
   CAIRN_AUDIT_RETENTION_DAYS: positiveInt('CAIRN_AUDIT_RETENTION_DAYS').default(DEFAULT_RECORDS.auditRetentionDays),
@@ -297,6 +305,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // canonical URL it sends resolves without further set-up. A deployment that publishes them
   // elsewhere (an organisation's terminology server, a stable domain) sets CAIRN_CANONICAL_BASE.
   const canonicalBase = (e.CAIRN_CANONICAL_BASE ?? `${publicUrl}/fhir`).replace(/\/+$/, '');
+  const smartAppUrl = e.CAIRN_SMART_APP_URL ?? e.CAIRN_TRIAL_SMART_APP_URL;
+  const deprecations = smartAppDeprecations(e.CAIRN_SMART_APP_URL, e.CAIRN_TRIAL_SMART_APP_URL);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -340,7 +350,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fhirTimeoutMs: e.CAIRN_SCREENING_FHIR_TIMEOUT_MS,
     },
     trials: trialPaths(e.CAIRN_TRIALS),
-    ...(e.CAIRN_TRIAL_SMART_APP_URL !== undefined && { trialSmartAppUrl: e.CAIRN_TRIAL_SMART_APP_URL }),
+    ...(smartAppUrl !== undefined && { smartAppUrl }),
+    ...(deprecations.length > 0 && { deprecations }),
     records: {
       cardRetentionDays: e.CAIRN_CARD_RETENTION_DAYS,
       auditRetentionDays: e.CAIRN_AUDIT_RETENTION_DAYS,
@@ -427,6 +438,17 @@ function fhirServerList(raw: string | undefined, requireAuth: boolean): string[]
     if (!ok) throw new ConfigError(`CAIRN_FHIR_SERVERS: entry ${i + 1} must be an http(s) base URL without user name, password, query or fragment`);
   });
   return entries;
+}
+
+/** What to say about CAIRN_TRIAL_SMART_APP_URL, the deprecated alias of CAIRN_SMART_APP_URL, when it is set. */
+function smartAppDeprecations(current: string | undefined, alias: string | undefined): string[] {
+  if (alias === undefined) return [];
+  if (current === undefined) return ['CAIRN_TRIAL_SMART_APP_URL is deprecated: it now sets the app every card links to; rename it CAIRN_SMART_APP_URL'];
+  return [
+    current === alias
+      ? 'CAIRN_TRIAL_SMART_APP_URL is deprecated and the same as CAIRN_SMART_APP_URL: remove it'
+      : 'CAIRN_TRIAL_SMART_APP_URL is deprecated and ignored: CAIRN_SMART_APP_URL is set and applies',
+  ];
 }
 
 /** `CAIRN_TRIALS`: comma-separated paths; `none` turns trial matching off (an empty value means the default). */

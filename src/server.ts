@@ -79,6 +79,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         'Set CAIRN_TRUSTED_ISSUERS and CAIRN_REQUIRE_AUTH=true (the default with NODE_ENV=production) before exposing Cairn. !!!',
     );
   }
+  for (const message of config.deprecations ?? []) log.warn(message);
   // Before any card, trial record or served resource is built: every canonical URL Cairn writes uses it.
   configureCanonicalBase(config.canonicalBase);
   if (config.production && config.canonicalBase && isLoopback(config.canonicalBase)) {

@@ -2,10 +2,10 @@ import type { GuidelineHit } from '../knowledge/retriever.js';
 import { escapeInline } from './markdown.js';
 
 /**
- * Guideline passages as a card shows them: the chunk text exactly as stored, set as a markdown
- * block quote, followed by its section, and each document's citation once. Nothing here rewrites
- * the text; a summary in Cairn's own words (a corpus document of kind `summary`) says so in its
- * source line.
+ * Guideline passages as a card shows them: the chunk text (or whole sentences of it) exactly as
+ * stored, set as a markdown block quote, followed by its section and its document's citation.
+ * Nothing here rewrites the text; a summary in Cairn's own words (a corpus document of kind
+ * `summary`) says so in its source line. Which passage a card quotes: src/cards/short-card.ts.
  */
 export type QuotedPassage = Pick<
   GuidelineHit,
@@ -23,11 +23,16 @@ export type QuotedPassage = Pick<
  */
 export const PASSAGES_EXTENSION = 'cairn-passages';
 
-/** Where in its document a passage stands, and its grade: `— "Decision Point A › …" (SSC grade weak)`; none for a document's opening text without a grade. */
-export function sectionLine(p: QuotedPassage): string | undefined {
+/**
+ * Where in its document a passage stands, and its grade: `— "Decision Point A › …" (SSC grade weak)`;
+ * none for a document's opening text without a grade. `excerpt`: the card quotes only some whole
+ * sentences of the passage, and the line says so, `(excerpt)`.
+ */
+export function sectionLine(p: QuotedPassage, excerpt = false): string | undefined {
   const parts = [
     ...(p.headingPath.length > 0 ? [`"${escapeInline(p.headingPath.join(' › '))}"`] : []),
     ...(p.grade ? [`(${p.gradeSystem ? `${p.gradeSystem} ` : ''}grade ${p.grade})`] : []),
+    ...(excerpt ? ['(excerpt)'] : []),
   ];
   return parts.length > 0 ? `— ${parts.join(' ')}` : undefined;
 }
@@ -42,6 +47,17 @@ export function sourceLine(p: QuotedPassage): string {
   return `Source: ${title} ${escapeInline(sentence(p.citation))}${url}`;
 }
 
+/**
+ * The document a passage comes from, by its title and address only, for a card with no room for
+ * the full reference (short cards, src/cards/short-card.ts): the reference stays in the card's
+ * `cairn-passages` extension. A summary in Cairn's own words says so here too.
+ */
+export function shortSourceLine(p: QuotedPassage): string {
+  const title = escapeInline(p.title.trim());
+  const url = p.url ? ` <${p.url}>` : '';
+  return p.kind === 'summary' ? `Source: ${title}, a summary in Cairn’s own words.${url}` : `Source: ${sentence(title)}${url}`;
+}
+
 /** Ends a title or citation with one full stop, however the corpus wrote it ("…Index)." stays as is). */
 function sentence(text: string): string {
   const t = text.trim();
@@ -54,30 +70,6 @@ export function quoteBlock(p: Pick<QuotedPassage, 'text'>): string {
     .split('\n')
     .map((line) => (line.length > 0 ? `> ${line}` : '>'))
     .join('\n');
-}
-
-/**
- * The passages a card quotes, as markdown blocks: each passage verbatim with its section line,
- * and after the last passage of each document that document's source line, so a card names each
- * citation once. Passages of one document are kept together, in the order their documents first
- * appear.
- */
-export function quotePassages(passages: readonly QuotedPassage[]): string[] {
-  const byDocument = new Map<string, QuotedPassage[]>();
-  for (const p of passages) {
-    const group = byDocument.get(p.documentId);
-    if (group) group.push(p);
-    else byDocument.set(p.documentId, [p]);
-  }
-  const out: string[] = [];
-  for (const group of byDocument.values()) {
-    for (const p of group) {
-      const section = sectionLine(p);
-      out.push(quoteBlock(p), ...(section ? [section] : []));
-    }
-    out.push(sourceLine(group[0] as QuotedPassage));
-  }
-  return out;
 }
 
 /** Reverses quoteBlock: what a test compares with the corpus. */

@@ -13,7 +13,7 @@ import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'trialSmartAppUrl'>;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl'>;
   /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
   hypotheses?: HypothesisSource;
   /** The trial store's matcher; without it (trials off) `trial-match` has no logic and is not served. */
@@ -21,9 +21,12 @@ export interface ServiceDeps {
 }
 
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
-  const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false });
+  // Every card links to the Cairn app when its launch URL is configured.
+  const smart = deps.config.smartAppUrl !== undefined ? { smartAppUrl: deps.config.smartAppUrl } : {};
+  const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false, ...smart });
   const diagnosis = diagnosisLogic({
     search: deps.search,
+    ...smart,
     indicator: deps.config.diagnosisIndicator ?? 'warning',
     htnStage1: deps.config.diagnosisHtnStage1 ?? 'with-indication',
     ...(deps.hypotheses && { hypotheses: deps.hypotheses }),
@@ -35,7 +38,7 @@ export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, S
     ...(deps.trials && {
       [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({
         matcher: deps.trials,
-        ...(deps.config.trialSmartAppUrl !== undefined && { smartAppUrl: deps.config.trialSmartAppUrl }),
+        ...smart,
       }),
     }),
   };

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PASSAGES_EXTENSION } from '../../src/cards/passages.js';
+import { PASSAGES_EXTENSION, unquote } from '../../src/cards/passages.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
@@ -152,7 +152,12 @@ describe('diagnosis with a language model configured', () => {
     for (const p of passages) {
       expect(p.documentId).toBe('summary-ada-diabetes-diagnosis');
       expect(corpus.some((doc) => doc.includes(p.text))).toBe(true);
-      expect(card!.detail).toContain(p.text.split('\n')[0]!);
     }
+    // A short card: besides the record's sentence, one quotation, a verbatim part of one of its passages.
+    expect(card!.detail!.length).toBeLessThanOrEqual(1000);
+    const quotes = card!.detail!.split('\n\n').filter((b) => b.startsWith('>')).map(unquote);
+    expect(quotes).toHaveLength(2);
+    expect(quotes[0]).toBe(MEDICATION);
+    expect(passages.some((p) => p.text.includes(quotes[1]!))).toBe(true);
   }, 60_000);
 });

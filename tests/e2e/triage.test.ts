@@ -27,6 +27,7 @@ let corpus: string[];
 let patientId: string;
 let encounterId: string;
 let port: number;
+const SMART_APP_URL = 'https://cairn.example.org/app/launch.html';
 
 beforeAll(async () => {
   const bundle = shiftToNow(JSON.parse(await readFile(repoPath('fhir-profiles/examples/edge-cases/ed-deteriorating-vitals.json'), 'utf8')) as {
@@ -51,6 +52,7 @@ beforeAll(async () => {
       CAIRN_TRIALS: 'tests/fixtures/trials',
       LOG_LEVEL: 'warn',
       CAIRN_HOOK_DEADLINE_MS: '5000',
+      CAIRN_SMART_APP_URL: SMART_APP_URL,
     },
     120_000,
   );
@@ -91,11 +93,17 @@ describe('triage service end to end', () => {
     expect(card.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 1 });
     const passages = card.extension?.[PASSAGES_EXTENSION] as Array<{ text: string; documentId: string }>;
     expect(passages.length).toBeGreaterThanOrEqual(2);
-    for (const p of passages) {
-      expect(corpus.some((doc) => doc.includes(p.text))).toBe(true);
-      expect(unquote(card.detail ?? '')).toContain(p.text);
-    }
+    for (const p of passages) expect(corpus.some((doc) => doc.includes(p.text))).toBe(true);
     expect(passages.map((p) => p.documentId)).toContain('ahrq-esi-v4-ch3-algorithm');
+    // A short card: one quotation, a verbatim part of one of its passages (all of them in the extension).
+    expect(card.detail!.length).toBeLessThanOrEqual(1000);
+    const quotes = card.detail!.split('\n\n').filter((b) => b.startsWith('>')).map(unquote);
+    expect(quotes).toHaveLength(1);
+    expect(passages.some((p) => p.text.includes(quotes[0]!))).toBe(true);
+    // CAIRN_SMART_APP_URL reaches the card: one link to the Cairn app, naming the service and the finding.
+    expect(card.links?.filter((l) => l.type === 'smart')).toEqual([
+      { label: 'Open evidence in Cairn', url: SMART_APP_URL, type: 'smart', appContext: '{"service":"triage","rule":"triage/news2-qsofa-esi","esiLevel":1,"decisionPoint":"A"}' },
+    ]);
   });
 
   it('names its provenance: the release, the triage rule, and the ingested corpus documents it quotes by content hash', async () => {

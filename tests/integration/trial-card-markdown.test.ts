@@ -2,7 +2,8 @@
  * The trial-match card of the demo patients as a GitHub-flavoured markdown renderer (the CDS
  * Hooks sandbox) shows it: the shipped `trial-match` logic over a PGlite trial store holding the
  * recruiting demo trials (trials/demo-trials.jsonl, as `npm start` imports them), with hashing
- * embeddings for speed. The triage and diagnosis cards get the same checks in
+ * embeddings for speed. Short (issue #18): each trial in a line, its criteria in the card's
+ * extension, the link to the Cairn app. The triage and diagnosis cards get the same checks in
  * tests/unit/cards-markdown.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -15,13 +16,14 @@ import { openTrials } from '../../src/services/trials/store/open.js';
 import { trialVersions } from '../../src/services/trials/store/trial-store.js';
 import { readProvenance } from '../../src/cards/provenance.js';
 import { provenanceProblems } from '../support/provenance.js';
-import { blocksContaining, demoPatient, EDGE_CASES, renderGfm, renderingProblems } from '../support/card-markdown.js';
+import { blocksContaining, demoPatient, EDGE_CASES, renderGfm, renderingProblems, shortCardProblems } from '../support/card-markdown.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { repoPath } from '../support/repo-root.js';
 
 const REF = new Date('2026-11-24T09:00:00Z');
 const log = pino({ level: 'silent' });
+const SMART_APP_URL = 'https://cairn.example.org/app/launch.html';
 
 describe('trial-match cards of the demo patients, as a GFM renderer shows them', () => {
   let t: TestDatabase;
@@ -30,7 +32,7 @@ describe('trial-match cards of the demo patients, as a GFM renderer shows them',
   beforeAll(async () => {
     t = await openTestDatabase('pglite', { migrate: true });
     const { matcher } = await openTrials(t.db, new HashingEmbeddings(), { paths: [repoPath('trials/demo-trials.jsonl')], log });
-    const logic = trialMatchLogic({ matcher, now: () => REF });
+    const logic = trialMatchLogic({ matcher, now: () => REF, smartAppUrl: SMART_APP_URL });
     for (const file of EDGE_CASES) {
       const { bundle, patientId } = demoPatient(file, REF);
       const input = { context: { patientId }, prefetch: { bundle }, log, signal: new AbortController().signal } as unknown as HookInput;
@@ -62,27 +64,39 @@ describe('trial-match cards of the demo patients, as a GFM renderer shows them',
     }
   });
 
-  it('puts the title and the status line of each trial in paragraphs of their own, the status in words', () => {
+  it('keeps every card short: summary, at most 1,000 characters and 8 blocks of detail, no quotation, the link to the Cairn app', () => {
+    expect(shown.flatMap(({ file, card }) => shortCardProblems(card, { corpus: [], smartAppUrl: SMART_APP_URL }).map((p) => `${file}: ${p}`))).toEqual([]);
+    for (const { card } of shown) {
+      const trials = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string }> }).trials;
+      expect(JSON.parse(card.links!.find((l) => l.type === 'smart')!.appContext!)).toEqual({ service: 'trial-match', rule: 'trial-match/criteria', nctIds: trials.map((t) => t.nctId) });
+    }
+  });
+
+  it('gives each trial one line: its NCT id, title, status in words and criteria counted, no criterion table', () => {
     const { card } = shown.find((s) => s.file === 'hiv-trial-candidate.json')!;
     const trials = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string }> }).trials;
     for (const { nctId } of trials) {
-      const [title] = blocksContaining(card, `${nctId}:`);
-      expect(title).toMatch(new RegExp(`^${nctId}: [^\\n]+$`));
-      expect(title).not.toContain('Overall status');
+      const [line, ...more] = blocksContaining(card, `${nctId}:`);
+      expect(more).toEqual([]);
+      expect(line).toMatch(
+        new RegExp(
+          `^${nctId}: [^\\n]+ — (Recruiting|Not yet recruiting|Enrolling by invitation)(, [a-z /0-9]+)?\\. Inclusion criteria: \\d+ met, \\d+ not met, \\d+ unknown; exclusion criteria: \\d+ met, \\d+ not met, \\d+ unknown\\.`,
+        ),
+      );
     }
-    expect(blocksContaining(card, 'Overall status: ')).toHaveLength(trials.length);
-    expect(blocksContaining(card, 'Overall status: ').every((s) => /^Overall status: (Recruiting|Not yet recruiting|Enrolling by invitation)/.test(s))).toBe(true);
+    expect(renderGfm(card.detail ?? '').querySelectorAll('table')).toHaveLength(0);
   });
 
-  it('lists the deciding criteria, no lead-in among them, and only summarises those assumed absent', () => {
+  it('carries the deciding criteria in its extension, no lead-in among them, and only counts those assumed absent', () => {
     for (const { card } of shown) {
-      const rows = renderGfm(card.detail ?? '')
-        .querySelectorAll('tbody tr')
-        .map((tr) => tr.querySelectorAll('td').map((td) => td.text));
+      const trials = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ criteria?: Array<{ criterion: string; basis: string }>; notListed?: string[] }> }).trials;
+      const rows = trials.flatMap((t) => t.criteria ?? []);
       expect(rows.length).toBeGreaterThan(0);
-      expect(rows.filter((r) => isLeadIn({ text: r[0]!, origin: 'text' }))).toEqual([]);
-      expect(rows.filter((r) => r.some((cell) => /assumed absent|does not apply/.test(cell)))).toEqual([]);
-      for (const line of blocksContaining(card, 'assumed absent')) expect(line).toMatch(/^\d+ (?:inclusion|exclusion) criteri(?:on|a) .*not mentioned in the record: assumed absent/);
+      expect(rows.filter((r) => isLeadIn({ text: r.criterion, origin: 'text' }))).toEqual([]);
+      expect(rows.filter((r) => r.basis === 'assumed-absent' || r.basis === 'not-applicable')).toEqual([]);
+      for (const line of trials.flatMap((t) => t.notListed ?? []).filter((l) => l.includes('assumed absent'))) {
+        expect(line).toMatch(/^\d+ (?:inclusion|exclusion) criteri(?:on|a) .*not mentioned in the record: assumed absent/);
+      }
     }
   });
 });

@@ -96,7 +96,7 @@ describe('trial-match service over HTTP (PGlite, fixture trials)', () => {
     const matcher = new TrialMatcher({ db: t.db, embeddings });
     const declared = (await loadServiceDefinitions(repoPath('cds-hooks'))).filter((d) => d.definition.id === TRIAL_MATCH_SERVICE_ID);
     expect(declared).toHaveLength(1);
-    const services = bindServices(declared, { [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({ matcher, smartAppUrl: 'https://screening.example.org/launch', now: () => REF }) });
+    const services = bindServices(declared, { [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({ matcher, smartAppUrl: 'https://cairn.example.org/app/launch.html', now: () => REF }) });
     const app = createApp({
       config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: DEADLINE_MS, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 1 << 20 },
       services,
@@ -131,10 +131,16 @@ describe('trial-match service over HTTP (PGlite, fixture trials)', () => {
     const card = res.json.cards![0]!;
     expect(card.summary).toBe('1 recruiting trial may fit');
     expect(card.detail).toContain('**NCT00000001**: Intensive Blood Pressure Lowering in Hypertension');
-    expect(card.detail).toContain('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/1.73 m² | 2025-05-01 09:00 UTC | exclusion not met (record) |');
+    const [trial] = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ criteria: Array<{ criterion: string }> }> }).trials;
+    expect(trial!.criteria.find((c) => c.criterion === 'eGFR < 30 mL/min/1.73m2')).toMatchObject({
+      kind: 'exclusion',
+      status: 'not-met',
+      basis: 'record',
+      evidence: { value: 72, unit: 'mL/min/{1.73_m2}', time: '2025-05-01T09:00:00.000Z' },
+    });
     expect(card.links?.map((l) => [l.type, l.url])).toEqual([
+      ['smart', 'https://cairn.example.org/app/launch.html'],
       ['absolute', 'https://clinicaltrials.gov/study/NCT00000001'],
-      ['smart', 'https://screening.example.org/launch'],
     ]);
     // The completed sepsis trial is never a candidate; the diabetes trial has nothing documented for it.
     expect((card.extension?.[TRIAL_MATCH_EXTENSION] as { fitting: number; retrieved: number }).fitting).toBe(1);

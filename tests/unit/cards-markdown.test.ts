@@ -1,17 +1,17 @@
 /**
  * Every triage and diagnosis card of the demo patients (fhir-profiles/examples/edge-cases), made
  * by the shipped services' logic over a fixture knowledge base of the real guideline corpus, and
- * read as a GitHub-flavoured markdown renderer (the CDS Hooks sandbox) shows it: blocks on lines
- * of their own, tables that parse, units as clinicians write them, no internal names, each
- * citation once, the passages verbatim. The trial-match card is checked the same way in
+ * read as a GitHub-flavoured markdown renderer (the CDS Hooks sandbox) shows it: short (issue #18:
+ * summary, at most 1,000 characters and 8 blocks of detail, one verbatim quotation with its source,
+ * the link to the Cairn app), blocks on lines of their own, units as clinicians write them, no
+ * internal names, each citation at most once. The trial-match card is checked the same way in
  * tests/integration/trial-card-markdown.test.ts (it needs a trial store).
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { pino } from 'pino';
-import { evidenceTable } from '../../src/cards/evidence-table.js';
 import { escapeInline } from '../../src/cards/markdown.js';
-import { PASSAGES_EXTENSION, quotePassages, sourceLine, unquote, type QuotedPassage } from '../../src/cards/passages.js';
+import { PASSAGES_EXTENSION, sectionLine, shortSourceLine, sourceLine, unquote, type QuotedPassage } from '../../src/cards/passages.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import type { Card } from '../../src/hooks/schema.js';
 import type { HookInput, ServiceLogic } from '../../src/hooks/service.js';
@@ -19,7 +19,7 @@ import { LangChainLlm } from '../../src/llm/index.js';
 import { llmHypothesisSource } from '../../src/services/diagnosis/hypothesis-source.js';
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
 import { triageLogic } from '../../src/services/triage/service.js';
-import { blocksContaining, corpusSearch, demoPatient, EDGE_CASES, renderGfm, renderingProblems } from '../support/card-markdown.js';
+import { blocksContaining, corpusChunks, corpusSearch, demoPatient, EDGE_CASES, renderGfm, renderingProblems, shortCardProblems, type CorpusChunk } from '../support/card-markdown.js';
 import { documentHash, provenanceProblems, suggestionProvenanceProblems } from '../support/provenance.js';
 import { repoPath } from '../support/repo-root.js';
 import { parseCorpus } from '../../src/knowledge/corpus/index.js';
@@ -28,6 +28,7 @@ import { TRIAGE_EXTENSION } from '../../src/services/triage/card.js';
 
 const REF = new Date('2026-11-24T09:00:00Z');
 const log = pino({ level: 'silent' });
+const SMART_APP_URL = 'https://cairn.example.org/app/launch.html';
 
 /** A language model that names two conditions, each with a sentence of the notes-only patient's clinic note. */
 const ANSWER = JSON.stringify({
@@ -52,13 +53,15 @@ interface Shown {
 
 describe('triage and diagnosis cards of the demo patients, as a GFM renderer shows them', () => {
   let search: GuidelineSearch;
+  let corpus: CorpusChunk[];
   const shown: Shown[] = [];
 
   beforeAll(async () => {
     search = await corpusSearch();
+    corpus = await corpusChunks();
     const hypotheses = llmHypothesisSource({ llm: new LangChainLlm(new FakeListChatModel({ responses: [ANSWER] })), search, timeoutMs: 5000, concurrency: 1, log });
-    const triage = triageLogic({ search, showInfoCards: true, now: () => REF });
-    const diagnosis = diagnosisLogic({ search, indicator: 'warning', now: () => REF, hypotheses });
+    const triage = triageLogic({ search, showInfoCards: true, now: () => REF, smartAppUrl: SMART_APP_URL });
+    const diagnosis = diagnosisLogic({ search, indicator: 'warning', now: () => REF, hypotheses, smartAppUrl: SMART_APP_URL });
     for (const file of EDGE_CASES) {
       for (const card of await run(triage, file)) shown.push({ file, card });
       // The first call starts the model's question in the background; the next one finds the answer.
@@ -87,18 +90,38 @@ describe('triage and diagnosis cards of the demo patients, as a GFM renderer sho
     expect(problems).toEqual([]);
   });
 
-  it('quotes every passage verbatim, its citation once', () => {
+  it('keeps every card short: summary, at most 1,000 characters and 8 blocks of detail, one verbatim quotation with its source, the link to the Cairn app', () => {
+    const problems = shown.flatMap(({ file, card }) => shortCardProblems(card, { corpus, smartAppUrl: SMART_APP_URL }).map((p) => `${file} "${card.summary}": ${p}`));
+    expect(problems).toEqual([]);
+    // Each card quotes one passage and carries all of them, raw, in its extension.
     for (const { card } of shown) {
-      const passages = card.extension?.[PASSAGES_EXTENSION] as Array<{ text: string; citation: string }>;
+      const passages = card.extension?.[PASSAGES_EXTENSION] as Array<{ text: string }>;
       expect(passages.length).toBeGreaterThan(0);
-      for (const p of passages) expect(unquote(card.detail ?? '')).toContain(p.text);
+      expect(passages.filter((p) => unquote(card.detail ?? '').includes(p.text.split('\n')[0]!)).length).toBeLessThanOrEqual(1);
     }
-    // The diagnosis cards quote two passages of one guideline: its long citation stands once.
+    // The CKD card rests on two passages of one guideline: both in the extension, one quoted, its document named once.
     const ckd = shown.find((s) => s.card.summary.startsWith('Possible chronic kidney disease'))!.card;
-    const citations = (ckd.extension?.[PASSAGES_EXTENSION] as Array<{ citation: string }>).map((p) => p.citation);
-    expect(citations).toHaveLength(2);
-    expect(ckd.detail!.split(citations[0]!).length - 1).toBe(1);
-    expect(ckd.detail).toContain('a summary in Cairn’s own words of:');
+    const carried = ckd.extension?.[PASSAGES_EXTENSION] as Array<{ citation: string; documentId: string }>;
+    expect(carried).toHaveLength(2);
+    expect(ckd.detail).toContain('a summary in Cairn’s own words');
+    expect(ckd.detail!.split('Source: ').length - 1).toBe(1);
+  });
+
+  it('quotes the passage that speaks to the card: the decision point\'s question for ESI level 1', () => {
+    const esi1 = shown.find((s) => s.card.summary.startsWith('ESI level 1'))!.card;
+    expect(unquote(esi1.detail!.split('\n\n').find((b) => b.startsWith('>'))!)).toBe('Does the patient require immediate life-saving\nintervention?');
+    expect(esi1.detail).toContain('— "Decision Point A: Is the Patient Dying?" (excerpt)');
+  });
+
+  it('gives every card one link to the Cairn app naming the service and the finding', () => {
+    const contexts = shown.map(({ card }) => JSON.parse(card.links!.find((l) => l.type === 'smart')!.appContext!) as Record<string, unknown>);
+    expect(contexts).toEqual(
+      expect.arrayContaining([
+        { service: 'triage', rule: 'triage/news2-qsofa-esi', esiLevel: 1, decisionPoint: 'A' },
+        { service: 'diagnosis', rule: 'diagnosis/ckd', condition: 'ckd', stage: 'G3a A2' },
+        { service: 'diagnosis', rule: 'diagnosis/llm-hypothesis', condition: 'diabetes' },
+      ]),
+    );
   });
 
   it('gives every card its provenance: its service\'s rule, and the content hash and version of every shipped document it quotes', async () => {
@@ -130,19 +153,30 @@ describe('triage and diagnosis cards of the demo patients, as a GFM renderer sho
     expect(blocksContaining(card, 'NEWS2 17')[0]).not.toContain('qSOFA');
   });
 
-  it('writes units as clinicians do, in the tables too', () => {
-    const cells = (card: Card) => renderGfm(card.detail ?? '').querySelectorAll('td').map((td) => td.text);
+  it('writes units as clinicians do, with the time of each reading', () => {
     const triage = shown.find((s) => s.card.summary.startsWith('ESI level 1'))!.card;
-    expect(cells(triage)).toEqual(expect.arrayContaining(['88 mmHg', '39.4 °C', '30/min', '88%', '132/min']));
+    expect(blocksContaining(triage, 'Readings (NEWS2 points) of 2026-11-24 08:55 UTC:')).toEqual([
+      'Readings (NEWS2 points) of 2026-11-24 08:55 UTC: Respiration rate 30/min (3), SpO2 88% (3), Systolic blood pressure 88 mmHg (3), Pulse 132/min (3), Consciousness C, Acute confusion (3), Temperature 39.4 °C (2).',
+    ]);
     const ckd = shown.find((s) => s.card.summary.startsWith('Possible chronic kidney disease'))!.card;
-    expect(cells(ckd)).toEqual(expect.arrayContaining(['52 mL/min/1.73 m²', '48 mL/min/1.73 m²', '114 days']));
+    expect(blocksContaining(ckd, '')).toEqual(
+      expect.arrayContaining(['2026-08-02 08:50 UTC: eGFR 52 mL/min/1.73 m² (abnormal)', 'Duration of abnormal results 114 days (computed)']),
+    );
     const obesity = shown.find((s) => s.card.summary.startsWith('Possible obesity'))!.card;
-    expect(cells(obesity)).toContain('33.14 kg/m²');
+    expect(blocksContaining(obesity, 'BMI (weight / height²) 33.14 kg/m² (computed)')).toHaveLength(1);
+  });
+
+  it('keeps every reading, with its UCUM unit and source, in the card extension', () => {
+    const triage = shown.find((s) => s.card.summary.startsWith('ESI level 1'))!.card;
+    const evidence = (triage.extension?.[TRIAGE_EXTENSION] as { evidence: Array<{ label: string; value: number; unit: string; source: string }> }).evidence;
+    expect(evidence).toEqual(expect.arrayContaining([expect.objectContaining({ label: 'Systolic blood pressure', value: 88, unit: 'mm[Hg]', source: expect.stringMatching(/^Observation\//) })]));
+    const ckd = shown.find((s) => s.card.summary.startsWith('Possible chronic kidney disease'))!.card;
+    expect((ckd.extension?.[DIAGNOSIS_EXTENSION] as { evidence: unknown[] }).evidence).toHaveLength(4);
   });
 
   it('names no internal data structure in the sepsis card', () => {
     const sepsis = shown.find((s) => s.card.summary.startsWith('Suspected sepsis'))!.card;
-    expect(blocksContaining(sepsis, 'blood cultures')).toEqual(['blood cultures not checked: Cairn does not read microbiology results']);
+    expect(blocksContaining(sepsis, 'blood cultures')).toEqual(['Notes: blood cultures not checked: Cairn does not read microbiology results.']);
   });
 });
 
@@ -167,13 +201,6 @@ describe('card markdown pieces', () => {
     expect(renderGfm(`Before: ${escapeInline(raw)}`).querySelector('p')!.text).toBe(`Before: ${raw}`);
   });
 
-  it('keeps a table a table when a cell holds a pipe or markup, with no empty Time column', () => {
-    const md = evidenceTable([{ label: 'A | B *c*', value: 'x|y', contribution: 'met' }], 'Use');
-    const table = renderGfm(`Lead.\n\n${md}`).querySelector('table')!;
-    expect(table.querySelectorAll('th').map((th) => th.text)).toEqual(['Finding', 'Value', 'Use']);
-    expect(table.querySelectorAll('td').map((td) => td.text)).toEqual(['A | B *c*', 'x|y', 'met']);
-  });
-
   it('ends a citation with one full stop, and says when the text is a summary in Cairn’s own words', () => {
     expect(sourceLine(passage({}))).toBe(
       'Source: Emergency Severity Index, Version 4: Chapter 3. Gilboy N, et al. 2005, Chapter 3 (Introduction to the Emergency Severity Index).',
@@ -183,17 +210,10 @@ describe('card markdown pieces', () => {
     );
   });
 
-  it('quotes passages of one document together, its citation once after them', () => {
-    const parts = quotePassages([passage({}), passage({ chunkId: 'e#1', documentId: 'e', citation: 'Other 2020' }), passage({ chunkId: 'd#2', headingPath: ['B'], grade: '1A', gradeSystem: 'KDIGO' })]);
-    expect(parts).toEqual([
-      '> Line one\n> line two.',
-      '— "Decision Point A"',
-      '> Line one\n> line two.',
-      '— "B" (KDIGO grade 1A)',
-      sourceLine(passage({})),
-      '> Line one\n> line two.',
-      '— "Decision Point A"',
-      'Source: Emergency Severity Index, Version 4: Chapter 3. Other 2020.',
-    ]);
+  it('names a document by title and address when the full reference does not fit, and marks an excerpt', () => {
+    expect(shortSourceLine(passage({ url: 'https://archive.ahrq.gov/research/esi/' }))).toBe('Source: Emergency Severity Index, Version 4: Chapter 3. <https://archive.ahrq.gov/research/esi/>');
+    expect(shortSourceLine(passage({ kind: 'summary', title: 'NEWS2 (summary)' }))).toBe('Source: NEWS2 (summary), a summary in Cairn’s own words.');
+    expect(sectionLine(passage({}), true)).toBe('— "Decision Point A" (excerpt)');
+    expect(sectionLine(passage({ headingPath: [] }), true)).toBe('— (excerpt)');
   });
 });

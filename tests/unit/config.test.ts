@@ -145,8 +145,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ CAIRN_TRIALS: '' }).trials).toEqual(['trials']);
     expect(loadConfig({ CAIRN_TRIALS: 'none' }).trials).toEqual([]);
     expect(loadConfig({ CAIRN_TRIALS: ' trials/a.jsonl, /data/ctgov ,' }).trials).toEqual(['trials/a.jsonl', '/data/ctgov']);
-    expect(loadConfig({}).trialSmartAppUrl).toBeUndefined();
-    expect(loadConfig({ CAIRN_TRIAL_SMART_APP_URL: 'https://screening.example.org/launch' }).trialSmartAppUrl).toBe('https://screening.example.org/launch');
     expect(() => loadConfig({ CAIRN_TRIAL_SMART_APP_URL: 'screening' })).toThrow(/CAIRN_TRIAL_SMART_APP_URL/);
+  });
+
+  it('reads the launch URL of the Cairn app every card links to; the old trial-only setting is a deprecated alias', () => {
+    const app = 'https://cairn.example.org/app/launch.html';
+    expect(loadConfig({}).smartAppUrl).toBeUndefined();
+    expect(loadConfig({}).deprecations).toBeUndefined();
+    expect(loadConfig({ CAIRN_SMART_APP_URL: app })).toMatchObject({ smartAppUrl: app });
+    expect(loadConfig({ CAIRN_SMART_APP_URL: app }).deprecations).toBeUndefined();
+    expect(() => loadConfig({ CAIRN_SMART_APP_URL: 'app/launch.html' })).toThrow(/CAIRN_SMART_APP_URL must be an absolute http\(s\) URL/);
+    expect(() => loadConfig({ CAIRN_SMART_APP_URL: 'ftp://cairn.example.org/app' })).toThrow(/CAIRN_SMART_APP_URL/);
+    // The alias alone still works, and start-up says to rename it.
+    const alias = loadConfig({ CAIRN_TRIAL_SMART_APP_URL: 'https://screening.example.org/launch' });
+    expect(alias.smartAppUrl).toBe('https://screening.example.org/launch');
+    expect(alias.deprecations).toEqual([expect.stringMatching(/CAIRN_TRIAL_SMART_APP_URL is deprecated.*rename it CAIRN_SMART_APP_URL/)]);
+    // Both set: the new name applies.
+    const both = loadConfig({ CAIRN_SMART_APP_URL: app, CAIRN_TRIAL_SMART_APP_URL: 'https://screening.example.org/launch' });
+    expect(both.smartAppUrl).toBe(app);
+    expect(both.deprecations).toEqual([expect.stringMatching(/deprecated and ignored/)]);
   });
 });

@@ -35,11 +35,11 @@ const search = {
   },
 };
 
-async function cards(resources: unknown[]) {
+async function cards(resources: unknown[], smartAppUrl?: string) {
   const ctx = buildPatientContext({ resources, referenceTime: REF, patientId });
   const out = [];
   for (const f of evaluateCriteria(ctx).filter((x) => x.status === 'met')) {
-    const card = diagnosisCard(f, checkRecorded(f, ctx), await diagnosisBasis(f, search), { patientId, indicator: 'warning', now: REF.toISOString() });
+    const card = diagnosisCard(f, checkRecorded(f, ctx), await diagnosisBasis(f, search), { patientId, indicator: 'warning', now: REF.toISOString(), ...(smartAppUrl && { smartAppUrl }) });
     if (card) out.push(card);
   }
   return out;
@@ -60,6 +60,24 @@ describe('diagnosis card', () => {
     const passages = htn!.extension?.[PASSAGES_EXTENSION] as Array<{ chunkId: string; grade?: string }>;
     expect(passages.map((p) => p.chunkId)).toEqual(['summary-acc-aha-2017-blood-pressure#s1', 'summary-acc-aha-2017-blood-pressure#s3']);
     expect(passages[1]!.grade).toBe('I B-R');
+    // Short: the finding, the readings with their dates and units, one of the two passages quoted.
+    expect(htn!.detail!.length).toBeLessThanOrEqual(1000);
+    expect(htn!.detail!.match(/^- \d{4}-\d\d-\d\d \d\d:\d\d UTC: Systolic blood pressure \d+ mmHg, Diastolic blood pressure \d+ mmHg$/gm)).toHaveLength(3);
+    expect(htn!.detail!.split('\n\n').filter((b) => b.startsWith('> '))).toHaveLength(1);
+  });
+
+  it('links to the Cairn app when its URL is configured, naming the rule, the condition and its stage', async () => {
+    const htn = (await cards([bundle], 'https://cairn.example.org/app/launch.html')).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
+    expect(htn.links).toEqual([
+      {
+        label: 'Open evidence in Cairn',
+        url: 'https://cairn.example.org/app/launch.html',
+        type: 'smart',
+        appContext: '{"service":"diagnosis","rule":"diagnosis/hypertension","condition":"hypertension","stage":"stage 2"}',
+      },
+      { label: 'Source guideline', url: 'https://example.org/guideline', type: 'absolute' },
+    ]);
+    for (const card of await cards([bundle])) expect(card.links?.filter((l) => l.type === 'smart')).toEqual([]);
   });
 
   it('every card carries the rule of its condition and the content hash and version of each quoted document', async () => {

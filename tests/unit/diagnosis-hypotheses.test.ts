@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { pino } from 'pino';
-import { formatTime } from '../../src/cards/evidence-table.js';
+import { formatTime } from '../../src/cards/evidence.js';
 import { unquote } from '../../src/cards/passages.js';
 import type { PrefetchData } from '../../src/hooks/prefetch/resolve.js';
 import type { Card, HookRequest } from '../../src/hooks/schema.js';
@@ -15,7 +15,7 @@ import type { HookInput } from '../../src/hooks/service.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import { LangChainLlm, recordPassages, renderRecord, type ChatLlm } from '../../src/llm/index.js';
-import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
+import { DIAGNOSIS_EXTENSION, findingReadings } from '../../src/services/diagnosis/card.js';
 import { evaluateCriteria } from '../../src/services/diagnosis/evaluate.js';
 import { CONDITIONS } from '../../src/services/diagnosis/finding.js';
 import { HYPOTHESIS_LEAD, HYPOTHESIS_LEAD_RECORD, hypothesisCard } from '../../src/services/diagnosis/hypothesis-card.js';
@@ -249,17 +249,19 @@ describe('the hypothesis card', () => {
     // Take out everything that is quoted or computed; what is left is Cairn's fixed wording.
     const blocks = detail.split('\n\n');
     const quoted = blocks.filter((b) => b.startsWith('>')).map(unquote);
-    expect(quoted).toEqual([NOTE_SENTENCE, h.basis.criterion!.text, h.basis.nextStep!.text]);
+    // The record's sentence and one guideline passage (the criterion, whole: it fits), each exactly; both passages in the extension.
+    expect(quoted).toEqual([NOTE_SENTENCE, h.basis.criterion!.text]);
+    expect((card.extension?.['cairn-passages'] as Array<{ text: string }>).map((p) => p.text)).toEqual([h.basis.criterion!.text, h.basis.nextStep!.text]);
     expect(detail).toContain(`**From the record** (Clinic note, DocumentReference/note-1, ${formatTime(daysAgo(3))}):`);
     expect(detail).toContain(`**Computed from the record**: Diabetes mellitus: ${diabetes.summary} (not enough data to decide).`);
-    const fixed = blocks.filter((b) => !b.startsWith('>') && !b.startsWith('—') && !b.startsWith('Source: ') && !b.startsWith('|') && !b.startsWith('**From the record**') && !b.startsWith('**Computed from the record**'));
-    expect(fixed).toEqual([
-      `**${HYPOTHESIS_LEAD}: Diabetes mellitus**`,
-      'Not computed from the data: a language model pointed to this part of the record, and Cairn retrieved the guideline passages below for it.',
-      '**Guideline basis**',
-    ]);
-    // The guideline's citation, once for its two passages.
+    const computed = findingReadings(diabetes);
+    const fixed = blocks.filter(
+      (b) => !b.startsWith('>') && !b.startsWith('—') && !b.startsWith('Source: ') && b !== computed && !b.startsWith('**From the record**') && !b.startsWith('**Computed from the record**'),
+    );
+    expect(fixed).toEqual(['Not computed from the data: a language model pointed to this part of the record, and Cairn retrieved the guideline passage below for it.']);
+    // The guideline's citation, once.
     expect(blocks.filter((b) => b.startsWith('Source: '))).toEqual(['Source: Guideline summary-ada-diabetes-diagnosis, a summary in Cairn’s own words of: Source 2025. <https://example.org/guideline>']);
+    expect(detail.length).toBeLessThanOrEqual(1000);
     expect(detail).not.toMatch(/osmotic|strongly suggest|type 2/i);
   });
 
@@ -288,5 +290,14 @@ describe('the hypothesis card', () => {
     const card = hypothesisCard({ ...h!, basis: await passages('diabetes') }, { recorded: [] })!;
     expect(card.summary).toBe(`${HYPOTHESIS_LEAD_RECORD}: Diabetes mellitus`);
     expect(card.detail).toContain('**From the record** (MedicationRequest/med-1,');
+  });
+
+  it('links to the Cairn app when its URL is configured, naming the rule and the condition', async () => {
+    const h = await hypothesis();
+    const card = hypothesisCard(h, { finding: diabetes, recorded: [], smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
+    expect(card.links?.filter((l) => l.type === 'smart')).toEqual([
+      { label: 'Open evidence in Cairn', url: 'https://cairn.example.org/app/launch.html', type: 'smart', appContext: '{"service":"diagnosis","rule":"diagnosis/llm-hypothesis","condition":"diabetes"}' },
+    ]);
+    expect(hypothesisCard(h, { finding: diabetes, recorded: [] })!.links?.filter((l) => l.type === 'smart')).toEqual([]);
   });
 });

@@ -68,17 +68,23 @@ describe('triage card', () => {
     expect(card!.summary.length).toBeLessThan(140);
     expect(card!.summary).toMatch(/^ESI level 1 .*NEWS2 ≥?\d+ \(high\).*qSOFA 3\/3/);
     expect(assessment.acuity.level).toBe(1);
-    // The values it used, with units and times.
-    expect(card!.detail).toContain('| Respiration rate | 30/min | 2026-11-24 08:00 UTC | 3 NEWS2 points |');
-    expect(card!.detail).toMatch(/Not recorded in the last 24 h: .*Pain score/);
+    // The values it used, with units, times and points; what was not recorded (the NEWS2 parameters on the card, all in the extension).
+    expect(card!.detail).toMatch(/Readings \(NEWS2 points\) of 2026-11-24 08:00 UTC: Respiration rate 30\/min \(3\), /);
+    expect(card!.detail).toMatch(/\*\*NEWS2 \d+\*\* \(high clinical risk\), a lower bound: up to \d+ with Air or oxygen, not recorded in the last 24 h\./);
+    const figures = card!.extension?.[TRIAGE_EXTENSION] as { notRecorded: string[]; evidence: Array<{ label: string; value: number; unit: string; time: string; contribution: string }> };
+    expect(figures.notRecorded).toContain('painScore');
+    expect(figures.evidence).toContainEqual(expect.objectContaining({ label: 'Respiration rate', value: 30, unit: '/min', time: expect.stringMatching(/^2026-11-24T08:00/), contribution: '3 NEWS2 points' }));
     // qSOFA ≥ 2: lactate and blood cultures as valid FHIR proposals.
     expect(card!.selectionBehavior).toBe('any');
     const orders = card!.suggestions?.[0]?.actions?.filter((a) => a.resource?.resourceType === 'ServiceRequest');
     expect(orders?.map((a) => (a.resource as unknown as { code: { coding: Array<{ code: string }> } }).code.coding[0]?.code)).toEqual(['2524-7', '600-7']);
-    // Passages: raw in the extension, and in the detail as block quotes that unquote to the same text.
+    // Passages: raw in the extension; the detail quotes one of them, exactly.
     const passages = card!.extension?.[PASSAGES_EXTENSION] as Array<{ text: string }>;
-    expect(passages.length).toBeGreaterThan(0);
-    for (const p of passages) expect(unquote(card!.detail ?? '')).toContain(p.text);
+    expect(passages.length).toBeGreaterThan(1);
+    const quotes = card!.detail!.split('\n\n').filter((b) => b.startsWith('>')).map(unquote);
+    expect(quotes).toHaveLength(1);
+    expect(passages.filter((p) => p.text.includes(quotes[0]!))).toHaveLength(1);
+    expect(card!.detail!.length).toBeLessThanOrEqual(1000);
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 1, setBy: 'A', qsofa: 3 });
   });
 
@@ -118,7 +124,24 @@ describe('triage card', () => {
     expect(assessment.highRisk.status).toBe('matched');
     expect(assessment.acuity.level).toBe(2);
     expect(card!.indicator).toBe('critical');
-    expect(card!.detail).toContain('Respiratory text');
+    // The passage behind the level is the one quoted.
+    expect(card!.detail).toContain('\n\n> Respiratory text\n\n— "High-risk Situations › Respiratory"');
+  });
+
+  it('links to the Cairn app when its URL is configured, naming the service and the level', async () => {
+    const context = buildPatientContext({ resources: [edBundle], referenceTime: REF, patientId });
+    const search = fakeSearch('Respiratory');
+    const assessment = await assessTriage({ context, resources: [edBundle], matcher: knowledgeBaseHighRiskMatcher(search) });
+    const passages = await guidelineBasis(assessment, search);
+    const options = { showInfo: false, patientId, now: REF.toISOString() };
+    const card = triageCard(assessment, passages, { ...options, smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
+    expect(card.links?.[0]).toEqual({
+      label: 'Open evidence in Cairn',
+      url: 'https://cairn.example.org/app/launch.html',
+      type: 'smart',
+      appContext: '{"service":"triage","rule":"triage/news2-qsofa-esi","esiLevel":1,"decisionPoint":"A"}',
+    });
+    expect(triageCard(assessment, passages, options)!.links?.filter((l) => l.type === 'smart')).toEqual([]);
   });
 
   it('does not call a complaint high risk when the best handbook section is not a high-risk situation', async () => {

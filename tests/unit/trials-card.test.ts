@@ -1,14 +1,15 @@
 /**
  * The trial-match card from the pure stages (record → criteria, patient → profile, judge, rank),
- * with no database: which trials count, the summary, the verbatim criteria, the patient's evidence,
- * the links. Checked against the CDS Hooks response contract.
+ * with no database: which trials count, the summary, the short detail, the verbatim criteria and
+ * the patient's evidence (in the card's extension), the links. Checked against the CDS Hooks
+ * response contract.
  */
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { readProvenance } from '../../src/cards/provenance.js';
-import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, statusLabel, TRIAL_MATCH_EXTENSION, TRIAL_MATCH_RULE, trialMatchCard, verbatimIn } from '../../src/services/trials/card.js';
+import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, shortTitle, statusLabel, TRIAL_MATCH_EXTENSION, TRIAL_MATCH_RULE, trialMatchCard, verbatimIn, type CriterionRow } from '../../src/services/trials/card.js';
 import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
 import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
@@ -71,6 +72,11 @@ function match(profile: PatientProfile, records: readonly TrialRecord[]) {
 }
 
 const withUuid = (card: Card): Card => ({ ...card, uuid: '6f1c8a0e-5b1d-4c2a-9e3f-7a8b9c0d1e2f' });
+/** The criteria the card's extension carries for one trial. */
+const criteriaOf = (card: Card, nctId: string): CriterionRow[] =>
+  (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string; criteria?: CriterionRow[] }> }).trials.find((t) => t.nctId === nctId)?.criteria ?? [];
+const notListedOf = (card: Card, nctId: string): string[] =>
+  (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string; notListed?: string[] }> }).trials.find((t) => t.nctId === nctId)?.notListed ?? [];
 const squash = (s: string) => asciiFold(s).replace(/\s+/g, ' ').trim();
 
 describe('trial-match card: which trials count', () => {
@@ -115,50 +121,71 @@ describe('trial-match card: rule 3 (a documented condition or medication match)'
 describe('trial-match card: content', () => {
   const profile = patient(HTN_NOTE);
   const m = match(profile, [htnTrial('NCT00000001')]);
-  const card = trialMatchCard(m, { smartAppUrl: 'https://screening.example.org/launch' })!;
+  const card = trialMatchCard(m, { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
 
-  it('names the trial by NCT id and its title verbatim, with its record status in words', () => {
-    expect(card.detail).toContain('**NCT00000001**: Intensive Blood Pressure Lowering in Hypertension');
-    expect(card.detail).toContain('Overall status: Recruiting ·');
+  it('gives each trial one line: NCT id, title verbatim, record status in words, criteria counted by kind and judgement', () => {
+    const criteria = m.judgements[0]!.criteria;
+    const n = (kind: string, status: string) => criteria.filter((c) => c.kind === kind && c.status === status).length;
+    const assumed = criteria.filter((c) => c.basis === 'assumed-absent').length;
+    expect(assumed).toBe(2);
+    expect(card.detail).toContain(
+      `- **NCT00000001**: Intensive Blood Pressure Lowering in Hypertension — Recruiting, phase 3. ` +
+        `Inclusion criteria: ${n('inclusion', 'met')} met, ${n('inclusion', 'not-met')} not met, ${n('inclusion', 'unknown')} unknown; ` +
+        `exclusion criteria: ${n('exclusion', 'met')} met, ${n('exclusion', 'not-met')} not met, ${n('exclusion', 'unknown')} unknown. 2 criteria not mentioned in the record, assumed absent.`,
+    );
     expect(card.indicator).toBe('info');
+    // No criterion table on the card: the criteria are in its extension and the Cairn app.
+    expect(card.detail).not.toContain('|');
   });
 
-  it('quotes every text criterion judged on the record or a note as the record states it, and counts those assumed absent', () => {
+  it('carries every text criterion judged on the record or a note, as the record states it, and counts those assumed absent', () => {
     const record = m.trials[0]!.record;
-    const table = criterionTable(profile, m.judgements[0]!.criteria, 100);
-    const labels = table.rows.map((r) => r.label);
+    const rows = criteriaOf(card, 'NCT00000001');
+    expect(rows).toEqual(criterionTable(profile, m.judgements[0]!.criteria, 8, verbatimIn(record.eligibilityText)).rows);
     const textCriteria = m.judgements[0]!.criteria.filter((c) => c.origin === 'text');
     const assumed = textCriteria.filter((c) => c.basis === 'assumed-absent');
     const listed = textCriteria.filter((c) => c.basis !== 'assumed-absent');
     expect(listed.length).toBeGreaterThanOrEqual(3);
     expect(assumed.map((c) => c.text)).toEqual(['Pregnant or breastfeeding', 'Type 1 diabetes']);
     for (const c of listed) {
-      expect(labels).toContain(c.text);
+      expect(rows.map((r) => r.criterion)).toContain(c.text);
       expect(squash(record.eligibilityText)).toContain(squash(c.text));
-      expect(card.detail).toContain(`| ${c.text} |`);
     }
     // Criteria judged only by assuming an unmentioned fact absent are one line, not rows.
-    for (const c of assumed) expect(card.detail).not.toContain(`| ${c.text} |`);
-    expect(table.summary).toEqual(['2 exclusion criteria not mentioned in the record: assumed absent.']);
-    expect(card.detail).toContain('\n\n- 2 exclusion criteria not mentioned in the record: assumed absent.\n\n');
+    for (const c of assumed) expect(rows.map((r) => r.criterion)).not.toContain(c.text);
+    expect(notListedOf(card, 'NCT00000001')).toEqual(['2 exclusion criteria not mentioned in the record: assumed absent.']);
     // Criteria made from the record's fields (age limits, condition studied) say so.
-    expect(card.detail).toMatch(/\| Condition studied: Hypertension \(record field\) \|/);
+    expect(rows.map((r) => r.criterion)).toContain('Condition studied: Hypertension (record field)');
   });
 
-  it("shows the patient's evidence: the value with its unit as clinicians write it and its time, the note sentence quoted exactly", () => {
-    const rows = card.detail!.split('\n');
-    const egfr = rows.find((r) => r.startsWith('| eGFR < 30 mL/min/1.73m2 |'));
-    expect(egfr).toBe('| eGFR < 30 mL/min/1.73m2 | 72 mL/min/1.73 m² | 2025-05-01 09:00 UTC | exclusion not met (record) |');
-    const sbp = rows.find((r) => r.startsWith('| Systolic blood pressure >= 140 mmHg |'));
-    expect(sbp).toBe('| Systolic blood pressure >= 140 mmHg | “Blood pressure 162/94 despite amlodipine.” | 2025-05-20 09:00 UTC | inclusion met (note) |');
+  it("carries the patient's evidence: the value with its UCUM unit and time, the note sentence exactly", () => {
+    const rows = criteriaOf(card, 'NCT00000001');
+    expect(rows.find((r) => r.criterion === 'eGFR < 30 mL/min/1.73m2')).toEqual({
+      criterion: 'eGFR < 30 mL/min/1.73m2',
+      kind: 'exclusion',
+      status: 'not-met',
+      basis: 'record',
+      evidence: { kind: 'record', value: 72, unit: 'mL/min/{1.73_m2}', time: '2025-05-01T09:00:00.000Z', source: expect.stringMatching(/^Observation\//) as unknown as string },
+    });
+    expect(rows.find((r) => r.criterion === 'Systolic blood pressure >= 140 mmHg')).toMatchObject({
+      kind: 'inclusion',
+      status: 'met',
+      basis: 'note',
+      evidence: { kind: 'note', value: 'Blood pressure 162/94 despite amlodipine.', time: expect.stringMatching(/^2025-05-20/) as unknown as string },
+    });
     expect(HTN_NOTE).toContain('Blood pressure 162/94 despite amlodipine.');
-    expect(card.detail).toContain('| Essential hypertension | Essential hypertension | – | inclusion met (record) |');
+    expect(rows.find((r) => r.criterion === 'Essential hypertension')).toMatchObject({ kind: 'inclusion', status: 'met', basis: 'record', evidence: { kind: 'record', value: 'Essential hypertension' } });
   });
 
-  it('links to the trial on ClinicalTrials.gov and, when configured, to the SMART screening app with the NCT id', () => {
+  it('links to the Cairn app, when configured, naming the trials shown, and to each trial on ClinicalTrials.gov', () => {
     expect(card.links).toEqual([
+      {
+        label: 'Open evidence in Cairn',
+        url: 'https://cairn.example.org/app/launch.html',
+        type: 'smart',
+        appContext: '{"service":"trial-match","rule":"trial-match/criteria","nctIds":["NCT00000001"]}',
+      },
       { label: 'NCT00000001 on ClinicalTrials.gov', url: `${CTGOV_STUDY_URL}NCT00000001`, type: 'absolute' },
-      { label: 'Screen for NCT00000001', url: 'https://screening.example.org/launch', type: 'smart', appContext: '{"nctId":"NCT00000001"}' },
     ]);
     expect(trialMatchCard(m)!.links).toEqual([{ label: 'NCT00000001 on ClinicalTrials.gov', url: 'https://clinicaltrials.gov/study/NCT00000001', type: 'absolute' }]);
     expect(checkCdsResponse({ cards: [withUuid(card)] })).toEqual([]);
@@ -197,9 +224,10 @@ describe('trial-match card: the record’s own characters', () => {
     const parsed = m.judgements[0]!.criteria.map((c) => c.text);
     expect(parsed).toContain('Systolic blood pressure >= 140 mmHg on two visits - seated');
     const card = trialMatchCard(m)!;
-    expect(card.detail).toContain('| Systolic blood pressure ≥ 140 mmHg on two visits – seated |');
-    expect(card.detail).toContain('| eGFR ≤ 30 mL/min/1.73m² |');
-    expect(card.detail).not.toContain('>= 140');
+    const shown = criteriaOf(card, 'NCT00000005').map((r) => r.criterion);
+    expect(shown).toContain('Systolic blood pressure ≥ 140 mmHg on two visits – seated');
+    expect(shown).toContain('eGFR ≤ 30 mL/min/1.73m²');
+    expect(shown.join('\n')).not.toContain('>= 140');
   });
 
   it.each([
@@ -212,14 +240,29 @@ describe('trial-match card: the record’s own characters', () => {
 });
 
 describe('trial-match card: size', () => {
-  it('counts every fitting trial in a summary under 140 characters, and details the first three', () => {
+  it('counts every fitting trial in a summary under 140 characters, and shows the first three in a line each', () => {
     const records = Array.from({ length: 25 }, (_, i) => htnTrial(`NCT${String(100 + i).padStart(8, '0')}`));
-    const card = trialMatchCard(match(patient(HTN_NOTE), records))!;
+    const card = trialMatchCard(match(patient(HTN_NOTE), records), { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
     expect(card.summary).toBe('25 recruiting trials may fit');
     expect(card.summary.length).toBeLessThan(140);
     expect(card.detail).toContain('The first 3 of 25, by retrieval relevance.');
-    expect(card.detail!.match(/^\*\*NCT\d{8}\*\*/gm)).toEqual(['**NCT00000100**', '**NCT00000101**', '**NCT00000102**']);
-    expect(card.links).toHaveLength(3);
+    expect(card.detail!.match(/^- \*\*NCT\d{8}\*\*/gm)).toEqual(['- **NCT00000100**', '- **NCT00000101**', '- **NCT00000102**']);
+    expect(card.detail!.length).toBeLessThanOrEqual(1000);
+    expect(card.links?.map((l) => l.type)).toEqual(['smart', 'absolute', 'absolute', 'absolute']);
+    expect(JSON.parse(card.links![0]!.appContext!)).toEqual({ service: 'trial-match', rule: 'trial-match/criteria', nctIds: ['NCT00000100', 'NCT00000101', 'NCT00000102'] });
+  });
+
+  it('cuts a long title at a word, with "…", and shorter still when three would not fit', () => {
+    const title = 'A Randomised, Double-Blind, Placebo-Controlled, Multicentre Phase 3 Study of Intensive Blood Pressure Lowering in Adults With Essential Hypertension and Chronic Kidney Disease Stages 3 to 4';
+    expect(shortTitle(title, 100)).toBe('A Randomised, Double-Blind, Placebo-Controlled, Multicentre Phase 3 Study of Intensive Blood…');
+    expect(shortTitle(title, 100).length).toBeLessThanOrEqual(100);
+    expect(shortTitle('Short title', 100)).toBe('Short title');
+    const records = Array.from({ length: 3 }, (_, i) =>
+      fromCorpusRecord(corpusRecord(`NCT0000020${i}`, title, ['Hypertension'], '- Essential hypertension\n- Systolic blood pressure >= 140 mmHg', '- Pregnant or breastfeeding\n- Type 1 diabetes\n- eGFR < 30 mL/min/1.73m2')),
+    );
+    const card = trialMatchCard(match(patient(HTN_NOTE), records))!;
+    expect(card.detail!.length).toBeLessThanOrEqual(1000);
+    expect(card.detail).toContain(`**NCT00000200**: ${shortTitle(title, 100)} — `);
   });
 
   it('lists at most maxUnknown unknown criteria and counts the rest', () => {
@@ -231,15 +274,8 @@ describe('trial-match card: size', () => {
     const unknown = m.judgements[0]!.criteria.filter((c) => c.status === 'unknown').length;
     expect(unknown).toBeGreaterThanOrEqual(3);
     const { rows, summary } = criterionTable(profile, m.judgements[0]!.criteria, 1);
-    expect(rows.filter((r) => r.contribution?.startsWith('inclusion unknown') || r.contribution?.startsWith('exclusion unknown'))).toHaveLength(1);
+    expect(rows.filter((r) => r.status === 'unknown')).toHaveLength(1);
     expect(summary[summary.length - 1]).toBe(`${unknown - 1} more criteria unknown from the record, not listed.`);
-  });
-
-  it('leaves out a column no row fills: no Time column when no evidence has a time', () => {
-    const record = fromCorpusRecord(corpusRecord('NCT00000001', 'Hypertension trial', ['Hypertension'], '- Essential hypertension', '- Participation in another trial'));
-    const card = trialMatchCard(match(profileFromContext(buildPatientContext({ resources: hypertensivePatient(HTN_NOTE).filter((r) => (r as { resourceType?: string }).resourceType !== 'DocumentReference' && (r as { resourceType?: string }).resourceType !== 'Observation'), patientId: 'p1', referenceTime: REF })), [record]))!;
-    expect(card.detail).toContain('| Criterion | Patient evidence | Judgement |');
-    expect(card.detail).not.toContain('| Time |');
   });
 });
 
@@ -251,7 +287,12 @@ describe('trial-match card: a recorded blood pressure', () => {
     const profile = profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
     const record = fromCorpusRecord(corpusRecord('NCT00000007', 'Hypertension trial', ['Hypertension'], '- Essential hypertension\n- Blood pressure >= 140/90 mmHg', '- Pregnant'));
     const card = trialMatchCard(match(profile, [record]))!;
-    expect(card.detail).toContain('| Blood pressure >= 140/90 mmHg | 150/95 mmHg | 2025-05-19 09:00 UTC | inclusion met (record) |');
+    expect(criteriaOf(card, 'NCT00000007').find((r) => r.criterion === 'Blood pressure >= 140/90 mmHg')).toMatchObject({
+      kind: 'inclusion',
+      status: 'met',
+      basis: 'record',
+      evidence: { kind: 'record', value: '150/95 mmHg', time: '2025-05-19T09:00:00.000Z' },
+    });
   });
 });
 
@@ -287,9 +328,9 @@ describe('trial-match card: headings and lead-ins are not criteria', () => {
     const leadIn = 'The contraindications include subjects with the following devices or conditions:';
     expect(m.judgements[0]!.criteria.map((c) => c.text)).toContain(leadIn);
     const card = trialMatchCard(m)!;
-    expect(card.detail).not.toContain(leadIn);
+    expect(criteriaOf(card, 'NCT00000006').map((r) => r.criterion)).not.toContain(leadIn);
     const table = criterionTable(patient(HTN_NOTE), m.judgements[0]!.criteria, 100);
-    expect(table.rows.map((r) => r.label)).not.toContain(leadIn);
+    expect(table.rows.map((r) => r.criterion)).not.toContain(leadIn);
     const listedOrCounted = table.rows.length + table.summary.reduce((n, line) => n + Number(/^(\d+)/.exec(line)?.[1] ?? 0), 0);
     expect(listedOrCounted).toBe(m.judgements[0]!.criteria.length - 1);
   });

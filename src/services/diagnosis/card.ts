@@ -1,17 +1,21 @@
-import { evidenceTable } from '../../cards/evidence-table.js';
+import { formatTime, readingText } from '../../cards/evidence.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
-import { blocks, bulletList } from '../../cards/markdown.js';
-import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { bulletList } from '../../cards/markdown.js';
+import { distinctPassages, passagesExtension, type QuotedPassage } from '../../cards/passages.js';
 import { cardProvenance, provenanceActions, provenanceExtension } from '../../cards/provenance.js';
+import { shortDetail, shortSummary, smartLink } from '../../cards/short-card.js';
 import type { Card } from '../../hooks/schema.js';
 import { DIAGNOSIS_RULES } from './evaluate.js';
 import type { Finding } from './finding.js';
+import { criterionQuery } from './guideline-basis.js';
 import type { RecordCheck } from './known.js';
 
 /**
  * A diagnosis card: a guideline-defined finding the problem list does not show. Everything is
  * computed from the finding (values, dates, units) or quoted from the guideline; nothing is
- * written for the occasion. Pure.
+ * written for the occasion. A short card (src/cards/short-card.ts): the finding, the readings it
+ * rests on and one quotation, preferably of the guideline's criterion; both passages are in the
+ * card's `cairn-passages`. Pure.
  */
 /** The card extension key of the finding: a fixed `cairn-` name, like every card extension key (see passages.ts). */
 export const DIAGNOSIS_EXTENSION = 'cairn-diagnosis';
@@ -20,6 +24,8 @@ export interface DiagnosisCardOptions {
   patientId: string;
   indicator: 'warning' | 'info';
   now: string;
+  /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): the card links to it when set. */
+  smartAppUrl?: string;
 }
 
 export function diagnosisCard(
@@ -37,7 +43,12 @@ export function diagnosisCard(
   const hedged = /^suspected\b/i.test(finding.title) ? name : `Possible ${name.charAt(0).toLowerCase()}${name.slice(1)}`;
   const lead = record.status === 'recorded-different-stage' ? `${name} (recorded: ${record.recordedStage ?? 'another stage'})` : hedged;
   const url = passages.find((p) => p.url)?.url;
-  const provenance = cardProvenance(DIAGNOSIS_RULES[finding.condition], passages);
+  const rule = DIAGNOSIS_RULES[finding.condition];
+  const provenance = cardProvenance(rule, passages);
+  const links = [
+    ...smartLink(options.smartAppUrl, { service: 'diagnosis', rule: rule.id, condition: finding.condition, ...(finding.stage && { stage: finding.stage }) }),
+    ...(url ? [{ label: 'Source guideline', url, type: 'absolute' as const }] : []),
+  ];
   return {
     summary: summaryLine(lead, finding.summary),
     indicator: options.indicator,
@@ -56,40 +67,56 @@ export function diagnosisCard(
       },
     ],
     overrideReasons: overrideReasons('managedElsewhere', 'measurementError', 'patientDeclined', 'notClinicallyRelevant'),
-    ...(url && { links: [{ label: 'Source guideline', url, type: 'absolute' as const }] }),
+    ...(links.length > 0 && { links }),
     extension: {
       ...passagesExtension(passages),
-      [DIAGNOSIS_EXTENSION]: { condition: finding.condition, stage: finding.stage, recordStatus: record.status },
+      // The readings the finding rests on (UCUM units, FHIR references): the detail shows them in short.
+      [DIAGNOSIS_EXTENSION]: { condition: finding.condition, stage: finding.stage, recordStatus: record.status, evidence: evidenceExtension(finding) },
       ...provenanceExtension(provenance),
     },
   };
 }
 
 function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassage[]): string {
-  return blocks(
-    `**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`,
-    f.criterion && `Criterion met: ${f.criterion}.`,
-    `Problem list: ${record.reason}.`,
-    findingEvidenceTable(f),
-    bulletList(f.notes),
-    '**Guideline basis**',
-    ...quotePassages(passages),
-  );
+  return shortDetail({
+    facts: [
+      `**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`,
+      `${f.criterion ? `Criterion met: ${f.criterion}. ` : ''}Problem list: ${record.reason}.`,
+      findingReadings(f),
+      // A paragraph, not a second list: two lists a blank line apart render as one.
+      f.notes.length > 0 && `**Notes**: ${f.notes.join('; ')}.`,
+    ],
+    passages,
+    relevance: criterionQuery(f),
+  }).detail;
 }
 
-/** The readings and computed values a finding rests on, as a table. */
-export function findingEvidenceTable(f: Finding): string {
-  return evidenceTable(
-    f.evidence.map((e) => ({
-      label: e.label,
-      value: e.value,
-      ...(e.unit && { unit: e.unit }),
-      ...(e.date && { time: e.date }),
-      ...(e.source && { source: e.source }),
-      contribution: e.kind === 'computed' ? 'computed' : (e.note ?? 'used'),
-    })),
-    'Use',
-  );
+/**
+ * The readings and computed values a finding rests on, as a list: the readings of one time on one
+ * line ("2026-08-02 08:55 UTC: Systolic blood pressure 146 mmHg, Diastolic blood pressure 92
+ * mmHg"), what each was used as when that is not plain use ("abnormal", "baseline"), computed
+ * values marked so.
+ */
+export function findingReadings(f: Finding): string | undefined {
+  const dated = new Map<string, string[]>();
+  const undated: string[] = [];
+  for (const e of f.evidence) {
+    const use = e.kind === 'computed' ? 'computed' : e.note;
+    const text = `${readingText({ label: e.label, value: e.value, ...(e.unit && { unit: e.unit }) })}${use ? ` (${use})` : ''}`;
+    if (e.date) {
+      const when = formatTime(e.date);
+      dated.set(when, [...(dated.get(when) ?? []), text]);
+    } else {
+      undated.push(text);
+    }
+  }
+  const items = [...[...dated].map(([when, texts]) => `${when}: ${texts.join(', ')}`), ...undated];
+  return items.length > 0 ? bulletList(items) : undefined;
+}
+
+/** The finding's evidence rows as JSON for the card's extension: a field with no value is left out (CDS Hooks validators refuse null). */
+function evidenceExtension(f: Finding): Array<Record<string, unknown>> {
+  return f.evidence.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== null && v !== undefined)));
 }
 
 /** The suggested problem-list entry: provisional, with the readings it rests on as evidence. */
@@ -110,5 +137,5 @@ function conditionResource(f: Finding, options: DiagnosisCardOptions) {
 /** Under 140 characters (CDS Hooks); never cuts a computed figure in half: the values are in the detail. */
 function summaryLine(lead: string, computed: string): string {
   const full = `${lead}: ${computed}`;
-  return full.length < 140 ? full : lead.slice(0, 139);
+  return full === shortSummary(full) ? full : shortSummary(lead);
 }

@@ -23,6 +23,8 @@ export interface DiagnosisServiceOptions {
   indicator: 'warning' | 'info';
   /** When stage 1 hypertension gets a card (alert-policy.ts); default 'with-indication'. */
   htnStage1?: HtnStage1Policy;
+  /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): every card links to it when set. */
+  smartAppUrl?: string;
   now?: () => Date;
   /**
    * Language-model hypotheses (CAIRN_LLM), read from their cache without waiting. Absent: the
@@ -34,6 +36,7 @@ export interface DiagnosisServiceOptions {
 /** The logic of the `diagnosis` service: one card per guideline-defined finding the record does not show. */
 export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
   const now = options.now ?? (() => new Date());
+  const smart = options.smartAppUrl !== undefined ? { smartAppUrl: options.smartAppUrl } : {};
   return async ({ context, prefetch }, emit) => {
     const patientId = String(context.patientId);
     const referenceTime = now();
@@ -49,13 +52,13 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     await Promise.all(
       candidates.map(async ({ finding, record }) => {
         const basis = await diagnosisBasis(finding, options.search);
-        const card = diagnosisCard(finding, record, basis, { patientId, indicator: options.indicator, now: referenceTime.toISOString() });
+        const card = diagnosisCard(finding, record, basis, { patientId, indicator: options.indicator, now: referenceTime.toISOString(), ...smart });
         if (card) emit([card]);
       }),
     );
     // After the computed cards: a hypothesis is the lesser evidence.
     const hypothesisCards = hypotheses
-      .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx) }))
+      .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx), ...smart }))
       .filter((c) => c !== undefined);
     if (hypothesisCards.length > 0) emit(hypothesisCards);
   };

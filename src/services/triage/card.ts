@@ -1,16 +1,21 @@
-import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
+import { formatTime, readingText, type EvidenceRow } from '../../cards/evidence.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
-import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
-import { distinctPassages, passagesExtension, quotePassages, type QuotedPassage } from '../../cards/passages.js';
+import { bulletList, escapeInline } from '../../cards/markdown.js';
+import { distinctPassages, passagesExtension, type QuotedPassage } from '../../cards/passages.js';
 import { cardProvenance, provenanceActions, provenanceExtension, type CardProvenance } from '../../cards/provenance.js';
+import { shortDetail, shortSummary, smartLink } from '../../cards/short-card.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
-import { PARAMETER_LABELS, type Evidence } from './types.js';
+import { DECISION_POINT_QUERY, ESI_ALGORITHM, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
+import type { Evidence } from './types.js';
 
 /**
- * The triage card: indicator, summary and detail computed from the assessment, guideline passages
- * quoted verbatim. Pure: the same assessment and passages always give the same card.
+ * The triage card: indicator, summary and detail computed from the assessment, one guideline
+ * passage quoted verbatim. A short card (src/cards/short-card.ts): the detail gives the level, the
+ * scores and the readings they rest on, with their times, and quotes the passage behind what makes
+ * the card urgent; every reading and passage is in the card's extensions and the Cairn app. Pure:
+ * the same assessment and passages always give the same card.
  */
 export interface TriageCardOptions {
   /** Show an `info` card when nothing is urgent (default: no card). */
@@ -19,6 +24,8 @@ export interface TriageCardOptions {
   encounterId?: string;
   /** ISO time for the suggested orders' authoredOn. */
   now: string;
+  /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): the card links to it when set. */
+  smartAppUrl?: string;
 }
 
 /** The card extension key of the triage figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
@@ -55,7 +62,10 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
       suggestions: [sepsisWorkUp(options, provenance)],
     }),
     overrideReasons: overrideReasons('alreadyAssessed', 'measurementError', 'notClinicallyRelevant'),
-    links: [{ label: 'ESI v4 Implementation Handbook (AHRQ)', url: 'https://www.ahrq.gov/patient-safety/settings/emergency-dept/esi.html', type: 'absolute' }],
+    links: [
+      ...smartLink(options.smartAppUrl, { service: 'triage', rule: TRIAGE_RULE.id, esiLevel: a.acuity.level, decisionPoint: a.acuity.setBy }),
+      { label: 'ESI v4 Implementation Handbook (AHRQ)', url: 'https://www.ahrq.gov/patient-safety/settings/emergency-dept/esi.html', type: 'absolute' },
+    ],
     extension: {
       ...passagesExtension(quoted),
       [TRIAGE_EXTENSION]: {
@@ -66,6 +76,9 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         news2Complete: a.news2.complete,
         qsofa: a.qsofa.total,
         ...(a.shockIndex.status === 'computed' && { shockIndex: Number(a.shockIndex.value.toFixed(2)) }),
+        // Every reading the scores and the level used (UCUM units, FHIR references), and every parameter not recorded.
+        evidence: evidenceRows(a),
+        ...(a.observations.missing.length > 0 && { notRecorded: a.observations.missing }),
       },
       ...provenanceExtension(provenance),
     },
@@ -81,14 +94,25 @@ function summary(a: TriageAssessment): string {
   ];
   if (a.shockIndex.status === 'computed') parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
   // CDS Hooks: summary under 140 characters; the least important figures go first.
-  while (parts.join(' · ').length >= 140 && parts.length > 1) parts.pop();
-  return parts.join(' · ');
+  while (parts.join(' · ') !== shortSummary(parts.join(' · ')) && parts.length > 1) parts.pop();
+  return shortSummary(parts.join(' · '));
 }
 
+/**
+ * The level and why, the scores (with the NEWS2 parameters not recorded, which make the total a
+ * lower bound) and the readings they rest on, grouped by the time they were taken; then one
+ * passage (leadingPassages) and its source.
+ */
 function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string {
   const { mostUrgent, leastUrgent } = a.acuity.possibleLevels;
+  // The parameters that make NEWS2 a lower bound; every parameter not recorded is in the card's extension.
+  const missing = a.news2.parameters.filter((p) => p.status === 'missing').map((p) => p.label);
+  const bound = a.news2.complete
+    ? ''
+    : `, a lower bound: up to ${a.news2.maxPossibleTotal} with ${missing.length > 0 ? `${missing.join(', ')}, not recorded in the last ${a.observations.windowHours} h` : 'the readings that allow more points'}`;
   const scores = [
-    `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${a.news2.complete ? '' : `, a lower bound: up to ${a.news2.maxPossibleTotal} with the missing parameters`}. SpO2 scale ${a.news2.spo2Scale}.`,
+    // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
+    `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`,
     `**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`,
   ];
   if (a.shockIndex.status === 'computed') {
@@ -97,19 +121,77 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
       `**Shock index ${a.shockIndex.value.toFixed(2)}**: heart rate ${displayQuantity(round2(heartRate.value), heartRate.unit)} ÷ systolic BP ${displayQuantity(round2(systolicBP.value), systolicBP.unit)}${a.shockIndex.elevated ? ` (≥ ${a.shockIndex.threshold})` : ''}.`,
     );
   }
-  const missing = a.observations.missing.map((p) => PARAMETER_LABELS[p]);
-  return blocks(
-    `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.`,
-    mostUrgent !== leastUrgent && `With the data missing, levels ${mostUrgent} to ${leastUrgent} remain possible.`,
-    a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook (quoted below).`,
-    // The reason is for the log (an error message); the clinician needs to know only that it was not checked.
-    a.highRisk.status === 'unavailable' && `The chief complaint "${escapeInline(a.highRisk.complaint)}" could not be checked against the handbook's high-risk situations (the guideline search was unavailable).`,
-    bulletList(scores),
-    evidenceTable(evidenceRows(a), 'Points / effect'),
-    missing.length > 0 && `Not recorded in the last ${a.observations.windowHours} h: ${missing.join(', ')}.`,
-    passages.length > 0 && '**Guideline basis**',
-    ...quotePassages(passages),
-  );
+  const open = mostUrgent !== leastUrgent ? ` With the data missing, levels ${mostUrgent} to ${leastUrgent} remain possible.` : '';
+  const { passages: ranked, relevance } = leadingPassages(a, passages);
+  return shortDetail({
+    facts: [
+      `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.${open}`,
+      a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
+      // The reason is for the log (an error message); the clinician needs to know only that it was not checked.
+      a.highRisk.status === 'unavailable' && `The chief complaint "${escapeInline(a.highRisk.complaint)}" could not be checked against the handbook's high-risk situations (the guideline search was unavailable).`,
+      bulletList(scores),
+      ...readings(a),
+    ],
+    passages: ranked,
+    // The passage behind what makes the card urgent is quoted whenever some of it fits.
+    preferred: 1,
+    relevance,
+  }).detail;
+}
+
+/**
+ * The passages in the order the card prefers to quote them, and what the quotation should speak
+ * to: what makes the card urgent first. ESI level 1 or 2: the passage behind the level (the
+ * matched high-risk situation for a level-2 complaint, then the decision point); else a NEWS2 band
+ * above low: the band's clinical response; else the decision point. The others follow in the order
+ * retrieved.
+ */
+function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]): { passages: QuotedPassage[]; relevance: string } {
+  const highRisk = a.highRisk.status === 'matched' && a.acuity.setBy === 'B' ? a.highRisk.passage?.chunkId : undefined;
+  const bandQuery = NEWS2_BAND_QUERY[a.news2.band];
+  const news2First = a.acuity.level > 2 && bandQuery !== undefined;
+  const priority = (p: QuotedPassage): number => {
+    if (p.chunkId === highRisk) return 0;
+    if (news2First) return p.documentId === NEWS2 ? 1 : 2;
+    return p.documentId === ESI_ALGORITHM ? 1 : 2;
+  };
+  const ranked = passages.map((p, i) => ({ p, i })).sort((x, y) => priority(x.p) - priority(y.p) || x.i - y.i);
+  const complaint = highRisk && a.highRisk.status === 'matched' ? ` ${a.highRisk.complaint}` : '';
+  return {
+    passages: ranked.map((x) => x.p),
+    relevance: news2First ? bandQuery : `${DECISION_POINT_QUERY[a.acuity.setBy]} ${a.acuity.reason}${complaint}`,
+  };
+}
+
+/**
+ * The readings behind the scores and the level, with their NEWS2 points, grouped by when they were
+ * taken: one line when they share a time, else a lead-in and one item per time.
+ */
+function readings(a: TriageAssessment): string[] {
+  const rows: Array<{ text: string; time?: string }> = [];
+  const shown = new Set<string>();
+  for (const p of a.news2.parameters) {
+    const e = p.evidence[0];
+    if (!e) continue;
+    shown.add(`${e.source} ${e.parameter}`);
+    const points = p.points === null ? '' : ` (${p.points}${p.status === 'lower-bound' ? ' or more' : ''})`;
+    rows.push({ text: `${readingText(readingOf(p.label, e))}${points}`, time: e.effective });
+  }
+  for (const f of a.acuity.deciding) {
+    for (const e of f.evidence) {
+      if (shown.has(`${e.source} ${e.parameter}`)) continue;
+      shown.add(`${e.source} ${e.parameter}`);
+      rows.push({ text: readingText(readingOf(e.label, e)), time: e.effective });
+    }
+  }
+  if (rows.length === 0) return [];
+  const groups = new Map<string, string[]>();
+  for (const r of rows) {
+    const when = r.time ? formatTime(r.time) : 'time not recorded';
+    groups.set(when, [...(groups.get(when) ?? []), r.text]);
+  }
+  const lines = [...groups].map(([when, texts]) => `${when}: ${texts.join(', ')}`);
+  return lines.length === 1 ? [`Readings (NEWS2 points) of ${lines[0]}.`] : ['Readings (NEWS2 points):', bulletList(lines)];
 }
 
 function round2(v: number): string {
@@ -138,6 +220,12 @@ function evidenceRows(a: TriageAssessment): EvidenceRow[] {
   return rows;
 }
 
+/** A reading as the detail writes it: "Consciousness C, Acute confusion" rather than nested brackets before the points. */
+function readingOf(label: string, e: Evidence): { label: string; value: number | string; unit?: string } {
+  if (e.kind === 'consciousness') return { label, value: e.display ? `${e.value}, ${e.display}` : e.value };
+  return { label, value: evidenceValue(e), unit: e.unit };
+}
+
 function evidenceValue(e: Evidence): number | string {
   if (e.kind === 'consciousness') return e.display ? `${e.value} (${e.display})` : e.value;
   return e.comparator ? `${e.comparator}${e.value}` : e.value;
@@ -151,7 +239,7 @@ function highRiskPassage(a: TriageAssessment): QuotedPassage | undefined {
   return 'citation' in p && 'documentId' in p && 'documentHash' in p ? (p as QuotedPassage) : undefined;
 }
 
-/** Lactate and blood cultures when qSOFA is positive (SSC 2021; quoted on the card). */
+/** Lactate and blood cultures when qSOFA is positive (SSC 2021; its passage is in the card's `cairn-passages`). */
 function sepsisWorkUp(options: TriageCardOptions, provenance: CardProvenance) {
   const order = (code: string, display: string) => ({
     resourceType: 'ServiceRequest',

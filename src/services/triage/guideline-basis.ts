@@ -13,24 +13,24 @@ interface BasisQuery {
   options: SearchOptions;
 }
 
-const ESI_ALGORITHM = 'ahrq-esi-v4-ch3-algorithm';
-const NEWS2 = 'summary-rcp-news2-2017';
-const SEPSIS = 'summary-sepsis-3-and-ssc-2021';
+export const ESI_ALGORITHM = 'ahrq-esi-v4-ch3-algorithm';
+export const NEWS2 = 'summary-rcp-news2-2017';
+export const SEPSIS = 'summary-sepsis-3-and-ssc-2021';
 
-const DECISION_POINT_QUERY: Record<'A' | 'B' | 'C' | 'D', string> = {
+export const DECISION_POINT_QUERY: Record<'A' | 'B' | 'C' | 'D', string> = {
   A: 'Does this patient require immediate life-saving intervention? ESI level 1',
   B: 'Is this a patient who should not wait: high-risk situation, new onset confusion, lethargy or disorientation, or severe pain or distress? ESI level 2',
   C: 'How many different resources are needed? ESI level 3, 4 or 5',
   D: 'Danger zone vital signs: consider up-triage to ESI level 2',
 };
 
-const NEWS2_BAND_QUERY: Record<string, string> = {
+export const NEWS2_BAND_QUERY: Record<string, string> = {
   high: 'NEWS2 aggregate score 7 or more high clinical risk: urgent or emergency response',
   medium: 'NEWS2 aggregate score 5 or 6 medium clinical risk: urgent ward-based response',
   'low-medium': 'NEWS2 red score: a score of 3 in any single parameter, urgent review',
 };
 
-const QSOFA_QUERY = 'qSOFA positive two or more: suspected sepsis, measure lactate and take blood cultures before antimicrobials';
+export const QSOFA_QUERY = 'qSOFA positive two or more: suspected sepsis, measure lactate and take blood cultures before antimicrobials';
 
 function queriesFor(a: TriageAssessment): BasisQuery[] {
   const queries: BasisQuery[] = [{ query: DECISION_POINT_QUERY[a.acuity.setBy], options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } }];

@@ -19,6 +19,8 @@ export const TRIAGE_DATA_REQUIREMENTS: DataRequirements = {
 export interface TriageServiceOptions {
   search: GuidelineSearch;
   showInfoCards: boolean;
+  /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): every card links to it when set. */
+  smartAppUrl?: string;
   now?: () => Date;
 }
 
@@ -43,6 +45,7 @@ export function triageLogic(options: TriageServiceOptions): ServiceLogic {
       patientId,
       ...(encounterId && { encounterId }),
       now: referenceTime.toISOString(),
+      ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
     });
     if (card) emit([card]);
   };

@@ -1,8 +1,11 @@
 /**
- * The trial-match card: recruiting trials the patient may fit, each with its criteria as the trial
- * record states them (verbatim) beside the patient's evidence (a value with its unit and time, or
- * the note sentence quoted exactly). Nothing is written for the occasion: the summary is a count,
- * the detail is record text, computed values and fixed labels. Pure.
+ * The trial-match card: recruiting trials the patient may fit. A short card (src/cards/short-card.ts):
+ * the detail gives each of the first few trials in a line (NCT id, title, status, and how many of
+ * its criteria are met, not met and unknown); each trial's criteria as the trial record states them
+ * (verbatim) beside the patient's evidence (a value with its unit and time, or the note sentence
+ * exactly) are in the card's `cairn-trial-match` extension and the Cairn app. Nothing is written
+ * for the occasion: the summary is a count, the detail is record text, computed values and fixed
+ * labels. Pure.
  *
  * Which trials count ("may fit"), in this order:
  *   1. the record's overall status is RECRUITING, NOT_YET_RECRUITING or ENROLLING_BY_INVITATION
@@ -18,13 +21,13 @@
  * No trial counts → no card. The count is over the trials retrieval returned (the service asks
  * for the 20 recruiting trials closest to the record); the detail shows the first few by rank.
  */
-import { evidenceTable, type EvidenceRow } from '../../cards/evidence-table.js';
 import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
 import { cardProvenance, provenanceExtension, type RuleRef } from '../../cards/provenance.js';
+import { fits, smartLink } from '../../cards/short-card.js';
 import type { Card, Link } from '../../hooks/schema.js';
 import { RECRUITING_STATUSES } from './matching/trial-record.js';
-import type { CriterionJudgement, Evidence, TrialJudgement } from './matching/judge.js';
+import type { CriterionJudgement, Evidence, JudgementBasis, TrialJudgement } from './matching/judge.js';
 import type { PatientProfile } from './matching/profile.js';
 import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
@@ -52,11 +55,11 @@ export interface TrialCardInput {
 }
 
 export interface TrialCardOptions {
-  /** Trials detailed on the card (default 3). */
+  /** Trials shown on the card (default 3). */
   maxTrials?: number;
-  /** Unknown criteria listed per trial before "and N more" (default 8). */
+  /** Unknown criteria listed per trial in the card's extension before "N more" (default 8). */
   maxUnknown?: number;
-  /** SMART app showing one trial's criterion table; no SMART link when unset. */
+  /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL), which shows each trial's criteria; no SMART link when unset. */
   smartAppUrl?: string;
   /** Recorded in the card's extension: how note sentences were compared (see match.ts). */
   embedding?: string;
@@ -95,17 +98,15 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
   if (fitting.length === 0) return undefined;
   const shown = fitting.slice(0, options.maxTrials ?? 3);
   const n = fitting.length;
-  const links: Link[] = [];
-  for (const f of shown) {
-    links.push({ label: `${f.trial.nctId} on ClinicalTrials.gov`, url: `${CTGOV_STUDY_URL}${f.trial.nctId}`, type: 'absolute' });
-    if (options.smartAppUrl) {
-      links.push({ label: `Screen for ${f.trial.nctId}`, url: options.smartAppUrl, type: 'smart', appContext: JSON.stringify({ nctId: f.trial.nctId }) });
-    }
-  }
+  const links: Link[] = [
+    ...smartLink(options.smartAppUrl, { service: 'trial-match', rule: TRIAL_MATCH_RULE.id, nctIds: shown.map((f) => f.trial.nctId) }),
+    ...shown.map((f): Link => ({ label: `${f.trial.nctId} on ClinicalTrials.gov`, url: `${CTGOV_STUDY_URL}${f.trial.nctId}`, type: 'absolute' })),
+  ];
+  const maxUnknown = options.maxUnknown ?? 8;
   return {
     summary: `${n} recruiting trial${n === 1 ? '' : 's'} may fit`,
     indicator: 'info',
-    detail: detail(input.patient, fitting, shown, options),
+    detail: detail(fitting, shown),
     source: { label: 'Cairn trial match (ClinicalTrials.gov records)', url: 'https://clinicaltrials.gov' },
     overrideReasons: overrideReasons('notClinicallyRelevant', 'patientDeclined', 'alreadyAssessed'),
     links,
@@ -114,15 +115,21 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
         fitting: n,
         retrieved: input.ranking.length,
         ...(options.embedding !== undefined && { noteSentences: options.embedding }),
-        trials: shown.map((f) => ({
-          nctId: f.trial.nctId,
-          status: f.trial.status,
-          category: f.ranked.category,
-          score: f.ranked.score,
-          retrievalRank: f.ranked.retrievalRank,
-          inclusion: f.ranked.inclusion,
-          exclusion: f.ranked.exclusion,
-        })),
+        trials: shown.map((f) => {
+          const table = criterionTable(input.patient, f.judgement.criteria, maxUnknown, verbatimIn(f.trial.record.eligibilityText));
+          return {
+            nctId: f.trial.nctId,
+            status: f.trial.status,
+            category: f.ranked.category,
+            score: f.ranked.score,
+            retrievalRank: f.ranked.retrievalRank,
+            inclusion: f.ranked.inclusion,
+            exclusion: f.ranked.exclusion,
+            // The criteria with the patient's evidence, as the detail's tables once showed them; the rest counted.
+            ...(table.rows.length > 0 && { criteria: table.rows }),
+            ...(table.summary.length > 0 && { notListed: table.summary }),
+          };
+        }),
       },
       // Trial cards quote no guideline; they name the trial records they show instead.
       ...provenanceExtension(cardProvenance(TRIAL_MATCH_RULE, [], shown.map((f) => ({ nctId: f.trial.nctId, contentHash: f.trial.contentHash })))),
@@ -130,24 +137,46 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
   };
 }
 
-function detail(patient: PatientProfile, fitting: readonly FittingTrial[], shown: readonly FittingTrial[], options: TrialCardOptions): string {
-  const parts: string[] = [];
-  if (fitting.length > shown.length) parts.push(`The first ${shown.length} of ${fitting.length}, by retrieval relevance.`);
-  for (const f of shown) {
-    const { trial, ranked } = f;
-    const criteria = f.judgement.criteria.filter((c) => !isLeadIn(c));
-    const phase = phaseLabel(trial.phase);
-    parts.push(
-      `**${trial.nctId}**: ${escapeInline(trial.title)}`,
-      `Overall status: ${statusLabel(trial.status)}${phase ? ` · ${phase}` : ''} · relevance ${ranked.relevance.toFixed(2)} · ` +
-        `inclusion ${counts(criteria, 'inclusion')} · exclusion ${counts(criteria, 'exclusion')}`,
+/** Longest trial title shown whole (characters); longer ones are cut at a word and end in "…". */
+const TITLE_LENGTHS = [100, 70, 40];
+
+/**
+ * One list item per trial shown: NCT id, title, status and phase, and the counts of its criteria
+ * (lead-ins left out) by kind and judgement, with how many were judged only by assuming that an
+ * unmentioned fact is absent. Titles are cut shorter when the card would not fit otherwise.
+ */
+function detail(fitting: readonly FittingTrial[], shown: readonly FittingTrial[]): string {
+  const make = (titleMax: number) =>
+    blocks(
+      fitting.length > shown.length && `The first ${shown.length} of ${fitting.length}, by retrieval relevance.`,
+      bulletList(shown.map((f) => trialLine(f, titleMax))),
+      `Trial records: ${CTGOV_ATTRIBUTION}.`,
     );
-    const table = criterionTable(patient, criteria, options.maxUnknown ?? 8, verbatimIn(trial.record.eligibilityText));
-    if (table.rows.length > 0) parts.push(evidenceTable(table.rows, 'Judgement', { label: 'Criterion', value: 'Patient evidence' }));
-    if (table.summary.length > 0) parts.push(bulletList(table.summary));
+  for (const max of TITLE_LENGTHS) {
+    const text = make(max);
+    if (fits(text)) return text;
   }
-  parts.push(`Trial records: ${CTGOV_ATTRIBUTION}.`);
-  return blocks(...parts);
+  return make(TITLE_LENGTHS[TITLE_LENGTHS.length - 1] as number);
+}
+
+function trialLine(f: FittingTrial, titleMax: number): string {
+  const criteria = f.judgement.criteria.filter((c) => !isLeadIn(c));
+  const phase = phaseLabel(f.trial.phase);
+  const assumed = criteria.filter((c) => c.basis === 'assumed-absent').length;
+  return (
+    `**${f.trial.nctId}**: ${escapeInline(shortTitle(f.trial.title, titleMax))} — ${statusLabel(f.trial.status)}${phase ? `, ${phase}` : ''}. ` +
+    `Inclusion criteria: ${counts(criteria, 'inclusion')}; exclusion criteria: ${counts(criteria, 'exclusion')}.` +
+    `${assumed > 0 ? ` ${assumed === 1 ? '1 criterion' : `${assumed} criteria`} not mentioned in the record, assumed absent.` : ''}`
+  );
+}
+
+/** The title as recorded, or its first words up to `max` characters and "…". */
+export function shortTitle(title: string, max: number): string {
+  const t = title.replace(/\s+/g, ' ').trim();
+  if (t.length <= max) return t;
+  const cut = t.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.(–-]+$/, '')}…`;
 }
 
 function counts(criteria: readonly CriterionJudgement[], kind: CriterionJudgement['kind']): string {
@@ -200,9 +229,20 @@ export function isLeadIn(c: Pick<CriterionJudgement, 'text' | 'origin'>): boolea
 
 const ORDER: Readonly<Record<CriterionJudgement['status'], number>> = { met: 0, 'not-met': 1, unknown: 2 };
 
+/** One criterion of a trial with the patient's evidence, as the card's extension carries it. */
+export interface CriterionRow {
+  /** As the trial record states it (verbatimIn); one made from the record's fields ends "(record field)". */
+  criterion: string;
+  kind: CriterionJudgement['kind'];
+  status: CriterionJudgement['status'];
+  basis: JudgementBasis;
+  /** The patient's evidence: a recorded value (UCUM unit, ISO time) or a note's sentence exactly; absent when there is none. */
+  evidence?: { kind: 'record' | 'note'; value: number | string; unit?: string; time?: string; source: string };
+}
+
 export interface CriterionTable {
   /** The criteria that decide, each with the patient's evidence: met, not met, unknown (at most `maxUnknown` unknown). */
-  rows: EvidenceRow[];
+  rows: CriterionRow[];
   /** One line per group of the rest: assumed absent, not applicable, unknown beyond `maxUnknown`. */
   summary: string[];
 }
@@ -275,27 +315,21 @@ export function verbatimIn(eligibilityText: string): (parsed: string) => string 
   };
 }
 
-function criterionRow(patient: PatientProfile, c: CriterionJudgement, verbatim: (parsed: string) => string): EvidenceRow {
-  const label = c.origin === 'text' ? verbatim(c.text) : `${c.text} (record field)`;
+function criterionRow(patient: PatientProfile, c: CriterionJudgement, verbatim: (parsed: string) => string): CriterionRow {
+  const criterion = c.origin === 'text' ? verbatim(c.text) : `${c.text} (record field)`;
   const e = c.evidence[0];
-  return { label, ...(e && evidenceCell(patient, e)), contribution: judgementLabel(c) };
-}
-
-function judgementLabel(c: CriterionJudgement): string {
-  const status = c.status === 'met' ? 'met' : c.status === 'not-met' ? 'not met' : 'unknown';
-  const basis = c.basis === 'note' ? ' (note)' : c.basis === 'record' ? ' (record)' : '';
-  return `${c.kind} ${status}${basis}`;
+  return { criterion, kind: c.kind, status: c.status, basis: c.basis, ...(e && { evidence: evidenceOf(patient, e) }) };
 }
 
 /**
- * A recorded value as value, unit and time (looked up in the profile by its source, so the cell
- * shows the UCUM-normalised reading the judgement used); anything else as recorded; a note
- * sentence in quotation marks, exactly as it stands in the note, with the note's date.
+ * A recorded value as value, unit and time (looked up in the profile by its source: the
+ * UCUM-normalised reading the judgement used); anything else as recorded; a note sentence exactly
+ * as it stands in the note, with the note's date.
  */
-function evidenceCell(patient: PatientProfile, e: Evidence): Pick<EvidenceRow, 'value' | 'unit' | 'time' | 'source'> {
+function evidenceOf(patient: PatientProfile, e: Evidence): NonNullable<CriterionRow['evidence']> {
   if (e.kind === 'note') {
     const note = patient.context.notes.find((n) => n.source === e.source);
-    return { value: `“${e.text}”`, source: e.source, ...(note?.date && { time: note.date }) };
+    return { kind: 'note', value: e.text, source: e.source, ...(note?.date && { time: note.date }) };
   }
   for (const list of patient.values.values()) {
     const v = list.find((x) => x.source === e.source && x.sentence === undefined);
@@ -303,6 +337,7 @@ function evidenceCell(patient: PatientProfile, e: Evidence): Pick<EvidenceRow, '
       // A blood pressure judged as a pair (judge.ts: systolic/diastolic under the systolic's source) is shown as the pair.
       const pair = /^\d+(?:\.\d+)?\/\d/.test(e.text);
       return {
+        kind: 'record',
         value: pair ? e.text : v.comparator ? `${v.comparator}${v.value}` : v.value,
         ...(!pair && v.unit && { unit: v.unit }),
         ...(v.time !== undefined && { time: new Date(v.time).toISOString() }),
@@ -310,5 +345,5 @@ function evidenceCell(patient: PatientProfile, e: Evidence): Pick<EvidenceRow, '
       };
     }
   }
-  return { value: e.text, source: e.source };
+  return { kind: 'record', value: e.text, source: e.source };
 }

@@ -39,6 +39,7 @@ export const MAX_EMBEDDED_SENTENCES = 300;
 
 export interface TrialMatchServiceOptions {
   matcher: TrialMatcher;
+  /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): the card links to it when set. */
   smartAppUrl?: string;
   now?: () => Date;
 }

@@ -1,0 +1,47 @@
+import { displayQuantity } from '../fhir/context/units.js';
+import { escapeInline } from './markdown.js';
+
+/**
+ * The patient's values behind a card: what was measured, when, and what it contributed. Every
+ * field is computed from the record; a missing value is shown as missing. On the card's detail
+ * units are shown as a clinician writes them (displayUnit: mmHg, °C, mL/min/1.73 m²); the card's
+ * FHIR resources and extensions keep UCUM.
+ */
+export interface EvidenceRow {
+  label: string;
+  /** Shown as is; undefined renders as "not recorded". */
+  value?: number | string;
+  /** UCUM code of the value's unit. */
+  unit?: string;
+  /** ISO date-time of the reading. */
+  time?: string;
+  /** What the value contributed (points, "≥ 140", "met"). */
+  contribution?: string;
+  /** FHIR reference of the reading, for the clinician who wants the source. */
+  source?: string;
+}
+
+/**
+ * One reading as a card's detail writes it: "Systolic blood pressure 88 mmHg", the unit as a
+ * clinician writes it, record text escaped; "not recorded" when there is no value.
+ */
+export function readingText(r: Pick<EvidenceRow, 'label' | 'value' | 'unit'>): string {
+  const value = r.value === undefined ? 'not recorded' : escapeInline(displayQuantity(formatValue(r.value), r.unit));
+  return `${escapeInline(r.label)} ${value}`;
+}
+
+function formatValue(v: number | string): string {
+  if (typeof v === 'string') return v;
+  // Values come from UCUM conversion; show what a clinician would write, not float noise.
+  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
+}
+
+/**
+ * "2026-11-24 08:00 UTC": unambiguous for a reader in any time zone. A date without a time
+ * ("2026-11-24", "2014-03") is shown as recorded: it has no time to convert.
+ */
+export function formatTime(iso: string): string {
+  const t = Date.parse(iso);
+  if (!/T\d/.test(iso) || !Number.isFinite(t)) return iso;
+  return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
