@@ -1,0 +1,25 @@
+/**
+ * The API for apps (/api/*): JSON for Cairn's own SMART app and any other SMART app, documented
+ * in the OpenAPI document at /openapi.json (src/http/openapi.ts).
+ *
+ * Every call carries the app's SMART access token (src/http/auth/smart-token.ts): Cairn checks it
+ * with the EHR that issued it and reads FHIR with it. CDS client JWTs are not accepted here, and
+ * SMART tokens are not accepted on the CDS Hooks endpoints. Each route says which scopes it needs;
+ * every refusal and error is an OperationOutcome. This module is the HTTP adapter: the SQL and the
+ * clinical logic are in the modules it calls.
+ */
+import express, { type Router } from 'express';
+import type { Logger } from 'pino';
+import { smartAuthenticate, type SmartTokenVerifier } from '../auth/smart-token.js';
+
+export interface ApiRoutesDeps {
+  verifier: SmartTokenVerifier;
+  log: Logger;
+  onAuthFailure?: () => void;
+}
+
+export function apiRoutes(deps: ApiRoutesDeps): Router {
+  const router = express.Router();
+  router.use(smartAuthenticate({ verifier: deps.verifier, log: deps.log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
+  return router;
+}
