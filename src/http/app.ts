@@ -25,6 +25,7 @@ import { isPublishedType, loadPublishedResources, rebased } from '../fhir/publis
 import type { JsonObject } from '../fhir/context/fhir-json.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 import { apiRoutes } from './api/routes.js';
+import { openApiDocument } from './openapi.js';
 import { SmartTokenVerifier } from './auth/smart-token.js';
 
 export interface AppDeps {
@@ -144,6 +145,12 @@ export function createApp(deps: AppDeps): express.Express {
       }
     }
     res.json({ status: 'ready' });
+  });
+  // The OpenAPI 3.1 document of everything below; public, like discovery: it describes endpoints, never data.
+  let openApi: string | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    openApi ??= JSON.stringify(openApiDocument(config.publicUrl));
+    res.type('application/json').send(openApi);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
