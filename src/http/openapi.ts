@@ -26,6 +26,7 @@ import {
   type Schema,
 } from './api/doc.js';
 import { cairnVersion } from '../services/index.js';
+import { analyticsDoc } from './api/analytics.js';
 import { screeningRequestSchema } from './screenings.js';
 
 const ref = schemaRef;
@@ -36,7 +37,7 @@ const idParameter = pathParameter;
 const cdsSecurity = [{ cdsClientJwt: [] }];
 
 /** The API for apps, each part documented by the module that serves it. */
-const API_DOCS: readonly ApiDoc[] = [];
+const API_DOCS: readonly ApiDoc[] = [analyticsDoc];
 
 const criterionRow: Schema = {
   type: 'object',

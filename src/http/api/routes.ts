@@ -10,16 +10,22 @@
  */
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
+import type { Database } from '../../db/database.js';
 import { smartAuthenticate, type SmartTokenVerifier } from '../auth/smart-token.js';
+import { analyticsRoutes } from './analytics.js';
 
 export interface ApiRoutesDeps {
   verifier: SmartTokenVerifier;
+  db: Database;
   log: Logger;
   onAuthFailure?: () => void;
+  /** The clock (tests fix "today"). */
+  now?: () => Date;
 }
 
 export function apiRoutes(deps: ApiRoutesDeps): Router {
   const router = express.Router();
   router.use(smartAuthenticate({ verifier: deps.verifier, log: deps.log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
+  analyticsRoutes(router, { db: deps.db, ...(deps.now && { now: deps.now }) });
   return router;
 }
