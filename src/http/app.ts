@@ -355,7 +355,15 @@ export function createApp(deps: AppDeps): express.Express {
     '/api',
     auditCall(audit, 'api'),
     whenMigrated,
-    apiRoutes({ verifier: smartVerifier, db, log, onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
+    apiRoutes({
+      verifier: smartVerifier,
+      db,
+      log,
+      publicUrl: config.publicUrl,
+      maxRequestBytes: config.maxRequestBytes,
+      ...(deps.screening && { screening: deps.screening }),
+      onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
+    }),
   );
 
   // Cairn's CodeSystem and ValueSets at their canonical URLs (src/fhir/published.ts): read once, on

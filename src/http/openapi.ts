@@ -27,6 +27,8 @@ import {
 } from './api/doc.js';
 import { cairnVersion } from '../services/index.js';
 import { analyticsDoc } from './api/analytics.js';
+import { screeningsDoc } from './api/screenings.js';
+import { trialsDoc } from './api/trials.js';
 import { screeningRequestSchema } from './screenings.js';
 
 const ref = schemaRef;
@@ -37,7 +39,7 @@ const idParameter = pathParameter;
 const cdsSecurity = [{ cdsClientJwt: [] }];
 
 /** The API for apps, each part documented by the module that serves it. */
-const API_DOCS: readonly ApiDoc[] = [analyticsDoc];
+const API_DOCS: readonly ApiDoc[] = [analyticsDoc, trialsDoc, screeningsDoc];
 
 const criterionRow: Schema = {
   type: 'object',

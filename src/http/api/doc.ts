@@ -59,13 +59,14 @@ export const FHIR_SERVER_PARAMETER = {
  * One operation of the API for apps: its own summary, parameters and responses, with the SMART
  * token, the X-FHIR-Server header and the common refusals (400, 401, 403, 503) added.
  */
-export function apiOperation(op: { summary: string; description?: string; parameters?: unknown[]; responses: Record<string, Schema> }): Operation {
+export function apiOperation(op: { summary: string; description?: string; parameters?: unknown[]; requestBody?: Schema; responses: Record<string, Schema> }): Operation {
   return {
     tags: ['API for apps'],
     summary: op.summary,
     ...(op.description && { description: op.description }),
     security: [{ smartToken: [] }],
     parameters: [{ $ref: '#/components/parameters/FhirServer' }, ...(op.parameters ?? [])],
+    ...(op.requestBody && { requestBody: op.requestBody }),
     responses: {
       '400': outcomeResponse(`Malformed request, or no FHIR server named (${FHIR_SERVER_HEADER}) while several are configured.`),
       '401': outcomeResponse('No SMART access token, or one the EHR says is not active.', wwwAuthenticate),

@@ -12,12 +12,19 @@ import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import { smartAuthenticate, type SmartTokenVerifier } from '../auth/smart-token.js';
+import type { ScreeningBackend } from '../../services/trials/screening/requests.js';
 import { analyticsRoutes } from './analytics.js';
+import { screeningApiRoutes } from './screenings.js';
+import { trialRoutes } from './trials.js';
 
 export interface ApiRoutesDeps {
   verifier: SmartTokenVerifier;
   db: Database;
   log: Logger;
+  publicUrl: string;
+  maxRequestBytes: number;
+  /** The screening FHIR server and worker; undefined when CAIRN_SCREENING_FHIR_URL is unset. */
+  screening?: ScreeningBackend;
   onAuthFailure?: () => void;
   /** The clock (tests fix "today"). */
   now?: () => Date;
@@ -27,5 +34,13 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
   const router = express.Router();
   router.use(smartAuthenticate({ verifier: deps.verifier, log: deps.log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
   analyticsRoutes(router, { db: deps.db, ...(deps.now && { now: deps.now }) });
+  trialRoutes(router, { db: deps.db, publicUrl: deps.publicUrl });
+  screeningApiRoutes(router, {
+    db: deps.db,
+    log: deps.log,
+    publicUrl: deps.publicUrl,
+    maxRequestBytes: deps.maxRequestBytes,
+    ...(deps.screening && { screening: deps.screening }),
+  });
   return router;
 }
