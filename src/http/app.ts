@@ -25,6 +25,7 @@ import { isPublishedType, loadPublishedResources, rebased } from '../fhir/publis
 import type { JsonObject } from '../fhir/context/fhir-json.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
 import { apiRoutes } from './api/routes.js';
+import type { EvidenceEngine } from '../services/evidence.js';
 import { openApiDocument } from './openapi.js';
 import { SmartTokenVerifier } from './auth/smart-token.js';
 
@@ -40,6 +41,8 @@ export interface AppDeps {
   verifier?: JwtVerifier;
   metrics: Metrics;
   log: Logger;
+  /** Patient evidence for the API for apps (the services' logic over the knowledge base and trial store); without it the route answers 503. */
+  evidence?: EvidenceEngine;
   /** The coordinator screening API's FHIR server and worker; without it POST /trials/…/screenings answers 503. */
   screening?: ScreeningRoutesDeps['screening'];
   /** The event loop's current delay in ms, for admission control; default: Node's event-loop monitor. */
@@ -362,6 +365,12 @@ export function createApp(deps: AppDeps): express.Express {
       publicUrl: config.publicUrl,
       maxRequestBytes: config.maxRequestBytes,
       ...(deps.screening && { screening: deps.screening }),
+      ...(deps.evidence && { evidence: deps.evidence }),
+      // An app's reads are not a hook's: they may take the API's own, longer time-out.
+      fhir: { timeoutMs: smart.timeoutMs, concurrency: config.fhirConcurrency, maxPages: config.fhirMaxPages },
+      onFhirCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
+      patientKey,
+      readiness,
       onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     }),
   );

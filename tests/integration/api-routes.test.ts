@@ -20,6 +20,8 @@ import { createLogger } from '../../src/log.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertIssuedCard } from '../support/issued-cards.js';
 import { memoryRecords } from '../support/memory-records.js';
+import { schemaProblems } from '../support/schema-check.js';
+import { openApiDocument } from '../../src/http/openapi.js';
 import { startStandInEhr, type StandInEhr } from '../support/smart-ehr.js';
 
 const CLINICIAN = 'clinician-token-0d4e8a';
@@ -181,6 +183,8 @@ describe('screenings of an app user', () => {
     const screening = (await started.json()) as { id: string; status: string; progress: unknown; links: { self: string } };
     expect(screening).toMatchObject({ status: 'queued', progress: { total: 2, done: 0, failed: 0, pending: 2 } });
     expect(screening.links.self).toBe(`http://localhost/api/screenings/${screening.id}`);
+    const doc = openApiDocument('http://localhost') as unknown as Parameters<typeof schemaProblems>[0];
+    expect(schemaProblems(doc, { $ref: '#/components/schemas/Screening' }, screening)).toEqual([]);
     expect(started.headers.get('location')).toBe(screening.links.self);
 
     const list = (await (await get('/api/screenings', CLINICIAN)).json()) as { total: number; screenings: Array<{ id: string }> };
@@ -189,7 +193,9 @@ describe('screenings of an app user', () => {
 
     const read = await get(`/api/screenings/${screening.id}?limit=1`, CLINICIAN);
     expect(read.status).toBe(200);
-    expect(await read.json()).toMatchObject({ id: screening.id, results: [{ patient: 'Patient/a', status: 'pending' }], page: { matching: 2, next: `http://localhost/api/screenings/${screening.id}?offset=1&limit=1` } });
+    const page = (await read.json()) as unknown;
+    expect(schemaProblems(doc, { $ref: '#/components/schemas/ScreeningPage' }, page)).toEqual([]);
+    expect(page).toMatchObject({ id: screening.id, results: [{ patient: 'Patient/a', status: 'pending' }], page: { matching: 2, next: `http://localhost/api/screenings/${screening.id}?offset=1&limit=1` } });
 
     const cancelled = await send('DELETE', `/api/screenings/${screening.id}`, CLINICIAN);
     expect(cancelled.status).toBe(200);

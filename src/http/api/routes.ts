@@ -13,7 +13,11 @@ import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import { smartAuthenticate, type SmartTokenVerifier } from '../auth/smart-token.js';
 import type { ScreeningBackend } from '../../services/trials/screening/requests.js';
+import type { PatientKeyer } from '../../ledger/pseudonym.js';
+import type { EvidenceEngine } from '../../services/evidence.js';
+import type { StartupTracker } from '../readiness.js';
 import { analyticsRoutes } from './analytics.js';
+import { evidenceRoutes } from './evidence.js';
 import { screeningApiRoutes } from './screenings.js';
 import { trialRoutes } from './trials.js';
 
@@ -26,6 +30,12 @@ export interface ApiRoutesDeps {
   /** The screening FHIR server and worker; undefined when CAIRN_SCREENING_FHIR_URL is unset. */
   screening?: ScreeningBackend;
   onAuthFailure?: () => void;
+  /** Patient evidence: the services' logic, and how FHIR is read for it. */
+  evidence?: EvidenceEngine;
+  fhir: { timeoutMs: number; concurrency: number; maxPages: number };
+  onFhirCall?: (outcome: 'ok' | 'not-found' | 'error' | 'timeout', seconds: number) => void;
+  patientKey: PatientKeyer;
+  readiness: StartupTracker;
   /** The clock (tests fix "today"). */
   now?: () => Date;
 }
@@ -35,6 +45,15 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
   router.use(smartAuthenticate({ verifier: deps.verifier, log: deps.log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
   analyticsRoutes(router, { db: deps.db, ...(deps.now && { now: deps.now }) });
   trialRoutes(router, { db: deps.db, publicUrl: deps.publicUrl });
+  evidenceRoutes(router, {
+    ...(deps.evidence && { engine: deps.evidence }),
+    fhir: deps.fhir,
+    patientKey: deps.patientKey,
+    readiness: deps.readiness,
+    log: deps.log,
+    ...(deps.onFhirCall && { onFhirCall: deps.onFhirCall }),
+    ...(deps.now && { now: deps.now }),
+  });
   screeningApiRoutes(router, {
     db: deps.db,
     log: deps.log,
