@@ -89,6 +89,14 @@ describe('the API for apps', () => {
     expect(records.audit.records).toEqual([expect.objectContaining({ action: 'api', method: 'GET', status: 401, outcome: 'refused' })]);
   });
 
+  it('answers another method on a known path with 405 and the methods it has', async () => {
+    const res = await send('POST', '/api/trials', CLINICIAN, {});
+    expect(res.headers.get('allow')).toBe('GET');
+    await expectOutcome(res, 405, 'not-supported');
+    expect((await send('PUT', '/api/screenings/5b0e3f3e-8f0a-4d43-9a55-2a8f1f7e7a10', CLINICIAN)).headers.get('allow')).toBe('GET, DELETE');
+    await expectOutcome(await get('/api/nothing-here', CLINICIAN), 404, 'not-found');
+  });
+
   it('names the FHIR server and the token\'s subject as the caller in the audit trail, never the token', async () => {
     records.audit.records.length = 0;
     expect((await get('/api/analytics/feedback', CLINICIAN)).status).toBe(200);

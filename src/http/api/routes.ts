@@ -16,9 +16,11 @@ import type { ScreeningBackend } from '../../services/trials/screening/requests.
 import type { PatientKeyer } from '../../ledger/pseudonym.js';
 import type { EvidenceEngine } from '../../services/evidence.js';
 import type { StartupTracker } from '../readiness.js';
+import { operationOutcome } from '../../hooks/operation-outcome.js';
 import { analyticsRoutes } from './analytics.js';
 import { evidenceRoutes } from './evidence.js';
 import { screeningApiRoutes } from './screenings.js';
+import { sendOutcome } from './send.js';
 import { trialRoutes } from './trials.js';
 
 export interface ApiRoutesDeps {
@@ -61,5 +63,21 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
     maxRequestBytes: deps.maxRequestBytes,
     ...(deps.screening && { screening: deps.screening }),
   });
+  // A known path with another method: 405 naming the methods it has, like the other endpoints.
+  // Read from the routes registered above, so the list cannot fall behind them.
+  const allowed = new Map<string, Set<string>>();
+  for (const layer of (router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack) {
+    if (!layer.route) continue;
+    const methods = allowed.get(layer.route.path) ?? new Set<string>();
+    for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') methods.add(method.toUpperCase());
+    allowed.set(layer.route.path, methods);
+  }
+  for (const [path, methods] of allowed) {
+    const allow = [...methods].join(', ');
+    router.all(path, (_req, res) => {
+      res.setHeader('Allow', allow);
+      sendOutcome(res, 405, operationOutcome('error', 'not-supported', `use ${allow}`));
+    });
+  }
   return router;
 }
