@@ -42,7 +42,7 @@ beforeAll(async () => {
   ehr = await startStandInEhr();
   const screening = { fhirServer: ehr.fhirBase, gateway: createFhirGateway({ baseUrl: ehr.fhirBase, timeoutMs: 1000, concurrency: 2, maxPages: 2 }), wake: () => undefined };
   const app = createApp({
-    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 100_000, smart: { fhirServers: [ehr.fhirBase], timeoutMs: 2000 } },
+    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 100_000, smart: { fhirServers: [ehr.fhirBase, `${ehr.origin}/r4`], timeoutMs: 2000 } },
     services: [],
     db: t.db,
     records,
@@ -66,9 +66,14 @@ beforeEach(() => {
   ehr.tokens.set(NO_USER, { active: true, scope: 'user/*.rs' });
 });
 
-const get = (path: string, token?: string) => fetch(`${base}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+/** Two FHIR servers are allowed, so every call names its own (the stand-in EHR's /fhir unless said otherwise). */
+const get = (path: string, token?: string) => fetch(`${base}${path}`, { headers: { 'X-FHIR-Server': ehr.fhirBase, ...(token && { Authorization: `Bearer ${token}` }) } });
 const send = (method: string, path: string, token: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${base}${path}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  fetch(`${base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'X-FHIR-Server': ehr.fhirBase, 'Content-Type': 'application/json', ...headers },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 async function expectOutcome(res: Response, status: number, code?: string): Promise<void> {
@@ -233,5 +238,13 @@ describe('screenings of an app user', () => {
     await expectOutcome(await send('POST', '/api/trials/NCT00000001/screenings', CLINICIAN, { patients: [] }), 400, 'invalid');
     await expectOutcome(await send('POST', '/api/trials/NCT09999999/screenings', CLINICIAN, { patients: ['Patient/a'] }), 404, 'not-found');
     await expectOutcome(await get('/api/screenings?limit=1000', CLINICIAN), 400, 'invalid');
+  });
+
+  it('refuses to start a screening with a token of another FHIR server than the screening one, whose patient ids are not its', async () => {
+    const res = await send('POST', '/api/trials/NCT00000001/screenings', CLINICIAN, { patients: ['Patient/a'] }, { 'X-FHIR-Server': `${ehr.origin}/r4` });
+    await expectOutcome(res, 403, 'forbidden');
+    // The same user at another server is another owner: they see none of the screenings made at /fhir.
+    const other = await fetch(`${base}/api/screenings`, { headers: { Authorization: `Bearer ${CLINICIAN}`, 'X-FHIR-Server': `${ehr.origin}/r4` } });
+    expect(((await other.json()) as { total: number }).total).toBe(0);
   });
 });

@@ -61,7 +61,8 @@ export async function startStandInEhr(): Promise<StandInEhr> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
-      if (req.method === 'GET' && url.pathname === '/fhir/.well-known/smart-configuration') {
+      // Any base on this server (…/fhir, …/r4) has the same authorization server.
+      if (req.method === 'GET' && url.pathname.endsWith('/.well-known/smart-configuration')) {
         ehr.calls.discovery++;
         const doc = ehr.discovery(origin);
         if (typeof doc.status === 'number' && Object.keys(doc).length === 1) return json(res, doc.status, { error: 'down' });
