@@ -99,7 +99,28 @@ export interface Config {
   deprecations?: string[];
   /** The issued-card ledger and the audit trail (loadConfig always sets it; hand-built configs get the defaults). */
   records?: RecordsConfig;
+  /** The API for apps (/api/*): how SMART access tokens are checked (loadConfig always sets it; hand-built configs get the defaults). */
+  smart?: SmartApiConfig;
 }
+
+/**
+ * The API for apps authenticates a SMART access token by asking the EHR that issued it (token
+ * introspection, src/http/auth/smart-token.ts).
+ */
+export interface SmartApiConfig {
+  /**
+   * CAIRN_SMART_FHIR_SERVERS: the FHIR servers (base URLs) whose tokens the API accepts, and so
+   * whose discovery and introspection endpoints Cairn calls. Undefined: loopback addresses in
+   * development, none in production (as for hook requests without authentication).
+   */
+  fhirServers?: string[];
+  /** Cairn's own client credentials at the introspection endpoints (HTTP Basic), when the EHR asks for them. */
+  introspectionClient?: { id: string; secret: string };
+  /** Time-out of each call the API makes to an EHR: discovery, introspection and FHIR reads. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_SMART_API: SmartApiConfig = { timeoutMs: 5000 };
 
 export interface RecordsConfig {
   /** Days an issued card stays in the ledger; feedback for an older card is refused like an unknown one. */
@@ -251,6 +272,10 @@ const envSchema = z.object({
   CAIRN_AUDIT_RETENTION_DAYS: positiveInt('CAIRN_AUDIT_RETENTION_DAYS').default(DEFAULT_RECORDS.auditRetentionDays),
   CAIRN_PSEUDONYM_KEY: z.string().min(32, 'CAIRN_PSEUDONYM_KEY must be at least 32 characters (a random secret)').optional(),
   CAIRN_AUDIT_ISSUERS: z.string().default(''),
+  CAIRN_SMART_FHIR_SERVERS: z.string().optional(),
+  CAIRN_SMART_INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
+  CAIRN_SMART_INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
+  CAIRN_API_TIMEOUT_MS: positiveInt('CAIRN_API_TIMEOUT_MS').max(120_000).default(DEFAULT_SMART_API.timeoutMs),
   NODE_ENV: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -299,6 +324,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
+  if ((e.CAIRN_SMART_INTROSPECTION_CLIENT_ID === undefined) !== (e.CAIRN_SMART_INTROSPECTION_CLIENT_SECRET === undefined)) {
+    throw new ConfigError('CAIRN_SMART_INTROSPECTION_CLIENT_ID and CAIRN_SMART_INTROSPECTION_CLIENT_SECRET go together: set both or neither.');
+  }
+  const smartFhirServers = e.CAIRN_SMART_FHIR_SERVERS === undefined ? undefined : baseUrlList('CAIRN_SMART_FHIR_SERVERS', e.CAIRN_SMART_FHIR_SERVERS);
   const publicUrls = e.CAIRN_PUBLIC_URL ?? [`http://localhost:${e.PORT}`];
   const publicUrl = publicUrls[0]!;
   // The default is where Cairn itself serves its CodeSystem and ValueSets (GET /fhir/…), so every
@@ -359,6 +388,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       auditIssuers: e.CAIRN_AUDIT_ISSUERS.split(',')
         .map((i) => i.trim())
         .filter((i) => i.length > 0),
+    },
+    smart: {
+      ...(smartFhirServers && { fhirServers: smartFhirServers }),
+      ...(e.CAIRN_SMART_INTROSPECTION_CLIENT_ID !== undefined &&
+        e.CAIRN_SMART_INTROSPECTION_CLIENT_SECRET !== undefined && {
+          introspectionClient: { id: e.CAIRN_SMART_INTROSPECTION_CLIENT_ID, secret: e.CAIRN_SMART_INTROSPECTION_CLIENT_SECRET },
+        }),
+      timeoutMs: e.CAIRN_API_TIMEOUT_MS,
     },
   };
 }
@@ -430,12 +467,17 @@ function fhirServerList(raw: string | undefined, requireAuth: boolean): string[]
       "CAIRN_FHIR_SERVERS applies only with authentication off; with CAIRN_REQUIRE_AUTH=true list each issuer's fhirServers in CAIRN_TRUSTED_ISSUERS.",
     );
   }
+  return baseUrlList('CAIRN_FHIR_SERVERS', raw);
+}
+
+/** Comma-separated FHIR base URLs, checked here; src/fhir/server-allowlist.ts normalises them when it compares. */
+function baseUrlList(name: string, raw: string): string[] {
   const entries = raw.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
   entries.forEach((entry, i) => {
     const url = URL.canParse(entry) ? new URL(entry) : undefined;
     const ok = url && (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !/[?#]/.test(entry);
     // The message names the entry by position: an entry with a password must not be echoed.
-    if (!ok) throw new ConfigError(`CAIRN_FHIR_SERVERS: entry ${i + 1} must be an http(s) base URL without user name, password, query or fragment`);
+    if (!ok) throw new ConfigError(`${name}: entry ${i + 1} must be an http(s) base URL without user name, password, query or fragment`);
   });
   return entries;
 }

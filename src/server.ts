@@ -22,6 +22,7 @@ import { bindServices, loadServiceDefinitions } from './hooks/service-definition
 import type { CdsService, ServiceLogic } from './hooks/service.js';
 import { createLlm } from './llm/index.js';
 import { llmHypothesisSource } from './services/diagnosis/hypothesis-source.js';
+import { evidenceEngine } from './services/evidence.js';
 import { createServiceLogic } from './services/index.js';
 import { knowledgeBase } from './knowledge/knowledge-base.js';
 import { closeEmbeddingThreads } from './search/embeddings/index.js';
@@ -198,7 +199,9 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const recordsConfig = config.records ?? DEFAULT_RECORDS;
   const records = appRecords(db, log, recordsConfig);
   let stopPurge: (() => void) | undefined;
-  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, records, ...(screening && { screening }) });
+  // The API for apps' patient evidence runs the same logic as the cards, over the same knowledge base and trial store.
+  const evidence = evidenceEngine({ search: kb.search, config, ...(trials && { trials }) });
+  const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, records, evidence, ...(screening && { screening }) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);

@@ -1,5 +1,5 @@
 /**
- * One audited call (a hook, feedback, a screening or audit read), and how it maps to a FHIR R4
+ * One audited call (a hook, feedback, a screening, an audit read or a call of the API for apps), and how it maps to a FHIR R4
  * AuditEvent (http://hl7.org/fhir/R4/auditevent.html), so that an operator can hand the trail to
  * any AuditEvent consumer. Pure: no I/O here.
  *
@@ -8,7 +8,7 @@
  */
 import type { AuditEvent } from 'fhir/r4.js';
 
-export type AuditAction = 'hook' | 'feedback' | 'screening' | 'audit';
+export type AuditAction = 'hook' | 'feedback' | 'screening' | 'audit' | 'api';
 
 export interface AuditRecord {
   action: AuditAction;
@@ -18,7 +18,11 @@ export interface AuditRecord {
   status: number;
   /** Short machine word: `cards`, `no-cards`, `refused`, `bad-request`, `not-found`, `error`… */
   outcome: string;
-  /** Who: the verified JWT's `iss` and `sub`; absent when authentication is off or failed. */
+  /**
+   * Who: the verified JWT's `iss` and `sub`; for the API for apps, the FHIR server whose SMART
+   * token was accepted and the token's `sub` (else its `fhirUser`). Absent when authentication is
+   * off or failed.
+   */
   issuer?: string;
   subject?: string;
   serviceId?: string;

@@ -1,7 +1,7 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AuditTrail, type AuditSink } from '../audit/audit-trail.js';
-import { audienceBases, DEFAULT_RECORDS, type Config, type RecordsConfig } from '../config.js';
+import { audienceBases, DEFAULT_RECORDS, DEFAULT_SMART_API, type Config, type RecordsConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
@@ -17,26 +17,32 @@ import { authenticate } from './authenticate.js';
 import { clientErrorAnswer } from './client-errors.js';
 import { cors } from './cors.js';
 import { processEventLoopDelay } from './event-loop-delay.js';
-import { hookGateways } from './hook-gateways.js';
+import { hookGateways, unauthenticatedAllowlist } from './hook-gateways.js';
 import type { Metrics } from './metrics.js';
 import { readyTracker, sendNotReady, type StartupTracker } from './readiness.js';
 import { canonicalBase, canonicalUrl } from '../canonical.js';
 import { isPublishedType, loadPublishedResources, rebased } from '../fhir/published.js';
 import type { JsonObject } from '../fhir/context/fhir-json.js';
 import { screeningRoutes, type ScreeningRoutesDeps } from './screenings.js';
+import { apiRoutes } from './api/routes.js';
+import type { EvidenceEngine } from '../services/evidence.js';
+import { openApiDocument } from './openapi.js';
+import { SmartTokenVerifier } from './auth/smart-token.js';
 
 export interface AppDeps {
   config: Pick<
     Config,
     'publicUrl' | 'publicUrls' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
   > &
-    Partial<Pick<Config, 'production' | 'fhirServers' | 'records'>>;
+    Partial<Pick<Config, 'production' | 'fhirServers' | 'records' | 'smart'>>;
   services: readonly CdsService[];
   db: Database;
   /** Required when config.requireAuth. */
   verifier?: JwtVerifier;
   metrics: Metrics;
   log: Logger;
+  /** Patient evidence for the API for apps (the services' logic over the knowledge base and trial store); without it the route answers 503. */
+  evidence?: EvidenceEngine;
   /** The coordinator screening API's FHIR server and worker; without it POST /trials/…/screenings answers 503. */
   screening?: ScreeningRoutesDeps['screening'];
   /** The event loop's current delay in ms, for admission control; default: Node's event-loop monitor. */
@@ -142,6 +148,12 @@ export function createApp(deps: AppDeps): express.Express {
       }
     }
     res.json({ status: 'ready' });
+  });
+  // The OpenAPI 3.1 document of everything below; public, like discovery: it describes endpoints, never data.
+  let openApi: string | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    openApi ??= JSON.stringify(openApiDocument(config.publicUrl));
+    res.type('application/json').send(openApi);
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -328,6 +340,37 @@ export function createApp(deps: AppDeps): express.Express {
       log,
       onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
       pseudonymSystem: patientPseudonymSystem(),
+    }),
+  );
+
+  // The API for apps: SMART access tokens, checked with the EHR that issued them. Which EHRs:
+  // CAIRN_SMART_FHIR_SERVERS, else (as for unauthenticated hook requests) loopback addresses in
+  // development and none in production, since the token check makes Cairn call the server named.
+  const smart = config.smart ?? DEFAULT_SMART_API;
+  const smartVerifier = new SmartTokenVerifier({
+    allowlist: unauthenticatedAllowlist({ ...(config.production !== undefined && { production: config.production }), ...(smart.fhirServers && { fhirServers: smart.fhirServers }) }),
+    ...(smart.introspectionClient && { introspectionClient: smart.introspectionClient }),
+    timeoutMs: smart.timeoutMs,
+    log,
+  });
+  app.use(
+    '/api',
+    auditCall(audit, 'api'),
+    whenMigrated,
+    apiRoutes({
+      verifier: smartVerifier,
+      db,
+      log,
+      publicUrl: config.publicUrl,
+      maxRequestBytes: config.maxRequestBytes,
+      ...(deps.screening && { screening: deps.screening }),
+      ...(deps.evidence && { evidence: deps.evidence }),
+      // An app's reads are not a hook's: they may take the API's own, longer time-out.
+      fhir: { timeoutMs: smart.timeoutMs, concurrency: config.fhirConcurrency, maxPages: config.fhirMaxPages },
+      onFhirCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
+      patientKey,
+      readiness,
+      onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     }),
   );
 

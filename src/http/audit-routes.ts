@@ -14,6 +14,7 @@ import { audienceBases, type Config } from '../config.js';
 import { toAuditEvent, type AuditAction, type AuditRecord } from '../audit/audit-event.js';
 import type { AuditSink } from '../audit/audit-trail.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
+import type { SmartCaller } from './auth/smart-token.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { authenticate } from './authenticate.js';
 
@@ -42,6 +43,9 @@ export function auditCall(trail: AuditSink, action: AuditAction): RequestHandler
     const started = performance.now();
     res.on('finish', () => {
       const client = res.locals.client as VerifiedClient | undefined;
+      const app = res.locals.smart as SmartCaller | undefined;
+      // A CDS client is named by its JWT issuer; an app by the FHIR server that vouched for its token.
+      const caller = client ? { iss: client.iss, sub: client.sub } : app ? { iss: app.fhirServer, sub: app.sub ?? app.fhirUser } : undefined;
       const details = (res.locals.audit as AuditDetails | undefined) ?? {};
       // The route template, never the raw path (which may carry ids).
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}`.replace(/\/$/, '') || '/' : req.baseUrl || '/';
@@ -51,8 +55,8 @@ export function auditCall(trail: AuditSink, action: AuditAction): RequestHandler
         route,
         status: res.statusCode,
         outcome: details.outcome ?? statusWord(res.statusCode),
-        ...(client && { issuer: client.iss }),
-        ...(client?.sub !== undefined && { subject: client.sub }),
+        ...(caller && { issuer: caller.iss }),
+        ...(caller?.sub !== undefined && { subject: caller.sub }),
         ...details,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
       });

@@ -16,9 +16,10 @@ export function cors(allowedOrigins: readonly string[]): RequestHandler {
   const origin = [...allowed];
   // Empty lists, not undefined: an undefined allowedHeaders would make the package echo the request's.
   const none = { methods: [], allowedHeaders: [] } satisfies CorsOptions;
+  // X-FHIR-Server: the API for apps names the FHIR server of the app's SMART token with it.
   const allowedPreflight = {
-    methods: 'GET, POST, OPTIONS',
-    allowedHeaders: 'Authorization, Content-Type',
+    methods: 'GET, POST, DELETE, OPTIONS',
+    allowedHeaders: 'Authorization, Content-Type, X-FHIR-Server, Idempotency-Key',
     maxAge: 600,
   } satisfies CorsOptions;
 

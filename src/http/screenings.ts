@@ -32,6 +32,7 @@ import {
   type PageQuery,
   type Parsed,
   type ReadError,
+  type ReadOutcome,
   type ScreeningBackend,
   type StartError,
   type StartRequest,
@@ -78,7 +79,7 @@ const pageQuerySchema = z.strictObject({
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'Idempotency-Key must be 1-200 visible ASCII characters');
 
 /** The POST body and its Idempotency-Key header. */
-function parseStartRequest(req: Request): Parsed<StartRequest> {
+export function parseStartRequest(req: Request): Parsed<StartRequest> {
   if (req.body === undefined) return { ok: false, problems: ['the request body must be JSON (Content-Type: application/json)'] };
   const body = screeningRequestSchema.safeParse(req.body);
   if (!body.success) return { ok: false, problems: formatZodIssues(body.error) };
@@ -88,14 +89,14 @@ function parseStartRequest(req: Request): Parsed<StartRequest> {
   return { ok: true, value: { ...body.data, ...(key?.success && { idempotencyKey: key.data }) } };
 }
 
-function parsePageQuery(req: Request): Parsed<PageQuery> {
+export function parsePageQuery(req: Request): Parsed<PageQuery> {
   const query = pageQuerySchema.safeParse(req.query);
   if (!query.success) return { ok: false, problems: formatZodIssues(query.error) };
   const { offset, limit, category, status } = query.data;
   return { ok: true, value: { offset, limit, ...(category && { category }), ...(status && { status }) } };
 }
 
-function startErrorOutcome(error: StartError): { status: number; outcome: OperationOutcome } {
+export function startErrorOutcome(error: StartError): { status: number; outcome: OperationOutcome } {
   switch (error.kind) {
     case 'unknown-trial':
       return { status: 404, outcome: operationOutcome('error', 'not-found', `no trial ${error.nctId} in the trial store`) };
@@ -116,7 +117,7 @@ function startErrorOutcome(error: StartError): { status: number; outcome: Operat
   }
 }
 
-function readErrorOutcome(id: string, error: ReadError): { status: number; outcome: OperationOutcome } {
+export function readErrorOutcome(id: string, error: ReadError): { status: number; outcome: OperationOutcome } {
   switch (error.kind) {
     case 'not-found':
       return { status: 404, outcome: operationOutcome('error', 'not-found', `no screening ${id}`) };
@@ -125,7 +126,8 @@ function readErrorOutcome(id: string, error: ReadError): { status: number; outco
   }
 }
 
-export function screeningView(s: Screening, publicUrl: string) {
+/** A screening as the API shows it; `path` is where it is read (the coordinator API's /screenings, the app API's /api/screenings). */
+export function screeningView(s: Screening, publicUrl: string, path = '/screenings') {
   return {
     id: s.id,
     nctId: s.nctId,
@@ -137,7 +139,36 @@ export function screeningView(s: Screening, publicUrl: string) {
     updatedAt: s.updatedAt.toISOString(),
     ...(s.completedAt && { completedAt: s.completedAt.toISOString() }),
     ...(s.cancelledAt && { cancelledAt: s.cancelledAt.toISOString() }),
-    links: { self: `${publicUrl}/screenings/${s.id}` },
+    links: { self: `${publicUrl}${path}/${s.id}` },
+  };
+}
+
+/** A screening with one page of its results, and the link to the next page. */
+export function screeningPageView(read: Extract<ReadOutcome, { ok: true }>, publicUrl: string, path = '/screenings') {
+  const { screening, page, query } = read;
+  const { offset, limit, category, status } = query;
+  const view = screeningView(screening, publicUrl, path);
+  const nextOffset = offset + page.results.length;
+  const params = (o: number) => new URLSearchParams({ offset: String(o), limit: String(limit), ...(category && { category }), ...(status && { status }) }).toString();
+  return {
+    ...view,
+    categories: page.categories,
+    results: page.results.map((r) => ({
+      patient: `Patient/${r.patientId}`,
+      status: r.status,
+      ...(r.category !== null && { category: r.category }),
+      ...(r.summary !== null && { summary: r.summary }),
+      ...(r.criteria !== null && { criteria: r.criteria }),
+      ...(r.error !== null && { error: r.error }),
+      attempts: r.attempts,
+      ...(r.finishedAt && { finishedAt: r.finishedAt.toISOString() }),
+    })),
+    page: {
+      offset,
+      limit,
+      matching: page.matching,
+      ...(nextOffset < page.matching && { next: `${view.links.self}?${params(nextOffset)}` }),
+    },
   };
 }
 
@@ -183,31 +214,7 @@ export function screeningRoutes(deps: ScreeningRoutesDeps): { trials: Router; sc
       const { status, outcome } = readErrorOutcome(id, read.error);
       return send(res, status, outcome);
     }
-    const { screening, page, query } = read;
-    const { offset, limit, category, status } = query;
-    const view = screeningView(screening, config.publicUrl);
-    const nextOffset = offset + page.results.length;
-    const params = (o: number) => new URLSearchParams({ offset: String(o), limit: String(limit), ...(category && { category }), ...(status && { status }) }).toString();
-    res.json({
-      ...view,
-      categories: page.categories,
-      results: page.results.map((r) => ({
-        patient: `Patient/${r.patientId}`,
-        status: r.status,
-        ...(r.category !== null && { category: r.category }),
-        ...(r.summary !== null && { summary: r.summary }),
-        ...(r.criteria !== null && { criteria: r.criteria }),
-        ...(r.error !== null && { error: r.error }),
-        attempts: r.attempts,
-        ...(r.finishedAt && { finishedAt: r.finishedAt.toISOString() }),
-      })),
-      page: {
-        offset,
-        limit,
-        matching: page.matching,
-        ...(nextOffset < page.matching && { next: `${view.links.self}?${params(nextOffset)}` }),
-      },
-    });
+    res.json(screeningPageView(read, config.publicUrl));
   });
 
   screenings.delete('/:id', async (req: Request, res: Response) => {

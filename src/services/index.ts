@@ -1,4 +1,7 @@
 import type { Config } from '../config.js';
+
+/** The Cairn release the services' cards name, for the HTTP layer's documents too (the OpenAPI document). */
+export { cairnVersion } from '../cards/provenance.js';
 import type { ServiceLogic } from '../hooks/service.js';
 import type { GuidelineSearch } from '../knowledge/guideline-search.js';
 import type { HypothesisSource } from './diagnosis/hypothesis-source.js';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fromCorpusRecord } from '../../src/services/trials/matching/trial-record.js';
 import { TrialRetriever } from '../../src/services/trials/store/retriever.js';
-import { countTrials, criterionEmbeddingText, importTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
+import { countTrials, criterionEmbeddingText, importTrials, listTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { corpusRecord, TRIALS } from './trials-fixtures.js';
@@ -168,6 +168,20 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
     expect(recruiting.map((h) => h.nctId)).not.toContain('NCT00000003');
     const fulltext = await retriever.search('blood pressure hypertension', { mode: 'fulltext', k: 1 });
     expect(fulltext.map((h) => h.nctId)).toEqual(['NCT00000001']);
+  });
+
+  it('lists trials for the API: keyword search best first, an NCT id, status filters, counts and pages', async () => {
+    const all = await listTrials(t.db, { offset: 0, limit: 100 });
+    expect(all.total).toBe(all.trials.length);
+    expect(all.trials.map((tr) => tr.nctId)).toEqual([...all.trials.map((tr) => tr.nctId)].sort());
+    const sepsis = await listTrials(t.db, { text: 'sepsis', offset: 0, limit: 5 });
+    expect(sepsis.trials[0]).toMatchObject({ nctId: 'NCT00000003', status: 'COMPLETED' });
+    expect((await listTrials(t.db, { text: 'sepsis', statuses: ['RECRUITING'], offset: 0, limit: 5 })).trials.map((tr) => tr.nctId)).not.toContain('NCT00000003');
+    expect((await listTrials(t.db, { text: 'NCT00000002', offset: 0, limit: 5 })).trials.map((tr) => tr.nctId)).toEqual(['NCT00000002']);
+    // Web-search syntax: a minus excludes.
+    expect((await listTrials(t.db, { text: 'blood pressure -hypertension', offset: 0, limit: 5 })).trials.map((tr) => tr.nctId)).not.toContain('NCT00000001');
+    const past = await listTrials(t.db, { offset: all.total + 5, limit: 5 });
+    expect(past).toEqual({ total: all.total, trials: [] });
   });
 
   it('a model change re-embeds every trial and criterion', async () => {

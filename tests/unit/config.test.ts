@@ -165,4 +165,25 @@ describe('loadConfig', () => {
     expect(both.smartAppUrl).toBe(app);
     expect(both.deprecations).toEqual([expect.stringMatching(/deprecated and ignored/)]);
   });
+
+  it('reads the API for apps: its FHIR servers (with authentication on too), the introspection client (both parts or neither) and its time-out', () => {
+    expect(loadConfig({}).smart).toEqual({ timeoutMs: 5000 });
+    const c = loadConfig({
+      CAIRN_REQUIRE_AUTH: 'true',
+      CAIRN_TRUSTED_ISSUERS: '/etc/i.json',
+      CAIRN_SMART_FHIR_SERVERS: 'https://ehr.example.org/fhir, https://other.example.org/r4/',
+      CAIRN_SMART_INTROSPECTION_CLIENT_ID: 'cairn',
+      CAIRN_SMART_INTROSPECTION_CLIENT_SECRET: 'secret-value',
+      CAIRN_API_TIMEOUT_MS: '2500',
+    });
+    expect(c.smart).toEqual({
+      fhirServers: ['https://ehr.example.org/fhir', 'https://other.example.org/r4/'],
+      introspectionClient: { id: 'cairn', secret: 'secret-value' },
+      timeoutMs: 2500,
+    });
+    expect(() => loadConfig({ CAIRN_SMART_INTROSPECTION_CLIENT_ID: 'cairn' })).toThrow(/go together/);
+    const withPassword = () => loadConfig({ CAIRN_SMART_FHIR_SERVERS: 'https://user:hunter2@ehr.example.org/fhir' });
+    expect(withPassword).toThrow(/CAIRN_SMART_FHIR_SERVERS: entry 1/);
+    expect(withPassword).not.toThrow(/hunter2/);
+  });
 });

@@ -232,7 +232,7 @@ function evidenceValue(e: Evidence): number | string {
 }
 
 /** The handbook passage a complaint matched; quoted only when it came from the knowledge base with its citation. */
-function highRiskPassage(a: TriageAssessment): QuotedPassage | undefined {
+export function highRiskPassage(a: TriageAssessment): QuotedPassage | undefined {
   if (a.highRisk.status !== 'matched' || !a.highRisk.passage) return undefined;
   const p: object = a.highRisk.passage;
   // Only a passage whose document edition is known is quoted: the card's provenance names it.

@@ -163,6 +163,28 @@ export async function screeningOwner(db: Queryable, id: string): Promise<string 
   return res.rows[0]?.client_iss;
 }
 
+/**
+ * The screenings one client created, newest first, and how many there are. `client_iss` has no
+ * index of its own: a client lists its screenings, a table with a row per screening (not per
+ * patient), so the scan stays small.
+ */
+export async function listScreenings(
+  db: Queryable,
+  clientIss: string,
+  opts: { offset: number; limit: number; status?: ScreeningStatus },
+): Promise<{ total: number; screenings: Screening[] }> {
+  const args = [clientIss, opts.status ?? null];
+  const [page, count] = await Promise.all([
+    db.query<ScreeningRow>(
+      `SELECT ${SCREENING_COLUMNS} FROM screenings WHERE client_iss = $1 AND ($2::text IS NULL OR status = $2)
+        ORDER BY created_at DESC, id OFFSET $3 LIMIT $4`,
+      [...args, opts.offset, opts.limit],
+    ),
+    db.query<{ n: string }>('SELECT count(*) AS n FROM screenings WHERE client_iss = $1 AND ($2::text IS NULL OR status = $2)', args),
+  ]);
+  return { total: Number(count.rows[0]?.n ?? 0), screenings: page.rows.map(toScreening) };
+}
+
 export interface PatientResult {
   patientId: string;
   status: ItemStatus;

@@ -15,7 +15,7 @@ import { bestFusedScore, fuseRanks } from '../../../search/fusion.js';
 import { QueryEmbeddingCache } from '../../../search/query-embeddings.js';
 import { queryTerms, tsqueryOf } from '../../../search/terms.js';
 import { nearestNeighbours } from '../../../search/vector-list.js';
-import { TRIAL_TERMS, TRIAL_VECTORS } from './trial-store.js';
+import { TRIAL_RANK_NORMALISATION, TRIAL_RANK_WEIGHTS, TRIAL_TERMS, TRIAL_VECTORS } from './trial-store.js';
 
 export interface TrialSearchOptions {
   /** Trials returned (default 20). */
@@ -50,11 +50,6 @@ export interface TrialRetrieverOptions {
   termBudget?: number;
   queryCacheSize?: number;
 }
-
-/** Weights of tsvector classes D, C, B, A for ts_rank_cd: focus (A) counts 1, search text (B) 0.4. */
-const RANK_WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
-/** ts_rank_cd normalisation 1 (divide by 1 + log length): long records do not win by length alone. */
-const RANK_NORMALISATION = 1;
 
 export class TrialRetriever {
   readonly db: Database;
@@ -163,7 +158,7 @@ export class TrialRetriever {
     const params: unknown[] = [n, tsqueryOf(terms.selection)];
     const where = this.#where(params, options);
     const res = await this.db.query<{ nct_id: string; title: string; status: string; rank: number }>(
-      `SELECT t.nct_id, t.title, t.status, ts_rank_cd('${RANK_WEIGHTS}'::float4[], t.tsv, q, ${RANK_NORMALISATION}) AS rank
+      `SELECT t.nct_id, t.title, t.status, ts_rank_cd('${TRIAL_RANK_WEIGHTS}'::float4[], t.tsv, q, ${TRIAL_RANK_NORMALISATION}) AS rank
        FROM trials t, CAST($2 AS tsquery) q
        WHERE t.tsv @@ q ${where.length > 0 ? `AND ${where}` : ''}
        ORDER BY rank DESC, t.nct_id LIMIT $1`,

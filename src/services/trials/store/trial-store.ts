@@ -66,6 +66,11 @@ export const TRIAL_VECTORS: VectorStore = {
   reembedAdvice: 'import the trials again',
 };
 
+/** Weights of tsvector classes D, C, B, A for ts_rank_cd: focus (A) counts 1, search text (B) 0.4. */
+export const TRIAL_RANK_WEIGHTS = '{0.1, 0.2, 0.4, 1.0}';
+/** ts_rank_cd normalisation 1 (divide by 1 + log length): long records do not win by length alone. */
+export const TRIAL_RANK_NORMALISATION = 1;
+
 /** How many trials each lexeme occurs in, refreshed by every import. */
 export const TRIAL_TERMS: TermStatistics = { table: 'trial_terms', countColumn: 'trials' };
 /** Rows per INSERT / UPDATE statement (trials; criteria take twice as many). */
@@ -663,4 +668,90 @@ export async function loadTrial(db: Queryable, nctId: string): Promise<StoredTri
 export async function countTrials(db: Queryable): Promise<{ trials: number; criteria: number }> {
   const res = await db.query<{ trials: string; criteria: string }>('SELECT (SELECT count(*) FROM trials) AS trials, (SELECT count(*) FROM trial_criteria) AS criteria');
   return { trials: Number(res.rows[0]?.trials ?? 0), criteria: Number(res.rows[0]?.criteria ?? 0) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing (the API for apps' trial browser)
+
+export interface TrialListQuery {
+  /** Words to search for (web-search syntax: quotes, `or`, `-word`); absent: every trial. */
+  text?: string;
+  /** Only trials with one of these ClinicalTrials.gov statuses. */
+  statuses?: readonly string[];
+  offset: number;
+  limit: number;
+}
+
+export interface TrialListEntry {
+  nctId: string;
+  title: string;
+  status: string;
+  phase: string | null;
+  conditions: string[];
+  sex: 'all' | 'female' | 'male';
+  minAgeYears: number | null;
+  maxAgeYears: number | null;
+  criteria: number;
+  contentHash: string;
+}
+
+/**
+ * One page of trials: matching `text` (full text over what the trial is about and its summary
+ * and inclusion criteria, as the card's retrieval searches, best match first), else all in NCT id
+ * order; with the count of all that match. Unlike the card's hybrid retrieval this is exact
+ * keyword search, so pages are stable and a coordinator finds a trial by its words or its id.
+ */
+export async function listTrials(db: Queryable, query: TrialListQuery): Promise<{ total: number; trials: TrialListEntry[] }> {
+  const text = query.text?.trim() || null;
+  const nctId = text && /^NCT\d{8}$/i.test(text) ? text.toUpperCase() : null;
+  const res = await db.query<{
+    nct_id: string;
+    title: string;
+    status: string;
+    phase: string | null;
+    conditions: string[];
+    sex: TrialListEntry['sex'];
+    min_age_years: number | null;
+    max_age_years: number | null;
+    criteria: string;
+    content_hash: string;
+    total: string;
+  }>(
+    `WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE websearch_to_tsquery('english'::regconfig, $1::text) END AS tsq)
+     SELECT t.nct_id, t.title, t.status, t.phase, t.conditions, t.sex, t.min_age_years, t.max_age_years, t.content_hash,
+            (SELECT count(*) FROM trial_criteria c WHERE c.nct_id = t.nct_id) AS criteria,
+            count(*) OVER () AS total
+       FROM trials t, q
+      WHERE ($1::text IS NULL OR t.tsv @@ q.tsq OR t.nct_id = $2::text)
+        AND ($3::text[] IS NULL OR t.status = ANY($3::text[]))
+      ORDER BY CASE WHEN q.tsq IS NULL THEN 0 ELSE ts_rank_cd('${TRIAL_RANK_WEIGHTS}'::float4[], t.tsv, q.tsq, ${TRIAL_RANK_NORMALISATION}) END DESC, t.nct_id
+      OFFSET $4 LIMIT $5`,
+    [text, nctId, query.statuses && query.statuses.length > 0 ? [...query.statuses] : null, query.offset, query.limit],
+  );
+  let total = Number(res.rows[0]?.total ?? 0);
+  if (res.rows.length === 0 && query.offset > 0) {
+    // Past the last page the window function sees no row: count separately so the caller still learns the total.
+    const count = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM trials t
+        WHERE ($1::text IS NULL OR t.tsv @@ websearch_to_tsquery('english'::regconfig, $1::text) OR t.nct_id = $2::text)
+          AND ($3::text[] IS NULL OR t.status = ANY($3::text[]))`,
+      [text, nctId, query.statuses && query.statuses.length > 0 ? [...query.statuses] : null],
+    );
+    total = Number(count.rows[0]?.n ?? 0);
+  }
+  return {
+    total,
+    trials: res.rows.map((r) => ({
+      nctId: r.nct_id,
+      title: r.title,
+      status: r.status,
+      phase: r.phase,
+      conditions: r.conditions,
+      sex: r.sex,
+      minAgeYears: r.min_age_years === null ? null : Number(r.min_age_years),
+      maxAgeYears: r.max_age_years === null ? null : Number(r.max_age_years),
+      criteria: Number(r.criteria),
+      contentHash: r.content_hash,
+    })),
+  };
 }
