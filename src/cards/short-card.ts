@@ -130,7 +130,7 @@ export function quoteCandidates(passages: readonly QuotedPassage[], relevance: s
   passages.forEach((passage, rank) => {
     const tier = passage.headingPath.length === 0 ? 2 : rank < preferred ? 0 : 1;
     units.push({ quote: { passage, text: passage.text, excerpt: false }, tier, terms: termsOf(passage.text), rank, at: 0 });
-    for (const e of excerptsOf(passage.text)) {
+    for (const e of cachedExcerpts(passage.text)) {
       units.push({ quote: { passage, text: e.text, excerpt: true }, tier, terms: termsOf(e.text), rank, at: e.start });
     }
   });
@@ -153,8 +153,33 @@ export function quoteCandidates(passages: readonly QuotedPassage[], relevance: s
   return scored.map((s) => s.quote);
 }
 
+/**
+ * The stemmed content words of a text. Passages and their excerpts are the same few hundred texts
+ * on every hook (the corpus is fixed), so their word sets are kept: tokenising them again was a
+ * sixth of a triage call. Bounded, so free text (a relevance string) cannot grow it without end.
+ */
+const TERMS_CACHE_SIZE = 5000;
+const termsCache = new Map<string, Set<string>>();
+
 function termsOf(text: string): Set<string> {
-  return new Set(words(text).filter((w) => !isStopWord(w)).map(stem));
+  const cached = termsCache.get(text);
+  if (cached) return cached;
+  const terms = new Set(words(text).filter((w) => !isStopWord(w)).map(stem));
+  if (termsCache.size >= TERMS_CACHE_SIZE) termsCache.delete(termsCache.keys().next().value as string);
+  termsCache.set(text, terms);
+  return terms;
+}
+
+/** excerptsOf, kept per passage text like termsOf (the same passages come back on every hook). */
+const excerptsCache = new Map<string, readonly Excerpt[]>();
+function cachedExcerpts(text: string): readonly Excerpt[] {
+  let found = excerptsCache.get(text);
+  if (!found) {
+    found = excerptsOf(text);
+    if (excerptsCache.size >= TERMS_CACHE_SIZE) excerptsCache.delete(excerptsCache.keys().next().value as string);
+    excerptsCache.set(text, found);
+  }
+  return found;
 }
 
 /** A slice of a passage's text: `text` is `passage.slice(start, start + text.length)`. */

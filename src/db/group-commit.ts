@@ -16,8 +16,13 @@ export interface GroupCommitOptions<T> {
    * BEGIN/COMMIT round trips, which on PGlite run on the event loop like everything else.
    */
   writeBatch(db: Queryable, items: readonly T[]): Promise<void>;
-  /** Most items per transaction, so one statement stays bounded (default 500). */
+  /** Most items per statement, so one statement stays bounded (default 500). */
   maxBatch?: number;
+  /**
+   * For writes nobody waits on (the audit trail): gather for this long before writing, so that a
+   * busy second costs a few statements instead of one per call. Default 0: write at once.
+   */
+  gatherMs?: number;
 }
 
 interface Pending<T> {
@@ -59,7 +64,8 @@ export class GroupCommit<T> {
 
   async #drain(): Promise<void> {
     try {
-      // The first write goes at once; those arriving while it runs go together in the next.
+      // The first write goes at once (or after gatherMs); those arriving while it runs go together in the next.
+      if (this.#opts.gatherMs) await new Promise((resolve) => setTimeout(resolve, this.#opts.gatherMs).unref());
       while (this.#queue.length > 0) await this.#writeBatch(this.#takeBatch());
     } finally {
       // In the same turn as the last emptiness check (no await between them): a write made by a
