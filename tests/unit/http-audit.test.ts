@@ -92,7 +92,8 @@ const hook = () =>
     prefetch: { patient: { resourceType: 'Patient', id: PATIENT_ID, name: [{ text: PATIENT_NAME }] } },
   });
 const auditLines = () => logLines.filter((l) => l.msg === 'audit').map((l) => l.audit as Record<string, unknown>);
-const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+/** Until the audit rows of the calls so far are written (they are gathered for a moment). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20)).then(() => records.audit.flush());
 
 describe('audit trail of calls', () => {
   it('writes one audit line and row per hook call, with a pseudonymous patient and no token, name or id', async () => {
