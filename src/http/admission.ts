@@ -42,6 +42,11 @@ export interface Admission {
    */
   stillInTime(res: Response, startedAt: number): boolean;
   /** Hook calls admitted and not yet answered (or abandoned by their client). */
+  /**
+   * Gives the call's slot back before its response: its work is done and what is left is a wait
+   * that costs no CPU (the card ledger's commit). Idempotent; 'close' releases it otherwise.
+   */
+  release(res: Response): void;
   inFlight(): number;
 }
 
@@ -73,11 +78,16 @@ export function createAdmission(options: AdmissionOptions): Admission {
       return;
     }
     options.onInFlight(++inFlight);
+    let released = false;
+    const releaseSlot = () => {
+      if (released) return;
+      released = true;
+      options.onInFlight(--inFlight);
+    };
+    res.locals.releaseAdmission = releaseSlot;
     // 'close' fires once for every response: sent, failed, or abandoned by the client (abort),
     // so the count cannot leak whichever way the call ends.
-    res.once('close', () => {
-      options.onInFlight(--inFlight);
-    });
+    res.once('close', releaseSlot);
     next();
   };
 
@@ -88,5 +98,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
     return false;
   };
 
-  return { admit, stillInTime, inFlight: () => inFlight };
+  const release = (res: Response): void => {
+    (res.locals.releaseAdmission as (() => void) | undefined)?.();
+  };
+
+  return { admit, stillInTime, release, inFlight: () => inFlight };
 }

@@ -240,6 +240,9 @@ export function createApp(deps: AppDeps): express.Express {
       const key = typeof patientId === 'string' ? await patientKey({ fhirServer: request.fhirServer ?? client?.iss ?? '', patientId }) : undefined;
       setAuditDetails(res, { serviceId, hookInstance: request.hookInstance, outcome: result.outcome, cards: cards.length, ...(key && { patientKey: key }) });
       if (cards.length > 0) {
+        // The in-flight limit bounds work on the CPU; the ledger's commit is a wait (gathered with
+        // other calls' cards on PGlite), so the slot goes to the next call meanwhile.
+        admission.release(res);
         try {
           // Before the answer: a card feedback can name must be in the ledger (and a card Cairn
           // could not record is not sent, since nobody could tie feedback or a review to it).
