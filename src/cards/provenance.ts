@@ -14,9 +14,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { canonicalBase, canonicalUrl } from '../canonical.js';
+import { nearestAbove } from '../fhir/shipped-files.js';
 import type { Action, Card } from '../hooks/schema.js';
 import type { QuotedPassage } from './passages.js';
 
@@ -79,18 +79,15 @@ let version: string | undefined;
  */
 export function cairnVersion(): string {
   if (version !== undefined) return version;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
+  const found = nearestAbove(import.meta.url, (dir) => {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'cairn' && typeof pkg.version === 'string') return (version = pkg.version);
+      return pkg.name === 'cairn' && typeof pkg.version === 'string' ? pkg.version : undefined;
     } catch {
-      // no package.json here; keep walking up
+      return undefined; // no package.json here; keep walking up
     }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
+  });
+  if (found !== undefined) return (version = found);
   throw new Error("Cairn's package.json was not found above the provenance module: the release cannot be named");
 }
 

@@ -10,10 +10,10 @@
  * URLs, code systems and value sets it refers to), now under the configured base. Resources of
  * other publishers (LOINC, SNOMED CT, HL7) are left as they are.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isObject, str, type JsonObject } from './context/fhir-json.js';
+import { nearestDirectoryAbove } from './shipped-files.js';
 
 /** Resource type → its folder under fhir-profiles/. */
 export const PUBLISHED_FOLDERS = { CodeSystem: 'codesystems', ValueSet: 'valuesets' } as const;
@@ -25,19 +25,9 @@ export function isPublishedType(type: string): type is PublishedType {
 
 /** The shipped `fhir-profiles` directory: the nearest above this module (src/ or dist/). */
 export function shippedProfilesDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'fhir-profiles');
-    try {
-      if (statSync(candidate).isDirectory()) return candidate;
-    } catch {
-      // not here; keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new Error('fhir-profiles not found above the published-resources module');
+  const found = nearestDirectoryAbove(import.meta.url, 'fhir-profiles');
+  if (!found) throw new Error('fhir-profiles not found above the published-resources module');
+  return found;
 }
 
 /**

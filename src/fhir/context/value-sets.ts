@@ -19,14 +19,14 @@
  * SNOMED codes are listed explicitly. Anything else makes loading fail loudly: a silently ignored
  * rule in a clinical code list is worse than a service that does not start.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SYSTEM, arr, canonicalSystem, codeKey, isObject, normaliseCode, objects, prop, str, text } from './fhir-json.js';
 import type { CodingSummary, ConsciousnessLevel, PregnancyStatusValue, QuantityKey } from './types.js';
 import { QUANTITY_KEYS } from './types.js';
 import { QUANTITIES } from './units.js';
 import { isCairnExtension } from '../../canonical.js';
+import { nearestDirectoryAbove } from '../shipped-files.js';
 
 /** The names of Cairn's concept extensions (the last segment of their URLs). */
 export const EXT = {
@@ -307,19 +307,9 @@ export function loadValueSets(dir: string): ValueSetIndex {
 
 /** The shipped directory: the nearest `fhir-profiles/valuesets` above this module (src/ or dist/). */
 export function shippedValueSetDirectory(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'fhir-profiles', 'valuesets');
-    try {
-      if (statSync(candidate).isDirectory()) return candidate;
-    } catch {
-      // not here; keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new ValueSetLoadError('fhir-profiles/valuesets not found above the PatientContext module');
+  const found = nearestDirectoryAbove(import.meta.url, join('fhir-profiles', 'valuesets'));
+  if (!found) throw new ValueSetLoadError('fhir-profiles/valuesets not found above the PatientContext module');
+  return found;
 }
 
 let defaultIndex: ValueSetIndex | undefined;
