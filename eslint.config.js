@@ -63,7 +63,7 @@ function layerZones() {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cairn/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.cairn/**', 'coverage/**', 'app/dist/**', 'test-results/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -90,6 +90,12 @@ export default tseslint.config(
   {
     files: ['src/cli/**', 'dev/cli/**', 'dev/eval/check-queries.ts', 'bench/**', 'tests/**', '**/*.cjs'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The app runs in the browser and talks to Cairn only over HTTP: it imports nothing from src/.
+    files: ['app/**/*.{ts,tsx}'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', URL: 'readonly', URLSearchParams: 'readonly' } },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '../../src/*'], message: 'the app uses the API, not the server code' }] }] },
   },
   {
     files: ['**/*.mjs'],

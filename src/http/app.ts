@@ -12,6 +12,7 @@ import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRe
 import type { CdsService } from '../hooks/service.js';
 import type { JwtVerifier, VerifiedClient } from './auth/verify-jwt.js';
 import { createAdmission } from './admission.js';
+import { appStatic } from './app-static.js';
 import { auditCall, auditRoutes, setAuditDetails } from './audit-routes.js';
 import { authenticate } from './authenticate.js';
 import { clientErrorAnswer } from './client-errors.js';
@@ -376,6 +377,10 @@ export function createApp(deps: AppDeps): express.Express {
       onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     }),
   );
+
+  // The Cairn app (app/): static files, public like any web page; everything it shows comes from
+  // /api with the user's SMART token.
+  app.use('/app', appStatic());
 
   // Cairn's CodeSystem and ValueSets at their canonical URLs (src/fhir/published.ts): read once, on
   // the first request, and served under the configured canonical base. Public, like discovery:
