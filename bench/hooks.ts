@@ -25,7 +25,7 @@
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,6 +73,11 @@ interface Row {
   other5xx: number;
   /** req/s over the bare express server's on the same body. */
   ratio?: number;
+  /**
+   * CPU time the server process spent per answered call (all its threads, user + system): what a
+   * call costs, which unlike req/s hardly moves when other work shares the machine's cores.
+   */
+  cpuMs?: number;
 }
 
 interface RunOptions {
@@ -82,13 +87,31 @@ interface RunOptions {
   /** Open loop: this many requests per second in all, whatever the answers' latency. */
   rate?: number;
   seconds?: number;
+  /** The server's process id, to read its CPU time around the run (Linux /proc). */
+  pid?: number;
 }
+
+/** A process's CPU time so far (user + system, all threads) in ms, from /proc/<pid>/stat; undefined off Linux. */
+async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux build Node runs on (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS_PER_S = 100;
 
 async function run(scenario: string, url: string, opts: RunOptions): Promise<Row> {
   let next = 0;
   const times: number[] = [];
   let shed = 0;
   let other5xx = 0;
+  const cpuBefore = await processCpuMs(opts.pid);
   const result = await autocannon({
     url,
     connections: opts.connections ?? connections,
@@ -115,6 +138,7 @@ async function run(scenario: string, url: string, opts: RunOptions): Promise<Row
       },
     ],
   });
+  const cpuAfter = await processCpuMs(opts.pid);
   times.sort((a, b) => a - b);
   const pct = (q: number) => Number((times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN).toFixed(1));
   const row = {
@@ -128,9 +152,10 @@ async function run(scenario: string, url: string, opts: RunOptions): Promise<Row
     non2xx: result.non2xx,
     shed,
     other5xx,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && times.length > 0 && { cpuMs: Number(((cpuAfter - cpuBefore) / times.length).toFixed(3)) }),
   };
   // Each row as it is measured, so a run that stops early still shows what it measured.
-  if (scenario !== 'warm-up') console.error(`  ${scenario}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
+  if (scenario !== 'warm-up') console.error(`  ${scenario}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${row.cpuMs !== undefined ? `, ${row.cpuMs} CPU ms/call` : ''}`);
   return row;
 }
 
@@ -256,7 +281,7 @@ async function main(): Promise<void> {
       for (const s of requests) {
         const url = `${bare.url}/cds-services/${s.service}`;
         await run('warm-up', url, { body: s.body, seconds: 2 });
-        const row = await run(`bare express, ${s.service} body (${s.body.length} bytes)`, url, { body: s.body });
+        const row = await run(`bare express, ${s.service} body (${s.body.length} bytes)`, url, { body: s.body, pid: bare.process.pid });
         bareRps.set(s.service, row.rps);
         rows.push(row);
       }
@@ -284,6 +309,7 @@ async function main(): Promise<void> {
           await run('warm-up', url, { body: s.body, seconds: 3, ...(auth && { tokens: await tokensFor(auth, url, 3) }) });
           const row = await run(`Cairn ${s.service} (${s.patient}, ${cards} card${cards === 1 ? '' : 's'}), ${database}${auth ? ', JWT' : ''}`, url, {
             body: s.body,
+            pid: server.process.pid,
             ...(auth && { tokens: await tokensFor(auth, url) }),
           });
           const ceiling = bareRps.get(s.service);
@@ -307,10 +333,10 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`\nbench:hooks — ${new Date().toISOString()} — ${os.cpus().length} × ${cpu}, Node ${process.version}, ${connections} connections, ${duration} s each, load average ${load}\n`);
-  console.log('| scenario | req/s | × bare | p50 ms | p95 ms | p99 ms | max ms | errors | non-2xx | 503 shed | other 5xx |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| scenario | req/s | × bare | CPU ms/call | p50 ms | p95 ms | p99 ms | max ms | errors | non-2xx | 503 shed | other 5xx |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.scenario} | ${r.rps} | ${r.ratio ?? ''} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.errors} | ${r.non2xx} | ${r.shed} | ${r.other5xx} |`);
+    console.log(`| ${r.scenario} | ${r.rps} | ${r.ratio ?? ''} | ${r.cpuMs ?? ''} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.errors} | ${r.non2xx} | ${r.shed} | ${r.other5xx} |`);
   }
   for (const note of notes) console.log(`\n${note}`);
   console.log(JSON.stringify({ bench: 'hooks', date: new Date().toISOString(), connections, duration, deadlineMs: DEADLINE_MS, maxInFlight: MAX_IN_FLIGHT, auth: !!auth, rows }));

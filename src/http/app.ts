@@ -235,6 +235,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (result.status === 200) {
       const { request, prefetch } = result;
       const cards = result.body.cards;
+      // Each card is serialised once: the answer is built from these texts and the ledger digests them.
+      const cardJson = cards.map((card) => JSON.stringify(card));
       const patientId = (request.context as { patientId?: unknown }).patientId;
       const client = res.locals.client as VerifiedClient | undefined;
       // Ids are unique per FHIR server: key by the server named, else by the client's issuer.
@@ -254,6 +256,7 @@ export function createApp(deps: AppDeps): express.Express {
               patientKey: key ?? null,
               inputDigest: inputDigest(request, prefetch),
               cards,
+              cardJson,
             }),
           );
         } catch (err) {
@@ -266,7 +269,7 @@ export function createApp(deps: AppDeps): express.Express {
         }
       }
       metrics.hookDuration.observe({ service: serviceId, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
-      res.json(result.body);
+      res.type('application/json').send(answerJson(cardJson, result.body));
     } else {
       metrics.hookDuration.observe({ service: serviceId, outcome: result.outcome }, (performance.now() - startedAt) / 1000);
       setAuditDetails(res, { serviceId, outcome: result.outcome });
@@ -402,6 +405,13 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(errorHandler(log, metrics));
   return app;
+}
+
+/** The hook answer's JSON from its cards' JSON texts: `{"cards":[…]}` plus any other member (systemActions). */
+export function answerJson(cardJson: readonly string[], body: Readonly<{ cards: unknown[] }>): string {
+  const { cards: _cards, ...rest } = body;
+  const others = JSON.stringify(rest);
+  return `{"cards":[${cardJson.join(',')}]${others === '{}' ? '' : `,${others.slice(1, -1)}`}}`;
 }
 
 /**

@@ -7,7 +7,8 @@ import { toAuditEvent, type StoredAuditRecord } from '../../src/audit/audit-even
 import { PROVENANCE_EXTENSION_KEY } from '../../src/cards/provenance.js';
 import { GroupCommit } from '../../src/db/group-commit.js';
 import type { Card } from '../../src/hooks/schema.js';
-import { cardDigest, inputDigest, ledgerEntries } from '../../src/ledger/issued-cards.js';
+import { answerJson } from '../../src/http/app.js';
+import { cardDigest, cardJsonDigest, inputDigest, ledgerEntries } from '../../src/ledger/issued-cards.js';
 import { patientKey } from '../../src/ledger/pseudonym.js';
 
 const card = (over: Partial<Card> = {}): Card => ({
@@ -61,6 +62,27 @@ describe('ledger entries', () => {
     const written = (recorded: string) => card({ suggestions: [{ label: 'Add', actions: [{ type: 'create', description: 'd', resource: { resourceType: 'Provenance', recorded } }] }] });
     expect(cardDigest(written('2026-12-06T10:00:00Z'))).toBe(cardDigest(written('2026-12-07T11:00:00Z')));
     expect(cardDigest(card({ detail: 'BP 150/95 mmHg' }))).not.toBe(cardDigest(card({ detail: 'BP 151/95 mmHg' })));
+  });
+
+  it('digest the card as sent: with or without its uuid the same, text that looks like a uuid member kept', () => {
+    const { uuid: _uuid, ...withoutUuid } = card();
+    expect(cardDigest(withoutUuid)).toBe(cardDigest(card()));
+    // A uuid member last in its object, and one alone in it.
+    expect(cardJsonDigest('{"label":"Add","uuid":"11111111-1111-4111-8111-111111111111"}')).toBe(cardJsonDigest('{"label":"Add"}'));
+    expect(cardJsonDigest('{"a":[{"uuid":"x"}]}')).toBe(cardJsonDigest('{"a":[{}]}'));
+    // Quoted text is escaped in JSON, so a passage that reads like a uuid member still counts.
+    const quoting = (v: string) => card({ detail: `the form says "uuid":"${v}"` });
+    expect(cardDigest(quoting('a'))).not.toBe(cardDigest(quoting('b')));
+    expect(cardJsonDigest(JSON.stringify(card()))).toBe(cardDigest(card()));
+  });
+
+  it('build the answer from the cards as serialised, with any other member', () => {
+    const cards = [card(), card({ summary: 'other' })];
+    const json = answerJson(cards.map((c) => JSON.stringify(c)), { cards });
+    expect(JSON.parse(json)).toEqual({ cards });
+    const withActions = { cards, systemActions: [{ type: 'update', description: 'x' }] };
+    expect(JSON.parse(answerJson(cards.map((c) => JSON.stringify(c)), withActions))).toEqual(withActions);
+    expect(JSON.parse(answerJson([], { cards: [] }))).toEqual({ cards: [] });
   });
 
   it('refuse a card without its uuid', () => {
