@@ -90,9 +90,10 @@ export interface Config {
    */
   trials?: string[];
   /**
-   * CAIRN_SMART_APP_URL (or its deprecated alias CAIRN_TRIAL_SMART_APP_URL): the launch URL of the
-   * Cairn app that shows a card's full evidence. When set, every card has a `smart` link to it;
-   * unset, none.
+   * The launch URL of the app that shows a card's full evidence: every card has a `smart` link to
+   * it; undefined, no card has one. CAIRN_SMART_APP_URL (or its deprecated alias
+   * CAIRN_TRIAL_SMART_APP_URL) when set; `none` there turns the link off; unset, Cairn's own app
+   * (`${publicUrl}/app/launch.html`) when it is built (ConfigFacts.appBuilt).
    */
   smartAppUrl?: string;
   /** Deprecated settings in use, each with what replaces it: logged once at start-up. */
@@ -265,7 +266,10 @@ const envSchema = z.object({
   CAIRN_SCREENING_MAX_ATTEMPTS: positiveInt('CAIRN_SCREENING_MAX_ATTEMPTS').max(20).default(3),
   CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
   CAIRN_TRIALS: z.string().min(1).default('trials'),
-  CAIRN_SMART_APP_URL: z.url({ protocol: /^https?$/, error: 'CAIRN_SMART_APP_URL must be an absolute http(s) URL' }).optional(),
+  CAIRN_SMART_APP_URL: z
+    .string()
+    .refine((v) => isNone(v) || isHttpUrl(v), 'CAIRN_SMART_APP_URL must be an absolute http(s) URL, or none (no link to an app)')
+    .optional(),
   // Deprecated alias of CAIRN_SMART_APP_URL, from when only trial cards linked to an app.
   CAIRN_TRIAL_SMART_APP_URL: z.url('CAIRN_TRIAL_SMART_APP_URL must be an absolute URL').optional(),
   CAIRN_CARD_RETENTION_DAYS: positiveInt('CAIRN_CARD_RETENTION_DAYS').default(DEFAULT_RECORDS.cardRetentionDays),
@@ -282,8 +286,20 @@ const envSchema = z.object({
 
 export class ConfigError extends Error {}
 
+/** What the configuration depends on besides the environment, found out by the caller. */
+export interface ConfigFacts {
+  /**
+   * Whether Cairn's own app is built (src/http/app-static.ts builtAppDir()), so that Cairn serves
+   * it at /app/: then cards link to it unless CAIRN_SMART_APP_URL says otherwise. Default false.
+   */
+  appBuilt?: boolean;
+}
+
+/** Where Cairn serves its own app's launch page (src/http/app-static.ts), under a public URL. */
+const APP_LAUNCH_PATH = '/app/launch.html';
+
 /** Reads and checks the environment. Throws ConfigError listing every bad variable at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, facts: ConfigFacts = {}): Config {
   // Empty strings in a .env file or compose file mean "unset", not "empty value".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
@@ -334,7 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // canonical URL it sends resolves without further set-up. A deployment that publishes them
   // elsewhere (an organisation's terminology server, a stable domain) sets CAIRN_CANONICAL_BASE.
   const canonicalBase = (e.CAIRN_CANONICAL_BASE ?? `${publicUrl}/fhir`).replace(/\/+$/, '');
-  const smartAppUrl = e.CAIRN_SMART_APP_URL ?? e.CAIRN_TRIAL_SMART_APP_URL;
+  const smartAppUrl = smartAppLink(e.CAIRN_SMART_APP_URL ?? e.CAIRN_TRIAL_SMART_APP_URL, publicUrl, facts.appBuilt ?? false);
   const deprecations = smartAppDeprecations(e.CAIRN_SMART_APP_URL, e.CAIRN_TRIAL_SMART_APP_URL);
   return {
     port: e.PORT,
@@ -480,6 +496,24 @@ function baseUrlList(name: string, raw: string): string[] {
     if (!ok) throw new ConfigError(`${name}: entry ${i + 1} must be an http(s) base URL without user name, password, query or fragment`);
   });
   return entries;
+}
+
+const isNone = (v: string): boolean => v.trim().toLowerCase() === 'none';
+
+function isHttpUrl(v: string): boolean {
+  if (!URL.canParse(v)) return false;
+  const { protocol } = new URL(v);
+  return protocol === 'http:' || protocol === 'https:';
+}
+
+/**
+ * The app cards link to: the one configured; none when configured `none`; otherwise Cairn's own
+ * app, at the address clients reach Cairn by, when it is built (a link to a page that answers 404
+ * would be worse than no link).
+ */
+function smartAppLink(configured: string | undefined, publicUrl: string, appBuilt: boolean): string | undefined {
+  if (configured !== undefined) return isNone(configured) ? undefined : configured;
+  return appBuilt ? `${publicUrl}${APP_LAUNCH_PATH}` : undefined;
 }
 
 /** What to say about CAIRN_TRIAL_SMART_APP_URL, the deprecated alias of CAIRN_SMART_APP_URL, when it is set. */

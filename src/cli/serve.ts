@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config.js';
+import { builtAppDir } from '../http/app-static.js';
 import { createLogger } from '../log.js';
 import { startCairn } from '../server.js';
 
@@ -11,7 +12,8 @@ import { startCairn } from '../server.js';
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    // Cards link to Cairn's own app by default once it is built (npm run build:app).
+    config = loadConfig(process.env, { appBuilt: builtAppDir() !== undefined });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

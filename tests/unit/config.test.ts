@@ -166,6 +166,25 @@ describe('loadConfig', () => {
     expect(both.deprecations).toEqual([expect.stringMatching(/deprecated and ignored/)]);
   });
 
+  it("links cards to Cairn's own app by default once it is built; none turns the link off", () => {
+    const built = { appBuilt: true };
+    // Built: the app's launch page at the first public URL, the address links are built on.
+    expect(loadConfig({}, built).smartAppUrl).toBe('http://localhost:3000/app/launch.html');
+    expect(loadConfig({ PORT: '8080' }, built).smartAppUrl).toBe('http://localhost:8080/app/launch.html');
+    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cairn.example.org/, http://127.0.0.1:3000' }, built).smartAppUrl).toBe('https://cairn.example.org/app/launch.html');
+    // Not built (or not known to be): no link to a page that would answer 404.
+    expect(loadConfig({}, { appBuilt: false }).smartAppUrl).toBeUndefined();
+    expect(loadConfig({ CAIRN_PUBLIC_URL: 'https://cairn.example.org' }).smartAppUrl).toBeUndefined();
+    // An app named explicitly applies whether or not Cairn's own is built.
+    const other = 'https://apps.example.org/evidence/launch';
+    expect(loadConfig({ CAIRN_SMART_APP_URL: other }, built).smartAppUrl).toBe(other);
+    expect(loadConfig({ CAIRN_TRIAL_SMART_APP_URL: other }, built).smartAppUrl).toBe(other);
+    // none (any case): no link, even with the app built. An empty value is unset, like every setting.
+    for (const none of ['none', 'NONE', ' None ']) expect(loadConfig({ CAIRN_SMART_APP_URL: none }, built).smartAppUrl).toBeUndefined();
+    expect(loadConfig({ CAIRN_SMART_APP_URL: '' }, built).smartAppUrl).toBe('http://localhost:3000/app/launch.html');
+    expect(() => loadConfig({ CAIRN_SMART_APP_URL: 'off' }, built)).toThrow(/CAIRN_SMART_APP_URL must be an absolute http\(s\) URL, or none/);
+  });
+
   it('reads the API for apps: its FHIR servers (with authentication on too), the introspection client (both parts or neither) and its time-out', () => {
     expect(loadConfig({}).smart).toEqual({ timeoutMs: 5000 });
     const c = loadConfig({

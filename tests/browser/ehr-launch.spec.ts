@@ -1,0 +1,110 @@
+/**
+ * A clinician opens Cairn from the EHR (the dev launcher plays the EHR): SMART App Launch 2.0 with
+ * `launch` and `iss`, PKCE through fhirclient, then the evidence viewer for the launched patient.
+ * The app's access token is what Cairn's API checks, by introspection at the EHR.
+ */
+import { expect, test } from '@playwright/test';
+import { apiFromPage, ehrLaunch, launchState, SEPSIS_PATIENT, workspaceLaunch, HIV_PATIENT } from './support/launch.js';
+import { patientViewCards } from './support/hooks.js';
+import { untilBuilt } from './support/screens.js';
+
+interface Evidence {
+  patient: { id: string };
+  triage: unknown;
+  diagnosis: Array<{ status: string }>;
+  series: { vitals: Array<{ key: string; points: unknown[] }> };
+  passages: Array<{ text: string; documentId: string }>;
+}
+
+interface Analytics {
+  totals: { issued: number; accepted: number; overridden: number };
+}
+
+const squash = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+test('an EHR launch from the dev launcher signs in with PKCE and opens the evidence screen for the launched patient', async ({ page }) => {
+  const patient = SEPSIS_PATIENT();
+  await ehrLaunch(page, patient.id);
+
+  await expect(page.getByRole('link', { name: 'Evidence' })).toHaveAttribute('aria-current', 'page');
+  const state = await launchState(page);
+  expect(state.tokenResponse.patient).toBe(patient.id);
+  // What the app asked for (app/src/smart.ts) and the launcher granted: identity, the EHR launch, patient reads.
+  expect(state.tokenResponse.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'fhirUser', 'launch', 'patient/Observation.rs', 'patient/Condition.rs']));
+  // fhirclient removed the code and state from the address once it had exchanged them.
+  expect(new URL(page.url()).searchParams.has('code')).toBe(false);
+});
+
+test("the app's token opens Cairn's API: introspected at the EHR, and the record read with it", async ({ page }) => {
+  const patient = SEPSIS_PATIENT();
+  await ehrLaunch(page, patient.id);
+
+  const evidence = await apiFromPage<Evidence>(page, `/api/patients/${patient.id}/evidence`);
+  expect(evidence.status).toBe(200);
+  expect(evidence.body.patient.id).toBe(patient.id);
+  expect(evidence.body.triage).not.toBeNull();
+  expect(evidence.body.diagnosis.some((d) => d.status === 'met')).toBe(true);
+  expect(evidence.body.series.vitals.some((s) => s.points.length > 1)).toBe(true);
+  expect(evidence.body.passages.length).toBeGreaterThan(0);
+
+  // A patient-level token reads its own patient only; a token the EHR never issued is refused.
+  expect((await apiFromPage(page, `/api/patients/${HIV_PATIENT().id}/evidence`)).status).toBe(403);
+  expect((await apiFromPage(page, `/api/patients/${patient.id}/evidence`, { token: 'not-issued-by-the-ehr' })).status).toBe(401);
+});
+
+test.describe('the evidence viewer', () => {
+  untilBuilt('evidence');
+
+  test('shows the findings, a trend plot and a quoted guideline passage', async ({ page }) => {
+    const patient = SEPSIS_PATIENT();
+    await ehrLaunch(page, patient.id);
+
+    await expect(page.getByTestId('finding').first()).toBeVisible();
+    await expect(page.locator('[data-testid=trend-plot] canvas').first()).toBeVisible();
+    const passages = page.getByTestId('passage');
+    await expect(passages.first()).toBeVisible();
+
+    // Quoted, not paraphrased: a passage on the screen holds the text of one the API returned.
+    const { body } = await apiFromPage<Evidence>(page, `/api/patients/${patient.id}/evidence`);
+    const shown = squash((await passages.allInnerTexts()).join(' '));
+    expect(body.passages.some((p) => shown.includes(squash(p.text).slice(0, 80)))).toBe(true);
+  });
+});
+
+test.describe('feedback', () => {
+  untilBuilt('evidence', 'analytics');
+
+  test('accept one finding and override another with a reason: both are stored and counted in the analytics', async ({ page }) => {
+    const patient = SEPSIS_PATIENT();
+    // The EHR showed the cards first: they are in Cairn's ledger, which feedback refers to.
+    const answers = await patientViewCards(patient.id);
+    expect(answers.flatMap((a) => a.cards).length).toBeGreaterThan(1);
+
+    await workspaceLaunch(page);
+    const before = (await apiFromPage<Analytics>(page, '/api/analytics/feedback')).body.totals;
+
+    await ehrLaunch(page, patient.id);
+    const findings = page.getByTestId('finding');
+    await expect(findings.nth(1)).toBeVisible();
+    await findings.nth(0).getByTestId('feedback-accept').click();
+    await expect(findings.nth(0)).toContainText(/accepted/i);
+    await findings.nth(1).getByTestId('feedback-override').click();
+    await findings.nth(1).getByLabel(/reason/i).selectOption({ label: 'Not clinically relevant for this patient' });
+    await findings.nth(1).getByRole('button', { name: /send|confirm|save/i }).click();
+    await expect(findings.nth(1)).toContainText(/overridden/i);
+
+    // Stored, not only shown: a reload reads it back from Cairn.
+    await page.reload();
+    await expect(page.getByTestId('finding').nth(0)).toContainText(/accepted/i);
+    await expect(page.getByTestId('finding').nth(1)).toContainText(/overridden/i);
+
+    // And counted: the analytics screen (a user-level launch) and its API.
+    await workspaceLaunch(page);
+    await page.goto(`${page.url().split('#')[0]}#/analytics`);
+    await expect(page.getByTestId('analytics-chart').first()).toBeVisible();
+    await expect(page.getByText('Not clinically relevant for this patient')).toBeVisible();
+    const after = (await apiFromPage<Analytics>(page, '/api/analytics/feedback')).body.totals;
+    expect(after.accepted).toBeGreaterThan(before.accepted);
+    expect(after.overridden).toBeGreaterThan(before.overridden);
+  });
+});
