@@ -30,7 +30,14 @@ export const CAIRN_BASE = new URL('..', new URL(import.meta.env.BASE_URL, window
 export async function api<T>(client: Client, path: string, init: RequestInit = {}): Promise<T> {
   const res = await fetch(`${CAIRN_BASE}${path}`, {
     ...init,
-    headers: { accept: 'application/json', authorization: `Bearer ${accessToken(client)}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      accept: 'application/json',
+      authorization: `Bearer ${accessToken(client)}`,
+      // Which EHR issued the token: Cairn may accept tokens from several (CAIRN_SMART_FHIR_SERVERS).
+      'x-fhir-server': client.state.serverUrl,
+      ...(init.body ? { 'content-type': 'application/json' } : {}),
+      ...init.headers,
+    },
   });
   const text = await res.text();
   const body: unknown = text ? JSON.parse(text) : undefined;

@@ -1,5 +1,5 @@
 /**
- * Screenshots of each screen for the README (docs/screenshots/), taken at a fixed viewport
+ * Screenshots of each screen for the README (docs/screenshots/, see save()), taken at a fixed viewport
  * (1280×900, see playwright.config.ts) once the screen has loaded its content, and one of the
  * short cards as an EHR shows them, whose "Open evidence in Cairn" link launches the app.
  */
@@ -11,8 +11,14 @@ import { apiFromPage, ehrLaunchUrl, expectSignedIn, HIV_PATIENT, HIV_TRIAL, SEPS
 import { stackInfo } from './support/stack-info.js';
 import { openScreen, untilBuilt, type Screen } from './support/screens.js';
 
+/**
+ * The README's copies (docs/screenshots/) are rewritten only on request (CAIRN_UPDATE_SCREENSHOTS=1):
+ * the demo's dates move every day, so a plain `npm test` would otherwise leave the checkout dirty.
+ * Otherwise they go to test-results/screenshots/, to look at after a run.
+ */
 async function save(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: repoPath('docs', 'screenshots', `${name}.png`), animations: 'disabled', caret: 'hide' });
+  const dir = process.env.CAIRN_UPDATE_SCREENSHOTS === '1' ? repoPath('docs', 'screenshots') : repoPath('test-results', 'screenshots');
+  await page.screenshot({ path: `${dir}/${name}.png`, animations: 'disabled', caret: 'hide' });
 }
 
 test("card.png: a demo patient's short cards, and their smart link opens the evidence viewer", async ({ page }) => {
