@@ -8,5 +8,7 @@ export default {
   },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testTimeout: 30000,
+  // PostgreSQL with pgvector, or PGlite alone with a note (tests/support/jest-global-setup.mjs).
+  globalSetup: '<rootDir>/tests/support/jest-global-setup.mjs',
   reporters: ['default', '<rootDir>/tests/support/summary-reporter.cjs'],
 };
