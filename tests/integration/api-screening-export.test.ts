@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Group, ResearchStudy, ResearchSubject } from 'fhir/r4.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startDevFhirServer } from '../../dev/fhir-server/index.js';
 import { createFhirGateway } from '../../src/fhir/gateway.js';
 import { createApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/http/metrics.js';
@@ -172,6 +173,27 @@ describe('GET /api/screenings/{id}/export', () => {
     const urls = (bundle.entry ?? []).map((e) => e.fullUrl);
     expect(new Set(urls).size).toBe(urls.length);
     for (const url of urls) expect(url).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('imports into a FHIR server as it is (the Bundle and the Group), and a second import of the Bundle creates nothing new', async () => {
+    const bundle = (await (await call('GET', `/api/screenings/${screening.id}/export?format=research-subjects`, COORDINATOR)).json()) as Bundle;
+    const fhir = await startDevFhirServer({ port: 0 });
+    try {
+      const post = async () => {
+        const res = await fetch(fhir.baseUrl, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
+        expect(res.status).toBe(200);
+        return ((await res.json()) as Bundle).entry?.map((e) => e.response?.status);
+      };
+      expect(await post()).toEqual(['201', ...eligible().map(() => '201')]);
+      expect(await post()).toEqual(['200', ...eligible().map(() => '200')]);
+      const subjects = (await (await fetch(`${fhir.baseUrl}/ResearchSubject?_count=500&_summary=count`)).json()) as Bundle;
+      expect(subjects.total).toBe(eligible().length);
+      // The Group, too, is a resource the server takes as it is.
+      const group = await (await call('GET', `/api/screenings/${screening.id}/export?format=group`, COORDINATOR)).text();
+      expect((await fetch(`${fhir.baseUrl}/Group`, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: group })).status).toBe(201);
+    } finally {
+      await fhir.close();
+    }
   });
 
   it('exports a screening still under way as far as it got', async () => {

@@ -3,7 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { validateResource } from '@medplum/core';
 import type { Resource as MedplumResource } from '@medplum/fhirtypes';
-import type { Bundle, Group, ResearchStudy, ResearchSubject, Resource } from 'fhir/r4.js';
+import type { Bundle, ResearchStudy, ResearchSubject, Resource } from 'fhir/r4.js';
 import { loadFhirDefinitions } from '../../dev/fhir-server/definitions.js';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import type { CriterionJudgement } from '../../src/services/trials/matching/judge.js';
@@ -185,7 +185,7 @@ describe('candidatesGroup', () => {
   it('is a valid actual Group of the eligible patients, naming the trial and the screening', () => {
     const group = candidatesGroup({ screening: SCREENING, trialTitle: 'Intensive Blood Pressure Lowering in Hypertension', patientIds: ['a', 'b-2'] });
     expect(() => validateR4(group)).not.toThrow();
-    expect(group).toMatchObject<Partial<Group>>({
+    expect(group).toMatchObject({
       resourceType: 'Group',
       type: 'person',
       actual: true,
@@ -211,7 +211,7 @@ describe('researchSubjectsBundle', () => {
   let n = 0;
   const uuids = () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
 
-  it('is a valid transaction: the study created unless present (by NCT id), one candidate ResearchSubject per patient', () => {
+  it('is a valid transaction: the study created unless present (by NCT id), one candidate ResearchSubject per patient, each created once', () => {
     n = 0;
     const bundle: Bundle = researchSubjectsBundle({ screening: SCREENING, study, patientIds: ['a', 'b'], newUuid: uuids });
     expect(() => validateR4(bundle)).not.toThrow();
@@ -224,11 +224,12 @@ describe('researchSubjectsBundle', () => {
     expect(created.id).toBeUndefined();
     expect(created.identifier).toContainEqual(expect.objectContaining({ system: NCT_SYSTEM, value: 'NCT00000001' }));
     expect(subjects.map((e) => e.fullUrl)).toEqual(['urn:uuid:00000000-0000-4000-8000-000000000002', 'urn:uuid:00000000-0000-4000-8000-000000000003']);
+    const once = (patient: string) => `identifier=${encodeURIComponent(`urn:ietf:rfc:3986|urn:uuid:${SCREENING.id}`)}&patient=${encodeURIComponent(`Patient/${patient}`)}`;
     expect(subjects.map((e) => e.request)).toEqual([
-      { method: 'POST', url: 'ResearchSubject' },
-      { method: 'POST', url: 'ResearchSubject' },
+      { method: 'POST', url: 'ResearchSubject', ifNoneExist: once('a') },
+      { method: 'POST', url: 'ResearchSubject', ifNoneExist: once('b') },
     ]);
-    expect(subjects[1]?.resource).toEqual<ResearchSubject>({
+    expect(subjects[1]?.resource).toEqual({
       resourceType: 'ResearchSubject',
       identifier: [{ system: 'urn:ietf:rfc:3986', value: `urn:uuid:${SCREENING.id}` }],
       status: 'candidate',

@@ -104,6 +104,7 @@ export function CriteriaDrilldown({ id, result, patientName }: { id: string; res
         {deciding.size > 0 && <li>Decided by criteria {[...deciding].map((n) => `#${n}`).join(', ')}</li>}
         {s.unknown.length > 0 && <li>To check: {s.unknown.map((c) => `#${c.number}`).join(', ')}</li>}
       </ul>
+      <p className="ws-meta">Counted as Cairn decided: “one of the following” alternatives as one criterion; administrative and contraception criteria are not counted.</p>
       <CriterionTable title={`Inclusion criteria (${inclusion.length})`} rows={inclusion} kind="inclusion" />
       <CriterionTable title={`Exclusion criteria (${exclusion.length})`} rows={exclusion} kind="exclusion" />
     </div>

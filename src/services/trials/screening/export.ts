@@ -9,7 +9,9 @@
  *                      worklist on the EHR's FHIR server;
  *   research-subjects  a FHIR R4 transaction Bundle: one ResearchSubject (status candidate) per
  *                      eligible patient, pointing at the trial's ResearchStudy, which the same
- *                      transaction creates unless the server already holds one with the NCT id.
+ *                      transaction creates unless the server already holds one with the NCT id;
+ *                      each subject, too, is created only once per screening and patient
+ *                      (conditional creates), so importing the file twice changes nothing.
  *
  * "Eligible" is the screening's category: no exclusion met and no inclusion failed on documented
  * evidence, and something the trial studies met ("may fit"). Nothing here judges anew: counts and
@@ -116,8 +118,10 @@ export function csvResultLine(result: Pick<PatientResult, 'patientId' | 'status'
 export type ExportedScreening = Pick<Screening, 'id' | 'nctId' | 'status' | 'createdAt'>;
 
 /** Names the screening a resource came from: its id as a URI. */
+const SCREENING_ID_SYSTEM = 'urn:ietf:rfc:3986';
+
 export function screeningIdentifier(screening: Pick<Screening, 'id'>) {
-  return { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${screening.id}` };
+  return { system: SCREENING_ID_SYSTEM, value: `urn:uuid:${screening.id}` };
 }
 
 function provenanceText(screening: ExportedScreening, count: number): string {
@@ -176,7 +180,9 @@ export function researchSubjectsBundle(input: { screening: ExportedScreening; st
       study,
       individual: { reference: `Patient/${id}` },
     };
-    return { fullUrl: `urn:uuid:${newUuid()}`, resource: subject, request: { method: 'POST', url: 'ResearchSubject' } };
+    // Importing the same export twice creates no second subject: one per screening and patient.
+    const ifNoneExist = `identifier=${encodeURIComponent(`${SCREENING_ID_SYSTEM}|urn:uuid:${screening.id}`)}&patient=${encodeURIComponent(`Patient/${id}`)}`;
+    return { fullUrl: `urn:uuid:${newUuid()}`, resource: subject, request: { method: 'POST', url: 'ResearchSubject', ifNoneExist } };
   });
   return {
     resourceType: 'Bundle',
