@@ -29,10 +29,10 @@ const COMPARE: Record<Column, (a: Row, b: Row) => number> = {
   unknown: (a, b) => byNumber(a.summary?.unknown.length, b.summary?.unknown.length),
 };
 
-function Deciding({ row }: { row: Row }) {
+function Deciding({ row, cancelled }: { row: Row; cancelled: boolean }) {
   const r = row.result;
   if (r.status === 'failed') return <span className="ws-meta">{r.error ?? 'failed'}</span>;
-  if (r.status !== 'done' || !row.summary) return <span className="ws-meta">not screened yet</span>;
+  if (r.status !== 'done' || !row.summary) return <span className="ws-meta">{cancelled ? 'not screened: the screening was cancelled' : 'not screened yet'}</span>;
   const first = row.summary.deciding[0];
   if (!first) return <span className="ws-meta">{r.category ? CATEGORY_HINT[r.category] : ''}</span>;
   const others = row.summary.deciding.length - 1;
@@ -44,7 +44,7 @@ function Deciding({ row }: { row: Row }) {
   );
 }
 
-export function ResultsTable({ results, labels, caption }: { results: PatientResult[]; labels: Map<string, PatientLabel>; caption: string }) {
+export function ResultsTable({ results, labels, caption, cancelled = false }: { results: PatientResult[]; labels: Map<string, PatientLabel>; caption: string; cancelled?: boolean }) {
   const [open, setOpen] = useState<Set<string>>(new Set());
   const rows = useMemo<Row[]>(
     () =>
@@ -103,13 +103,13 @@ export function ResultsTable({ results, labels, caption }: { results: PatientRes
                   </button>
                 </th>
                 <td>
-                  <span className={`ws-chip ws-chip-${tone ?? 'pending'}`}>{resultLabel(row.result)}</span>
+                  <span className={`ws-chip ws-chip-${tone ?? 'pending'}`}>{resultLabel(row.result, cancelled)}</span>
                 </td>
                 <td className="num">{s ? `${s.inclusion.met} / ${s.inclusion.total}` : '—'}</td>
                 <td className="num">{s ? `${s.exclusion.met} / ${s.exclusion.total}` : '—'}</td>
                 <td className="num">{s ? s.unknown.length : '—'}</td>
                 <td className="ws-deciding">
-                  <Deciding row={row} />
+                  <Deciding row={row} cancelled={cancelled} />
                 </td>
               </tr>
               {expanded && (

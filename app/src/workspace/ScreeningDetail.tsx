@@ -15,7 +15,7 @@ import type { Category, ExportFormat, Screening, ScreeningPage } from './types';
 import { EmptyNotice, ErrorNotice, formatDateTime, plural } from './ui';
 
 const POLL_MS = 1000;
-const RESULTS_REFRESH_MS = 3000;
+const RESULTS_REFRESH_MS = 2000;
 const PAGE = 100;
 
 type Filter = 'all' | Category | 'failed' | 'pending';
@@ -261,7 +261,7 @@ export function ScreeningDetail({ client, id, onProgress, onChanged }: { client:
                   setOffset(0);
                 }}
               />
-              {FILTER_LABEL[f]} <span className="ws-filter-count">{n.toLocaleString()}</span>
+              {f === 'pending' && p.status === 'cancelled' ? 'Not screened' : FILTER_LABEL[f]} <span className="ws-filter-count">{n.toLocaleString()}</span>
             </label>
           );
         })}
@@ -278,7 +278,7 @@ export function ScreeningDetail({ client, id, onProgress, onChanged }: { client:
       )}
       {results && results.results.length > 0 && (
         <>
-          <ResultsTable results={results.results} labels={labels} caption={`Results of the ${p.nctId} screening: ${FILTER_LABEL[filter]}`} />
+          <ResultsTable results={results.results} labels={labels} caption={`Results of the ${p.nctId} screening: ${FILTER_LABEL[filter]}`} cancelled={p.status === 'cancelled'} />
           <nav className="ws-pager" aria-label="Result pages">
             <span>
               {results.page.matching > results.results.length

@@ -79,10 +79,11 @@ export const CATEGORY_HINT: Record<Category, string> = {
   unknown: 'the record holds nothing to judge on',
 };
 
-/** A result's state in words: its category once screened, else pending or failed. */
-export function resultLabel(r: Pick<PatientResult, 'status' | 'category'>): string {
+/** A result's state in words: its category once screened, else pending (or not screened, when the screening was cancelled) or failed. */
+export function resultLabel(r: Pick<PatientResult, 'status' | 'category'>, cancelled = false): string {
   if (r.status === 'done' && r.category) return CATEGORY_LABEL[r.category];
-  return r.status === 'failed' ? 'Failed' : 'Pending';
+  if (r.status === 'failed') return 'Failed';
+  return cancelled ? 'Not screened' : 'Pending';
 }
 
 /** Order for sorting by result: the ones to act on first. */
