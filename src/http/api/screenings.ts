@@ -6,6 +6,7 @@
  *   POST   /api/trials/{nctId}/screenings           start one ({ "patients": [...] } or { "group": "Group/…" })
  *   GET    /api/screenings/{id}?offset=&limit=&category=&status=   one, with a page of results
  *   DELETE /api/screenings/{id}                     cancel it
+ *   GET    /api/screenings/{id}/export?format=csv|group|research-subjects   its results as a file
  *
  * Who owns a screening: the user the token names at its FHIR server, i.e. the pair (FHIR server,
  * `sub`, else `fhirUser`), kept as the screening's client (`smart|<server>|<user>`, which no JWT
@@ -20,19 +21,25 @@
  * could not read themselves.
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import { normaliseFhirBase } from '../../fhir/server-allowlist.js';
 import { operationOutcome } from '../../hooks/operation-outcome.js';
 import { formatZodIssues } from '../../hooks/schema.js';
-import { cancelScreening, readScreening, startScreening, type ScreeningBackend } from '../../services/trials/screening/requests.js';
+import { candidatesGroup, EXPORT_FORMATS, exportFilename, researchSubjectsBundle, type ExportFormat } from '../../services/trials/screening/export.js';
+import { csvChunks, eligiblePatientIds } from '../../services/trials/screening/export-reader.js';
+import { cancelScreening, ownScreening, readScreening, startScreening, type ScreeningBackend } from '../../services/trials/screening/requests.js';
+import type { Screening } from '../../services/trials/screening/store.js';
+import { loadTrial } from '../../services/trials/store/trial-store.js';
 import { listScreenings } from '../../services/trials/screening/store.js';
 import type { Logger } from '../../log.js';
 import { setAuditDetails } from '../audit-routes.js';
 import { grantingContexts, scopeFor } from '../auth/smart-scopes.js';
 import { requireSmartScope, smartCaller, type SmartCaller } from '../auth/smart-token.js';
 import { parsePageQuery, parseStartRequest, readErrorOutcome, screeningPageView, screeningRequestSchema, screeningView, startErrorOutcome } from '../screenings.js';
-import { apiOperation, jsonResponse, outcomeResponse, pathParameter, queryParameter, requestSchema, retryAfterHeader, schemaRef, type ApiDoc } from './doc.js';
+import { apiOperation, FHIR_JSON, jsonResponse, outcomeResponse, pathParameter, queryParameter, requestSchema, retryAfterHeader, schemaRef, type ApiDoc } from './doc.js';
 import { sendOutcome } from './send.js';
 
 const DEFAULT_LIMIT = 20;
@@ -54,7 +61,10 @@ const listQuerySchema = z.strictObject({
   status: z.enum(['queued', 'running', 'completed', 'cancelled']).optional(),
 });
 
+const exportQuerySchema = z.strictObject({ format: z.enum(EXPORT_FORMATS).default('csv') });
+
 const screeningSummary = schemaRef('Screening');
+const attachment = { 'Content-Disposition': { description: 'attachment, with the file name to save it under.', schema: { type: 'string' } } };
 
 export const screeningsDoc: ApiDoc = {
   paths: {
@@ -117,6 +127,31 @@ export const screeningsDoc: ApiDoc = {
         summary: 'Cancel one of the caller\'s screenings',
         parameters: [pathParameter('id', 'The screening id.', { type: 'string', format: 'uuid' })],
         responses: { '200': jsonResponse('The screening, cancelled (or as it was, when already finished).', screeningSummary), '404': outcomeResponse("No such screening of the caller's.") },
+      }),
+    },
+    '/api/screenings/{id}/export': {
+      get: apiOperation({
+        summary: "One of the caller's screenings as a file: CSV, a FHIR Group of the candidates, or ResearchSubjects",
+        description:
+          '`csv`: one line per patient in request order (patient, status, category, inclusion and exclusion criteria met / not met / unknown as the category counts them, the deciding criteria with their reasons, the unknown criteria, the summary, the error), RFC 4180 with CRLF, UTF-8 with a byte order mark. ' +
+          '`group`: a FHIR R4 Group (actual, person) of the patients found eligible ("may fit"). ' +
+          "`research-subjects`: a FHIR R4 transaction Bundle with one ResearchSubject (status candidate) per eligible patient, whose study is the trial's ResearchStudy by its NCT id (identifier http://clinicaltrials.gov), created in the same transaction unless the server holds it. " +
+          'A screening still running is exported as far as it got. Same owner rule as reading the screening.',
+        parameters: [
+          pathParameter('id', 'The screening id.', { type: 'string', format: 'uuid' }),
+          queryParameter('format', 'What to export.', { enum: [...EXPORT_FORMATS], default: 'csv' }),
+        ],
+        responses: {
+          '200': {
+            description: 'The file, as an attachment.',
+            headers: attachment,
+            content: {
+              'text/csv': { schema: { type: 'string', description: 'CSV with a header line.' } },
+              [FHIR_JSON]: { schema: { oneOf: [schemaRef('FhirResource'), schemaRef('Bundle')] } },
+            },
+          },
+          '404': outcomeResponse("No such screening of the caller's."),
+        },
       }),
     },
   },
@@ -204,6 +239,43 @@ export function screeningApiRoutes(router: Router, deps: ApiScreeningDeps): void
     }
     res.json(screeningPageView(read, publicUrl, PATH));
   });
+
+  router.get('/screenings/:id/export', requireOwner, async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    setAuditDetails(res, { entity: `screening ${id.slice(0, 64)} export` });
+    const screening = await ownScreening(db, { id, clientIss: owner(res) });
+    if (!screening) return sendOutcome(res, 404, operationOutcome('error', 'not-found', `no screening ${id.slice(0, 64)}`));
+    const parsed = exportQuerySchema.safeParse(req.query);
+    if (!parsed.success) return sendOutcome(res, 400, operationOutcome('error', 'invalid', formatZodIssues(parsed.error)));
+    const format = parsed.data.format;
+    setAuditDetails(res, { entity: `screening ${id} export ${format}` });
+    res.setHeader('Content-Disposition', `attachment; filename="${exportFilename(screening, format)}"`);
+    if (format === 'csv') return streamCsv(res, screening);
+    res.type(FHIR_JSON).send(JSON.stringify(await fhirExport(screening, format)));
+  });
+
+  /** Page by page, waiting for the client to take each (a screening may have thousands of patients). */
+  async function streamCsv(res: Response, screening: Screening): Promise<void> {
+    res.status(200).type('text/csv; charset=utf-8');
+    try {
+      for await (const chunk of csvChunks(db, screening.id)) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      }
+      res.end();
+    } catch (err) {
+      // The header is sent: the client can only be told by an incomplete response.
+      deps.log.error({ err, screening: screening.id }, 'screening export failed');
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  async function fhirExport(screening: Screening, format: Exclude<ExportFormat, 'csv'>) {
+    const [patientIds, trial] = await Promise.all([eligiblePatientIds(db, screening.id), loadTrial(db, screening.nctId)]);
+    const trialTitle = trial?.title;
+    if (format === 'group') return candidatesGroup({ screening, patientIds, ...(trialTitle !== undefined && { trialTitle }) });
+    return researchSubjectsBundle({ screening, patientIds, newUuid: randomUUID, ...(trial && { study: trial.researchStudy, trialTitle: trial.title }) });
+  }
 
   router.delete('/screenings/:id', requireOwner, async (req: Request, res: Response) => {
     const id = String(req.params.id);

@@ -69,7 +69,13 @@ export interface RankOptions {
 const IGNORED: ReadonlySet<string> = new Set(['administrative', 'contraception']);
 const DEMOGRAPHIC: ReadonlySet<string> = new Set(['age', 'sex', 'pregnancy', 'administrative', 'contraception']);
 
-function counts(list: readonly CriterionJudgement[]): CriterionCounts {
+/**
+ * What the summary reads of a criterion: the judge's judgement, or a screening's stored criterion
+ * row (whose `number` is `index + 1`), so a screening's export counts as its category was decided.
+ */
+export type JudgedCriterion = Pick<CriterionJudgement, 'index' | 'kind' | 'category' | 'alternatives' | 'status' | 'basis' | 'reason'>;
+
+function counts(list: readonly JudgedCriterion[]): CriterionCounts {
   return {
     met: list.filter((c) => c.status === 'met').length,
     notMet: list.filter((c) => c.status === 'not-met').length,
@@ -78,7 +84,7 @@ function counts(list: readonly CriterionJudgement[]): CriterionCounts {
   };
 }
 
-function documented(c: CriterionJudgement): boolean {
+function documented(c: JudgedCriterion): boolean {
   return c.basis === 'record' || c.basis === 'note';
 }
 
@@ -91,9 +97,9 @@ const STATUS_RANK: Readonly<Record<CriterionJudgement['status'], number>> = { me
  * met, not met only when every member is, unknown otherwise; its representative is the member
  * that decided (the first met one, else the first unknown, else the first).
  */
-export function collapseAlternatives(criteria: readonly CriterionJudgement[]): CriterionJudgement[] {
-  const out: CriterionJudgement[] = [];
-  const groups = new Map<string, CriterionJudgement[]>();
+export function collapseAlternatives<T extends JudgedCriterion>(criteria: readonly T[]): T[] {
+  const out: T[] = [];
+  const groups = new Map<string, T[]>();
   for (const c of criteria) {
     if (!c.alternatives) {
       out.push(c);
@@ -109,32 +115,41 @@ export function collapseAlternatives(criteria: readonly CriterionJudgement[]): C
   return out.map((c) => {
     const group = c.alternatives ? groups.get(c.alternatives) : undefined;
     if (!group) return c;
-    const best = [...group].sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.index - b.index)[0] as CriterionJudgement;
+    const best = [...group].sort((a, b) => STATUS_RANK[a.status] - STATUS_RANK[b.status] || a.index - b.index)[0] as T;
     const status = best.status === 'not-met' && group.some((m) => m.status !== 'not-met') ? 'unknown' : best.status;
     return { ...best, status, reason: group.length > 1 ? `one of ${group.length} alternatives: ${best.reason}` : best.reason };
   });
 }
 
-export interface JudgementSummary {
+export interface JudgementSummary<T extends JudgedCriterion = CriterionJudgement> {
   inclusion: CriterionCounts;
   exclusion: CriterionCounts;
   /** Criteria that exclude the patient on documented evidence (see the module comment). */
-  decisive: CriterionJudgement[];
-  /** Some inclusion criterion beyond age, sex, pregnancy and administrative ones is met on documented evidence. */
+  decisive: T[];
+  /** The inclusion criteria beyond age, sex, pregnancy and administrative ones met on documented evidence. */
+  topicalMet: T[];
+  /** Some inclusion criterion is in `topicalMet`. */
   topical: boolean;
+  /** The criteria neither met nor not met, in the trial's order: the screener's list to check. */
+  unknown: T[];
 }
 
 /** What the category rests on, for one trial's criterion table (alternatives collapsed). */
-export function summariseJudgement(judgement: TrialJudgement): JudgementSummary {
-  const judged = collapseAlternatives(judgement.criteria).filter((c) => !IGNORED.has(c.category));
+export function summariseCriteria<T extends JudgedCriterion>(criteria: readonly T[]): JudgementSummary<T> {
+  const judged = collapseAlternatives(criteria).filter((c) => !IGNORED.has(c.category));
   const inclusion = judged.filter((c) => c.kind === 'inclusion');
   const exclusion = judged.filter((c) => c.kind === 'exclusion');
   const decisive = [
     ...exclusion.filter((c) => c.status === 'met' && documented(c)),
     ...inclusion.filter((c) => c.status === 'not-met' && documented(c)),
   ];
-  const topical = inclusion.some((c) => c.status === 'met' && documented(c) && !DEMOGRAPHIC.has(c.category));
-  return { inclusion: counts(inclusion), exclusion: counts(exclusion), decisive, topical };
+  const topicalMet = inclusion.filter((c) => c.status === 'met' && documented(c) && !DEMOGRAPHIC.has(c.category));
+  const unknown = judged.filter((c) => c.status === 'unknown');
+  return { inclusion: counts(inclusion), exclusion: counts(exclusion), decisive, topicalMet, topical: topicalMet.length > 0, unknown };
+}
+
+export function summariseJudgement(judgement: TrialJudgement): JudgementSummary {
+  return summariseCriteria(judgement.criteria);
 }
 
 /** Scores and categorises one trial. */

@@ -168,6 +168,17 @@ export async function readScreening(db: Queryable, input: { id: string; clientIs
   return { ok: true, screening, page, query };
 }
 
+/**
+ * A screening of the client that created it, else undefined (another client's is absent, as for
+ * reads): an export then pages through its results itself.
+ */
+export async function ownScreening(db: Queryable, input: { id: string; clientIss: string }): Promise<Screening | undefined> {
+  if (!UUID.test(input.id)) return undefined;
+  const owner = await screeningOwner(db, input.id);
+  if (owner === undefined || owner !== input.clientIss) return undefined;
+  return getScreening(db, input.id);
+}
+
 export type CancelOutcome = { ok: true; screening: Screening; cancelled: boolean } | { ok: false; error: { kind: 'not-found' } };
 
 /**

@@ -249,6 +249,57 @@ export async function listResults(
   };
 }
 
+/**
+ * The results after position `after` (-1: from the start), in request order, at most `limit`:
+ * an export walks a screening of thousands of patients in bounded pages. Keyset paging on the
+ * primary key (screening_id, ordinal) costs the same for the last page as for the first, where
+ * OFFSET would rescan every row before it.
+ */
+export async function resultsAfter(
+  db: Queryable,
+  id: string,
+  opts: { after: number; limit: number; category?: ScreeningCategory },
+): Promise<Array<PatientResult & { ordinal: number }>> {
+  const res = await db.query<{
+    ordinal: number;
+    patient_id: string;
+    status: ItemStatus;
+    category: ScreeningCategory | null;
+    summary: string | null;
+    criteria: CriterionRow[] | null;
+    error: string | null;
+    attempts: number;
+    finished_at: Date | null;
+  }>(
+    `SELECT ordinal, patient_id, status, category, summary, criteria, error, attempts, finished_at FROM screening_patients
+      WHERE screening_id = $1 AND ordinal > $2 AND ($3::text IS NULL OR category = $3)
+      ORDER BY ordinal LIMIT $4`,
+    [id, opts.after, opts.category ?? null, opts.limit],
+  );
+  return res.rows.map((r) => ({
+    ordinal: Number(r.ordinal),
+    patientId: r.patient_id,
+    status: r.status,
+    category: r.category,
+    summary: r.summary,
+    criteria: r.criteria,
+    error: r.error,
+    attempts: Number(r.attempts),
+    finishedAt: r.finished_at,
+  }));
+}
+
+/** The patient ids of one category after position `after`, in request order, at most `limit` (keyset pages, as above). */
+export async function patientIdsAfter(db: Queryable, id: string, opts: { after: number; limit: number; category: ScreeningCategory }): Promise<Array<{ ordinal: number; patientId: string }>> {
+  const res = await db.query<{ ordinal: number; patient_id: string }>(
+    `SELECT ordinal, patient_id FROM screening_patients
+      WHERE screening_id = $1 AND ordinal > $2 AND status = 'done' AND category = $3
+      ORDER BY ordinal LIMIT $4`,
+    [id, opts.after, opts.category, opts.limit],
+  );
+  return res.rows.map((r) => ({ ordinal: Number(r.ordinal), patientId: r.patient_id }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Queue
 
