@@ -34,7 +34,7 @@ export async function api<T>(client: Client, path: string, init: RequestInit = {
       accept: 'application/json',
       authorization: `Bearer ${accessToken(client)}`,
       // Which EHR issued the token: Cairn may accept tokens from several (CAIRN_SMART_FHIR_SERVERS).
-      'x-fhir-server': client.state.serverUrl,
+      'x-fhir-server': client.state.serverUrl.replace(/\/$/, ''),
       ...(init.body ? { 'content-type': 'application/json' } : {}),
       ...init.headers,
     },

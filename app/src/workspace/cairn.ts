@@ -1,8 +1,7 @@
 /**
- * Calls to Cairn's API from the coordinator screens: the app's `api` with the FHIR server the
- * token was issued for named (X-FHIR-Server), so the call works when Cairn accepts tokens of
- * several FHIR servers, and file downloads (exports), which need the token too and so cannot be
- * plain links.
+ * Calls to Cairn's API from the coordinator screens: the app's `api` (which names the FHIR server
+ * the token was issued for, X-FHIR-Server), and file downloads (exports), which need the token
+ * too and so cannot be plain links.
  */
 import { api, ApiError, CAIRN_BASE } from '../api';
 import { accessToken, type Client } from '../smart';
@@ -12,7 +11,7 @@ export function fhirServerOf(client: Client): string {
 }
 
 export function cairn<T>(client: Client, path: string, init: RequestInit = {}): Promise<T> {
-  return api<T>(client, path, { ...init, headers: { 'X-FHIR-Server': fhirServerOf(client), ...init.headers } });
+  return api<T>(client, path, init);
 }
 
 /** The file name from a Content-Disposition header (attachment; filename="…"). */
