@@ -71,19 +71,22 @@ test.describe('the workspace screen', () => {
     await page.getByTestId('trial-search').fill('HIV');
     const row = page.getByTestId('trial-row').filter({ hasText: HIV_TRIAL });
     await expect(row).toBeVisible();
-    await row.click();
+    await row.getByRole('button', { name: 'Choose' }).click();
 
-    await page.getByLabel(/patients/i).fill(patients.map((p) => `Patient/${p.id}`).join('\n'));
+    await page.getByLabel('Patient ids').fill(patients.map((p) => `Patient/${p.id}`).join('\n'));
     await page.getByTestId('start-screening').click();
-    await expect(page.getByTestId('screening-progress')).toBeVisible();
+    const progress = page.getByTestId('screening-progress');
+    await expect(progress).toBeVisible();
 
     const results = page.getByTestId('results-table');
     await expect(results.getByTestId('result-row')).toHaveCount(patients.length, { timeout: 60_000 });
-    await expect(page.getByTestId('screening-progress')).toContainText(/complete/i);
+    // Finished: the bar is full and the counts add up to the patients screened.
+    await expect(progress).toHaveAttribute('aria-valuenow', String(patients.length), { timeout: 60_000 });
+    await expect(progress).toHaveAttribute('aria-valuemax', String(patients.length));
     await expect(results.getByTestId('result-row').filter({ hasText: hiv.id }).or(results.getByTestId('result-row').filter({ hasText: hiv.name }))).toContainText(/eligible/i);
 
     // One patient's criteria: the trial's criteria verbatim, each judged.
-    await results.getByTestId('result-row').filter({ hasText: /eligible/i }).first().click();
+    await results.locator(`[data-testid=result-row][data-patient$="${hiv.id}"]`).getByRole('button').first().press('Enter');
     const drilldown = page.getByTestId('criteria-drilldown');
     await expect(drilldown).toBeVisible();
     const trial = await apiFromPage<{ criteria: Array<{ text: string }> }>(page, `/api/trials/${HIV_TRIAL}`);

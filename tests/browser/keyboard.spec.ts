@@ -76,10 +76,10 @@ test.describe('workspace', () => {
     await page.keyboard.type('HIV');
     const row = page.getByTestId('trial-row').filter({ hasText: HIV_TRIAL });
     await expect(row).toBeVisible();
-    await tabTo(page, row);
+    await tabTo(page, row.getByRole('button', { name: 'Choose' }));
     await expectFocusVisible(page);
     await page.keyboard.press('Enter');
-    await tabTo(page, page.getByLabel(/patients/i));
+    await tabTo(page, page.getByLabel('Patient ids'));
     await expectFocusVisible(page);
     await page.keyboard.type(`Patient/${HIV_PATIENT().id}`);
     await tabTo(page, page.getByTestId('start-screening'));
