@@ -437,8 +437,6 @@ export class SmartAuthServer {
     if (grant.user !== undefined && grant.scopes.includes('fhirUser')) body.fhirUser = `${grant.fhirBase}/${grant.user}`;
     if (grant.patient !== undefined) body.patient = grant.patient;
     if (grant.encounter !== undefined) body.encounter = grant.encounter;
-    // CDS Hooks 2.0 ("Link"): the EHR passes the card's appContext to the app beside the token.
-    if (grant.appContext !== undefined) body.appContext = grant.appContext;
     return { status: 200, body };
   }
 }
