@@ -142,6 +142,7 @@ const int = { type: 'integer' };
 const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
 const array = (items: Schema): Schema => ({ type: 'array', items });
 const chunkIds = array({ type: 'string', description: 'A chunk id in `passages`.' });
+const passageMatches = array(schemaRef('PassageMatch'));
 
 const measured: Schema = obj(
   {
@@ -233,8 +234,9 @@ const triage: Schema = obj(
     ),
     highRisk: obj({ status: { enum: ['matched', 'not-matched', 'no-complaint', 'unavailable'] }, complaint: str, passage: str }, ['status']),
     passages: chunkIds,
+    matches: passageMatches,
   },
-  ['rule', 'indicator', 'card', 'windowHours', 'missing', 'news2', 'qsofa', 'shockIndex', 'esi', 'highRisk', 'passages'],
+  ['rule', 'indicator', 'card', 'windowHours', 'missing', 'news2', 'qsofa', 'shockIndex', 'esi', 'highRisk', 'passages', 'matches'],
 );
 
 const finding: Schema = obj(
@@ -259,8 +261,9 @@ const finding: Schema = obj(
     problemList: obj({ status: { enum: ['unknown-to-record', 'recorded-same-stage', 'recorded-different-stage'] }, reason: str, recordedStage: nullable(str), dataStage: nullable(str), recorded: array({ type: 'object' }) }),
     card: { type: 'boolean', description: 'The diagnosis service would show a card for it now.' },
     passages: obj({ criterion: str, nextStep: str }, []),
+    matches: passageMatches,
   },
-  ['condition', 'title', 'status', 'stage', 'criterion', 'summary', 'evidence', 'guideline', 'notes', 'rule', 'problemList', 'card', 'passages'],
+  ['condition', 'title', 'status', 'stage', 'criterion', 'summary', 'evidence', 'guideline', 'notes', 'rule', 'problemList', 'card', 'passages', 'matches'],
 );
 
 const series: Schema = obj({
@@ -350,6 +353,11 @@ export const evidenceDoc: ApiDoc = {
       ['decisionPoint', 'criterion', 'label', 'met', 'effect', 'evidence', 'detail'],
     ),
     RuleRef: obj({ id: str, version: str }),
+    PassageMatch: obj(
+      { chunkId: str, start: int, end: int },
+      undefined,
+      "The part of a quoted passage that speaks to what the finding asked the guideline (the sentences a card would quote of it): `text.slice(start, end)` of the passage with this chunk id.",
+    ),
     Passage: obj(
       { chunkId: str, documentId: str, title: str, version: str, contentHash: str, headingPath: array(str), text: { type: 'string', description: 'Verbatim.' }, kind: { enum: ['verbatim', 'summary'] }, citation: str, url: str, grade: str, gradeSystem: str },
       ['chunkId', 'documentId', 'title', 'contentHash', 'headingPath', 'text', 'kind', 'citation'],
