@@ -111,7 +111,7 @@ export function FeedbackButtons({ client, card, reasons, about, onStored }: Prop
             className="primary"
             data-testid="feedback-accept"
             disabled={busy}
-            aria-label={`Accept the card's suggestion for ${about}`}
+            aria-label={`Accept suggestion for ${about}`}
             onClick={() => void send({ outcome: 'accepted', acceptedSuggestions: issued.suggestionUuids.map((id) => ({ id })) })}
           >
             Accept suggestion
@@ -119,7 +119,7 @@ export function FeedbackButtons({ client, card, reasons, about, onStored }: Prop
         ) : (
           <span className="muted">This card carries no suggestion to accept.</span>
         )}
-        <button type="button" data-testid="feedback-override" disabled={busy || reasons.length === 0} aria-label={`Override the card for ${about}`} onClick={() => dialog.current?.showModal()}>
+        <button type="button" data-testid="feedback-override" disabled={busy || reasons.length === 0} aria-label={`Override card for ${about}`} onClick={() => dialog.current?.showModal()}>
           Override…
         </button>
       </div>
