@@ -66,7 +66,7 @@ export function TrendPlot({ title, series, used }: Props) {
       }),
     ];
     const opts: uPlot.Options = {
-      width: Math.max(280, el.clientWidth),
+      width: Math.max(200, el.clientWidth),
       height: HEIGHT,
       scales: { x: { time: true } },
       cursor: { drag: { x: false, y: false } },
@@ -89,7 +89,7 @@ export function TrendPlot({ title, series, used }: Props) {
       ],
     };
     const plot = new uPlot(opts, data, el);
-    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height: HEIGHT }));
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(200, el.clientWidth), height: HEIGHT }));
     resize.observe(el);
     return () => {
       resize.disconnect();

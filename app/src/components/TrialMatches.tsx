@@ -9,7 +9,7 @@ import { FeedbackButtons } from './FeedbackButtons';
 
 const counts = (c: TrialMatch['inclusion']) => `${c.met} met, ${c.notMet} not met, ${c.unknown} unknown of ${c.total}`;
 
-function TrialLine({ m }: { m: TrialMatch }) {
+function TrialLine({ m, named }: { m: TrialMatch; named: boolean }) {
   return (
     <li className="trial">
       <a href={`#/trials/${encodeURIComponent(m.nctId)}`} className="trial-link">
@@ -20,12 +20,28 @@ function TrialLine({ m }: { m: TrialMatch }) {
         <span>Inclusion: {counts(m.inclusion)}</span>
         <span>Exclusion: {counts(m.exclusion)}</span>
         <span className="muted">{m.status}</span>
+        {named && <span className="badge opened">Named on the card</span>}
       </div>
     </li>
   );
 }
 
-export function TrialMatches({ client, evidence, cards, card, targeted }: { client: Client; evidence: PatientEvidence; cards: PatientCards | undefined; card: IssuedCard | undefined; targeted: boolean }) {
+export function TrialMatches({
+  client,
+  evidence,
+  cards,
+  card,
+  targeted,
+  named = [],
+}: {
+  client: Client;
+  evidence: PatientEvidence;
+  cards: PatientCards | undefined;
+  card: IssuedCard | undefined;
+  targeted: boolean;
+  /** The trials the card that opened the app listed (its appContext's nctIds). */
+  named?: readonly string[];
+}) {
   const trials = evidence.trials;
   if (trials.status === 'off') {
     return (
@@ -58,7 +74,7 @@ export function TrialMatches({ client, evidence, cards, card, targeted }: { clie
       {fitting.length > 0 ? (
         <ul className="trial-list">
           {fitting.map((m) => (
-            <TrialLine key={m.nctId} m={m} />
+            <TrialLine key={m.nctId} m={m} named={named.includes(m.nctId)} />
           ))}
         </ul>
       ) : (
@@ -69,7 +85,7 @@ export function TrialMatches({ client, evidence, cards, card, targeted }: { clie
           <summary>Other candidates ({others.length})</summary>
           <ul className="trial-list">
             {others.map((m) => (
-              <TrialLine key={m.nctId} m={m} />
+              <TrialLine key={m.nctId} m={m} named={named.includes(m.nctId)} />
             ))}
           </ul>
         </details>

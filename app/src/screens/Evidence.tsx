@@ -250,7 +250,7 @@ export function Evidence({ client }: { client: Client }) {
 
       <section id="trials" aria-labelledby="trials-heading" className="group">
         <h2 id="trials-heading">Trials</h2>
-        <TrialMatches client={client} evidence={evidence} cards={cards} card={latestCardFor(cardList, trialRule)} targeted={target === 'finding-trials'} />
+        <TrialMatches client={client} evidence={evidence} cards={cards} card={latestCardFor(cardList, trialRule)} targeted={target === 'finding-trials'} named={context?.nctIds ?? []} />
       </section>
       {!triageFirst && triage}
     </div>
