@@ -265,7 +265,11 @@ export function appContextOf(client: Client): AppContext | undefined {
   if (typeof raw !== 'string') return undefined;
   try {
     const parsed: unknown = JSON.parse(raw);
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as AppContext) : undefined;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    const o = parsed as Record<string, unknown>;
+    const text = (k: string) => (typeof o[k] === 'string' ? { [k]: o[k] } : {});
+    const nctIds = Array.isArray(o.nctIds) ? o.nctIds.filter((x): x is string => typeof x === 'string') : undefined;
+    return { ...text('service'), ...text('rule'), ...text('condition'), ...text('decisionPoint'), ...(nctIds && { nctIds }) };
   } catch {
     return undefined;
   }
