@@ -205,7 +205,11 @@ export function Evidence({ client }: { client: Client }) {
     );
   }
 
-  const diagnosis = [...evidence.diagnosis].sort((a, b) => Number(b.status === 'met') - Number(a.status === 'met'));
+  const metFindings = evidence.diagnosis.filter((f) => f.status === 'met');
+  const otherFindings = evidence.diagnosis.filter((f) => f.status !== 'met');
+  const diagnosisCard = (f: (typeof evidence.diagnosis)[number]) => (
+    <DiagnosisFinding key={f.condition} client={client} evidence={evidence} finding={f} cards={cards} card={latestCardFor(cardList, f.rule.id)} targeted={target === findingId(f)} />
+  );
   const cardList = cards?.cards ?? [];
   const trialRule = evidence.trials.status === 'matched' ? evidence.trials.rule.id : 'trial-match/criteria';
   const triage = evidence.triage && (
@@ -221,7 +225,8 @@ export function Evidence({ client }: { client: Client }) {
       />
     </section>
   );
-  // What the triage service would show a card for comes first; a triage with nothing urgent, last.
+  // What would have a card comes first (an urgent triage, met diagnoses, trials); what was checked
+  // and not met, and a triage with nothing urgent, last.
   const triageFirst = evidence.triage?.card === true;
   return (
     <div className="evidence">
@@ -237,21 +242,26 @@ export function Evidence({ client }: { client: Client }) {
         {triageFirst && <a href="#finding-triage">Triage</a>}
         <a href="#diagnosis">Diagnosis</a>
         <a href="#trials">Trials</a>
+        {otherFindings.length > 0 && <a href="#checked">Also checked</a>}
         {evidence.triage && !triageFirst && <a href="#finding-triage">Triage</a>}
       </nav>
 
       {triageFirst && triage}
       <section id="diagnosis" aria-labelledby="diagnosis-heading" className="group">
         <h2 id="diagnosis-heading">Diagnosis</h2>
-        {diagnosis.map((f) => (
-          <DiagnosisFinding key={f.condition} client={client} evidence={evidence} finding={f} cards={cards} card={latestCardFor(cardList, f.rule.id)} targeted={target === findingId(f)} />
-        ))}
+        {metFindings.length > 0 ? metFindings.map(diagnosisCard) : <p className="muted">No diagnosis criterion is met on this record ({evidence.diagnosis.length} checked, below).</p>}
       </section>
 
       <section id="trials" aria-labelledby="trials-heading" className="group">
         <h2 id="trials-heading">Trials</h2>
         <TrialMatches client={client} evidence={evidence} cards={cards} card={latestCardFor(cardList, trialRule)} targeted={target === 'finding-trials'} named={context?.nctIds ?? []} />
       </section>
+      {otherFindings.length > 0 && (
+        <section id="checked" aria-labelledby="checked-heading" className="group">
+          <h2 id="checked-heading">Also checked</h2>
+          {otherFindings.map(diagnosisCard)}
+        </section>
+      )}
       {!triageFirst && triage}
     </div>
   );
