@@ -228,7 +228,24 @@ export interface TrialDetail {
 
 const patientPath = (id: string) => `/api/patients/${encodeURIComponent(id)}`;
 
-export const readEvidence = (client: Client, patientId: string) => api<PatientEvidence>(client, `${patientPath(patientId)}/evidence`);
+/**
+ * How long a patient's evidence is reused between screens (the evidence viewer, then a trial's
+ * criteria): computing it reads the whole record, and a minute later it is the same record.
+ */
+const EVIDENCE_REUSE_MS = 60_000;
+let lastEvidence: { key: string; at: number; answer: Promise<PatientEvidence> } | undefined;
+
+export function readEvidence(client: Client, patientId: string): Promise<PatientEvidence> {
+  const key = `${client.state.serverUrl}|${patientId}`;
+  if (lastEvidence?.key === key && Date.now() - lastEvidence.at < EVIDENCE_REUSE_MS) return lastEvidence.answer;
+  const answer = api<PatientEvidence>(client, `${patientPath(patientId)}/evidence`);
+  lastEvidence = { key, at: Date.now(), answer };
+  // A failed read is not reused.
+  answer.catch(() => {
+    if (lastEvidence?.answer === answer) lastEvidence = undefined;
+  });
+  return answer;
+}
 
 /** The most cards a patient's view lists: several hook calls' worth of each service's cards. */
 const CARDS_LIMIT = 100;
