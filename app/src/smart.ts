@@ -7,7 +7,7 @@ export type Client = Awaited<ReturnType<typeof FHIR.oauth2.ready>>;
 export const CLIENT_ID = 'cairn-app';
 
 /** What the evidence is computed from (the patient's record), read with the user's own rights. */
-const PATIENT_READS = ['Patient', 'Observation', 'Condition', 'Encounter', 'MedicationRequest', 'MedicationStatement', 'DocumentReference', 'AllergyIntolerance'];
+const PATIENT_READS = ['Patient', 'Observation', 'Condition', 'Encounter', 'MedicationRequest', 'MedicationStatement', 'DocumentReference', 'DiagnosticReport', 'AllergyIntolerance'];
 /** What a screening reads of each patient, which the coordinator must be allowed to search. */
 const USER_READS = ['Patient', 'Condition', 'Observation'];
 

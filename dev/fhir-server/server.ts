@@ -28,6 +28,8 @@ export interface LaunchRequest {
   encounter?: string;
   /** The user (fhirUser): `Practitioner/id`, a bare Practitioner id, or another user type's `Type/id`. */
   user?: string;
+  /** A CDS Hooks card link's appContext, returned to the app in the token response. */
+  appContext?: string;
 }
 
 export interface DevFhirServerOptions {
@@ -145,6 +147,7 @@ export async function startDevFhirServer(options: DevFhirServerOptions = {}): Pr
     if (launch.patient !== undefined) params.set('patient', launch.patient);
     if (launch.encounter !== undefined) params.set('encounter', launch.encounter);
     if (launch.user !== undefined) params.set('user', launch.user);
+    if (launch.appContext !== undefined) params.set('appContext', launch.appContext);
     return `${smartEndpoints(baseUrl).launch}?${params.toString()}`;
   };
 

@@ -154,6 +154,20 @@ export function quoteCandidates(passages: readonly QuotedPassage[], relevance: s
 }
 
 /**
+ * The part of a passage that speaks to a question: the excerpt a card asking `relevance` would
+ * quote of this passage alone (quoteCandidates' ranking), as character offsets into its text, so
+ * an app showing the passage in full can mark it. The whole passage when it has no smaller
+ * excerpt; undefined when no excerpt shares a word with the question (nothing to mark).
+ */
+export function matchedRange(passage: QuotedPassage, relevance: string): { start: number; end: number } | undefined {
+  const wanted = termsOf(relevance);
+  const quote = quoteCandidates([passage], relevance).find((q) => q.excerpt) ?? { text: passage.text };
+  if (![...termsOf(quote.text)].some((t) => wanted.has(t))) return undefined;
+  const start = passage.text.indexOf(quote.text);
+  return start < 0 ? undefined : { start, end: start + quote.text.length };
+}
+
+/**
  * The stemmed content words of a text. Passages and their excerpts are the same few hundred texts
  * on every hook (the corpus is fixed), so their word sets are kept: tokenising them again was a
  * sixth of a triage call. Bounded, so free text (a relevance string) cannot grow it without end.

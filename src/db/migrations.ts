@@ -288,6 +288,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_events_recorded_at_idx ON audit_events (recorded_at);
     `,
   },
+  {
+    // GET /api/patients/{id}/cards: one patient's cards, newest first, without reading the whole
+    // ledger (it keeps every card of the retention period).
+    name: '008_issued_cards_by_patient',
+    sql: `
+      CREATE INDEX issued_cards_patient_idx ON issued_cards (patient_key, issued_at DESC) WHERE patient_key IS NOT NULL;
+    `,
+  },
 ];
 
 export interface MigrateResult {

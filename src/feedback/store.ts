@@ -153,6 +153,37 @@ interface FeedbackRow {
   hook_instance: string | null;
 }
 
+function fromRow(r: FeedbackRow): StoredFeedback {
+  return {
+    id: r.id,
+    serviceId: r.service_id,
+    cardUuid: r.card_uuid,
+    outcome: r.outcome,
+    outcomeTimestamp: r.outcome_timestamp,
+    acceptedSuggestions: r.accepted_suggestions,
+    overrideReason: r.override_reason,
+    receivedAt: r.received_at,
+    hookInstance: r.hook_instance,
+  };
+}
+
+/**
+ * Each card's latest feedback (by outcome timestamp, then arrival), keyed by lower-case card uuid:
+ * its outcome as analytics counts it (a card overridden and later accepted is accepted).
+ */
+export async function latestFeedback(db: Queryable, cardUuids: readonly string[]): Promise<Map<string, StoredFeedback>> {
+  if (cardUuids.length === 0) return new Map();
+  const res = await db.query<FeedbackRow>(
+    `SELECT DISTINCT ON (card_uuid) id, service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_reason,
+            received_at, hook_instance
+       FROM cds_feedback
+      WHERE card_uuid::text = ANY($1::text[])
+      ORDER BY card_uuid, outcome_timestamp DESC, id DESC`,
+    [cardUuids.map((u) => u.toLowerCase())],
+  );
+  return new Map(res.rows.map((r) => [r.card_uuid, fromRow(r)]));
+}
+
 export async function listFeedback(db: Queryable, filter: FeedbackFilter = {}): Promise<StoredFeedback[]> {
   const res = await db.query<FeedbackRow>(
     `SELECT id, service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, override_reason,
@@ -164,15 +195,5 @@ export async function listFeedback(db: Queryable, filter: FeedbackFilter = {}): 
       LIMIT $3`,
     [filter.serviceId ?? null, filter.cardUuid ?? null, filter.limit ?? 1000],
   );
-  return res.rows.map((r) => ({
-    id: r.id,
-    serviceId: r.service_id,
-    cardUuid: r.card_uuid,
-    outcome: r.outcome,
-    outcomeTimestamp: r.outcome_timestamp,
-    acceptedSuggestions: r.accepted_suggestions,
-    overrideReason: r.override_reason,
-    receivedAt: r.received_at,
-    hookInstance: r.hook_instance,
-  }));
+  return res.rows.map(fromRow);
 }

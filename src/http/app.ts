@@ -5,7 +5,8 @@ import { audienceBases, DEFAULT_RECORDS, DEFAULT_SMART_API, type Config, type Re
 import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
-import { CardLedger, inputDigest, ledgerEntries, type IssuedCardStore, type StoredIssuedCard } from '../ledger/issued-cards.js';
+import { feedbackAgainstLedger } from '../ledger/feedback-check.js';
+import { CardLedger, inputDigest, ledgerEntries, type IssuedCardStore } from '../ledger/issued-cards.js';
 import { patientKeyer, type PatientKeyer } from '../ledger/pseudonym.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
 import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRequest } from '../hooks/schema.js';
@@ -376,6 +377,7 @@ export function createApp(deps: AppDeps): express.Express {
       fhir: { timeoutMs: smart.timeoutMs, concurrency: config.fhirConcurrency, maxPages: config.fhirMaxPages },
       onFhirCall: (outcome, seconds) => metrics.fhirFetchDuration.observe({ outcome }, seconds),
       patientKey,
+      cardRetentionDays: recordsConfig.cardRetentionDays,
       readiness,
       onAuthFailure: () => metrics.errors.inc({ kind: 'auth' }),
     }),
@@ -412,33 +414,6 @@ export function answerJson(cardJson: readonly string[], body: Readonly<{ cards: 
   const { cards: _cards, ...rest } = body;
   const others = JSON.stringify(rest);
   return `{"cards":[${cardJson.join(',')}]${others === '{}' ? '' : `,${others.slice(1, -1)}`}}`;
-}
-
-/**
- * Feedback must name cards this service issued (and still keeps: the ledger's retention), and an
- * accepted suggestion must be one of that card's. 404 for a card unknown to the ledger, 400 for a
- * suggestion the card did not carry.
- */
-function feedbackAgainstLedger(
-  items: ReadonlyArray<{ card: string; acceptedSuggestions?: ReadonlyArray<{ id: string }> | undefined }>,
-  issued: ReadonlyMap<string, StoredIssuedCard>,
-  serviceId: string,
-  retentionDays: number,
-): { status: 400 | 404; messages: string[] } | undefined {
-  const unknown = [...new Set(items.map((i) => i.card.toLowerCase()).filter((uuid) => !issued.has(uuid)))];
-  if (unknown.length > 0) {
-    return {
-      status: 404,
-      messages: unknown.map((uuid) => `service "${serviceId}" issued no card ${uuid} in the last ${retentionDays} days; feedback is accepted only for cards it issued`),
-    };
-  }
-  const foreign = items.flatMap((i, index) => {
-    const card = issued.get(i.card.toLowerCase())!;
-    return (i.acceptedSuggestions ?? [])
-      .filter((s) => !card.suggestionUuids.includes(s.id.toLowerCase()))
-      .map((s) => `feedback[${index}]: card ${card.cardUuid} carried no suggestion ${s.id}`);
-  });
-  return foreign.length > 0 ? { status: 400, messages: foreign } : undefined;
 }
 
 function observeLatency(metrics: Metrics): RequestHandler {

@@ -27,6 +27,7 @@ import {
 } from './api/doc.js';
 import { cairnVersion } from '../services/index.js';
 import { analyticsDoc } from './api/analytics.js';
+import { cardsDoc } from './api/cards.js';
 import { evidenceDoc } from './api/evidence.js';
 import { screeningsDoc } from './api/screenings.js';
 import { trialsDoc } from './api/trials.js';
@@ -40,7 +41,7 @@ const idParameter = pathParameter;
 const cdsSecurity = [{ cdsClientJwt: [] }];
 
 /** The API for apps, each part documented by the module that serves it. */
-const API_DOCS: readonly ApiDoc[] = [evidenceDoc, analyticsDoc, trialsDoc, screeningsDoc];
+const API_DOCS: readonly ApiDoc[] = [evidenceDoc, cardsDoc, analyticsDoc, trialsDoc, screeningsDoc];
 
 const criterionRow: Schema = {
   type: 'object',

@@ -195,6 +195,28 @@ function fromRow(r: Row): StoredIssuedCard {
   };
 }
 
+/** One issued card by its uuid, whichever service issued it (unknown or expired: undefined). */
+export async function issuedCard(db: Queryable, cardUuid: string): Promise<StoredIssuedCard | undefined> {
+  const res = await db.query<Row>('SELECT * FROM issued_cards WHERE card_uuid::text = $1', [cardUuid.toLowerCase()]);
+  return res.rows[0] && fromRow(res.rows[0]);
+}
+
+/**
+ * The cards issued about one patient (by their pseudonymous key), newest first: what an app shows
+ * beside the patient's evidence, with the card's feedback buttons. Ties in issue time (the cards of
+ * one hook answer) keep a stable order by uuid.
+ */
+export async function issuedCardsOfPatient(db: Queryable, patientKey: string, opts: { serviceId?: string; limit: number }): Promise<StoredIssuedCard[]> {
+  const res = await db.query<Row>(
+    `SELECT * FROM issued_cards
+      WHERE patient_key = $1 AND ($2::text IS NULL OR service_id = $2)
+      ORDER BY issued_at DESC, card_uuid
+      LIMIT $3`,
+    [patientKey, opts.serviceId ?? null, opts.limit],
+  );
+  return res.rows.map(fromRow);
+}
+
 /** What the HTTP layer needs of the ledger (tests give an in-memory one). */
 export interface IssuedCardStore {
   record(entries: readonly IssuedCard[]): Promise<void>;
@@ -232,9 +254,8 @@ export class CardLedger implements IssuedCardStore {
     return new Map(res.rows.map((r) => [r.card_uuid, fromRow(r)]));
   }
 
-  async get(cardUuid: string): Promise<StoredIssuedCard | undefined> {
-    const res = await this.#db.query<Row>('SELECT * FROM issued_cards WHERE card_uuid::text = $1', [cardUuid.toLowerCase()]);
-    return res.rows[0] && fromRow(res.rows[0]);
+  get(cardUuid: string): Promise<StoredIssuedCard | undefined> {
+    return issuedCard(this.#db, cardUuid);
   }
 
   /** Deletes entries older than the retention; returns how many. */

@@ -13,6 +13,7 @@
 import type { Config } from '../config.js';
 import { cairnVersion, type GuidelineRef, type RuleRef } from '../cards/provenance.js';
 import { distinctPassages, type QuotedPassage } from '../cards/passages.js';
+import { matchedRange } from '../cards/short-card.js';
 import { derivePrefetchTemplates, type DataRequirements } from '../fhir/context/data-requirements.js';
 import {
   buildPatientContext,
@@ -33,13 +34,13 @@ import { findingsToShow, type HtnStage1Policy } from './diagnosis/alert-policy.j
 import { diagnosisCard } from './diagnosis/card.js';
 import { DIAGNOSIS_RULES, evaluateCriteria } from './diagnosis/evaluate.js';
 import type { Finding } from './diagnosis/finding.js';
-import { diagnosisBasis } from './diagnosis/guideline-basis.js';
+import { criterionQuery, diagnosisBasis, nextStepQuery } from './diagnosis/guideline-basis.js';
 import { checkRecorded, type RecordStatus } from './diagnosis/known.js';
 import { DIAGNOSIS_DATA_REQUIREMENTS } from './diagnosis/service.js';
 import type { AcuityFinding, AcuityResult } from './triage/acuity.js';
 import { assessTriage, nothingToTriage, TRIAGE_RULE, type TriageAssessment } from './triage/assess.js';
 import { highRiskPassage, triageCard, triageIndicator } from './triage/card.js';
-import { guidelineBasis } from './triage/guideline-basis.js';
+import { DECISION_POINT_QUERY, guidelineBasis, NEWS2, NEWS2_BAND_QUERY, QSOFA_QUERY, SEPSIS } from './triage/guideline-basis.js';
 import { knowledgeBaseHighRiskMatcher } from './triage/high-risk-matcher.js';
 import type { News2Result } from './triage/news2.js';
 import type { QsofaResult } from './triage/qsofa.js';
@@ -76,6 +77,17 @@ export interface PassageEvidence {
   gradeSystem?: string;
 }
 
+/**
+ * The part of a quoted passage that speaks to what the finding asked the guideline (the sentences
+ * a card would quote of it: src/cards/short-card.ts matchedRange), as character offsets into the
+ * passage's `text`, so an app can show the passage in full and mark that part.
+ */
+export interface PassageMatch {
+  chunkId: string;
+  start: number;
+  end: number;
+}
+
 /** An ESI finding, its knowledge-base passage named by chunk id (quoted in `passages` when its edition is known). */
 export type EsiFindingEvidence = Omit<AcuityFinding, 'passage'> & { passage?: string };
 
@@ -103,6 +115,8 @@ export interface TriageEvidence {
   highRisk: { status: 'matched' | 'not-matched' | 'no-complaint' | 'unavailable'; complaint?: string; passage?: string };
   /** Chunk ids of the passages the card would quote, in its order. */
   passages: string[];
+  /** Where each of those passages answers the triage's question (its decision point, NEWS2 band, qSOFA, the complaint). */
+  matches: PassageMatch[];
 }
 
 export interface DiagnosisEvidence extends Omit<Finding, 'notes'> {
@@ -114,6 +128,8 @@ export interface DiagnosisEvidence extends Omit<Finding, 'notes'> {
   card: boolean;
   /** Chunk ids of the guideline's criterion and next step (met findings only). */
   passages: { criterion?: string; nextStep?: string };
+  /** Where each of those passages speaks to the finding's criterion, or to its next step. */
+  matches: PassageMatch[];
 }
 
 export interface TrialMatchEvidence {
@@ -252,6 +268,10 @@ export function evidenceEngine(deps: EvidenceDeps): EvidenceEngine {
                   problemList: { status: record.status, reason: record.reason, recordedStage: record.recordedStage, dataStage: record.dataStage, recorded: record.recorded },
                   card,
                   passages: { ...(basis.criterion && { criterion: basis.criterion.chunkId }), ...(basis.nextStep && { nextStep: basis.nextStep.chunkId }) },
+                  matches: passageMatches([
+                    [basis.criterion, criterionQuery(finding)],
+                    [basis.nextStep, nextStepQuery(finding)],
+                  ]),
                 },
                 passages: distinctPassages([basis.criterion, basis.nextStep]),
               };
@@ -307,6 +327,22 @@ function passageEvidence(p: QuotedPassage): PassageEvidence {
   };
 }
 
+function passageMatches(asked: ReadonlyArray<readonly [QuotedPassage | undefined, string]>): PassageMatch[] {
+  return asked.flatMap(([passage, question]) => {
+    const range = passage && matchedRange(passage, question);
+    return passage && range ? [{ chunkId: passage.chunkId, ...range }] : [];
+  });
+}
+
+/** What the triage asked of each passage it quotes: the question it was retrieved for (guideline-basis.ts), by its document. */
+function triageQuestion(a: TriageAssessment, p: QuotedPassage): string {
+  const hr = a.highRisk;
+  if ((hr.status === 'matched' || hr.status === 'not-matched') && hr.passage?.chunkId === p.chunkId) return `${hr.complaint} ${DECISION_POINT_QUERY.B}`;
+  if (p.documentId === NEWS2) return NEWS2_BAND_QUERY[a.news2.band] ?? `NEWS2 ${a.news2.band} clinical risk`;
+  if (p.documentId === SEPSIS) return QSOFA_QUERY;
+  return `${DECISION_POINT_QUERY[a.acuity.setBy]} ${a.acuity.reason}`;
+}
+
 function esiFinding(f: AcuityFinding): EsiFindingEvidence {
   const { passage, ...rest } = f;
   return { ...rest, ...(passage && { passage: passage.chunkId }) };
@@ -333,6 +369,7 @@ function triageEvidence(a: TriageAssessment, passages: readonly QuotedPassage[],
       ...((hr.status === 'matched' || hr.status === 'not-matched') && hr.passage && { passage: hr.passage.chunkId }),
     },
     passages: passages.map((p) => p.chunkId),
+    matches: passageMatches(passages.map((p) => [p, triageQuestion(a, p)] as const)),
   };
 }
 

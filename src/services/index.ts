@@ -2,6 +2,8 @@ import type { Config } from '../config.js';
 
 /** The Cairn release the services' cards name, for the HTTP layer's documents too (the OpenAPI document). */
 export { cairnVersion } from '../cards/provenance.js';
+// The reasons a card offers for setting it aside, for apps that send feedback (src/http/api/cards.ts).
+export { OVERRIDE_REASONS, overrideReasonSystem } from '../cards/override-reasons.js';
 import type { ServiceLogic } from '../hooks/service.js';
 import type { GuidelineSearch } from '../knowledge/guideline-search.js';
 import type { HypothesisSource } from './diagnosis/hypothesis-source.js';

@@ -181,6 +181,26 @@ describe('GET /api/patients/{id}/evidence', () => {
     expect(evidence.provenance.guidelines.map((g) => g.documentId).sort()).toEqual([...new Set(evidence.passages.map((p) => p.documentId))].sort());
   });
 
+  it('marks where each quoted passage answers what the finding asked: whole sentences of its text, for the app to highlight', () => {
+    const byId = new Map(evidence.passages.map((p) => [p.chunkId, p]));
+    const triage = evidence.triage!;
+    // The NEWS2 passage (the card's urgent finding) has its part on the high band.
+    expect(triage.matches.map((m) => m.chunkId)).toEqual(expect.arrayContaining(triage.passages.filter((id) => id.startsWith('summary-rcp-news2-2017'))));
+    const matches = [...triage.matches, ...evidence.diagnosis.flatMap((f) => f.matches)];
+    expect(matches.length).toBeGreaterThan(0);
+    for (const m of matches) {
+      const text = byId.get(m.chunkId)!.text;
+      expect(0 <= m.start && m.start < m.end && m.end <= text.length).toBe(true);
+      // Whole sentences: it starts at the text's start or after white space, and ends at the end or before it.
+      expect(m.start === 0 || /\s/.test(text[m.start - 1]!)).toBe(true);
+      expect(m.end === text.length || /\s/.test(text[m.end]!)).toBe(true);
+    }
+    for (const f of evidence.diagnosis) {
+      const named = [f.passages.criterion, f.passages.nextStep].filter(Boolean);
+      for (const m of f.matches) expect(named).toContain(m.chunkId);
+    }
+  });
+
   it('audits the read with the pseudonymous patient key, never the patient id or the token', async () => {
     records.audit.records.length = 0;
     expect((await evidenceOf(patientId, CLINICIAN)).status).toBe(200);

@@ -107,7 +107,7 @@ function authorizeUrl(config: SmartConfiguration, iss: string, spec: AuthorizeSp
 }
 
 /** Opens the launcher for `patient`, as a newcomer would, and returns what the app receives. */
-async function ehrLaunch(server: DevFhirServer, launch: { patient: string; encounter?: string; user?: string }): Promise<{ iss: string; launch: string }> {
+async function ehrLaunch(server: DevFhirServer, launch: { patient: string; encounter?: string; user?: string; appContext?: string }): Promise<{ iss: string; launch: string }> {
   const opened = await step(server.launchUrl({ app: APP_LAUNCH, ...launch }));
   expect(opened.status).toBe(302);
   const location = opened.location as URL;
@@ -226,6 +226,28 @@ describe('dev FHIR server: SMART App Launch', () => {
     expect(token.body).not.toHaveProperty('encounter');
     const { payload } = await jwtVerify(String(token.body.id_token), createRemoteJWKSet(new URL(config.jwks_uri)), { issuer: iss, audience: CLIENT_ID });
     expect(payload.fhirUser).toBe(`${server.baseUrl}/Practitioner/dr-b`);
+  });
+
+  it('returns a card link\'s appContext in the token response, as given, and only for that launch (CDS Hooks 2.0)', async () => {
+    const appContext = JSON.stringify({ service: 'diagnosis', rule: 'diagnosis/hypertension', condition: 'hypertension', note: 'a & b = "c"' });
+    const { iss, launch } = await ehrLaunch(server, { patient: 'p1', appContext });
+    const { verifier, challenge } = pkce();
+    const authorized = await step(authorizeUrl(config, iss, { scope: 'launch openid fhirUser patient/*.rs', launch, challenge }));
+    const code = authorized.location?.searchParams.get('code') ?? '';
+    const token = await postForm(config.token_endpoint, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: CLIENT_ID, code_verifier: verifier });
+    expect(token.status).toBe(200);
+    expect(token.body).toMatchObject({ patient: 'p1', appContext });
+    // Not a token property: introspection does not repeat it.
+    expect((await postForm(config.introspection_endpoint, { token: String(token.body.access_token) })).body).not.toHaveProperty('appContext');
+
+    // A launch without one gives none; the picker keeps it on its links; an overlong one is refused.
+    expect(await obtainToken(server, 'launch patient/*.rs', { patient: 'p2' })).not.toHaveProperty('appContext');
+    const picker = await step(server.launchUrl({ app: APP_LAUNCH, appContext: '{"service":"triage"}' }));
+    const link = parse(picker.text).querySelector('tbody a')?.getAttribute('href') ?? '';
+    expect(new URL(link, server.baseUrl).searchParams.get('appContext')).toBe('{"service":"triage"}');
+    const tooLong = await step(server.launchUrl({ app: APP_LAUNCH, patient: 'p1', appContext: 'x'.repeat(2001) }));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.text).toContain('appContext');
   });
 
   it('runs a standalone launch through the patient picker, which lists the server patients', async () => {

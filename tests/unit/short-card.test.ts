@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { QuotedPassage } from '../../src/cards/passages.js';
-import { blockCount, DETAIL_MAX_CHARS, excerptsOf, quoteCandidates, shortDetail, smartLink } from '../../src/cards/short-card.js';
+import { blockCount, DETAIL_MAX_CHARS, excerptsOf, matchedRange, quoteCandidates, shortDetail, smartLink } from '../../src/cards/short-card.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { shortCardProblems, type CorpusChunk } from '../support/card-markdown.js';
 import { documentHash } from '../support/provenance.js';
@@ -74,6 +74,21 @@ describe('quoteCandidates', () => {
   it('puts a document\'s opening text last, and preferred passages before all others', () => {
     expect(quoteCandidates([opening, definition], 'chronic kidney disease guideline')[0]!.passage.chunkId).toBe('d#def');
     expect(quoteCandidates([tests, definition], 'chronic kidney disease', 1)[0]!.passage.chunkId).toBe('d#tests');
+  });
+});
+
+describe('matchedRange: where a passage shown in full answers the question', () => {
+  const text = 'Adults are sorted into four groups. Stage 2 hypertension is 140 mmHg systolic or more. Recheck yearly.';
+
+  it('is the sentence a card asking the question would quote, as offsets into the text', () => {
+    const range = matchedRange(passage({ text }), 'hypertension stage 2 diagnostic criteria 140 mmHg');
+    expect(range).toBeDefined();
+    expect(text.slice(range!.start, range!.end)).toBe('Stage 2 hypertension is 140 mmHg systolic or more.');
+  });
+
+  it('is the whole passage when it is one sentence, and nothing when no word is shared', () => {
+    expect(matchedRange(passage({ text: 'Stage 2 is 140 or more.' }), 'stage 2')).toEqual({ start: 0, end: 23 });
+    expect(matchedRange(passage({ text }), 'sepsis lactate')).toBeUndefined();
   });
 });
 

@@ -35,6 +35,8 @@ interface LaunchContext {
   /** e.g. Practitioner/123 */
   user?: string;
   needPatientBanner: boolean;
+  /** CDS Hooks 2.0 Link.appContext, given back in the token response (see launch()). */
+  appContext?: string;
 }
 
 interface CodeGrant {
@@ -48,6 +50,7 @@ interface CodeGrant {
   user?: string;
   nonce?: string;
   needPatientBanner: boolean;
+  appContext?: string;
 }
 
 /** A live access token's grant. Times are seconds since the epoch, as in JWT and RFC 7662. */
@@ -77,6 +80,12 @@ export interface JsonOutcome {
 
 /** Resource types SMART allows as the fhirUser (SMART App Launch 2.0, "Scopes and Launch Context"). */
 const USER_TYPES = new Set(['Practitioner', 'PractitionerRole', 'Patient', 'RelatedPerson', 'Person']);
+
+/**
+ * The longest appContext the launcher takes. It travels in the launch URL, whose practical limit
+ * in browsers and proxies is a few thousand characters; Cairn's cards send about a hundred.
+ */
+export const MAX_APP_CONTEXT_CHARS = 2000;
 
 /** The query parameter the patient picker adds to the authorize URL: not an OAuth parameter. */
 export const PICKED_PATIENT_PARAM = 'picked_patient';
@@ -178,6 +187,10 @@ export class SmartAuthServer {
    * `GET {base}/launch`: mints a launch token for a patient (and optionally an encounter and a
    * user) and sends the browser to the app's launch URL with `iss` and `launch`, as an EHR
    * would. Without a patient it shows the patient picker, whose links come back here.
+   *
+   * `appContext` is what a CDS Hooks card's SMART link carries (CDS Hooks 2.0, Link.appContext):
+   * the EHR keeps it with the launch and returns it, as it is, in the token response, so the app
+   * opens at what the card was about. An opaque string here, as in the spec.
    */
   async launch(params: URLSearchParams, fhirBase: string): Promise<BrowserOutcome> {
     const app = checkRedirect(params.get('app'), this.allowedOrigins);
@@ -200,6 +213,13 @@ export class SmartAuthServer {
     }
 
     const context: LaunchContext = { patient, needPatientBanner: params.get('need_patient_banner') !== 'false' };
+    const appContext = params.get('appContext');
+    if (appContext !== null) {
+      if (appContext.length > MAX_APP_CONTEXT_CHARS) {
+        return { kind: 'error', status: 400, title: 'Cannot launch', message: `appContext is ${appContext.length} characters long; this launcher takes at most ${MAX_APP_CONTEXT_CHARS}.` };
+      }
+      context.appContext = appContext;
+    }
     const encounter = params.get('encounter');
     if (encounter) {
       const found = await this.read('Encounter', encounter);
@@ -306,6 +326,7 @@ export class SmartAuthServer {
       needPatientBanner: launch?.needPatientBanner ?? true,
       ...(patient !== undefined && { patient }),
       ...(launch?.encounter !== undefined && { encounter: launch.encounter }),
+      ...(launch?.appContext !== undefined && { appContext: launch.appContext }),
       ...(user !== undefined && decision.granted.includes('openid') && { user }),
     };
     const nonce = params.get('nonce');
@@ -364,6 +385,8 @@ export class SmartAuthServer {
       body.need_patient_banner = grant.needPatientBanner;
     }
     if (grant.encounter !== undefined) body.encounter = grant.encounter;
+    // CDS Hooks 2.0 ("Link"): the EHR passes the card's appContext to the app beside the token.
+    if (grant.appContext !== undefined) body.appContext = grant.appContext;
     if (grant.user !== undefined && grant.scopes.includes('openid')) body.id_token = await this.idToken(grant, grant.user);
     return { status: 200, body };
   }

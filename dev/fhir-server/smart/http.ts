@@ -96,8 +96,9 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 }
 
 /**
- * Serves the SMART endpoints: discovery under the FHIR base, the launcher at `{base}/launch`,
- * and the OAuth endpoints under `/auth`. Returns false, having done nothing, for any other path.
+ * Serves the SMART endpoints: discovery under the FHIR base, the launcher at `{base}/launch`
+ * (`app`, `patient`, `encounter`, `user` and a card's `appContext`, kept with the launch and
+ * returned in the token response), and the OAuth endpoints under `/auth`. Returns false, having done nothing, for any other path.
  */
 export async function handleSmartRequest(ctx: SmartHttpContext, req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<boolean> {
   const route = routeOf(url.pathname, ctx.basePath);

@@ -4,7 +4,7 @@
  *
  * Reading: the same FHIR searches as the services' prefetch (derived from their data
  * requirements), made on the token's FHIR server with the token, so the EHR applies its own
- * access rules to every read. Scopes:
+ * access rules to every read. Scopes (patient-access.ts):
  * - the token must allow reading the Patient and searching Observations and Conditions (without
  *   them there is nothing to compute on): 403 otherwise;
  * - other reads (encounters, medications, notes…) are made only when a scope allows them; those
@@ -25,18 +25,12 @@ import type { PatientKeyer } from '../../ledger/pseudonym.js';
 import type { Logger } from '../../log.js';
 import type { EvidenceEngine } from '../../services/evidence.js';
 import { setAuditDetails } from '../audit-routes.js';
-import { grantingContexts, hasUserContext, permits, scopeFor, type ReadInteraction } from '../auth/smart-scopes.js';
-import { requireSmartScope, smartAccessToken, smartCaller, type SmartCaller } from '../auth/smart-token.js';
+import { permits, type ReadInteraction } from '../auth/smart-scopes.js';
+import { smartAccessToken, smartCaller } from '../auth/smart-token.js';
 import { sendNotReady, type StartupTracker } from '../readiness.js';
 import { apiOperation, jsonResponse, outcomeResponse, pathParameter, queryParameter, schemaRef, type ApiDoc, type Schema } from './doc.js';
+import { otherPatientRefusal, PATIENT_RECORD_READS, requirePatientRecordScopes } from './patient-access.js';
 import { sendOutcome } from './send.js';
-
-/** Without these there is nothing to compute on; each is [resource type, interaction]. */
-const REQUIRED: ReadonlyArray<readonly [string, ReadInteraction]> = [
-  ['Patient', 'read'],
-  ['Observation', 'search'],
-  ['Condition', 'search'],
-];
 
 export interface ApiEvidenceDeps {
   /** Undefined: the server was built without the services' logic (a bare app in tests): 503. */
@@ -69,27 +63,8 @@ function countOf(value: FhirResource | null | undefined): number {
   return value.resourceType === 'Bundle' ? (value.entry?.length ?? 0) : 1;
 }
 
-/** True when the token reads what evidence needs only in the patient context: it is bound to its launch patient. */
-function patientBound(caller: SmartCaller): boolean {
-  return REQUIRED.some(([type, interaction]) => {
-    const contexts = grantingContexts(caller.scopes, type, interaction);
-    return !contexts.has('user') && !contexts.has('system');
-  });
-}
-
 export function evidenceRoutes(router: Router, deps: ApiEvidenceDeps): void {
-  const requireReadScopes = requireSmartScope((caller) => {
-    for (const [type, interaction] of REQUIRED) {
-      if (!permits(caller.scopes, type, interaction)) {
-        // The context the token already reads in: a patient's launch asks for patient/…, a user's for user/….
-        const context = hasUserContext(caller.scopes) || caller.patient === undefined ? 'user' : 'patient';
-        return { scope: scopeFor(context, type, interaction), why: `the evidence is computed from the patient's record: the token must allow ${interaction === 'read' ? 'reading' : 'searching'} ${type} resources` };
-      }
-    }
-    return undefined;
-  });
-
-  router.get('/patients/:id/evidence', requireReadScopes, async (req: Request, res: Response) => {
+  router.get('/patients/:id/evidence', requirePatientRecordScopes, async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const caller = smartCaller(res);
     if (!FHIR_ID_PATTERN.test(id)) return sendOutcome(res, 400, operationOutcome('error', 'invalid', 'the patient id must be a FHIR id ([A-Za-z0-9-.]{1,64})'));
@@ -97,9 +72,8 @@ export function evidenceRoutes(router: Router, deps: ApiEvidenceDeps): void {
     if (encounter !== undefined && (typeof encounter !== 'string' || !FHIR_ID_PATTERN.test(encounter))) {
       return sendOutcome(res, 400, operationOutcome('error', 'invalid', 'encounter must be a FHIR id ([A-Za-z0-9-.]{1,64})'));
     }
-    if (patientBound(caller) && caller.patient !== id) {
-      return sendOutcome(res, 403, operationOutcome('error', 'forbidden', 'this token reads patient data only for its launch patient, and this is another patient'));
-    }
+    const refusal = otherPatientRefusal(caller, id);
+    if (refusal) return sendOutcome(res, 403, operationOutcome('error', 'forbidden', refusal));
     setAuditDetails(res, { patientKey: await deps.patientKey({ fhirServer: caller.fhirServer, patientId: id }) });
     // The knowledge base (passages, the high-risk match) and the trial store must be loaded.
     if (!deps.readiness.ready) return sendNotReady(res, deps.readiness.state, 'patient evidence');
@@ -134,7 +108,7 @@ export function evidenceRoutes(router: Router, deps: ApiEvidenceDeps): void {
     }
     const failed = outcomes.filter((o): o is Extract<PrefetchOutcome, { source: 'failed' }> => o.source === 'failed');
     if (failed.length > 0) deps.log.warn({ fhirServer: caller.fhirServer, failed: failed.map((f) => ({ key: f.key, detail: f.detail ?? f.reason })) }, 'evidence: FHIR reads failed');
-    const essential = failed.filter((f) => REQUIRED.some(([type]) => templateRead(templates[f.key] ?? '')?.resourceType === type));
+    const essential = failed.filter((f) => PATIENT_RECORD_READS.some(([type]) => templateRead(templates[f.key] ?? '')?.resourceType === type));
     if (essential.length > 0) {
       return sendOutcome(
         res,
@@ -168,6 +142,7 @@ const int = { type: 'integer' };
 const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
 const array = (items: Schema): Schema => ({ type: 'array', items });
 const chunkIds = array({ type: 'string', description: 'A chunk id in `passages`.' });
+const passageMatches = array(schemaRef('PassageMatch'));
 
 const measured: Schema = obj(
   {
@@ -259,8 +234,9 @@ const triage: Schema = obj(
     ),
     highRisk: obj({ status: { enum: ['matched', 'not-matched', 'no-complaint', 'unavailable'] }, complaint: str, passage: str }, ['status']),
     passages: chunkIds,
+    matches: passageMatches,
   },
-  ['rule', 'indicator', 'card', 'windowHours', 'missing', 'news2', 'qsofa', 'shockIndex', 'esi', 'highRisk', 'passages'],
+  ['rule', 'indicator', 'card', 'windowHours', 'missing', 'news2', 'qsofa', 'shockIndex', 'esi', 'highRisk', 'passages', 'matches'],
 );
 
 const finding: Schema = obj(
@@ -285,8 +261,9 @@ const finding: Schema = obj(
     problemList: obj({ status: { enum: ['unknown-to-record', 'recorded-same-stage', 'recorded-different-stage'] }, reason: str, recordedStage: nullable(str), dataStage: nullable(str), recorded: array({ type: 'object' }) }),
     card: { type: 'boolean', description: 'The diagnosis service would show a card for it now.' },
     passages: obj({ criterion: str, nextStep: str }, []),
+    matches: passageMatches,
   },
-  ['condition', 'title', 'status', 'stage', 'criterion', 'summary', 'evidence', 'guideline', 'notes', 'rule', 'problemList', 'card', 'passages'],
+  ['condition', 'title', 'status', 'stage', 'criterion', 'summary', 'evidence', 'guideline', 'notes', 'rule', 'problemList', 'card', 'passages', 'matches'],
 );
 
 const series: Schema = obj({
@@ -376,6 +353,11 @@ export const evidenceDoc: ApiDoc = {
       ['decisionPoint', 'criterion', 'label', 'met', 'effect', 'evidence', 'detail'],
     ),
     RuleRef: obj({ id: str, version: str }),
+    PassageMatch: obj(
+      { chunkId: str, start: int, end: int },
+      undefined,
+      "The part of a quoted passage that speaks to what the finding asked the guideline (the sentences a card would quote of it): `text.slice(start, end)` of the passage with this chunk id.",
+    ),
     Passage: obj(
       { chunkId: str, documentId: str, title: str, version: str, contentHash: str, headingPath: array(str), text: { type: 'string', description: 'Verbatim.' }, kind: { enum: ['verbatim', 'summary'] }, citation: str, url: str, grade: str, gradeSystem: str },
       ['chunkId', 'documentId', 'title', 'contentHash', 'headingPath', 'text', 'kind', 'citation'],

@@ -18,6 +18,7 @@ import type { EvidenceEngine } from '../../services/evidence.js';
 import type { StartupTracker } from '../readiness.js';
 import { operationOutcome } from '../../hooks/operation-outcome.js';
 import { analyticsRoutes } from './analytics.js';
+import { cardRoutes } from './cards.js';
 import { evidenceRoutes } from './evidence.js';
 import { screeningApiRoutes } from './screenings.js';
 import { sendOutcome } from './send.js';
@@ -37,6 +38,8 @@ export interface ApiRoutesDeps {
   fhir: { timeoutMs: number; concurrency: number; maxPages: number };
   onFhirCall?: (outcome: 'ok' | 'not-found' | 'error' | 'timeout', seconds: number) => void;
   patientKey: PatientKeyer;
+  /** The issued-card ledger's retention (CAIRN_CARD_RETENTION_DAYS), named when feedback is for a card it no longer keeps. */
+  cardRetentionDays: number;
   readiness: StartupTracker;
   /** The clock (tests fix "today"). */
   now?: () => Date;
@@ -56,6 +59,7 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
     ...(deps.onFhirCall && { onFhirCall: deps.onFhirCall }),
     ...(deps.now && { now: deps.now }),
   });
+  cardRoutes(router, { db: deps.db, patientKey: deps.patientKey, cardRetentionDays: deps.cardRetentionDays, maxRequestBytes: deps.maxRequestBytes, ...(deps.now && { now: deps.now }) });
   screeningApiRoutes(router, {
     db: deps.db,
     log: deps.log,
