@@ -4,7 +4,7 @@
  * The app's access token is what Cairn's API checks, by introspection at the EHR.
  */
 import { expect, test } from '@playwright/test';
-import { apiFromPage, ehrLaunch, launchState, SEPSIS_PATIENT, workspaceLaunch, HIV_PATIENT } from './support/launch.js';
+import { apiFromPage, demoPatient, ehrLaunch, HIV_PATIENT, launchState, SEPSIS_PATIENT, workspaceLaunch } from './support/launch.js';
 import { patientViewCards } from './support/hooks.js';
 import { untilBuilt } from './support/screens.js';
 
@@ -75,34 +75,44 @@ test.describe('feedback', () => {
   untilBuilt('evidence', 'analytics');
 
   test('accept one finding and override another with a reason: both are stored and counted in the analytics', async ({ page }) => {
-    const patient = SEPSIS_PATIENT();
+    // The patient with several diagnosis cards, each with a suggestion.
+    const patient = demoPatient('mixed-units.json');
     // The EHR showed the cards first: they are in Cairn's ledger, which feedback refers to.
     const answers = await patientViewCards(patient.id);
-    expect(answers.flatMap((a) => a.cards).length).toBeGreaterThan(1);
+    expect(answers.flatMap((a) => a.cards).filter((c) => c.suggestions?.length).length).toBeGreaterThan(1);
 
     await workspaceLaunch(page);
     const before = (await apiFromPage<Analytics>(page, '/api/analytics/feedback')).body.totals;
 
     await ehrLaunch(page, patient.id);
-    const findings = page.getByTestId('finding');
-    await expect(findings.nth(1)).toBeVisible();
-    await findings.nth(0).getByTestId('feedback-accept').click();
-    await expect(findings.nth(0)).toContainText(/accepted/i);
-    await findings.nth(1).getByTestId('feedback-override').click();
-    await findings.nth(1).getByLabel(/reason/i).selectOption({ label: 'Not clinically relevant for this patient' });
-    await findings.nth(1).getByRole('button', { name: /send|confirm|save/i }).click();
-    await expect(findings.nth(1)).toContainText(/overridden/i);
+    // Two findings whose issued card can be accepted, named by their finding (the buttons go once used).
+    const acceptable = page.getByTestId('finding').filter({ has: page.getByTestId('feedback-accept') });
+    await expect(acceptable.nth(1)).toBeVisible();
+    const [acceptedId, overriddenId] = await Promise.all([acceptable.nth(0).getAttribute('data-finding'), acceptable.nth(1).getAttribute('data-finding')]);
+    const finding = (id: string | null) => page.locator(`[data-testid=finding][data-finding="${id ?? ''}"]`);
+
+    await finding(acceptedId).getByTestId('feedback-accept').click();
+    await expect(finding(acceptedId).getByTestId('feedback-result')).toHaveAttribute('data-outcome', 'accepted');
+
+    await finding(overriddenId).getByTestId('feedback-override').click();
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toBeVisible();
+    const reason = dialog.locator('[data-testid^=override-reason-]').first();
+    await reason.check();
+    const reasonLabel = squash(await reason.locator('xpath=..').innerText());
+    await dialog.getByTestId('feedback-override-submit').click();
+    await expect(finding(overriddenId).getByTestId('feedback-result')).toHaveAttribute('data-outcome', 'overridden');
 
     // Stored, not only shown: a reload reads it back from Cairn.
     await page.reload();
-    await expect(page.getByTestId('finding').nth(0)).toContainText(/accepted/i);
-    await expect(page.getByTestId('finding').nth(1)).toContainText(/overridden/i);
+    await expect(finding(acceptedId).getByTestId('feedback-result')).toHaveAttribute('data-outcome', 'accepted');
+    await expect(finding(overriddenId).getByTestId('feedback-result')).toHaveAttribute('data-outcome', 'overridden');
 
     // And counted: the analytics screen (a user-level launch) and its API.
     await workspaceLaunch(page);
     await page.goto(`${page.url().split('#')[0]}#/analytics`);
     await expect(page.getByTestId('analytics-chart').first()).toBeVisible();
-    await expect(page.getByText('Not clinically relevant for this patient')).toBeVisible();
+    await expect(page.getByTestId('analytics-reasons')).toContainText(reasonLabel.replace(/\s*\(.*$/, ''));
     const after = (await apiFromPage<Analytics>(page, '/api/analytics/feedback')).body.totals;
     expect(after.accepted).toBeGreaterThan(before.accepted);
     expect(after.overridden).toBeGreaterThan(before.overridden);

@@ -4,7 +4,8 @@
  * No test here clicks.
  */
 import { expect, test } from '@playwright/test';
-import { ehrLaunch, HIV_PATIENT, HIV_TRIAL, SEPSIS_PATIENT } from './support/launch.js';
+import { patientViewCards } from './support/hooks.js';
+import { demoPatient, ehrLaunch, HIV_PATIENT, HIV_TRIAL, SEPSIS_PATIENT } from './support/launch.js';
 import { expectFocusVisible, openScreen, tabTo, untilBuilt } from './support/screens.js';
 
 test("the app's frame: Tab reaches each screen's link, Enter opens the screen, the focus shows", async ({ page }) => {
@@ -33,36 +34,48 @@ test.describe('evidence', () => {
   untilBuilt('evidence');
 
   test("Tab to a finding's feedback, Enter accepts it; the override reason is chosen by keyboard", async ({ page }) => {
-    await openScreen(page, 'evidence');
-    const findings = page.getByTestId('finding');
+    const patient = demoPatient('mixed-units.json');
+    await patientViewCards(patient.id);
+    await ehrLaunch(page, patient.id);
+    const acceptable = page.getByTestId('finding').filter({ has: page.getByTestId('feedback-accept') });
+    await expect(acceptable.nth(1)).toBeVisible();
+    const [acceptedId, overriddenId] = await Promise.all([acceptable.nth(0).getAttribute('data-finding'), acceptable.nth(1).getAttribute('data-finding')]);
+    const finding = (id: string | null) => page.locator(`[data-testid=finding][data-finding="${id ?? ''}"]`);
 
-    await tabTo(page, findings.nth(0).getByTestId('feedback-accept'));
+    await tabTo(page, finding(acceptedId).getByTestId('feedback-accept'));
     await expectFocusVisible(page);
     await page.keyboard.press('Enter');
-    await expect(findings.nth(0)).toContainText(/accepted/i);
+    await expect(finding(acceptedId).getByTestId('feedback-result')).toHaveAttribute('data-outcome', 'accepted');
 
-    await tabTo(page, findings.nth(1).getByTestId('feedback-override'));
+    await tabTo(page, finding(overriddenId).getByTestId('feedback-override'));
     await expectFocusVisible(page);
     await page.keyboard.press('Space');
-    // The reason control comes next in the Tab order; arrows choose, Enter sends.
-    await page.keyboard.press('Tab');
+    const dialog = page.getByRole('dialog');
+    await expect(dialog).toBeVisible();
+    // The reasons are radio buttons: Tab reaches the group, Space chooses, Tab moves on to send.
+    await tabTo(page, dialog.locator('[data-testid^=override-reason-]').first(), 5);
     await expectFocusVisible(page);
-    await page.keyboard.press('ArrowDown');
-    await tabTo(page, findings.nth(1).getByRole('button', { name: /send|confirm|save/i }), 5);
+    await page.keyboard.press('Space');
+    await tabTo(page, dialog.getByTestId('feedback-override-submit'), 8);
+    await expectFocusVisible(page);
     await page.keyboard.press('Enter');
-    await expect(findings.nth(1)).toContainText(/overridden/i);
+    await expect(finding(overriddenId).getByTestId('feedback-result')).toHaveAttribute('data-outcome', 'overridden');
   });
 });
 
 test.describe('trial view', () => {
   untilBuilt('trial');
 
-  test('Tab to a piece of evidence, Enter shows it in the record', async ({ page }) => {
+  test('Tab to the status filter, arrows choose which criteria are shown', async ({ page }) => {
     await openScreen(page, 'trial');
-    await tabTo(page, page.getByRole('table').getByRole('link').first());
+    const filter = page.getByTestId('criterion-filter');
+    await tabTo(page, filter.getByRole('radio').first());
     await expectFocusVisible(page);
-    await page.keyboard.press('Enter');
-    await expect(page.locator('mark').first()).toBeVisible();
+    await page.keyboard.press('ArrowRight');
+    await expect(filter.getByRole('radio', { checked: true })).toHaveAccessibleName(/^Met/);
+    const rows = page.getByTestId('criterion-row');
+    expect(await rows.count()).toBeGreaterThan(0);
+    for (const status of await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))) expect(status).toBe('met');
   });
 });
 

@@ -12,13 +12,22 @@ test.describe('trial view', () => {
   test("shows the trial's criteria for the patient, judged, with the evidence in the record", async ({ page }) => {
     await openScreen(page, 'trial');
     const trial = await apiFromPage<{ criteria: Array<{ text: string }> }>(page, `/api/trials/${HIV_TRIAL}`);
-    const table = page.getByRole('table').first();
+    const table = page.getByTestId('criterion-table');
     // Every criterion, verbatim, with its judgement.
     for (const criterion of trial.body.criteria.slice(0, 3)) await expect(table).toContainText(criterion.text.slice(0, 60));
-    await expect(table).toContainText(/\bmet\b/i);
+    const rows = table.getByTestId('criterion-row');
+    await expect(rows).toHaveCount(trial.body.criteria.length);
+    // Deciding criteria first: the table opens on a met one (this patient is eligible).
+    await expect(rows.first()).toHaveAttribute('data-status', 'met');
 
-    // The evidence of a met criterion opens the record at it: the note sentence is highlighted.
-    await table.getByRole('link').first().click();
-    await expect(page.locator('mark').first()).toBeVisible();
+    // A met criterion shows where in the record it rests: the FHIR resource, its date and value.
+    const met = table.locator('[data-testid=criterion-row][data-status=met]');
+    expect(await met.count()).toBeGreaterThan(0);
+    await expect(met.first().getByTestId('record-evidence').first()).toContainText(/(Patient|Condition|Observation)\/[0-9a-f-]{4,}/);
+
+    // The status filter keeps only what is asked for.
+    await page.getByTestId('criterion-filter').getByLabel(/^Met/).check();
+    await expect(rows).toHaveCount(await met.count());
+    for (const status of await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))) expect(status).toBe('met');
   });
 });

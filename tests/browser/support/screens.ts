@@ -14,8 +14,8 @@ export type Screen = 'evidence' | 'trial' | 'workspace' | 'analytics';
  * reason here and every test of it (flows, keyboard, accessibility, screenshot) runs.
  */
 export const NOT_BUILT: Record<Screen, string> = {
-  evidence: 'the Evidence screen is being built on branch wt-evidence (app/src/screens/Evidence.tsx is a stub here)',
-  trial: 'the Trial view is being built on branch wt-evidence (app/src/screens/TrialView.tsx is a stub here)',
+  evidence: '',
+  trial: '',
   workspace: '',
   analytics: '',
 };
@@ -35,6 +35,8 @@ export async function openScreen(page: Page, screen: Screen): Promise<Locator> {
   let ready: Locator;
   switch (screen) {
     case 'evidence':
+      // The EHR showed the cards first, so the findings carry their card and its feedback buttons.
+      await patientViewCards(SEPSIS_PATIENT().id);
       await ehrLaunch(page, SEPSIS_PATIENT().id);
       ready = page.locator('[data-testid=trend-plot] canvas').first();
       await expect(page.getByTestId('finding').first()).toBeVisible();
