@@ -1,41 +1,42 @@
 /**
- * `npm run demo`: starts the dev FHIR server with the demo patients and Cairn beside it, then fires
- * every CDS service for every demo patient as an EHR would (no prefetch: Cairn fetches from the
- * FHIR server) and prints the cards. The hand-made edge cases are shifted in time so their latest
- * reading is "now", as for a patient in front of the clinician (dev/fhir-server/demo-patients.ts).
- * It then prints the addresses that open the Cairn app through the dev SMART launcher and leaves
- * both servers running until Ctrl-C.
+ * `npm run demo`: starts the dev FHIR server with the demo patients and Cairn beside it
+ * (dev/demo/stack.ts), fires every CDS service for every demo patient as an EHR would, and prints
+ * the cards as a table. It checks the hand-made patients' cards against
+ * fhir-profiles/examples/expected-cards.yaml and the example requests of cds-hooks/examples/
+ * against what they should answer, prints the addresses to try (discovery, a hook call with curl,
+ * the Cairn app through the dev SMART launcher), and leaves both servers running until Ctrl-C.
+ *
+ * `npm run demo -- --check` does the same without building the app, on free ports, then prints one
+ * JSON line (cards per service, patients without cards, what failed) and exits: 0 when every
+ * service gave at least one card, every answer was 200, the expected cards came and the examples
+ * answered as they should; 1 otherwise. Nothing is left running.
  */
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { loadConfig } from '../../src/config.js';
-import { loadDemoPatients, type DemoPatient } from '../fhir-server/demo-patients.js';
-import { startDevFhirServer, type DevFhirServer } from '../fhir-server/index.js';
+import { parseArgs } from 'node:util';
+import type { DemoPatient } from '../fhir-server/demo-patients.js';
+import type { DevFhirServer } from '../fhir-server/index.js';
+import { compareCards, expectationKey, loadExpectations, type Expectations } from '../demo/expected-cards.js';
+import { runExamples, type ExampleResult } from '../demo/examples.js';
+import { fireEveryService, hookRequest, type HookAnswer, type HookCall } from '../demo/hook-calls.js';
+import { cardRows, checkSummary, formatTable, patientLabel } from '../demo/report.js';
+import { EXAMPLES_FHIR_PORT, startDemoStack, type DemoStack } from '../demo/stack.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { createLogger } from '../../src/log.js';
-import { startCairn } from '../../src/server.js';
 
-const { values } = parseArgs({
-  options: {
-    patients: { type: 'string', default: 'fhir-profiles/examples' },
-    'max-patients': { type: 'string' },
-  },
-});
+const USAGE = `Usage: npm run demo -- [--check] [--details] [--patients <dir>] [--max-patients <n>] [--fhir-port <port>]
 
-/** A port nothing listens on now: Cairn's public URL, which its card links name, must carry its port before it starts. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+  --check          print the cards, then one JSON line of card counts, and exit (non-zero when a
+                   service gave no card, an answer was not 200, a hand-made patient did not get its
+                   expected cards, or an example request did not answer as it should)
+  --details        print every card in full after the table
+  --patients       folder of demo patient Bundles (default fhir-profiles/examples)
+  --max-patients   fire the services for the first n patients only
+  --fhir-port      port of the dev FHIR server (default ${EXAMPLES_FHIR_PORT}, the one cds-hooks/examples/ names; a free one if taken)
+
+PORT chooses Cairn's port (default 3000; a free one if taken). --check always uses free ports.`;
+
+const EXAMPLES_DIR = 'cds-hooks/examples';
 
 function printCard(card: Card): void {
   const mark = { critical: '!!', warning: '! ', info: '  ' }[card.indicator];
@@ -46,101 +47,172 @@ function printCard(card: Card): void {
   console.log(`       source: ${card.source.label}${card.source.url ? ` <${card.source.url}>` : ''}`);
 }
 
-async function main(): Promise<void> {
-  // The app the card links and the launch URLs below open: built every time (a second or two), so
-  // it is current. In its own process, as `npm run build:app`: Vite sets NODE_ENV=production in
-  // the process it builds in, which would turn Cairn's production defaults on here.
-  await promisify(execFile)('npm', ['run', 'build:app']);
-  const fhir = await startDevFhirServer({});
-  const patients = await loadDemoPatients(fhir, values.patients);
-  const limit = values['max-patients'] ? Number(values['max-patients']) : patients.length;
-
-  const dataDir = await mkdtemp(join(tmpdir(), 'cairn-demo-'));
-  const port = process.env.PORT ? Number(process.env.PORT) : await freePort();
-  // Start-up imports the recruiting demo trials only (39 of the 300): those a card can show.
-  // Screenings (the coordinator workspace) read the demo patients from the same FHIR server.
-  const env = {
-    ...process.env,
-    CAIRN_REQUIRE_AUTH: 'false',
-    CAIRN_DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    CAIRN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-    CAIRN_SCREENING_FHIR_URL: fhir.baseUrl,
-  };
-  const config = loadConfig(env, { appBuilt: true });
-  const cairn = await startCairn(config, createLogger('warn'));
-  const servicesWithCards = new Map<string, number>();
-  try {
-    await cairn.ready;
-    const discovery = (await (await fetch(`${cairn.url}/cds-services`)).json()) as { services: Array<{ id: string; hook: string; title?: string }> };
-    console.log(`\nFHIR server ${fhir.baseUrl} with ${patients.length} demo patients; Cairn ${cairn.url} with ${discovery.services.length} services.`);
-    if (discovery.services.length === 0) console.log('No CDS services are registered yet: nothing to fire.');
-    for (const patient of patients.slice(0, limit)) {
-      console.log(`\n=== ${patient.name || patient.id} (Patient/${patient.id}) — ${patient.file}`);
-      for (const service of discovery.services) {
-        const context: Record<string, string> = { userId: 'Practitioner/demo', patientId: patient.id };
-        if (service.hook.startsWith('encounter-')) {
-          const encounters = (await (await fetch(`${fhir.baseUrl}/Encounter?patient=${patient.id}&_sort=-date&_count=1`)).json()) as { entry?: Array<{ resource: { id: string } }> };
-          const encounterId = encounters.entry?.[0]?.resource.id;
-          if (!encounterId) continue;
-          context.encounterId = encounterId;
-        }
-        const started = performance.now();
-        const res = await fetch(`${cairn.url}/cds-services/${service.id}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ hook: service.hook, hookInstance: randomUUID(), fhirServer: fhir.baseUrl, context }),
-        });
-        const ms = Math.round(performance.now() - started);
-        const body = (await res.json()) as { cards?: Card[]; issue?: Array<{ diagnostics?: string }> };
-        console.log(`-- ${service.id} (${service.hook}): HTTP ${res.status}, ${body.cards?.length ?? 0} card(s), ${ms} ms`);
-        if (body.cards?.length) servicesWithCards.set(patient.id, (servicesWithCards.get(patient.id) ?? 0) + 1);
-        if (res.status !== 200) console.log(`   ${body.issue?.map((i) => i.diagnostics).join('; ') ?? ''}`);
-        for (const card of body.cards ?? []) printCard(card);
-      }
-    }
-    printAppUrls(config.publicUrl, fhir, showcase(patients, servicesWithCards));
-  } catch (err) {
-    await stop();
-    throw err;
+/** Differences from the expected cards, each prefixed with the patient. */
+function unexpectedCards(calls: readonly HookCall[], patients: readonly DemoPatient[], patientsDir: string, expectations: Expectations): string[] {
+  const problems: string[] = [];
+  for (const patient of patients) {
+    const key = expectationKey(patientsDir, patient.file);
+    const expected = expectations.get(key);
+    if (!expected) continue;
+    const answers = new Map<string, HookAnswer>(calls.filter((c) => c.patient === patient).map((c) => [c.service, c]));
+    for (const p of compareCards(expected, answers)) problems.push(`${patientLabel(patient)} (${key}) · ${p}`);
   }
-
-  let stopping = false;
-  const onSignal = (): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping Cairn and the FHIR server');
-    void stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  async function stop(): Promise<void> {
-    await cairn.close();
-    await fhir.close();
-    await rm(dataDir, { recursive: true, force: true });
-  }
+  return problems;
 }
 
-/** The demo patient most services gave a card for: the one whose evidence viewer has the most to show. */
-function showcase(patients: DemoPatient[], servicesWithCards: ReadonlyMap<string, number>): DemoPatient | undefined {
-  return [...patients].sort((a, b) => (servicesWithCards.get(b.id) ?? 0) - (servicesWithCards.get(a.id) ?? 0))[0];
+/** The demo patient most services gave a card: the one whose evidence viewer has the most to show. */
+function showcase(patients: readonly DemoPatient[], calls: readonly HookCall[]): DemoPatient | undefined {
+  const servicesWithCards = (p: DemoPatient) => calls.filter((c) => c.patient === p && c.cards.length > 0).length;
+  return [...patients].sort((a, b) => servicesWithCards(b) - servicesWithCards(a))[0];
+}
+
+function printTryIt(stack: DemoStack, patient: DemoPatient | undefined, calls: readonly HookCall[]): void {
+  const cairnUrl = stack.config.publicUrl;
+  console.log('\nTry it:');
+  console.log(`  CDS Hooks discovery:\n    curl ${cairnUrl}/cds-services`);
+  const call = calls.find((c) => c.patient === patient && c.cards.length > 0 && !stack.services.find((s) => s.id === c.service)?.hook.startsWith('encounter-'));
+  const service = stack.services.find((s) => s.id === call?.service);
+  if (patient && service) {
+    const body = JSON.stringify(hookRequest(service, stack.fhir.baseUrl, { patientId: patient.id }));
+    console.log(`  The ${service.id} service for ${patientLabel(patient)}:`);
+    console.log(`    curl -X POST ${cairnUrl}/cds-services/${service.id} -H 'Content-Type: application/json' -d '${body}'`);
+  }
+  const fhirPort = new URL(stack.fhir.baseUrl).port;
+  if (fhirPort === String(EXAMPLES_FHIR_PORT)) {
+    console.log(`  An example request (${EXAMPLES_DIR}/README.md says what each one answers):`);
+    console.log(`    curl -X POST ${cairnUrl}/cds-services/diagnosis -H 'Content-Type: application/json' -d @${EXAMPLES_DIR}/diagnosis.json`);
+  } else {
+    console.log(`  (The requests in ${EXAMPLES_DIR}/ name the FHIR server at port ${EXAMPLES_FHIR_PORT}; this one is at port ${fhirPort}: use the request above.)`);
+  }
+  printAppUrls(cairnUrl, stack.fhir, patient);
 }
 
 function printAppUrls(cairnUrl: string, fhir: DevFhirServer, patient: DemoPatient | undefined): void {
   const app = `${cairnUrl}/app/launch.html`;
   const iss = new URLSearchParams({ iss: fhir.baseUrl }).toString();
   console.log('\nThe Cairn app, opened through the dev SMART launcher (development only: no real sign-in):');
-  if (patient) console.log(`  EHR launch, evidence of ${patient.name || patient.id}:\n    ${fhir.launchUrl({ app, patient: patient.id })}`);
+  if (patient) console.log(`  EHR launch, evidence of ${patientLabel(patient)}:\n    ${fhir.launchUrl({ app, patient: patient.id })}`);
   console.log(`  EHR launch, choosing the patient:\n    ${fhir.launchUrl({ app })}`);
   console.log(`  Standalone launch (the EHR's patient picker):\n    ${app}?${iss}`);
   console.log(`  Coordinator workspace (trial screening, feedback analytics):\n    ${app}?${iss}&workspace`);
   console.log(`  API for apps: ${cairnUrl}/openapi.json`);
-  console.log('\nCairn and the FHIR server keep running: press Ctrl-C to stop them.');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+function printExamples(results: readonly ExampleResult[]): void {
+  const failed = results.filter((r) => r.problems.length > 0);
+  if (failed.length === 0) {
+    console.log(`\nThe ${results.length} example requests in ${EXAMPLES_DIR}/ answer as they should.`);
+    return;
+  }
+  console.log(`\n${failed.length} of the ${results.length} example requests in ${EXAMPLES_DIR}/ do not answer as they should:`);
+  for (const r of failed) console.log(`  ${r.file} (expected ${r.expected}): ${r.problems.join('; ')}`);
+}
+
+async function main(): Promise<number | undefined> {
+  const { values } = parseArgs({
+    options: {
+      check: { type: 'boolean', default: false },
+      details: { type: 'boolean', default: false },
+      patients: { type: 'string', default: 'fhir-profiles/examples' },
+      'max-patients': { type: 'string' },
+      'fhir-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const check = values.check;
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  console.log(
+    check
+      ? 'Checking the demo: the dev FHIR server with the demo patients, and Cairn on an empty embedded database…'
+      : 'Starting the dev FHIR server with the demo patients, and Cairn on an empty embedded database (in a temporary directory)…',
+  );
+
+  // Ctrl-C stops the servers; during start-up, exiting is enough (the process holds them, and the
+  // temporary database goes on exit).
+  const running: { stack?: DemoStack } = {};
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping Cairn and the FHIR server');
+    void (running.stack?.stop() ?? Promise.resolve()).then(() => process.exit(check ? 130 : 0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const stack = await startDemoStack({
+    patientsDir: values.patients,
+    fhirPort: check ? undefined : Number(values['fhir-port'] ?? EXAMPLES_FHIR_PORT),
+    cairnPort: process.env.PORT ? Number(process.env.PORT) : check ? undefined : 3000,
+    buildApp: !check,
+    // Quiet: Cairn's own log shows errors only unless LOG_LEVEL says otherwise.
+    log: createLogger(process.env.LOG_LEVEL ?? 'error'),
+    env: process.env,
+  });
+  running.stack = stack;
+  try {
+    const { fhir, cairn, services } = stack;
+    const limit = values['max-patients'] ? Number(values['max-patients']) : stack.patients.length;
+    const patients = stack.patients.slice(0, limit);
+    console.log(
+      `Ready in ${seconds().toFixed(1)} s: FHIR server ${fhir.baseUrl} with ${stack.patients.length} demo patients; ` +
+        `Cairn ${cairn.url} with ${services.length} services (${services.map((s) => s.id).join(', ')}). Authentication is off (development only).`,
+    );
+
+    const firing = performance.now();
+    const calls = await fireEveryService({ cairnUrl: cairn.url, fhirBase: fhir.baseUrl, services, patients });
+    const rows = cardRows(calls);
+    const firedIn = ((performance.now() - firing) / 1000).toFixed(1);
+    console.log(`\nCards for ${patients.length} demo patients, from ${calls.length} hook calls in ${firedIn} s (no prefetch: Cairn read each record from the FHIR server):\n`);
+    for (const line of formatTable(rows, Math.max(80, process.stdout.columns ?? 120))) console.log(line);
+    const withCards = new Set(calls.filter((c) => c.cards.length > 0).map((c) => c.patient));
+    const without = patients.filter((p) => !withCards.has(p));
+    if (without.length > 0) console.log(`\nNo card for ${without.length} patients: ${without.map(patientLabel).join(', ')}.`);
+    if (values.details) {
+      for (const call of calls.filter((c) => c.cards.length > 0)) {
+        console.log(`\n=== ${patientLabel(call.patient)} · ${call.service}`);
+        for (const card of call.cards) printCard(card);
+      }
+    }
+
+    const expectationsFile = join(values.patients, 'expected-cards.yaml');
+    const expectations: Expectations = existsSync(expectationsFile) ? await loadExpectations(expectationsFile) : new Map();
+    const unexpected = unexpectedCards(calls, patients, values.patients, expectations);
+    if (unexpected.length > 0) {
+      console.log(`\n${unexpected.length} difference(s) from ${expectationsFile}:`);
+      for (const u of unexpected) console.log(`  ${u}`);
+    } else if (expectations.size > 0) {
+      console.log(`\nEvery hand-made patient got the cards ${expectationsFile} expects.`);
+    }
+    const examples = await runExamples({ dir: EXAMPLES_DIR, cairnUrl: cairn.url, fhirBase: fhir.baseUrl, patients: stack.patients, patientsDir: values.patients, expectations });
+    printExamples(examples);
+
+    if (check) {
+      const summary = checkSummary({ calls, services: services.map((s) => s.id), patients, unexpected, examples, seconds: seconds() });
+      await stack.stop();
+      console.log(JSON.stringify(summary));
+      return summary.ok ? 0 : 1;
+    }
+    printTryIt(stack, showcase(patients, calls), calls);
+    console.log('\nCairn and the FHIR server keep running: press Ctrl-C to stop them.');
+    return undefined;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

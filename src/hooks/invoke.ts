@@ -3,7 +3,7 @@ import type { OperationOutcome } from 'fhir/r4.js';
 import type { Logger } from 'pino';
 import type { FhirGateway } from '../fhir/gateway.js';
 import { operationOutcome, type OperationOutcomeIssue } from './operation-outcome.js';
-import { prefetchData, resolvePrefetch, type PrefetchOutcome } from './prefetch/resolve.js';
+import { prefetchData, requireFound, resolvePrefetch, type PrefetchOutcome } from './prefetch/resolve.js';
 import { formatZodIssues, hookRequestSchema, parseHookContext, type Card, type CdsResponse, type HookRequest } from './schema.js';
 import type { CdsService } from './service.js';
 
@@ -63,7 +63,7 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     const access = deps.gatewayFor(request);
     const refused = access !== undefined && 'refused' in access;
     // Settles by the deadline: keys still missing then fail with cause `deadline`.
-    const outcomes = await resolvePrefetch({
+    const resolved = await resolvePrefetch({
       templates: service.definition.prefetch ?? {},
       context: request.context,
       provided: request.prefetch,
@@ -72,6 +72,7 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
       signal: controller.signal,
       first: service.requiredPrefetch,
     });
+    const outcomes = requireFound(resolved, service.requiredPrefetch);
     logPrefetch(log, outcomes);
     // Only when data was wanted from it: an EHR that prefetches everything may name any fhirServer.
     if (refused && outcomes.some((o) => o.source === 'failed' && o.cause === 'refused')) {

@@ -200,6 +200,17 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
     expect((notItsServer.json?.issue as Array<{ code: string }>)[0]?.code).toBe('forbidden');
   });
 
+  it('answers 412 with an OperationOutcome, not an empty 200, for a patient the FHIR server does not have', async () => {
+    const res = await invoke('record-summary', hookRequest({ fhirServer: fhir.baseUrl, context: { userId: 'Practitioner/dr-e2e', patientId: 'no-such-patient' } }));
+    expect(res.status).toBe(412);
+    expect(res.json?.resourceType).toBe('OperationOutcome');
+    const [issue] = res.json?.issue as Array<{ code: string; diagnostics: string }>;
+    expect(issue?.code).toBe('not-found');
+    expect(issue?.diagnostics).toMatch(/required prefetch "patient" could not be had: the FHIR server has no such resource/);
+    // The same call for a patient it has still answers 200.
+    expect((await invoke('record-summary', hookRequest({ fhirServer: fhir.baseUrl }))).status).toBe(200);
+  });
+
   it('answers 400 with an OperationOutcome for malformed requests, and 404 for unknown services', async () => {
     const bad = [
       await invoke('record-summary', { ...hookRequest(), hookInstance: undefined }),

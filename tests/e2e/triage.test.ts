@@ -128,6 +128,24 @@ describe('triage service end to end', () => {
   });
 
   it('returns no card for a patient with no recent vitals', async () => {
-    expect(await fire('triage', 'patient-view', { patientId: 'no-such-patient-data' })).toEqual([]);
+    // On the FHIR server, with a heart rate from three days ago only (a patient it does not have gets a 412).
+    const id = 'no-recent-vitals';
+    const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3600_000).toISOString();
+    const heartRate = {
+      resourceType: 'Observation',
+      id: `${id}-hr`,
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+      subject: { reference: `Patient/${id}` },
+      effectiveDateTime: threeDaysAgo,
+      valueQuantity: { value: 72, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+    };
+    await fhir.loadBundle({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ resourceType: 'Patient', id, birthDate: '1970-05-01' }, heartRate].map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })),
+    });
+    expect(await fire('triage', 'patient-view', { patientId: id })).toEqual([]);
   });
 });

@@ -20,10 +20,10 @@ beforeAll(async () => {
 afterAll(() => fhir?.close());
 
 describe('demo patients', () => {
-  it('loads at least 20 Synthea patients and the 5 edge cases into the dev FHIR server', async () => {
+  it('loads at least 20 Synthea patients and the 12 edge cases into the dev FHIR server', async () => {
     const res = await fetch(`${fhir.baseUrl}/Patient?_count=100&_summary=count`);
     const bundle = (await res.json()) as { total: number };
-    expect(bundle.total).toBeGreaterThanOrEqual(25);
+    expect(bundle.total).toBeGreaterThanOrEqual(32);
   });
 
   it('ED patient: deteriorating vitals kept in time order, new confusion last', () => {

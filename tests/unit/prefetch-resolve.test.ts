@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { FhirFetchError, type FhirGateway } from '../../src/fhir/gateway.js';
-import { resolvePrefetch } from '../../src/hooks/prefetch/resolve.js';
+import { requireFound, resolvePrefetch } from '../../src/hooks/prefetch/resolve.js';
 
 const templates = {
   patient: 'Patient/{{context.patientId}}',
@@ -55,6 +55,20 @@ describe('resolvePrefetch', () => {
     const out = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: { patient: null }, gateway });
     expect(out).toEqual([{ key: 'patient', source: 'client-null', value: null }]);
     expect(gateway.calls).toEqual([]);
+  });
+
+  it('fails a required key whose read found nothing (404), and keeps null for the others and for what the EHR sent', async () => {
+    const gateway = fakeGateway({ 'Patient/p1': null, 'Observation?patient=p1&category=vital-signs': null });
+    const out = await resolvePrefetch({ templates: { patient: templates.patient, vitals: templates.vitals }, context, provided: undefined, gateway });
+    expect(out.map((o) => [o.key, o.source, o.value])).toEqual([
+      ['patient', 'fetched', null],
+      ['vitals', 'fetched', null],
+    ]);
+    const checked = requireFound(out, ['patient']);
+    expect(checked[0]).toMatchObject({ key: 'patient', source: 'failed', cause: 'not-found', reason: expect.stringMatching(/no such resource/) });
+    expect(checked[1]).toEqual({ key: 'vitals', source: 'fetched', value: null });
+    const sentNull = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: { patient: null }, gateway });
+    expect(requireFound(sentNull, ['patient'])).toEqual([{ key: 'patient', source: 'client-null', value: null }]);
   });
 
   it('fetches an absent key and a key holding an OperationOutcome', async () => {

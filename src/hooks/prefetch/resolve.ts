@@ -30,9 +30,10 @@ export type PrefetchOutcome =
 /**
  * `deadline`: the signal aborted first; `refused`: the request's fhirServer may not be used;
  * `no-server`: there was none; `template`: the template cannot be rendered; `fetch`: the FHIR
- * server failed or answered with something else than the template asks for.
+ * server failed or answered with something else than the template asks for; `not-found`: the FHIR
+ * server has nothing at that address (see `requireFound`).
  */
-export type FailureCause = 'deadline' | 'refused' | 'no-server' | 'fetch' | 'template';
+export type FailureCause = 'deadline' | 'refused' | 'no-server' | 'fetch' | 'template' | 'not-found';
 
 export type PrefetchData = Readonly<Record<string, FhirResource | null | undefined>>;
 
@@ -58,6 +59,7 @@ const REASONS = {
   wrongAnswer: "the FHIR server's answer is not what the prefetch template asks for",
   paged: 'the prefetched Bundle is paged and its next page could not be fetched',
   template: 'its prefetch template cannot be rendered for this context',
+  notFound: 'the FHIR server has no such resource (is the patient in context on that server?)',
 } as const;
 
 export async function resolvePrefetch(input: PrefetchInput): Promise<PrefetchOutcome[]> {
@@ -167,6 +169,17 @@ function hasNextLink(bundle: Bundle): boolean {
 /** The gateway's messages are already redacted; anything else is not described at all. */
 function describe(err: unknown): string {
   return err instanceof FhirFetchError ? err.message : 'unexpected error';
+}
+
+/**
+ * The `required` keys Cairn fetched and found nothing at (the FHIR server answered 404 or 410, e.g.
+ * the context's patient is not on it) become failures: a service cannot decide about a record the
+ * server does not have, and running it on nothing would answer `200 []`, "nothing to report".
+ * Other keys keep their null, and a null the EHR sent stays what it is: the EHR saying there is no
+ * such data (CDS Hooks 2.0.1 §Prefetch).
+ */
+export function requireFound(outcomes: readonly PrefetchOutcome[], required: readonly string[]): PrefetchOutcome[] {
+  return outcomes.map((o) => (o.source === 'fetched' && o.value === null && required.includes(o.key) ? failed(o.key, 'not-found', REASONS.notFound) : o));
 }
 
 /** The prefetch values by key, as the clinical logic reads them. */

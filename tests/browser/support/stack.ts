@@ -10,13 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasDatabase, initDataDirInWorker } from '../../../src/db/pglite-initdb.js';
-import { REPO_ROOT, repoPath } from '../../support/repo-root.js';
+import { emptyDatabaseTemplate } from '../../../dev/pglite-template.js';
+import { REPO_ROOT } from '../../support/repo-root.js';
 import type { DemoPatient } from '../../../dev/fhir-server/demo-patients.js';
 import type { StackInfo } from './stack-info.js';
 
@@ -36,30 +36,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/**
- * An empty embedded database, made once per PGlite version and copied for each run: initdb is 7 to
- * 17 s of a start on an empty directory (most of Cairn's start-up), a copy half a second. A data
- * directory holds no absolute paths, so a copy opens as the original would (src/db/pglite-initdb.ts).
- * Made in a staging folder and renamed into place, so two runs at once never see half of one.
- */
-async function emptyDatabaseTemplate(): Promise<string> {
-  const { version } = JSON.parse(readFileSync(repoPath('node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
-  const cache = join(tmpdir(), 'cairn-browser-cache');
-  const template = join(cache, `pglite-${version}`);
-  if (hasDatabase(template)) return template;
-  mkdirSync(cache, { recursive: true });
-  const staging = mkdtempSync(join(cache, 'staging-'));
-  try {
-    await initDataDirInWorker(staging);
-    renameSync(staging, template);
-  } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
-    // Another run finished its template first: use that one.
-    if (!hasDatabase(template)) throw err;
-  }
-  return template;
 }
 
 interface Child {
