@@ -69,15 +69,22 @@ export interface ShortDetail {
 /**
  * The detail of a short card: the facts, then one quotation with its section line and source. The
  * facts come first: optional ones are dropped only when no quotation fits beside them all. Of the
- * quotations that fit (ranked by quoteCandidates), the best is taken, with the document's full
- * reference when that fits too, else its title and address (shortSourceLine). When nothing fits,
- * the required facts and the shortest quotation: a card never goes without the guideline's words
- * it rests on.
+ * quotations that fit (ranked by quoteCandidates) and share a word with the question, the best
+ * is taken, with the document's full reference when that fits too, else its title and address
+ * (shortSourceLine). When nothing fits, the required facts and the shortest relevant quotation: a
+ * card never goes without the guideline's words it rests on.
  */
 export function shortDetail(parts: ShortDetailParts): ShortDetail {
   const facts = parts.facts.filter((f): f is string | OptionalBlock => !!f && (typeof f === 'string' || f.optional.trim().length > 0));
   const optional = facts.filter((f): f is OptionalBlock => typeof f !== 'string');
-  const candidates = quoteCandidates(parts.passages, parts.relevance, parts.preferred ?? 0);
+  // A quotation that shares no word with the question is not quoted, however short: "These are
+  // ungraded practice statements" or a sentence about normal blood pressure on a stage 1 card says
+  // nothing of the finding, and a clinician would read it as advice for this patient.
+  // A preferred passage quoted whole is exempt: the caller chose it as the one the finding rests on.
+  const chosen = new Set(parts.passages.slice(0, parts.preferred ?? 0));
+  const candidates = quoteCandidates(parts.passages, parts.relevance, parts.preferred ?? 0).filter(
+    (q) => speaksTo(q, parts.relevance) || (!q.excerpt && chosen.has(q.passage)),
+  );
   for (let drop = 0; drop <= optional.length; drop++) {
     const dropped = new Set(optional.slice(optional.length - drop));
     const kept = facts.filter((f) => typeof f === 'string' || !dropped.has(f)).map((f) => (typeof f === 'string' ? f : f.optional));
@@ -93,9 +100,21 @@ export function shortDetail(parts: ShortDetailParts): ShortDetail {
       }
     }
   }
+  // Nothing fits: the required facts and the shortest relevant quotation of the passage the card
+  // rests on (the first), over the limit rather than without the guideline's words; a test keeps
+  // every demo card within it.
   const required = facts.filter((f): f is string => typeof f === 'string');
-  const shortest = [...candidates].sort((a, b) => a.text.length - b.text.length)[0];
+  const own = candidates.filter((q) => q.passage === parts.passages[0]);
+  const shortest = [...(own.length > 0 ? own : candidates)].sort((a, b) => a.text.length - b.text.length)[0];
   return shortest ? { detail: blocks(...required, ...quotationBlocks(shortest, false)), quote: shortest } : { detail: blocks(...required) };
+}
+
+/** Whether a quotation shares a content word with the question it should answer (any does, with no question). */
+function speaksTo(quote: Quote, relevance: string): boolean {
+  const wanted = termsOf(relevance);
+  if (wanted.size === 0) return true;
+  for (const t of termsOf(quote.text)) if (wanted.has(t)) return true;
+  return false;
 }
 
 /** Within the limits: DETAIL_MAX_CHARS characters of markdown, DETAIL_MAX_BLOCKS blocks. */

@@ -17,17 +17,13 @@ import type { Card } from '../../src/hooks/schema.js';
 import { shiftToNow } from '../../dev/fhir-server/time-shift.js';
 import { repoPath } from './repo-root.js';
 
-/**
- * The hand-made demo patients whose cards are checked. Not yet: aki-inpatient.json and
- * htn-stage1-diabetes.json, whose diagnosis cards break the short-card rules (detail of 1,009 and
- * 1,111 characters; with no relevant quotation fitting, shortDetail falls back to the passage's
- * shortest sentence, "Do not use diuretics to prevent AKI" and "Normal BP: recheck about once a
- * year"): to add once the card builder is fixed.
- */
+/** The hand-made demo patients whose cards are checked. */
 export const EDGE_CASES = [
+  'aki-inpatient.json',
   'ed-deteriorating-vitals.json',
   'healthy-adult.json',
   'hiv-trial-candidate.json',
+  'htn-stage1-diabetes.json',
   'implausible-values.json',
   'known-conditions.json',
   'mixed-units.json',

@@ -28,7 +28,7 @@ const search = {
   async search(query: string, options?: SearchOptions): Promise<GuidelineHit[]> {
     const doc = options?.filters?.documentIds?.[0] ?? 'doc';
     const hit = (n: number, grade?: string): GuidelineHit => ({
-      chunkId: `${doc}#s${n}`, documentId: doc, title: `Guideline ${doc}`, headingPath: [`Section ${n}`], text: `Passage ${n} of ${doc}.`,
+      chunkId: `${doc}#s${n}`, documentId: doc, title: `Guideline ${doc}`, headingPath: [`Section ${n}`], text: `Passage ${n} of ${doc}, on the diagnostic criteria.`,
       url: 'https://example.org/guideline', citation: 'Source 2024', kind: 'summary', documentHash: documentHash(doc), documentVersion: '2024', score: 1, ranks: {}, ...(grade && { grade, gradeSystem: 'ACC/AHA' }),
     });
     return query.includes('diagnostic criteria') ? [hit(1)] : [hit(1), hit(2), hit(3, 'I B-R')];

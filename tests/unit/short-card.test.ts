@@ -126,6 +126,20 @@ describe('shortDetail', () => {
     expect(many.detail).not.toContain('\n\n6\n\n');
   });
 
+  it('never quotes a sentence that shares no word with the question, however well it fits', () => {
+    const mixed = passage({ text: `These are ungraded practice statements. ${'Creatinine rising by 0.3 mg/dL within 48 hours defines kidney injury. '.repeat(15)}` });
+    const { quote } = shortDetail({ facts: ['z'.repeat(200)], passages: [mixed], relevance: 'acute kidney injury creatinine 48 hours' });
+    expect(quote?.text).toMatch(/^Creatinine rising/);
+    const offTopic = passage({ text: 'Normal BP: recheck about once a year.' });
+    expect(shortDetail({ facts: ['a'], passages: [offTopic], relevance: 'acute kidney injury creatinine' }).quote).toBeUndefined();
+  });
+
+  it('quotes first the passage the card rests on, when one of its quotations fits', () => {
+    const criterion = passage({ chunkId: 'd#1', text: 'Kidney injury is a rise in creatinine of 0.3 mg/dL within 48 hours.' });
+    const nextStep = passage({ chunkId: 'd#2', text: 'Kidney injury with creatinine rising: stop nephrotoxic drugs, creatinine, kidney, kidney.' });
+    expect(shortDetail({ facts: ['a'], passages: [criterion, nextStep], preferred: 1, relevance: 'kidney creatinine' }).quote?.passage).toBe(criterion);
+  });
+
   it('with no passage, gives the facts alone', () => {
     expect(shortDetail({ facts: ['a', false, undefined, 'b'], passages: [], relevance: '' })).toEqual({ detail: 'a\n\nb' });
   });

@@ -82,11 +82,15 @@ function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassag
     facts: [
       `**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`,
       `${f.criterion ? `Criterion met: ${f.criterion}. ` : ''}Problem list: ${record.reason}.`,
-      findingReadings(f),
+      // The summary line already gives the decisive values and their dates; the reading-by-reading
+      // list goes first when the guideline's criterion would not fit beside it (the app shows it).
+      { optional: findingReadings(f) ?? '' },
       // A paragraph, not a second list: two lists a blank line apart render as one.
       f.notes.length > 0 && `**Notes**: ${f.notes.join('; ')}.`,
     ],
     passages,
+    // The criterion's passage (a card has one, and distinctPassages keeps it first) before the next step's.
+    preferred: 1,
     relevance: criterionQuery(f),
   }).detail;
 }
