@@ -11,6 +11,7 @@ import { parseCtgovQuery } from '../../src/services/trials/ctgov/api.js';
 import { CtgovClient, CtgovError, type RetryEvent } from '../../src/services/trials/ctgov/client.js';
 import { CtgovImportError, importFromCtgov, type CtgovProgress } from '../../src/services/trials/ctgov/import.js';
 import { countTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
+import { TrialMatcher } from '../../src/services/trials/match.js';
 import { createLogger } from '../../src/log.js';
 import { startCtgovStandIn, updateStudy, v2Study, type CtgovStandIn, type Failure } from '../support/ctgov-standin.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -52,6 +53,8 @@ afterAll(async () => {
 
 describe('importing from ClinicalTrials.gov (a stand-in of API v2)', () => {
   const embedder = new HashingEmbeddings();
+  // The hook's matcher, alive across the runs as in a server: its cache of loaded trials must see new dates.
+  let matcher: TrialMatcher;
 
   it('first run: pages through the listing, survives a 503, a 429 and a dropped connection, fetches and imports every listed study', async () => {
     const retries: RetryEvent[] = [];
@@ -89,6 +92,8 @@ describe('importing from ClinicalTrials.gov (a stand-in of API v2)', () => {
     // The record as asked for: no sponsor, no data version (it would change daily and make every record look changed).
     expect(trial?.record.snapshotDate).toBeUndefined();
     expect(trial?.criteria.map((c) => c.criterion.text)).toContain('eGFR < 45 mL/min/1.73m2');
+    matcher = new TrialMatcher({ db: t.db, embeddings: embedder });
+    expect((await matcher.loadTrials(['NCT05000001']))[0]?.fetchedAt).toBe(FIRST_RUN.toISOString());
   }, 30_000);
 
   it('second run: only the two studies the registry changed are fetched and re-embedded; the closed one is found by re-checking', async () => {
@@ -111,6 +116,7 @@ describe('importing from ClinicalTrials.gov (a stand-in of API v2)', () => {
     expect((await loadTrial(t.db, revised))?.criteria.map((c) => c.criterion.text)).toContain('Atrial fibrillation');
     // The unchanged ones were read again: their status is as of the second run.
     expect(await loadTrial(t.db, 'NCT05000001')).toMatchObject({ lastUpdatePosted: '2025-01-10', fetchedAt: SECOND_RUN.toISOString() });
+    expect((await matcher.loadTrials(['NCT05000001']))[0]?.fetchedAt).toBe(SECOND_RUN.toISOString());
   }, 30_000);
 
   it('a third run with nothing changed fetches no record and embeds nothing', async () => {

@@ -764,12 +764,19 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
   return nctIds.map((id) => found.get(id)).filter((t): t is StoredTrial => t !== undefined);
 }
 
-/**
- * The version of each stored trial among `nctIds` (cheap: no vectors, no JSON): its content hash
- * and fetch date, what a cache of loaded trials checks against (a refresh that finds a record
- * unchanged moves only the fetch date, which the card shows).
- */
+/** The content hash of each stored trial among `nctIds` (cheap: no vectors, no JSON). */
 export async function trialVersions(db: Queryable, nctIds: readonly string[]): Promise<Map<string, string>> {
+  if (nctIds.length === 0) return new Map();
+  const res = await db.query<{ nct_id: string; content_hash: string }>('SELECT nct_id, content_hash FROM trials WHERE nct_id = ANY($1::text[])', [[...new Set(nctIds)]]);
+  return new Map(res.rows.map((r) => [r.nct_id, r.content_hash]));
+}
+
+/**
+ * What a cache of loaded trials checks against, for each stored trial among `nctIds`: its content
+ * hash and its fetch date (a refresh that finds a record unchanged moves only the date, which the
+ * card shows).
+ */
+export async function trialCacheKeys(db: Queryable, nctIds: readonly string[]): Promise<Map<string, string>> {
   if (nctIds.length === 0) return new Map();
   const res = await db.query<{ nct_id: string; content_hash: string; fetched_at: Date | string }>('SELECT nct_id, content_hash, fetched_at FROM trials WHERE nct_id = ANY($1::text[])', [
     [...new Set(nctIds)],
