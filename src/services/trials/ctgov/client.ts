@@ -63,7 +63,7 @@ export class CtgovError extends Error {
 export interface ClientStats {
   requests: number;
   retries: number;
-  /** Requests a second since the first one started (what the pace allowed, waits included). */
+  /** Requests a second since the first one started (what the pace allowed, waits included); 0 before the second. */
   rate: number;
 }
 
@@ -143,8 +143,9 @@ export class CtgovClient {
   }
 
   get stats(): ClientStats {
+    // The pace is between starts: n requests take n − 1 intervals at least.
     const seconds = this.#firstStart === undefined ? 0 : (performance.now() - this.#firstStart) / 1000;
-    return { requests: this.#requests, retries: this.#retried, rate: seconds > 0 ? this.#requests / seconds : 0 };
+    return { requests: this.#requests, retries: this.#retried, rate: seconds > 0 && this.#requests > 1 ? (this.#requests - 1) / seconds : 0 };
   }
 
   /** One page of `GET /studies` with these parameters. */
