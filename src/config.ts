@@ -90,6 +90,14 @@ export interface Config {
    */
   trials?: string[];
   /**
+   * CAIRN_TRIAL_STALE_DAYS: a trial status read from ClinicalTrials.gov longer ago than this is
+   * marked "may be out of date" on the trial-match card and in the API (default 30; hand-built
+   * configs may leave it out: then the default).
+   */
+  trialStaleDays?: number;
+  /** The ClinicalTrials.gov API and the background refresh of trials from it (loadConfig always sets it). */
+  ctgov?: CtgovConfig;
+  /**
    * The launch URL of the app that shows a card's full evidence: every card has a `smart` link to
    * it; undefined, no card has one. CAIRN_SMART_APP_URL (or its deprecated alias
    * CAIRN_TRIAL_SMART_APP_URL) when set; `none` there turns the link off; unset, Cairn's own app
@@ -122,6 +130,23 @@ export interface SmartApiConfig {
 }
 
 export const DEFAULT_SMART_API: SmartApiConfig = { timeoutMs: 5000 };
+
+/** ClinicalTrials.gov API v2 (src/services/trials/ctgov). */
+export interface CtgovConfig {
+  /** CAIRN_CTGOV_BASE_URL: the API v2 base, no trailing slash (a hospital mirror or a test stand-in may replace the public one). */
+  baseUrl: string;
+  /**
+   * CAIRN_CTGOV_REFRESH: the query a background refresh imports (the syntax of
+   * `npm run trials:import -- --ctgov`, checked at start-up); unset: no refresh.
+   */
+  refresh?: string;
+  /** CAIRN_CTGOV_REFRESH_HOURS: hours between refreshes; 0: once, at start-up only. */
+  refreshHours: number;
+  /** CAIRN_CTGOV_REQUESTS_PER_MINUTE: most requests a minute to the API. */
+  requestsPerMinute: number;
+}
+
+export const DEFAULT_CTGOV: CtgovConfig = { baseUrl: 'https://clinicaltrials.gov/api/v2', refreshHours: 24, requestsPerMinute: 50 };
 
 export interface RecordsConfig {
   /** Days an issued card stays in the ledger; feedback for an older card is refused like an unknown one. */
@@ -266,6 +291,19 @@ const envSchema = z.object({
   CAIRN_SCREENING_MAX_ATTEMPTS: positiveInt('CAIRN_SCREENING_MAX_ATTEMPTS').max(20).default(3),
   CAIRN_SCREENING_FHIR_TIMEOUT_MS: positiveInt('CAIRN_SCREENING_FHIR_TIMEOUT_MS').max(300_000).default(10_000),
   CAIRN_TRIALS: z.string().min(1).default('trials'),
+  CAIRN_TRIAL_STALE_DAYS: positiveInt('CAIRN_TRIAL_STALE_DAYS').max(3650).default(30),
+  CAIRN_CTGOV_BASE_URL: z
+    .url({ protocol: /^https?$/, error: 'CAIRN_CTGOV_BASE_URL must be an absolute http(s) URL' })
+    .refine((v) => !/[?#]/.test(v), 'CAIRN_CTGOV_BASE_URL must have no query or fragment')
+    .default(DEFAULT_CTGOV.baseUrl),
+  CAIRN_CTGOV_REFRESH: z.string().min(1).optional(),
+  CAIRN_CTGOV_REFRESH_HOURS: z.coerce
+    .number({ error: 'CAIRN_CTGOV_REFRESH_HOURS must be a number' })
+    .min(0, 'CAIRN_CTGOV_REFRESH_HOURS must be 0 (at start-up only) or more')
+    // A timer cannot wait longer than 2^31 ms (24.8 days).
+    .max(576, 'CAIRN_CTGOV_REFRESH_HOURS must be at most 576 (24 days)')
+    .default(DEFAULT_CTGOV.refreshHours),
+  CAIRN_CTGOV_REQUESTS_PER_MINUTE: positiveInt('CAIRN_CTGOV_REQUESTS_PER_MINUTE').max(600).default(DEFAULT_CTGOV.requestsPerMinute),
   CAIRN_SMART_APP_URL: z
     .string()
     .refine((v) => isNone(v) || isHttpUrl(v), 'CAIRN_SMART_APP_URL must be an absolute http(s) URL, or none (no link to an app)')
@@ -395,6 +433,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, facts: ConfigFa
       fhirTimeoutMs: e.CAIRN_SCREENING_FHIR_TIMEOUT_MS,
     },
     trials: trialPaths(e.CAIRN_TRIALS),
+    trialStaleDays: e.CAIRN_TRIAL_STALE_DAYS,
+    ctgov: {
+      baseUrl: e.CAIRN_CTGOV_BASE_URL.replace(/\/+$/, ''),
+      ...(e.CAIRN_CTGOV_REFRESH !== undefined && !isNone(e.CAIRN_CTGOV_REFRESH) && { refresh: e.CAIRN_CTGOV_REFRESH.trim() }),
+      refreshHours: e.CAIRN_CTGOV_REFRESH_HOURS,
+      requestsPerMinute: e.CAIRN_CTGOV_REQUESTS_PER_MINUTE,
+    },
     ...(smartAppUrl !== undefined && { smartAppUrl }),
     ...(deprecations.length > 0 && { deprecations }),
     records: {

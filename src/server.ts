@@ -31,6 +31,10 @@ import { AbortableEmbeddings } from './search/embeddings/abortable.js';
 import { PrecomputedEmbeddings } from './search/embeddings/precomputed.js';
 import type { CairnEmbeddings } from './search/embeddings/types.js';
 import { importTrialFiles } from './services/trials/store/open.js';
+import { parseCtgovQuery, type CtgovQuery } from './services/trials/ctgov/api.js';
+import { CtgovClient } from './services/trials/ctgov/client.js';
+import { importFromCtgov } from './services/trials/ctgov/import.js';
+import { startCtgovRefresh, type CtgovRefresh } from './services/trials/ctgov/refresh.js';
 import { trialFiles } from './services/trials/store/trial-files.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
 import { warmTriageQueries } from './services/triage/guideline-basis.js';
@@ -90,8 +94,12 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     );
   }
   const trialPaths = config.trials ?? [];
+  // A refresh query that does not parse is misconfiguration: found here, before listening.
+  const ctgovQuery: CtgovQuery | undefined = config.ctgov?.refresh !== undefined ? parseCtgovQuery(config.ctgov.refresh) : undefined;
+  // Trial matching is on with trial files, or with trials refreshed from ClinicalTrials.gov.
+  const trialsOn = trialPaths.length > 0 || ctgovQuery !== undefined;
   // With trial matching off, its definition is left out of discovery rather than served with no logic.
-  const declared = (await loadServiceDefinitions(config.servicesDir)).filter((d) => trialPaths.length > 0 || d.definition.id !== TRIAL_MATCH_SERVICE_ID);
+  const declared = (await loadServiceDefinitions(config.servicesDir)).filter((d) => trialsOn || d.definition.id !== TRIAL_MATCH_SERVICE_ID);
   // A trial path that does not exist is misconfiguration: found here, before listening.
   if (trialPaths.length > 0) await trialFiles(trialPaths);
 
@@ -138,7 +146,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   // One matcher for the hook and the screenings (and their caches); with CAIRN_TRIALS=none the
   // screenings still read whatever `npm run trials:import` put in the store.
   const matcher = new TrialMatcher({ db, embeddings: kb.embeddings });
-  const trials = trialPaths.length > 0 ? matcher : undefined;
+  const trials = trialsOn ? matcher : undefined;
   let services: CdsService[];
   try {
     services = [
@@ -199,6 +207,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const recordsConfig = config.records ?? DEFAULT_RECORDS;
   const records = appRecords(db, log, recordsConfig);
   let stopPurge: (() => void) | undefined;
+  let ctgovRefresh: CtgovRefresh | undefined;
   // The API for apps' patient evidence runs the same logic as the cards, over the same knowledge base and trial store.
   const evidence = evidenceEngine({ search: kb.search, config, ...(trials && { trials }) });
   const app = createApp({ config, services, db, ...(verifier && { verifier }), metrics, log, readiness, dependencies, records, evidence, ...(screening && { screening }) });
@@ -258,6 +267,23 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
     stopping.signal.throwIfAborted();
     readiness.markReady();
     stopPurge = schedulePurge(records, recordsConfig, log);
+    if (ctgovQuery && config.ctgov) {
+      // In the background, once ready: hooks are served while it runs (src/services/trials/ctgov/refresh.ts).
+      const ctgov = config.ctgov;
+      log.info({ query: config.ctgov.refresh, everyHours: ctgov.refreshHours, baseUrl: ctgov.baseUrl }, 'refreshing trials from ClinicalTrials.gov in the background');
+      ctgovRefresh = startCtgovRefresh({
+        everyHours: ctgov.refreshHours,
+        log,
+        run: (signal) =>
+          importFromCtgov(db, {
+            client: new CtgovClient({ baseUrl: ctgov.baseUrl, requestsPerMinute: ctgov.requestsPerMinute, signal: AbortSignal.any([signal, stopping.signal]) }),
+            query: ctgovQuery,
+            embedder,
+            log,
+            onProgress: (p) => log.debug(p, 'ClinicalTrials.gov refresh'),
+          }),
+      });
+    }
     const vectors = kb.embeddings instanceof PrecomputedEmbeddings ? kb.embeddings.stats : undefined;
     log.info({ ms: Math.round(performance.now() - startedAt), ...(vectors && { vectors }) }, 'Cairn is ready: hooks are served');
   })();
@@ -287,6 +313,8 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       // The step in progress ends (a transaction rolls back) before the database closes under it.
       await startup.catch(() => undefined);
       stopPurge?.();
+      // A refresh in progress stops at its next request or embedding batch; a batch being written rolls back.
+      await ctgovRefresh?.stop();
       // The audit rows of the last calls are written before the database closes.
       if (openStarted) {
         await records.ledger.flush();

@@ -296,6 +296,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX issued_cards_patient_idx ON issued_cards (patient_key, issued_at DESC) WHERE patient_key IS NOT NULL;
     `,
   },
+  {
+    // A trial's status is only as current as the record it was read from (#19): when
+    // ClinicalTrials.gov last posted a change to it, and when Cairn read it there. fetched_at is
+    // kept apart from the record (and its content hash) so that a refresh that finds a record
+    // unchanged moves the date without rewriting the trial. Trials imported before: the snapshot
+    // date their source names ("…ctgov_xml_2023-02-03"), else when they were imported.
+    name: '009_trial_status_dates',
+    sql: `
+      ALTER TABLE trials ADD COLUMN last_update_posted date;
+      ALTER TABLE trials ADD COLUMN fetched_at timestamptz;
+      UPDATE trials SET
+        last_update_posted = CASE WHEN record->>'lastUpdatePosted' ~ '^\\d{4}-\\d{2}-\\d{2}$' THEN (record->>'lastUpdatePosted')::date END,
+        fetched_at = COALESCE(
+          CASE WHEN source ~ '\\d{4}-\\d{2}-\\d{2}$' THEN (substring(source from '(\\d{4}-\\d{2}-\\d{2})$') || 'T00:00:00Z')::timestamptz END,
+          imported_at);
+      ALTER TABLE trials ALTER COLUMN fetched_at SET NOT NULL;
+      ALTER TABLE trials ALTER COLUMN fetched_at SET DEFAULT now();
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -36,7 +36,7 @@ export interface AppDeps {
     Config,
     'publicUrl' | 'publicUrls' | 'corsOrigins' | 'hookDeadlineMs' | 'hookMaxInFlight' | 'hookMaxWaitMs' | 'fhirTimeoutMs' | 'fhirConcurrency' | 'fhirMaxPages' | 'requireAuth' | 'maxRequestBytes'
   > &
-    Partial<Pick<Config, 'production' | 'fhirServers' | 'records' | 'smart'>>;
+    Partial<Pick<Config, 'production' | 'fhirServers' | 'records' | 'smart' | 'trialStaleDays'>>;
   services: readonly CdsService[];
   db: Database;
   /** Required when config.requireAuth. */
@@ -371,6 +371,7 @@ export function createApp(deps: AppDeps): express.Express {
       log,
       publicUrl: config.publicUrl,
       maxRequestBytes: config.maxRequestBytes,
+      ...(config.trialStaleDays !== undefined && { trialStaleDays: config.trialStaleDays }),
       ...(deps.screening && { screening: deps.screening }),
       ...(deps.evidence && { evidence: deps.evidence }),
       // An app's reads are not a hook's: they may take the API's own, longer time-out.

@@ -54,6 +54,7 @@ import type { CriterionCounts, RankedTrial } from './trials/matching/rank.js';
 import { RECRUITING_STATUSES } from './trials/matching/trial-record.js';
 import { criterionRows, type CriterionRow } from './trials/screening/result.js';
 import { MAX_EMBEDDED_SENTENCES, TRIAL_CANDIDATES, TRIAL_MATCH_DATA_REQUIREMENTS } from './trials/service.js';
+import { DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate } from './trials/status-date.js';
 
 // ---------------------------------------------------------------------------------------------
 // The answer
@@ -137,6 +138,13 @@ export interface TrialMatchEvidence {
   title: string;
   /** The trial's ClinicalTrials.gov status. */
   status: string;
+  /** The day the status was read from ClinicalTrials.gov (YYYY-MM-DD), and whether that is longer ago than CAIRN_TRIAL_STALE_DAYS (status-date.ts). */
+  statusAsOf: string;
+  statusMayBeOutOfDate: boolean;
+  /** As the card says it: "status as of 3 Feb 2023 — may be out of date". */
+  statusNote: string;
+  /** ClinicalTrials.gov's last-update date of the record (YYYY-MM-DD), when the record has one. */
+  lastUpdatePosted: string | null;
   category: RankedTrial['category'];
   /** 0–100, from retrieval relevance (rank.ts). */
   score: number;
@@ -196,7 +204,7 @@ export interface PatientEvidence {
 
 export interface EvidenceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'diagnosisHtnStage1' | 'diagnosisIndicator' | 'triageInfoCards'>;
+  config: Pick<Config, 'diagnosisHtnStage1' | 'diagnosisIndicator' | 'triageInfoCards' | 'trialStaleDays'>;
   /** Without it (trials off) there are no trial matches. */
   trials?: TrialMatcher;
 }
@@ -278,7 +286,7 @@ export function evidenceEngine(deps: EvidenceDeps): EvidenceEngine {
             }),
           );
         })(),
-        trialEvidence(deps.trials, ctx),
+        trialEvidence(deps.trials, ctx, referenceTime, deps.config.trialStaleDays ?? DEFAULT_TRIAL_STALE_DAYS),
       ]);
       const triage = triaged?.evidence ?? null;
       const diagnosis = diagnosed.map((d) => d.evidence);
@@ -387,8 +395,8 @@ function seriesOf(key: QuantityKey, readings: readonly Reading[]): SeriesEvidenc
   ];
 }
 
-async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<TrialMatcher['prepare']>[0]): Promise<TrialsEvidence> {
-  if (!matcher) return { status: 'off', reason: 'trial matching is off on this server (CAIRN_TRIALS=none)' };
+async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<TrialMatcher['prepare']>[0], now: Date, staleAfterDays: number): Promise<TrialsEvidence> {
+  if (!matcher) return { status: 'off', reason: 'trial matching is off on this server (CAIRN_TRIALS=none and no CAIRN_CTGOV_REFRESH)' };
   // As the trial-match service: the recruiting trials closest to the record, note sentences by meaning up to the same bound.
   const prepared = await matcher.prepare(ctx, { maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
   const result = await matcher.match(prepared.profile, { k: TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
@@ -399,11 +407,16 @@ async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<
     const trial = trials.get(r.nctId);
     const judgement = judgements.get(r.nctId);
     if (!trial || !judgement) return [];
+    const date = statusDate(trial.fetchedAt, now, staleAfterDays);
     return [
       {
         nctId: r.nctId,
         title: trial.title,
         status: trial.status,
+        statusAsOf: date.asOf,
+        statusMayBeOutOfDate: date.stale,
+        statusNote: statusAsOfText(date),
+        lastUpdatePosted: trial.lastUpdatePosted,
         category: r.category,
         score: r.score,
         retrievalRank: r.retrievalRank,

@@ -18,7 +18,7 @@ import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl'>;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl' | 'trialStaleDays'>;
   /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
   hypotheses?: HypothesisSource;
   /** The trial store's matcher; without it (trials off) `trial-match` has no logic and is not served. */
@@ -44,6 +44,7 @@ export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, S
       [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({
         matcher: deps.trials,
         ...smart,
+        ...(deps.config.trialStaleDays !== undefined && { staleAfterDays: deps.config.trialStaleDays }),
       }),
     }),
   };

@@ -72,7 +72,7 @@ describe('trial-match cards of the demo patients, as a GFM renderer shows them',
     }
   });
 
-  it('gives each trial one line: its NCT id, title, status in words and criteria counted, no criterion table', () => {
+  it('gives each trial one line: its NCT id, title, status in words with the date of the demo snapshot (stale), and criteria counted, no criterion table', () => {
     const { card } = shown.find((s) => s.file === 'hiv-trial-candidate.json')!;
     const trials = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ nctId: string }> }).trials;
     for (const { nctId } of trials) {
@@ -80,7 +80,7 @@ describe('trial-match cards of the demo patients, as a GFM renderer shows them',
       expect(more).toEqual([]);
       expect(line).toMatch(
         new RegExp(
-          `^${nctId}: [^\\n]+ — (Recruiting|Not yet recruiting|Enrolling by invitation)(, [a-z /0-9]+)?\\. Inclusion criteria: \\d+ met, \\d+ not met, \\d+ unknown; exclusion criteria: \\d+ met, \\d+ not met, \\d+ unknown\\.`,
+          `^${nctId}: [^\\n]+ — (Recruiting|Not yet recruiting|Enrolling by invitation)(, [a-z /0-9]+)? \\(status as of 3 Feb 2023 — may be out of date\\)\\. Inclusion criteria: \\d+ met, \\d+ not met, \\d+ unknown; exclusion criteria: \\d+ met, \\d+ not met, \\d+ unknown\\.`,
         ),
       );
     }

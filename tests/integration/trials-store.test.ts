@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fromCorpusRecord } from '../../src/services/trials/matching/trial-record.js';
 import { TrialRetriever } from '../../src/services/trials/store/retriever.js';
 import { countTrials, criterionEmbeddingText, importTrials, listTrials, loadTrial } from '../../src/services/trials/store/trial-store.js';
+import { migrate, migrations } from '../../src/db/migrations.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { corpusRecord, TRIALS } from './trials-fixtures.js';
@@ -184,6 +185,29 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
     expect(past).toEqual({ total: all.total, trials: [] });
   });
 
+  it('dates each status: the snapshot date the record names, a given fetch time (unchanged trials too), else the import time', async () => {
+    // The fixtures are corpus records of the 3 February 2023 export ("ctgov_xml_2023-02-03").
+    expect(await loadTrial(t.db, 'NCT00000001')).toMatchObject({ lastUpdatePosted: null, fetchedAt: '2023-02-03T00:00:00.000Z' });
+    const embedder = new HashingEmbeddings();
+    const readAgain = new Date('2025-05-20T09:00:00Z');
+    // NCT00000002 was changed by an earlier test: re-imported as given here, the others unchanged; all read again.
+    expect(await importTrials(t.db, TRIALS, embedder, { fetchedAt: readAgain })).toMatchObject({ updated: 1, unchanged: 2 });
+    expect((await loadTrial(t.db, 'NCT00000003'))?.fetchedAt).toBe(readAgain.toISOString());
+    expect((await loadTrial(t.db, 'NCT00000002'))?.fetchedAt).toBe(readAgain.toISOString());
+    // An earlier date never replaces a later one.
+    await importTrials(t.db, TRIALS, embedder, { fetchedAt: new Date('2024-01-01T00:00:00Z') });
+    expect((await loadTrial(t.db, 'NCT00000002'))?.fetchedAt).toBe(readAgain.toISOString());
+    // A record with no snapshot date, imported without a fetch time: dated by the import; its last-update date kept.
+    const undated = { ...fromCorpusRecord(corpusRecord('NCT00000031', 'Undated Trial', ['Asthma'], '- Asthma', '- Smoker', { source: 'manual' })), lastUpdatePosted: '2024-12-01' };
+    const before = Date.now();
+    await importTrials(t.db, [undated], embedder);
+    const stored = await loadTrial(t.db, 'NCT00000031');
+    expect(stored?.lastUpdatePosted).toBe('2024-12-01');
+    expect(Date.parse(stored!.fetchedAt)).toBeGreaterThanOrEqual(before - 1000);
+    const listed = (await listTrials(t.db, { text: 'NCT00000031', offset: 0, limit: 1 })).trials[0];
+    expect(listed).toMatchObject({ lastUpdatePosted: '2024-12-01', fetchedAt: stored!.fetchedAt });
+  });
+
   it('a model change re-embeds every trial and criterion', async () => {
     const other = new HashingEmbeddings({ dimension: 32 });
     const report = await importTrials(t.db, TRIALS.slice(0, 1), other);
@@ -193,5 +217,29 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
     expect((await loadTrial(t.db, 'NCT00000003'))?.criteria.every((c) => c.embedding?.length === 32)).toBe(true);
     const retriever = new TrialRetriever({ db: t.db, embeddings: new HashingEmbeddings() });
     await expect(retriever.search('sepsis')).rejects.toThrow(/import the trials again/);
+  });
+});
+
+describe('migration 009: the status dates of trials imported before it', () => {
+  it('dates them by the snapshot their source names, else by when they were imported', async () => {
+    const t = await openTestDatabase('pglite');
+    try {
+      const upTo = migrations.findIndex((m) => m.name === '009_trial_status_dates');
+      await migrate(t.db, migrations.slice(0, upTo));
+      const row = (nctId: string, source: string) =>
+        t.db.query(
+          `INSERT INTO trials (nct_id, title, status, sex, research_study, record, source, content_hash, focus_text, search_text, imported_at)
+           VALUES ($1, 'x', 'RECRUITING', 'all', '{}', $2, $3, 'h', 'x', 'x', '2024-06-01T10:00:00Z')`,
+          [nctId, JSON.stringify({ lastUpdatePosted: '2022-12-01' }), source],
+        );
+      await row('NCT00000041', 'trec-sigir-corpus:ctgov_xml_2023-02-03');
+      await row('NCT00000042', 'ctgov-api-v2');
+      await migrate(t.db);
+      const [snapshot, imported] = await Promise.all([loadTrial(t.db, 'NCT00000041'), loadTrial(t.db, 'NCT00000042')]);
+      expect(snapshot).toMatchObject({ fetchedAt: '2023-02-03T00:00:00.000Z', lastUpdatePosted: '2022-12-01' });
+      expect(imported).toMatchObject({ fetchedAt: '2024-06-01T10:00:00.000Z' });
+    } finally {
+      await t.dispose();
+    }
   });
 });

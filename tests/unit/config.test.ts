@@ -148,6 +148,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ CAIRN_TRIAL_SMART_APP_URL: 'screening' })).toThrow(/CAIRN_TRIAL_SMART_APP_URL/);
   });
 
+  it('reads the trial status settings and the ClinicalTrials.gov API and refresh: defaults, a mirror, none, bad values refused', () => {
+    expect(loadConfig({})).toMatchObject({ trialStaleDays: 30, ctgov: { baseUrl: 'https://clinicaltrials.gov/api/v2', refreshHours: 24, requestsPerMinute: 50 } });
+    expect(loadConfig({}).ctgov).not.toHaveProperty('refresh');
+    const mirror = loadConfig({
+      CAIRN_TRIAL_STALE_DAYS: '14',
+      CAIRN_CTGOV_BASE_URL: 'https://mirror.hospital.example/ctgov/api/v2/',
+      CAIRN_CTGOV_REFRESH: ' cond=hypertension&locn=Leeds ',
+      CAIRN_CTGOV_REFRESH_HOURS: '0',
+      CAIRN_CTGOV_REQUESTS_PER_MINUTE: '20',
+    });
+    expect(mirror).toMatchObject({ trialStaleDays: 14, ctgov: { baseUrl: 'https://mirror.hospital.example/ctgov/api/v2', refresh: 'cond=hypertension&locn=Leeds', refreshHours: 0, requestsPerMinute: 20 } });
+    expect(loadConfig({ CAIRN_CTGOV_REFRESH: 'none' }).ctgov).not.toHaveProperty('refresh');
+    expect(() => loadConfig({ CAIRN_TRIAL_STALE_DAYS: '0' })).toThrow(/CAIRN_TRIAL_STALE_DAYS/);
+    expect(() => loadConfig({ CAIRN_CTGOV_BASE_URL: 'ftp://x' })).toThrow(/CAIRN_CTGOV_BASE_URL must be an absolute http\(s\) URL/);
+    expect(() => loadConfig({ CAIRN_CTGOV_BASE_URL: 'https://x/api/v2?key=1' })).toThrow(/no query or fragment/);
+    expect(() => loadConfig({ CAIRN_CTGOV_REFRESH_HOURS: '-1' })).toThrow(/CAIRN_CTGOV_REFRESH_HOURS/);
+    expect(() => loadConfig({ CAIRN_CTGOV_REFRESH_HOURS: '1000' })).toThrow(/at most 576/);
+    expect(() => loadConfig({ CAIRN_CTGOV_REQUESTS_PER_MINUTE: '0' })).toThrow(/CAIRN_CTGOV_REQUESTS_PER_MINUTE/);
+  });
+
   it('reads the launch URL of the Cairn app every card links to; the old trial-only setting is a deprecated alias', () => {
     const app = 'https://cairn.example.org/app/launch.html';
     expect(loadConfig({}).smartAppUrl).toBeUndefined();

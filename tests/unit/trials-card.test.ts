@@ -9,7 +9,7 @@ import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { readProvenance } from '../../src/cards/provenance.js';
-import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, shortTitle, statusLabel, TRIAL_MATCH_EXTENSION, TRIAL_MATCH_RULE, trialMatchCard, verbatimIn, type CriterionRow } from '../../src/services/trials/card.js';
+import { criterionTable, CTGOV_STUDY_URL, fittingTrials, isLeadIn, phaseLabel, shortTitle, statusLabel, TRIAL_MATCH_EXTENSION, TRIAL_MATCH_RULE, trialMatchCard, verbatimIn, type CriterionRow, type TrialCardOptions } from '../../src/services/trials/card.js';
 import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
 import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
@@ -21,6 +21,8 @@ import { provenanceProblems } from '../support/provenance.js';
 import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
+/** When the test trials' statuses were read: 10 days before REF, so not stale by default. */
+const FETCHED_AT = '2025-05-10T08:00:00.000Z';
 const HTN_NOTE = 'Seen for hypertension. Blood pressure 162/94 despite amlodipine. No history of sepsis.';
 
 function patient(note: string): PatientProfile {
@@ -57,6 +59,8 @@ function stored(record: TrialRecord): StoredTrial {
     researchStudy: t.researchStudy,
     record,
     contentHash: t.contentHash,
+    lastUpdatePosted: record.lastUpdatePosted ?? null,
+    fetchedAt: FETCHED_AT,
     criteria: t.criteria.map((criterion, ordinal) => ({ ordinal, criterion })),
   };
 }
@@ -71,6 +75,8 @@ function match(profile: PatientProfile, records: readonly TrialRecord[]) {
   return { patient: profile, trials, judgements, ranking };
 }
 
+/** The card as the service makes it at REF (the status dates are read against that clock). */
+const cardAt = (input: Parameters<typeof trialMatchCard>[0], options: TrialCardOptions = {}) => trialMatchCard(input, { now: REF, ...options });
 const withUuid = (card: Card): Card => ({ ...card, uuid: '6f1c8a0e-5b1d-4c2a-9e3f-7a8b9c0d1e2f' });
 /** The criteria the card's extension carries for one trial. */
 const criteriaOf = (card: Card, nctId: string): CriterionRow[] =>
@@ -99,7 +105,7 @@ describe('trial-match card: which trials count', () => {
   ])('$name', ({ note, records, fits }) => {
     const m = match(patient(note), records);
     expect(fittingTrials(m).map((f) => f.trial.nctId).sort()).toEqual(fits);
-    const card = trialMatchCard(m);
+    const card = cardAt(m);
     if (fits.length === 0) {
       expect(card).toBeUndefined();
     } else {
@@ -114,14 +120,14 @@ describe('trial-match card: rule 3 (a documented condition or medication match)'
     const m = match(patient(HTN_NOTE), [labOnlyTrial]);
     expect(m.ranking[0]?.category).toBe('eligible');
     expect(m.judgements[0]!.criteria.find((c) => c.text === 'eGFR >= 60 mL/min/1.73m2')).toMatchObject({ status: 'met', basis: 'record' });
-    expect(trialMatchCard(m)).toBeUndefined();
+    expect(cardAt(m)).toBeUndefined();
   });
 });
 
 describe('trial-match card: content', () => {
   const profile = patient(HTN_NOTE);
   const m = match(profile, [htnTrial('NCT00000001')]);
-  const card = trialMatchCard(m, { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
+  const card = cardAt(m, { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
 
   it('gives each trial one line: NCT id, title verbatim, record status in words, criteria counted by kind and judgement', () => {
     const criteria = m.judgements[0]!.criteria;
@@ -129,7 +135,7 @@ describe('trial-match card: content', () => {
     const assumed = criteria.filter((c) => c.basis === 'assumed-absent').length;
     expect(assumed).toBe(2);
     expect(card.detail).toContain(
-      `- **NCT00000001**: Intensive Blood Pressure Lowering in Hypertension — Recruiting, phase 3. ` +
+      `- **NCT00000001**: Intensive Blood Pressure Lowering in Hypertension — Recruiting, phase 3 (status as of 10 May 2025). ` +
         `Inclusion criteria: ${n('inclusion', 'met')} met, ${n('inclusion', 'not-met')} not met, ${n('inclusion', 'unknown')} unknown; ` +
         `exclusion criteria: ${n('exclusion', 'met')} met, ${n('exclusion', 'not-met')} not met, ${n('exclusion', 'unknown')} unknown. 2 criteria not mentioned in the record, assumed absent.`,
     );
@@ -187,7 +193,7 @@ describe('trial-match card: content', () => {
       },
       { label: 'NCT00000001 on ClinicalTrials.gov', url: `${CTGOV_STUDY_URL}NCT00000001`, type: 'absolute' },
     ]);
-    expect(trialMatchCard(m)!.links).toEqual([{ label: 'NCT00000001 on ClinicalTrials.gov', url: 'https://clinicaltrials.gov/study/NCT00000001', type: 'absolute' }]);
+    expect(cardAt(m)!.links).toEqual([{ label: 'NCT00000001 on ClinicalTrials.gov', url: 'https://clinicaltrials.gov/study/NCT00000001', type: 'absolute' }]);
     expect(checkCdsResponse({ cards: [withUuid(card)] })).toEqual([]);
   });
 
@@ -201,7 +207,7 @@ describe('trial-match card: content', () => {
     expect(readProvenance(card)).toMatchObject({ rule: TRIAL_MATCH_RULE, guidelines: [], trials: [{ nctId: 'NCT00000001', contentHash: prepareTrial(m.trials[0]!.record).contentHash }] });
     // Only the trials shown: two fit, one is shown.
     const two = match(profile, [htnTrial('NCT00000001'), htnTrial('NCT00000002')]);
-    const shown = trialMatchCard(two, { maxTrials: 1 })!;
+    const shown = cardAt(two, { maxTrials: 1 })!;
     const figures = shown.extension?.[TRIAL_MATCH_EXTENSION] as { fitting: number; trials: Array<{ nctId: string }> };
     expect(figures.fitting).toBe(2);
     expect(readProvenance(shown)?.trials?.map((t) => t.nctId)).toEqual(figures.trials.map((t) => t.nctId));
@@ -223,7 +229,7 @@ describe('trial-match card: the record’s own characters', () => {
     const m = match(patient(HTN_NOTE), [record]);
     const parsed = m.judgements[0]!.criteria.map((c) => c.text);
     expect(parsed).toContain('Systolic blood pressure >= 140 mmHg on two visits - seated');
-    const card = trialMatchCard(m)!;
+    const card = cardAt(m)!;
     const shown = criteriaOf(card, 'NCT00000005').map((r) => r.criterion);
     expect(shown).toContain('Systolic blood pressure ≥ 140 mmHg on two visits – seated');
     expect(shown).toContain('eGFR ≤ 30 mL/min/1.73m²');
@@ -242,7 +248,7 @@ describe('trial-match card: the record’s own characters', () => {
 describe('trial-match card: size', () => {
   it('counts every fitting trial in a summary under 140 characters, and shows the first three in a line each', () => {
     const records = Array.from({ length: 25 }, (_, i) => htnTrial(`NCT${String(100 + i).padStart(8, '0')}`));
-    const card = trialMatchCard(match(patient(HTN_NOTE), records), { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
+    const card = cardAt(match(patient(HTN_NOTE), records), { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
     expect(card.summary).toBe('25 recruiting trials may fit');
     expect(card.summary.length).toBeLessThan(140);
     expect(card.detail).toContain('The first 3 of 25, by retrieval relevance.');
@@ -260,9 +266,10 @@ describe('trial-match card: size', () => {
     const records = Array.from({ length: 3 }, (_, i) =>
       fromCorpusRecord(corpusRecord(`NCT0000020${i}`, title, ['Hypertension'], '- Essential hypertension\n- Systolic blood pressure >= 140 mmHg', '- Pregnant or breastfeeding\n- Type 1 diabetes\n- eGFR < 30 mL/min/1.73m2')),
     );
-    const card = trialMatchCard(match(patient(HTN_NOTE), records))!;
+    const card = cardAt(match(patient(HTN_NOTE), records))!;
     expect(card.detail!.length).toBeLessThanOrEqual(1000);
-    expect(card.detail).toContain(`**NCT00000200**: ${shortTitle(title, 100)} — `);
+    // The status date ("(status as of 10 May 2025)") leaves room for 70 characters of each title.
+    expect(card.detail).toContain(`**NCT00000200**: ${shortTitle(title, 70)} — `);
   });
 
   it('lists at most maxUnknown unknown criteria and counts the rest', () => {
@@ -286,7 +293,7 @@ describe('trial-match card: a recorded blood pressure', () => {
     const resources = [...hypertensivePatient('Seen for hypertension, on amlodipine.'), reading('sbp', '8480-6', 150), reading('dbp', '8462-4', 95)];
     const profile = profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
     const record = fromCorpusRecord(corpusRecord('NCT00000007', 'Hypertension trial', ['Hypertension'], '- Essential hypertension\n- Blood pressure >= 140/90 mmHg', '- Pregnant'));
-    const card = trialMatchCard(match(profile, [record]))!;
+    const card = cardAt(match(profile, [record]))!;
     expect(criteriaOf(card, 'NCT00000007').find((r) => r.criterion === 'Blood pressure >= 140/90 mmHg')).toMatchObject({
       kind: 'inclusion',
       status: 'met',
@@ -327,7 +334,7 @@ describe('trial-match card: headings and lead-ins are not criteria', () => {
     const m = match(patient(HTN_NOTE), [record]);
     const leadIn = 'The contraindications include subjects with the following devices or conditions:';
     expect(m.judgements[0]!.criteria.map((c) => c.text)).toContain(leadIn);
-    const card = trialMatchCard(m)!;
+    const card = cardAt(m)!;
     expect(criteriaOf(card, 'NCT00000006').map((r) => r.criterion)).not.toContain(leadIn);
     const table = criterionTable(patient(HTN_NOTE), m.judgements[0]!.criteria, 100);
     expect(table.rows.map((r) => r.criterion)).not.toContain(leadIn);
@@ -350,4 +357,45 @@ describe('trial-match card: record codes in words', () => {
     ['n-a', undefined],
     [undefined, undefined],
   ])('phase %s → %s', (code, words) => expect(phaseLabel(code)).toBe(words));
+});
+
+describe('trial-match card: the date of each status', () => {
+  type Extension = { trials: Array<{ nctId: string; statusAsOf: string; statusMayBeOutOfDate: boolean; lastUpdatePosted?: string }> };
+  /** The match of `records` with each trial's status read at `fetchedAt`. */
+  const matchRead = (records: readonly TrialRecord[], fetchedAt: string) => {
+    const m = match(patient(HTN_NOTE), records);
+    return { ...m, trials: m.trials.map((t) => ({ ...t, fetchedAt })) };
+  };
+
+  it.each([
+    // fetched at, stale after (days), what the line says
+    ['2025-05-10T08:00:00Z', 30, '(status as of 10 May 2025)', false],
+    ['2025-04-20T12:00:00Z', 30, '(status as of 20 Apr 2025)', false], // exactly 30 days before REF: not older than 30 days
+    ['2025-04-20T11:59:59Z', 30, '(status as of 20 Apr 2025 — may be out of date)', true],
+    ['2025-05-10T08:00:00Z', 7, '(status as of 10 May 2025 — may be out of date)', true],
+    // The demo snapshot (trials/README.md): its records name it, and the import dates them by it.
+    ['2023-02-03T00:00:00Z', 30, '(status as of 3 Feb 2023 — may be out of date)', true],
+  ])('read at %s, stale after %i days: %s', (fetchedAt, staleAfterDays, text, stale) => {
+    const card = cardAt(matchRead([htnTrial('NCT00000001')], fetchedAt), { staleAfterDays })!;
+    expect(card.detail).toContain(`— Recruiting, phase 3 ${text}. Inclusion criteria:`);
+    const ext = card.extension?.[TRIAL_MATCH_EXTENSION] as Extension;
+    expect(ext.trials[0]).toMatchObject({ statusAsOf: fetchedAt.slice(0, 10), statusMayBeOutOfDate: stale });
+  });
+
+  it('carries the record\'s last-update date in the extension when the record has one', () => {
+    const dated = { ...htnTrial('NCT00000001'), lastUpdatePosted: '2025-03-14' };
+    const ext = cardAt(matchRead([dated, htnTrial('NCT00000002')], '2025-05-10T08:00:00Z'))!.extension?.[TRIAL_MATCH_EXTENSION] as Extension;
+    expect(ext.trials.map((t) => [t.nctId, t.lastUpdatePosted])).toEqual([
+      ['NCT00000001', '2025-03-14'],
+      ['NCT00000002', undefined],
+    ]);
+  });
+
+  it('stays within 1,000 characters at its longest: three stale trials of many, long titles, "Not yet recruiting, early phase 1"', () => {
+    const title = 'A Randomised, Double-Blind, Placebo-Controlled, Multicentre Phase 3 Study of Intensive Blood Pressure Lowering in Adults With Essential Hypertension and Chronic Kidney Disease Stages 3 to 4';
+    const records = Array.from({ length: 25 }, (_, i) => htnTrial(`NCT${String(300 + i).padStart(8, '0')}`, { brief_title: title, overall_status: 'Not yet recruiting', phase: 'Early Phase 1' }));
+    const card = cardAt(matchRead(records, '2023-02-03T00:00:00Z'))!;
+    expect(card.detail).toContain('Not yet recruiting, early phase 1 (status as of 3 Feb 2023 — may be out of date)');
+    expect(card.detail!.length).toBeLessThanOrEqual(1000);
+  });
 });

@@ -8,6 +8,7 @@ import { configureCanonicalBase, extensionUrl } from '../../src/canonical.js';
 import {
   fhirStatus,
   fromCorpusRecord,
+  CTGOV_V2_FIELDS,
   fromCtgovV2,
   NCT_SYSTEM,
   normaliseStatus,
@@ -18,6 +19,7 @@ import {
   TRIAL_EXTENSIONS,
   TrialImportError,
 } from '../../src/services/trials/matching/trial-record.js';
+import { projectFields } from '../support/ctgov-standin.js';
 
 /**
  * Medplum's validator checks the R4 JSON. Its TypeScript types describe the same JSON as the
@@ -123,6 +125,49 @@ describe('ClinicalTrials.gov API v2', () => {
 
   it('reads an API page of studies', () => {
     expect(recordsFromJson({ studies: [V2_STUDY, V2_STUDY] }, 'page.json')).toHaveLength(2);
+  });
+});
+
+describe('the dates of a record (#19: a status is dated)', () => {
+  const dated = {
+    ...V2_STUDY,
+    protocolSection: { ...V2_STUDY.protocolSection, statusModule: { overallStatus: 'RECRUITING', lastUpdatePostDateStruct: { date: '2025-03-14', type: 'ACTUAL' } } },
+    derivedSection: { miscInfoModule: { versionHolder: '2025-05-02' } },
+  };
+
+  it.each([
+    ['an API v2 study: its last-update date, and the data version of a saved file as its snapshot date', fromCtgovV2(dated), '2025-03-14', '2025-05-02'],
+    ['an API v2 study as the importer asks for it (no data version)', fromCtgovV2({ protocolSection: dated.protocolSection }), '2025-03-14', undefined],
+    ['an API v2 study without dates', fromCtgovV2(V2_STUDY), undefined, undefined],
+    ['a corpus record: the export date its source names', fromCorpusRecord(CORPUS_RECORD), undefined, '2023-02-03'],
+    ['a corpus record with a last-update date', fromCorpusRecord({ ...CORPUS_RECORD, last_update_posted: '2022-11-30' }), '2022-11-30', '2023-02-03'],
+    ['a corpus record from an undated source', fromCorpusRecord({ ...CORPUS_RECORD, source: 'manual' }), undefined, undefined],
+    ['an impossible date is none', fromCtgovV2({ protocolSection: { ...dated.protocolSection, statusModule: { overallStatus: 'RECRUITING', lastUpdatePostDateStruct: { date: '2025-02-30' } } } }), undefined, undefined],
+  ])('%s', (_name, record, lastUpdatePosted, snapshotDate) => {
+    expect(record.lastUpdatePosted).toBe(lastUpdatePosted);
+    expect(record.snapshotDate).toBe(snapshotDate);
+  });
+
+  it('the ResearchStudy carries both dates as extensions (valueDate), stays valid R4, and reads them back', () => {
+    const record = fromCtgovV2(dated);
+    const rs = prepareTrial(record).researchStudy;
+    expect(() => validateR4(rs)).not.toThrow();
+    expect(rs.extension?.find((e) => e.url === extensionUrl(TRIAL_EXTENSIONS.lastUpdatePosted))?.valueDate).toBe('2025-03-14');
+    expect(rs.extension?.find((e) => e.url === extensionUrl(TRIAL_EXTENSIONS.snapshotDate))?.valueDate).toBe('2025-05-02');
+    expect(recordsFromJson(rs, 'rs.json')[0]).toMatchObject({ lastUpdatePosted: '2025-03-14', snapshotDate: '2025-05-02' });
+  });
+
+  it('a changed last-update date changes the content hash (the record was revised)', () => {
+    const later = { ...dated, protocolSection: { ...dated.protocolSection, statusModule: { overallStatus: 'RECRUITING', lastUpdatePostDateStruct: { date: '2025-04-01' } } } };
+    expect(prepareTrial(fromCtgovV2(later)).contentHash).not.toBe(prepareTrial(fromCtgovV2(dated)).contentHash);
+  });
+
+  it('CTGOV_V2_FIELDS, the fields the importer asks for, are every field the mapping reads: a study cut down to them maps the same', () => {
+    const full = { ...dated, protocolSection: { ...dated.protocolSection, sponsorCollaboratorsModule: { leadSponsor: { name: 'X' } } }, hasResults: false };
+    const cut = projectFields(full, CTGOV_V2_FIELDS);
+    expect(cut).not.toHaveProperty('protocolSection.sponsorCollaboratorsModule');
+    const { snapshotDate: _left, ...expected } = fromCtgovV2(full);
+    expect(fromCtgovV2(cut)).toEqual(expected);
   });
 });
 

@@ -30,6 +30,8 @@ export interface ApiRoutesDeps {
   log: Logger;
   publicUrl: string;
   maxRequestBytes: number;
+  /** CAIRN_TRIAL_STALE_DAYS (default 30): trials whose status was read longer ago are marked so. */
+  trialStaleDays?: number;
   /** The screening FHIR server and worker; undefined when CAIRN_SCREENING_FHIR_URL is unset. */
   screening?: ScreeningBackend;
   onAuthFailure?: () => void;
@@ -49,7 +51,7 @@ export function apiRoutes(deps: ApiRoutesDeps): Router {
   const router = express.Router();
   router.use(smartAuthenticate({ verifier: deps.verifier, log: deps.log, ...(deps.onAuthFailure && { onFailure: deps.onAuthFailure }) }));
   analyticsRoutes(router, { db: deps.db, ...(deps.now && { now: deps.now }) });
-  trialRoutes(router, { db: deps.db, publicUrl: deps.publicUrl });
+  trialRoutes(router, { db: deps.db, publicUrl: deps.publicUrl, ...(deps.trialStaleDays !== undefined && { staleAfterDays: deps.trialStaleDays }), ...(deps.now && { now: deps.now }) });
   evidenceRoutes(router, {
     ...(deps.evidence && { engine: deps.evidence }),
     fhir: deps.fhir,

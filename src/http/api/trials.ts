@@ -12,6 +12,7 @@ import type { Database } from '../../db/database.js';
 import { operationOutcome } from '../../hooks/operation-outcome.js';
 import { formatZodIssues } from '../../hooks/schema.js';
 import { listTrials, loadTrial } from '../../services/trials/store/trial-store.js';
+import { DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate } from '../../services/trials/status-date.js';
 import { apiOperation, jsonResponse, outcomeResponse, pathParameter, queryParameter, responseSchema, schemaRef, type ApiDoc } from './doc.js';
 import { sendOutcome } from './send.js';
 
@@ -32,10 +33,20 @@ const querySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
 });
 
+/** When the status was read, as the trial-match card says it (src/services/trials/status-date.ts). */
+const statusDateFields = {
+  statusAsOf: z.string().describe('The day (YYYY-MM-DD, UTC) the status was read from ClinicalTrials.gov: by the importer, or the snapshot the record came from.'),
+  statusMayBeOutOfDate: z.boolean().describe('The status was read longer ago than CAIRN_TRIAL_STALE_DAYS days (default 30).'),
+  statusNote: z.string().describe('What the trial-match card says of it: "status as of 3 Feb 2023", with " — may be out of date" when so.'),
+  fetchedAt: z.string().describe('When the status was read (ISO 8601 date-time, UTC).'),
+  lastUpdatePosted: z.string().nullable().describe('ClinicalTrials.gov\'s "Last Update Posted" date of the record (YYYY-MM-DD); null when the record has none.'),
+};
+
 const trialSummary = z.strictObject({
   nctId: z.string(),
   title: z.string(),
   status: z.string().describe('ClinicalTrials.gov overall status.'),
+  ...statusDateFields,
   phase: z.string().nullable(),
   conditions: z.array(z.string()),
   sex: z.enum(['all', 'female', 'male']),
@@ -60,6 +71,7 @@ export const trialDetailSchema = z.strictObject({
   officialTitle: z.string().optional(),
   summary: z.string().optional(),
   status: z.string(),
+  ...statusDateFields,
   phase: z.string().nullable(),
   conditions: z.array(z.string()),
   keywords: z.array(z.string()),
@@ -112,7 +124,19 @@ export const trialsDoc: ApiDoc = {
 
 const registry = (nctId: string) => `https://clinicaltrials.gov/study/${nctId}`;
 
-export function trialRoutes(router: Router, deps: { db: Database; publicUrl: string }): void {
+export interface TrialRoutesDeps {
+  db: Database;
+  publicUrl: string;
+  /** CAIRN_TRIAL_STALE_DAYS (default 30). */
+  staleAfterDays?: number;
+  now?: () => Date;
+}
+
+export function trialRoutes(router: Router, deps: TrialRoutesDeps): void {
+  const dated = (t: { fetchedAt: string; lastUpdatePosted: string | null }) => {
+    const d = statusDate(t.fetchedAt, deps.now?.() ?? new Date(), deps.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS);
+    return { statusAsOf: d.asOf, statusMayBeOutOfDate: d.stale, statusNote: statusAsOfText(d), fetchedAt: t.fetchedAt, lastUpdatePosted: t.lastUpdatePosted };
+  };
   router.get('/trials', async (req: Request, res: Response) => {
     const parsed = querySchema.safeParse(req.query);
     if (!parsed.success) return sendOutcome(res, 400, operationOutcome('error', 'invalid', formatZodIssues(parsed.error)));
@@ -124,7 +148,7 @@ export function trialRoutes(router: Router, deps: { db: Database; publicUrl: str
       total,
       offset,
       limit,
-      trials: trials.map((t) => ({ ...t, links: { self: `${deps.publicUrl}/api/trials/${t.nctId}`, registry: registry(t.nctId) } })),
+      trials: trials.map((t) => ({ ...t, ...dated(t), links: { self: `${deps.publicUrl}/api/trials/${t.nctId}`, registry: registry(t.nctId) } })),
       ...(trials.length > 0 && nextOffset < total && { next: `${deps.publicUrl}/api/trials?${next.toString()}` }),
     });
   });
@@ -140,6 +164,7 @@ export function trialRoutes(router: Router, deps: { db: Database; publicUrl: str
       ...(r.officialTitle !== undefined && { officialTitle: r.officialTitle }),
       ...(r.summary !== undefined && { summary: r.summary }),
       status: trial.status,
+      ...dated(trial),
       phase: trial.phase,
       conditions: trial.conditions,
       keywords: r.keywords,

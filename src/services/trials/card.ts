@@ -1,6 +1,7 @@
 /**
  * The trial-match card: recruiting trials the patient may fit. A short card (src/cards/short-card.ts):
- * the detail gives each of the first few trials in a line (NCT id, title, status, and how many of
+ * the detail gives each of the first few trials in a line (NCT id, title, status with the date it
+ * was read from ClinicalTrials.gov — "may be out of date" past CAIRN_TRIAL_STALE_DAYS — and how many of
  * its criteria are met, not met and unknown); each trial's criteria as the trial record states them
  * (verbatim) beside the patient's evidence (a value with its unit and time, or the note sentence
  * exactly) are in the card's `cairn-trial-match` extension and the Cairn app. Nothing is written
@@ -31,6 +32,7 @@ import type { CriterionJudgement, Evidence, JudgementBasis, TrialJudgement } fro
 import type { PatientProfile } from './matching/profile.js';
 import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
+import { DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate, type StatusDate } from './status-date.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../text/tokens.js';
 
 /** The card extension key of the match figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
@@ -63,6 +65,10 @@ export interface TrialCardOptions {
   smartAppUrl?: string;
   /** Recorded in the card's extension: how note sentences were compared (see match.ts). */
   embedding?: string;
+  /** The clock the status dates are read against (default now). */
+  now?: Date;
+  /** A status read longer ago than this many days is marked "may be out of date" (CAIRN_TRIAL_STALE_DAYS, default 30). */
+  staleAfterDays?: number;
 }
 
 export interface FittingTrial {
@@ -103,10 +109,13 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
     ...shown.map((f): Link => ({ label: `${f.trial.nctId} on ClinicalTrials.gov`, url: `${CTGOV_STUDY_URL}${f.trial.nctId}`, type: 'absolute' })),
   ];
   const maxUnknown = options.maxUnknown ?? 8;
+  const now = options.now ?? new Date();
+  const staleAfterDays = options.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS;
+  const dates = new Map(shown.map((f) => [f.trial.nctId, statusDate(f.trial.fetchedAt, now, staleAfterDays)]));
   return {
     summary: `${n} recruiting trial${n === 1 ? '' : 's'} may fit`,
     indicator: 'info',
-    detail: detail(fitting, shown),
+    detail: detail(fitting, shown, dates),
     source: { label: 'Cairn trial match (ClinicalTrials.gov records)', url: 'https://clinicaltrials.gov' },
     overrideReasons: overrideReasons('notClinicallyRelevant', 'patientDeclined', 'alreadyAssessed'),
     links,
@@ -117,9 +126,13 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
         ...(options.embedding !== undefined && { noteSentences: options.embedding }),
         trials: shown.map((f) => {
           const table = criterionTable(input.patient, f.judgement.criteria, maxUnknown, verbatimIn(f.trial.record.eligibilityText));
+          const date = dates.get(f.trial.nctId) as StatusDate;
           return {
             nctId: f.trial.nctId,
             status: f.trial.status,
+            statusAsOf: date.asOf,
+            statusMayBeOutOfDate: date.stale,
+            ...(f.trial.lastUpdatePosted !== null && { lastUpdatePosted: f.trial.lastUpdatePosted }),
             category: f.ranked.category,
             score: f.ranked.score,
             retrievalRank: f.ranked.retrievalRank,
@@ -141,15 +154,16 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
 const TITLE_LENGTHS = [100, 70, 40];
 
 /**
- * One list item per trial shown: NCT id, title, status and phase, and the counts of its criteria
+ * One list item per trial shown: NCT id, title, status and phase with the date the status was
+ * read (statusAsOfText), and the counts of its criteria
  * (lead-ins left out) by kind and judgement, with how many were judged only by assuming that an
  * unmentioned fact is absent. Titles are cut shorter when the card would not fit otherwise.
  */
-function detail(fitting: readonly FittingTrial[], shown: readonly FittingTrial[]): string {
+function detail(fitting: readonly FittingTrial[], shown: readonly FittingTrial[], dates: ReadonlyMap<string, StatusDate>): string {
   const make = (titleMax: number) =>
     blocks(
       fitting.length > shown.length && `The first ${shown.length} of ${fitting.length}, by retrieval relevance.`,
-      bulletList(shown.map((f) => trialLine(f, titleMax))),
+      bulletList(shown.map((f) => trialLine(f, titleMax, dates.get(f.trial.nctId) as StatusDate))),
       `Trial records: ${CTGOV_ATTRIBUTION}.`,
     );
   for (const max of TITLE_LENGTHS) {
@@ -159,12 +173,12 @@ function detail(fitting: readonly FittingTrial[], shown: readonly FittingTrial[]
   return make(TITLE_LENGTHS[TITLE_LENGTHS.length - 1] as number);
 }
 
-function trialLine(f: FittingTrial, titleMax: number): string {
+function trialLine(f: FittingTrial, titleMax: number, date: StatusDate): string {
   const criteria = f.judgement.criteria.filter((c) => !isLeadIn(c));
   const phase = phaseLabel(f.trial.phase);
   const assumed = criteria.filter((c) => c.basis === 'assumed-absent').length;
   return (
-    `**${f.trial.nctId}**: ${escapeInline(shortTitle(f.trial.title, titleMax))} — ${statusLabel(f.trial.status)}${phase ? `, ${phase}` : ''}. ` +
+    `**${f.trial.nctId}**: ${escapeInline(shortTitle(f.trial.title, titleMax))} — ${statusLabel(f.trial.status)}${phase ? `, ${phase}` : ''} (${statusAsOfText(date)}). ` +
     `Inclusion criteria: ${counts(criteria, 'inclusion')}; exclusion criteria: ${counts(criteria, 'exclusion')}.` +
     `${assumed > 0 ? ` ${assumed === 1 ? '1 criterion' : `${assumed} criteria`} not mentioned in the record, assumed absent.` : ''}`
   );

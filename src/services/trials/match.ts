@@ -30,7 +30,7 @@ import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
 import { LRUCache } from 'lru-cache';
-import { loadTrials, trialVersions, type StoredTrial } from './store/trial-store.js';
+import { loadTrials, trialCacheKeys, type StoredTrial } from './store/trial-store.js';
 
 export interface MatchOptions extends TrialSearchOptions {
   judge?: JudgeOptions;
@@ -100,7 +100,7 @@ export class TrialMatcher {
 
   /** The trials with their criteria, in the order of `nctIds` (unknown ids left out), from the cache when unchanged. */
   async loadTrials(nctIds: readonly string[]): Promise<StoredTrial[]> {
-    const versions = await trialVersions(this.db, nctIds);
+    const versions = await trialCacheKeys(this.db, nctIds);
     const stale = [...versions].filter(([id, hash]) => this.#trials.get(id)?.hash !== hash).map(([id]) => id);
     for (const trial of await loadTrials(this.db, stale)) {
       const hash = versions.get(trial.nctId);

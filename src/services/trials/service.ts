@@ -41,6 +41,8 @@ export interface TrialMatchServiceOptions {
   matcher: TrialMatcher;
   /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): the card links to it when set. */
   smartAppUrl?: string;
+  /** A trial status read longer ago than this many days is marked "may be out of date" on the card (CAIRN_TRIAL_STALE_DAYS). */
+  staleAfterDays?: number;
   now?: () => Date;
 }
 
@@ -56,7 +58,8 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
     const started = performance.now();
     const patientId = String(context.patientId);
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
-    const ctx = buildPatientContext({ resources, referenceTime: now(), patientId });
+    const referenceTime = now();
+    const ctx = buildPatientContext({ resources, referenceTime, patientId });
     const prepared = await options.matcher.prepare(ctx, { signal, maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
     const prepareMs = Math.round(performance.now() - started);
     const counts = { sentences: prepared.sentences, reused: prepared.reused, embedded: prepared.embedded, prepareMs };
@@ -68,6 +71,8 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
     if (signal.aborted) return;
     const card = trialMatchCard(result, {
       ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
+      ...(options.staleAfterDays !== undefined && { staleAfterDays: options.staleAfterDays }),
+      now: referenceTime,
       embedding: prepared.embedding === 'lexical-only' ? `compared by words only (${prepared.sentences} sentences > ${MAX_EMBEDDED_SENTENCES})` : 'compared by meaning and words',
     });
     log.debug({ ...counts, candidates: result.candidates.length, card: card !== undefined, totalMs: Math.round(performance.now() - started) }, 'trial-match done');

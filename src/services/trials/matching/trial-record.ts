@@ -29,6 +29,10 @@ export const TRIAL_EXTENSIONS = {
   eligibility: 'eligibility-criteria',
   ctgovStatus: 'ctgov-overall-status',
   officialTitle: 'official-title',
+  /** valueDate: ClinicalTrials.gov's "Last Update Posted" date of the record (TrialRecord.lastUpdatePosted). */
+  lastUpdatePosted: 'ctgov-last-update-posted',
+  /** valueDate: the date of the snapshot the record was read from, when the record says (TrialRecord.snapshotDate). */
+  snapshotDate: 'ctgov-snapshot-date',
 } as const;
 const PHASE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/research-study-phase';
 
@@ -57,6 +61,20 @@ export interface TrialRecord {
   inclusionText: string;
   exclusionText: string;
   sites: Array<{ facility?: string; city?: string; state?: string; country?: string }>;
+  /**
+   * ClinicalTrials.gov's "Last Update Posted" date (YYYY-MM-DD): when the latest change to the
+   * record was published. A record whose date did not change is the same record, so the
+   * ClinicalTrials.gov importer skips it (ctgov/import.ts).
+   */
+  lastUpdatePosted?: string;
+  /**
+   * The date the record was read from ClinicalTrials.gov, when the record itself says
+   * (YYYY-MM-DD): the processing date of a snapshot (the TREC/SIGIR corpus' `source`, an API v2
+   * study's `derivedSection.miscInfoModule.versionHolder`). Its status is as of that date. The
+   * importer's records do not carry it: their fetch time is stored beside them (trials.fetched_at),
+   * so a refresh that finds a record unchanged rewrites nothing.
+   */
+  snapshotDate?: string;
   /** Where the record came from: 'ctgov-api-v2', 'trec-sigir-corpus:<source>', 'research-study'. */
   source: string;
 }
@@ -116,6 +134,14 @@ function requireNct(id: string | undefined, where: string): string {
   const nct = id?.trim().toUpperCase();
   if (!nct || !NCT.test(nct)) throw new TrialImportError(`${where}: no valid NCT id (NCT followed by 8 digits)`);
   return nct;
+}
+
+/** A calendar date as YYYY-MM-DD, when `raw` is one (ClinicalTrials.gov writes dates so); otherwise undefined. */
+export function isoDate(raw: string | undefined): string | undefined {
+  const m = raw ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw.trim()) : null;
+  if (!m) return undefined;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === m[0] ? m[0] : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,6 +223,28 @@ export function ageInYears(raw: string | undefined): number | undefined {
 // ---------------------------------------------------------------------------------------------
 // Format readers
 
+/**
+ * What `fromCtgovV2` reads of a study, as API v2 field paths: the importer asks for these only
+ * (its `fields` parameter), so keep the two in step. `derivedSection.miscInfoModule.versionHolder`
+ * is read when present (a saved file) but not asked for: it changes with every daily data
+ * version, and would make every unchanged study look changed.
+ */
+export const CTGOV_V2_FIELDS: readonly string[] = [
+  'protocolSection.identificationModule.nctId',
+  'protocolSection.identificationModule.briefTitle',
+  'protocolSection.identificationModule.officialTitle',
+  'protocolSection.statusModule.overallStatus',
+  'protocolSection.statusModule.lastUpdatePostDateStruct',
+  'protocolSection.conditionsModule.conditions',
+  'protocolSection.conditionsModule.keywords',
+  'protocolSection.designModule.phases',
+  'protocolSection.designModule.studyType',
+  'protocolSection.descriptionModule.briefSummary',
+  'protocolSection.eligibilityModule',
+  'protocolSection.armsInterventionsModule.interventions',
+  'protocolSection.contactsLocationsModule.locations',
+];
+
 /** A ClinicalTrials.gov API v2 study (`protocolSection` …). */
 export function fromCtgovV2(study: unknown, where = 'study'): TrialRecord {
   const p = obj(study, 'protocolSection');
@@ -213,6 +261,8 @@ export function fromCtgovV2(study: unknown, where = 'study'): TrialRecord {
   const eligibilityText = str(elig, 'eligibilityCriteria') ?? '';
   const sections = splitEligibility(eligibilityText);
   const hv = isObject(elig) ? elig.healthyVolunteers : undefined;
+  const lastUpdatePosted = isoDate(str(obj(status, 'lastUpdatePostDateStruct'), 'date'));
+  const snapshotDate = isoDate(str(obj(obj(study, 'derivedSection'), 'miscInfoModule'), 'versionHolder'));
   return {
     nctId,
     title: str(id, 'briefTitle') ?? str(id, 'officialTitle') ?? nctId,
@@ -239,6 +289,8 @@ export function fromCtgovV2(study: unknown, where = 'study'): TrialRecord {
       ...(str(l, 'state') !== undefined && { state: str(l, 'state') as string }),
       ...(str(l, 'country') !== undefined && { country: str(l, 'country') as string }),
     })),
+    ...(lastUpdatePosted !== undefined && { lastUpdatePosted }),
+    ...(snapshotDate !== undefined && { snapshotDate }),
     source: 'ctgov-api-v2',
   };
 }
@@ -264,6 +316,9 @@ export function fromCorpusRecord(r: unknown, where = 'record'): TrialRecord {
   const studyType = str(r, 'study_type');
   const minimumAge = str(r, 'minimum_age');
   const maximumAge = str(r, 'maximum_age');
+  // The corpus names the ClinicalTrials.gov export it was parsed from: "ctgov_xml_2023-02-03".
+  const snapshotDate = isoDate(/(\d{4}-\d{2}-\d{2})$/.exec(str(r, 'source') ?? '')?.[1]);
+  const lastUpdatePosted = isoDate(str(r, 'last_update_posted'));
   return {
     nctId,
     title: str(r, 'brief_title') ?? official ?? nctId,
@@ -285,6 +340,8 @@ export function fromCorpusRecord(r: unknown, where = 'record'): TrialRecord {
     inclusionText: sections.inclusion,
     exclusionText: sections.exclusion,
     sites: [],
+    ...(lastUpdatePosted !== undefined && { lastUpdatePosted }),
+    ...(snapshotDate !== undefined && { snapshotDate }),
     source: `trec-sigir-corpus:${str(r, 'source') ?? 'unknown'}`,
   };
 }
@@ -315,6 +372,8 @@ export function fromResearchStudy(rs: unknown, where = 'ResearchStudy'): TrialRe
   const phase = str(objects(obj(rs, 'phase'), 'coding')[0], 'code');
   const summary = str(rs, 'description');
   const officialTitle = extension(TRIAL_EXTENSIONS.officialTitle)?.valueString as string | undefined;
+  const lastUpdatePosted = isoDate(extension(TRIAL_EXTENSIONS.lastUpdatePosted)?.valueDate as string | undefined);
+  const snapshotDate = isoDate(extension(TRIAL_EXTENSIONS.snapshotDate)?.valueDate as string | undefined);
   return {
     nctId,
     title: str(rs, 'title') ?? nctId,
@@ -332,6 +391,8 @@ export function fromResearchStudy(rs: unknown, where = 'ResearchStudy'): TrialRe
     inclusionText: sections.inclusion,
     exclusionText: sections.exclusion,
     sites: objects(rs, 'site').map((s) => ({ facility: str(s, 'display') ?? '' })).filter((s) => s.facility),
+    ...(lastUpdatePosted !== undefined && { lastUpdatePosted }),
+    ...(snapshotDate !== undefined && { snapshotDate }),
     source: 'research-study',
   };
 }
@@ -470,6 +531,8 @@ export function toResearchStudy(record: TrialRecord, criteria: readonly ParsedCr
       ...(record.eligibilityText ? [{ url: extensionUrl(TRIAL_EXTENSIONS.eligibility), valueMarkdown: record.eligibilityText }] : []),
       { url: extensionUrl(TRIAL_EXTENSIONS.ctgovStatus), valueCode: record.overallStatus },
       ...(record.officialTitle ? [{ url: extensionUrl(TRIAL_EXTENSIONS.officialTitle), valueString: record.officialTitle }] : []),
+      ...(record.lastUpdatePosted ? [{ url: extensionUrl(TRIAL_EXTENSIONS.lastUpdatePosted), valueDate: record.lastUpdatePosted }] : []),
+      ...(record.snapshotDate ? [{ url: extensionUrl(TRIAL_EXTENSIONS.snapshotDate), valueDate: record.snapshotDate }] : []),
     ],
     identifier: [{ use: 'official', system: NCT_SYSTEM, value: record.nctId }],
     title: record.title,

@@ -19,6 +19,10 @@
  *     embedded once however many criteria share it, in calls of similar lengths (embed-texts.ts);
  *   - the last batch builds the HNSW index on the trial vectors when missing and refreshes the
  *     term statistics.
+ * Each trial also carries when its status was read (trials.fetched_at: the importer's fetch time,
+ * else the snapshot date the record names, else the time of this import) and ClinicalTrials.gov's
+ * last-update date (trials.last_update_posted), which the trial-match card and the API show.
+ *
  * Embedding happens outside the transactions (it is most of the time), and each batch of trials
  * (IMPORT_BATCH) is written whole, with its criteria, or not at all. A failure (embedding service,
  * database, a crash) keeps the batches already written; the next import skips them as unchanged
@@ -110,6 +114,13 @@ export interface TrialImportReport {
 }
 
 export interface ImportOptions {
+  /**
+   * When these records were read from ClinicalTrials.gov (the importer's fetch time, a file's
+   * stated date): every trial among them gets it as its fetch date, unchanged ones too. Unset: a
+   * record's own snapshot date (TrialRecord.snapshotDate), else now, for the trials this import
+   * writes; the fetch date of unchanged ones stays as it was.
+   */
+  fetchedAt?: Date;
   /** Texts per embedding call (default 256). */
   embedBatchSize?: number;
   /** Trials per transaction (default 100). */
@@ -135,28 +146,43 @@ function conditionCodes(t: ImportedTrial): string[] {
   return [...keys];
 }
 
-async function upsertTrials(tx: Queryable, trials: readonly ImportedTrial[], vectors: readonly (readonly number[])[], type: VectorType): Promise<void> {
+/** When a trial's status was read, for the row an import writes (see ImportOptions.fetchedAt). */
+export function fetchDateOf(record: Pick<TrialRecord, 'snapshotDate'>, fetchedAt: Date | undefined, now: Date): Date {
+  if (fetchedAt) return fetchedAt;
+  return record.snapshotDate ? new Date(`${record.snapshotDate}T00:00:00Z`) : now;
+}
+
+async function upsertTrials(
+  tx: Queryable,
+  trials: readonly ImportedTrial[],
+  vectors: readonly (readonly number[])[],
+  type: VectorType,
+  fetchedAt: (t: ImportedTrial) => Date,
+): Promise<void> {
   for (let i = 0; i < trials.length; i += WRITE_BATCH) {
     const batch = trials.slice(i, i + WRITE_BATCH);
     const vecs = vectors.slice(i, i + WRITE_BATCH);
     const col = <T>(f: (t: ImportedTrial) => T): T[] => batch.map(f);
     await tx.query(
       `INSERT INTO trials (nct_id, title, conditions, condition_codes, phase, status, sex, min_age_years, max_age_years,
-                           research_study, record, source, content_hash, focus_text, search_text, embedding, imported_at)
+                           research_study, record, source, content_hash, focus_text, search_text, embedding, imported_at,
+                           last_update_posted, fetched_at)
        SELECT u.nct_id, u.title, ARRAY(SELECT jsonb_array_elements_text(u.conditions::jsonb)),
               ARRAY(SELECT jsonb_array_elements_text(u.codes::jsonb)), u.phase, u.status, u.sex, u.min_age, u.max_age,
               u.research_study::jsonb, u.record::jsonb, u.source, u.content_hash, u.focus_text, u.search_text,
-              u.embedding::${type}, now()
+              u.embedding::${type}, now(), u.last_update_posted, u.fetched_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::real[], $9::real[],
-                   $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], string_to_array($16, '|'))
+                   $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], string_to_array($16, '|'),
+                   $17::date[], $18::timestamptz[])
          AS u(nct_id, title, conditions, codes, phase, status, sex, min_age, max_age, research_study, record, source,
-              content_hash, focus_text, search_text, embedding)
+              content_hash, focus_text, search_text, embedding, last_update_posted, fetched_at)
        ON CONFLICT (nct_id) DO UPDATE SET
          title = EXCLUDED.title, conditions = EXCLUDED.conditions, condition_codes = EXCLUDED.condition_codes,
          phase = EXCLUDED.phase, status = EXCLUDED.status, sex = EXCLUDED.sex, min_age_years = EXCLUDED.min_age_years,
          max_age_years = EXCLUDED.max_age_years, research_study = EXCLUDED.research_study, record = EXCLUDED.record,
          source = EXCLUDED.source, content_hash = EXCLUDED.content_hash, focus_text = EXCLUDED.focus_text,
-         search_text = EXCLUDED.search_text, embedding = EXCLUDED.embedding, imported_at = now()`,
+         search_text = EXCLUDED.search_text, embedding = EXCLUDED.embedding, imported_at = now(),
+         last_update_posted = EXCLUDED.last_update_posted, fetched_at = EXCLUDED.fetched_at`,
       [
         col((t) => t.record.nctId),
         col((t) => t.record.title),
@@ -175,6 +201,8 @@ async function upsertTrials(tx: Queryable, trials: readonly ImportedTrial[], vec
         col((t) => t.searchText),
         // One '|'-joined string: see the guideline store for why not a text[] of vectors.
         vecs.map((v) => toVectorParam(v)).join('|'),
+        col((t) => t.record.lastUpdatePosted ?? null),
+        col((t) => fetchedAt(t).toISOString()),
       ],
     );
   }
@@ -308,10 +336,14 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
     if (byId.has(r.nctId)) duplicates++;
     byId.set(r.nctId, r);
   }
+  const startedAt = new Date();
   const unchanged = await unchangedImport(db, [...byId.values()], embedder);
-  if (unchanged) return { ...unchanged, duplicates, durationMs: Math.round(performance.now() - started) };
+  if (unchanged) {
+    if (options.fetchedAt) await markFetched(db, [...byId.keys()], options.fetchedAt);
+    return { ...unchanged, duplicates, durationMs: Math.round(performance.now() - started) };
+  }
   // Parse everything before writing anything: a bad record fails fast and writes nothing.
-  const prepared = [...byId.values()].map(prepareTrial);
+  const prepared = await prepareTrials([...byId.values()]);
 
   const dimension = await embeddingDimension(db, TRIAL_VECTORS, embedder);
   const type = vectorTypeFor(dimension);
@@ -411,7 +443,7 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
           const now = await readRecordedModel(tx, TRIAL_VECTORS);
           if (now?.modelId !== embedder.modelId || now.dimension !== dimension) throw new Error('the trial embedding model was changed by another process during this import: run it again');
         }
-        await writeUnit(tx, unit, made, type, { embedder, chunkSize, dimension, fresh, report: r });
+        await writeUnit(tx, unit, made, type, { embedder, chunkSize, dimension, fresh, report: r, fetchedAt: (t) => fetchDateOf(t.record, options.fetchedAt, startedAt) });
         if (u >= units.length - 1) {
           if (await ensureVectorIndex(tx, TRIAL_VECTORS, dimension)) logger.info({ dimension }, 'built the trial vector index');
           if (changed.length > 0 || modelChanged) {
@@ -429,8 +461,63 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
     await next?.catch(() => undefined);
     throw err;
   }
+  // The unchanged trials were read again too: their status is confirmed as of then.
+  if (options.fetchedAt) await markFetched(db, [...byId.keys()], options.fetchedAt);
   r.embeddingMs = Math.round(r.embeddingMs);
   return { ...r, durationMs: Math.round(performance.now() - started) };
+}
+
+/** Longest stretch of parsing between two turns of the event loop: a background import must not hold up hook calls. */
+const PARSE_SLICE_MS = 20;
+
+/** prepareTrial over every record, giving the event loop a turn every PARSE_SLICE_MS (a trial's criteria take about 10 ms). */
+async function prepareTrials(records: readonly TrialRecord[]): Promise<ImportedTrial[]> {
+  const out: ImportedTrial[] = [];
+  let slice = performance.now();
+  for (const record of records) {
+    out.push(prepareTrial(record));
+    if (performance.now() - slice > PARSE_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
+  }
+  return out;
+}
+
+/**
+ * Records that the trials `nctIds` were read from ClinicalTrials.gov at `at` (a refresh found
+ * them unchanged): their status is confirmed as of then. A later date already stored is kept.
+ */
+export async function markFetched(db: Queryable, nctIds: readonly string[], at: Date): Promise<number> {
+  if (nctIds.length === 0) return 0;
+  const res = await db.query('UPDATE trials SET fetched_at = $2 WHERE nct_id = ANY($1::text[]) AND fetched_at < $2', [[...new Set(nctIds)], at.toISOString()]);
+  return res.rowCount ?? 0;
+}
+
+/** What an incremental import compares a registry listing against: each stored trial's status, last-update date and source. */
+export interface StoredRegistryState {
+  status: string;
+  /** YYYY-MM-DD; null when the record had none (a corpus record). */
+  lastUpdatePosted: string | null;
+  source: string;
+}
+
+export async function storedRegistryStates(db: Queryable, nctIds: readonly string[]): Promise<Map<string, StoredRegistryState>> {
+  if (nctIds.length === 0) return new Map();
+  const res = await db.query<{ nct_id: string; status: string; last_update_posted: string | null; source: string }>(
+    `SELECT nct_id, status, to_char(last_update_posted, 'YYYY-MM-DD') AS last_update_posted, source FROM trials WHERE nct_id = ANY($1::text[])`,
+    [[...new Set(nctIds)]],
+  );
+  return new Map(res.rows.map((r) => [r.nct_id, { status: r.status, lastUpdatePosted: r.last_update_posted, source: r.source }]));
+}
+
+/** Stored trials read from the ClinicalTrials.gov API whose status is one of `statuses`, in NCT id order. */
+export async function storedRegistryTrials(db: Queryable, statuses: readonly string[] | 'all'): Promise<string[]> {
+  const res = await db.query<{ nct_id: string }>(
+    `SELECT nct_id FROM trials WHERE source = 'ctgov-api-v2' AND ($1::text[] IS NULL OR status = ANY($1::text[])) ORDER BY nct_id`,
+    [statuses === 'all' ? null : [...statuses]],
+  );
+  return res.rows.map((r) => r.nct_id);
 }
 
 /**
@@ -444,7 +531,14 @@ async function writeUnit(
   unit: readonly WorkTrial[],
   made: ReadonlyMap<string, number[]>,
   type: VectorType,
-  ctx: { embedder: CairnEmbeddings; chunkSize: number; dimension: number; fresh: Set<string>; report: Omit<TrialImportReport, 'durationMs'> },
+  ctx: {
+    embedder: CairnEmbeddings;
+    chunkSize: number;
+    dimension: number;
+    fresh: Set<string>;
+    report: Omit<TrialImportReport, 'durationMs'>;
+    fetchedAt: (t: ImportedTrial) => Date;
+  },
 ): Promise<void> {
   const { report: r, fresh } = ctx;
   const criterionVectors = await storedCriterionVectors(
@@ -478,7 +572,7 @@ async function writeUnit(
   const imported = unit.filter((w) => w.imported);
   if (imported.length > 0) {
     const trials = imported.map((w) => w.imported as ImportedTrial);
-    await upsertTrials(tx, trials, imported.map(trialVectorOf), type);
+    await upsertTrials(tx, trials, imported.map(trialVectorOf), type, ctx.fetchedAt);
     await tx.query('DELETE FROM trial_criteria WHERE nct_id = ANY($1::text[])', [trials.map((t) => t.record.nctId)]);
     await insertCriteria(
       tx,
@@ -581,6 +675,10 @@ export interface StoredTrial {
   record: TrialRecord;
   /** trials.content_hash: the record as imported and the parser that read it (trial-record.ts contentHashOf). */
   contentHash: string;
+  /** ClinicalTrials.gov's last-update date of the record (YYYY-MM-DD); null when the record had none. */
+  lastUpdatePosted: string | null;
+  /** When the status was read from ClinicalTrials.gov (ISO 8601 UTC): see ImportOptions.fetchedAt. */
+  fetchedAt: string;
   criteria: StoredCriterion[];
 }
 
@@ -593,7 +691,17 @@ interface TrialRow {
   research_study: ResearchStudy;
   record: TrialRecord;
   content_hash: string;
+  last_update_posted: string | null;
+  fetched_at: Date | string;
 }
+
+/** A timestamptz as ISO 8601 UTC, whichever way the driver returned it. */
+function isoTime(v: Date | string): string {
+  return new Date(v).toISOString();
+}
+
+/** The columns every reader of trial rows selects for the status dates (dates as text: no time-zone shifts). */
+const STATUS_DATE_COLUMNS = `to_char(last_update_posted, 'YYYY-MM-DD') AS last_update_posted, fetched_at`;
 
 interface CriterionDbRow {
   nct_id: string;
@@ -612,7 +720,7 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
   if (nctIds.length === 0) return [];
   const ids = [...new Set(nctIds)];
   const [trials, criteria] = await Promise.all([
-    db.query<TrialRow>('SELECT nct_id, title, conditions, phase, status, research_study, record, content_hash FROM trials WHERE nct_id = ANY($1::text[])', [ids]),
+    db.query<TrialRow>(`SELECT nct_id, title, conditions, phase, status, research_study, record, content_hash, ${STATUS_DATE_COLUMNS} FROM trials WHERE nct_id = ANY($1::text[])`, [ids]),
     db.query<CriterionDbRow>(
       'SELECT nct_id, ordinal, kind, origin, text, context, alternative_group, parsed, embedding FROM trial_criteria WHERE nct_id = ANY($1::text[]) ORDER BY nct_id, ordinal',
       [ids],
@@ -647,6 +755,8 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
         researchStudy: t.research_study,
         record: t.record,
         contentHash: t.content_hash,
+        lastUpdatePosted: t.last_update_posted,
+        fetchedAt: isoTime(t.fetched_at),
         criteria: byTrial.get(t.nct_id) ?? [],
       },
     ]),
@@ -654,11 +764,24 @@ export async function loadTrials(db: Queryable, nctIds: readonly string[]): Prom
   return nctIds.map((id) => found.get(id)).filter((t): t is StoredTrial => t !== undefined);
 }
 
-/** The content hash of each stored trial among `nctIds` (cheap: no vectors, no JSON): what a cache of loaded trials checks against. */
+/** The content hash of each stored trial among `nctIds` (cheap: no vectors, no JSON). */
 export async function trialVersions(db: Queryable, nctIds: readonly string[]): Promise<Map<string, string>> {
   if (nctIds.length === 0) return new Map();
   const res = await db.query<{ nct_id: string; content_hash: string }>('SELECT nct_id, content_hash FROM trials WHERE nct_id = ANY($1::text[])', [[...new Set(nctIds)]]);
   return new Map(res.rows.map((r) => [r.nct_id, r.content_hash]));
+}
+
+/**
+ * What a cache of loaded trials checks against, for each stored trial among `nctIds`: its content
+ * hash and its fetch date (a refresh that finds a record unchanged moves only the date, which the
+ * card shows).
+ */
+export async function trialCacheKeys(db: Queryable, nctIds: readonly string[]): Promise<Map<string, string>> {
+  if (nctIds.length === 0) return new Map();
+  const res = await db.query<{ nct_id: string; content_hash: string; fetched_at: Date | string }>('SELECT nct_id, content_hash, fetched_at FROM trials WHERE nct_id = ANY($1::text[])', [
+    [...new Set(nctIds)],
+  ]);
+  return new Map(res.rows.map((r) => [r.nct_id, `${r.content_hash}@${isoTime(r.fetched_at)}`]));
 }
 
 export async function loadTrial(db: Queryable, nctId: string): Promise<StoredTrial | undefined> {
@@ -693,6 +816,9 @@ export interface TrialListEntry {
   maxAgeYears: number | null;
   criteria: number;
   contentHash: string;
+  /** See StoredTrial. */
+  lastUpdatePosted: string | null;
+  fetchedAt: string;
 }
 
 /**
@@ -715,10 +841,13 @@ export async function listTrials(db: Queryable, query: TrialListQuery): Promise<
     max_age_years: number | null;
     criteria: string;
     content_hash: string;
+    last_update_posted: string | null;
+    fetched_at: Date | string;
     total: string;
   }>(
     `WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE websearch_to_tsquery('english'::regconfig, $1::text) END AS tsq)
      SELECT t.nct_id, t.title, t.status, t.phase, t.conditions, t.sex, t.min_age_years, t.max_age_years, t.content_hash,
+            to_char(t.last_update_posted, 'YYYY-MM-DD') AS last_update_posted, t.fetched_at,
             (SELECT count(*) FROM trial_criteria c WHERE c.nct_id = t.nct_id) AS criteria,
             count(*) OVER () AS total
        FROM trials t, q
@@ -752,6 +881,8 @@ export async function listTrials(db: Queryable, query: TrialListQuery): Promise<
       maxAgeYears: r.max_age_years === null ? null : Number(r.max_age_years),
       criteria: Number(r.criteria),
       contentHash: r.content_hash,
+      lastUpdatePosted: r.last_update_posted,
+      fetchedAt: isoTime(r.fetched_at),
     })),
   };
 }
