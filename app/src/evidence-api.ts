@@ -128,6 +128,9 @@ export interface TrialMatch {
   nctId: string;
   title: string;
   status: string;
+  /** "status as of <date>", with "may be out of date" past the stale limit: computed by Cairn from the date it read the status. */
+  statusNote: string;
+  statusMayBeOutOfDate: boolean;
   category: 'eligible' | 'excluded' | 'irrelevant';
   score: number;
   retrievalRank: number;
@@ -221,6 +224,9 @@ export interface TrialDetail {
   officialTitle?: string;
   summary?: string;
   status: string;
+  /** "status as of <date>", with "may be out of date" past the stale limit: computed by Cairn from the date it read the status. */
+  statusNote: string;
+  statusMayBeOutOfDate: boolean;
   phase: string | null;
   conditions: string[];
   links?: { registry?: string };

@@ -19,7 +19,9 @@ function TrialLine({ m, named }: { m: TrialMatch; named: boolean }) {
         <span className={`badge category-${m.category}`}>{m.category}</span>
         <span>Inclusion: {counts(m.inclusion)}</span>
         <span>Exclusion: {counts(m.exclusion)}</span>
-        <span className="muted">{m.status}</span>
+        <span className={m.statusMayBeOutOfDate ? 'stale' : 'muted'}>
+          {m.status} ({m.statusNote})
+        </span>
         {named && <span className="badge opened">Named on the card</span>}
       </div>
     </li>

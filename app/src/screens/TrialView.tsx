@@ -109,7 +109,9 @@ export function TrialView({ client, nctId }: { client: Client; nctId: string }) 
           <span className="nct">{trial.nctId}</span> {trial.title}
         </h1>
         <p className="trial-meta">
-          <span>{trial.status}</span>
+          <span className={trial.statusMayBeOutOfDate ? 'stale' : undefined}>
+            {trial.status} ({trial.statusNote})
+          </span>
           {trial.phase && <span>{trial.phase}</span>}
           {trial.conditions.length > 0 && <span>{trial.conditions.join(', ')}</span>}
           {trial.links?.registry && (
