@@ -203,6 +203,33 @@ export interface ResultPage {
   categories: Record<ScreeningCategory, number>;
 }
 
+/** A screening_patients row as the result queries select it (RESULT_COLUMNS). */
+interface ResultRow {
+  patient_id: string;
+  status: ItemStatus;
+  category: ScreeningCategory | null;
+  summary: string | null;
+  criteria: CriterionRow[] | null;
+  error: string | null;
+  attempts: number;
+  finished_at: Date | null;
+}
+
+const RESULT_COLUMNS = 'patient_id, status, category, summary, criteria, error, attempts, finished_at';
+
+function resultFromRow(r: ResultRow): PatientResult {
+  return {
+    patientId: r.patient_id,
+    status: r.status,
+    category: r.category,
+    summary: r.summary,
+    criteria: r.criteria,
+    error: r.error,
+    attempts: Number(r.attempts),
+    finishedAt: r.finished_at,
+  };
+}
+
 export async function listResults(
   db: Queryable,
   id: string,
@@ -211,17 +238,8 @@ export async function listResults(
   const filter = 'screening_id = $1 AND ($2::text IS NULL OR category = $2) AND ($3::text IS NULL OR status = $3)';
   const args = [id, opts.category ?? null, opts.status ?? null];
   const [page, matching, categories] = await Promise.all([
-    db.query<{
-      patient_id: string;
-      status: ItemStatus;
-      category: ScreeningCategory | null;
-      summary: string | null;
-      criteria: CriterionRow[] | null;
-      error: string | null;
-      attempts: number;
-      finished_at: Date | null;
-    }>(
-      `SELECT patient_id, status, category, summary, criteria, error, attempts, finished_at FROM screening_patients
+    db.query<ResultRow>(
+      `SELECT ${RESULT_COLUMNS} FROM screening_patients
        WHERE ${filter} ORDER BY ordinal OFFSET $4 LIMIT $5`,
       [...args, opts.offset, opts.limit],
     ),
@@ -234,16 +252,7 @@ export async function listResults(
   const counts: Record<ScreeningCategory, number> = { eligible: 0, excluded: 0, irrelevant: 0, unknown: 0 };
   for (const r of categories.rows) counts[r.category] = Number(r.n);
   return {
-    results: page.rows.map((r) => ({
-      patientId: r.patient_id,
-      status: r.status,
-      category: r.category,
-      summary: r.summary,
-      criteria: r.criteria,
-      error: r.error,
-      attempts: Number(r.attempts),
-      finishedAt: r.finished_at,
-    })),
+    results: page.rows.map(resultFromRow),
     matching: Number(matching.rows[0]?.n ?? 0),
     categories: counts,
   };
@@ -260,33 +269,13 @@ export async function resultsAfter(
   id: string,
   opts: { after: number; limit: number; category?: ScreeningCategory },
 ): Promise<Array<PatientResult & { ordinal: number }>> {
-  const res = await db.query<{
-    ordinal: number;
-    patient_id: string;
-    status: ItemStatus;
-    category: ScreeningCategory | null;
-    summary: string | null;
-    criteria: CriterionRow[] | null;
-    error: string | null;
-    attempts: number;
-    finished_at: Date | null;
-  }>(
-    `SELECT ordinal, patient_id, status, category, summary, criteria, error, attempts, finished_at FROM screening_patients
+  const res = await db.query<ResultRow & { ordinal: number }>(
+    `SELECT ordinal, ${RESULT_COLUMNS} FROM screening_patients
       WHERE screening_id = $1 AND ordinal > $2 AND ($3::text IS NULL OR category = $3)
       ORDER BY ordinal LIMIT $4`,
     [id, opts.after, opts.category ?? null, opts.limit],
   );
-  return res.rows.map((r) => ({
-    ordinal: Number(r.ordinal),
-    patientId: r.patient_id,
-    status: r.status,
-    category: r.category,
-    summary: r.summary,
-    criteria: r.criteria,
-    error: r.error,
-    attempts: Number(r.attempts),
-    finishedAt: r.finished_at,
-  }));
+  return res.rows.map((r) => ({ ordinal: Number(r.ordinal), ...resultFromRow(r) }));
 }
 
 /** The patient ids of one category after position `after`, in request order, at most `limit` (keyset pages, as above). */
