@@ -52,6 +52,22 @@ test("the app's token opens Cairn's API: introspected at the EHR, and the record
   expect((await apiFromPage(page, `/api/patients/${patient.id}/evidence`, { token: 'not-issued-by-the-ehr' })).status).toBe(401);
 });
 
+test('the app runs under its Content-Security-Policy, sends no Referer, and breaks none of its rules while the viewer loads', async ({ page }) => {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const app = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/app/index.html'));
+  await ehrLaunch(page, SEPSIS_PATIENT().id);
+  const headers = (await app).headers();
+  expect(headers['content-security-policy']).toContain("script-src 'self'");
+  expect(headers['referrer-policy']).toBe('no-referrer');
+  await expect(page.locator('[data-testid=trend-plot] canvas').first()).toBeVisible();
+  await expect(page.getByTestId('passage').first()).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+});
+
 test.describe('the evidence viewer', () => {
   untilBuilt('evidence');
 
