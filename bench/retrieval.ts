@@ -151,6 +151,8 @@ async function syntheticDocuments(size: number, topics: readonly string[][]): Pr
       year: 2024,
       licence: 'synthetic',
       kind: d % 2 === 0 ? 'summary' : 'verbatim',
+      lastReviewed: '2026-12-06',
+      nextReview: '2027-12-06',
       topics: [`topic-${d % 20}`],
       codes: { snomed: [String(100000 + (d % 50))] },
     });

@@ -174,7 +174,7 @@ describe('start-up behind the port', () => {
       const sections = Array.from({ length: 200 }, (_, i) => `## Section ${i + 1}\n\nRecommendation number ${i + 1} of a long test guideline.\n`);
       await writeFile(
         join(dir, 'long.md'),
-        `---\nid: fixture-long\ntitle: A long guideline (test)\npublisher: Cairn tests\nyear: 2026\nurl: https://example.org/long\nlicence: "test"\nkind: summary\n---\n# Long\n\n${sections.join('\n')}`,
+        `---\nid: fixture-long\ntitle: A long guideline (test)\npublisher: Cairn tests\nyear: 2026\nurl: https://example.org/long\nlicence: "test"\nkind: summary\nlastReviewed: "2026-12-06"\nnextReview: "2027-12-06"\n---\n# Long\n\n${sections.join('\n')}`,
       );
       const embeddings = new HeldEmbeddings();
       cairn = await startCairn(config({ CAIRN_GUIDELINES_DIR: dir }), log, { logic: testServiceLogic, embeddings });

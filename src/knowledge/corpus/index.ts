@@ -1,7 +1,7 @@
 /** The guideline corpus: files → validated documents → sections → verbatim chunks. */
 export { chunkId, chunkMatchesLabel, documentIdOf, sectionAnchor, slugify, DOCUMENT_ID_PATTERN, PREAMBLE_SLUG } from './ids.js';
-export { citationOf, documentVersionOf, parseMetadata, metadataSchema, DOCUMENT_KINDS, GRADE_SYSTEMS } from './metadata.js';
-export type { DocumentKind, GradeSystem, GuidelineMetadata } from './metadata.js';
+export { citationOf, documentVersionOf, isIsoDate, parseMetadata, metadataSchema, DOCUMENT_KINDS, GRADE_SYSTEMS } from './metadata.js';
+export type { DocumentKind, GradeSystem, GuidelineMetadata, NewerEdition } from './metadata.js';
 export { CHUNK_OVERLAP, CHUNK_SIZE, CHUNKER_VERSION, chunkSections, contextOf, embeddingText, splitRanges } from './chunker.js';
 export { buildSections } from './sections.js';
 export { markdownHeadings, parseMarkdown } from './markdown.js';

@@ -17,6 +17,32 @@ export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 // YAML reads `2021-04-27` and `38341003` as whatever it likes; these are identifiers, keep them text.
 const textLike = z.union([z.string().trim().min(1), z.number()]).transform(String);
 
+/**
+ * A calendar date written YYYY-MM-DD (YAML's core schema keeps it a string). A date that does not
+ * exist (2026-02-30) is refused rather than rolled over into the next month.
+ */
+const isoDate = z.string().refine((text) => isIsoDate(text), 'must be a date written YYYY-MM-DD (for example 2026-12-06)');
+
+export function isIsoDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+/**
+ * A newer edition of the same guideline that Cairn knows of but has not brought into the corpus
+ * (its text could not be read yet, or the summary is still being rewritten). `acknowledged` is the
+ * reason the older edition is still shipped; without it `npm run guidelines:check` fails.
+ */
+const newerEditionSchema = z
+  .object({
+    title: z.string().trim().min(1),
+    year: z.number().int().min(1900).max(2100),
+    url: z.url().optional(),
+    acknowledged: z.string().trim().min(1).optional(),
+  })
+  .strict();
+
 const sectionSchema = z
   .object({
     heading: z.string().min(1),
@@ -42,10 +68,20 @@ export const metadataSchema = z
     codes: z.record(z.string().regex(/^[a-z0-9-]+$/, 'code system names are lower-case'), z.array(textLike)).default({}),
     /** Grades per section, keyed by the section heading exactly as written. */
     sections: z.array(sectionSchema).default([]),
+    /** When Cairn's team last checked the document against the source it cites. */
+    lastReviewed: isoDate,
+    /** When it is due to be checked again; `npm run guidelines:check` fails after this date. */
+    nextReview: isoDate,
+    newerEdition: newerEditionSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((meta) => !isIsoDate(meta.lastReviewed) || !isIsoDate(meta.nextReview) || meta.nextReview > meta.lastReviewed, {
+    path: ['nextReview'],
+    message: 'must be after lastReviewed',
+  });
 
 export type GuidelineMetadata = z.infer<typeof metadataSchema>;
+export type NewerEdition = z.infer<typeof newerEditionSchema>;
 
 /** Validates parsed YAML. Throws a CorpusError naming the file and every bad field. */
 export function parseMetadata(raw: unknown, file: string, where = 'front matter'): GuidelineMetadata {

@@ -7,7 +7,7 @@ import { collectFiles, CorpusErrors, parseCorpus, parseFiles, parseGuidelineFile
 import { makePdf } from '../../support/knowledge-pdf.js';
 import { repoPath } from '../../support/repo-root.js';
 
-const META = 'publisher: Example Hospital\nyear: 2024\nlicence: "licensed to Example Hospital; internal use"\nkind: verbatim\n';
+const META = 'publisher: Example Hospital\nyear: 2024\nlicence: "licensed to Example Hospital; internal use"\nkind: verbatim\nlastReviewed: "2026-12-06"\nnextReview: "2027-12-06"\n';
 const MD = (id: string) => `---\nid: ${id}\ntitle: T\n${META}---\n## S\n\nText of ${id}.\n`;
 
 describe('guideline files', () => {

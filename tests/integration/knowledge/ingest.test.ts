@@ -136,7 +136,7 @@ describe.each(databaseKinds)('guideline ingest on %s', (kind) => {
     // A real change next to the malformed file must not be applied either.
     await writeFile(path.join(dir, 'sepsis-qsofa.md'), (await readFile(path.join(dir, 'sepsis-qsofa.md'), 'utf8')).replace('altered mentation', 'confusion'));
     await writeFile(path.join(dir, name), bytes);
-    if (name.endsWith('.pdf')) await writeFile(path.join(dir, `${name}.meta.yaml`), `id: ${name.replace('.', '-')}\npublisher: p\nyear: 2020\nlicence: l\nkind: verbatim\ntitle: t\n`);
+    if (name.endsWith('.pdf')) await writeFile(path.join(dir, `${name}.meta.yaml`), `id: ${name.replace('.', '-')}\npublisher: p\nyear: 2020\nlicence: l\nkind: verbatim\ntitle: t\nlastReviewed: "2026-12-06"\nnextReview: "2027-12-06"\n`);
     embedder.resetCounts();
     await expect(ingestPaths(t.db, [dir], embedder, { log: quiet })).rejects.toThrow(message);
     expect(embedder.documentsEmbedded).toBe(0);

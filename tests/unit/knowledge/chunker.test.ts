@@ -9,7 +9,7 @@ import { parseMarkdown } from '../../../src/knowledge/corpus/markdown.js';
 import { buildSections } from '../../../src/knowledge/corpus/sections.js';
 import type { GuidelineChunk, Section } from '../../../src/knowledge/corpus/types.js';
 
-const FRONT = '---\nid: prop-doc\ntitle: Property\npublisher: P\nyear: 2020\nlicence: l\nkind: summary\n---\n';
+const FRONT = '---\nid: prop-doc\ntitle: Property\npublisher: P\nyear: 2020\nlicence: l\nkind: summary\nlastReviewed: "2026-12-06"\nnextReview: "2027-12-06"\n---\n';
 
 const word = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('blood', 'pressure', 'adults', 'screen', 'eGFR', '≥140', 'mmHg', 'kidney', 'grade', 'the', 'of', 'a') },

@@ -12,6 +12,8 @@ version: 2021-04-27
 url: https://example.org/ht
 licence: public-domain
 kind: verbatim
+lastReviewed: 2026-12-06
+nextReview: "2027-12-06"
 source: "JAMA 2021;325(16):1650-1656"
 topics: [hypertension, screening]
 codes:
@@ -45,6 +47,8 @@ describe('front matter', () => {
       year: 2021,
       version: '2021-04-27',
       kind: 'verbatim',
+      lastReviewed: '2026-12-06',
+      nextReview: '2027-12-06',
       codes: { snomed: ['38341003'], icd10: ['I10'] },
       sections: [{ heading: 'Recommendation Summary', grade: 'A', gradeSystem: 'USPSTF' }],
     });
@@ -62,10 +66,21 @@ describe('front matter', () => {
     ['a bad nested field', doc(FRONT.replace('gradeSystem: USPSTF', 'gradeSystem: USPTF'), '## Recommendation Summary\n\nx\n'), "field 'sections[0].gradeSystem'"],
     ['a bad url', doc(FRONT.replace('url: https://example.org/ht', 'url: not a url'), 'text\n'), "field 'url'"],
     ['a list instead of a mapping', '---\n- a\n- b\n---\ntext\n', 'must be a YAML mapping'],
+    ['a missing review date', doc(FRONT.replace('lastReviewed: 2026-12-06\n', ''), 'text\n'), "field 'lastReviewed' is missing"],
+    ['a missing next review', doc(FRONT.replace('nextReview: "2027-12-06"\n', ''), 'text\n'), "field 'nextReview' is missing"],
+    ['a review date not written YYYY-MM-DD', doc(FRONT.replace('lastReviewed: 2026-12-06', 'lastReviewed: 06/12/2026'), 'text\n'), "field 'lastReviewed' must be a date written YYYY-MM-DD"],
+    ['a review date that does not exist', doc(FRONT.replace('nextReview: "2027-12-06"', 'nextReview: "2027-02-30"'), 'text\n'), "field 'nextReview' must be a date"],
+    ['a next review before the last review', doc(FRONT.replace('nextReview: "2027-12-06"', 'nextReview: "2026-12-05"'), 'text\n'), "field 'nextReview' must be after lastReviewed"],
+    ['a newer edition without a year', doc(`${FRONT}\nnewerEdition:\n  title: Next edition`, 'text\n'), "field 'newerEdition.year' is missing"],
   ])('rejects %s, naming the file and the problem', (_name, text, message) => {
     const err = errorOf(() => parseMarkdown(text, 'g/x.md'));
     expect(err.message.startsWith('g/x.md: ')).toBe(true);
     expect(err.message).toContain(message);
+  });
+
+  it('reads a newer edition and the reason the older one is still shipped', () => {
+    const front = `${FRONT}\nnewerEdition:\n  title: Next edition\n  year: 2025\n  acknowledged: its text cannot be read yet`;
+    expect(parseMarkdown(doc(front, 'text\n'), 'g/x.md').meta.newerEdition).toEqual({ title: 'Next edition', year: 2025, acknowledged: 'its text cannot be read yet' });
   });
 
   it('suggests quoting a value that contains ": "', () => {
