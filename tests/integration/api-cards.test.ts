@@ -8,17 +8,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { listFeedback } from '../../src/feedback/store.js';
 import { feedbackAnalyticsSchema } from '../../src/http/api/analytics.js';
 import { appFeedbackResultSchema, patientCardsSchema } from '../../src/http/api/cards.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { openApiDocument } from '../../src/http/openapi.js';
-import { createLogger } from '../../src/log.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertIssuedCard } from '../support/issued-cards.js';
+import { listenApiApp, type ListeningApiApp } from '../support/api-app.js';
 import { memoryRecords } from '../support/memory-records.js';
 import { schemaProblems } from '../support/schema-check.js';
 import { startStandInEhr, type StandInEhr } from '../support/smart-ehr.js';
@@ -32,7 +28,7 @@ const NO_READS = 'no-reads-token-19ac3f';
 
 let t: TestDatabase;
 let ehr: StandInEhr;
-let server: Server;
+let api: ListeningApiApp;
 let base: string;
 const records = memoryRecords();
 const today = new Date().toISOString().slice(0, 10);
@@ -42,17 +38,8 @@ const cards: Record<'triage' | 'diagnosis' | 'older' | 'otherPatient' | 'trial',
 beforeAll(async () => {
   t = await openTestDatabase('pglite', { migrate: true });
   ehr = await startStandInEhr();
-  const app = createApp({
-    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 100_000, smart: { fhirServers: [ehr.fhirBase], timeoutMs: 2000 } },
-    services: [],
-    db: t.db,
-    records,
-    metrics: createMetrics(),
-    log: createLogger('silent'),
-  });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await listenApiApp({ db: t.db, records, fhirServers: [ehr.fhirBase] });
+  base = api.base;
 
   // As the hooks record them: the patient keyed by the FHIR server the EHR named and the id.
   const p1 = await records.patientKey({ fhirServer: ehr.fhirBase, patientId: 'p-1' });
@@ -74,7 +61,7 @@ beforeAll(async () => {
   await insertIssuedCard(t.db, { serviceId: 'triage', ruleId: 'triage/news2-qsofa-esi', issuedAt: `${today}T00:00:05Z`, patientKey: await records.patientKey({ fhirServer: 'http://elsewhere.example/fhir', patientId: 'p-1' }) });
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
   await ehr.close();
   await t.dispose();
 });

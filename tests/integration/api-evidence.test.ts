@@ -6,11 +6,7 @@
  * its own patient; a failed essential read is a 502, never evidence computed on missing data.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { openApiDocument } from '../../src/http/openapi.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { createLogger } from '../../src/log.js';
@@ -22,6 +18,7 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { corpusSearch, demoPatient } from '../support/card-markdown.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
+import { listenApiApp, type ListeningApiApp } from '../support/api-app.js';
 import { memoryRecords } from '../support/memory-records.js';
 import { startStandInEhr, type StandInEhr } from '../support/smart-ehr.js';
 import { schemaProblems } from '../support/schema-check.js';
@@ -33,7 +30,7 @@ const lines: string[] = [];
 
 let t: TestDatabase;
 let ehr: StandInEhr;
-let server: Server;
+let api: ListeningApiApp;
 let base: string;
 let search: GuidelineSearch;
 let patientId: string;
@@ -66,21 +63,11 @@ beforeAll(async () => {
     return { resourceType: 'Bundle', type: 'searchset', total: matches.length, entry: matches.map((resource) => ({ resource })) };
   };
   const engine = evidenceEngine({ search, config: {}, trials: new TrialMatcher({ db: t.db, embeddings }) });
-  const app = createApp({
-    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 100_000, smart: { fhirServers: [ehr.fhirBase], timeoutMs: 3000 } },
-    services: [],
-    db: t.db,
-    records,
-    evidence: engine,
-    metrics: createMetrics(),
-    log: createLogger('info', { write: (line: string) => void lines.push(line) }),
-  });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await listenApiApp({ db: t.db, records, evidence: engine, fhirServers: [ehr.fhirBase], smartTimeoutMs: 3000, log: createLogger('info', { write: (line: string) => void lines.push(line) }) });
+  base = api.base;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
   await ehr.close();
   await t.dispose();
 });

@@ -5,8 +5,6 @@
  * caller, never the token) and each answer fits the schema the OpenAPI document gives it.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { saveFeedback } from '../../src/feedback/store.js';
 import { createFhirGateway } from '../../src/fhir/gateway.js';
 import { trialDetailSchema, trialListSchema } from '../../src/http/api/trials.js';
@@ -14,11 +12,10 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { TRIALS } from './trials-fixtures.js';
 import { feedbackAnalyticsSchema } from '../../src/http/api/analytics.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { insertIssuedCard } from '../support/issued-cards.js';
+import { listenApiApp, type ListeningApiApp } from '../support/api-app.js';
 import { memoryRecords } from '../support/memory-records.js';
 import { schemaProblems } from '../support/schema-check.js';
 import { openApiDocument } from '../../src/http/openapi.js';
@@ -32,7 +29,7 @@ const logLines: string[] = [];
 
 let t: TestDatabase;
 let ehr: StandInEhr;
-let server: Server;
+let api: ListeningApiApp;
 let base: string;
 const records = memoryRecords();
 
@@ -41,21 +38,11 @@ beforeAll(async () => {
   await importTrials(t.db, TRIALS, new HashingEmbeddings());
   ehr = await startStandInEhr();
   const screening = { fhirServer: ehr.fhirBase, gateway: createFhirGateway({ baseUrl: ehr.fhirBase, timeoutMs: 1000, concurrency: 2, maxPages: 2 }), wake: () => undefined };
-  const app = createApp({
-    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 100_000, smart: { fhirServers: [ehr.fhirBase, `${ehr.origin}/r4`], timeoutMs: 2000 } },
-    services: [],
-    db: t.db,
-    records,
-    screening,
-    metrics: createMetrics(),
-    log: createLogger('info', { write: (line: string) => void logLines.push(line) }),
-  });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await listenApiApp({ db: t.db, records, screening, fhirServers: [ehr.fhirBase, `${ehr.origin}/r4`], log: createLogger('info', { write: (line: string) => void logLines.push(line) }) });
+  base = api.base;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
   await ehr.close();
   await t.dispose();
 });

@@ -6,14 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Bundle, Group, ResearchStudy, ResearchSubject } from 'fhir/r4.js';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startDevFhirServer } from '../../dev/fhir-server/index.js';
 import { createFhirGateway } from '../../src/fhir/gateway.js';
-import { createApp } from '../../src/http/app.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { openApiDocument } from '../../src/http/openapi.js';
-import { createLogger } from '../../src/log.js';
 import { NCT_SYSTEM } from '../../src/services/trials/matching/trial-record.js';
 import { CSV_COLUMNS } from '../../src/services/trials/screening/export.js';
 import { CSV_PAGE } from '../../src/services/trials/screening/export-reader.js';
@@ -22,6 +17,7 @@ import { claimItems, completeItems, failItem } from '../../src/services/trials/s
 import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
+import { listenApiApp, type ListeningApiApp } from '../support/api-app.js';
 import { memoryRecords } from '../support/memory-records.js';
 import { startStandInEhr, type StandInEhr } from '../support/smart-ehr.js';
 import { TRIALS } from './trials-fixtures.js';
@@ -32,7 +28,7 @@ const PATIENT_APP = 'patient-app-token-0c9d13';
 
 let t: TestDatabase;
 let ehr: StandInEhr;
-let server: Server;
+let api: ListeningApiApp;
 let base: string;
 const records = memoryRecords();
 
@@ -41,21 +37,11 @@ beforeAll(async () => {
   await importTrials(t.db, TRIALS, new HashingEmbeddings());
   ehr = await startStandInEhr();
   const screening = { fhirServer: ehr.fhirBase, gateway: createFhirGateway({ baseUrl: ehr.fhirBase, timeoutMs: 1000, concurrency: 2, maxPages: 2 }), wake: () => undefined };
-  const app = createApp({
-    config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 1_000_000, smart: { fhirServers: [ehr.fhirBase], timeoutMs: 2000 } },
-    services: [],
-    db: t.db,
-    records,
-    screening,
-    metrics: createMetrics(),
-    log: createLogger('silent'),
-  });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = await listenApiApp({ db: t.db, records, screening, fhirServers: [ehr.fhirBase], maxRequestBytes: 1_000_000 });
+  base = api.base;
 });
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await api.close();
   await ehr.close();
   await t.dispose();
 });
