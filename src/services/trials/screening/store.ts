@@ -217,7 +217,7 @@ interface ResultRow {
 
 const RESULT_COLUMNS = 'patient_id, status, category, summary, criteria, error, attempts, finished_at';
 
-function resultFromRow(r: ResultRow): PatientResult {
+function toPatientResult(r: ResultRow): PatientResult {
   return {
     patientId: r.patient_id,
     status: r.status,
@@ -252,7 +252,7 @@ export async function listResults(
   const counts: Record<ScreeningCategory, number> = { eligible: 0, excluded: 0, irrelevant: 0, unknown: 0 };
   for (const r of categories.rows) counts[r.category] = Number(r.n);
   return {
-    results: page.rows.map(resultFromRow),
+    results: page.rows.map(toPatientResult),
     matching: Number(matching.rows[0]?.n ?? 0),
     categories: counts,
   };
@@ -275,7 +275,7 @@ export async function resultsAfter(
       ORDER BY ordinal LIMIT $4`,
     [id, opts.after, opts.category ?? null, opts.limit],
   );
-  return res.rows.map((r) => ({ ordinal: Number(r.ordinal), ...resultFromRow(r) }));
+  return res.rows.map((r) => ({ ordinal: Number(r.ordinal), ...toPatientResult(r) }));
 }
 
 /** The patient ids of one category after position `after`, in request order, at most `limit` (keyset pages, as above). */
