@@ -26,6 +26,8 @@ export interface Config {
   /** postgres://… selects PostgreSQL; undefined selects the embedded PGlite database. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** The embedded database runs on a thread of its own (db/pglite-thread.ts): CAIRN_PGLITE_THREAD. */
+  pgliteThread: boolean;
   trustedIssuersFile: string | undefined;
   requireAuth: boolean;
   /** True when requireAuth came from the default rather than CAIRN_REQUIRE_AUTH. */
@@ -252,6 +254,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL')
     .optional(),
   CAIRN_DATA_DIR: z.string().min(1).default('./.cairn'),
+  CAIRN_PGLITE_THREAD: boolString.default(true),
   CAIRN_TRUSTED_ISSUERS: z.string().min(1).optional(),
   CAIRN_REQUIRE_AUTH: boolString.optional(),
   CAIRN_CORS_ORIGINS: z.string().default(''),
@@ -398,6 +401,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, facts: ConfigFa
     canonicalBase,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.CAIRN_DATA_DIR,
+    pgliteThread: e.CAIRN_PGLITE_THREAD,
     trustedIssuersFile: e.CAIRN_TRUSTED_ISSUERS,
     requireAuth,
     requireAuthDefaulted: e.CAIRN_REQUIRE_AUTH === undefined,

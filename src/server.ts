@@ -128,7 +128,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   let openNow!: () => void;
   let openStarted = false;
   const opening = new Promise<void>((resolve) => (openNow = resolve)).then(() =>
-    openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, signal: stopping.signal }),
+    openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread, signal: stopping.signal }),
   );
   const db = deferredDatabase(databaseKind({ url: config.databaseUrl }), opening);
   const kb = knowledgeBase(db, {

@@ -22,6 +22,7 @@
  */
 import { toSql as vectorToSql } from 'pgvector';
 import { openPGlite } from './pglite.js';
+import { openPGliteInThread } from './pglite-thread.js';
 import { openPostgres } from './postgres.js';
 
 // Part of this interface; they live with their jobs.
@@ -78,6 +79,12 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** How long to wait for a PostgreSQL connection before failing (default 10 s). */
   connectionTimeoutMillis?: number;
+  /**
+   * Embedded PGlite only: run it on a thread of its own (pglite-thread.ts) rather than on the main
+   * thread. The server does (CAIRN_PGLITE_THREAD, default on), so statements never hold up hook
+   * calls; one-off commands and tests default to the main thread, which starts faster.
+   */
+  pgliteThread?: boolean;
   /** Gives up opening (a new PGlite directory's initdb) when aborted: a shutdown during a first start. */
   signal?: AbortSignal;
 }
@@ -92,5 +99,6 @@ export function toVectorParam(values: readonly number[]): string {
 export async function openDatabase(opts: DatabaseOptions = {}): Promise<Database> {
   const url = opts.url?.trim();
   if (url) return openPostgres(url, opts);
-  return openPGlite(opts.dataDir ?? DEFAULT_DATA_DIR, opts.signal);
+  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
+  return opts.pgliteThread ? openPGliteInThread(dataDir, opts.signal) : openPGlite(dataDir, opts.signal);
 }

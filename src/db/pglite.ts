@@ -44,7 +44,8 @@ export async function openPGlite(dataDir: string, signal?: AbortSignal): Promise
   return new PGliteDatabase(pglite, lock);
 }
 
-async function configurePGliteTypes(pglite: PGlite): Promise<void> {
+/** node-postgres' value conventions (database.ts) on a PGlite instance; the database thread uses it too. */
+export async function configurePGliteTypes(pglite: PGlite): Promise<void> {
   // PGlite exposes its parser/serializer tables as public fields but not in its typings.
   const tables = pglite as unknown as { parsers: PGliteParsers; serializers: PGliteSerializers };
   tables.parsers[pgliteTypes.INT8] = (x) => x;
@@ -67,7 +68,8 @@ async function configurePGliteTypes(pglite: PGlite): Promise<void> {
   await pglite.refreshArrayTypes();
 }
 
-function toRows<R>(res: { rows: R[]; rowCount?: number; affectedRows?: number }): QueryResultRows<R> {
+/** Rows and their count as node-postgres gives them (the database thread uses it too). */
+export function toRows<R>(res: { rows: R[]; rowCount?: number; affectedRows?: number }): QueryResultRows<R> {
   return { rows: res.rows, rowCount: res.rowCount ?? res.affectedRows ?? 0 };
 }
 

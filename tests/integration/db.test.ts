@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase, sqlState, toVectorParam, type Database } from '../../src/db/database.js';
 import { migrate, migrations, validateMigrations } from '../../src/db/migrations.js';
-import { createPostgresTestDatabase, databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createPostgresTestDatabase, databaseKinds, openTestDatabase, type DatabaseKind, type TestDatabase } from '../support/databases.js';
 
 function deferred(): { promise: Promise<void>; resolve(): void } {
   let resolve!: () => void;
@@ -27,12 +27,18 @@ describe('migration list', () => {
   });
 });
 
-describe.each(databaseKinds)('database on %s', (kind) => {
+/** Each backend, and PGlite once more on its own thread (pglite-thread.ts, what the server runs). */
+const setups: Array<{ name: string; kind: DatabaseKind; database?: { pgliteThread: boolean } }> = [
+  ...databaseKinds.map((kind) => ({ name: kind, kind })),
+  { name: 'pglite on its own thread', kind: 'pglite', database: { pgliteThread: true } },
+];
+
+describe.each(setups)('database on $name', ({ kind, database }) => {
   let t: TestDatabase;
   let db: Database;
 
   beforeAll(async () => {
-    t = await openTestDatabase(kind);
+    t = await openTestDatabase(kind, { ...(database && { database }) });
     db = t.db;
   });
   afterAll(async () => {
@@ -238,9 +244,9 @@ describe.each(databaseKinds)('database on %s', (kind) => {
   });
 });
 
-describe.each(databaseKinds)('closing on %s', (kind) => {
+describe.each(setups)('closing on $name', ({ kind, database }) => {
   it('is idempotent and later calls fail clearly', async () => {
-    const t = await openTestDatabase(kind);
+    const t = await openTestDatabase(kind, { ...(database && { database }) });
     await t.db.close();
     await t.db.close();
     await expect(t.db.query('SELECT 1')).rejects.toThrow(/database is closed/);

@@ -17,10 +17,10 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Piscina, queueOptionsSymbol } from 'piscina';
 import { EmbeddingTaskQueue, type EmbeddingQueueOptions, type EmbeddingTaskKind } from './embedding-queue.js';
 import { USE_LITE_DIMENSIONS } from './use-lite-model.js';
+import { threadModule } from '../../thread-module.js';
 import type { UseLiteTask, UseLiteTaskResult, UseLiteWorkerData } from './use-lite-worker.js';
 
 /**
@@ -167,18 +167,9 @@ function messageOf(err: unknown): string {
   return typeof message === 'string' ? message : String(err);
 }
 
-/**
- * The worker module beside this one: use-lite-worker.js in dist/ (`npm start`, the Docker image),
- * use-lite-worker.ts when running from source. A thread loads its module with Node's own loader:
- * tsx passes its loader to threads through execArgv (the tsx CLI and `node --import tsx` both put
- * it there), but jest transforms TypeScript inside its own module system, which a thread does not
- * inherit, so a thread started from a .ts module without tsx in execArgv is given it.
- */
+/** The thread's module: use-lite-worker.js in dist/, use-lite-worker.ts from source (thread-module.ts). */
 function workerModule(): { filename: string; execArgv?: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const filename = fileURLToPath(new URL(`./use-lite-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  if (!fromSource || process.execArgv.some((a) => /(^|[=\\/])tsx([\\/]|$)/.test(a))) return { filename };
-  return { filename, execArgv: [...process.execArgv, '--import', 'tsx'] };
+  return threadModule(import.meta.url, 'use-lite-worker');
 }
 
 // ---------------------------------------------------------------------------------------------
