@@ -78,6 +78,11 @@ interface Row {
    * call costs, which unlike req/s hardly moves when other work shares the machine's cores.
    */
   cpuMs?: number;
+  /**
+   * The main thread's share of cpuMs: the thread that answers every call, so what bounds req/s
+   * when the other threads (embedding, the embedded database) have cores of their own.
+   */
+  mainCpuMs?: number;
 }
 
 interface RunOptions {
@@ -91,11 +96,14 @@ interface RunOptions {
   pid?: number;
 }
 
-/** A process's CPU time so far (user + system, all threads) in ms, from /proc/<pid>/stat; undefined off Linux. */
-async function processCpuMs(pid: number | undefined): Promise<number | undefined> {
+/**
+ * A process's CPU time so far (user + system, all threads) in ms, from /proc/<pid>/stat, or with
+ * `mainThread` its main thread's alone (/proc/<pid>/task/<pid>/stat); undefined off Linux.
+ */
+async function processCpuMs(pid: number | undefined, mainThread = false): Promise<number | undefined> {
   if (pid === undefined) return undefined;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const stat = await readFile(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
@@ -112,6 +120,7 @@ async function run(scenario: string, url: string, opts: RunOptions): Promise<Row
   let shed = 0;
   let other5xx = 0;
   const cpuBefore = await processCpuMs(opts.pid);
+  const mainBefore = await processCpuMs(opts.pid, true);
   const result = await autocannon({
     url,
     connections: opts.connections ?? connections,
@@ -139,6 +148,7 @@ async function run(scenario: string, url: string, opts: RunOptions): Promise<Row
     ],
   });
   const cpuAfter = await processCpuMs(opts.pid);
+  const mainAfter = await processCpuMs(opts.pid, true);
   times.sort((a, b) => a - b);
   const pct = (q: number) => Number((times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN).toFixed(1));
   const row = {
@@ -153,9 +163,10 @@ async function run(scenario: string, url: string, opts: RunOptions): Promise<Row
     shed,
     other5xx,
     ...(cpuBefore !== undefined && cpuAfter !== undefined && times.length > 0 && { cpuMs: Number(((cpuAfter - cpuBefore) / times.length).toFixed(3)) }),
+    ...(mainBefore !== undefined && mainAfter !== undefined && times.length > 0 && { mainCpuMs: Number(((mainAfter - mainBefore) / times.length).toFixed(3)) }),
   };
   // Each row as it is measured, so a run that stops early still shows what it measured.
-  if (scenario !== 'warm-up') console.error(`  ${scenario}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${row.cpuMs !== undefined ? `, ${row.cpuMs} CPU ms/call` : ''}`);
+  if (scenario !== 'warm-up') console.error(`  ${scenario}: ${row.rps} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}${row.cpuMs !== undefined ? `, ${row.cpuMs} CPU ms/call (main thread ${row.mainCpuMs ?? '?'})` : ''}`);
   return row;
 }
 
@@ -262,6 +273,8 @@ async function main(): Promise<void> {
           CAIRN_HOOK_DEADLINE_MS: String(DEADLINE_MS),
           LOG_LEVEL: 'error',
           NODE_ENV: 'production',
+          // The embedded database's thread (CAIRN_PGLITE_THREAD): passed on, to compare the two.
+          ...(process.env.CAIRN_PGLITE_THREAD && { CAIRN_PGLITE_THREAD: process.env.CAIRN_PGLITE_THREAD }),
           ...(auth ? { CAIRN_REQUIRE_AUTH: 'true', CAIRN_TRUSTED_ISSUERS: auth.issuersFile } : { CAIRN_REQUIRE_AUTH: 'false' }),
           ...env,
         },
@@ -333,10 +346,10 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`\nbench:hooks — ${new Date().toISOString()} — ${os.cpus().length} × ${cpu}, Node ${process.version}, ${connections} connections, ${duration} s each, load average ${load}\n`);
-  console.log('| scenario | req/s | × bare | CPU ms/call | p50 ms | p95 ms | p99 ms | max ms | errors | non-2xx | 503 shed | other 5xx |');
+  console.log('| scenario | req/s | × bare | CPU ms/call (main thread) | p50 ms | p95 ms | p99 ms | max ms | errors | non-2xx | 503 shed | other 5xx |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.scenario} | ${r.rps} | ${r.ratio ?? ''} | ${r.cpuMs ?? ''} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.errors} | ${r.non2xx} | ${r.shed} | ${r.other5xx} |`);
+    console.log(`| ${r.scenario} | ${r.rps} | ${r.ratio ?? ''} | ${r.cpuMs ?? ''}${r.mainCpuMs !== undefined ? ` (${r.mainCpuMs})` : ''} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.max} | ${r.errors} | ${r.non2xx} | ${r.shed} | ${r.other5xx} |`);
   }
   for (const note of notes) console.log(`\n${note}`);
   console.log(JSON.stringify({ bench: 'hooks', date: new Date().toISOString(), connections, duration, deadlineMs: DEADLINE_MS, maxInFlight: MAX_IN_FLIGHT, auth: !!auth, rows }));

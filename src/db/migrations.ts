@@ -315,6 +315,15 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE trials ALTER COLUMN fetched_at SET DEFAULT now();
     `,
   },
+  {
+    // The trial store's version for the retrieval cache (services/trials/store/retriever.ts): every
+    // write of a trial sets imported_at, so max(imported_at) moves with each import or status
+    // change, and this index answers it without reading the table.
+    name: '010_trials_imported_at',
+    sql: `
+      CREATE INDEX trials_imported_at_idx ON trials (imported_at);
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -171,6 +171,39 @@ describe.each(databaseKinds)('trial store on %s', (kind) => {
     expect(fulltext.map((h) => h.nctId)).toEqual(['NCT00000001']);
   });
 
+  it('answers a repeated search from its cache, and the next search after an import sees the new trial', async () => {
+    // Statements the retriever sends, counted through a proxy of the database.
+    let statements = 0;
+    const counted = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop === 'query' || prop === 'queryWithSettings') return (...args: unknown[]) => (statements++, (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+    const embedder = new HashingEmbeddings();
+    const retriever = new TrialRetriever({ db: counted, embeddings: embedder });
+    const query = 'Asthma, inhaled corticosteroids';
+    const first = await retriever.search(query, { k: 5, statuses: ['RECRUITING'] });
+    const searched = statements;
+    statements = 0;
+    const again = await retriever.search(query, { k: 5, statuses: ['RECRUITING'] });
+    expect(again).toEqual(first);
+    // Only the store's version was asked: no vector or full-text search again.
+    expect(statements).toBe(1);
+    expect(searched).toBeGreaterThan(1);
+    // A copy each time: what one caller changes, the next does not see.
+    again[0]!.ranks.vector = 999;
+    expect((await retriever.search(query, { k: 5, statuses: ['RECRUITING'] }))[0]?.ranks.vector).not.toBe(999);
+
+    const asthma = fromCorpusRecord(corpusRecord('NCT00000041', 'Inhaled Corticosteroids in Asthma', ['Asthma'], '- Asthma on inhaled corticosteroids', '- Smoker'));
+    await importTrials(t.db, [asthma], embedder);
+    const after = await retriever.search(query, { k: 5, statuses: ['RECRUITING'] });
+    expect(after.map((h) => h.nctId)).toContain('NCT00000041');
+    expect(first.map((h) => h.nctId)).not.toContain('NCT00000041');
+  });
+
   it('lists trials for the API: keyword search best first, an NCT id, status filters, counts and pages', async () => {
     const all = await listTrials(t.db, { offset: 0, limit: 100 });
     expect(all.total).toBe(all.trials.length);

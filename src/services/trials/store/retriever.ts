@@ -7,6 +7,7 @@
  * cache, the HNSW settings, the full-text term budget (which query words to keep, as a tsquery)
  * and rank fusion (`fuseRanks`).
  */
+import { LRUCache } from 'lru-cache';
 import { toVectorParam, type Database } from '../../../db/database.js';
 import { expandAbbreviations } from '../../../text/abbreviations.js';
 import { ModelCheck, vectorTypeFor } from '../../../search/embedding-model.js';
@@ -49,7 +50,17 @@ export interface TrialRetrieverOptions {
   /** Full-text search ranks at most this many trials (default 2,000); see selectTerms in search/terms.ts. */
   termBudget?: number;
   queryCacheSize?: number;
+  /** Searches kept per trial-store version (default 500; 0 turns the cache off). */
+  searchCacheSize?: number;
 }
+
+/**
+ * How long a cached search is answered without asking the store's version again is zero (every
+ * call asks; the question is one index probe); how long it is kept at most, whatever the version
+ * says: a bound on what a write the version cannot see (a transaction that started before the
+ * last one and committed after it) could leave stale.
+ */
+const SEARCH_CACHE_TTL_MS = 5 * 60_000;
 
 export class TrialRetriever {
   readonly db: Database;
@@ -59,6 +70,15 @@ export class TrialRetriever {
   readonly #queryEmbeddings: QueryEmbeddingCache;
   /** Read on every search (no trust period, unlike the guideline retriever's 30 s). */
   readonly #model: ModelCheck;
+  /**
+   * The hook asks the same question of the same store again and again (a patient's chart opened
+   * twice, a cohort of alike patients): the candidates are kept, keyed by the store's version
+   * (latest imported_at: any import or status change moves it), the model and the question, so a
+   * repeat costs one index probe instead of a vector and a full-text search (about 16 ms on the
+   * embedded database). Promises are shared, so concurrent misses make one search; a failed one is
+   * forgotten. Each caller gets its own copy of the candidates.
+   */
+  readonly #searches: LRUCache<string, Promise<TrialCandidate[]>> | undefined;
 
   constructor(options: TrialRetrieverOptions) {
     this.db = options.db;
@@ -67,9 +87,32 @@ export class TrialRetriever {
     this.termBudget = options.termBudget ?? 2000;
     this.#queryEmbeddings = new QueryEmbeddingCache(options.embeddings, options.queryCacheSize ?? 500);
     this.#model = new ModelCheck(options.db, TRIAL_VECTORS, options.embeddings);
+    const size = options.searchCacheSize ?? 500;
+    this.#searches = size > 0 ? new LRUCache({ max: size, ttl: SEARCH_CACHE_TTL_MS }) : undefined;
   }
 
   async search(query: string, options: TrialSearchOptions = {}): Promise<TrialCandidate[]> {
+    if (!this.#searches) return this.#search(query, options);
+    const version = await this.db.query<{ at: Date | null }>('SELECT max(imported_at) AS at FROM trials');
+    const key = JSON.stringify([
+      version.rows[0]?.at?.toISOString() ?? null,
+      this.embeddings.modelId,
+      query,
+      options.k ?? 20,
+      options.mode ?? 'hybrid',
+      options.statuses ?? null,
+      options.nctIds ?? null,
+    ]);
+    let hits = this.#searches.get(key);
+    if (!hits) {
+      hits = this.#search(query, options);
+      this.#searches.set(key, hits);
+      hits.catch(() => this.#searches?.delete(key));
+    }
+    return (await hits).map((c) => ({ ...c, ranks: { ...c.ranks } }));
+  }
+
+  async #search(query: string, options: TrialSearchOptions): Promise<TrialCandidate[]> {
     const k = options.k ?? 20;
     const mode = options.mode ?? 'hybrid';
     const text = expandAbbreviations(query.trim());
