@@ -6,6 +6,11 @@
  * Encounter. The condition counts as raised when a card for it comes back. Prints sensitivity and
  * specificity per condition, overall and on the subset whose data meet the guideline's criteria,
  * and the grounding rate (quoted passages found verbatim in the corpus). Last line JSON.
+ *
+ * `--shift-to-today` moves every dateTime of each record by one offset so its latest one falls
+ * just before now (the dev FHIR server's time shift, dev/fhir-server/time-shift.ts; birth dates
+ * stay), and evaluates at the wall-clock time, as a live hook would on a record whose last visit
+ * is today. `--misses` lists each patient whose data meet the criteria but who got no card.
  */
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -25,12 +30,18 @@ import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { dataMeetCriteria, goldLabel, lastEncounterTime, rates, TARGETS, withoutTarget, type Bundle } from '../eval/diagnosis.js';
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
 import { openKnowledgeBase } from '../../src/knowledge/knowledge-base.js';
+import { shiftToNow } from '../fhir-server/time-shift.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, 'htn-stage1': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { data: { type: 'string' }, 'htn-stage1': { type: 'string' }, 'shift-to-today': { type: 'boolean' }, misses: { type: 'boolean' } },
+});
+const shiftToToday = values['shift-to-today'] === true;
 if (!values.data) {
   console.error(
-    'usage: npm run eval:diagnosis -- --data <dir with bundles/ and index.jsonl> [--htn-stage1 with-indication|always|never]\n' +
-      '  --htn-stage1  when stage 1 hypertension gets a card (default: CAIRN_DIAGNOSIS_HTN_STAGE1, else with-indication)',
+    'usage: npm run eval:diagnosis -- --data <dir with bundles/ and index.jsonl> [--htn-stage1 with-indication|always|never] [--shift-to-today] [--misses]\n' +
+      '  --htn-stage1      when stage 1 hypertension gets a card (default: CAIRN_DIAGNOSIS_HTN_STAGE1, else with-indication)\n' +
+      '  --shift-to-today  move each record in time so its latest dateTime is just before now, and evaluate now\n' +
+      '  --misses          list the patients whose data meet the criteria but who got no card',
   );
   process.exit(2);
 }
@@ -59,12 +70,14 @@ async function main(): Promise<void> {
   const declared = (await loadServiceDefinitions(config.servicesDir)).find((d) => d.definition.id === 'diagnosis');
   if (!declared) throw new Error('cds-hooks/diagnosis.json not found');
 
-  const outcomes: Array<{ key: string; gold: boolean; raised: boolean; dataMeet: boolean }> = [];
+  const outcomes: Array<{ file: string; key: string; gold: boolean; raised: boolean; dataMeet: boolean }> = [];
   let quoted = 0;
   let grounded = 0;
   for (const row of index) {
-    const bundle = JSON.parse(await readFile(join(dir, row.file), 'utf8')) as Bundle;
-    const referenceTime = lastEncounterTime(bundle);
+    const raw = JSON.parse(await readFile(join(dir, row.file), 'utf8')) as Bundle;
+    // Shifted: the latest dateTime lands 5 minutes before now and the hook runs now.
+    const bundle = shiftToToday ? shiftToNow(raw) : raw;
+    const referenceTime = shiftToToday ? new Date() : lastEncounterTime(bundle);
     const service = { definition: declared.definition, requiredPrefetch: declared.requiredPrefetch, run: diagnosisLogic({ search: kb.search, indicator: 'warning', htnStage1, now: () => referenceTime }) };
     for (const { key, valueSet } of TARGETS) {
       const hidden = withoutTarget(bundle, valueSet);
@@ -80,14 +93,15 @@ async function main(): Promise<void> {
       }
       const raised = cards.some((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition?: string } | undefined)?.condition === key);
       const ctx = buildPatientContext({ resources: [hidden], referenceTime });
-      outcomes.push({ key, gold: goldLabel(bundle, valueSet, referenceTime), raised, dataMeet: dataMeetCriteria(key, ctx, htnStage1) });
+      outcomes.push({ file: row.file, key, gold: goldLabel(bundle, valueSet, referenceTime), raised, dataMeet: dataMeetCriteria(key, ctx, htnStage1) });
     }
   }
   await db.close();
 
   const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
   const result: Record<string, unknown> = {};
-  console.log(`\neval:diagnosis — ${dir} — ${index.length} patients × ${TARGETS.length} conditions — stage 1 hypertension cards: ${htnStage1}\n`);
+  const when = shiftToToday ? 'records shifted so the latest dateTime is just before now, evaluated now' : 'evaluated at the last Encounter';
+  console.log(`\neval:diagnosis — ${dir} — ${index.length} patients × ${TARGETS.length} conditions — stage 1 hypertension cards: ${htnStage1} — ${when}\n`);
   console.log('| condition | sensitivity (TP/P) | specificity (TN/N) | sensitivity, data meet criteria (TP/P) | specificity, data do not meet (TN/N) |');
   console.log('|---|---|---|---|---|');
   for (const { key } of TARGETS) {
@@ -100,9 +114,13 @@ async function main(): Promise<void> {
     );
     result[key] = { overall: all, dataMeetCriteria: meet, dataDoNotMeet: notMeet };
   }
+  if (values.misses) {
+    console.log('\nmisses (data meet the criteria, condition active, no card):');
+    for (const o of outcomes.filter((x) => x.gold && x.dataMeet && !x.raised)) console.log(`  ${o.key}\t${o.file}`);
+  }
   const groundingRate = quoted === 0 ? null : grounded / quoted;
   console.log(`\ngrounding: ${grounded}/${quoted} quoted passages found verbatim in the corpus (${fmt(groundingRate)}); run time ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(JSON.stringify({ eval: 'diagnosis', data: dir, htnStage1, patients: index.length, conditions: result, grounding: { quoted, grounded, rate: groundingRate } }));
+  console.log(JSON.stringify({ eval: 'diagnosis', data: dir, htnStage1, shiftToToday, patients: index.length, conditions: result, grounding: { quoted, grounded, rate: groundingRate } }));
 }
 
 main().catch((err: unknown) => {
