@@ -10,6 +10,10 @@
  * - for prediabetes, a recorded diabetes too: diabetes supersedes prediabetes;
  * - for CKD, also the SNOMED CT stage 3A/3B concepts (700378005, 700379002), which cairn-ckd does
  *   not list yet (listed here so a staged record is never missed);
+ * - when a terminology server is configured (CAIRN_TERMINOLOGY_URL), also a Condition whose SNOMED CT
+ *   code the server places under the condition's concept (RECORDING_CONCEPTS), e.g. a subtype of
+ *   essential hypertension no value set lists; the lookups are in known-terminology.ts, and without
+ *   an answer in time the value sets alone decide;
  * - any category (problem-list item, encounter diagnosis, health concern): each shows the clinician
  *   has seen it;
  * - active at the reference time, or with no clinical status at all (on the record and not said to
