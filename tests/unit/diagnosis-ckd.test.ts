@@ -67,6 +67,12 @@ describe('results taken at the same instant that disagree (two panels in one vis
     expect(f.status).toBe('not-met');
   });
 
+  it('when every eGFR sample disagrees, there is no usable eGFR, and the summary says so', () => {
+    const f = evaluateCkd(context([egfr(55, daysAgo(5)), egfr(95, daysAgo(5)), normalAcr()]));
+    expect(f.status).toBe('not-enough-data');
+    expect(f.summary).toContain('no usable eGFR (results taken together disagree)');
+  });
+
   it('a discordant sample never establishes CKD on its own', () => {
     const f = evaluateCkd(context([egfr(95, daysAgo(200)), egfr(55, daysAgo(5)), egfr(95, daysAgo(5)), normalAcr()]));
     expect(f.status).toBe('not-met');

@@ -254,7 +254,8 @@ export function evaluateCkd(ctx: PatientContext): Finding {
     (latestAcr !== undefined && isAtLeast(latestAcr, ACR_THRESHOLD) === undefined);
   // With a normal eGFR and no ACR (or the reverse), the other marker is unknown: that is not "no CKD".
   if (openLatest || !latestAcr || !latestEgfr) {
-    const missing = !latestAcr ? '; no urine albumin/creatinine ratio' : !latestEgfr ? '; no eGFR' : '';
+    const none = (run: MarkerRun, name: string): string => (run.discordant.length > 0 ? `; no usable ${name} (results taken together disagree)` : `; no ${name}`);
+    const missing = !latestAcr ? none(acrRun, 'urine albumin/creatinine ratio') : !latestEgfr ? none(gfrRun, 'eGFR') : '';
     return newFinding('ckd', {
       status: 'not-enough-data',
       stage,
