@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { TtlCache, subsumptionOutcome, terminologyClient } from '../../src/fhir/terminology/subsumption.js';
 import { DIAGNOSIS_EXTENSION } from '../../src/services/diagnosis/card.js';
 import { diagnosisLogic } from '../../src/services/diagnosis/service.js';
+import { createServiceLogic } from '../../src/services/index.js';
 import { bp, condition, daysAgo, patient, REF, SCT, type Json } from '../unit/diagnosis-fixtures.js';
 import { documentHash } from '../support/provenance.js';
 import { startTerminologyStandin, subsumes, type TerminologyStandin } from '../support/terminology-standin.js';
@@ -52,7 +53,7 @@ async function runHook(logic: ReturnType<typeof diagnosisLogic>, resources: Json
 const conditionsCarded = (cards: Card[]) => cards.map((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition?: string } | undefined)?.condition);
 
 /** Stage 2 hypertension by the readings (two visits ≥140/90), with one Condition on the problem list. */
-const record = (code: string) => [patient(), bp(152, 96, daysAgo(60)), bp(150, 94, daysAgo(5)), condition(SCT, code)];
+const record = (code: string, ref: Date = REF) => [patient(), bp(152, 96, daysAgo(60, ref)), bp(150, 94, daysAgo(5, ref)), condition(SCT, code, { onset: daysAgo(400, ref) })];
 // 1201005 benign essential hypertension: a descendant of 59621000 essential hypertension and of
 // 38341003, and in no shipped value set (fhir-profiles/valuesets/cairn-hypertension.json).
 const MORE_SPECIFIC = '1201005';
@@ -92,6 +93,15 @@ describe('a more specific concept on the problem list', () => {
 
   it('with the server, a descendant of 38341003 on the problem list suppresses the card', async () => {
     const cards = await runHook(withServer(), record(MORE_SPECIFIC));
+    expect(conditionsCarded(cards)).not.toContain('hypertension');
+    expect(server.requests.subsumes).toBeGreaterThan(0);
+  });
+
+  it('wired from the setting: CAIRN_TERMINOLOGY_URL reaches the diagnosis service', async () => {
+    const config = loadConfig({ CAIRN_TERMINOLOGY_URL: server.base, CAIRN_REQUIRE_AUTH: 'false' });
+    const logic = createServiceLogic({ search, config })['diagnosis'] as ReturnType<typeof diagnosisLogic>;
+    // The wired service runs at the wall clock: a record dated from now.
+    const cards = await runHook(logic, record(MORE_SPECIFIC, new Date()));
     expect(conditionsCarded(cards)).not.toContain('hypertension');
     expect(server.requests.subsumes).toBeGreaterThan(0);
   });
