@@ -106,6 +106,11 @@ export interface Config {
    * (`${publicUrl}/app/launch.html`) when it is built (ConfigFacts.appBuilt).
    */
   smartAppUrl?: string;
+  /**
+   * A FHIR terminology server for SNOMED CT subsumption in "is it already on the problem list?"
+   * (CAIRN_TERMINOLOGY_URL, CAIRN_TERMINOLOGY_TIMEOUT_MS). Undefined: the shipped value sets alone.
+   */
+  terminology?: { url: string; timeoutMs: number };
   /** Deprecated settings in use, each with what replaces it: logged once at start-up. */
   deprecations?: string[];
   /** The issued-card ledger and the audit trail (loadConfig always sets it; hand-built configs get the defaults). */
@@ -287,6 +292,8 @@ const envSchema = z.object({
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
   CAIRN_DIAGNOSIS_HTN_STAGE1: z.enum(HTN_STAGE1_POLICIES).default('with-indication'),
+  CAIRN_TERMINOLOGY_URL: z.url('CAIRN_TERMINOLOGY_URL must be an absolute URL (a FHIR terminology server base)').optional(),
+  CAIRN_TERMINOLOGY_TIMEOUT_MS: positiveInt('CAIRN_TERMINOLOGY_TIMEOUT_MS').default(300),
   CAIRN_SCREENING_FHIR_URL: z.url('CAIRN_SCREENING_FHIR_URL must be an absolute URL').optional(),
   CAIRN_SCREENING_FHIR_TOKEN: z.string().min(1).optional(),
   CAIRN_SCREENING_CONCURRENCY: positiveInt('CAIRN_SCREENING_CONCURRENCY').max(64).default(4),
@@ -380,6 +387,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, facts: ConfigFa
       `CAIRN_HOOK_MAX_WAIT_MS (${hookMaxWaitMs}) must be less than CAIRN_HOOK_DEADLINE_MS (${e.CAIRN_HOOK_DEADLINE_MS}): a call that has waited its whole deadline cannot answer in time.`,
     );
   }
+  // Lookups run inside a hook call: they must leave time to answer by the deadline.
+  if (e.CAIRN_TERMINOLOGY_URL !== undefined && e.CAIRN_TERMINOLOGY_TIMEOUT_MS >= e.CAIRN_HOOK_DEADLINE_MS) {
+    throw new ConfigError(
+      `CAIRN_TERMINOLOGY_TIMEOUT_MS (${e.CAIRN_TERMINOLOGY_TIMEOUT_MS}) must be less than CAIRN_HOOK_DEADLINE_MS (${e.CAIRN_HOOK_DEADLINE_MS}): a lookup must not outlast the hook.`,
+    );
+  }
   const fhirServers = fhirServerList(e.CAIRN_FHIR_SERVERS, requireAuth);
   if ((e.CAIRN_SMART_INTROSPECTION_CLIENT_ID === undefined) !== (e.CAIRN_SMART_INTROSPECTION_CLIENT_SECRET === undefined)) {
     throw new ConfigError('CAIRN_SMART_INTROSPECTION_CLIENT_ID and CAIRN_SMART_INTROSPECTION_CLIENT_SECRET go together: set both or neither.');
@@ -445,6 +458,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, facts: ConfigFa
       requestsPerMinute: e.CAIRN_CTGOV_REQUESTS_PER_MINUTE,
     },
     ...(smartAppUrl !== undefined && { smartAppUrl }),
+    ...(e.CAIRN_TERMINOLOGY_URL !== undefined && { terminology: { url: e.CAIRN_TERMINOLOGY_URL.replace(/\/+$/, ''), timeoutMs: e.CAIRN_TERMINOLOGY_TIMEOUT_MS } }),
     ...(deprecations.length > 0 && { deprecations }),
     records: {
       cardRetentionDays: e.CAIRN_CARD_RETENTION_DAYS,

@@ -87,12 +87,20 @@ export function dataMeetCriteria(key: Target, ctx: PatientContext, htnStage1: Ht
     }
     case 'diabetes': {
       // ADA: two results at or above 6.5% HbA1c / 126 mg/dL FPG on two days, or both on one day.
+      // The ADA criteria are for nonpregnant people (gestational diabetes has its own).
+      if (ctx.pregnancy.status === 'pregnant') return false;
       const abnormal = [...upTo(ctx.labs.hba1c, ref).filter((r) => r.value >= 6.5), ...upTo(ctx.labs.fastingGlucose, ref).filter((r) => r.value >= 126)];
       const days = new Set(abnormal.map((r) => r.effective.slice(0, 10)));
       return days.size >= 2 || abnormal.length > days.size;
     }
     case 'prediabetes': {
-      // ADA: latest HbA1c 5.7–6.4% or latest FPG 100–125 mg/dL (last 3 years).
+      // ADA: latest HbA1c 5.7–6.4% or latest FPG 100–125 mg/dL (last 3 years), in a nonpregnant
+      // person whose glucose does not meet the diabetes criteria: prediabetes is glucose above
+      // normal but below diabetes, so not when the data meet diabetes or diabetes is on the record
+      // (a treated diabetic's HbA1c of 6.1% is diabetes, not prediabetes).
+      if (ctx.pregnancy.status === 'pregnant') return false;
+      if (dataMeetCriteria('diabetes', ctx)) return false;
+      if (ctx.conditions.some((c) => c.activeAtReference !== 'no' && c.valueSets.includes('cairn-diabetes'))) return false;
       const a = upTo(ctx.labs.hba1c, ref, 3 * 365).pop();
       const g = upTo(ctx.labs.fastingGlucose, ref, 3 * 365).pop();
       return (a !== undefined && a.value >= 5.7 && a.value < 6.5) || (g !== undefined && g.value >= 100 && g.value < 126);

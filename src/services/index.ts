@@ -8,6 +8,7 @@ import type { ServiceLogic } from '../hooks/service.js';
 import type { GuidelineSearch } from '../knowledge/guideline-search.js';
 import type { HypothesisSource } from './diagnosis/hypothesis-source.js';
 import { diagnosisLogic } from './diagnosis/service.js';
+import { terminologyClient } from '../fhir/terminology/subsumption.js';
 import { triageLogic } from './triage/service.js';
 import type { TrialMatcher } from './trials/match.js';
 import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
@@ -18,7 +19,7 @@ import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl' | 'trialStaleDays'>;
+  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl' | 'trialStaleDays' | 'terminology'>;
   /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
   hypotheses?: HypothesisSource;
   /** The trial store's matcher; without it (trials off) `trial-match` has no logic and is not served. */
@@ -35,6 +36,8 @@ export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, S
     indicator: deps.config.diagnosisIndicator ?? 'warning',
     htnStage1: deps.config.diagnosisHtnStage1 ?? 'with-indication',
     ...(deps.hypotheses && { hypotheses: deps.hypotheses }),
+    // One client (and so one cache) for every hook call.
+    ...(deps.config.terminology && { terminology: terminologyClient({ baseUrl: deps.config.terminology.url, timeoutMs: deps.config.terminology.timeoutMs }) }),
   });
   return {
     triage,

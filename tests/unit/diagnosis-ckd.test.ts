@@ -42,6 +42,43 @@ describe('eGFR threshold and staging', () => {
   });
 });
 
+describe('results taken at the same instant that disagree (two panels in one visit)', () => {
+  const runWith = (latest: number[]) => [egfr(50, daysAgo(200)), egfr(48, daysAgo(100)), ...latest.map((v) => egfr(v, daysAgo(5))), normalAcr()];
+
+  it.each([
+    ['abnormal listed last', [95, 55]],
+    ['normal listed last', [55, 95]],
+  ] as const)('set aside whatever the order (%s): the earlier run decides, and the notes say why', (_label, values) => {
+    const f = evaluateCkd(context(runWith([...values])));
+    expect(f.status).toBe('met');
+    expect(f.summary).toBe(`eGFR 50 mL/min/1.73 m² (${daysAgo(200).slice(0, 10)}) to 48 mL/min/1.73 m² (${daysAgo(100).slice(0, 10)}), 2 results over 100 days`);
+    expect(f.stage).toBe('G3a A1');
+    expect(f.notes.some((n) => n.startsWith('eGFR results taken at the same time disagree') && n.includes('not used'))).toBe(true);
+  });
+
+  it('agreeing same-instant results count as one sample: both abnormal extend the run', () => {
+    const f = evaluateCkd(context(runWith([52, 54])));
+    expect(f.status).toBe('met');
+    expect(f.notes.some((n) => n.includes('disagree'))).toBe(false);
+  });
+
+  it('agreeing same-instant normal results still break the run', () => {
+    const f = evaluateCkd(context(runWith([75, 80])));
+    expect(f.status).toBe('not-met');
+  });
+
+  it('when every eGFR sample disagrees, there is no usable eGFR, and the summary says so', () => {
+    const f = evaluateCkd(context([egfr(55, daysAgo(5)), egfr(95, daysAgo(5)), normalAcr()]));
+    expect(f.status).toBe('not-enough-data');
+    expect(f.summary).toContain('no usable eGFR (results taken together disagree)');
+  });
+
+  it('a discordant sample never establishes CKD on its own', () => {
+    const f = evaluateCkd(context([egfr(95, daysAgo(200)), egfr(55, daysAgo(5)), egfr(95, daysAgo(5)), normalAcr()]));
+    expect(f.status).toBe('not-met');
+  });
+});
+
 describe('chronicity (>3 months)', () => {
   it.each([
     [89, 'not-enough-data'],

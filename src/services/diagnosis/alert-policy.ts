@@ -19,7 +19,7 @@
 import type { HtnStage1Policy } from '../../config.js';
 import type { PatientContext } from '../../fhir/context/index.js';
 import type { ConditionKey, Finding } from './finding.js';
-import { recordedConditions } from './known.js';
+import { recordedConditions, type RecordedBySubsumption } from './known.js';
 
 export type { HtnStage1Policy };
 
@@ -36,13 +36,19 @@ export interface AlertDecision {
  * @param finding a met finding
  * @param findings every finding of the same evaluation (a met diabetes or CKD finding counts as an indication)
  */
-export function alertDecision(finding: Finding, findings: readonly Finding[], ctx: PatientContext, htnStage1: HtnStage1Policy): AlertDecision {
+export function alertDecision(
+  finding: Finding,
+  findings: readonly Finding[],
+  ctx: PatientContext,
+  htnStage1: HtnStage1Policy,
+  bySubsumption?: RecordedBySubsumption,
+): AlertDecision {
   if (finding.status !== 'met') return { alert: false };
   if (finding.condition !== 'hypertension' || finding.stage !== 'stage 1') return { alert: true };
   if (htnStage1 === 'always') return { alert: true };
   if (htnStage1 === 'never') return { alert: false };
   for (const key of STAGE1_INDICATIONS) {
-    const recorded = recordedConditions(key, ctx)[0];
+    const recorded = recordedConditions(key, ctx, bySubsumption)[0];
     if (recorded) return { alert: true, note: `shown at stage 1 because ${nameOf(key)} is on the record (${recorded.source})` };
     const met = findings.find((f) => f.condition === key && f.status === 'met');
     if (met) return { alert: true, note: `shown at stage 1 because the data meet the ${nameOf(key)} criterion (${met.summary})` };
@@ -51,10 +57,10 @@ export function alertDecision(finding: Finding, findings: readonly Finding[], ct
 }
 
 /** The met findings that get a card, with the reason added to a stage 1 finding's notes. */
-export function findingsToShow(findings: readonly Finding[], ctx: PatientContext, htnStage1: HtnStage1Policy): Finding[] {
+export function findingsToShow(findings: readonly Finding[], ctx: PatientContext, htnStage1: HtnStage1Policy, bySubsumption?: RecordedBySubsumption): Finding[] {
   const shown: Finding[] = [];
   for (const f of findings) {
-    const decision = alertDecision(f, findings, ctx, htnStage1);
+    const decision = alertDecision(f, findings, ctx, htnStage1, bySubsumption);
     if (decision.alert) shown.push(decision.note ? { ...f, notes: [...f.notes, decision.note] } : f);
   }
   return shown;

@@ -10,6 +10,10 @@
  * - for prediabetes, a recorded diabetes too: diabetes supersedes prediabetes;
  * - for CKD, also the SNOMED CT stage 3A/3B concepts (700378005, 700379002), which cairn-ckd does
  *   not list yet (listed here so a staged record is never missed);
+ * - when a terminology server is configured (CAIRN_TERMINOLOGY_URL), also a Condition whose SNOMED CT
+ *   code the server places under the condition's concept (RECORDING_CONCEPTS), e.g. a subtype of
+ *   essential hypertension no value set lists; the lookups are in known-terminology.ts, and without
+ *   an answer in time the value sets alone decide;
  * - any category (problem-list item, encounter diagnosis, health concern): each shows the clinician
  *   has seen it;
  * - active at the reference time, or with no clinical status at all (on the record and not said to
@@ -41,6 +45,28 @@ export interface RecordCheck {
   /** One line for a reviewer: why this status. */
   reason: string;
 }
+
+/**
+ * Conditions a terminology server found to record a finding's condition, beyond the value sets:
+ * the `source` of each ConditionEntry whose SNOMED CT code is the condition's concept or a
+ * descendant of it (known-terminology.ts). Absent when no server is configured or it could not
+ * answer in time: then the value sets alone decide.
+ */
+export type RecordedBySubsumption = ReadonlyMap<ConditionKey, ReadonlySet<string>>;
+
+/**
+ * The SNOMED CT concepts whose descendants record each condition (asked of a terminology server
+ * when one is configured). Prediabetes lists diabetes too: diabetes supersedes it.
+ */
+export const RECORDING_CONCEPTS: Readonly<Record<ConditionKey, readonly string[]>> = {
+  hypertension: ['38341003'], // Hypertensive disorder, systemic arterial (disorder)
+  diabetes: ['73211009'], // Diabetes mellitus (disorder)
+  prediabetes: ['15777000', '73211009'], // Prediabetes (finding); Diabetes mellitus (disorder)
+  ckd: ['709044004'], // Chronic kidney disease (disorder)
+  aki: ['14669001'], // Acute kidney injury (disorder)
+  obesity: ['414916001'], // Obesity (disorder)
+  sepsis: ['91302008'], // Sepsis (disorder)
+};
 
 /** Value sets whose Conditions record each finding's condition. */
 export const RECORDED_BY: Readonly<Record<ConditionKey, readonly string[]>> = {
@@ -137,18 +163,22 @@ function sameStage(recorded: string, data: string): boolean {
   return recorded === data || (recorded === '3' && (data === '3a' || data === '3b'));
 }
 
-/** Conditions that record `key` (see the module comment for what counts). */
-export function recordedConditions(key: ConditionKey, ctx: PatientContext): ConditionEntry[] {
-  const sets = RECORDED_BY[key];
-  return ctx.conditions.filter(
-    (c) =>
-      c.activeAtReference !== 'no' &&
-      (c.valueSets.some((v) => sets.includes(v)) || (key === 'ckd' && ckdStageOf(c.codings) !== null)),
-  );
+/** Whether a Condition records `key` by the shipped value sets alone (offline). */
+export function recordsByValueSet(key: ConditionKey, c: ConditionEntry): boolean {
+  return c.valueSets.some((v) => RECORDED_BY[key].includes(v)) || (key === 'ckd' && ckdStageOf(c.codings) !== null);
 }
 
-export function checkRecorded(finding: Finding, ctx: PatientContext): RecordCheck {
-  const recorded = recordedConditions(finding.condition, ctx);
+/**
+ * Conditions that record `key` (see the module comment for what counts), by the value sets and,
+ * when given, by a terminology server's subsumption answers.
+ */
+export function recordedConditions(key: ConditionKey, ctx: PatientContext, bySubsumption?: RecordedBySubsumption): ConditionEntry[] {
+  const subsumed = bySubsumption?.get(key);
+  return ctx.conditions.filter((c) => c.activeAtReference !== 'no' && (recordsByValueSet(key, c) || (subsumed?.has(c.source) ?? false)));
+}
+
+export function checkRecorded(finding: Finding, ctx: PatientContext, bySubsumption?: RecordedBySubsumption): RecordCheck {
+  const recorded = recordedConditions(finding.condition, ctx, bySubsumption);
   const dataStage = dataStageOf(finding);
   if (recorded.length === 0) {
     return { status: 'unknown-to-record', recorded, recordedStage: null, dataStage, reason: `no active ${finding.title.toLowerCase()} on the record` };

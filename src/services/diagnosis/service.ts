@@ -8,7 +8,9 @@ import { evaluateCriteria } from './evaluate.js';
 import { diagnosisBasis } from './guideline-basis.js';
 import { hypothesisCard } from './hypothesis-card.js';
 import type { HypothesisSource } from './hypothesis-source.js';
-import { checkRecorded, recordedConditions } from './known.js';
+import { checkRecorded, recordedConditions, type RecordedBySubsumption } from './known.js';
+import { keysToLookUp, recordedBySubsumption } from './known-terminology.js';
+import type { SubsumptionChecker } from '../../fhir/terminology/subsumption.js';
 
 /** What the criteria read: vitals (BP, BMI, qSOFA), glycaemia, kidney and haematology labs, conditions, medications, encounters. */
 export const DIAGNOSIS_DATA_REQUIREMENTS: DataRequirements = {
@@ -31,13 +33,20 @@ export interface DiagnosisServiceOptions {
    * cards come from the computed findings alone.
    */
   hypotheses?: HypothesisSource;
+  /**
+   * A terminology server's SNOMED CT subsumption (CAIRN_TERMINOLOGY_URL): a more specific concept
+   * on the problem list then records the condition too. Absent, or unanswered in time: the
+   * shipped value sets decide.
+   */
+  terminology?: SubsumptionChecker;
 }
 
 /** The logic of the `diagnosis` service: one card per guideline-defined finding the record does not show. */
 export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
   const now = options.now ?? (() => new Date());
   const smart = options.smartAppUrl !== undefined ? { smartAppUrl: options.smartAppUrl } : {};
-  return async ({ context, prefetch }, emit) => {
+  const htnStage1 = options.htnStage1 ?? 'with-indication';
+  return async ({ context, prefetch, log, signal }, emit) => {
     const patientId = String(context.patientId);
     const referenceTime = now();
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
@@ -45,8 +54,20 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     const findings = evaluateCriteria(ctx);
     // Read now, never awaited: on the first call for a record this starts them in the background and returns none.
     const hypotheses = options.hypotheses?.ready(patientId, ctx) ?? [];
-    const candidates = findingsToShow(findings, ctx, options.htnStage1 ?? 'with-indication')
-      .map((finding) => ({ finding, record: checkRecorded(finding, ctx) }))
+    // Before deciding what is known: ask the terminology server only about what could change a card.
+    let bySubsumption: RecordedBySubsumption | undefined;
+    const keys = options.terminology ? keysToLookUp(findings, ctx, htnStage1) : [];
+    if (options.terminology && keys.length > 0) {
+      // One budget for all of this hook's lookups (not per request), and never past the hook deadline.
+      const budget = AbortSignal.any([signal, AbortSignal.timeout(options.terminology.timeoutMs)]);
+      const lookup = await recordedBySubsumption(keys, ctx, options.terminology, budget);
+      bySubsumption = lookup.recorded;
+      if (lookup.unanswered > 0) {
+        log.warn({ asked: lookup.asked, unanswered: lookup.unanswered }, 'terminology server did not answer every subsumption lookup in time: the shipped value sets decided those');
+      }
+    }
+    const candidates = findingsToShow(findings, ctx, htnStage1, bySubsumption)
+      .map((finding) => ({ finding, record: checkRecorded(finding, ctx, bySubsumption) }))
       .filter(({ record }) => record.status !== 'recorded-same-stage');
     // Each card is emitted when ready, so a slow retrieval never holds back the others.
     await Promise.all(
@@ -58,7 +79,7 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     );
     // After the computed cards: a hypothesis is the lesser evidence.
     const hypothesisCards = hypotheses
-      .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx), ...smart }))
+      .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx, bySubsumption), ...smart }))
       .filter((c) => c !== undefined);
     if (hypothesisCards.length > 0) emit(hypothesisCards);
   };

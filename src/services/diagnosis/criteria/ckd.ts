@@ -8,7 +8,8 @@
  * Chronicity ("persisting >3 months"; a single value does not establish CKD, and a new fall over
  * days to weeks is AKI/AKD instead): a marker is persistent when its most recent results form an
  * unbroken run of abnormal values whose first and last are at least 90 days apart (3 months ≈ 90
- * days). Any normal result in between breaks the run, and the run must end at the latest result,
+ * days). Any normal result in between breaks the run, and the run must end at the latest result
+ * (results of one marker taken at the same instant that disagree are set aside: see trailingRun),
  * so CKD that the data show has resolved (e.g. eGFR back above 60 with normal ACR) is not raised.
  * Either marker suffices; eGFR ≥60 with normal ACR is not CKD, and G1/G2 alone (without a damage
  * marker) is not CKD.
@@ -31,7 +32,7 @@ import type { RuleRef } from '../../../cards/provenance.js';
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the CKD criterion (KDIGO 2024 GFR and albuminuria categories, chronicity) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const CKD_RULE: RuleRef = { id: 'diagnosis/ckd', version: '1' };
+export const CKD_RULE: RuleRef = { id: 'diagnosis/ckd', version: '2' };
 
 /** KDIGO 2024 ch. 1 (definition): GFR <60 mL/min/1.73 m² is decreased GFR. */
 export const EGFR_THRESHOLD = 60;
@@ -95,22 +96,45 @@ export interface MarkerRun {
   run: Reading[];
   persistent: boolean;
   days: number;
+  /** The latest result, leaving out discordant samples. */
   latest: Reading | undefined;
+  /** Samples set aside: results of one marker taken at the same instant that disagree (one abnormal, one normal). */
+  discordant: Reading[][];
 }
 
-/** The trailing run of abnormal results of one marker (see the module comment). */
+/**
+ * The trailing run of abnormal results of one marker (see the module comment).
+ *
+ * Results taken at the same instant are one sample. When such a sample holds both an abnormal and
+ * a normal result (some records carry two panels per visit, e.g. eGFR 55 and 95 at 09:00), which
+ * one is right cannot be told, and letting whichever happens to be listed last decide would make
+ * the finding depend on the order of the record. Such a sample is set aside (reported in the
+ * notes): it neither extends nor breaks the run. Added after error analysis on the development set
+ * (Synthea records with two same-instant eGFR panels), not from a guideline threshold.
+ */
 export function trailingRun(readings: readonly Reading[], abnormal: (r: Reading) => boolean | undefined): MarkerRun {
-  const latest = readings[readings.length - 1];
+  const samples: Reading[][] = [];
+  for (const r of readings) {
+    const last = samples[samples.length - 1];
+    if (last && (last[0] as Reading).effectiveTime === r.effectiveTime) last.push(r);
+    else samples.push([r]);
+  }
+  const isDiscordant = (sample: readonly Reading[]): boolean =>
+    sample.some((r) => abnormal(r) === true) && sample.some((r) => abnormal(r) === false);
+  const discordant = samples.filter(isDiscordant);
+  const usable = samples.filter((s) => !isDiscordant(s));
+  const lastSample = usable[usable.length - 1];
+  const latest = lastSample?.[lastSample.length - 1];
   const run: Reading[] = [];
-  for (let i = readings.length - 1; i >= 0; i--) {
-    const r = readings[i] as Reading;
-    if (abnormal(r) !== true) break;
-    run.unshift(r);
+  for (let i = usable.length - 1; i >= 0; i--) {
+    const sample = usable[i] as Reading[];
+    if (sample.some((r) => abnormal(r) !== true)) break;
+    run.unshift(...sample);
   }
   const first = run[0];
   const last = run[run.length - 1];
   const days = first && last ? daysBetween(first.effectiveTime, last.effectiveTime) : 0;
-  return { run, persistent: run.length >= 2 && days >= CHRONICITY_DAYS, days, latest };
+  return { run, persistent: run.length >= 2 && days >= CHRONICITY_DAYS, days, latest, discordant };
 }
 
 /**
@@ -175,6 +199,11 @@ export function evaluateCkd(ctx: PatientContext): Finding {
     notes.push(`latest kidney result is from ${readingDay(latestResult)}, more than a year before the reference time (KDIGO: at least yearly)`);
   }
   if (!a) notes.push('no albuminuria category: no usable urine albumin/creatinine ratio');
+  for (const [run, label, unit] of [[gfrRun, 'eGFR', 'mL/min/1.73 m²'], [acrRun, 'ACR', 'mg/g']] as const) {
+    for (const sample of run.discordant) {
+      notes.push(`${label} results taken at the same time disagree (${sample.map((r) => `${r.comparator ?? ''}${fmt(r.value, 0)}`).join(' and ')} ${unit} on ${readingDay(sample[0] as Reading)}): not used`);
+    }
+  }
 
   if (gfrRun.persistent || acrRun.persistent) {
     const parts: string[] = [];
@@ -225,7 +254,8 @@ export function evaluateCkd(ctx: PatientContext): Finding {
     (latestAcr !== undefined && isAtLeast(latestAcr, ACR_THRESHOLD) === undefined);
   // With a normal eGFR and no ACR (or the reverse), the other marker is unknown: that is not "no CKD".
   if (openLatest || !latestAcr || !latestEgfr) {
-    const missing = !latestAcr ? '; no urine albumin/creatinine ratio' : !latestEgfr ? '; no eGFR' : '';
+    const none = (run: MarkerRun, name: string): string => (run.discordant.length > 0 ? `; no usable ${name} (results taken together disagree)` : `; no ${name}`);
+    const missing = !latestAcr ? none(acrRun, 'urine albumin/creatinine ratio') : !latestEgfr ? none(gfrRun, 'eGFR') : '';
     return newFinding('ckd', {
       status: 'not-enough-data',
       stage,
