@@ -1,5 +1,5 @@
 /** Checking and applying the extension settings of `queryWithSettings` (see `ExtensionSettings`). */
-import type { ExtensionSettings } from './database.js';
+import type { Database, ExtensionSettings, QueryResultRows } from './database.js';
 
 export function checkedSettings(settings: ExtensionSettings): Array<[string, string]> {
   const entries = Object.entries(settings);
@@ -17,4 +17,19 @@ export function setConfigStatement(entries: ReadonlyArray<[string, string]>, loc
   const params = entries.flat();
   const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, ${local})`);
   return { sql: `SELECT ${calls.join(', ')}`, params };
+}
+
+/**
+ * queryWithSettings on a database of one connection (PGlite, on either thread): the settings with
+ * SET LOCAL in a transaction around the statement. A transaction costs no round trip there, and
+ * it keeps a concurrent caller's settings from slipping in between.
+ */
+export function queryWithLocalSettings<R>(db: Pick<Database, 'query' | 'transaction'>, settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+  const entries = checkedSettings(settings);
+  if (entries.length === 0) return db.query<R>(sql, params);
+  return db.transaction(async (tx) => {
+    const set = setConfigStatement(entries, true);
+    await tx.query(set.sql, set.params);
+    return tx.query<R>(sql, params);
+  });
 }

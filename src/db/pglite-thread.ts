@@ -20,7 +20,7 @@ import { types as pgliteTypes } from '@electric-sql/pglite';
 import type { Database, ExtensionSettings, QueryResultRows, Transaction } from './database.js';
 import { DirLock } from './directory-lock.js';
 import { ClosedError, errorMessage } from './errors.js';
-import { checkedSettings, setConfigStatement } from './extension-settings.js';
+import { queryWithLocalSettings } from './extension-settings.js';
 import { hasDatabase, initDataDirInWorker } from './pglite-initdb.js';
 import { errorFromThread, type ThreadRequest, type ThreadResponse, type ThreadRows } from './pglite-protocol.js';
 import { assertNotInsideOwnTransaction, txScope, type TxScope } from './transaction-scope.js';
@@ -163,15 +163,8 @@ class PGliteThreadDatabase implements Database {
     return result;
   }
 
-  async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
-    const entries = checkedSettings(settings);
-    if (entries.length === 0) return this.query<R>(sql, params);
-    // SET LOCAL in a transaction, as on the main thread: no other caller's settings slip in between.
-    return this.transaction(async (tx) => {
-      const set = setConfigStatement(entries, true);
-      await tx.query(set.sql, set.params);
-      return tx.query<R>(sql, params);
-    });
+  queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+    return queryWithLocalSettings<R>(this, settings, sql, params);
   }
 
   async ping(): Promise<void> {

@@ -10,7 +10,7 @@ import type { Database, ExtensionSettings, QueryResultRows, Transaction } from '
 import { DirLock } from './directory-lock.js';
 import { hasDatabase, initDataDirInWorker } from './pglite-initdb.js';
 import { ClosedError, errorMessage } from './errors.js';
-import { checkedSettings, setConfigStatement } from './extension-settings.js';
+import { queryWithLocalSettings } from './extension-settings.js';
 import { parseVectorText, vectorTypeOids } from './pgvector.js';
 import { scrubPGliteError } from './scrub-secrets.js';
 import { assertNotInsideOwnTransaction, txScope, type TxScope } from './transaction-scope.js';
@@ -130,16 +130,8 @@ class PGliteDatabase implements Database {
     });
   }
 
-  async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
-    const entries = checkedSettings(settings);
-    if (entries.length === 0) return this.query<R>(sql, params);
-    // One connection in this process: a transaction costs no round trip here, and SET LOCAL keeps
-    // a concurrent caller's settings from slipping in between.
-    return this.transaction(async (tx) => {
-      const set = setConfigStatement(entries, true);
-      await tx.query(set.sql, set.params);
-      return tx.query<R>(sql, params);
-    });
+  queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+    return queryWithLocalSettings<R>(this, settings, sql, params);
   }
 
   async ping(): Promise<void> {
