@@ -24,7 +24,7 @@ export function setConfigStatement(entries: ReadonlyArray<[string, string]>, loc
  * SET LOCAL in a transaction around the statement. A transaction costs no round trip there, and
  * it keeps a concurrent caller's settings from slipping in between.
  */
-export function queryWithLocalSettings<R>(db: Pick<Database, 'query' | 'transaction'>, settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+export async function queryWithLocalSettings<R>(db: Pick<Database, 'query' | 'transaction'>, settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
   const entries = checkedSettings(settings);
   if (entries.length === 0) return db.query<R>(sql, params);
   return db.transaction(async (tx) => {

@@ -163,7 +163,7 @@ class PGliteThreadDatabase implements Database {
     return result;
   }
 
-  queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+  async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
     return queryWithLocalSettings<R>(this, settings, sql, params);
   }
 

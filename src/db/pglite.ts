@@ -130,7 +130,7 @@ class PGliteDatabase implements Database {
     });
   }
 
-  queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+  async queryWithSettings<R = Record<string, unknown>>(settings: ExtensionSettings, sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
     return queryWithLocalSettings<R>(this, settings, sql, params);
   }
 
