@@ -193,8 +193,33 @@ describe('decision point C: expected resources', () => {
   it('resources unknown: level 3, never 4 or 5, and says it could be 5', () => {
     const r = esi(normalAdult(), { resources: { status: 'unknown', reason: 'no estimator' } });
     expect(r).toMatchObject({ level: 3, setBy: 'D' });
-    expect(r.reason).toMatch(/expected resources unknown \(no estimator\)/);
+    expect(r.reason).toMatch(/resources could not be estimated \(no estimator\): levels 4 and 5 need a resource estimate/);
     expect(r.possibleLevels).toEqual({ mostUrgent: 3, leastUrgent: 5 });
+  });
+
+  it.each([
+    // [resources, danger-zone heart rate?, option, level]
+    [ONE, false, 'level-3', 4],
+    [ONE, true, 'level-3', 3],
+    [NONE, true, 'level-3', 3],
+    [ONE, true, 'consider', 4],
+    [MANY, true, 'level-3', 2],
+  ] as const)('%o, danger-zone HR %s, dangerZoneWithFewerResources %s → level %d', (resources, danger, option, level) => {
+    const r = adult(danger ? { heartRate: 120 } : {}, { resources, options: { dangerZoneWithFewerResources: option } });
+    expect(r.level).toBe(level);
+    if (danger && option === 'level-3' && resources !== MANY) {
+      expect(r.reason).toMatch(/with danger-zone vital signs the estimate is not relied on/);
+      expect(r.deciding.map((f) => f.criterion)).toEqual(['danger-zone-heart-rate']);
+    }
+  });
+
+  it.each([
+    [5, 5],
+    [4, 4],
+  ] as const)('no resources expected with noResourceLevel %d → level %d', (noResourceLevel, level) => {
+    const r = adult({}, { resources: NONE, options: { noResourceLevel } });
+    expect(r).toMatchObject({ level, setBy: 'C' });
+    if (noResourceLevel === 4) expect(r.reason).toMatch(/level 5 is not assigned/);
   });
 
   it('default is unknown resources', () => {

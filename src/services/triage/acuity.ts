@@ -25,6 +25,7 @@ import { CITATIONS } from './citations.js';
 import type { ChiefComplaint, TriageObservations } from './triage-input.js';
 import { AVPU_WORDS, latestMentalStatus } from './triage-input.js';
 import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence } from './types.js';
+import type { ResourceAdjustment, ResourceMatch, ResourceType } from './resources.js';
 import { describeValue, isAbove, isAtLeast, isAtMost, isBelow } from './values.js';
 
 export type EsiLevel = 1 | 2 | 3 | 4 | 5;
@@ -107,9 +108,19 @@ export type HighRiskAssessment =
   | { status: 'no-complaint' }
   | { status: 'unavailable'; complaint: string; reason: string };
 
-/** Decision point C: how many different resources the ED is expected to use (ESI v4 ch. 5). */
+/**
+ * Decision point C: how many different resources the ED is expected to use (ESI v4 ch. 5). The
+ * estimate from the resource table (resources.ts) carries its matches, so the card can show them.
+ */
 export type ResourceEstimate =
-  | { status: 'estimated'; count: 'none' | 'one' | 'many'; basis: string }
+  | {
+      status: 'estimated';
+      count: 'none' | 'one' | 'many';
+      basis: string;
+      resources?: ResourceType[];
+      matches?: ResourceMatch[];
+      adjustments?: ResourceAdjustment[];
+    }
   | { status: 'unknown'; reason: string };
 
 export interface AcuityOptions {
@@ -125,6 +136,18 @@ export interface AcuityOptions {
    * `upgrade` (default): level 3 becomes 2. `consider`: stays 3, the finding is shown.
    */
   dangerZone?: 'upgrade' | 'consider';
+  /**
+   * ESI v4 appendix A, ch. 6 FAQ 8: vital signs need not be taken for levels 4 and 5, but "the
+   * prudent nurse will ... take the vital sign information into account". `consider` (handbook
+   * default): danger-zone vitals are shown beside a level 4 or 5. `level-3`: with danger-zone
+   * vitals fewer than two resources are not trusted and the level stays 3.
+   */
+  dangerZoneWithFewerResources?: 'consider' | 'level-3';
+  /**
+   * The level given when no resource is expected: 5 (the handbook), or 4 as a safety margin
+   * (the estimate of "none" is the least certain one, see docs/EVALUATION.md).
+   */
+  noResourceLevel?: 4 | 5;
 }
 
 export interface AcuityInput {
@@ -551,6 +574,8 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   const options: Required<AcuityOptions> = {
     severePain: input.options?.severePain ?? 'with-physiological-signs',
     dangerZone: input.options?.dangerZone ?? 'upgrade',
+    dangerZoneWithFewerResources: input.options?.dangerZoneWithFewerResources ?? 'consider',
+    noResourceLevel: input.options?.noResourceLevel ?? 5,
   };
   const resources: ResourceEstimate = input.resources ?? { status: 'unknown', reason: 'no resource estimate was given' };
   const band = dangerZoneAgeBand(obs.patient.age);
@@ -581,23 +606,37 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     setBy = 'B';
     deciding = setting(b);
     reason = `should not wait (high risk): ${deciding.map((f) => f.label).join('; ')}`;
-  } else if (resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0) {
-    level = resources.count === 'one' ? 4 : 5;
+  } else if (
+    resources.status === 'estimated' &&
+    resources.count !== 'many' &&
+    floors.length === 0 &&
+    !(options.dangerZoneWithFewerResources === 'level-3' && d.some((f) => f.met === true))
+  ) {
+    level = resources.count === 'one' ? 4 : options.noResourceLevel;
     setBy = 'C';
-    reason = `expected resources: ${resources.count} (${resources.basis})`;
+    const margin = resources.count === 'none' && level === 4 ? '; level 5 is not assigned (safety margin of the operating point)' : '';
+    reason = `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis})${margin}`;
   } else {
+    const dangerWithFew = resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0;
     const why =
       resources.status === 'unknown'
-        ? `expected resources unknown (${resources.reason}): levels 4 and 5 need a resource estimate`
+        ? `resources could not be estimated (${resources.reason}): levels 4 and 5 need a resource estimate`
         : resources.count === 'many'
           ? `two or more resources expected (${resources.basis})`
-          : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
+          : dangerWithFew
+            ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but with danger-zone vital signs the estimate is not relied on`
+            : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
     lessUrgentIfFewerResources = resources.status === 'unknown' && floors.length === 0;
-    if (setting(d).length > 0) {
+    if (setting(d).length > 0 && !dangerWithFew) {
       level = 2;
       setBy = 'D';
       deciding = setting(d);
       reason = `danger-zone vital signs (${deciding.map((f) => f.label).join('; ')}); ${why}`;
+    } else if (dangerWithFew) {
+      level = 3;
+      setBy = 'D';
+      deciding = d.filter((f) => f.met === true);
+      reason = `${why} (${deciding.map((f) => f.label).join('; ')}): level 3`;
     } else {
       level = 3;
       setBy = 'D';
