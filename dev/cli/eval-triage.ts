@@ -12,7 +12,7 @@
  * the rule stated in docs/EVALUATION.md and scores it on the fifth.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,10 +38,10 @@ import { KTAS_REFERENCE_TIME, ktasRecordToBundle, parseKtasJsonl, type KtasRecor
 import { triageLogic } from '../../src/services/triage/service.js';
 
 const { values } = parseArgs({
-  options: { data: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' }, sweep: { type: 'boolean' } },
+  options: { data: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' }, sweep: { type: 'boolean' }, 'sweep-d': { type: 'boolean' }, out: { type: 'string' } },
 });
 if (!values.data) {
-  console.error('usage: npm run eval:triage -- --data <ktas.jsonl | mimic folder | triage_public.csv> [--format ktas|mimic] [--limit N] [--sweep]');
+  console.error('usage: npm run eval:triage -- --data <ktas.jsonl | mimic folder | triage_public.csv> [--format ktas|mimic] [--limit N] [--sweep [--sweep-d]] [--out per-record.jsonl]');
   process.exit(2);
 }
 
@@ -63,24 +63,34 @@ async function loadRecords(path: string): Promise<{ format: 'ktas' | 'mimic'; re
 
 // --- the operating-point sweep ---------------------------------------------------------------------
 
+/** Cairn before decision point C: no resource estimate, the acuity options of the time. */
+const BEFORE = 'before: resources unknown';
+
 interface OperatingPoint {
   name: string;
   resources: ResourceEstimateOptions;
   acuity: AcuityOptions;
 }
 
-/** The grid, fixed before the sweep was run: the knobs of decision points C and D that the handbook leaves to judgement. */
+/**
+ * The grid: the knobs of decision point C that the handbook leaves to judgement, and which route
+ * decides a high-risk complaint. Decision point D is kept as it was (danger-zone vitals on the way
+ * to level 3 → level 2): `--sweep-d` adds its `consider` setting, for the record (docs/EVALUATION.md
+ * says why it is not a candidate).
+ */
 function grid(): OperatingPoint[] {
   const points: OperatingPoint[] = [];
   for (const olderAdultAge of [null, 80, 70, 65, 60, 50]) {
-    for (const dangerZone of ['upgrade', 'consider'] as const) {
+    for (const dangerZone of values['sweep-d'] ? (['upgrade', 'consider'] as const) : (['upgrade'] as const)) {
       for (const dangerZoneWithFewerResources of ['consider', 'level-3'] as const) {
         for (const noResourceLevel of [5, 4] as const) {
-          points.push({
-            name: `older≥${olderAdultAge ?? 'off'} D:${dangerZone} D<2res:${dangerZoneWithFewerResources} none→${noResourceLevel}`,
-            resources: { olderAdultAge, multipleProblemsAtLeast: DEFAULT_RESOURCE_OPTIONS.multipleProblemsAtLeast },
-            acuity: { dangerZone, dangerZoneWithFewerResources, noResourceLevel },
-          });
+          for (const highRiskSource of ['either', 'table-first'] as const) {
+            points.push({
+              name: `older≥${olderAdultAge ?? 'off'} D:${dangerZone} D<2res:${dangerZoneWithFewerResources} none→${noResourceLevel} B:${highRiskSource}`,
+              resources: { olderAdultAge, multipleProblemsAtLeast: DEFAULT_RESOURCE_OPTIONS.multipleProblemsAtLeast },
+              acuity: { dangerZone, dangerZoneWithFewerResources, noResourceLevel, highRiskSource },
+            });
+          }
         }
       }
     }
@@ -96,14 +106,18 @@ function foldOf(id: string, k: number): number {
 }
 
 /**
- * The rule, stated before the sweep: the lowest over-triage among the points whose under-triage is
- * at most the nurse's on the same records; ties broken by higher exact agreement. If no point
- * qualifies, the lowest under-triage.
+ * The rule: the lowest over-triage among the points whose under-triage is at most the nurse's AND
+ * at most Cairn's before decision point C (resources unknown: levels 4 and 5 never assigned) on
+ * the same records, so that lowering over-triage never raises under-triage; ties broken by higher
+ * exact agreement. If no point qualifies, the lowest under-triage. (The first version of the rule
+ * compared with the nurse only; docs/EVALUATION.md gives both.)
  */
 function choose(points: OperatingPoint[], levels: Map<string, number[]>, rows: Array<{ gold: number; nurse: number | null; i: number }>): OperatingPoint {
   const nurse = triageAgreement(rows.filter((r) => r.nurse !== null).map((r) => ({ assigned: r.nurse!, gold: r.gold })));
+  const before = triageAgreement(rows.map((r) => ({ assigned: levels.get(BEFORE)![r.i]!, gold: r.gold })));
+  const limit = Math.min(nurse.underTriage, before.underTriage);
   const scored = points.map((p) => ({ p, a: triageAgreement(rows.map((r) => ({ assigned: levels.get(p.name)![r.i]!, gold: r.gold }))) }));
-  const ok = scored.filter((s) => s.a.underTriage <= nurse.underTriage);
+  const ok = scored.filter((s) => s.a.underTriage <= limit);
   const pool = ok.length > 0 ? ok : scored;
   pool.sort((x, y) => (ok.length > 0 ? x.a.overTriage - y.a.overTriage || y.a.exact - x.a.exact : x.a.underTriage - y.a.underTriage || x.a.overTriage - y.a.overTriage));
   return pool[0]!.p;
@@ -121,9 +135,10 @@ async function main(): Promise<void> {
   const { format, records, notes } = await loadRecords(values.data!);
   const selected = values.limit ? records.slice(0, Number(values.limit)) : records;
   const points = values.sweep ? grid() : [];
-  const sweepLevels = new Map<string, number[]>(points.map((p) => [p.name, []]));
+  const sweepLevels = new Map<string, number[]>([[BEFORE, []], ...points.map((p): [string, number[]] => [p.name, []])]);
   const sweepRows: Array<{ gold: number; nurse: number | null; i: number }> = [];
   let sweepMismatch = 0;
+  const perRecord: unknown[] = [];
 
   const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: 'memory://' });
   await migrate(db);
@@ -159,7 +174,7 @@ async function main(): Promise<void> {
     };
     const result = await invokeService(service, request, { deadlineMs: 30_000, gatewayFor: () => undefined, log });
     const card = result.status === 200 ? result.body.cards[0] : undefined;
-    const triage = card?.extension?.[TRIAGE_EXTENSION] as { esiLevel: number; setBy: string } | undefined;
+    const triage = card?.extension?.[TRIAGE_EXTENSION] as { esiLevel: number; setBy: string; resources?: unknown } | undefined;
     if (record.ktas_rn !== null) nurse.push({ assigned: record.ktas_rn, gold: record.ktas_expert });
     if (!triage) {
       noCard++;
@@ -167,12 +182,15 @@ async function main(): Promise<void> {
     }
     setBy[triage.setBy] = (setBy[triage.setBy] ?? 0) + 1;
     cairn.push({ assigned: triage.esiLevel, gold: record.ktas_expert });
+    // Per-record rows for error analysis (outside the repository: they are evaluation data).
+    perRecord.push({ id: record.id, complaint: record.chief_complaint, age: record.age, gold: record.ktas_expert, nurse: record.ktas_rn, cairn: triage.esiLevel, setBy: triage.setBy, resources: triage.resources });
     if (points.length > 0) {
       // The same record through the pure core once per operating point; the knowledge-base match is made once.
       const resources = (bundle.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
       const context = buildPatientContext({ resources, referenceTime: KTAS_REFERENCE_TIME, patientId: prefetch.patient!.id! });
       const base = await assessTriage({ context, resources, matcher });
       if (base.acuity.level !== triage.esiLevel) sweepMismatch++;
+      sweepLevels.get(BEFORE)!.push(assessAcuity({ observations: base.observations, highRisk: base.highRisk, resources: { status: 'unknown', reason: 'before' } }).level);
       for (const p of points) {
         const estimate = resourceEstimateFor(context, base.observations, p.resources);
         sweepLevels.get(p.name)!.push(assessAcuity({ observations: base.observations, highRisk: base.highRisk, resources: estimate, options: p.acuity }).level);
@@ -181,6 +199,7 @@ async function main(): Promise<void> {
     }
   }
   await db.close();
+  if (values.out) await writeFile(values.out, perRecord.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
   const cairnAgreement = triageAgreement(cairn);
   const nurseAgreement = triageAgreement(nurse);
@@ -204,7 +223,7 @@ function reportSweep(points: OperatingPoint[], levels: Map<string, number[]>, ro
   console.log(`\n## Trade-off curve (whole development split, ${rows.length} records; pure-core levels differing from the card's at the shipped point: ${mismatch})\n`);
   console.log('| operating point | exact | under-triage | over-triage |');
   console.log('|---|---|---|---|');
-  const curve = points.map((p) => ({ name: p.name, a: triageAgreement(rows.map((r) => ({ assigned: levels.get(p.name)![r.i]!, gold: r.gold }))) }));
+  const curve = [BEFORE, ...points.map((p) => p.name)].map((name) => ({ name, a: triageAgreement(rows.map((r) => ({ assigned: levels.get(name)![r.i]!, gold: r.gold }))) }));
   for (const c of [...curve].sort((x, y) => x.a.underTriage - y.a.underTriage || x.a.overTriage - y.a.overTriage)) {
     console.log(`| ${c.name} | ${pct(c.a.exact)} | ${pct(c.a.underTriage)} | ${pct(c.a.overTriage)} |`);
   }
@@ -213,8 +232,8 @@ function reportSweep(points: OperatingPoint[], levels: Map<string, number[]>, ro
   const nurseHeldOut: Array<{ assigned: number; gold: number }> = [];
   const chosen: string[] = [];
   console.log(`\n## ${k}-fold cross-validation: point chosen on four folds by the stated rule, scored on the fifth\n`);
-  console.log('| fold | n | chosen on the other folds | exact | under-triage | over-triage | nurse under-triage |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| fold | n | chosen on the other folds | exact | under-triage | over-triage | nurse under-triage | before C under-triage |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (let f = 0; f < k; f++) {
     const ids = (r: { i: number }) => foldOf(String(r.i), k);
     const train = rows.filter((r) => ids(r) !== f);
@@ -226,7 +245,8 @@ function reportSweep(points: OperatingPoint[], levels: Map<string, number[]>, ro
     heldOut.push(...pairs);
     nurseHeldOut.push(...nursePairs);
     const a = triageAgreement(pairs);
-    console.log(`| ${f + 1} | ${test.length} | ${p.name} | ${pct(a.exact)} | ${pct(a.underTriage)} | ${pct(a.overTriage)} | ${pct(triageAgreement(nursePairs).underTriage)} |`);
+    const beforeC = triageAgreement(test.map((r) => ({ assigned: levels.get(BEFORE)![r.i]!, gold: r.gold })));
+    console.log(`| ${f + 1} | ${test.length} | ${p.name} | ${pct(a.exact)} | ${pct(a.underTriage)} | ${pct(a.overTriage)} | ${pct(triageAgreement(nursePairs).underTriage)} | ${pct(beforeC.underTriage)} |`);
   }
   const pooled = triageAgreement(heldOut);
   const nursePooled = triageAgreement(nurseHeldOut);

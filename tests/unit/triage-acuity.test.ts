@@ -370,3 +370,32 @@ describe('high-risk matcher (dependency-injected knowledge base)', () => {
     expect(r2.level).toBe(4);
   });
 });
+
+describe('decision point B: high-risk complaint from the knowledge base or the resource table', () => {
+  const KB_MATCH: HighRiskAssessment = { status: 'matched', complaint: 'x' };
+  const KB_NO: HighRiskAssessment = { status: 'not-matched', complaint: 'x' };
+  const row = (highRisk?: string): ResourceEstimate => ({
+    status: 'estimated',
+    count: 'one',
+    basis: 'test',
+    matches: [{ rowId: 'r', label: 'Row', matchedWords: ['w'], resources: ['xray'], citation: 'ESI v4 ch. 5', ...(highRisk !== undefined && { highRisk }) }],
+    unexplainedWords: [],
+  });
+  const UNKNOWN: ResourceEstimate = { status: 'unknown', reason: 'no row' };
+
+  it.each([
+    // [knowledge-base match, resource estimate, highRiskSource, level]
+    [KB_NO, row('ESI v4 ch. 4: high risk'), 'either', 2],
+    [KB_NO, row('ESI v4 ch. 4: high risk'), 'table-first', 2],
+    [KB_MATCH, row(), 'either', 2],
+    [KB_MATCH, row(), 'table-first', 4], // the table's row (not high risk) stands
+    [KB_MATCH, UNKNOWN, 'table-first', 2], // the table does not know the complaint: the knowledge base decides
+    [KB_NO, UNKNOWN, 'table-first', 3],
+  ] as const)('%o with %o, %s → level %d', (highRisk, resources, highRiskSource, level) => {
+    const r = adult({}, { highRisk, resources, options: { highRiskSource } });
+    expect(r.level).toBe(level);
+    const f = r.findings.find((x) => x.criterion === 'high-risk-complaint');
+    if (resources !== UNKNOWN && resources.status === 'estimated' && resources.matches?.[0]?.highRisk) expect(f?.detail).toMatch(/ESI v4 ch\. 4: high risk/);
+    if (highRiskSource === 'table-first' && highRisk === KB_MATCH && resources !== UNKNOWN) expect(f?.detail).toMatch(/does not name high risk/);
+  });
+});

@@ -128,7 +128,7 @@ describe('the card states decision point C from the estimate', () => {
     const e = estimateResources({ complaint: 'finger laceration', ageYears: 30 }, OFF);
     if (e.status !== 'estimated') throw new Error('expected an estimate');
     const text = card('C', e);
-    expect(text).toMatch(/^Decision point C: one resource expected, from the resource table row "Laceration or open wound" \(matched "laceration"; ESI v4 ch\. 5 example/);
+    expect(text).toMatch(/^Decision point C: one resource expected, from the resource table row "Laceration or open wound" \(matched "finger laceration"; ESI v4 ch\. 5 example/);
   });
 
   it('says the resources could not be estimated, and that the level stays 3', () => {
@@ -139,5 +139,21 @@ describe('the card states decision point C from the estimate', () => {
 
   it('is silent when A or B set the level (resources play no part)', () => {
     expect(card('B', { status: 'unknown', reason: 'x' })).toBe(false);
+  });
+});
+
+describe('rows the handbook names high risk (ch. 4) carry the citation', () => {
+  it.each([
+    ['ant. chest pain', /Cardiovascular/],
+    ['Rt. side motor weakness', /Neurological/],
+    ['dysarthria', /Neurological/],
+    ['suicidal ideation', /Mental Health/],
+    ['overdose', /Toxicological/],
+  ])('%s → %s', (complaint, cite) => {
+    expect(matchResourceRows(complaint).find((m) => m.highRisk)?.highRisk).toMatch(cite);
+  });
+
+  it.each(['numbness', 'alcohol intoxication', 'open wound', 'headache'])('%s is not flagged', (complaint) => {
+    expect(matchResourceRows(complaint).some((m) => m.highRisk !== undefined)).toBe(false);
   });
 });

@@ -120,6 +120,7 @@ export type ResourceEstimate =
       resources?: ResourceType[];
       matches?: ResourceMatch[];
       adjustments?: ResourceAdjustment[];
+      unexplainedWords?: string[];
     }
   | { status: 'unknown'; reason: string };
 
@@ -148,6 +149,15 @@ export interface AcuityOptions {
    * (the estimate of "none" is the least certain one, see docs/EVALUATION.md).
    */
   noResourceLevel?: 4 | 5;
+  /**
+   * Which route decides the high-risk complaint (decision point B). `either` (default): the
+   * knowledge-base match of a chapter 4 section, or a resource-table row that ch. 4 names high
+   * risk. `table-first`: when the complaint matched a resource-table row, the row's verdict stands
+   * (the knowledge-base match can land on a ch. 4 section that says most such patients are not
+   * level 2, e.g. Wound Management); the knowledge base decides complaints the table does not know
+   * or understood only in part (a word no row accounts for).
+   */
+  highRiskSource?: 'either' | 'table-first';
 }
 
 export interface AcuityInput {
@@ -410,14 +420,33 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
 
 // --- decision point B --------------------------------------------------------------------------
 
-function decisionPointB(obs: TriageObservations, highRisk: HighRiskAssessment, options: Required<AcuityOptions>, dangerZoneRate: boolean | null): AcuityFinding[] {
+function decisionPointB(
+  obs: TriageObservations,
+  highRisk: HighRiskAssessment,
+  resources: ResourceEstimate,
+  options: Required<AcuityOptions>,
+  dangerZoneRate: boolean | null,
+): AcuityFinding[] {
   const findings: AcuityFinding[] = [];
   const age = obs.patient.age;
 
   {
-    const met = highRisk.status === 'matched' ? true : highRisk.status === 'not-matched' ? false : null;
-    const detail =
-      highRisk.status === 'matched'
+    // Two routes to a high-risk complaint: the knowledge-base match of the handbook's chapter 4,
+    // and a resource-table row that ch. 4 names high risk (the table cites the passage).
+    const tableRow = resources.status === 'estimated' ? resources.matches?.find((m) => m.highRisk !== undefined) : undefined;
+    // The table decides alone only when it understood every word of the complaint.
+    const tableDecides =
+      options.highRiskSource === 'table-first' &&
+      resources.status === 'estimated' &&
+      (resources.matches?.length ?? 0) > 0 &&
+      (resources.unexplainedWords?.length ?? 1) === 0;
+    const met = tableRow ? true : tableDecides ? false : highRisk.status === 'matched' ? true : highRisk.status === 'not-matched' ? false : null;
+    const rows = resources.status === 'estimated' ? (resources.matches ?? []).map((m) => `"${m.label}"`).join(' and ') : '';
+    const detail = tableRow
+      ? `chief complaint matches "${tableRow.label}" (words "${tableRow.matchedWords.join(' ')}"), a high-risk situation of the ESI handbook: ${tableRow.highRisk}`
+      : tableDecides
+        ? `chief complaint matches ${rows} of the resource table, which the ESI handbook does not name high risk`
+        : highRisk.status === 'matched'
         ? `chief complaint "${highRisk.complaint}" matches a high-risk presentation of the ESI handbook`
         : highRisk.status === 'not-matched'
           ? `chief complaint "${highRisk.complaint}" matched no high-risk presentation in the knowledge base`
@@ -576,6 +605,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     dangerZone: input.options?.dangerZone ?? 'upgrade',
     dangerZoneWithFewerResources: input.options?.dangerZoneWithFewerResources ?? 'consider',
     noResourceLevel: input.options?.noResourceLevel ?? 5,
+    highRiskSource: input.options?.highRiskSource ?? 'either',
   };
   const resources: ResourceEstimate = input.resources ?? { status: 'unknown', reason: 'no resource estimate was given' };
   const band = dangerZoneAgeBand(obs.patient.age);
@@ -583,7 +613,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   const d = decisionPointD(obs, band, options.dangerZone === 'upgrade' ? 'sets-level' : 'consider');
   const dangerZoneRate = anyOf(d.filter((f) => f.criterion !== 'danger-zone-spo2').map((f) => f.met));
   const a = decisionPointA(obs);
-  const b = decisionPointB(obs, input.highRisk, options, dangerZoneRate);
+  const b = decisionPointB(obs, input.highRisk, resources, options, dangerZoneRate);
   const c = decisionPointCFloors(obs);
   const findings = [...a, ...b, ...c, ...d];
   const setting = (fs: AcuityFinding[]): AcuityFinding[] => fs.filter((f) => f.met === true && f.effect === 'sets-level');

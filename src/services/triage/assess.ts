@@ -22,7 +22,7 @@ export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '2'
  * The acuity options of the operating point chosen on the KTAS development split (the rule and the
  * trade-off curve are in docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them).
  */
-export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = { dangerZone: 'upgrade', dangerZoneWithFewerResources: 'consider', noResourceLevel: 4 };
+export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = { dangerZone: 'upgrade', dangerZoneWithFewerResources: 'consider', noResourceLevel: 5, highRiskSource: 'table-first' };
 
 /** Everything the triage card shows, computed from one patient's record. */
 export interface TriageAssessment {

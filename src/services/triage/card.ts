@@ -159,12 +159,13 @@ export function decisionPointC(a: TriageAssessment): string | false {
 function resourcesExtension(a: TriageAssessment): object {
   const r = a.acuity.resources;
   if (r.status === 'unknown') return { status: 'unknown', reason: r.reason };
+  // Empty lists are left out: CDS Hooks validators refuse them.
   return {
     status: 'estimated',
     count: r.count,
-    resources: r.resources ?? [],
-    rows: (r.matches ?? []).map((m) => ({ row: m.rowId, label: m.label, matchedWords: m.matchedWords, citation: m.citation })),
-    adjustments: r.adjustments ?? [],
+    ...(r.resources && r.resources.length > 0 && { resources: r.resources }),
+    ...(r.matches && r.matches.length > 0 && { rows: r.matches.map((m) => ({ row: m.rowId, label: m.label, matchedWords: m.matchedWords, citation: m.citation })) }),
+    ...(r.adjustments && r.adjustments.length > 0 && { adjustments: r.adjustments }),
   };
 }
 

@@ -16,7 +16,7 @@
  * It never guesses down: no complaint, or a complaint that matches no row, gives `unknown`, and
  * the acuity stays at level 3 with the card saying the resources could not be estimated.
  */
-import { asciiFold, stem } from '../../text/tokens.js';
+import { asciiFold, isStopWord, stem } from '../../text/tokens.js';
 import table from './resource-needs.json' with { type: 'json' };
 
 export type ResourceType =
@@ -36,11 +36,15 @@ export interface ResourceRow {
   terms: string[];
   resources: ResourceType[];
   citation: string;
+  /** Set when the handbook (ch. 4) names the complaint a high-risk situation: decision point B, with this citation. */
+  highRisk?: string;
 }
 
 export interface ResourceTable {
   resourceTypes: Record<ResourceType, string>;
   synonyms: Record<string, string>;
+  /** Words that do not change which row applies (side, timing): ignored when asking whether the table understood the whole complaint. */
+  fillerWords: string[];
   rows: ResourceRow[];
 }
 
@@ -54,6 +58,7 @@ export interface ResourceMatch {
   matchedWords: string[];
   resources: ResourceType[];
   citation: string;
+  highRisk?: string;
 }
 
 export interface ResourceAdjustment {
@@ -73,6 +78,12 @@ export interface EstimatedResources {
   resources: ResourceType[];
   matches: ResourceMatch[];
   adjustments: ResourceAdjustment[];
+  /**
+   * Words of the complaint no row accounts for (function and filler words aside). Empty: the table
+   * understood the whole complaint, and its high-risk verdict can stand alone (acuity.ts,
+   * `highRiskSource: 'table-first'`).
+   */
+  unexplainedWords: string[];
 }
 
 export interface ResourceEstimateInput {
@@ -100,7 +111,7 @@ export interface ResourceEstimateOptions {
  * docs/EVALUATION.md before the sweep was run (lowest over-triage with under-triage at most the
  * nurse's, on cross-validation folds).
  */
-export const DEFAULT_RESOURCE_OPTIONS: ResourceEstimateOptions = { olderAdultAge: 60, multipleProblemsAtLeast: 2 };
+export const DEFAULT_RESOURCE_OPTIONS: ResourceEstimateOptions = { olderAdultAge: 80, multipleProblemsAtLeast: 2 };
 
 export const RESOURCE_CITATION =
   'ESI v4 Implementation Handbook (AHRQ 2005), ch. 3 decision point C and ch. 5: two or more resources → level 3, one → level 4, none → level 5';
@@ -196,7 +207,16 @@ export function matchResourceRows(complaint: string, t: ResourceTable = RESOURCE
       const m = matchTerm(termSlots(term, t.synonyms), words, vocabulary);
       if (m && (!best || m.length > best.length)) best = m;
     }
-    if (best) candidates.push({ rowId: row.id, label: row.label, matchedWords: best, resources: [...row.resources], citation: row.citation });
+    if (best) {
+      candidates.push({
+        rowId: row.id,
+        label: row.label,
+        matchedWords: best,
+        resources: [...row.resources],
+        citation: row.citation,
+        ...(row.highRisk !== undefined && { highRisk: row.highRisk }),
+      });
+    }
   }
   // Drop a match whose words are all inside a strictly longer match ("eye" inside "eye foreign body").
   return candidates
@@ -228,6 +248,9 @@ export function estimateResources(
     return { status: 'unknown', reason: `chief complaint "${complaint}" matched no row of the resource table`, matches: [] };
   }
   const resources = [...new Set(matches.flatMap((m) => m.resources))];
+  const explained = new Set(matches.flatMap((m) => m.matchedWords));
+  const filler = new Set(t.fillerWords.map((w) => stem(w)));
+  const unexplainedWords = complaintWords(complaint, t.synonyms).filter((w) => !explained.has(w) && !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
   let count = countOf(resources);
   const adjustments: ResourceAdjustment[] = [];
   if (count !== 'many') {
@@ -245,5 +268,5 @@ export function estimateResources(
   }
   const rows = matches.map((m) => `"${m.label}"`).join(' and ');
   const basis = `complaint matched ${rows}: ${describeResources(resources, t)}${adjustments.length > 0 ? `; ${adjustments.map((a) => a.detail).join('; ')}` : ''}`;
-  return { status: 'estimated', count, basis, resources, matches, adjustments };
+  return { status: 'estimated', count, basis, resources, matches, adjustments, unexplainedWords: [...new Set(unexplainedWords)] };
 }
