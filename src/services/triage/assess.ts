@@ -19,8 +19,10 @@ import type { HighRiskMatcher } from './types.js';
 export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '2' };
 
 /**
- * The acuity options of the operating point chosen on the KTAS development split (the rule and the
- * trade-off curve are in docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them).
+ * The acuity options of the operating point chosen on the KTAS development split, with
+ * DEFAULT_RESOURCE_OPTIONS (resources.ts): the rule and the trade-off curve are in
+ * docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them. Decision point D is as
+ * before (danger-zone vitals on the way to level 3 → level 2).
  */
 export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = { dangerZone: 'upgrade', dangerZoneWithFewerResources: 'consider', noResourceLevel: 5, highRiskSource: 'table-first' };
 
