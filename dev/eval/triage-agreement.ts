@@ -50,3 +50,18 @@ function quadraticKappa(pairs: ReadonlyArray<{ assigned: number; gold: number }>
   }
   return den === 0 ? 1 : 1 - num / den;
 }
+
+/** Counts by gold level (rows, 1-5) and assigned level (columns, 1-5). */
+export function confusionMatrix(pairs: ReadonlyArray<{ assigned: number; gold: number }>): number[][] {
+  const m = LEVELS.map(() => LEVELS.map(() => 0));
+  for (const { assigned, gold } of pairs) m[gold - 1]![assigned - 1]! += 1;
+  return m;
+}
+
+/** The matrix as a Markdown table: gold levels down, assigned levels across. */
+export function confusionTable(pairs: ReadonlyArray<{ assigned: number; gold: number }>, goldName = 'gold'): string {
+  const m = confusionMatrix(pairs);
+  const lines = [`| ${goldName} ↓ / assigned → | 1 | 2 | 3 | 4 | 5 |`, '|---|---|---|---|---|---|'];
+  m.forEach((row, i) => lines.push(`| ${i + 1} | ${row.join(' | ')} |`));
+  return lines.join('\n');
+}

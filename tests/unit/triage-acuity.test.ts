@@ -193,8 +193,33 @@ describe('decision point C: expected resources', () => {
   it('resources unknown: level 3, never 4 or 5, and says it could be 5', () => {
     const r = esi(normalAdult(), { resources: { status: 'unknown', reason: 'no estimator' } });
     expect(r).toMatchObject({ level: 3, setBy: 'D' });
-    expect(r.reason).toMatch(/expected resources unknown \(no estimator\)/);
+    expect(r.reason).toMatch(/resources could not be estimated \(no estimator\): levels 4 and 5 need a resource estimate/);
     expect(r.possibleLevels).toEqual({ mostUrgent: 3, leastUrgent: 5 });
+  });
+
+  it.each([
+    // [resources, danger-zone heart rate?, option, level]
+    [ONE, false, 'level-3', 4],
+    [ONE, true, 'level-3', 3],
+    [NONE, true, 'level-3', 3],
+    [ONE, true, 'consider', 4],
+    [MANY, true, 'level-3', 2],
+  ] as const)('%o, danger-zone HR %s, dangerZoneWithFewerResources %s → level %d', (resources, danger, option, level) => {
+    const r = adult(danger ? { heartRate: 120 } : {}, { resources, options: { dangerZoneWithFewerResources: option } });
+    expect(r.level).toBe(level);
+    if (danger && option === 'level-3' && resources !== MANY) {
+      expect(r.reason).toMatch(/with danger-zone vital signs the estimate is not relied on/);
+      expect(r.deciding.map((f) => f.criterion)).toEqual(['danger-zone-heart-rate']);
+    }
+  });
+
+  it.each([
+    [5, 5],
+    [4, 4],
+  ] as const)('no resources expected with noResourceLevel %d → level %d', (noResourceLevel, level) => {
+    const r = adult({}, { resources: NONE, options: { noResourceLevel } });
+    expect(r).toMatchObject({ level, setBy: 'C' });
+    if (noResourceLevel === 4) expect(r.reason).toMatch(/level 5 is not assigned/);
   });
 
   it('default is unknown resources', () => {
@@ -343,5 +368,34 @@ describe('high-risk matcher (dependency-injected knowledge base)', () => {
     expect(r).toMatchObject({ level: 2, setBy: 'B' });
     const r2 = await assessAcuityWithMatcher(normalAdult({ complaint: 'ankle sprain' }), matcher, ONE);
     expect(r2.level).toBe(4);
+  });
+});
+
+describe('decision point B: high-risk complaint from the knowledge base or the resource table', () => {
+  const KB_MATCH: HighRiskAssessment = { status: 'matched', complaint: 'x' };
+  const KB_NO: HighRiskAssessment = { status: 'not-matched', complaint: 'x' };
+  const row = (highRisk?: string): ResourceEstimate => ({
+    status: 'estimated',
+    count: 'one',
+    basis: 'test',
+    matches: [{ rowId: 'r', label: 'Row', matchedWords: ['w'], resources: ['xray'], citation: 'ESI v4 ch. 5', ...(highRisk !== undefined && { highRisk }) }],
+    unexplainedWords: [],
+  });
+  const UNKNOWN: ResourceEstimate = { status: 'unknown', reason: 'no row' };
+
+  it.each([
+    // [knowledge-base match, resource estimate, highRiskSource, level]
+    [KB_NO, row('ESI v4 ch. 4: high risk'), 'either', 2],
+    [KB_NO, row('ESI v4 ch. 4: high risk'), 'table-first', 2],
+    [KB_MATCH, row(), 'either', 2],
+    [KB_MATCH, row(), 'table-first', 4], // the table's row (not high risk) stands
+    [KB_MATCH, UNKNOWN, 'table-first', 2], // the table does not know the complaint: the knowledge base decides
+    [KB_NO, UNKNOWN, 'table-first', 3],
+  ] as const)('%o with %o, %s → level %d', (highRisk, resources, highRiskSource, level) => {
+    const r = adult({}, { highRisk, resources, options: { highRiskSource } });
+    expect(r.level).toBe(level);
+    const f = r.findings.find((x) => x.criterion === 'high-risk-complaint');
+    if (resources !== UNKNOWN && resources.status === 'estimated' && resources.matches?.[0]?.highRisk) expect(f?.detail).toMatch(/ESI v4 ch\. 4: high risk/);
+    if (highRiskSource === 'table-first' && highRisk === KB_MATCH && resources !== UNKNOWN) expect(f?.detail).toMatch(/does not name high risk/);
   });
 });

@@ -25,6 +25,7 @@ import { CITATIONS } from './citations.js';
 import type { ChiefComplaint, TriageObservations } from './triage-input.js';
 import { AVPU_WORDS, latestMentalStatus } from './triage-input.js';
 import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence } from './types.js';
+import type { ResourceAdjustment, ResourceMatch, ResourceType } from './resources.js';
 import { describeValue, isAbove, isAtLeast, isAtMost, isBelow } from './values.js';
 
 export type EsiLevel = 1 | 2 | 3 | 4 | 5;
@@ -107,9 +108,20 @@ export type HighRiskAssessment =
   | { status: 'no-complaint' }
   | { status: 'unavailable'; complaint: string; reason: string };
 
-/** Decision point C: how many different resources the ED is expected to use (ESI v4 ch. 5). */
+/**
+ * Decision point C: how many different resources the ED is expected to use (ESI v4 ch. 5). The
+ * estimate from the resource table (resources.ts) carries its matches, so the card can show them.
+ */
 export type ResourceEstimate =
-  | { status: 'estimated'; count: 'none' | 'one' | 'many'; basis: string }
+  | {
+      status: 'estimated';
+      count: 'none' | 'one' | 'many';
+      basis: string;
+      resources?: ResourceType[];
+      matches?: ResourceMatch[];
+      adjustments?: ResourceAdjustment[];
+      unexplainedWords?: string[];
+    }
   | { status: 'unknown'; reason: string };
 
 export interface AcuityOptions {
@@ -125,6 +137,27 @@ export interface AcuityOptions {
    * `upgrade` (default): level 3 becomes 2. `consider`: stays 3, the finding is shown.
    */
   dangerZone?: 'upgrade' | 'consider';
+  /**
+   * ESI v4 appendix A, ch. 6 FAQ 8: vital signs need not be taken for levels 4 and 5, but "the
+   * prudent nurse will ... take the vital sign information into account". `consider` (handbook
+   * default): danger-zone vitals are shown beside a level 4 or 5. `level-3`: with danger-zone
+   * vitals fewer than two resources are not trusted and the level stays 3.
+   */
+  dangerZoneWithFewerResources?: 'consider' | 'level-3';
+  /**
+   * The level given when no resource is expected: 5 (the handbook), or 4 as a safety margin
+   * (the estimate of "none" is the least certain one, see docs/EVALUATION.md).
+   */
+  noResourceLevel?: 4 | 5;
+  /**
+   * Which route decides the high-risk complaint (decision point B). `either` (default): the
+   * knowledge-base match of a chapter 4 section, or a resource-table row that ch. 4 names high
+   * risk. `table-first`: when the complaint matched a resource-table row, the row's verdict stands
+   * (the knowledge-base match can land on a ch. 4 section that says most such patients are not
+   * level 2, e.g. Wound Management); the knowledge base decides complaints the table does not know
+   * or understood only in part (a word no row accounts for).
+   */
+  highRiskSource?: 'either' | 'table-first';
 }
 
 export interface AcuityInput {
@@ -387,14 +420,33 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
 
 // --- decision point B --------------------------------------------------------------------------
 
-function decisionPointB(obs: TriageObservations, highRisk: HighRiskAssessment, options: Required<AcuityOptions>, dangerZoneRate: boolean | null): AcuityFinding[] {
+function decisionPointB(
+  obs: TriageObservations,
+  highRisk: HighRiskAssessment,
+  resources: ResourceEstimate,
+  options: Required<AcuityOptions>,
+  dangerZoneRate: boolean | null,
+): AcuityFinding[] {
   const findings: AcuityFinding[] = [];
   const age = obs.patient.age;
 
   {
-    const met = highRisk.status === 'matched' ? true : highRisk.status === 'not-matched' ? false : null;
-    const detail =
-      highRisk.status === 'matched'
+    // Two routes to a high-risk complaint: the knowledge-base match of the handbook's chapter 4,
+    // and a resource-table row that ch. 4 names high risk (the table cites the passage).
+    const tableRow = resources.status === 'estimated' ? resources.matches?.find((m) => m.highRisk !== undefined) : undefined;
+    // The table decides alone only when it understood every word of the complaint.
+    const tableDecides =
+      options.highRiskSource === 'table-first' &&
+      resources.status === 'estimated' &&
+      (resources.matches?.length ?? 0) > 0 &&
+      (resources.unexplainedWords?.length ?? 1) === 0;
+    const met = tableRow ? true : tableDecides ? false : highRisk.status === 'matched' ? true : highRisk.status === 'not-matched' ? false : null;
+    const rows = resources.status === 'estimated' ? (resources.matches ?? []).map((m) => `"${m.label}"`).join(' and ') : '';
+    const detail = tableRow
+      ? `chief complaint matches "${tableRow.label}" (words "${tableRow.matchedWords.join(' ')}"), a high-risk situation of the ESI handbook: ${tableRow.highRisk}`
+      : tableDecides
+        ? `chief complaint matches ${rows} of the resource table, which the ESI handbook does not name high risk`
+        : highRisk.status === 'matched'
         ? `chief complaint "${highRisk.complaint}" matches a high-risk presentation of the ESI handbook`
         : highRisk.status === 'not-matched'
           ? `chief complaint "${highRisk.complaint}" matched no high-risk presentation in the knowledge base`
@@ -551,6 +603,9 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   const options: Required<AcuityOptions> = {
     severePain: input.options?.severePain ?? 'with-physiological-signs',
     dangerZone: input.options?.dangerZone ?? 'upgrade',
+    dangerZoneWithFewerResources: input.options?.dangerZoneWithFewerResources ?? 'consider',
+    noResourceLevel: input.options?.noResourceLevel ?? 5,
+    highRiskSource: input.options?.highRiskSource ?? 'either',
   };
   const resources: ResourceEstimate = input.resources ?? { status: 'unknown', reason: 'no resource estimate was given' };
   const band = dangerZoneAgeBand(obs.patient.age);
@@ -558,7 +613,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   const d = decisionPointD(obs, band, options.dangerZone === 'upgrade' ? 'sets-level' : 'consider');
   const dangerZoneRate = anyOf(d.filter((f) => f.criterion !== 'danger-zone-spo2').map((f) => f.met));
   const a = decisionPointA(obs);
-  const b = decisionPointB(obs, input.highRisk, options, dangerZoneRate);
+  const b = decisionPointB(obs, input.highRisk, resources, options, dangerZoneRate);
   const c = decisionPointCFloors(obs);
   const findings = [...a, ...b, ...c, ...d];
   const setting = (fs: AcuityFinding[]): AcuityFinding[] => fs.filter((f) => f.met === true && f.effect === 'sets-level');
@@ -581,23 +636,37 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     setBy = 'B';
     deciding = setting(b);
     reason = `should not wait (high risk): ${deciding.map((f) => f.label).join('; ')}`;
-  } else if (resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0) {
-    level = resources.count === 'one' ? 4 : 5;
+  } else if (
+    resources.status === 'estimated' &&
+    resources.count !== 'many' &&
+    floors.length === 0 &&
+    !(options.dangerZoneWithFewerResources === 'level-3' && d.some((f) => f.met === true))
+  ) {
+    level = resources.count === 'one' ? 4 : options.noResourceLevel;
     setBy = 'C';
-    reason = `expected resources: ${resources.count} (${resources.basis})`;
+    const margin = resources.count === 'none' && level === 4 ? '; level 5 is not assigned (safety margin of the operating point)' : '';
+    reason = `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis})${margin}`;
   } else {
+    const dangerWithFew = resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0;
     const why =
       resources.status === 'unknown'
-        ? `expected resources unknown (${resources.reason}): levels 4 and 5 need a resource estimate`
+        ? `resources could not be estimated (${resources.reason}): levels 4 and 5 need a resource estimate`
         : resources.count === 'many'
           ? `two or more resources expected (${resources.basis})`
-          : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
+          : dangerWithFew
+            ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but with danger-zone vital signs the estimate is not relied on`
+            : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
     lessUrgentIfFewerResources = resources.status === 'unknown' && floors.length === 0;
-    if (setting(d).length > 0) {
+    if (setting(d).length > 0 && !dangerWithFew) {
       level = 2;
       setBy = 'D';
       deciding = setting(d);
       reason = `danger-zone vital signs (${deciding.map((f) => f.label).join('; ')}); ${why}`;
+    } else if (dangerWithFew) {
+      level = 3;
+      setBy = 'D';
+      deciding = d.filter((f) => f.met === true);
+      reason = `${why} (${deciding.map((f) => f.label).join('; ')}): level 3`;
     } else {
       level = 3;
       setBy = 'D';

@@ -1,9 +1,10 @@
 import type { RuleRef } from '../../cards/provenance.js';
-import type { PatientContext } from '../../fhir/context/index.js';
+import type { ConditionEntry, PatientContext } from '../../fhir/context/index.js';
 import { assessAcuity, assessHighRisk, type AcuityOptions, type AcuityResult, type HighRiskAssessment, type ResourceEstimate } from './acuity.js';
 import { computeNews2, type News2Result } from './news2.js';
 import { painScoresFromResources } from './pain.js';
 import { computeQsofa, type QsofaResult } from './qsofa.js';
+import { DEFAULT_RESOURCE_OPTIONS, estimateResources, type ResourceEstimateOptions } from './resources.js';
 import { computeShockIndex, type ShockIndexResult } from './shock-index.js';
 import { buildTriageObservations, type TriageObservations } from './triage-input.js';
 import type { HighRiskMatcher } from './types.js';
@@ -15,7 +16,15 @@ import type { HighRiskMatcher } from './types.js';
  * and suggestion thresholds (card.ts). Bump the version whenever any of that logic or a threshold
  * changes.
  */
-export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '1' };
+export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '2' };
+
+/**
+ * The acuity options of the operating point chosen on the KTAS development split, with
+ * DEFAULT_RESOURCE_OPTIONS (resources.ts): the rule and the trade-off curve are in
+ * docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them. Decision point D is as
+ * before (danger-zone vitals on the way to level 3 → level 2).
+ */
+export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = { dangerZone: 'upgrade', dangerZoneWithFewerResources: 'consider', noResourceLevel: 5, highRiskSource: 'table-first' };
 
 /** Everything the triage card shows, computed from one patient's record. */
 export interface TriageAssessment {
@@ -33,7 +42,9 @@ export interface AssessTriageInput {
   /** The raw FHIR input, for what PatientContext does not carry (pain scores). */
   resources: readonly unknown[];
   matcher: HighRiskMatcher;
+  /** Given: used as is. Otherwise estimated from the chief complaint and the record (resources.ts). */
   resourceEstimate?: ResourceEstimate;
+  resourceOptions?: ResourceEstimateOptions;
   windowHours?: number;
   acuityOptions?: AcuityOptions;
 }
@@ -51,6 +62,7 @@ export async function assessTriage(input: AssessTriageInput): Promise<TriageAsse
     ...(input.windowHours !== undefined && { windowHours: input.windowHours }),
   });
   const highRisk = await assessHighRisk(observations.chiefComplaint, input.matcher);
+  const resources = input.resourceEstimate ?? resourceEstimateFor(input.context, observations, input.resourceOptions);
   return {
     observations,
     news2: computeNews2(observations),
@@ -60,8 +72,8 @@ export async function assessTriage(input: AssessTriageInput): Promise<TriageAsse
     acuity: assessAcuity({
       observations,
       highRisk,
-      ...(input.resourceEstimate && { resources: input.resourceEstimate }),
-      ...(input.acuityOptions && { options: input.acuityOptions }),
+      resources,
+      options: input.acuityOptions ?? DEFAULT_ACUITY_OPTIONS,
     }),
   };
 }
@@ -70,4 +82,22 @@ export async function assessTriage(input: AssessTriageInput): Promise<TriageAsse
 export function nothingToTriage(a: TriageAssessment): boolean {
   const noVitals = CORE_VITALS.every((p) => a.observations.missing.includes(p));
   return noVitals && a.observations.chiefComplaint === null;
+}
+
+/** Decision point C from the chief complaint, age and the active problems on the record. */
+export function resourceEstimateFor(context: PatientContext, observations: TriageObservations, options: ResourceEstimateOptions = DEFAULT_RESOURCE_OPTIONS): ResourceEstimate {
+  const estimate = estimateResources(
+    {
+      complaint: observations.chiefComplaint?.text ?? null,
+      ageYears: observations.patient.age?.years ?? null,
+      activeProblems: context.conditions.filter(isActiveProblem).length,
+    },
+    options,
+  );
+  return estimate.status === 'unknown' ? { status: 'unknown', reason: estimate.reason } : estimate;
+}
+
+/** An established problem active now; the diagnoses of this visit are not its history. */
+function isActiveProblem(c: ConditionEntry): boolean {
+  return c.activeAtReference === 'yes' && !c.tentative && !c.categories.includes('encounter-diagnosis');
 }

@@ -78,6 +78,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         ...(a.shockIndex.status === 'computed' && { shockIndex: Number(a.shockIndex.value.toFixed(2)) }),
         // Every reading the scores and the level used (UCUM units, FHIR references), and every parameter not recorded.
         evidence: evidenceRows(a),
+        resources: resourcesExtension(a),
         ...(a.observations.missing.length > 0 && { notRecorded: a.observations.missing }),
       },
       ...provenanceExtension(provenance),
@@ -127,6 +128,7 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
     facts: [
       `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.${open}`,
       a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
+      decisionPointC(a),
       // The reason is for the log (an error message); the clinician needs to know only that it was not checked.
       a.highRisk.status === 'unavailable' && `The chief complaint "${escapeInline(a.highRisk.complaint)}" could not be checked against the handbook's high-risk situations (the guideline search was unavailable).`,
       bulletList(scores),
@@ -137,6 +139,34 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
     preferred: 1,
     relevance,
   }).detail;
+}
+
+/**
+ * Decision point C as the card says it, when the level did not come from A or B: the resources
+ * expected and their basis (the complaint's matched rows of the resource table, each with its
+ * handbook citation), or why they could not be estimated. Computed from the estimate alone.
+ */
+export function decisionPointC(a: TriageAssessment): string | false {
+  if (a.acuity.setBy === 'A' || a.acuity.setBy === 'B') return false;
+  const r = a.acuity.resources;
+  if (r.status === 'unknown') return `Decision point C: resources could not be estimated (${escapeInline(r.reason)}); the level stays at 3 rather than guessing 4 or 5.`;
+  const rows = (r.matches ?? []).map((m) => `"${escapeInline(m.label)}" (matched "${escapeInline(m.matchedWords.join(' '))}"; ${escapeInline(m.citation)})`);
+  const expected = r.count === 'many' ? 'two or more resources' : r.count === 'one' ? 'one resource' : 'no resources';
+  const adjust = (r.adjustments ?? []).map((x) => `${escapeInline(x.detail)} (${escapeInline(x.citation)})`);
+  return `Decision point C: ${expected} expected${rows.length > 0 ? `, from the resource table row${rows.length > 1 ? 's' : ''} ${rows.join('; ')}` : ` (${escapeInline(r.basis)})`}${adjust.length > 0 ? `; ${adjust.join('; ')}` : ''}.`;
+}
+
+function resourcesExtension(a: TriageAssessment): object {
+  const r = a.acuity.resources;
+  if (r.status === 'unknown') return { status: 'unknown', reason: r.reason };
+  // Empty lists are left out: CDS Hooks validators refuse them.
+  return {
+    status: 'estimated',
+    count: r.count,
+    ...(r.resources && r.resources.length > 0 && { resources: r.resources }),
+    ...(r.matches && r.matches.length > 0 && { rows: r.matches.map((m) => ({ row: m.rowId, label: m.label, matchedWords: m.matchedWords, citation: m.citation })) }),
+    ...(r.adjustments && r.adjustments.length > 0 && { adjustments: r.adjustments }),
+  };
 }
 
 /**

@@ -1,0 +1,273 @@
+/**
+ * ESI v4 decision point C: how many different resources the ED is expected to use before a
+ * disposition (AHRQ ESI v4 Implementation Handbook, 2005, chapter 5). Pure: the chief complaint,
+ * age and the number of active problems in, an estimate with its basis out.
+ *
+ * The knowledge is data, `resource-needs.json`: for common complaints, the kinds of resource that
+ * prudent and customary emergency care uses, each row citing the handbook chapter or example it
+ * follows. The complaint is matched word by word, not as a string: words are lower-cased,
+ * abbreviations and synonyms mapped ("abd" → abdominal, "sob" → dyspnea), plurals stemmed, and a
+ * word of five letters or more that is not itself a word of the table may differ from the table's
+ * by one edit (misspellings such as "sezure"; "scalp" stays "scalp", never "scald"). A row term matches when all its words occur in the complaint, in any order
+ * ("pain, chest" is chest pain). When several rows match different parts of the complaint the
+ * resources are added up (two complaints need the resources of both); a match contained in a
+ * longer one is dropped ("eye foreign body" is not also "eye").
+ *
+ * It never guesses down: no complaint, or a complaint that matches no row, gives `unknown`, and
+ * the acuity stays at level 3 with the card saying the resources could not be estimated.
+ */
+import { asciiFold, isStopWord, stem } from '../../text/tokens.js';
+import table from './resource-needs.json' with { type: 'json' };
+
+export type ResourceType =
+  | 'lab'
+  | 'ecg'
+  | 'xray'
+  | 'advanced-imaging'
+  | 'iv-fluids'
+  | 'parenteral-medication'
+  | 'specialty-consultation'
+  | 'simple-procedure'
+  | 'complex-procedure';
+
+export interface ResourceRow {
+  id: string;
+  label: string;
+  terms: string[];
+  resources: ResourceType[];
+  citation: string;
+  /** Set when the handbook (ch. 4) names the complaint a high-risk situation: decision point B, with this citation. */
+  highRisk?: string;
+}
+
+export interface ResourceTable {
+  resourceTypes: Record<ResourceType, string>;
+  synonyms: Record<string, string>;
+  /** Words that do not change which row applies (side, timing): ignored when asking whether the table understood the whole complaint. */
+  fillerWords: string[];
+  rows: ResourceRow[];
+}
+
+export const RESOURCE_TABLE: ResourceTable = table as ResourceTable;
+
+/** A table row the complaint matched, with the words that matched it. */
+export interface ResourceMatch {
+  rowId: string;
+  label: string;
+  /** The complaint's words (after synonyms) that the row's term matched. */
+  matchedWords: string[];
+  resources: ResourceType[];
+  citation: string;
+  highRisk?: string;
+}
+
+export interface ResourceAdjustment {
+  id: 'older-adult' | 'multiple-active-problems';
+  detail: string;
+  citation: string;
+}
+
+export type ResourceCount = 'none' | 'one' | 'many';
+
+export interface EstimatedResources {
+  status: 'estimated';
+  count: ResourceCount;
+  /** One line: the resources and why, computed from the matches and adjustments. */
+  basis: string;
+  /** Distinct kinds of resource expected (ESI counts kinds, not tests). */
+  resources: ResourceType[];
+  matches: ResourceMatch[];
+  adjustments: ResourceAdjustment[];
+  /**
+   * Words of the complaint no row accounts for (function and filler words aside). Empty: the table
+   * understood the whole complaint, and its high-risk verdict can stand alone (acuity.ts,
+   * `highRiskSource: 'table-first'`).
+   */
+  unexplainedWords: string[];
+}
+
+export interface ResourceEstimateInput {
+  complaint: string | null | undefined;
+  /** Age in completed years, or null when unknown. */
+  ageYears: number | null;
+  /** Active, confirmed problems on the record (the handbook's "multiple chronic medical problems"). */
+  activeProblems?: number;
+}
+
+export interface ResourceEstimateOptions {
+  /**
+   * From this age an estimate of fewer than two resources is raised by one step (none → one,
+   * one → many). ESI v4 ch. 5: "an older adult with multiple chronic medical problems ... with a
+   * head laceration from a fall will clearly need multiple resources". The handbook gives no age;
+   * the number is the operating point chosen by cross-validation (docs/EVALUATION.md). null: off.
+   */
+  olderAdultAge: number | null;
+  /** From this many active problems the same step up applies (ch. 5 example above). null: off. */
+  multipleProblemsAtLeast: number | null;
+}
+
+/**
+ * The operating point, chosen on the KTAS development split (Moon et al. 2019, 618 records) by the
+ * rule in docs/EVALUATION.md: the lowest over-triage whose under-triage is at most the nurse's and
+ * at most Cairn's before resources were estimated, checked by 5-fold cross-validation.
+ * `npm run eval:triage -- --data <ktas.jsonl> --sweep` recomputes the curve and the choice.
+ */
+export const DEFAULT_RESOURCE_OPTIONS: ResourceEstimateOptions = { olderAdultAge: 80, multipleProblemsAtLeast: 2 };
+
+export const RESOURCE_CITATION =
+  'ESI v4 Implementation Handbook (AHRQ 2005), ch. 3 decision point C and ch. 5: two or more resources → level 3, one → level 4, none → level 5';
+
+export type ResourceEstimateResult = EstimatedResources | { status: 'unknown'; reason: string; matches: [] };
+
+// --- words ---------------------------------------------------------------------------------------
+
+/** Lower-case words with synonyms applied (one word may become several), plurals stemmed. */
+export function complaintWords(text: string, synonyms: Record<string, string> = RESOURCE_TABLE.synonyms): string[] {
+  const raw = asciiFold(text).toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  const out: string[] = [];
+  for (const w of raw) {
+    const mapped = synonyms[w] ?? synonyms[stem(w)];
+    if (mapped !== undefined) out.push(...mapped.split(' ').map((m) => stem(m)));
+    else out.push(stem(w));
+  }
+  return out;
+}
+
+/** True when the two words are equal or, both five letters or more, one edit apart (Damerau). */
+export function sameWord(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (a.length < 5 || b.length < 5 || Math.abs(a.length - b.length) > 1) return false;
+  return withinOneEdit(a, b);
+}
+
+function withinOneEdit(a: string, b: string): boolean {
+  if (a.length === b.length) {
+    const diff: number[] = [];
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff.push(i);
+    if (diff.length === 1) return true;
+    // One transposition of neighbours ("rigth").
+    return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
+  }
+  const [s, l] = a.length < b.length ? [a, b] : [b, a];
+  let i = 0;
+  while (i < s.length && s[i] === l[i]) i++;
+  return s.slice(i) === l.slice(i + 1);
+}
+
+/** A term as slots of alternatives: "ankle|knee pain|injury" is [[ankle, knee], [pain, injury]]. */
+function termSlots(term: string, synonyms: Record<string, string>): string[][] {
+  return term.split(' ').filter(Boolean).map((slot) => slot.split('|').map((alt) => complaintWords(alt, synonyms).join(' ')));
+}
+
+/** Every word of the table's terms: a complaint word that is one of them matches only itself ("scalp" is not "scald"). */
+function vocabularyOf(t: ResourceTable): Set<string> {
+  return new Set(t.rows.flatMap((r) => r.terms.flatMap((term) => termSlots(term, t.synonyms).flat().flatMap((alt) => alt.split(' ')))));
+}
+
+const VOCABULARY = new WeakMap<ResourceTable, Set<string>>();
+
+/** The complaint words a term matches (each slot by a different word), or null. */
+function matchTerm(slots: string[][], words: readonly string[], vocabulary: ReadonlySet<string>): string[] | null {
+  const like = (w: string, p: string): boolean => w === p || (!vocabulary.has(w) && sameWord(w, p));
+  const used: string[] = [];
+  const usedIdx = new Set<number>();
+  for (const alternatives of slots) {
+    let found = false;
+    for (const alt of alternatives) {
+      // An alternative may be several words after synonyms ("lbp" → low back pain): all must occur.
+      const parts = alt.split(' ');
+      const idx: number[] = [];
+      for (const p of parts) {
+        const k = words.findIndex((w, j) => !usedIdx.has(j) && !idx.includes(j) && like(w, p));
+        if (k < 0) break;
+        idx.push(k);
+      }
+      if (idx.length === parts.length) {
+        idx.forEach((k) => usedIdx.add(k));
+        used.push(...idx.map((k) => words[k]!));
+        found = true;
+        break;
+      }
+    }
+    if (!found) return null;
+  }
+  return used;
+}
+
+// --- the estimate --------------------------------------------------------------------------------
+
+/** Every row the complaint matches, longest term first, matches contained in another dropped. */
+export function matchResourceRows(complaint: string, t: ResourceTable = RESOURCE_TABLE): ResourceMatch[] {
+  const words = complaintWords(complaint, t.synonyms);
+  let vocabulary = VOCABULARY.get(t);
+  if (!vocabulary) VOCABULARY.set(t, (vocabulary = vocabularyOf(t)));
+  const candidates: ResourceMatch[] = [];
+  for (const row of t.rows) {
+    let best: string[] | null = null;
+    for (const term of row.terms) {
+      const m = matchTerm(termSlots(term, t.synonyms), words, vocabulary);
+      if (m && (!best || m.length > best.length)) best = m;
+    }
+    if (best) {
+      candidates.push({
+        rowId: row.id,
+        label: row.label,
+        matchedWords: best,
+        resources: [...row.resources],
+        citation: row.citation,
+        ...(row.highRisk !== undefined && { highRisk: row.highRisk }),
+      });
+    }
+  }
+  // Drop a match whose words are all inside a strictly longer match ("eye" inside "eye foreign body").
+  return candidates
+    .filter((m) => !candidates.some((o) => o !== m && o.matchedWords.length > m.matchedWords.length && m.matchedWords.every((w) => o.matchedWords.includes(w))))
+    .sort((x, y) => y.matchedWords.length - x.matchedWords.length);
+}
+
+/** ESI counts kinds of resource; a complex procedure (conscious sedation) counts two (appendix A, ch. 5 FAQ 4). */
+export function countOf(resources: readonly ResourceType[]): ResourceCount {
+  const n = new Set(resources).size + (resources.includes('complex-procedure') ? 1 : 0);
+  return n === 0 ? 'none' : n === 1 ? 'one' : 'many';
+}
+
+const STEP_UP: Record<ResourceCount, ResourceCount> = { none: 'one', one: 'many', many: 'many' };
+
+export function describeResources(resources: readonly ResourceType[], t: ResourceTable = RESOURCE_TABLE): string {
+  return resources.length === 0 ? 'no resources' : [...new Set(resources)].map((r) => t.resourceTypes[r]).join(', ');
+}
+
+export function estimateResources(
+  input: ResourceEstimateInput,
+  options: ResourceEstimateOptions = DEFAULT_RESOURCE_OPTIONS,
+  t: ResourceTable = RESOURCE_TABLE,
+): ResourceEstimateResult {
+  const complaint = input.complaint?.trim();
+  if (!complaint || !/\p{L}/u.test(complaint)) return { status: 'unknown', reason: 'no chief complaint recorded', matches: [] };
+  const matches = matchResourceRows(complaint, t);
+  if (matches.length === 0) {
+    return { status: 'unknown', reason: `chief complaint "${complaint}" matched no row of the resource table`, matches: [] };
+  }
+  const resources = [...new Set(matches.flatMap((m) => m.resources))];
+  const explained = new Set(matches.flatMap((m) => m.matchedWords));
+  const filler = new Set(t.fillerWords.map((w) => stem(w)));
+  const unexplainedWords = complaintWords(complaint, t.synonyms).filter((w) => !explained.has(w) && !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
+  let count = countOf(resources);
+  const adjustments: ResourceAdjustment[] = [];
+  if (count !== 'many') {
+    const example = 'ESI v4 ch. 5 example: an older adult with multiple chronic medical problems needs more resources than a healthy teenager with the same injury';
+    if (options.olderAdultAge !== null && input.ageYears !== null && input.ageYears >= options.olderAdultAge) {
+      adjustments.push({ id: 'older-adult', detail: `age ${input.ageYears} years (≥ ${options.olderAdultAge}): one more resource expected`, citation: example });
+    } else if (options.multipleProblemsAtLeast !== null && (input.activeProblems ?? 0) >= options.multipleProblemsAtLeast) {
+      adjustments.push({
+        id: 'multiple-active-problems',
+        detail: `${input.activeProblems} active problems on the record (≥ ${options.multipleProblemsAtLeast}): one more resource expected`,
+        citation: example,
+      });
+    }
+    if (adjustments.length > 0) count = STEP_UP[count];
+  }
+  const rows = matches.map((m) => `"${m.label}"`).join(' and ');
+  const basis = `complaint matched ${rows}: ${describeResources(resources, t)}${adjustments.length > 0 ? `; ${adjustments.map((a) => a.detail).join('; ')}` : ''}`;
+  return { status: 'estimated', count, basis, resources, matches, adjustments, unexplainedWords: [...new Set(unexplainedWords)] };
+}

@@ -1,0 +1,159 @@
+/**
+ * Decision point C as data (src/services/triage/resources.ts, resource-needs.json): the complaint
+ * matched word by word against the resource table, the count of kinds of resource (ESI v4 ch. 5),
+ * the older-adult and multiple-problems step up, and "unknown" rather than a guess.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { ResourceEstimate } from '../../src/services/triage/acuity.js';
+import type { TriageAssessment } from '../../src/services/triage/assess.js';
+import { decisionPointC } from '../../src/services/triage/card.js';
+import {
+  RESOURCE_TABLE,
+  complaintWords,
+  countOf,
+  estimateResources,
+  matchResourceRows,
+  sameWord,
+  type ResourceEstimateOptions,
+} from '../../src/services/triage/resources.js';
+
+const OFF: ResourceEstimateOptions = { olderAdultAge: null, multipleProblemsAtLeast: null };
+
+describe('resource table', () => {
+  it('every row cites the handbook and names known resource types', () => {
+    const types = Object.keys(RESOURCE_TABLE.resourceTypes);
+    for (const row of RESOURCE_TABLE.rows) {
+      expect(row.citation).toMatch(/ESI v4/);
+      expect(row.terms.length).toBeGreaterThan(0);
+      for (const r of row.resources) expect(types).toContain(r);
+    }
+    expect(new Set(RESOURCE_TABLE.rows.map((r) => r.id)).size).toBe(RESOURCE_TABLE.rows.length);
+  });
+});
+
+describe('complaint words', () => {
+  it.each([
+    ['Abd. pain', ['abdominal', 'pain']],
+    ['LBP - Low back pain', ['low', 'back', 'pain', 'low', 'back', 'pain']],
+    ['Palpitations', ['palpitation']],
+    ['sore throat', ['pain', 'throat']],
+  ])('%s → %j', (text, words) => expect(complaintWords(text)).toEqual(words));
+
+  it.each([
+    ['seizure', 'sezure', true],
+    ['right', 'rigth', true],
+    ['fever', 'fewer', true],
+    ['pain', 'rain', false], // under five letters: exact only
+    ['dizziness', 'business', false],
+  ])('%s ~ %s: %s', (a, b, same) => expect(sameWord(a, b)).toBe(same));
+});
+
+describe('matching rows', () => {
+  it.each([
+    ['abd pain', ['abdominal-pain']],
+    ['pain, chest', ['chest-pain']],
+    ['Ant. chest discomfort', ['chest-pain']],
+    ['Open Wound', ['laceration']],
+    ['eye foreign body', ['eye-foreign-body']],
+    ['ankle injury', ['limb-injury']],
+    ['Injury, finger', ['limb-injury']],
+    ['sezure like motion', ['seizure']],
+    ['rigth side weakness', ['neurological-deficit']],
+    ['fever, cough', ['fever', 'cough-cold']],
+    ['prescription refill', ['administrative']],
+    ['left thigh swelling', ['limb-swelling']],
+    ['ptbd malfunction', ['tube-device']],
+  ])('%s → %j', (complaint, rows) => {
+    expect(
+      matchResourceRows(complaint)
+        .map((m) => m.rowId)
+        .sort(),
+    ).toEqual([...rows].sort());
+  });
+
+  it('a complaint of no known words matches nothing', () => expect(matchResourceRows('xyzzy plugh')).toEqual([]));
+});
+
+describe('counting kinds of resource (ESI v4 ch. 5)', () => {
+  it.each([
+    [[], 'none'],
+    [['lab'], 'one'],
+    [['lab', 'lab'], 'one'], // a CBC and electrolytes: one resource
+    [['lab', 'xray'], 'many'], // a CBC and a chest X-ray: two
+    [['complex-procedure'], 'many'], // conscious sedation counts two
+  ] as const)('%j → %s', (resources, count) => expect(countOf(resources)).toBe(count));
+});
+
+describe('estimateResources', () => {
+  it.each([
+    // complaint, age, active problems, options, expected count
+    ['simple leg laceration', 16, 0, OFF, 'one'], // ch. 5: healthy teenager, suturing
+    ['ankle sprain', 30, 0, OFF, 'one'], // appendix A ch. 5 FAQ 1: X-ray
+    ['prescription refill', 30, 0, OFF, 'none'], // Table 5-1, FAQ: refill is no resource
+    ['asthma', 25, 0, OFF, 'one'], // FAQ 6: nebuliser only
+    ['abdominal pain', 40, 0, OFF, 'many'],
+    ['fever and cough', 82, 0, OFF, 'many'], // ch. 5: labs and chest X-ray
+    ['scalp laceration', 78, 0, { olderAdultAge: 60, multipleProblemsAtLeast: null }, 'many'], // ch. 5 older-adult example
+    ['scalp laceration', 59, 0, { olderAdultAge: 60, multipleProblemsAtLeast: null }, 'one'],
+    ['scalp laceration', 40, 3, { olderAdultAge: null, multipleProblemsAtLeast: 2 }, 'many'],
+    ['rash', 70, 0, { olderAdultAge: 60, multipleProblemsAtLeast: null }, 'one'], // none → one
+  ] as const)('%s, age %d, %d problems → %s', (complaint, ageYears, activeProblems, options, count) => {
+    const e = estimateResources({ complaint, ageYears, activeProblems }, options);
+    expect(e.status).toBe('estimated');
+    if (e.status === 'estimated') expect(e.count).toBe(count);
+  });
+
+  it('the basis names the matched row and the resources, the step up says why', () => {
+    const e = estimateResources({ complaint: 'scalp laceration', ageYears: 78 }, { olderAdultAge: 60, multipleProblemsAtLeast: null });
+    expect(e.status === 'estimated' && e.basis).toBe('complaint matched "Laceration or open wound": simple procedure; age 78 years (≥ 60): one more resource expected');
+    expect(e.status === 'estimated' && e.matches[0]?.citation).toMatch(/ch\. 5 example/);
+  });
+
+  it.each([
+    [null, /^no chief complaint recorded$/],
+    ['  ', /no chief complaint recorded/],
+    ['??', /no chief complaint recorded/],
+    ['xyzzy plugh', /"xyzzy plugh" matched no row of the resource table/],
+  ])('%p → unknown, never a guess', (complaint, reason) => {
+    const e = estimateResources({ complaint, ageYears: 30 }, OFF);
+    expect(e.status).toBe('unknown');
+    if (e.status === 'unknown') expect(e.reason).toMatch(reason);
+  });
+});
+
+describe('the card states decision point C from the estimate', () => {
+  const card = (setBy: 'A' | 'B' | 'C' | 'D', resources: ResourceEstimate) => decisionPointC({ acuity: { setBy, resources } } as unknown as TriageAssessment);
+
+  it('names the resources expected, the matched row and its handbook citation', () => {
+    const e = estimateResources({ complaint: 'finger laceration', ageYears: 30 }, OFF);
+    if (e.status !== 'estimated') throw new Error('expected an estimate');
+    const text = card('C', e);
+    expect(text).toMatch(/^Decision point C: one resource expected, from the resource table row "Laceration or open wound" \(matched "finger laceration"; ESI v4 ch\. 5 example/);
+  });
+
+  it('says the resources could not be estimated, and that the level stays 3', () => {
+    expect(card('D', { status: 'unknown', reason: 'no chief complaint recorded' })).toBe(
+      'Decision point C: resources could not be estimated (no chief complaint recorded); the level stays at 3 rather than guessing 4 or 5.',
+    );
+  });
+
+  it('is silent when A or B set the level (resources play no part)', () => {
+    expect(card('B', { status: 'unknown', reason: 'x' })).toBe(false);
+  });
+});
+
+describe('rows the handbook names high risk (ch. 4) carry the citation', () => {
+  it.each([
+    ['ant. chest pain', /Cardiovascular/],
+    ['Rt. side motor weakness', /Neurological/],
+    ['dysarthria', /Neurological/],
+    ['suicidal ideation', /Mental Health/],
+    ['overdose', /Toxicological/],
+  ])('%s → %s', (complaint, cite) => {
+    expect(matchResourceRows(complaint).find((m) => m.highRisk)?.highRisk).toMatch(cite);
+  });
+
+  it.each(['numbness', 'alcohol intoxication', 'open wound', 'headache'])('%s is not flagged', (complaint) => {
+    expect(matchResourceRows(complaint).some((m) => m.highRisk !== undefined)).toBe(false);
+  });
+});
