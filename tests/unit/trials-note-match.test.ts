@@ -107,3 +107,23 @@ describe('studiedConditionMatch: the whole name, not a part of it', () => {
     expect(conditionKeyStems('Sickle Cell Disease')).toEqual(['sickle', 'cell']);
   });
 });
+
+describe('a trial close to the record by retrieval alone (minRelevance)', () => {
+  const note = 'Two days of fever, conjunctivitis and a strawberry tongue.';
+  const kawasaki = fromCorpusRecord(corpusRecord('NCT00000013', 'IVIG Timing in Kawasaki Disease', ['Kawasaki Disease'], '- Fever for at least 5 days', '- Prior IVIG'));
+
+  it('does not count without the option: no condition it studies is documented', () => {
+    expect(trialMatchCard(match(notePatient(note), [kawasaki]), { now: REF })).toBeUndefined();
+  });
+
+  it('counts from the given relevance, and the card says it rests on retrieval, not on a documented condition', () => {
+    const matched = match(notePatient(note), [kawasaki]);
+    const m = { ...matched, ranking: matched.ranking.map((r) => ({ ...r, relevance: 0.5 })) };
+    expect(m.ranking[0]?.category).not.toBe('excluded');
+    expect(trialMatchCard(m, { now: REF, minRelevance: 0.6 })).toBeUndefined();
+    const card = trialMatchCard(m, { now: REF, minRelevance: 0.5 })!;
+    expect(card.detail).toContain('Close to the record by retrieval (relevance 0.50); no condition it studies documented.');
+    const ext = card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ match?: unknown; relevance: number }> };
+    expect(ext.trials[0]!.match).toBeUndefined();
+  });
+});

@@ -155,13 +155,17 @@ export function isConditionMatch(c: CriterionJudgement): boolean {
 export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions = {}): Card | undefined {
   const fitting = fittingTrials(input, options);
   if (fitting.length === 0) return undefined;
-  // As many of the first `maxTrials` as fit the short card's detail (the shortest form of each line first tried).
-  let shown = fitting.slice(0, options.maxTrials ?? 3);
-  let text: string | undefined;
-  for (; shown.length > 0; shown = shown.slice(0, -1)) {
-    const at = new Map(shown.map((f) => [f.trial.nctId, statusDate(f.trial.fetchedAt, options.now ?? new Date(), options.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS)]));
-    text = detail(input, fitting, shown, at);
-    if (text !== undefined) break;
+  const maxUnknown = options.maxUnknown ?? 8;
+  const now = options.now ?? new Date();
+  const staleAfterDays = options.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS;
+  const first = fitting.slice(0, options.maxTrials ?? 3);
+  const dates = new Map(first.map((f) => [f.trial.nctId, statusDate(f.trial.fetchedAt, now, staleAfterDays)]));
+  // As many of the first `maxTrials` as fit the short card's detail (each line tried in shorter forms first).
+  let shown = first;
+  let text = detail(input, fitting, shown, dates);
+  while (text === undefined && shown.length > 1) {
+    shown = shown.slice(0, -1);
+    text = detail(input, fitting, shown, dates);
   }
   if (text === undefined) return undefined;
   const n = fitting.length;
@@ -169,10 +173,6 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
     ...smartLink(options.smartAppUrl, { service: 'trial-match', rule: TRIAL_MATCH_RULE.id, nctIds: shown.map((f) => f.trial.nctId) }),
     ...shown.map((f): Link => ({ label: `${f.trial.nctId} on ClinicalTrials.gov`, url: `${CTGOV_STUDY_URL}${f.trial.nctId}`, type: 'absolute' })),
   ];
-  const maxUnknown = options.maxUnknown ?? 8;
-  const now = options.now ?? new Date();
-  const staleAfterDays = options.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS;
-  const dates = new Map(shown.map((f) => [f.trial.nctId, statusDate(f.trial.fetchedAt, now, staleAfterDays)]));
   return {
     summary: `${n} recruiting trial${n === 1 ? '' : 's'} may fit`,
     indicator: 'info',
