@@ -16,6 +16,10 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { Bm25Index, bm25TrialText } from '../eval/bm25.js';
 import { mean } from '../eval/ranking-metrics.js';
 import { cardTrials, topicNdcg, topicPatient } from '../eval/trials-hook.js';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { fittingTrials } from '../../src/services/trials/card.js';
+import { RECRUITING_STATUSES } from '../../src/services/trials/matching/trial-record.js';
+import { TRIAL_CANDIDATES } from '../../src/services/trials/service.js';
 import { EVAL_REFERENCE_TIME, EVAL_SETS, loadEvalData, type EvalSet } from '../eval/trials.js';
 
 const USAGE = `Usage: npm run eval:trials-hook -- --data <dir> --set sigir|trec_2021|trec_2022 [--db <dir>] [--limit-topics <n>] [--card-trials <n>] [--candidates <n>] [--min-relevance <r>] [--port <p>] [--verbose]
@@ -32,7 +36,10 @@ over the same store. Topics whose judged trials with text are all "not relevant"
   --candidates    trials retrieved per call (default: the service's TRIAL_CANDIDATES)
   --min-relevance a trial with no topical match counts from this retrieval relevance (0-1; default: the service's)
   --port          where the app listens (default 7301)
-  --verbose       print each topic's card list and BM25's top 5 with their grades`;
+  --verbose       print each topic's card list and BM25's top 5 with their grades
+  --stages        also score the stages behind the card, per topic through the same matcher: the
+                  retrieval's top 5, the candidates not ranked excluded, the candidates with a
+                  documented topical match (card rule 3 alone), and BM25's top 20 with that match`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -46,6 +53,7 @@ async function main(): Promise<number> {
       'min-relevance': { type: 'string' },
       port: { type: 'string', default: '7301' },
       verbose: { type: 'boolean', default: false },
+      stages: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -103,6 +111,7 @@ async function main(): Promise<number> {
 
     const hookStarted = performance.now();
     const rows: Array<{ topic: string; card: number; bm25: number; fitting: number; shown: number }> = [];
+    const stages: Record<'retrieval' | 'notExcluded' | 'topicalOnly' | 'bm25Topical', number[]> = { retrieval: [], notExcluded: [], topicalOnly: [], bm25Topical: [] };
     let skipped = 0;
     let withAge = 0;
     let withSex = 0;
@@ -127,6 +136,24 @@ async function main(): Promise<number> {
       const top5 = bm25.rank(text).slice(0, 5).map((x) => x.id);
       const row = { topic, card: topicNdcg(card.shown, grades) ?? 0, bm25: topicNdcg(top5, grades) ?? 0, fitting: card.fitting, shown: card.shown.length };
       rows.push(row);
+      if (values.stages) {
+        const resources = Object.values(patient.prefetch).flatMap((r) => {
+          const b = r as { resourceType: string; entry?: Array<{ resource: unknown }> };
+          return b.resourceType === 'Bundle' ? (b.entry ?? []).map((e) => e.resource) : [r];
+        });
+        const ctx = buildPatientContext({ resources, patientId: patient.patientId, referenceTime: EVAL_REFERENCE_TIME });
+        const { profile } = await matcher.prepare(ctx);
+        const k = candidates ?? TRIAL_CANDIDATES;
+        const result = await matcher.match(profile, { k, statuses: RECRUITING_STATUSES });
+        const excluded = new Set(result.ranking.filter((r) => r.category === 'excluded').map((r) => r.nctId));
+        stages.retrieval.push(topicNdcg(result.candidates.map((c) => c.nctId), grades) ?? 0);
+        stages.notExcluded.push(topicNdcg(result.candidates.map((c) => c.nctId).filter((id) => !excluded.has(id)), grades) ?? 0);
+        stages.topicalOnly.push(topicNdcg(fittingTrials(result).map((f) => f.trial.nctId), grades) ?? 0);
+        const top = bm25.rank(text).slice(0, k).map((x) => x.id);
+        const judged = await matcher.match(profile, { k, statuses: RECRUITING_STATUSES, nctIds: top });
+        const topical = new Set(fittingTrials(judged).map((f) => f.trial.nctId));
+        stages.bm25Topical.push(topicNdcg(top.filter((id) => topical.has(id)), grades) ?? 0);
+      }
       if (values.verbose) {
         const g = (id: string) => `${id}:${grades.get(id) ?? '-'}`;
         console.log(`${topic} age ${patient.age ?? '?'} sex ${patient.sex ?? '?'} · card (${card.fitting} fit) ${card.shown.map(g).join(' ') || '—'} · ndcg@5 ${row.card.toFixed(3)} | bm25 ${top5.map(g).join(' ')} · ${row.bm25.toFixed(3)}`);
@@ -157,6 +184,12 @@ async function main(): Promise<number> {
     );
     console.log(`cards: ${summary.topicsWithCard}/${rows.length} topics · trials per patient: ${f(summary.trialsPerPatient.fitting)} may fit, ${f(summary.trialsPerPatient.shown)} shown`);
     console.log(`NDCG@5: card ${f(summary.card.ndcg5)} · BM25 over the store ${f(summary.bm25.ndcg5)} (card better on ${summary.cardBeatsBm25Topics} topics, BM25 on ${summary.bm25BeatsCardTopics})`);
+    if (values.stages) {
+      console.log(
+        `stages (NDCG@5): retrieval top 5 ${f(mean(stages.retrieval))} · candidates not ranked excluded ${f(mean(stages.notExcluded))} · ` +
+          `candidates with a documented topical match ${f(mean(stages.topicalOnly))} · BM25 top ${candidates ?? TRIAL_CANDIDATES} with a documented topical match ${f(mean(stages.bm25Topical))}`,
+      );
+    }
     console.log(`time: ${seconds.toFixed(1)} s (import ${importSeconds.toFixed(1)} s, hook calls ${hookSeconds.toFixed(1)} s)`);
     console.log(JSON.stringify(summary));
     return 0;
