@@ -129,15 +129,17 @@ describe('trial-match card: content', () => {
   const m = match(profile, [htnTrial('NCT00000001')]);
   const card = cardAt(m, { smartAppUrl: 'https://cairn.example.org/app/launch.html' })!;
 
-  it('gives each trial one line: NCT id, title verbatim, record status in words, criteria counted by kind and judgement', () => {
+  it('gives each trial one line: NCT id, title verbatim, record status in words, why it is there, the deciding criteria counted', () => {
     const criteria = m.judgements[0]!.criteria;
-    const n = (kind: string, status: string) => criteria.filter((c) => c.kind === kind && c.status === status).length;
+    const decided = (kind: string, status: string) => criteria.filter((c) => c.kind === kind && c.status === status && c.basis !== 'assumed-absent').length;
     const assumed = criteria.filter((c) => c.basis === 'assumed-absent').length;
     expect(assumed).toBe(2);
+    expect([decided('inclusion', 'met'), decided('inclusion', 'not-met'), decided('inclusion', 'unknown')]).toEqual([4, 0, 0]);
+    expect([decided('exclusion', 'met'), decided('exclusion', 'not-met'), decided('exclusion', 'unknown')]).toEqual([0, 1, 0]);
     expect(card.detail).toContain(
       `- **NCT00000001**: Intensive Blood Pressure Lowering in Hypertension — Recruiting, phase 3 (status as of 10 May 2025). ` +
-        `Inclusion criteria: ${n('inclusion', 'met')} met, ${n('inclusion', 'not-met')} not met, ${n('inclusion', 'unknown')} unknown; ` +
-        `exclusion criteria: ${n('exclusion', 'met')} met, ${n('exclusion', 'not-met')} not met, ${n('exclusion', 'unknown')} unknown. 2 criteria not mentioned in the record, assumed absent.`,
+        `Studies Hypertension — recorded: Essential hypertension. ` +
+        `Inclusion criteria: 4 met. Exclusion criteria: 1 not met, 2 not documented in the record.`,
     );
     expect(card.indicator).toBe('info');
     // No criterion table on the card: the criteria are in its extension and the Cairn app.
@@ -159,7 +161,7 @@ describe('trial-match card: content', () => {
     }
     // Criteria judged only by assuming an unmentioned fact absent are one line, not rows.
     for (const c of assumed) expect(rows.map((r) => r.criterion)).not.toContain(c.text);
-    expect(notListedOf(card, 'NCT00000001')).toEqual(['2 exclusion criteria not mentioned in the record: assumed absent.']);
+    expect(notListedOf(card, 'NCT00000001')).toEqual(['2 exclusions not documented in the record.']);
     // Criteria made from the record's fields (age limits, condition studied) say so.
     expect(rows.map((r) => r.criterion)).toContain('Condition studied: Hypertension (record field)');
   });
@@ -333,13 +335,15 @@ describe('trial-match card: headings and lead-ins are not criteria', () => {
     );
     const m = match(patient(HTN_NOTE), [record]);
     const leadIn = 'The contraindications include subjects with the following devices or conditions:';
-    expect(m.judgements[0]!.criteria.map((c) => c.text)).toContain(leadIn);
+    // The parser reads it as the lead-in of the items under it (criteria-parse.ts), not as a criterion.
+    expect(m.judgements[0]!.criteria.map((c) => c.text)).not.toContain(leadIn);
+    expect(m.judgements[0]!.criteria.map((c) => c.text)).toEqual(expect.arrayContaining(['Subjects unable to have an MRI scan.', 'Cardiac pacemaker', 'Cochlear implant']));
     const card = cardAt(m)!;
     expect(criteriaOf(card, 'NCT00000006').map((r) => r.criterion)).not.toContain(leadIn);
     const table = criterionTable(patient(HTN_NOTE), m.judgements[0]!.criteria, 100);
     expect(table.rows.map((r) => r.criterion)).not.toContain(leadIn);
     const listedOrCounted = table.rows.length + table.summary.reduce((n, line) => n + Number(/^(\d+)/.exec(line)?.[1] ?? 0), 0);
-    expect(listedOrCounted).toBe(m.judgements[0]!.criteria.length - 1);
+    expect(listedOrCounted).toBe(m.judgements[0]!.criteria.length);
   });
 });
 
@@ -377,7 +381,7 @@ describe('trial-match card: the date of each status', () => {
     ['2023-02-03T00:00:00Z', 30, '(status as of 3 Feb 2023 — may be out of date)', true],
   ])('read at %s, stale after %i days: %s', (fetchedAt, staleAfterDays, text, stale) => {
     const card = cardAt(matchRead([htnTrial('NCT00000001')], fetchedAt), { staleAfterDays })!;
-    expect(card.detail).toContain(`— Recruiting, phase 3 ${text}. Inclusion criteria:`);
+    expect(card.detail).toContain(`— Recruiting, phase 3 ${text}. Studies Hypertension`);
     const ext = card.extension?.[TRIAL_MATCH_EXTENSION] as Extension;
     expect(ext.trials[0]).toMatchObject({ statusAsOf: fetchedAt.slice(0, 10), statusMayBeOutOfDate: stale });
   });

@@ -213,3 +213,77 @@ describe('structure of whole criteria', () => {
     }
   });
 });
+
+describe('splitCriteria as a coordinator reads it: lead-ins are never criteria, groups are OR or AND', () => {
+  /** kind · alternatives group or "-" · text, one string per criterion. */
+  const read = (raw: string) => {
+    const sections = splitEligibility(raw);
+    return [...splitCriteria(sections.inclusion, 'inclusion'), ...splitCriteria(sections.exclusion, 'exclusion')].map((c) => `${c.kind} · ${c.alternatives ?? '-'} · ${c.text}`);
+  };
+
+  it.each([
+    {
+      name: 'section headings and "must meet all of the following" introduce items (AND)',
+      raw: 'Inclusion Criteria:\n\nPatients must meet all of the following:\n\n  - Age 18 years or older\n  - Confirmed adenocarcinoma of the prostate\n\nExclusion Criteria:\n\n  - Prior pelvic radiotherapy',
+      want: ['inclusion · - · Age 18 years or older', 'inclusion · - · Confirmed adenocarcinoma of the prostate', 'exclusion · - · Prior pelvic radiotherapy'],
+    },
+    {
+      name: 'a lead-in that is the last sentence of a numbered item (wrapped): the first sentence is the criterion',
+      raw:
+        'EXCLUSION CRITERIA:\n\n1. Subjects who cannot have an MRI will be excluded from the imaging visit. The contraindications include subjects with the following\ndevices or conditions:\n\n-  Aneurysm clips\n\n-  Cochlear implant\n\n2. Pregnant women.',
+      want: [
+        'exclusion · - · Subjects who cannot have an MRI will be excluded from the imaging visit.',
+        'exclusion · - · Aneurysm clips',
+        'exclusion · - · Cochlear implant',
+        'exclusion · - · Pregnant women.',
+      ],
+    },
+    {
+      name: '"any of the following" nested: its children form one OR-criterion; a sibling "all of the following" ends it',
+      raw: 'Inclusion Criteria:\n- Adults 18 to 75 years\n- Any of the following:\n  - Type 2 diabetes on metformin\n  - HbA1c 7.0-10.0%\n- Must have all of the following:\n  - BMI 25-40 kg/m2\n  - Stable weight for 3 months\n- Able to give consent',
+      want: [
+        'inclusion · - · Adults 18 to 75 years',
+        'inclusion · inclusion-1 · Type 2 diabetes on metformin',
+        'inclusion · inclusion-1 · HbA1c 7.0-10.0%',
+        'inclusion · - · BMI 25-40 kg/m2',
+        'inclusion · - · Stable weight for 3 months',
+        'inclusion · - · Able to give consent',
+      ],
+    },
+    {
+      name: '"one of the following" under a numbered item, lettered children; the next number ends the group',
+      raw: 'Inclusion criteria:\n1. Men and women aged 40 to 80 years.\n2. Current or former smokers with at least one of the following:\n   a. 10 pack-year history\n   b. chronic cough\n3. FEV1/FVC below 0.70 after bronchodilator.',
+      want: [
+        'inclusion · - · Men and women aged 40 to 80 years.',
+        'inclusion · inclusion-1 · 10 pack-year history',
+        'inclusion · inclusion-1 · chronic cough',
+        'inclusion · - · FEV1/FVC below 0.70 after bronchodilator.',
+      ],
+    },
+    {
+      name: 'PDQ block headings and sub-headings are context, each item read under its own heading',
+      raw: 'DISEASE CHARACTERISTICS:\nHistologically confirmed small cell lung cancer\n\nPATIENT CHARACTERISTICS:\nAge:\n- 18 and over\nPerformance status:\n- ECOG 0-2\nHepatic:\n- Bilirubin no greater than 1.5 mg/dL',
+      want: [
+        'inclusion · - · Histologically confirmed small cell lung cancer',
+        'inclusion · - · 18 and over',
+        'inclusion · - · ECOG 0-2',
+        'inclusion · - · Bilirubin no greater than 1.5 mg/dL',
+      ],
+    },
+  ])('$name', ({ raw, want }) => {
+    expect(read(raw)).toEqual(want);
+  });
+
+  it('keeps each PDQ item under its own heading', () => {
+    const items = splitCriteria('PATIENT CHARACTERISTICS:\nAge:\n- 18 and over\nPerformance status:\n- ECOG 0-2', 'inclusion');
+    expect(items.map((i) => i.context)).toEqual(['PATIENT CHARACTERISTICS > Age', 'PATIENT CHARACTERISTICS > Performance status']);
+  });
+
+  it('no criterion ends in a colon', () => {
+    const raw =
+      'Inclusion Criteria:\nIn order to be eligible to participate in this study, an individual must meet all of the following criteria:\n- Provision of signed consent\n- Diagnosis of asthma for at least 12 months\nExclusion Criteria:\nAn individual who meets any of the following criteria will be excluded from participation in this study:\n- Current smoker\n- Treatment with oral steroids within 4 weeks';
+    const texts = read(raw);
+    expect(texts.filter((t) => /:$/.test(t))).toEqual([]);
+    expect(texts).toHaveLength(4);
+  });
+});

@@ -11,16 +11,19 @@
  * Which trials count ("may fit"), in this order:
  *   1. the record's overall status is RECRUITING, NOT_YET_RECRUITING or ENROLLING_BY_INVITATION
  *      (RECRUITING_STATUSES): a trial that cannot enrol is no use to the clinician;
- *   2. ranking category `eligible` (rank.ts): no exclusion criterion met and no inclusion criterion
+ *   2. not ranked `excluded` (rank.ts): no exclusion criterion met and no inclusion criterion
  *      failed on documented evidence;
- *   3. at least one inclusion criterion naming a condition or a medication (the condition the
- *      trial studies, "type 2 diabetes", "on metformin") is met on documented evidence: the record
- *      or a note, not the unmentioned-facts assumption. Without one, "eligible" only means "nothing
- *      known against"; and a met age, weight or lab limit alone ("weighs at least 50 kg") says
- *      nothing about whether the trial is for this patient (on the demo data it put a healthy
- *      29-year-old forward for an immunodeficiency apheresis study).
+ *   3. the patient has what the trial is about, documented — the topical match: the condition the
+ *      trial studies (its conditions field, matching/studied-condition.ts) on the record or stated
+ *      in a note as current, or an inclusion criterion naming a condition or a medication ("type 2
+ *      diabetes", "on metformin") met on the record or a note, not on the unmentioned-facts
+ *      assumption. A condition written in a note counts as a coded one does; the card says so and
+ *      quotes the sentence with the note's date. Without a topical match, "not excluded" only
+ *      means "nothing known against"; and a met age, weight or lab limit alone ("weighs at least
+ *      50 kg") says nothing about whether the trial is for this patient (on the demo data it put a
+ *      healthy 29-year-old forward for an immunodeficiency apheresis study).
  * No trial counts → no card. The count is over the trials retrieval returned (the service asks
- * for the 20 recruiting trials closest to the record); the detail shows the first few by rank.
+ * for the recruiting trials closest to the record); the detail shows the first few by rank.
  */
 import { blocks, bulletList, escapeInline } from '../../cards/markdown.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
@@ -32,7 +35,8 @@ import type { CriterionJudgement, Evidence, JudgementBasis, TrialJudgement } fro
 import type { PatientProfile } from './matching/profile.js';
 import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
-import { DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate, type StatusDate } from './status-date.js';
+import { dayLabel, DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate, type StatusDate } from './status-date.js';
+import { studiedConditionMatch } from './matching/studied-condition.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../text/tokens.js';
 
 /** The card extension key of the match figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
@@ -44,7 +48,7 @@ export const TRIAL_MATCH_EXTENSION = 'cairn-trial-match';
  * a threshold changes. How the criteria were parsed is in each trial's content hash (the parser's
  * fingerprint is part of it), which the card's provenance lists per trial.
  */
-export const TRIAL_MATCH_RULE: RuleRef = { id: 'trial-match/criteria', version: '1' };
+export const TRIAL_MATCH_RULE: RuleRef = { id: 'trial-match/criteria', version: '2' };
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';
 /** NLM asks for this attribution of ClinicalTrials.gov content (trials/README.md). */
 export const CTGOV_ATTRIBUTION = 'ClinicalTrials.gov, U.S. National Library of Medicine, https://clinicaltrials.gov';
@@ -56,7 +60,7 @@ export interface TrialCardInput {
   judgements: readonly TrialJudgement[];
 }
 
-export interface TrialCardOptions {
+export interface TrialCardOptions extends FittingOptions {
   /** Trials shown on the card (default 3). */
   maxTrials?: number;
   /** Unknown criteria listed per trial in the card's extension before "N more" (default 8). */
@@ -71,14 +75,62 @@ export interface TrialCardOptions {
   staleAfterDays?: number;
 }
 
+/** Rule 3: what the trial is about, and the patient's evidence for it. */
+export interface TopicalMatch {
+  /** The trial's condition as its record names it, or the inclusion criterion that was met. */
+  what: string;
+  via: 'studied condition' | 'inclusion criterion';
+  evidence: { kind: 'record' | 'note'; source: string; text: string; sentence?: number };
+}
+
 export interface FittingTrial {
   ranked: RankedTrial;
   trial: StoredTrial;
   judgement: TrialJudgement;
+  /** Absent when the trial counts by its retrieval relevance alone (FittingOptions.minRelevance). */
+  match?: TopicalMatch;
+}
+
+export interface FittingOptions {
+  /**
+   * A trial not ranked excluded also counts without a topical match when its retrieval relevance
+   * (0–1, rank.ts) is at least this: the record's words and meaning are close to the trial's even
+   * though no condition it studies is written as such (a note describing findings, not naming the
+   * diagnosis). The card says so. Unset: a topical match is required.
+   */
+  minRelevance?: number;
+}
+
+/**
+ * Rule 3 of the module comment: the studied condition or a met condition/medication inclusion
+ * criterion, the record's evidence preferred to a note's.
+ */
+export function topicalMatch(patient: PatientProfile, trial: Pick<StoredTrial, 'conditions' | 'criteria'>, judgement: TrialJudgement): TopicalMatch | undefined {
+  const found: TopicalMatch[] = [];
+  const studied = studiedConditionMatch(trial.conditions, patient);
+  if (studied) found.push({ what: studied.condition, via: 'studied condition', evidence: studied.evidence });
+  // A criterion asking for an absence ("No medical conditions that…") met says nothing about what the trial is for.
+  for (const c of judgement.criteria.filter((j) => isConditionMatch(j) && trial.criteria[j.index]?.criterion.structure.negated === false)) {
+    const e = c.evidence[0];
+    if (e && pastOnly(patient, e, trial.criteria[c.index]?.criterion.structure.conditions ?? [])) continue;
+    if (e) found.push({ what: c.text, via: 'inclusion criterion', evidence: { kind: e.kind, source: e.source, text: e.text, ...(e.sentence !== undefined && { sentence: e.sentence }) } });
+  }
+  return found.find((m) => m.evidence.kind === 'record') ?? found[0];
+}
+
+/**
+ * The note sentence mentions the criterion's conditions only as past history ("prior MI"): it may
+ * meet a criterion about a history, but the trial is not for a condition the patient had.
+ */
+function pastOnly(patient: PatientProfile, e: Evidence, conditions: ReadonlyArray<{ conceptId: string }>): boolean {
+  if (e.kind !== 'note' || e.sentence === undefined) return false;
+  const wanted = new Set(conditions.map((c) => c.conceptId));
+  const mentions = (patient.sentences[e.sentence]?.conditions ?? []).filter((m) => wanted.has(m.conceptId) && m.assertion === 'affirmed');
+  return mentions.length > 0 && mentions.every((m) => m.past === true);
 }
 
 /** The trials that count, in ranking order (see the module comment). */
-export function fittingTrials(input: Omit<TrialCardInput, 'patient'>): FittingTrial[] {
+export function fittingTrials(input: TrialCardInput, options: FittingOptions = {}): FittingTrial[] {
   const trials = new Map(input.trials.map((t) => [t.nctId, t]));
   const judgements = new Map(input.judgements.map((j) => [j.nctId, j]));
   const out: FittingTrial[] = [];
@@ -87,9 +139,10 @@ export function fittingTrials(input: Omit<TrialCardInput, 'patient'>): FittingTr
     const judgement = judgements.get(ranked.nctId);
     if (!trial || !judgement) continue;
     if (!RECRUITING_STATUSES.includes(trial.status)) continue;
-    if (ranked.category !== 'eligible') continue;
-    if (!judgement.criteria.some(isConditionMatch)) continue;
-    out.push({ ranked, trial, judgement });
+    if (ranked.category === 'excluded') continue;
+    const match = topicalMatch(input.patient, trial, judgement);
+    if (match) out.push({ ranked, trial, judgement, match });
+    else if (options.minRelevance !== undefined && ranked.relevance >= options.minRelevance) out.push({ ranked, trial, judgement });
   }
   return out;
 }
@@ -100,22 +153,30 @@ export function isConditionMatch(c: CriterionJudgement): boolean {
 }
 
 export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions = {}): Card | undefined {
-  const fitting = fittingTrials(input);
+  const fitting = fittingTrials(input, options);
   if (fitting.length === 0) return undefined;
-  const shown = fitting.slice(0, options.maxTrials ?? 3);
+  const maxUnknown = options.maxUnknown ?? 8;
+  const now = options.now ?? new Date();
+  const staleAfterDays = options.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS;
+  const first = fitting.slice(0, options.maxTrials ?? 3);
+  const dates = new Map(first.map((f) => [f.trial.nctId, statusDate(f.trial.fetchedAt, now, staleAfterDays)]));
+  // As many of the first `maxTrials` as fit the short card's detail (each line tried in shorter forms first).
+  let shown = first;
+  let text = detail(input, fitting, shown, dates);
+  while (text === undefined && shown.length > 1) {
+    shown = shown.slice(0, -1);
+    text = detail(input, fitting, shown, dates);
+  }
+  if (text === undefined) return undefined;
   const n = fitting.length;
   const links: Link[] = [
     ...smartLink(options.smartAppUrl, { service: 'trial-match', rule: TRIAL_MATCH_RULE.id, nctIds: shown.map((f) => f.trial.nctId) }),
     ...shown.map((f): Link => ({ label: `${f.trial.nctId} on ClinicalTrials.gov`, url: `${CTGOV_STUDY_URL}${f.trial.nctId}`, type: 'absolute' })),
   ];
-  const maxUnknown = options.maxUnknown ?? 8;
-  const now = options.now ?? new Date();
-  const staleAfterDays = options.staleAfterDays ?? DEFAULT_TRIAL_STALE_DAYS;
-  const dates = new Map(shown.map((f) => [f.trial.nctId, statusDate(f.trial.fetchedAt, now, staleAfterDays)]));
   return {
     summary: `${n} recruiting trial${n === 1 ? '' : 's'} may fit`,
     indicator: 'info',
-    detail: detail(fitting, shown, dates),
+    detail: text,
     source: { label: 'Cairn trial match (ClinicalTrials.gov records)', url: 'https://clinicaltrials.gov' },
     overrideReasons: overrideReasons('notClinicallyRelevant', 'patientDeclined', 'alreadyAssessed'),
     links,
@@ -134,6 +195,20 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
             statusMayBeOutOfDate: date.stale,
             ...(f.trial.lastUpdatePosted !== null && { lastUpdatePosted: f.trial.lastUpdatePosted }),
             category: f.ranked.category,
+            // Why the trial is on the card (rule 3): the note sentence exactly, with the note's date, when it rests on a note.
+            ...(f.match && {
+              match: {
+                what: f.match.what,
+                via: f.match.via,
+                evidence: {
+                  kind: f.match.evidence.kind,
+                  text: f.match.evidence.text,
+                  source: f.match.evidence.source,
+                  ...(f.match.evidence.kind === 'note' && noteDate(input.patient, f.match.evidence.source) !== undefined && { date: noteDate(input.patient, f.match.evidence.source) }),
+                },
+              },
+            }),
+            relevance: f.ranked.relevance,
             score: f.ranked.score,
             retrievalRank: f.ranked.retrievalRank,
             inclusion: f.ranked.inclusion,
@@ -152,36 +227,78 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
 
 /** Longest trial title shown whole (characters); longer ones are cut at a word and end in "…". */
 const TITLE_LENGTHS = [100, 70, 40];
+/**
+ * Longest note sentence (or recorded condition) quoted whole in the detail, in characters; 0: not
+ * quoted, only the note and its date named (the extension carries the sentence whole).
+ */
+const QUOTE_LENGTHS = [200, 120, 60, 0];
 
 /**
  * One list item per trial shown: NCT id, title, status and phase with the date the status was
- * read (statusAsOfText), and the counts of its criteria
- * (lead-ins left out) by kind and judgement, with how many were judged only by assuming that an
- * unmentioned fact is absent. Titles are cut shorter when the card would not fit otherwise.
+ * read (statusAsOfText), what the patient has that the trial is about (the topical match: a
+ * recorded condition, or the note sentence quoted with the note's date), and the counts of the
+ * criteria that decide (lead-ins left out; those judged only by assuming an unmentioned fact
+ * absent counted once apart). Titles and quotations are cut shorter, at a word and with "…", when
+ * the card would not fit otherwise.
  */
-function detail(fitting: readonly FittingTrial[], shown: readonly FittingTrial[], dates: ReadonlyMap<string, StatusDate>): string {
-  const make = (titleMax: number) =>
+function detail(input: TrialCardInput, fitting: readonly FittingTrial[], shown: readonly FittingTrial[], dates: ReadonlyMap<string, StatusDate>): string | undefined {
+  const make = (titleMax: number, quoteMax: number) =>
     blocks(
       fitting.length > shown.length && `The first ${shown.length} of ${fitting.length}, by retrieval relevance.`,
-      bulletList(shown.map((f) => trialLine(f, titleMax, dates.get(f.trial.nctId) as StatusDate))),
+      bulletList(shown.map((f) => trialLine(input.patient, f, titleMax, quoteMax, dates.get(f.trial.nctId) as StatusDate))),
       `Trial records: ${CTGOV_ATTRIBUTION}.`,
     );
-  for (const max of TITLE_LENGTHS) {
-    const text = make(max);
-    if (fits(text)) return text;
+  for (const quoteMax of QUOTE_LENGTHS) {
+    for (const titleMax of TITLE_LENGTHS) {
+      const text = make(titleMax, quoteMax);
+      if (fits(text)) return text;
+    }
   }
-  return make(TITLE_LENGTHS[TITLE_LENGTHS.length - 1] as number);
+  return undefined;
 }
 
-function trialLine(f: FittingTrial, titleMax: number, date: StatusDate): string {
+/** The note a piece of evidence came from, and its date (YYYY-MM-DD) when the note has one. */
+function noteDate(patient: PatientProfile, source: string): string | undefined {
+  return patient.context.notes.find((n) => n.source === source)?.date?.slice(0, 10);
+}
+
+/**
+ * Why the trial is on the card, computed from the record: "Studies Hypertension — recorded:
+ * Essential hypertension." or "Studies Sickle Cell Disease — note of 3 Jan 2024: “…”" (the note's
+ * sentence verbatim, cut at a word with "…" past `quoteMax` characters; the extension has it whole).
+ */
+export function matchText(patient: PatientProfile, m: TopicalMatch, quoteMax: number): string {
+  const what = m.via === 'studied condition' ? `Studies ${escapeInline(shortTitle(m.what, Math.max(40, quoteMax)))}` : `Meets “${escapeInline(shortTitle(m.what, Math.max(40, quoteMax)))}”`;
+  if (m.evidence.kind === 'record') return quoteMax > 0 ? `${what} — recorded: ${escapeInline(shortTitle(m.evidence.text, quoteMax))}.` : `${what} — recorded.`;
+  const date = noteDate(patient, m.evidence.source);
+  const note = `note${date ? ` of ${dayLabel(date)}` : ''}`;
+  return quoteMax > 0 ? `${what} — ${note}: “${escapeInline(shortTitle(m.evidence.text, quoteMax))}”` : `${what} — stated in a ${note}.`;
+}
+
+function trialLine(patient: PatientProfile, f: FittingTrial, titleMax: number, quoteMax: number, date: StatusDate): string {
   const criteria = f.judgement.criteria.filter((c) => !isLeadIn(c));
   const phase = phaseLabel(f.trial.phase);
-  const assumed = criteria.filter((c) => c.basis === 'assumed-absent').length;
   return (
     `**${f.trial.nctId}**: ${escapeInline(shortTitle(f.trial.title, titleMax))} — ${statusLabel(f.trial.status)}${phase ? `, ${phase}` : ''} (${statusAsOfText(date)}). ` +
-    `Inclusion criteria: ${counts(criteria, 'inclusion')}; exclusion criteria: ${counts(criteria, 'exclusion')}.` +
-    `${assumed > 0 ? ` ${assumed === 1 ? '1 criterion' : `${assumed} criteria`} not mentioned in the record, assumed absent.` : ''}`
+    `${f.match ? matchText(patient, f.match, quoteMax) : `Close to the record by retrieval (relevance ${f.ranked.relevance.toFixed(2)}); no condition it studies documented.`} ` +
+    `Inclusion criteria: ${counts(criteria, 'inclusion')}. Exclusion criteria: ${counts(criteria, 'exclusion')}.`
   );
+}
+
+/**
+ * The criteria judged only by assuming that what the record does not mention is absent, in one
+ * sentence: "12 exclusions not documented in the record." (and the inclusion criteria asking for
+ * an absence, likewise). Not listed one by one: a row per unmentioned exclusion says nothing a
+ * screener can act on beyond this count.
+ */
+export function undocumentedText(criteria: readonly Pick<CriterionJudgement, 'kind' | 'basis'>[]): string {
+  const assumed = criteria.filter((c) => c.basis === 'assumed-absent');
+  const ex = assumed.filter((c) => c.kind === 'exclusion').length;
+  const inc = assumed.filter((c) => c.kind === 'inclusion').length;
+  const parts: string[] = [];
+  if (ex > 0) parts.push(`${ex} exclusion${ex === 1 ? '' : 's'} not documented in the record.`);
+  if (inc > 0) parts.push(`${inc} inclusion criteri${inc === 1 ? 'on asks' : 'a ask'} for an absence not documented in the record.`);
+  return parts.join(' ');
 }
 
 /** The title as recorded, or its first words up to `max` characters and "…". */
@@ -193,10 +310,23 @@ export function shortTitle(title: string, max: number): string {
   return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.(–-]+$/, '')}…`;
 }
 
+/**
+ * The criteria of one kind that decide, by judgement, zeros left out ("4 met, 2 unknown"), then
+ * those judged only by assuming an unmentioned fact absent, counted once ("12 not documented in
+ * the record"); "none judged" when there are neither.
+ */
 function counts(criteria: readonly CriterionJudgement[], kind: CriterionJudgement['kind']): string {
-  const of = criteria.filter((c) => c.kind === kind);
-  const n = (status: CriterionJudgement['status']) => of.filter((c) => c.status === status).length;
-  return `${n('met')} met, ${n('not-met')} not met, ${n('unknown')} unknown`;
+  const of = criteria.filter((c) => c.kind === kind && c.basis !== 'not-applicable');
+  const decided = of.filter((c) => c.basis !== 'assumed-absent');
+  const n = (status: CriterionJudgement['status']) => decided.filter((c) => c.status === status).length;
+  const undocumented = of.length - decided.length;
+  const parts = [
+    n('met') > 0 && `${n('met')} met`,
+    n('not-met') > 0 && `${n('not-met')} not met`,
+    n('unknown') > 0 && `${n('unknown')} unknown`,
+    undocumented > 0 && `${undocumented} not documented in the record`,
+  ].filter((p): p is string => typeof p === 'string');
+  return parts.length > 0 ? parts.join(', ') : 'none judged';
 }
 
 /** ClinicalTrials.gov's status as its site shows it: NOT_YET_RECRUITING → "Not yet recruiting". */
@@ -283,10 +413,8 @@ export function criterionTable(
   const rows = sorted.filter((c) => c.status !== 'unknown' || unknown.indexOf(c) < maxUnknown).map((c) => criterionRow(patient, c, verbatim));
   const summary: string[] = [];
   const nCriteria = (n: number, kind: string) => `${n} ${kind} criteri${n === 1 ? 'on' : 'a'}`;
-  const excludedByAssumption = assumed.filter((c) => c.kind === 'exclusion').length;
-  const includedByAssumption = assumed.filter((c) => c.kind === 'inclusion').length;
-  if (excludedByAssumption > 0) summary.push(`${nCriteria(excludedByAssumption, 'exclusion')} not mentioned in the record: assumed absent.`);
-  if (includedByAssumption > 0) summary.push(`${nCriteria(includedByAssumption, 'inclusion')} requiring an absence not mentioned in the record: assumed absent, so met.`);
+  const undocumented = undocumentedText(assumed);
+  if (undocumented) summary.push(undocumented);
   if (notApplicable.length > 0) {
     const reasons = [...new Set(notApplicable.map((c) => c.reason))].join('; ');
     summary.push(`${notApplicable.length === 1 ? '1 criterion does' : `${notApplicable.length} criteria do`} not apply to this patient (${reasons}).`);

@@ -32,6 +32,21 @@ export const TRIAL_MATCH_DATA_REQUIREMENTS: DataRequirements = {
 /** Candidates retrieved per call: the recruiting trials closest to the record (the card counts within them). */
 export const TRIAL_CANDIDATES = 20;
 /**
+ * A candidate not ranked excluded, with no documented topical match, still counts on the card from
+ * this retrieval relevance (card.ts FittingOptions.minRelevance): notes often describe findings
+ * without naming the diagnosis a trial studies. Chosen on the SIGIR development topics through the
+ * hook (npm run eval:trials-hook, docs/EVALUATION.md "Trial matching through the hook"): 0.9, 0.8,
+ * 0.7 and 0 (any candidate) gave card NDCG@5 0.129, 0.150, 0.139 and 0.139, with 1.8, 3.5, 7.0
+ * and 11.8 trials "may fit" per patient.
+ */
+export const TRIAL_MIN_RELEVANCE = 0.8;
+/**
+ * Trials the card shows at most; fewer when their lines would not fit the short card's detail
+ * (1,000 characters), which on the SIGIR run kept it to about 2 whether 3 or 5 were allowed
+ * (NDCG@5 0.150 both at relevance 0.8), so the card's long-standing 3 stays.
+ */
+export const TRIAL_CARD_TRIALS = 3;
+/**
  * More note sentences than this and the notes are compared by words only: embedding 300 new
  * sentences takes about 5 s with USE-lite (16 ms each), already past the hook deadline.
  */
@@ -43,6 +58,12 @@ export interface TrialMatchServiceOptions {
   smartAppUrl?: string;
   /** A trial status read longer ago than this many days is marked "may be out of date" on the card (CAIRN_TRIAL_STALE_DAYS). */
   staleAfterDays?: number;
+  /** Trials shown on the card at most (default TRIAL_CARD_TRIALS). */
+  maxTrials?: number;
+  /** Candidates retrieved per call (default TRIAL_CANDIDATES). */
+  candidates?: number;
+  /** See card.ts FittingOptions.minRelevance (default TRIAL_MIN_RELEVANCE; `null`: a topical match is required). */
+  minRelevance?: number | null;
   now?: () => Date;
 }
 
@@ -67,11 +88,13 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
       log.info(counts, 'trial-match: the note sentences were not all embedded before the deadline; no card this call (the next one reuses them)');
       return;
     }
-    const result = await options.matcher.match(prepared.profile, { k: TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
+    const result = await options.matcher.match(prepared.profile, { k: options.candidates ?? TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
     if (signal.aborted) return;
     const card = trialMatchCard(result, {
       ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
       ...(options.staleAfterDays !== undefined && { staleAfterDays: options.staleAfterDays }),
+      maxTrials: options.maxTrials ?? TRIAL_CARD_TRIALS,
+      ...(options.minRelevance !== null && { minRelevance: options.minRelevance ?? TRIAL_MIN_RELEVANCE }),
       now: referenceTime,
       embedding: prepared.embedding === 'lexical-only' ? `compared by words only (${prepared.sentences} sentences > ${MAX_EMBEDDED_SENTENCES})` : 'compared by meaning and words',
     });

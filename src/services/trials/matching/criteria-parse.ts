@@ -114,7 +114,7 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 3;
+export const PARSER_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Sections and items
@@ -176,29 +176,89 @@ function headingLevel(heading: string): number {
 }
 
 /**
- * One kind's criteria text → atomic criteria. An "Exclusion Criteria" heading inside inclusion
- * text switches to exclusion for the items after it (and vice versa).
+ * One kind's criteria text → atomic criteria, split as a coordinator reads them:
+ *   - every bullet, number or paragraph is an item; wrapped lines are joined;
+ *   - an item (or an item's last sentence) ending in a colon is a lead-in, never a criterion
+ *     ("Inclusion Criteria:", "Patients must meet all of the following:", "… The contraindications
+ *     include subjects with the following devices or conditions:"): its words become the context
+ *     of the items under it;
+ *   - under "any / one / either / at least one of the following" the items are alternatives (one
+ *     OR-criterion: they share an `alternatives` id); under "all of the following" each item is a
+ *     criterion of its own (AND), as are items under any other lead-in;
+ *   - a lead-in that is itself a list item governs the items nested under it: the next item at its
+ *     own depth (same or smaller indentation once deeper items were seen, or the same kind of
+ *     marker, "2." after "1.") ends it;
+ *   - an "Exclusion Criteria" heading inside inclusion text switches to exclusion for the items
+ *     after it (and vice versa).
  */
 const ALTERNATIVES_LEAD_IN = /\b(?:one|any|either|at least one|one or more)\s+(?:\w+\s+)?of the following\b|\bany one of\b/i;
+
+type MarkerKind = 'symbol' | 'number' | 'letter' | 'roman' | 'none';
+
+function markerKind(marker: string): MarkerKind {
+  const m = marker.trim().replace(/^\(/, '');
+  if (!m) return 'none';
+  if (/^\d/.test(m)) return 'number';
+  if (/^(?:i{1,3}|iv|v|vi{1,3}|ix|x)[.)]/i.test(m)) return 'roman';
+  if (/^[a-z][.)]/i.test(m)) return 'letter';
+  return 'symbol';
+}
+
+/** A short line that names a block ("Performance status:", "PATIENT CHARACTERISTICS:"), not the end of a wrapped sentence ("devices or conditions:"). */
+function isHeadingLine(line: string): boolean {
+  const t = line.trim();
+  return /:\s*$/.test(t) && t.length <= 100 && /^[A-Z]/.test(t);
+}
 
 export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterion[] {
   const items: Array<{ text: string; context: string[]; kind: CriterionKind; alternatives?: string }> = [];
   let currentKind = kind;
-  // Level 1: upper-case block headings; 1.5: "one of the following" lead-ins; 2: other headings.
-  const headings: Array<{ level: number; text: string; alternatives?: string }> = [];
+  // Level 1: upper-case block headings; 1.5: "one of the following" lead-ins; 2: other headings;
+  // 3: a list item's lead-in (governs the items nested under it, see `indent` and `marker`).
+  interface Heading {
+    level: number;
+    text: string;
+    alternatives?: string;
+    /** For a list item's lead-in: its indentation and marker kind, and whether deeper items followed. */
+    indent?: number;
+    marker?: MarkerKind;
+    deeper?: boolean;
+  }
+  const headings: Heading[] = [];
   let serial = 0;
-  const pushHeading = (level: number, heading: string, alternatives: boolean) => {
-    while (headings.length > 0 && (headings[headings.length - 1] as { level: number }).level >= level) headings.pop();
-    headings.push({ level, text: heading, ...(alternatives && { alternatives: `${currentKind}-${++serial}` }) });
+  const pushHeading = (level: number, heading: string, alternatives: boolean, at?: { indent: number; marker: MarkerKind }) => {
+    // A block heading ("OTHER:", "Age:") ends every list item's lead-in before it.
+    if (!at) while (headings.length > 0 && (headings[headings.length - 1] as Heading).indent !== undefined) headings.pop();
+    while (headings.length > 0 && (headings[headings.length - 1] as Heading).level >= level && (headings[headings.length - 1] as Heading).indent === undefined) headings.pop();
+    headings.push({ level, text: heading, ...(alternatives && { alternatives: `${currentKind}-${++serial}` }), ...(at && { indent: at.indent, marker: at.marker }) });
   };
-  let current: { lines: string[] } | undefined;
+  /** A new list item at `indent` with `marker`: close the list lead-ins it is a sibling (or an ancestor) of. */
+  const closeListLeadIns = (indent: number, marker: MarkerKind) => {
+    for (let i = headings.length - 1; i >= 0; i--) {
+      const h = headings[i] as Heading;
+      if (h.indent === undefined) continue;
+      if (indent > h.indent) h.deeper = true;
+      const sibling = indent < h.indent || (h.deeper === true && indent <= h.indent) || (marker !== 'none' && marker !== 'symbol' && marker === h.marker && indent <= h.indent);
+      if (sibling) headings.splice(i);
+    }
+  };
+  let current: { lines: string[]; indent: number; marker: MarkerKind } | undefined;
+  const addItem = (joined: string) => {
+    const group = [...headings].reverse().find((h) => h.alternatives)?.alternatives;
+    items.push({ text: joined, context: headings.map((h) => h.text), kind: currentKind, ...(group !== undefined && { alternatives: group }) });
+  };
+  const leadIn = (heading: string, at: { indent: number; marker: MarkerKind } | undefined) => {
+    const alternatives = ALTERNATIVES_LEAD_IN.test(heading);
+    const listItem = at !== undefined && at.marker !== 'none';
+    pushHeading(listItem ? 3 : alternatives ? 1.5 : headingLevel(heading), heading, alternatives, listItem ? at : undefined);
+  };
   const flush = () => {
     if (!current) return;
     const joined = current.lines.join(' ').replace(/\s+/g, ' ').trim();
+    const at = { indent: current.indent, marker: current.marker };
     current = undefined;
     if (!joined) return;
-    // A short item ending in a colon is a heading for what follows.
-    if (/:$/.test(joined) && joined.length <= 100) {
+    if (/:$/.test(joined)) {
       const heading = joined.replace(/:$/, '').trim();
       const section = SECTION_HEADING.exec(joined);
       if (section && /^(?:key |main |major |general |specific |additional )?(?:inclusion|exclusion)/i.test(heading)) {
@@ -207,13 +267,21 @@ export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterio
         headings.length = 0;
         return;
       }
-      const alternatives = ALTERNATIVES_LEAD_IN.test(heading);
-      pushHeading(alternatives ? 1.5 : headingLevel(heading), heading, alternatives);
+      // A lead-in is the item's last sentence: what comes before it in the item is a criterion
+      // ("Subjects with a contraindication to MRI will be excluded. The contraindications include:").
+      const sentences = splitSentences(joined).map((x) => x.text.trim()).filter(Boolean);
+      if (sentences.length > 1) {
+        const last = sentences[sentences.length - 1] as string;
+        addItem(joined.slice(0, joined.lastIndexOf(last)).trim());
+        leadIn(last.replace(/:$/, '').trim(), at);
+        return;
+      }
+      leadIn(heading, at);
       return;
     }
     // A lead-in without a colon ("One of the following histologically confirmed diagnoses").
-    if (ALTERNATIVES_LEAD_IN.test(joined) && joined.length <= 100) {
-      pushHeading(1.5, joined.replace(/[.:]$/, ''), true);
+    if (ALTERNATIVES_LEAD_IN.test(joined) && joined.length <= 100 && !/[.;]$/.test(joined)) {
+      leadIn(joined.replace(/[.:]$/, ''), at);
       return;
     }
     const section = SECTION_HEADING.exec(joined);
@@ -225,8 +293,7 @@ export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterio
       if (rest) items.push({ text: rest, context: [], kind: currentKind });
       return;
     }
-    const group = [...headings].reverse().find((h) => h.alternatives)?.alternatives;
-    items.push({ text: joined, context: headings.map((h) => h.text), kind: currentKind, ...(group !== undefined && { alternatives: group }) });
+    addItem(joined);
   };
   const lines = asciiFold(text).replace(/\r\n?/g, '\n').replace(/^\s*:\s*/, '').split('\n');
   for (const line of lines) {
@@ -234,20 +301,28 @@ export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterio
       flush();
       continue;
     }
+    const indent = (/^[ \t]*/.exec(line)?.[0] ?? '').replace(/\t/g, '    ').length;
     // A section heading on its own line starts a new item even without a blank line before it.
     if (current && /^\s*(?:key |main |major )?(?:inclusion|exclusion)(?: criteria| criterion)?\s*:?\s*$/i.test(line)) flush();
     const bullet = BULLET.exec(line);
     if (bullet) {
       flush();
-      current = { lines: [line.slice(bullet[0].length)] };
+      const marker = markerKind(bullet[0]);
+      closeListLeadIns(indent, marker);
+      current = { lines: [line.slice(bullet[0].length)], indent, marker };
       continue;
     }
-    if (!current) current = { lines: [] };
+    // A heading line ("Performance status:") after an item's text starts a new item.
+    if (current && current.lines.length > 0 && isHeadingLine(line)) flush();
+    if (!current) {
+      closeListLeadIns(indent, 'none');
+      current = { lines: [], indent, marker: 'none' };
+    }
     // A line that ends a heading starts a new item.
     const previous = current.lines[current.lines.length - 1];
     if (previous !== undefined && /:\s*$/.test(previous) && previous.length <= 100) {
       flush();
-      current = { lines: [] };
+      current = { lines: [], indent, marker: 'none' };
     }
     current.lines.push(line.trim());
   }

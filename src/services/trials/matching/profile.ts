@@ -13,6 +13,7 @@ import { latest, series } from '../../../fhir/context/series.js';
 import { conceptAncestry, conditionMentions, CONDITIONS, medicationMentions, MEDICATIONS, type Concept } from './lexicon.js';
 import { extractMeasurements, type MeasurementStatement } from './measurements.js';
 import { ANALYTES } from '../../../text/analytes.js';
+import { isPastMention } from '../../../text/history.js';
 import { assertionAt, assertionSpans, type Assertion } from '../../../text/negation.js';
 import { splitSentences } from '../../../text/sentences.js';
 import { asciiFold, stem, words } from '../../../text/tokens.js';
@@ -27,7 +28,8 @@ export interface NoteSentence {
   text: string;
   /** Stemmed words of the sentence. */
   stems: ReadonlySet<string>;
-  conditions: Array<{ conceptId: string; assertion: Assertion; text: string }>;
+  /** `past`: affirmed, but as past history ("prior MI", "history of MI in 2010": text/history.ts). */
+  conditions: Array<{ conceptId: string; assertion: Assertion; text: string; past?: boolean }>;
   medications: Array<{ conceptId: string; assertion: Assertion; text: string }>;
   measurements: MeasurementStatement[];
 }
@@ -36,6 +38,12 @@ export interface NoteSentence {
 export interface FactEvidence {
   /** `past`: a coded condition that was resolved, inactive or abated by the reference time. */
   status: 'present' | 'absent' | 'uncertain' | 'past';
+  /**
+   * A note's affirmed mention written as past history ("prior MI", "CVA in 2015": text/history.ts).
+   * Its status stays `present`, so criteria about a history ("history of stroke") are met by it;
+   * it does not make the trial a candidate for the card (studied-condition.ts).
+   */
+  past?: true;
   source: string;
   /** What the evidence says, readable: a condition's display, or the sentence. */
   text: string;
@@ -151,6 +159,7 @@ const KPS_NOTE = /\b(?:karnofsky|kps)(?: performance status| performance score| 
 
 function readSentences(ctx: PatientContext): NoteSentence[] {
   const out: NoteSentence[] = [];
+  const referenceYear = new Date(ctx.referenceTime).getUTCFullYear();
   for (const note of ctx.notes) {
     const parts = splitSentences(note.text);
     parts.forEach((part, position) => {
@@ -168,7 +177,11 @@ function readSentences(ctx: PatientContext): NoteSentence[] {
         position,
         text,
         stems: new Set(words(text).map(stem)),
-        conditions: conditionMentions(folded, true).map((m) => ({ conceptId: m.conceptId, assertion: assert(m.start, m.end, m.negativeForm), text: m.text })),
+        conditions: conditionMentions(folded, true).map((m) => {
+          const assertion = assert(m.start, m.end, m.negativeForm);
+          const past = assertion === 'affirmed' && isPastMention(folded, m.start, m.end, referenceYear);
+          return { conceptId: m.conceptId, assertion, text: m.text, ...(past && { past }) };
+        }),
         medications: medicationMentions(folded, true).map((m) => ({ conceptId: m.conceptId, assertion: assert(m.start, m.end, m.negativeForm), text: m.text })),
         measurements: extractMeasurements(folded, '='),
       });
@@ -270,7 +283,8 @@ export function profileFromContext(ctx: PatientContext): PatientProfile {
       for (const a of conceptAncestry(m.conceptId)) {
         // Absence of a narrower concept ("no type 2 diabetes") says nothing about the broader one.
         if (status === 'absent' && a !== m.conceptId) continue;
-        push(conditions, a, { status, source: s.source, text: s.text, sentence: s.index });
+        // A past mention stays `present` for the judge: "History of stroke" is met by "CVA in 2015".
+        push(conditions, a, { status, source: s.source, text: s.text, sentence: s.index, ...(m.past === true && status === 'present' && { past: true as const }) });
       }
     }
     for (const m of s.medications) {

@@ -1,0 +1,40 @@
+/**
+ * Past history or the present (src/text/history.ts): for a mention a note affirms, whether it is
+ * something the patient had. A bare "history of" and a diagnosis date are not past; a word that
+ * ends the episode or a past time attached to a history or an event is.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { isPastMention } from '../../src/text/history.js';
+
+const at = (sentence: string, mention: string): [number, number] => {
+  const start = sentence.toLowerCase().indexOf(mention.toLowerCase());
+  if (start < 0) throw new Error(`"${mention}" not in "${sentence}"`);
+  return [start, start + mention.length];
+};
+
+describe('isPastMention', () => {
+  it.each([
+    ['History of MI in 2010, now presents with chest pain.', 'MI', true],
+    ['She had a stroke 3 years ago.', 'stroke', true],
+    ['Prior myocardial infarction treated with a stent.', 'myocardial infarction', true],
+    ['He is s/p CABG and on aspirin.', 'CABG', true],
+    ['Remote history of tuberculosis.', 'tuberculosis', true],
+    ['Asthma as a child, none since.', 'Asthma', true],
+    ['Treated for breast cancer in 2015.', 'breast cancer', true],
+    ['Underwent appendectomy at age 12.', 'appendectomy', true],
+    // Present: a history list, an onset date, a current statement.
+    ['History of diabetes on metformin.', 'diabetes', false],
+    ['Past medical history significant for hypertension and hyperlipidemia.', 'hypertension', false],
+    ['Type 2 diabetes diagnosed in 2015, on insulin.', 'diabetes', false],
+    ['Hypertension since 2012.', 'Hypertension', false],
+    ['She has breast cancer and is receiving chemotherapy.', 'breast cancer', false],
+    ['Presents with pneumonia.', 'pneumonia', false],
+    // A date in another clause does not make this mention past.
+    ['Cholecystectomy in 2008; now has acute pancreatitis.', 'pancreatitis', false],
+    // A year after the reference year is not the past.
+    ['History of MI in 2031.', 'MI', false],
+  ])('%s — "%s" past: %s', (sentence, mention, past) => {
+    const [start, end] = at(sentence, mention);
+    expect(isPastMention(sentence, start, end, 2026)).toBe(past);
+  });
+});
