@@ -174,8 +174,7 @@ describe('trial-match service over HTTP (PGlite, fixture trials)', () => {
       const second = await call('p3', { prefetch: prefetch('p3', note) });
       // The second call embeds only what is left, and answers.
       expect(embeddings.documentsEmbedded).toBe(80);
-      // The hypertension trial is on it (other candidates close to this long note may count too: service.ts TRIAL_MIN_RELEVANCE).
-      expect(second.json.cards?.[0]?.summary).toMatch(/^\d+ recruiting trials? may fit$/);
+      expect(second.json.cards?.[0]?.summary).toBe('1 recruiting trial may fit');
       expect(second.json.cards?.[0]?.detail).toContain('**NCT00000001**');
     } finally {
       embeddings.delayMs = 0;

@@ -98,6 +98,11 @@ describe('studiedConditionMatch: the whole name, not a part of it', () => {
     [['Chronic Subdural Hematoma'], 'CT shows a chronic subdural hematoma on the left.', 'Chronic Subdural Hematoma'],
     // The words far apart in one sentence are not the condition.
     [['Heart Failure'], 'Heart sounds are normal; renal failure was noted on admission last year by the team.', undefined],
+    // A broad class is not the condition a trial is for: "Infections" does not match HIV infection by words.
+    [['Infections'], 'HIV infection diagnosed this year, on antiretroviral therapy.', undefined],
+    [['Infections', 'HIV Infections'], 'HIV infection diagnosed this year, on antiretroviral therapy.', 'HIV Infections'],
+    // A name is its narrowest concept: pneumonia, not also "some infection".
+    [['Pneumonia'], 'HIV infection diagnosed this year, on antiretroviral therapy.', undefined],
   ])('%j in "%s" → %s', (conditions, note, expected) => {
     expect(studiedConditionMatch(conditions, notePatient(note))?.condition).toBe(expected);
   });

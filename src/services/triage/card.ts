@@ -3,7 +3,7 @@ import { overrideReasons } from '../../cards/override-reasons.js';
 import { bulletList, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, type QuotedPassage } from '../../cards/passages.js';
 import { cardProvenance, provenanceActions, provenanceExtension, type CardProvenance } from '../../cards/provenance.js';
-import { shortDetail, shortSummary, smartLink } from '../../cards/short-card.js';
+import { shortDetail, shortSummary, smartLink, type OptionalBlock } from '../../cards/short-card.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
@@ -128,7 +128,8 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
     facts: [
       `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.${open}`,
       a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
-      decisionPointC(a),
+      // Required when it set the level; otherwise (level from D, or no estimate) it gives way, like the readings.
+      decisionPointCBlock(a),
       // The reason is for the log (an error message); the clinician needs to know only that it was not checked.
       a.highRisk.status === 'unavailable' && `The chief complaint "${escapeInline(a.highRisk.complaint)}" could not be checked against the handbook's high-risk situations (the guideline search was unavailable).`,
       bulletList(scores),
@@ -154,6 +155,11 @@ export function decisionPointC(a: TriageAssessment): string | false {
   const expected = r.count === 'many' ? 'two or more resources' : r.count === 'one' ? 'one resource' : 'no resources';
   const adjust = (r.adjustments ?? []).map((x) => `${escapeInline(x.detail)} (${escapeInline(x.citation)})`);
   return `Decision point C: ${expected} expected${rows.length > 0 ? `, from the resource table row${rows.length > 1 ? 's' : ''} ${rows.join('; ')}` : ` (${escapeInline(r.basis)})`}${adjust.length > 0 ? `; ${adjust.join('; ')}` : ''}.`;
+}
+
+function decisionPointCBlock(a: TriageAssessment): string | OptionalBlock | false {
+  const text = decisionPointC(a);
+  return text && a.acuity.setBy !== 'C' ? { optional: text } : text;
 }
 
 function resourcesExtension(a: TriageAssessment): object {

@@ -32,14 +32,17 @@ export const TRIAL_MATCH_DATA_REQUIREMENTS: DataRequirements = {
 /** Candidates retrieved per call: the recruiting trials closest to the record (the card counts within them). */
 export const TRIAL_CANDIDATES = 20;
 /**
- * A candidate not ranked excluded, with no documented topical match, still counts on the card from
- * this retrieval relevance (card.ts FittingOptions.minRelevance): notes often describe findings
- * without naming the diagnosis a trial studies. Chosen on the SIGIR development topics through the
- * hook (npm run eval:trials-hook, docs/EVALUATION.md "Trial matching through the hook"): 0.9, 0.8,
- * 0.7 and 0 (any candidate) gave card NDCG@5 0.129, 0.150, 0.139 and 0.139, with 1.8, 3.5, 7.0
- * and 11.8 trials "may fit" per patient.
+ * Off by default: a trial counts on the card only with a documented topical match (a condition it
+ * studies on the record or stated in a note as current, or a met inclusion criterion on a
+ * condition or medication). The option lets a trial with no such match count from its retrieval
+ * relevance alone (card.ts FittingOptions.minRelevance). On the SIGIR topics through the hook,
+ * 0.8 raised card NDCG@5 from 0.091 to 0.150 (npm run eval:trials-hook, docs/EVALUATION.md), but
+ * relevance is relative to the best candidate of the same call, so every patient's first few
+ * candidates score near 1: demo patients with nothing any recruiting trial studies (hypertension
+ * alone) were then shown up to 14 trials "may fit". A card that cannot say why a trial fits is
+ * not given.
  */
-export const TRIAL_MIN_RELEVANCE = 0.8;
+export const TRIAL_MIN_RELEVANCE: number | null = null;
 /**
  * Trials the card shows at most; fewer when their lines would not fit the short card's detail
  * (1,000 characters), which on the SIGIR run kept it to about 2 whether 3 or 5 were allowed
@@ -62,7 +65,7 @@ export interface TrialMatchServiceOptions {
   maxTrials?: number;
   /** Candidates retrieved per call (default TRIAL_CANDIDATES). */
   candidates?: number;
-  /** See card.ts FittingOptions.minRelevance (default TRIAL_MIN_RELEVANCE; `null`: a topical match is required). */
+  /** See card.ts FittingOptions.minRelevance (default TRIAL_MIN_RELEVANCE, null: a topical match is required). */
   minRelevance?: number | null;
   now?: () => Date;
 }
@@ -94,7 +97,7 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
       ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
       ...(options.staleAfterDays !== undefined && { staleAfterDays: options.staleAfterDays }),
       maxTrials: options.maxTrials ?? TRIAL_CARD_TRIALS,
-      ...(options.minRelevance !== null && { minRelevance: options.minRelevance ?? TRIAL_MIN_RELEVANCE }),
+      ...((options.minRelevance ?? TRIAL_MIN_RELEVANCE) !== null && { minRelevance: (options.minRelevance ?? TRIAL_MIN_RELEVANCE) as number }),
       now: referenceTime,
       embedding: prepared.embedding === 'lexical-only' ? `compared by words only (${prepared.sentences} sentences > ${MAX_EMBEDDED_SENTENCES})` : 'compared by meaning and words',
     });

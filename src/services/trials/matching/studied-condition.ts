@@ -12,7 +12,7 @@
  * A coded, active condition is preferred to a note as evidence. Pure.
  */
 import type { FactEvidence, NoteSentence, PatientProfile } from './profile.js';
-import { conditionMentions } from './lexicon.js';
+import { conceptAncestry, conditionMentions } from './lexicon.js';
 import { isPastMention } from '../../../text/history.js';
 import { assertionAt, assertionSpans } from '../../../text/negation.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../../text/tokens.js';
@@ -38,6 +38,15 @@ const POPULATION_WORDS = new Set(
     .split(' ')
     .map((w) => stem(w)),
 );
+
+/**
+ * Words that name a broad class of conditions, not one condition ("Infections", "Neoplasms",
+ * "Injuries"): a conditions field made only of them says too little of what the trial is for to
+ * match by words ("Infections" on a study of recurrent infections in hyper-IgE syndrome is not a
+ * trial for a patient with HIV infection). Such a name does not count; the trial's other
+ * conditions and its criteria still may.
+ */
+const BROAD_CLASSES = new Set('infection infections neoplasm neoplasms tumor tumors tumour tumours lesion lesions injury injuries inflammation'.split(' ').map((w) => stem(w)));
 
 /**
  * How far apart, in words, the words of a condition's name may be in a sentence: "heart failure"
@@ -96,11 +105,15 @@ export function studiedConditionMatch(conditions: readonly string[], profile: Pa
   let noteMatch: StudiedConditionMatch | undefined;
   for (const condition of studied) {
     const keys = conditionKeyStems(condition);
-    if (keys.length === 0) continue;
+    if (keys.length === 0 || keys.every((k) => BROAD_CLASSES.has(k))) continue;
     // 1. By concept, when the concept's words are the whole name ("Diabetes Mellitus"), not part of
     //    it: "Enteric Fever" is not "fever", "Lupus Nephritis" not any kidney disease.
-    for (const m of conditionMentions(asciiFold(condition), true)) {
-      if (m.negativeForm) continue;
+    const mentions = conditionMentions(asciiFold(condition), true);
+    // The narrowest concept of a name: "Pneumonia" is the pneumonia concept, not also any infection
+    // (its broader concept), which a patient with HIV infection has.
+    const broader = new Set(mentions.flatMap((m) => conceptAncestry(m.conceptId).slice(1)));
+    for (const m of mentions) {
+      if (m.negativeForm || broader.has(m.conceptId)) continue;
       const covered = new Set(conditionKeyStems(m.text));
       if (!keys.every((k) => covered.has(k))) continue;
       const present = (profile.conditions.get(m.conceptId) ?? []).filter((f) => f.status === 'present' && f.past !== true);
