@@ -112,7 +112,9 @@ async function main(): Promise<number> {
         `gold unknown rate ${f(criteria.goldUnknownRate)} · held-out accuracy ${f(criteria.heldOut.accuracy)} · inclusion ${f(criteria.byKind.inclusion.accuracy)} · ` +
           `exclusion ${f(criteria.byKind.exclusion.accuracy)} · evidence-sentence F1 ${f(criteria.evidenceF1)}`,
       );
+      console.log(`unknown rate: inclusion ${f(criteria.byKind.inclusion.unknownRate)} · exclusion ${f(criteria.byKind.exclusion.unknownRate)}`);
       console.log(`confusion (gold → predicted): ${JSON.stringify(criteria.confusion)}`);
+      console.log(`by physicians' label (→ predicted): ${JSON.stringify(criteria.byPhysicianLabel)}`);
     }
     console.log(
       `time: ${seconds.toFixed(1)} s (import ${importSeconds.toFixed(1)} s, ranking ${rankingSeconds.toFixed(1)} s, criteria ${criteriaSeconds.toFixed(1)} s)`,

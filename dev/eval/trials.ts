@@ -311,7 +311,9 @@ export interface CriterionEvalSummary {
   goldUnknownRate: number;
   /** Held-out split (training == false). */
   heldOut: { annotations: number; accuracy: number };
-  byKind: Record<CriterionKind, { annotations: number; accuracy: number }>;
+  byKind: Record<CriterionKind, { annotations: number; accuracy: number; unknownRate: number }>;
+  /** The physicians' own label → our collapsed prediction → count ("not excluded" → MET …). */
+  byPhysicianLabel: Record<string, Record<Collapsed, number>>;
   /** gold collapsed → predicted collapsed → count. */
   confusion: Record<Collapsed, Record<Collapsed, number>>;
   /** Evidence sentences vs the experts' (annotations where both cite some), micro F1. */
@@ -353,7 +355,8 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
   let baselineUnknown = 0;
   let majorityCorrect = 0;
   const held = { n: 0, correct: 0 };
-  const byKind: Record<CriterionKind, { n: number; correct: number }> = { inclusion: { n: 0, correct: 0 }, exclusion: { n: 0, correct: 0 } };
+  const byKind: Record<CriterionKind, { n: number; correct: number; unknown: number }> = { inclusion: { n: 0, correct: 0, unknown: 0 }, exclusion: { n: 0, correct: 0, unknown: 0 } };
+  const byPhysicianLabel: Record<string, Record<Collapsed, number>> = {};
   let evTp = 0;
   let evPred = 0;
   let evGold = 0;
@@ -378,6 +381,9 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
     if (gold === 'UNKNOWN') goldUnknown++;
     byKind[a.criterion_type].n++;
     if (predicted === gold) byKind[a.criterion_type].correct++;
+    if (predicted === 'UNKNOWN') byKind[a.criterion_type].unknown++;
+    const physicians = (byPhysicianLabel[`${a.criterion_type}: ${a.expert_eligibility}`] ??= { MET: 0, NOT_MET: 0, UNKNOWN: 0 });
+    physicians[predicted]++;
     if (!a.training) {
       held.n++;
       if (predicted === gold) held.correct++;
@@ -417,9 +423,10 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
     goldUnknownRate: goldUnknown / n,
     heldOut: { annotations: held.n, accuracy: held.n > 0 ? held.correct / held.n : Number.NaN },
     byKind: {
-      inclusion: { annotations: byKind.inclusion.n, accuracy: byKind.inclusion.n > 0 ? byKind.inclusion.correct / byKind.inclusion.n : Number.NaN },
-      exclusion: { annotations: byKind.exclusion.n, accuracy: byKind.exclusion.n > 0 ? byKind.exclusion.correct / byKind.exclusion.n : Number.NaN },
+      inclusion: { annotations: byKind.inclusion.n, accuracy: byKind.inclusion.correct / (byKind.inclusion.n || Number.NaN), unknownRate: byKind.inclusion.unknown / (byKind.inclusion.n || Number.NaN) },
+      exclusion: { annotations: byKind.exclusion.n, accuracy: byKind.exclusion.correct / (byKind.exclusion.n || Number.NaN), unknownRate: byKind.exclusion.unknown / (byKind.exclusion.n || Number.NaN) },
     },
+    byPhysicianLabel,
     confusion,
     evidenceF1: p + r > 0 ? (2 * p * r) / (p + r) : 0,
     baseline: { name: 'bm25-lexical', accuracy: baselineCorrect / n, unknownRate: baselineUnknown / n },

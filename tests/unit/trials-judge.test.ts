@@ -78,10 +78,19 @@ describe('labs and vitals, in canonical units', () => {
     expect(summary(judge(p, 'Blood pressure less than 160/90', 'inclusion'))).toEqual(['not-met', 'note']);
   });
 
-  it('no value anywhere: a threshold is unknown, for an exclusion too (a lab is not assumed normal)', () => {
+  it('no value anywhere: a threshold alone is unknown, for an exclusion too (a lab is not assumed normal)', () => {
     const p = profile(patient(), note('Well appearing.'));
     expect(summary(judge(p, 'Platelet count at least 100,000/mm3'))).toEqual(['unknown', 'none']);
     expect(summary(judge(p, 'Serum creatinine > 2 mg/dL', 'exclusion'))).toEqual(['unknown', 'none']);
+    expect(summary(judge(p, 'Body mass index > 40 kg/m2', 'exclusion'))).toEqual(['unknown', 'none']);
+  });
+
+  it('no value anywhere: a threshold tied to a condition the exclusion names follows the condition', () => {
+    const p = profile(patient(), note('Well appearing.'));
+    expect(summary(judge(p, 'Heart failure or ejection fraction < 30%', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    // The condition documented: the exclusion is met whatever the missing value.
+    const hf = profile(patient(), note('Known heart failure.'));
+    expect(summary(judge(hf, 'Heart failure or ejection fraction < 30%', 'exclusion'))).toEqual(['met', 'note']);
   });
 
   it('a multiple of the upper limit of normal is not checked against a value', () => {

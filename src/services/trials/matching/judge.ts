@@ -25,8 +25,9 @@
  * exclusion "not met" or a "no history of X" inclusion "met", never an inclusion "not met" or an
  * exclusion "met" ("not documented" is not "documented absent"; the screener checks). The same
  * holds for a qualified fact the record does not show ("uncontrolled" hypertension, an MI "within
- * 6 months", unless the note dates it: see timeWindowPart). Lab thresholds (no value recorded: not
- * known), age, sex and inclusion thresholds are never assumed. A fact the note states as history
+ * 6 months", unless the note dates it: see timeWindowPart) and for a lab threshold an exclusion
+ * ties to a condition it names; a lab threshold alone, age, sex and inclusion thresholds are
+ * never assumed. A fact the note states as history
  * only ("history of asthma") does not establish a criterion about the present ("active asthma"):
  * unknown. Judgements made this way have basis
  * `assumed-absent`, so a card can show them apart; ranking never excludes on them.
@@ -394,7 +395,7 @@ function valueHolds(v: ValueEvidence, l: MeasurementStatement): boolean | null {
   return compare(v.value, l.comparator, bound.value, bound.value2);
 }
 
-function labPart(profile: PatientProfile, l: MeasurementStatement): Part | undefined {
+function labPart(profile: PatientProfile, l: MeasurementStatement, assumable: boolean): Part | undefined {
   // A bare value ("severe anaemia (Hb 7 g/dL)") or a multiple of the normal limit cannot be checked.
   if (l.comparator === '=' || l.relative) return undefined;
   const bp = l.analyteId === 'blood-pressure';
@@ -416,13 +417,16 @@ function labPart(profile: PatientProfile, l: MeasurementStatement): Part | undef
       reason: `${l.label} ${Number(v.value.toPrecision(4))}${v.value2 !== undefined ? `/${v.value2}` : ''} ${v.unit ?? ''}: ${label} ${holds ? 'holds' : 'does not hold'}`.replace(/\s+/g, ' '),
     };
   }
-  // No comparable value: unknown, for an exclusion too. A lab value is measured at screening, and a
-  // note that reports none says nothing about it (the physicians of the TrialGPT criterion
-  // annotations marked 8 of 15 such exclusions "not enough information"; this was changed after
-  // looking at those errors, 2026-12-06). A condition the note never mentions is another matter:
-  // see the unmentioned-facts rule.
+  // No comparable value. A threshold alone ("BMI > 40", "creatinine > 1.28 mg/dL") is unknown, for
+  // an exclusion too: a lab is measured at screening, and a note that reports none says nothing
+  // about it. A threshold that quantifies a condition the exclusion names ("severe renal disease
+  // (creatinine > 250 µmol/L)", "heart failure or EF < 30 %") follows that condition, which the
+  // unmentioned-facts rule may assume absent. Both changed after looking at the TrialGPT
+  // criterion-annotation errors (2026-12-06): the physicians marked threshold-only exclusions
+  // mostly "not enough information", and those tied to a condition mostly "not excluded".
   return {
     holds: null,
+    ...(assumable && { unmentioned: { holdsIfAbsent: false } }),
     basis: 'none',
     evidence: [],
     reason: `${label}: no comparable value recorded`,
@@ -652,7 +656,7 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   const parts: Part[] = [];
   for (const p of [pregnancyPart(profile, s), performancePart(profile, s)]) if (p) parts.push(p);
   for (const l of s.labs) {
-    const p = labPart(profile, l);
+    const p = labPart(profile, l, criterion.kind === 'exclusion' && s.conditions.length > 0);
     if (p) parts.push(p);
   }
   for (const c of s.conditions) parts.push(conceptPart(profile.conditions, c, 'condition', criterion.text));
