@@ -29,7 +29,7 @@ import { judgeCriterion, type CriterionJudgement, type JudgeOptions } from '../.
 import type { TrialMatcher } from '../../src/services/trials/match.js';
 import { auroc, mean, ndcgAt, precisionAt } from './ranking-metrics.js';
 import { profileFromContext, withSentenceEmbeddings, type PatientProfile } from '../../src/services/trials/matching/profile.js';
-import type { RankedTrial } from '../../src/services/trials/matching/rank.js';
+import { summariseJudgement, type CriterionCounts, type RankedTrial } from '../../src/services/trials/matching/rank.js';
 import { criterionEmbeddingText } from '../../src/services/trials/store/trial-store.js';
 import { contentWords } from '../../src/text/tokens.js';
 
@@ -140,9 +140,31 @@ export function topicContext(id: string, text: string): PatientContext {
 // ---------------------------------------------------------------------------------------------
 // Trial level
 
+/**
+ * What the ranking knows of one judged trial of a topic, with its gold grade: the inputs of
+ * rank.ts's score, so a ranking rule can be re-scored on them without re-running the matcher.
+ */
+export interface TrialFeatures {
+  nctId: string;
+  grade: number;
+  /** BM25 score of the trial's whole text for the topic text (the baseline's signal). */
+  bm25: number;
+  /** Absent when the retriever did not return the trial (no vector, no shared word). */
+  matched?: {
+    relevance: number;
+    retrievalRank: number;
+    category: string;
+    decisive: number;
+    topicalMet: number;
+    inclusion: CriterionCounts;
+    exclusion: CriterionCounts;
+  };
+}
+
 export interface TopicResult {
   topic: string;
   pool: number;
+  features: TrialFeatures[];
   system: { ndcg10: number; p10: number; auroc?: number; ranking: string[] };
   bm25: { ndcg10: number; p10: number; auroc?: number; ranking: string[] };
 }
@@ -192,20 +214,46 @@ export async function evaluateRanking(matcher: TrialMatcher, data: EvalData, opt
     pairs += grades.size;
     const pool = [...grades.keys()];
     const result = await matcher.match(topicContext(topic, text), { nctIds: pool, k: pool.length, ...(options.judge && { judge: options.judge }) });
-    const ranked = result.ranking.map((r) => r.nctId);
+    const rankedIds = result.ranking.map((r) => r.nctId);
     // A trial the retriever did not return (no vector, no shared word) goes last, in id order.
-    const missing = pool.filter((id) => !ranked.includes(id)).sort();
-    const systemRanking = [...ranked, ...missing];
+    const missing = pool.filter((id) => !rankedIds.includes(id)).sort();
+    const systemRanking = [...rankedIds, ...missing];
     for (const r of result.ranking) {
       const g = String(grades.get(r.nctId) ?? 0);
       const c = (categories[r.category] ??= {});
       c[g] = (c[g] ?? 0) + 1;
     }
     options.onTopic?.(topic, result.ranking, grades);
-    const bm25Ranking = bm25.rank(text, pool).map((x) => x.id);
+    const bm25Scored = bm25.rank(text, pool);
+    const bm25Ranking = bm25Scored.map((x) => x.id);
+    const bm25Score = new Map(bm25Scored.map((x) => [x.id, x.score]));
+    const judgements = new Map(result.judgements.map((j) => [j.nctId, j]));
+    const ranked = new Map(result.ranking.map((r) => [r.nctId, r]));
+    const features: TrialFeatures[] = pool.map((id) => {
+      const r = ranked.get(id);
+      const j = judgements.get(id);
+      return {
+        nctId: id,
+        grade: grades.get(id) ?? 0,
+        bm25: bm25Score.get(id) ?? 0,
+        ...(r &&
+          j && {
+            matched: {
+              relevance: r.relevance,
+              retrievalRank: r.retrievalRank,
+              category: r.category,
+              decisive: r.decisive.length,
+              topicalMet: summariseJudgement(j).topicalMet.length,
+              inclusion: r.inclusion,
+              exclusion: r.exclusion,
+            },
+          }),
+      };
+    });
     results.push({
       topic,
       pool: pool.length,
+      features,
       system: { ...topicMetrics(systemRanking, grades), ranking: systemRanking },
       bm25: { ...topicMetrics(bm25Ranking, grades), ranking: bm25Ranking },
     });
@@ -263,7 +311,9 @@ export interface CriterionEvalSummary {
   goldUnknownRate: number;
   /** Held-out split (training == false). */
   heldOut: { annotations: number; accuracy: number };
-  byKind: Record<CriterionKind, { annotations: number; accuracy: number }>;
+  byKind: Record<CriterionKind, { annotations: number; accuracy: number; unknownRate: number }>;
+  /** The physicians' own label → our collapsed prediction → count ("not excluded" → MET …). */
+  byPhysicianLabel: Record<string, Record<Collapsed, number>>;
   /** gold collapsed → predicted collapsed → count. */
   confusion: Record<Collapsed, Record<Collapsed, number>>;
   /** Evidence sentences vs the experts' (annotations where both cite some), micro F1. */
@@ -305,7 +355,8 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
   let baselineUnknown = 0;
   let majorityCorrect = 0;
   const held = { n: 0, correct: 0 };
-  const byKind: Record<CriterionKind, { n: number; correct: number }> = { inclusion: { n: 0, correct: 0 }, exclusion: { n: 0, correct: 0 } };
+  const byKind: Record<CriterionKind, { n: number; correct: number; unknown: number }> = { inclusion: { n: 0, correct: 0, unknown: 0 }, exclusion: { n: 0, correct: 0, unknown: 0 } };
+  const byPhysicianLabel: Record<string, Record<Collapsed, number>> = {};
   let evTp = 0;
   let evPred = 0;
   let evGold = 0;
@@ -330,6 +381,9 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
     if (gold === 'UNKNOWN') goldUnknown++;
     byKind[a.criterion_type].n++;
     if (predicted === gold) byKind[a.criterion_type].correct++;
+    if (predicted === 'UNKNOWN') byKind[a.criterion_type].unknown++;
+    const physicians = (byPhysicianLabel[`${a.criterion_type}: ${a.expert_eligibility}`] ??= { MET: 0, NOT_MET: 0, UNKNOWN: 0 });
+    physicians[predicted]++;
     if (!a.training) {
       held.n++;
       if (predicted === gold) held.correct++;
@@ -369,9 +423,10 @@ export async function evaluateCriteria(all: readonly CriterionAnnotation[], embe
     goldUnknownRate: goldUnknown / n,
     heldOut: { annotations: held.n, accuracy: held.n > 0 ? held.correct / held.n : Number.NaN },
     byKind: {
-      inclusion: { annotations: byKind.inclusion.n, accuracy: byKind.inclusion.n > 0 ? byKind.inclusion.correct / byKind.inclusion.n : Number.NaN },
-      exclusion: { annotations: byKind.exclusion.n, accuracy: byKind.exclusion.n > 0 ? byKind.exclusion.correct / byKind.exclusion.n : Number.NaN },
+      inclusion: { annotations: byKind.inclusion.n, accuracy: byKind.inclusion.correct / (byKind.inclusion.n || Number.NaN), unknownRate: byKind.inclusion.unknown / (byKind.inclusion.n || Number.NaN) },
+      exclusion: { annotations: byKind.exclusion.n, accuracy: byKind.exclusion.correct / (byKind.exclusion.n || Number.NaN), unknownRate: byKind.exclusion.unknown / (byKind.exclusion.n || Number.NaN) },
     },
+    byPhysicianLabel,
     confusion,
     evidenceF1: p + r > 0 ? (2 * p * r) / (p + r) : 0,
     baseline: { name: 'bm25-lexical', accuracy: baselineCorrect / n, unknownRate: baselineUnknown / n },

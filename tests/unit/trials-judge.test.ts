@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
-import { judgeCriterion, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
+import { criterionWindowDays, judgeCriterion, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { condition as conditionResource, note as noteResource, observation, patient, SCT, type Json } from '../support/fhir-builders.js';
 
@@ -78,10 +78,19 @@ describe('labs and vitals, in canonical units', () => {
     expect(summary(judge(p, 'Blood pressure less than 160/90', 'inclusion'))).toEqual(['not-met', 'note']);
   });
 
-  it('no value anywhere: an inclusion threshold is unknown; an exclusion threshold is assumed absent', () => {
+  it('no value anywhere: a threshold alone is unknown, for an exclusion too (a lab is not assumed normal)', () => {
     const p = profile(patient(), note('Well appearing.'));
     expect(summary(judge(p, 'Platelet count at least 100,000/mm3'))).toEqual(['unknown', 'none']);
-    expect(summary(judge(p, 'Serum creatinine > 2 mg/dL', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    expect(summary(judge(p, 'Serum creatinine > 2 mg/dL', 'exclusion'))).toEqual(['unknown', 'none']);
+    expect(summary(judge(p, 'Body mass index > 40 kg/m2', 'exclusion'))).toEqual(['unknown', 'none']);
+  });
+
+  it('no value anywhere: a threshold tied to a condition the exclusion names follows the condition', () => {
+    const p = profile(patient(), note('Well appearing.'));
+    expect(summary(judge(p, 'Heart failure or ejection fraction < 30%', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    // The condition documented: the exclusion is met whatever the missing value.
+    const hf = profile(patient(), note('Known heart failure.'));
+    expect(summary(judge(hf, 'Heart failure or ejection fraction < 30%', 'exclusion'))).toEqual(['met', 'note']);
   });
 
   it('a multiple of the upper limit of normal is not checked against a value', () => {
@@ -138,9 +147,41 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(summary(judge(q, 'Uncontrolled hypertension', 'exclusion'))).toEqual(['met', 'note']);
   });
 
-  it('a time limit cannot be read off a history: "MI within 6 months" vs "MI 2 years earlier"', () => {
-    const p = profile(patient(), note('He had an uncomplicated myocardial infarction 2 years earlier.'));
-    expect(summary(judge(p, 'Myocardial infarction within 6 months', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+  it.each([
+    // [note, criterion, status, basis]
+    ['He had an uncomplicated myocardial infarction 2 years earlier.', 'Myocardial infarction within 6 months', 'not-met', 'note'],
+    ['He had a myocardial infarction 3 months ago.', 'Myocardial infarction within the last 6 months', 'met', 'note'],
+    ['He had a myocardial infarction two weeks ago.', 'Myocardial infarction in the past year', 'met', 'note'],
+    ['He had a stroke 18 months ago.', 'Stroke within the past year', 'not-met', 'note'],
+    // Not dated: the qualified fact is not shown, the unmentioned-facts rule as before.
+    ['He has a history of myocardial infarction.', 'Myocardial infarction within 6 months', 'not-met', 'assumed-absent'],
+  ])('timing: %s / "%s" → %s (%s)', (text, criterion, status, basis) => {
+    expect(summary(judge(profile(patient(), note(text)), criterion, 'exclusion'))).toEqual([status, basis]);
+  });
+
+  it('the window and the elapsed time are read as stated, in days', () => {
+    expect(criterionWindowDays('Myocardial infarction within the last 6 months')).toBeCloseTo(182.64);
+    expect(criterionWindowDays('Stroke in the past year')).toBeCloseTo(365.25);
+    expect(criterionWindowDays('Chemotherapy 4 weeks prior to enrolment')).toBe(28);
+    expect(criterionWindowDays('Fever for more than one week')).toBeUndefined();
+    expect(statedElapsedDays('an MI three months ago')).toBeCloseTo(91.32);
+    expect(statedElapsedDays('a transient ischemic attack 6 months ago')).toBeCloseTo(182.64);
+    expect(statedElapsedDays('chest pain for 2 days')).toBeUndefined();
+  });
+
+  it('history is not the present: "history of asthma" does not meet "active asthma"', () => {
+    const p = profile(patient(), note('A 60-year-old man with a history of asthma as a child.'));
+    expect(summary(judge(p, 'Current asthma', 'exclusion'))).toEqual(['unknown', 'none']);
+    expect(summary(judge(p, 'History of asthma', 'exclusion'))).toEqual(['met', 'note']);
+    const now = profile(patient(), note('A 60-year-old man with asthma, on inhaled steroids.'));
+    expect(summary(judge(now, 'Current asthma', 'exclusion'))).toEqual(['met', 'note']);
+  });
+
+  it('a family history is not the patient\'s', () => {
+    const p = profile(patient(), note('A 60-year-old man. He has a family history of breast cancer. His mother had diabetes.'));
+    expect(judge(p, 'History of breast cancer', 'exclusion').status).not.toBe('met');
+    expect(judge(p, 'Diabetes mellitus', 'exclusion').status).not.toBe('met');
+    expect(judge(p, 'Diabetes mellitus').status).not.toBe('met');
   });
 
   it('a criterion that says more than its structure needs the rest documented too', () => {

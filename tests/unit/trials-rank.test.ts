@@ -1,7 +1,7 @@
-/** Ranking: eligible before excluded before irrelevant, alternatives as one criterion, a readable score. */
+/** Ranking: relevance with a bounded eligibility adjustment, categories beside it, alternatives as one criterion. */
 import { describe, expect, it } from '@jest/globals';
 import type { CriterionJudgement } from '../../src/services/trials/matching/judge.js';
-import { collapseAlternatives, rankTrials, type RankInput } from '../../src/services/trials/matching/rank.js';
+import { collapseAlternatives, DEFAULT_RANK_WEIGHTS, rankScore, rankTrials, type RankInput } from '../../src/services/trials/matching/rank.js';
 import { judgementMaker } from '../support/criterion-judgements.js';
 
 const c = judgementMaker('note');
@@ -11,21 +11,45 @@ function trial(nctId: string, retrievalRank: number, relevance: number, criteria
 }
 
 describe('rankTrials', () => {
-  it('orders eligible, then excluded, then irrelevant; by score within each', () => {
-    const ranked = rankTrials([
-      trial('NCT00000001', 1, 1.0, [c('inclusion', 'met'), c('exclusion', 'met')]), // excluded, best relevance
-      trial('NCT00000002', 2, 0.9, [c('inclusion', 'met'), c('exclusion', 'not-met')]), // eligible
-      trial('NCT00000003', 4, 0.5, [c('inclusion', 'unknown'), c('inclusion', 'met', { category: 'age' })]), // lower half, nothing topical: irrelevant
-      trial('NCT00000004', 3, 0.7, [c('inclusion', 'met'), c('inclusion', 'unknown')]), // eligible
-    ]);
+  it('orders by relevance minus the eligibility adjustment, not by category first', () => {
+    const weights = { excluded: 0.2, untopical: 0.1 };
+    const ranked = rankTrials(
+      [
+        trial('NCT00000001', 1, 1.0, [c('inclusion', 'met'), c('exclusion', 'met')]), // excluded: 1.0 - 0.2
+        trial('NCT00000002', 2, 0.9, [c('inclusion', 'met'), c('exclusion', 'not-met')]), // eligible, topical: 0.9
+        trial('NCT00000003', 4, 0.5, [c('inclusion', 'unknown'), c('inclusion', 'met', { category: 'age' })]), // nothing topical: 0.5 - 0.1
+        trial('NCT00000004', 3, 0.7, [c('inclusion', 'met'), c('inclusion', 'unknown')]), // eligible, topical: 0.7
+        trial('NCT00000005', 5, 0.3, [c('inclusion', 'met')]), // eligible, topical, far less relevant: 0.3
+      ],
+      { weights },
+    );
     expect(ranked.map((r) => [r.nctId, r.category, r.score])).toEqual([
       ['NCT00000002', 'eligible', 90],
+      ['NCT00000001', 'excluded', 80],
       ['NCT00000004', 'eligible', 70],
-      ['NCT00000001', 'excluded', 100],
-      ['NCT00000003', 'irrelevant', 50],
+      ['NCT00000003', 'irrelevant', 40],
+      ['NCT00000005', 'eligible', 30],
     ]);
-    expect(ranked[2]?.decisive.map((d) => d.kind)).toEqual(['exclusion']);
+    expect(ranked[1]?.decisive.map((d) => d.kind)).toEqual(['exclusion']);
     expect(ranked[0]?.summary).toBe('eligible: 1/1 inclusion met, 0 not met, 0 unknown; 0/1 exclusion met; relevance 0.90 (retrieval rank 2)');
+  });
+
+  it('the adjustment is bounded: a trial drops by at most excluded + untopical', () => {
+    const w = { excluded: 0.2, untopical: 0.1 };
+    expect(rankScore(0.8, { excluded: false, topical: true }, w)).toBeCloseTo(0.8);
+    expect(rankScore(0.8, { excluded: true, topical: true }, w)).toBeCloseTo(0.6);
+    expect(rankScore(0.8, { excluded: false, topical: false }, w)).toBeCloseTo(0.7);
+    expect(rankScore(0.8, { excluded: true, topical: false }, w)).toBeCloseTo(0.5);
+    // The shipped default is a small adjustment: a judgement can never outweigh a large difference in relevance.
+    expect(DEFAULT_RANK_WEIGHTS.excluded + DEFAULT_RANK_WEIGHTS.untopical).toBeLessThanOrEqual(0.25);
+  });
+
+  it('with zero weights the order is the retriever\'s, ties by retrieval rank', () => {
+    const ranked = rankTrials(
+      [trial('NCT00000002', 2, 0.5, [c('exclusion', 'met')]), trial('NCT00000001', 1, 0.5, [c('inclusion', 'unknown')]), trial('NCT00000003', 3, 0.9, [c('inclusion', 'not-met')])],
+      { weights: { excluded: 0, untopical: 0 } },
+    );
+    expect(ranked.map((r) => r.nctId)).toEqual(['NCT00000003', 'NCT00000001', 'NCT00000002']);
   });
 
   it('an assumption never excludes: only documented evidence does', () => {

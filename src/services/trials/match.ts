@@ -5,7 +5,9 @@
  *                              conditions, medications and notes, each with its relevance;
  *   judge(patient, trial)    → the criterion table: every criterion met / not met / unknown with
  *                              its evidence and reason;
- *   rank(candidates, tables) → the ordered list: eligible, excluded, irrelevant, by score.
+ *   rank(candidates, tables) → the ordered list: by relevance with a small eligibility
+ *                              adjustment, each trial with its category (eligible, excluded,
+ *                              irrelevant).
  *
  * Each stage's output is plain data and has a printer (`formatCandidates`, `formatCriterionTable`,
  * `formatRanking`), so any stage can be looked at, or evaluated, on its own. The same functions

@@ -25,8 +25,11 @@
  * exclusion "not met" or a "no history of X" inclusion "met", never an inclusion "not met" or an
  * exclusion "met" ("not documented" is not "documented absent"; the screener checks). The same
  * holds for a qualified fact the record does not show ("uncontrolled" hypertension, an MI "within
- * 6 months") and for an abnormal lab value an exclusion names when no value is recorded. Age,
- * sex and inclusion thresholds are never assumed. Judgements made this way have basis
+ * 6 months", unless the note dates it: see timeWindowPart) and for a lab threshold an exclusion
+ * ties to a condition it names; a lab threshold alone, age, sex and inclusion thresholds are
+ * never assumed. A fact the note states as history
+ * only ("history of asthma") does not establish a criterion about the present ("active asthma"):
+ * unknown. Judgements made this way have basis
  * `assumed-absent`, so a card can show them apart; ranking never excludes on them.
  */
 import { LRUCache } from 'lru-cache';
@@ -186,12 +189,20 @@ function broaderPresent(map: Map<string, FactEvidence[]>, ref: ConceptReference)
   return undefined;
 }
 
-function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, what: 'condition' | 'medication'): Part {
+function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, what: 'condition' | 'medication', criterionText = ''): Part {
   const facts = conceptFacts(map, ref.conceptId);
   const wantPresent = !ref.negated;
   const label = ref.label.toLowerCase();
   if (facts.present.length > 0) {
     const f = facts.present[0] as FactEvidence;
+    const timed = ref.qualifiers?.includes('time limit') ? timeWindowPart(facts.present, ref, criterionText, wantPresent) : undefined;
+    if (timed) return timed;
+    const history = asksCurrent(criterionText) ? facts.present.find((e) => e.sentence !== undefined && HISTORY_ONLY.test(e.text)) : undefined;
+    if (history && facts.present.every((e) => e.sentence !== undefined && HISTORY_ONLY.test(e.text))) {
+      // "Active tuberculosis" asked; the note says "history of tuberculosis": whether it is active
+      // now is not stated. Unknown, and not assumed either way.
+      return { holds: null, basis: 'none', evidence: [factEvidence(history)], reason: `${label} recorded as history; the criterion asks about the present` };
+    }
     if (ref.qualified && !qualifierShown(facts.present, ref)) {
       // "Uncontrolled hypertension" asked; the record shows hypertension, not that it is
       // uncontrolled: the qualified fact itself is not mentioned.
@@ -242,6 +253,75 @@ function qualifierShown(evidence: readonly FactEvidence[], ref: ConceptReference
     return qualifiers.every((q) => (q === 'current' ? CURRENT_USE.test(f.text) : stems.has(q)));
   });
 }
+
+/**
+ * Timing: a criterion limited to a recent window ("MI within the last 6 months", "in the past
+ * year") against a note that dates the event by elapsed time ("an MI 3 months ago", "2 years
+ * earlier"). Only a stated interval decides; without one the qualified fact stays as before (not
+ * shown). Units as written: days, weeks, months (30.44 days), years (365.25 days).
+ */
+const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+};
+const UNIT_DAYS: Readonly<Record<string, number>> = { hour: 1 / 24, day: 1, week: 7, month: 30.44, year: 365.25 };
+const AMOUNT = String.raw`(\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*-?\s*(hour|day|week|month|year)s?`;
+/** The window of a criterion: "within (the past|last) N units", "in the past/last/previous N units", "N units prior to". */
+const WINDOW = new RegExp(String.raw`\b(?:within(?: the (?:past|last|previous|preceding))?|(?:in|during) the (?:past|last|previous|preceding))\s+${AMOUNT}\b|\b${AMOUNT}\s+(?:prior to|before)\b`, 'i');
+/** "within the past year", "in the last month": one unit. */
+const WINDOW_ONE = /\b(?:within|in|during) the (?:past|last|previous|preceding) (day|week|month|year)\b/i;
+/** Elapsed time stated for an event: "3 months ago", "two years earlier", "6 weeks prior". */
+const ELAPSED = new RegExp(String.raw`\b${AMOUNT}\s+(?:ago|earlier|before|previously|prior)\b`, 'i');
+
+function days(amount: string, unit: string): number | undefined {
+  const n = /^\d/.test(amount) ? Number(amount) : NUMBER_WORDS[amount.toLowerCase()];
+  const u = UNIT_DAYS[unit.toLowerCase()];
+  return n !== undefined && u !== undefined && Number.isFinite(n) ? n * u : undefined;
+}
+
+/** The criterion's time window in days, when it states one as an upper bound on how recent. */
+export function criterionWindowDays(text: string): number | undefined {
+  const m = WINDOW.exec(text);
+  if (m) return m[1] && m[2] ? days(m[1], m[2]) : m[3] && m[4] ? days(m[3], m[4]) : undefined;
+  const one = WINDOW_ONE.exec(text);
+  return one?.[1] ? days('1', one[1]) : undefined;
+}
+
+/** Days since the event a sentence dates ("3 months ago"), if it says. */
+export function statedElapsedDays(sentence: string): number | undefined {
+  const m = ELAPSED.exec(sentence);
+  return m?.[1] && m[2] ? days(m[1], m[2]) : undefined;
+}
+
+function timeWindowPart(present: readonly FactEvidence[], ref: ConceptReference, criterionText: string, wantPresent: boolean): Part | undefined {
+  const window = criterionWindowDays(criterionText);
+  // Other qualifiers ("uncontrolled") must still be shown by the words; only timing is settled here.
+  const others = (ref.qualifiers ?? []).filter((q) => q !== 'time limit');
+  if (window === undefined || others.includes('other')) return undefined;
+  const label = ref.label.toLowerCase();
+  for (const f of present) {
+    if (f.sentence === undefined) continue;
+    const elapsed = statedElapsedDays(f.text);
+    if (elapsed === undefined) continue;
+    if (others.length > 0 && !qualifierShown([f], { ...ref, qualifiers: others })) continue;
+    const within = elapsed <= window;
+    return {
+      holds: within === wantPresent,
+      basis: 'note',
+      evidence: [factEvidence(f)],
+      reason: `${label} about ${Math.round(elapsed)} days ago: ${within ? 'within' : 'outside'} the ${Math.round(window)}-day window`,
+    };
+  }
+  return undefined;
+}
+
+/** The criterion asks about the present state ("active", "current", "ongoing"). */
+const CURRENT_STATE = /\b(?:active|current|currently|ongoing)\b/i;
+function asksCurrent(criterionText: string): boolean {
+  return CURRENT_STATE.test(criterionText) && !/\b(?:history of|or history|previous|prior)\b/i.test(criterionText);
+}
+
+/** A note sentence that states a fact as history only ("history of", "as a child", "previously", "N years ago"), not as present. */
+const HISTORY_ONLY = /\b(?:history of|h\/o|as a child|in childhood|previously|in the past|formerly|former|remote|resolved|\d+ years? ago|years ago)\b/i;
 
 function pregnancyPart(profile: PatientProfile, s: CriterionStructure): Part | undefined {
   const p = s.pregnancy;
@@ -315,7 +395,7 @@ function valueHolds(v: ValueEvidence, l: MeasurementStatement): boolean | null {
   return compare(v.value, l.comparator, bound.value, bound.value2);
 }
 
-function labPart(profile: PatientProfile, l: MeasurementStatement, kind: CriterionKind): Part | undefined {
+function labPart(profile: PatientProfile, l: MeasurementStatement, assumable: boolean): Part | undefined {
   // A bare value ("severe anaemia (Hb 7 g/dL)") or a multiple of the normal limit cannot be checked.
   if (l.comparator === '=' || l.relative) return undefined;
   const bp = l.analyteId === 'blood-pressure';
@@ -337,11 +417,16 @@ function labPart(profile: PatientProfile, l: MeasurementStatement, kind: Criteri
       reason: `${l.label} ${Number(v.value.toPrecision(4))}${v.value2 !== undefined ? `/${v.value2}` : ''} ${v.unit ?? ''}: ${label} ${holds ? 'holds' : 'does not hold'}`.replace(/\s+/g, ' '),
     };
   }
-  // An abnormal value that no part of the record mentions may be assumed absent for an exclusion
-  // (the unmentioned-facts rule, in the patient's favour); an inclusion threshold stays unknown.
+  // No comparable value. A threshold alone ("BMI > 40", "creatinine > 1.28 mg/dL") is unknown, for
+  // an exclusion too: a lab is measured at screening, and a note that reports none says nothing
+  // about it. A threshold that quantifies a condition the exclusion names ("severe renal disease
+  // (creatinine > 250 µmol/L)", "heart failure or EF < 30 %") follows that condition, which the
+  // unmentioned-facts rule may assume absent. Both changed after looking at the TrialGPT
+  // criterion-annotation errors (2026-12-06): the physicians marked threshold-only exclusions
+  // mostly "not enough information", and those tied to a condition mostly "not excluded".
   return {
     holds: null,
-    ...(kind === 'exclusion' && { unmentioned: { holdsIfAbsent: false } }),
+    ...(assumable && { unmentioned: { holdsIfAbsent: false } }),
     basis: 'none',
     evidence: [],
     reason: `${label}: no comparable value recorded`,
@@ -571,11 +656,11 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   const parts: Part[] = [];
   for (const p of [pregnancyPart(profile, s), performancePart(profile, s)]) if (p) parts.push(p);
   for (const l of s.labs) {
-    const p = labPart(profile, l, criterion.kind);
+    const p = labPart(profile, l, criterion.kind === 'exclusion' && s.conditions.length > 0);
     if (p) parts.push(p);
   }
-  for (const c of s.conditions) parts.push(conceptPart(profile.conditions, c, 'condition'));
-  for (const m of s.medications) parts.push(conceptPart(profile.medications, m, 'medication'));
+  for (const c of s.conditions) parts.push(conceptPart(profile.conditions, c, 'condition', criterion.text));
+  for (const m of s.medications) parts.push(conceptPart(profile.medications, m, 'medication', criterion.text));
 
   // Nothing structured could be judged: the notes, by meaning and words.
   if (!parts.some((p) => p.holds !== null) && !demographic.some((p) => p.holds !== null)) {

@@ -1,6 +1,6 @@
 /**
- * Ranking: eligible before excluded before irrelevant, and within each group by a score a
- * coordinator can read.
+ * Ranking: one score per trial, retrieval relevance with a small, bounded eligibility adjustment,
+ * and a category a coordinator can read beside it.
  *
  *   category   excluded   — an exclusion criterion is met, or an inclusion criterion (or a group
  *                           of alternatives) is not met, on documented evidence (record or note;
@@ -10,16 +10,26 @@
  *                           ones is met on documented evidence, and the retriever ranked it in the
  *                           lower half of the candidates;
  *              eligible   — otherwise ("may fit": its unknown criteria are the screener's list).
- *   score      0–100: the retrieval relevance (how closely the trial's subject matches the
- *              record: its fused hybrid-retrieval score over the best possible one). The share of
- *              inclusion criteria met is reported beside it (`inclusion`), not mixed into it: on
- *              the development sets it ordered trials worse than relevance (TREC CT 2021 NDCG@10
- *              0.72 against 0.77), because it mostly counts the age and sex criteria that every
- *              candidate meets.
+ *   score      the retrieval relevance (0–1: the fused hybrid-retrieval score over the best
+ *              possible one), minus `excluded` when the trial is excluded on documented evidence
+ *              and minus `untopical` when no topical inclusion criterion is met on documented
+ *              evidence (RankWeights), shown × 100. The share of inclusion criteria met is
+ *              reported beside it (`inclusion`), not mixed into it: it mostly counts the age and
+ *              sex criteria that every candidate meets.
+ *
+ * Why a score and not the categories in order (the rule before 2026-12-06): sorting every
+ * "eligible" trial above every "excluded" one let a criterion judgement outweigh any difference in
+ * relevance. A trial wrongly judged excluded (23 % of the eligible trials of TREC CT 2021) fell
+ * below every unrelated trial judged "eligible", and an excluded trial on the patient's disease
+ * (a TREC "excluded" trial still gains 1) below unrelated ones; the larger the pool of unrelated
+ * trials, the worse: on topics it was not tuned on, the category order ranked below BM25 (issue
+ * #20). With a bounded adjustment a judgement moves a trial only past trials of about the same
+ * relevance. The two weights are chosen on one development set and reported on the other
+ * (`npm run eval:trials -- --tune-on … --report-on …`, docs/EVALUATION.md).
  *
  * TrialGPT ranks by the share of inclusion criteria met, the share of exclusion criteria met and
  * the LLM's relevance and eligibility scores (Jin et al., Nat Commun 2024, "TrialGPT-Ranking").
- * Without an LLM, the categories stand in for its eligibility score and retrieval for relevance.
+ * Without an LLM, retrieval stands in for relevance and the documented exclusions for eligibility.
  */
 import type { CriterionJudgement, TrialJudgement } from './judge.js';
 
@@ -36,7 +46,7 @@ export interface RankedTrial {
   nctId: string;
   title?: string;
   category: TrialCategory;
-  /** 0–100: retrieval relevance, see the module comment. */
+  /** The ranking score × 100: relevance minus the eligibility adjustment (may be below 0), see the module comment. */
   score: number;
   /** Retrieval relevance 0–1 (1 = ranked first by every retrieval method). */
   relevance: number;
@@ -58,7 +68,44 @@ export interface RankInput {
   judgement: TrialJudgement;
 }
 
+/**
+ * How much a criterion judgement moves a trial, in units of retrieval relevance (0–1). Bounded:
+ * a trial drops by at most `excluded + untopical`.
+ */
+export interface RankWeights {
+  /** Subtracted when a criterion excludes the patient on documented evidence (category excluded). */
+  excluded: number;
+  /** Subtracted when no topical inclusion criterion is met on documented evidence. */
+  untopical: number;
+}
+
+/**
+ * Chosen on TREC Clinical Trials 2021 alone (58 topics with an eligible or excluded trial; its
+ * grades are eligibility, what this adjustment is about, where SIGIR's are referral relevance;
+ * the set was picked before either direction's figures were seen), as the best mean NDCG@10 over
+ * RANK_WEIGHT_GRID², and reported on SIGIR 2016 (docs/EVALUATION.md, 2026-12-06). On TREC 2021 a
+ * documented exclusion did not earn a penalty (`excluded` 0 ranked best): the judge's exclusions
+ * are wrong too often (a fifth of the eligible trials) for NDCG to gain from them, so they are
+ * shown (category, decisive criteria) but do not move the order.
+ */
+export const DEFAULT_RANK_WEIGHTS: Readonly<RankWeights> = { excluded: 0, untopical: 0.05 };
+
+/** The values each weight is tuned over (eval:trials --tune-on). */
+export const RANK_WEIGHT_GRID: readonly number[] = [0, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
+
+/** The ranking score (relevance units) of a trial: see the module comment. Pure. */
+export function rankScore(relevance: number, judged: { excluded: boolean; topical: boolean }, weights: Readonly<RankWeights> = DEFAULT_RANK_WEIGHTS): number {
+  return relevance - (judged.excluded ? weights.excluded : 0) - (judged.topical ? 0 : weights.untopical);
+}
+
+/** Orders ranked trials: score, then retrieval rank, then NCT id. */
+export function compareRanked(a: Pick<RankedTrial, 'score' | 'retrievalRank' | 'nctId'>, b: Pick<RankedTrial, 'score' | 'retrievalRank' | 'nctId'>): number {
+  return b.score - a.score || a.retrievalRank - b.retrievalRank || a.nctId.localeCompare(b.nctId);
+}
+
 export interface RankOptions {
+  /** The eligibility adjustment (default DEFAULT_RANK_WEIGHTS). */
+  weights?: Readonly<RankWeights>;
   /**
    * A trial with no documented topical match is irrelevant only when the retriever put it in the
    * lower part of the candidate list: below this fraction of the list (default 0.5, the median).
@@ -157,7 +204,7 @@ export function scoreTrial(input: RankInput, candidates: number, options: RankOp
   const { inclusion: inc, exclusion: exc, decisive, topical } = summariseJudgement(input.judgement);
   const lowerPart = input.retrievalRank > Math.max(1, Math.ceil(candidates * (options.irrelevantBelow ?? 0.5)));
   const category: TrialCategory = decisive.length > 0 ? 'excluded' : !topical && lowerPart ? 'irrelevant' : 'eligible';
-  const score = Math.round(1000 * input.relevance) / 10;
+  const score = Math.round(1000 * rankScore(input.relevance, { excluded: decisive.length > 0, topical }, options.weights)) / 10;
   const summary =
     `${category}: ${inc.met}/${inc.total} inclusion met, ${inc.notMet} not met, ${inc.unknown} unknown; ` +
     `${exc.met}/${exc.total} exclusion met${decisive.length > 0 ? ` (${decisive.map((d) => `#${d.index + 1}`).join(', ')})` : ''}; ` +
@@ -176,10 +223,7 @@ export function scoreTrial(input: RankInput, candidates: number, options: RankOp
   };
 }
 
-/** Orders trials: category first (eligible, excluded, irrelevant), then score, then retrieval rank. */
+/** Orders trials by score (relevance with the eligibility adjustment), then retrieval rank. */
 export function rankTrials(inputs: readonly RankInput[], options: RankOptions = {}): RankedTrial[] {
-  const scored = inputs.map((i) => scoreTrial(i, inputs.length, options));
-  return scored.sort(
-    (a, b) => CATEGORY_ORDER[a.category] - CATEGORY_ORDER[b.category] || b.score - a.score || a.retrievalRank - b.retrievalRank || a.nctId.localeCompare(b.nctId),
-  );
+  return inputs.map((i) => scoreTrial(i, inputs.length, options)).sort(compareRanked);
 }
