@@ -83,12 +83,13 @@ export interface RankWeights {
  * Chosen on TREC Clinical Trials 2021 alone (58 topics with an eligible or excluded trial; its
  * grades are eligibility, what this adjustment is about, where SIGIR's are referral relevance;
  * the set was picked before either direction's figures were seen), as the best mean NDCG@10 over
- * RANK_WEIGHT_GRID², and reported on SIGIR 2016 (docs/EVALUATION.md, 2026-12-06). On TREC 2021 a
- * documented exclusion did not earn a penalty (`excluded` 0 ranked best): the judge's exclusions
- * are wrong too often (a fifth of the eligible trials) for NDCG to gain from them, so they are
- * shown (category, decisive criteria) but do not move the order.
+ * RANK_WEIGHT_GRID², and reported on SIGIR 2016 (docs/EVALUATION.md, 2026-12-06). Chosen again on
+ * TREC 2021 alone after the criteria parser changed what the judge reads (lead-ins and OR groups,
+ * #20): a documented exclusion now earns a small penalty too (before, `excluded` 0 ranked best).
+ * Both are small against relevance (0–1): the judge's exclusions are wrong too often (about a fifth
+ * of the eligible trials) for them to outweigh what retrieval says.
  */
-export const DEFAULT_RANK_WEIGHTS: Readonly<RankWeights> = { excluded: 0, untopical: 0.05 };
+export const DEFAULT_RANK_WEIGHTS: Readonly<RankWeights> = { excluded: 0.05, untopical: 0.05 };
 
 /** The values each weight is tuned over (eval:trials --tune-on). */
 export const RANK_WEIGHT_GRID: readonly number[] = [0, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
