@@ -1,5 +1,6 @@
 /** Small trial records in the corpus format, shared by the trial integration tests. */
-import { fromCorpusRecord, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
+import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
+import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
 
 export function corpusRecord(nctId: string, title: string, conditions: string[], inclusion: string, exclusion: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -60,4 +61,22 @@ export function hypertensivePatient(noteText: string): unknown[] {
       content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(noteText).toString('base64') } }],
     },
   ];
+}
+
+/** A trial as the store gives it back, prepared in memory (no database): for the card and matching tests. */
+export function storedTrial(record: TrialRecord, fetchedAt = '2025-05-10T08:00:00.000Z'): StoredTrial {
+  const t = prepareTrial(record);
+  return {
+    nctId: record.nctId,
+    title: record.title,
+    conditions: record.conditions,
+    phase: record.phase ?? null,
+    status: record.overallStatus,
+    researchStudy: t.researchStudy,
+    record,
+    contentHash: t.contentHash,
+    lastUpdatePosted: record.lastUpdatePosted ?? null,
+    fetchedAt,
+    criteria: t.criteria.map((criterion, ordinal) => ({ ordinal, criterion })),
+  };
 }

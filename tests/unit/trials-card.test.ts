@@ -14,15 +14,13 @@ import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/serv
 import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { rankTrials } from '../../src/services/trials/matching/rank.js';
-import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
 import { asciiFold } from '../../src/text/tokens.js';
 import { observation } from '../support/fhir-builders.js';
 import { provenanceProblems } from '../support/provenance.js';
-import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
+import { corpusRecord, hypertensivePatient, storedTrial } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 /** When the test trials' statuses were read: 10 days before REF, so not stale by default. */
-const FETCHED_AT = '2025-05-10T08:00:00.000Z';
 const HTN_NOTE = 'Seen for hypertension. Blood pressure 162/94 despite amlodipine. No history of sepsis.';
 
 function patient(note: string): PatientProfile {
@@ -48,26 +46,10 @@ const labOnlyTrial = fromCorpusRecord(
   corpusRecord('NCT00000004', 'Stem Cell Collection in Immunodeficiency', ['Chronic Granulomatous Disease'], '- eGFR >= 60 mL/min/1.73m2\n- Genetically defined primary immunodeficiency', '- Active infection'),
 );
 
-function stored(record: TrialRecord): StoredTrial {
-  const t = prepareTrial(record);
-  return {
-    nctId: record.nctId,
-    title: record.title,
-    conditions: record.conditions,
-    phase: record.phase ?? null,
-    status: record.overallStatus,
-    researchStudy: t.researchStudy,
-    record,
-    contentHash: t.contentHash,
-    lastUpdatePosted: record.lastUpdatePosted ?? null,
-    fetchedAt: FETCHED_AT,
-    criteria: t.criteria.map((criterion, ordinal) => ({ ordinal, criterion })),
-  };
-}
 
 /** The matcher's stages 2 and 3 without the database: retrieval order = the order given. */
 function match(profile: PatientProfile, records: readonly TrialRecord[]) {
-  const trials = records.map(stored);
+  const trials = records.map((r) => storedTrial(r));
   const judgements = trials.map((t) => judgeTrial(profile, { nctId: t.nctId, criteria: t.criteria }));
   const ranking = rankTrials(
     trials.map((t, i) => ({ nctId: t.nctId, title: t.title, relevance: 1 - i / (trials.length + 1), retrievalRank: i + 1, judgement: judgements[i]! })),

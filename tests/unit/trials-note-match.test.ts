@@ -10,9 +10,8 @@ import { judgeTrial } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { rankTrials } from '../../src/services/trials/matching/rank.js';
 import { conditionKeyStems, studiedConditionMatch } from '../../src/services/trials/matching/studied-condition.js';
-import { fromCorpusRecord, prepareTrial, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
-import type { StoredTrial } from '../../src/services/trials/store/trial-store.js';
-import { corpusRecord, hypertensivePatient } from '../integration/trials-fixtures.js';
+import { fromCorpusRecord, type TrialRecord } from '../../src/services/trials/matching/trial-record.js';
+import { corpusRecord, hypertensivePatient, storedTrial } from '../integration/trials-fixtures.js';
 
 const REF = new Date('2025-05-20T12:00:00Z');
 
@@ -22,25 +21,9 @@ function notePatient(note: string): PatientProfile {
   return profileFromContext(buildPatientContext({ resources, patientId: 'p1', referenceTime: REF }));
 }
 
-function stored(record: TrialRecord): StoredTrial {
-  const t = prepareTrial(record);
-  return {
-    nctId: record.nctId,
-    title: record.title,
-    conditions: record.conditions,
-    phase: record.phase ?? null,
-    status: record.overallStatus,
-    researchStudy: t.researchStudy,
-    record,
-    contentHash: t.contentHash,
-    lastUpdatePosted: null,
-    fetchedAt: '2025-05-10T08:00:00.000Z',
-    criteria: t.criteria.map((criterion, ordinal) => ({ ordinal, criterion })),
-  };
-}
 
 function match(profile: PatientProfile, records: readonly TrialRecord[]) {
-  const trials = records.map(stored);
+  const trials = records.map((r) => storedTrial(r));
   const judgements = trials.map((t) => judgeTrial(profile, { nctId: t.nctId, criteria: t.criteria }));
   const ranking = rankTrials(trials.map((t, i) => ({ nctId: t.nctId, title: t.title, relevance: 1 - i / (trials.length + 1), retrievalRank: i + 1, judgement: judgements[i]! })));
   return { patient: profile, trials, judgements, ranking };
