@@ -159,12 +159,27 @@ function termSlots(term: string, synonyms: Record<string, string>): string[][] {
   return term.split(' ').filter(Boolean).map((slot) => slot.split('|').map((alt) => complaintWords(alt, synonyms).join(' ')));
 }
 
-/** Every word of the table's terms: a complaint word that is one of them matches only itself ("scalp" is not "scald"). */
-function vocabularyOf(t: ResourceTable): Set<string> {
-  return new Set(t.rows.flatMap((r) => r.terms.flatMap((term) => termSlots(term, t.synonyms).flat().flatMap((alt) => alt.split(' ')))));
+/**
+ * A table made ready for matching, once per table: each row's terms as slots, and the vocabulary
+ * (every word of the terms: a complaint word that is one of them matches only itself, "scalp" is
+ * not "scald"). Building the slots of every term took most of a triage call's CPU when done per call.
+ */
+interface CompiledTable {
+  rows: Array<{ row: ResourceRow; terms: string[][][] }>;
+  vocabulary: Set<string>;
 }
 
-const VOCABULARY = new WeakMap<ResourceTable, Set<string>>();
+const COMPILED = new WeakMap<ResourceTable, CompiledTable>();
+
+function compiled(t: ResourceTable): CompiledTable {
+  let c = COMPILED.get(t);
+  if (!c) {
+    const rows = t.rows.map((row) => ({ row, terms: row.terms.map((term) => termSlots(term, t.synonyms)) }));
+    const vocabulary = new Set(rows.flatMap((r) => r.terms.flatMap((slots) => slots.flat().flatMap((alt) => alt.split(' ')))));
+    COMPILED.set(t, (c = { rows, vocabulary }));
+  }
+  return c;
+}
 
 /** The complaint words a term matches (each slot by a different word), or null. */
 function matchTerm(slots: string[][], words: readonly string[], vocabulary: ReadonlySet<string>): string[] | null {
@@ -199,13 +214,12 @@ function matchTerm(slots: string[][], words: readonly string[], vocabulary: Read
 /** Every row the complaint matches, longest term first, matches contained in another dropped. */
 export function matchResourceRows(complaint: string, t: ResourceTable = RESOURCE_TABLE): ResourceMatch[] {
   const words = complaintWords(complaint, t.synonyms);
-  let vocabulary = VOCABULARY.get(t);
-  if (!vocabulary) VOCABULARY.set(t, (vocabulary = vocabularyOf(t)));
+  const { rows, vocabulary } = compiled(t);
   const candidates: ResourceMatch[] = [];
-  for (const row of t.rows) {
+  for (const { row, terms } of rows) {
     let best: string[] | null = null;
-    for (const term of row.terms) {
-      const m = matchTerm(termSlots(term, t.synonyms), words, vocabulary);
+    for (const slots of terms) {
+      const m = matchTerm(slots, words, vocabulary);
       if (m && (!best || m.length > best.length)) best = m;
     }
     if (best) {
