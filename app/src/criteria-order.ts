@@ -32,3 +32,10 @@ export function orderRows<T extends JudgedCriterion>(rows: readonly T[]): T[] {
   };
   return [...rows].sort((a, b) => rank(a) - rank(b) || a.number - b.number);
 }
+
+/**
+ * How the counts of a trial's criteria are made (rank.ts summariseCriteria): shown beside them,
+ * since the table below lists every criterion and its total differs.
+ */
+export const COUNTING_NOTE =
+  'Counted as Cairn decided: “one of the following” alternatives as one criterion; administrative and contraception criteria are not counted.';

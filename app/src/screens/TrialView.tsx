@@ -12,7 +12,7 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import { ApiError } from '../api';
 import { RecordEvidence } from '../components/RecordEvidence';
-import { effectOf, orderRows } from '../criteria-order';
+import { COUNTING_NOTE, effectOf, orderRows } from '../criteria-order';
 import { readEvidence, readTrial, type CriterionRow, type TrialDetail, type TrialMatch } from '../evidence-api';
 import type { Client } from '../smart';
 
@@ -36,16 +36,19 @@ const BASIS_WORDS: Record<CriterionRow['basis'], string> = {
 function Counts({ match }: { match: TrialMatch }) {
   const c = (x: TrialMatch['inclusion']) => `${x.met} met · ${x.notMet} not met · ${x.unknown} unknown (of ${x.total})`;
   return (
-    <dl className="trial-counts">
-      <div>
-        <dt>Inclusion</dt>
-        <dd>{c(match.inclusion)}</dd>
-      </div>
-      <div>
-        <dt>Exclusion</dt>
-        <dd>{c(match.exclusion)}</dd>
-      </div>
-    </dl>
+    <>
+      <dl className="trial-counts">
+        <div>
+          <dt>Inclusion</dt>
+          <dd>{c(match.inclusion)}</dd>
+        </div>
+        <div>
+          <dt>Exclusion</dt>
+          <dd>{c(match.exclusion)}</dd>
+        </div>
+      </dl>
+      <p className="ws-meta">{COUNTING_NOTE}</p>
+    </>
   );
 }
 

@@ -7,6 +7,7 @@
 import { BASIS_LABEL, CATEGORY_HINT, CATEGORY_LABEL, STATUS_LABEL, summarise } from './criteria';
 import type { CriterionRow, PatientResult } from './types';
 import { EmptyNotice } from './ui';
+import { COUNTING_NOTE } from '../criteria-order';
 
 const STATUS_MARK: Record<CriterionRow['status'], string> = { met: '✓', 'not-met': '✗', unknown: '?' };
 
@@ -104,7 +105,7 @@ export function CriteriaDrilldown({ id, result, patientName }: { id: string; res
         {deciding.size > 0 && <li>Decided by criteria {[...deciding].map((n) => `#${n}`).join(', ')}</li>}
         {s.unknown.length > 0 && <li>To check: {s.unknown.map((c) => `#${c.number}`).join(', ')}</li>}
       </ul>
-      <p className="ws-meta">Counted as Cairn decided: “one of the following” alternatives as one criterion; administrative and contraception criteria are not counted.</p>
+      <p className="ws-meta">{COUNTING_NOTE}</p>
       <CriterionTable title={`Inclusion criteria (${inclusion.length})`} rows={inclusion} kind="inclusion" />
       <CriterionTable title={`Exclusion criteria (${exclusion.length})`} rows={exclusion} kind="exclusion" />
     </div>
