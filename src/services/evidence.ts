@@ -53,7 +53,7 @@ import type { TrialMatcher } from './trials/match.js';
 import type { CriterionCounts, RankedTrial } from './trials/matching/rank.js';
 import { RECRUITING_STATUSES } from './trials/matching/trial-record.js';
 import { criterionRows, type CriterionRow } from './trials/screening/result.js';
-import { MAX_EMBEDDED_SENTENCES, TRIAL_CANDIDATES, TRIAL_MATCH_DATA_REQUIREMENTS, TRIAL_MIN_RELEVANCE } from './trials/service.js';
+import { fittingOptions, MAX_EMBEDDED_SENTENCES, TRIAL_CANDIDATES, TRIAL_MATCH_DATA_REQUIREMENTS } from './trials/service.js';
 import { DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate } from './trials/status-date.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -400,7 +400,7 @@ async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<
   // As the trial-match service: the recruiting trials closest to the record, note sentences by meaning up to the same bound.
   const prepared = await matcher.prepare(ctx, { maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
   const result = await matcher.match(prepared.profile, { k: TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
-  const fits = new Set(fittingTrials(result, TRIAL_MIN_RELEVANCE === null ? {} : { minRelevance: TRIAL_MIN_RELEVANCE }).map((f) => f.ranked.nctId));
+  const fits = new Set(fittingTrials(result, fittingOptions()).map((f) => f.ranked.nctId));
   const trials = new Map(result.trials.map((t) => [t.nctId, t]));
   const judgements = new Map(result.judgements.map((j) => [j.nctId, j]));
   const matches: TrialMatchEvidence[] = result.ranking.flatMap((r) => {

@@ -1,7 +1,7 @@
 import type { DataRequirements } from '../../fhir/context/data-requirements.js';
 import { buildPatientContext } from '../../fhir/context/index.js';
 import type { ServiceLogic } from '../../hooks/service.js';
-import { trialMatchCard } from './card.js';
+import { trialMatchCard, type FittingOptions } from './card.js';
 import { RECRUITING_STATUSES } from './matching/trial-record.js';
 import type { TrialMatcher } from './match.js';
 
@@ -43,6 +43,14 @@ export const TRIAL_CANDIDATES = 20;
  * not given.
  */
 export const TRIAL_MIN_RELEVANCE: number | null = null;
+
+/**
+ * The card's fitting rule for a minRelevance setting (undefined: TRIAL_MIN_RELEVANCE; null: a
+ * topical match is required): the one place both the hook and the evidence API read it.
+ */
+export function fittingOptions(minRelevance: number | null = TRIAL_MIN_RELEVANCE): FittingOptions {
+  return minRelevance === null ? {} : { minRelevance };
+}
 /**
  * Trials the card shows at most; fewer when their lines would not fit the short card's detail
  * (1,000 characters), which on the SIGIR run kept it to about 2 whether 3 or 5 were allowed
@@ -97,7 +105,7 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
       ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
       ...(options.staleAfterDays !== undefined && { staleAfterDays: options.staleAfterDays }),
       maxTrials: options.maxTrials ?? TRIAL_CARD_TRIALS,
-      ...((options.minRelevance ?? TRIAL_MIN_RELEVANCE) !== null && { minRelevance: (options.minRelevance ?? TRIAL_MIN_RELEVANCE) as number }),
+      ...fittingOptions(options.minRelevance),
       now: referenceTime,
       embedding: prepared.embedding === 'lexical-only' ? `compared by words only (${prepared.sentences} sentences > ${MAX_EMBEDDED_SENTENCES})` : 'compared by meaning and words',
     });
