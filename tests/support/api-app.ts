@@ -31,19 +31,27 @@ export interface ListeningApiApp {
   close(): Promise<void>;
 }
 
+/** The settings createApp needs in a test: a short deadline and small FHIR limits, authentication off; `over` replaces any. */
+export function testAppConfig(over: Partial<AppDeps['config']> = {}): AppDeps['config'] {
+  return {
+    publicUrl: 'http://localhost',
+    corsOrigins: [],
+    hookDeadlineMs: 1000,
+    fhirTimeoutMs: 500,
+    fhirConcurrency: 2,
+    fhirMaxPages: 2,
+    requireAuth: false,
+    maxRequestBytes: 100_000,
+    ...over,
+  };
+}
+
 export async function listenApiApp(o: ApiAppOptions): Promise<ListeningApiApp> {
   const app = createApp({
-    config: {
-      publicUrl: 'http://localhost',
-      corsOrigins: [],
-      hookDeadlineMs: 1000,
-      fhirTimeoutMs: 500,
-      fhirConcurrency: 2,
-      fhirMaxPages: 2,
-      requireAuth: false,
+    config: testAppConfig({
       maxRequestBytes: o.maxRequestBytes ?? 100_000,
       smart: { fhirServers: o.fhirServers, timeoutMs: o.smartTimeoutMs ?? 2000 },
-    },
+    }),
     services: [],
     db: o.db,
     records: o.records,

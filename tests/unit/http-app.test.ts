@@ -9,6 +9,7 @@ import { createApp } from '../../src/http/app.js';
 import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
+import { testAppConfig } from '../support/api-app.js';
 
 /** The HTTP adapter in process, with services that misbehave on purpose and a database that can go down. */
 const records = memoryRecords();
@@ -52,16 +53,7 @@ let base: string;
 
 beforeAll(async () => {
   const app = createApp({
-    config: {
-      publicUrl: 'http://localhost',
-      corsOrigins: [],
-      hookDeadlineMs: 1000,
-      fhirTimeoutMs: 500,
-      fhirConcurrency: 2,
-      fhirMaxPages: 2,
-      requireAuth: false,
-      maxRequestBytes: 2048,
-    },
+    config: testAppConfig({ maxRequestBytes: 2048 }),
     services,
     db: fakeDb,
     records,

@@ -9,6 +9,7 @@ import { createApp } from '../../src/http/app.js';
 import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createLogger } from '../../src/log.js';
+import { testAppConfig } from '../support/api-app.js';
 
 /**
  * Requests that are the client's fault (a body that is not what its Content-Encoding says, a path
@@ -37,16 +38,7 @@ const bases: Record<'open' | 'auth', string> = { open: '', auth: '' };
 async function start(requireAuth: boolean): Promise<string> {
   const log = createLogger('info', { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const app = createApp({
-    config: {
-      publicUrl: 'http://localhost',
-      corsOrigins: [],
-      hookDeadlineMs: 1000,
-      fhirTimeoutMs: 500,
-      fhirConcurrency: 2,
-      fhirMaxPages: 2,
-      requireAuth,
-      maxRequestBytes: 4096,
-    },
+    config: testAppConfig({ requireAuth, maxRequestBytes: 4096 }),
     services,
     db: fakeDb,
     records,

@@ -10,6 +10,7 @@ import { memoryRecords } from '../support/memory-records.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { STARTING_RETRY_AFTER_S, StartupTracker } from '../../src/http/readiness.js';
 import { createLogger } from '../../src/log.js';
+import { testAppConfig } from '../support/api-app.js';
 
 let hookRuns = 0;
 const records = memoryRecords();
@@ -45,16 +46,7 @@ let base: string;
 
 beforeAll(async () => {
   const app = createApp({
-    config: {
-      publicUrl: 'http://localhost',
-      corsOrigins: [],
-      hookDeadlineMs: 1000,
-      fhirTimeoutMs: 500,
-      fhirConcurrency: 2,
-      fhirMaxPages: 2,
-      requireAuth: false,
-      maxRequestBytes: 4096,
-    },
+    config: testAppConfig({ maxRequestBytes: 4096 }),
     services,
     db: fakeDb,
     records,
@@ -143,7 +135,7 @@ describe('the first hook calls after start-up', () => {
   it('are not shed for the event-loop delay start-up itself caused', async () => {
     const tracker = new StartupTracker();
     const app = createApp({
-      config: { publicUrl: 'http://localhost', corsOrigins: [], hookDeadlineMs: 1000, hookMaxWaitMs: 300, fhirTimeoutMs: 500, fhirConcurrency: 2, fhirMaxPages: 2, requireAuth: false, maxRequestBytes: 4096 },
+      config: testAppConfig({ hookMaxWaitMs: 300, maxRequestBytes: 4096 }),
       services,
       db: fakeDb,
     records,
