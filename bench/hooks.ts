@@ -21,13 +21,16 @@
  * Options: --duration <s> (default 10), --connections <n> (default 10),
  * --db pglite|postgres|both (default both), --only services|overload|import (default all),
  * --auth (each request carries its own ES384 JWT, signed before the run; default off, as the
- * service figures are about the services, not JWT verification).
+ * service figures are about the services, not JWT verification), --cpu-prof <dir> (Cairn's
+ * processes write a V8 CPU profile there when they stop: where a call's time goes), --from-source
+ * (run the servers through tsx instead of compiling them first, as before 2026-12-06).
  */
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startDevFhirServer } from '../dev/fhir-server/index.js';
@@ -43,6 +46,8 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'both' },
     only: { type: 'string' },
     auth: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    'from-source': { type: 'boolean', default: false },
   },
 });
 const duration = Number(values.duration);
@@ -243,7 +248,21 @@ async function presign(auth: Auth | undefined, aud: string, count: number): Prom
 /** Tokens for one run: enough distinct ones (each jti is accepted once) at well above the expected rate. */
 const tokensFor = (auth: Auth | undefined, url: string, seconds = duration) => presign(auth, url, Math.max(2000, seconds * 2500));
 
+/**
+ * Cairn and the bare express ceiling as `npm start` runs code: compiled by tsc into .bench-build/
+ * (bench/tsconfig.serve.json), then plain Node. Through tsx, every function is wrapped to keep its
+ * name, which cost the hot path measurably (the wrappers showed in CPU profiles of this benchmark).
+ */
+function compileServers(): { cairn: string; bare: string } {
+  const started = performance.now();
+  console.error('compiling Cairn and the bare express server with tsc (as npm start runs them)…');
+  execFileSync(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', join('bench', 'tsconfig.serve.json')], { stdio: 'inherit' });
+  console.error(`compiled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return { cairn: join('.bench-build', 'bench', 'support', 'serve-bench.js'), bare: join('.bench-build', 'bench', 'support', 'bare-express.js') };
+}
+
 async function main(): Promise<void> {
+  const entries = values['from-source'] ? { cairn: 'bench/support/serve-bench.ts', bare: 'bench/support/bare-express.ts' } : compileServers();
   const requests = await scenarios();
   const dir = await mkdtemp(join(os.tmpdir(), 'cairn-bench-hooks-'));
   const rows: Row[] = [];
@@ -264,7 +283,7 @@ async function main(): Promise<void> {
       console.error(`starting Cairn (${name})…`);
       const started = performance.now();
       const server = await spawnServer(
-        'bench/support/serve-bench.ts',
+        entries.cairn,
         {
           PORT: String(port),
           HOST: '127.0.0.1',
@@ -279,6 +298,7 @@ async function main(): Promise<void> {
           ...env,
         },
         600_000,
+        values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
       );
       servers.push(server);
       await waitReady(base);
@@ -289,7 +309,7 @@ async function main(): Promise<void> {
     // The ceiling, in its own process, for each body.
     const bareRps = new Map<string, number>();
     if (wants('services')) {
-      const bare = await spawnServer('bench/support/bare-express.ts', { NODE_ENV: 'production' });
+      const bare = await spawnServer(entries.bare, { NODE_ENV: 'production' });
       servers.push(bare);
       for (const s of requests) {
         const url = `${bare.url}/cds-services/${s.service}`;

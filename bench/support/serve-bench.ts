@@ -5,13 +5,13 @@
  * instance of the configured embedding model, and prints {"imported": …} when done. That is the
  * `trials:import` work running beside the hooks, so the benchmark can measure what it costs them.
  */
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createEmbeddings } from '../../src/search/embeddings/index.js';
 import { startCairn } from '../../src/server.js';
 import { readTrialFile } from '../../src/services/trials/store/trial-files.js';
 import { importTrials } from '../../src/services/trials/store/trial-store.js';
-import { repoPath } from '../../tests/support/repo-root.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
@@ -23,7 +23,9 @@ process.stdout.write(`${JSON.stringify({ ready: cairn.url })}\n`);
 process.on('SIGUSR2', () => {
   void (async () => {
     const started = performance.now();
-    const records = await readTrialFile(repoPath('trials/demo-trials.jsonl'));
+    // From the working directory (bench/hooks.ts starts this in the repository root): compiled
+    // into .bench-build/, this file no longer sits two levels below the root.
+    const records = await readTrialFile(join(process.cwd(), 'trials', 'demo-trials.jsonl'));
     const report = await importTrials(cairn.db, records, createEmbeddings(config.embeddings), { log });
     const ms = Math.round(performance.now() - started);
     process.stdout.write(`${JSON.stringify({ imported: report.trials, added: report.added, criteriaEmbedded: report.criteriaEmbedded, ms })}\n`);

@@ -42,12 +42,14 @@ export interface SpawnedServer {
 }
 
 /**
- * Runs a TypeScript entry point as its own Node process and waits for its `{"ready": url}` line.
- * The process runs in the repository root, so the entry and any relative path in `env` are taken
- * from there whatever the test runner's working directory.
+ * Runs a TypeScript entry point (or a compiled .js one) as its own Node process and waits for its
+ * `{"ready": url}` line. The process runs in the repository root, so the entry and any relative
+ * path in `env` are taken from there whatever the test runner's working directory. `nodeArgs` go
+ * to Node before the entry (for example --cpu-prof).
  */
-export async function spawnServer(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+export async function spawnServer(entry: string, env: Record<string, string>, timeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<SpawnedServer> {
+  // A compiled entry (.js) runs on plain Node; TypeScript goes through tsx.
+  const child = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.js') ? [] : ['--import', 'tsx']), entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
