@@ -35,8 +35,17 @@ export interface QueryResultRows<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * For a hot statement of fixed text: PostgreSQL parses and plans it once per pooled connection
+   * and keeps it under this name (a prepared statement), instead of on every call. The name must
+   * be unique to the text. PGlite ignores it.
+   */
+  statementName?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResultRows<R>>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResultRows<R>>;
 }
 
 /** What a transaction callback gets: `query`, plus `exec` for parameterless multi-statement scripts. */

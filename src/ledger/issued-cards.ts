@@ -144,6 +144,8 @@ function rowJson(e: IssuedCard): Record<(typeof COLUMNS)[number], unknown> {
   };
 }
 
+const INSERT_ENTRIES = `INSERT INTO issued_cards (${COLUMNS.join(', ')}) SELECT ${COLUMNS.join(', ')} FROM jsonb_populate_recordset(NULL::issued_cards, $1::jsonb) ON CONFLICT (card_uuid) DO NOTHING`;
+
 /**
  * The batch as ONE jsonb parameter expanded by jsonb_populate_recordset, not 14 parameters a row:
  * on PGlite, binding each parameter is JavaScript on the event loop, and the single parameter cut
@@ -151,10 +153,7 @@ function rowJson(e: IssuedCard): Record<(typeof COLUMNS)[number], unknown> {
  */
 async function insertEntries(tx: Queryable, entries: readonly IssuedCard[]): Promise<void> {
   // A uuid issued twice would be a bug (they are random); DO NOTHING keeps the first, as feedback saw it.
-  await tx.query(
-    `INSERT INTO issued_cards (${COLUMNS.join(', ')}) SELECT ${COLUMNS.join(', ')} FROM jsonb_populate_recordset(NULL::issued_cards, $1::jsonb) ON CONFLICT (card_uuid) DO NOTHING`,
-    [JSON.stringify(entries.map(rowJson))],
-  );
+  await tx.query(INSERT_ENTRIES, [JSON.stringify(entries.map(rowJson))], { statementName: 'cairn_ledger_insert' });
 }
 
 interface Row {

@@ -110,6 +110,15 @@ describe.each(setups)('database on $name', ({ kind, database }) => {
     await expect(db.query('SELECT $1::jsonb AS doc', [[{ id: 'a' }]])).rejects.toThrow();
   });
 
+  it('answers a named (prepared) statement the same on every call, across pooled connections and in a transaction', async () => {
+    const sql = 'SELECT $1::int + 1 AS n';
+    // More concurrent calls than one connection, so several pooled connections prepare it.
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => db.query<{ n: number }>(sql, [i], { statementName: 'db_test_plus_one' })));
+    expect(answers.map((a) => a.rows[0]?.n)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const inTx = await db.transaction((tx) => tx.query<{ n: number }>(sql, [41], { statementName: 'db_test_plus_one' }));
+    expect(inTx.rows[0]?.n).toBe(42);
+  });
+
   it('stores vectors and orders by cosine distance (vector(3) in a temp table)', async () => {
     const nearest = await db.transaction(async (tx) => {
       await tx.query('CREATE TEMP TABLE items (id int PRIMARY KEY, embedding vector(3)) ON COMMIT DROP');
