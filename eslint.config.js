@@ -65,7 +65,7 @@ function layerZones() {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.cairn/**', 'coverage/**', 'app/dist/**', 'test-results/**', 'playwright-report/**'] },
+  { ignores: ['dist/**', '.bench-build/**', 'node_modules/**', '.cairn/**', 'coverage/**', 'app/dist/**', 'test-results/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
