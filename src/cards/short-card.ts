@@ -81,10 +81,7 @@ export function shortDetail(parts: ShortDetailParts): ShortDetail {
   // ungraded practice statements" or a sentence about normal blood pressure on a stage 1 card says
   // nothing of the finding, and a clinician would read it as advice for this patient.
   // A preferred passage quoted whole is exempt: the caller chose it as the one the finding rests on.
-  const chosen = new Set(parts.passages.slice(0, parts.preferred ?? 0));
-  const candidates = quoteCandidates(parts.passages, parts.relevance, parts.preferred ?? 0).filter(
-    (q) => speaksTo(q, parts.relevance) || (!q.excerpt && chosen.has(q.passage)),
-  );
+  const candidates = quotableCandidates(parts.passages, parts.relevance, parts.preferred ?? 0);
   for (let drop = 0; drop <= optional.length; drop++) {
     const dropped = new Set(optional.slice(optional.length - drop));
     const kept = facts.filter((f) => typeof f === 'string' || !dropped.has(f)).map((f) => (typeof f === 'string' ? f : f.optional));
@@ -95,7 +92,7 @@ export function shortDetail(parts: ShortDetailParts): ShortDetail {
     }
     for (const quote of candidates) {
       for (const full of [true, false]) {
-        const detail = blocks(...kept, ...quotationBlocks(quote, full));
+        const detail = blocks(...kept, ...cachedQuotationBlocks(quote, full));
         if (fits(detail)) return { detail, quote };
       }
     }
@@ -107,6 +104,49 @@ export function shortDetail(parts: ShortDetailParts): ShortDetail {
   const own = candidates.filter((q) => q.passage === parts.passages[0]);
   const shortest = [...(own.length > 0 ? own : candidates)].sort((a, b) => a.text.length - b.text.length)[0];
   return shortest ? { detail: blocks(...required, ...quotationBlocks(shortest, false)), quote: shortest } : { detail: blocks(...required) };
+}
+
+/**
+ * The quotations shortDetail may choose from, best first: quoteCandidates that speak to the
+ * question, and the preferred passages whole. A card's passages come from fixed questions and its
+ * relevance is the finding's, so the same list comes back on every hook about the same finding:
+ * ranking it anew (units, weights, a sort over every excerpt) was about a quarter of a diagnosis
+ * card's CPU time (CPU profile of bench:hooks, 2026-12-06). Kept per question and the passages'
+ * texts (all the ranking reads of them), as positions into the passages given, so the quotes
+ * returned always refer to the caller's own passage objects.
+ */
+function quotableCandidates(passages: readonly QuotedPassage[], relevance: string, preferred: number): Quote[] {
+  const key = `${preferred}\u0000${relevance}\u0000${passages.map((p) => `${p.headingPath.length === 0 ? 0 : 1}${p.text}`).join('\u0001')}`;
+  let ranked = rankingCache.get(key);
+  if (!ranked) {
+    const chosen = new Set(passages.slice(0, preferred));
+    const quotes = quoteCandidates(passages, relevance, preferred).filter((q) => speaksTo(q, relevance) || (!q.excerpt && chosen.has(q.passage)));
+    ranked = quotes.map((q) => ({ index: passages.indexOf(q.passage), text: q.text, excerpt: q.excerpt }));
+    remember(rankingCache, key, ranked);
+  }
+  return ranked.map((r) => ({ passage: passages[r.index] as QuotedPassage, text: r.text, excerpt: r.excerpt }));
+}
+
+/** Entries each of these caches keeps at most (the oldest goes first): free text cannot grow them without end. */
+const QUOTE_CACHE_SIZE = 2000;
+const rankingCache = new Map<string, ReadonlyArray<{ index: number; text: string; excerpt: boolean }>>();
+const blocksCache = new Map<string, string[]>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= QUOTE_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+}
+
+/** quotationBlocks kept per quoted text and everything of its passage the blocks show (fixed text, fixed markup). */
+function cachedQuotationBlocks(q: Quote, full: boolean): string[] {
+  const p = q.passage;
+  const key = [full ? 1 : 0, q.excerpt ? 1 : 0, q.text, p.title, p.citation, p.url ?? '', p.kind, p.grade ?? '', p.gradeSystem ?? '', p.headingPath.join('\u0002')].join('\u0000');
+  let found = blocksCache.get(key);
+  if (!found) {
+    found = quotationBlocks(q, full);
+    remember(blocksCache, key, found);
+  }
+  return found;
 }
 
 /** Whether a quotation shares a content word with the question it should answer (any does, with no question). */

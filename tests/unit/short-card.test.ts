@@ -115,6 +115,20 @@ describe('shortDetail', () => {
     expect(detail.length).toBeLessThanOrEqual(DETAIL_MAX_CHARS);
   });
 
+  it('gives the same quotation again from fresh passage objects (kept between calls), quoting the caller’s own passage and its current source', () => {
+    const text = 'Blood pressure above the line counts. Another sentence about something else entirely. A third one.';
+    const first = shortDetail({ facts: ['x'.repeat(700)], passages: [passage({ text })], relevance: 'blood pressure line' });
+    const fresh = passage({ text });
+    const again = shortDetail({ facts: ['x'.repeat(700)], passages: [fresh], relevance: 'blood pressure line' });
+    expect(again).toEqual(first);
+    expect(again.quote?.passage).toBe(fresh);
+    expect(again.quote?.text).toContain('Blood pressure above the line counts.');
+    // A passage that differs only in its source line (same chunk, same document hash) is not served the old line.
+    const renamed = shortDetail({ facts: ['x'.repeat(700)], passages: [passage({ text, title: 'A Renamed Guideline' })], relevance: 'blood pressure line' });
+    expect(renamed.detail).toContain('A Renamed Guideline');
+    expect(renamed.detail).not.toContain('Source: A Guideline');
+  });
+
   it('drops optional facts, the last first, before it gives up the quotation; keeps within 8 blocks', () => {
     const facts = ['a', { optional: 'o1 '.repeat(160) }, 'b', { optional: 'o2 '.repeat(160) }];
     const { detail, quote } = shortDetail({ facts, passages: [passage({})], relevance: 'sentence' });
