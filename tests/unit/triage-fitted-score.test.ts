@@ -18,6 +18,11 @@ import {
 } from '../../src/services/triage/fitted-score.js';
 import type { ResourceType } from '../../src/services/triage/resources.js';
 import { fitScore } from '../../dev/eval/score-fit.js';
+import { checkCdsResponse } from '../../dev/hooks-contract.js';
+import { KTAS_REFERENCE_TIME, ktasRecordToBundle, parseKtasRecord } from '../../dev/eval/ktas.js';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
+import { assessTriage } from '../../src/services/triage/assess.js';
+import { TRIAGE_EXTENSION, triageCard } from '../../src/services/triage/card.js';
 import { age, normalAdult, reading } from './triage-fixtures.js';
 import type { ObservationSpec } from './triage-fixtures.js';
 
@@ -286,5 +291,37 @@ describe('fitScore (dev/eval/score-fit.ts): sign-constrained logistic regression
     expect(def.points['temperature-38-or-more']).toBe(Math.round(2 * def.coefficients['temperature-38-or-more']!));
     expect(def.threshold).toBeNull();
     expect(def.fittedOn).toBe(40);
+  });
+});
+
+describe('the card through the hook path (FHIR resources → assessment → card)', () => {
+  async function card(over: Record<string, unknown>) {
+    const record = parseKtasRecord({ id: 'p1', sex: 'female', age: 45, chief_complaint: 'abdominal pain', avpu: 'alert', nrs_pain: 3, sbp: 120, dbp: 80, hr: 118, rr: 20, temp_c: 36.8, spo2: 98, ...over });
+    const resources = (ktasRecordToBundle(record).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    const context = buildPatientContext({ resources, referenceTime: KTAS_REFERENCE_TIME, patientId: 'p1' });
+    const a = await assessTriage({ context, resources, matcher: async () => ({ matched: false }) });
+    return triageCard(a, [], { showInfo: true, patientId: 'p1', now: KTAS_REFERENCE_TIME.toISOString() })!;
+  }
+
+  it('a danger-zone heart rate the score keeps at level 3: the card states D, the rate and the points', async () => {
+    const c = await card({});
+    expect(c.summary).toMatch(/^ESI level 3 \(decision point D\)/);
+    expect(c.detail).toContain('danger-zone vital signs (heart rate 118 /min), level 2 or 3: points 0 < 2');
+    expect(c.detail).toContain("Cairn's fitted score, KTAS development 2026 → level 3");
+    expect(c.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 3, setBy: 'D', fittedScores: [{ score: 'danger-zone', points: 0, threshold: 2, moreUrgentLevel: false }] });
+    // The uuid is added by the hook layer, as in triage-card.test.ts.
+    expect(checkCdsResponse({ cards: [{ ...c, uuid: '2b8c5f8e-2b0a-4c6e-9d7e-0e6f8b7a1c11' }] })).toEqual([]);
+  });
+
+  it('with fever the same patient is level 2', async () => {
+    const c = await card({ temp_c: 38.4 });
+    expect(c.summary).toMatch(/^ESI level 2 \(decision point D\)/);
+    expect(c.detail).toContain('points 4 ≥ 2 (temperature 38.4 °C +4');
+  });
+
+  it('age unknown: the score is not used, the handbook default (level 2) stands', async () => {
+    const c = await card({ age: null });
+    expect(c.summary).toMatch(/^ESI level 2 \(decision point D\)/);
+    expect(c.extension?.[TRIAGE_EXTENSION]).not.toHaveProperty('fittedScores');
   });
 });
