@@ -27,6 +27,7 @@ import { AVPU_WORDS, latestMentalStatus } from './triage-input.js';
 import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence } from './types.js';
 import type { ResourceAdjustment, ResourceMatch, ResourceType } from './resources.js';
 import { describeValue, isAbove, isAtLeast, isAtMost, isBelow } from './values.js';
+import { evaluateScore, outsideDomain, scoreFeatures, type FeatureValue, type ScoreResult, type TriageScoreModel } from './fitted-score.js';
 
 export type EsiLevel = 1 | 2 | 3 | 4 | 5;
 export type DecisionPoint = 'A' | 'B' | 'C' | 'D';
@@ -158,6 +159,13 @@ export interface AcuityOptions {
    * or understood only in part (a word no row accounts for).
    */
   highRiskSource?: 'either' | 'table-first';
+  /**
+   * Cairn's fitted points scores (fitted-score.ts, weights in triage-score.json) for two of the
+   * handbook's "consider" judgements: when a danger-zone heart or respiratory rate (with or without
+   * pain ≥ 7/10) becomes level 2, and whether the resource table's level 3 or 4 holds. Null
+   * (default): the handbook's defaults above decide.
+   */
+  fittedScore?: TriageScoreModel | null;
 }
 
 export interface AcuityInput {
@@ -225,6 +233,8 @@ export interface AcuityResult {
   considerations: AcuityFinding[];
   resources: ResourceEstimate;
   dangerZone: { band: DangerZoneAgeBand; basis: string };
+  /** The fitted scores computed for this patient (only those that applied). */
+  scores: ScoreResult[];
   citation: Citation;
 }
 
@@ -426,6 +436,7 @@ function decisionPointB(
   resources: ResourceEstimate,
   options: Required<AcuityOptions>,
   dangerZoneRate: boolean | null,
+  dangerZoneScore: ScoreResult | null,
 ): AcuityFinding[] {
   const findings: AcuityFinding[] = [];
   const age = obs.patient.age;
@@ -477,12 +488,15 @@ function decisionPointB(
   {
     const pain = obs.pain.latest;
     const severe = pain ? isAtLeast(pain, SEVERE_PAIN_AT_LEAST, 1) : null;
-    const setsLevel = options.severePain === 'always' || dangerZoneRate === true;
+    const scoreSaysNot2 = dangerZoneScore !== null && !dangerZoneScore.urgent;
+    const setsLevel = options.severePain === 'always' || (dangerZoneRate === true && !scoreSaysNot2);
     const signs =
       options.severePain === 'always'
         ? ''
         : dangerZoneRate === true
-          ? '; with a danger-zone heart or respiratory rate for age'
+          ? dangerZoneScore
+            ? `; with a danger-zone heart or respiratory rate for age: ${dangerZoneScore.summary}${scoreSaysNot2 ? ': for the nurse to consider' : ''}`
+            : '; with a danger-zone heart or respiratory rate for age'
           : dangerZoneRate === false
             ? '; heart and respiratory rate not in the danger zone: for the nurse to consider'
             : '; heart or respiratory rate not recorded: for the nurse to consider';
@@ -557,7 +571,12 @@ function decisionPointCFloors(obs: TriageObservations): AcuityFinding[] {
 
 // --- decision point D ------------------------------------------------------------------------
 
-function decisionPointD(obs: TriageObservations, band: { band: DangerZoneAgeBand; basis: string }, effect: AcuityFinding['effect']): AcuityFinding[] {
+function decisionPointD(
+  obs: TriageObservations,
+  band: { band: DangerZoneAgeBand; basis: string },
+  effect: AcuityFinding['effect'],
+  rateEffect: AcuityFinding['effect'] = effect,
+): AcuityFinding[] {
   const limits = DANGER_ZONE_BY_AGE[band.band];
   const hr = obs.vitals.heartRate.latest;
   const rr = obs.vitals.respiratoryRate.latest;
@@ -571,7 +590,7 @@ function decisionPointD(obs: TriageObservations, band: { band: DangerZoneAgeBand
       [hr],
       hr ? `heart rate ${describeValue(hr)}; ${band.basis}` : missingDetail('heart rate', obs),
       CITATIONS.esiDangerZone,
-      effect,
+      rateEffect,
     ),
     finding(
       'D',
@@ -581,7 +600,7 @@ function decisionPointD(obs: TriageObservations, band: { band: DangerZoneAgeBand
       [rr],
       rr ? `respiratory rate ${describeValue(rr)}; ${band.basis}` : missingDetail('respiratory rate', obs),
       CITATIONS.esiDangerZone,
-      effect,
+      rateEffect,
     ),
     finding(
       'D',
@@ -598,6 +617,23 @@ function decisionPointD(obs: TriageObservations, band: { band: DangerZoneAgeBand
 
 // --- the algorithm ---------------------------------------------------------------------------
 
+/** The features of Cairn's fitted scores for this patient (the same for the card and the fit). */
+export function fittedScoreFeatures(obs: TriageObservations, highRisk: HighRiskAssessment, resources: ResourceEstimate): FeatureValue[] {
+  const limits = DANGER_ZONE_BY_AGE[dangerZoneAgeBand(obs.patient.age).band];
+  return scoreFeatures({
+    heartRate: obs.vitals.heartRate.latest,
+    respiratoryRate: obs.vitals.respiratoryRate.latest,
+    systolicBP: obs.vitals.systolicBP.latest,
+    temperature: obs.vitals.temperature.latest,
+    pain: obs.pain.latest,
+    ageYears: obs.patient.age?.years ?? null,
+    heartRateLine: limits.heartRateAbove,
+    respiratoryRateLine: limits.respiratoryRateAbove,
+    resources: resources.status === 'estimated' ? (resources.resources ?? null) : null,
+    highRiskPassage: highRisk.status === 'matched',
+  });
+}
+
 export function assessAcuity(input: AcuityInput): AcuityResult {
   const obs = input.observations;
   const options: Required<AcuityOptions> = {
@@ -606,14 +642,30 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     dangerZoneWithFewerResources: input.options?.dangerZoneWithFewerResources ?? 'consider',
     noResourceLevel: input.options?.noResourceLevel ?? 5,
     highRiskSource: input.options?.highRiskSource ?? 'either',
+    fittedScore: input.options?.fittedScore ?? null,
   };
   const resources: ResourceEstimate = input.resources ?? { status: 'unknown', reason: 'no resource estimate was given' };
   const band = dangerZoneAgeBand(obs.patient.age);
 
-  const d = decisionPointD(obs, band, options.dangerZone === 'upgrade' ? 'sets-level' : 'consider');
-  const dangerZoneRate = anyOf(d.filter((f) => f.criterion !== 'danger-zone-spo2').map((f) => f.met));
+  // The fitted scores (fitted-score.ts): the danger-zone score only with a danger-zone heart or
+  // respiratory rate; the resource score only where the resource table chooses between 3 and 4.
+  const model =
+    options.fittedScore && !outsideDomain({ ageYears: obs.patient.age?.years ?? null, heartRate: obs.vitals.heartRate.latest }, options.fittedScore) ? options.fittedScore : null;
+  const features = model ? fittedScoreFeatures(obs, input.highRisk, resources) : null;
+  const dRates = decisionPointD(obs, band, 'consider').filter((f) => f.criterion !== 'danger-zone-spo2');
+  const dangerZoneRate = anyOf(dRates.map((f) => f.met));
+  const dangerZoneScore = model && features && dangerZoneRate === true && options.dangerZone === 'upgrade' ? evaluateScore('danger-zone', features, model) : null;
+  const rateEffect: AcuityFinding['effect'] = options.dangerZone === 'upgrade' && !(dangerZoneScore && !dangerZoneScore.urgent) ? 'sets-level' : 'consider';
+  const d = decisionPointD(obs, band, options.dangerZone === 'upgrade' ? 'sets-level' : 'consider', rateEffect);
   const a = decisionPointA(obs);
-  const b = decisionPointB(obs, input.highRisk, resources, options, dangerZoneRate);
+  const b = decisionPointB(obs, input.highRisk, resources, options, dangerZoneRate, dangerZoneScore);
+  // Severe pain with a danger-zone rate that the score did not make level 2: not below level 3.
+  const painFloor = dangerZoneScore !== null && !dangerZoneScore.urgent && b.some((f) => f.criterion === 'severe-pain' && f.met === true);
+  const resourceScore =
+    model && features && resources.status === 'estimated' && resources.count !== 'none'
+      ? evaluateScore('resources', features, model, resources.count === 'one')
+      : null;
+  const scores: ScoreResult[] = [];
   const c = decisionPointCFloors(obs);
   const findings = [...a, ...b, ...c, ...d];
   const setting = (fs: AcuityFinding[]): AcuityFinding[] => fs.filter((f) => f.met === true && f.effect === 'sets-level');
@@ -640,12 +692,20 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     resources.status === 'estimated' &&
     resources.count !== 'many' &&
     floors.length === 0 &&
+    !painFloor &&
     !(options.dangerZoneWithFewerResources === 'level-3' && d.some((f) => f.met === true))
   ) {
     level = resources.count === 'one' ? 4 : options.noResourceLevel;
     setBy = 'C';
     const margin = resources.count === 'none' && level === 4 ? '; level 5 is not assigned (safety margin of the operating point)' : '';
     reason = `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis})${margin}`;
+    if (resources.count === 'one' && resourceScore) {
+      scores.push(resourceScore);
+      if (resourceScore.urgent) {
+        level = 3;
+        reason = `${reason}; level 3 or 4: ${resourceScore.summary} → level 3`;
+      } else reason = `${reason}; level 3 or 4: ${resourceScore.summary} → level 4`;
+    }
   } else {
     const dangerWithFew = resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0;
     const why =
@@ -657,11 +717,34 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
             ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but with danger-zone vital signs the estimate is not relied on`
             : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
     lessUrgentIfFewerResources = resources.status === 'unknown' && floors.length === 0;
+    const dangerMet = d.filter((f) => f.met === true);
+    // The values, not only the lines: "heart rate 128/min; respiratory rate 26/min".
+    const dangerValues = dangerMet.map((f) => f.detail.split(';')[0]).join('; ');
     if (setting(d).length > 0 && !dangerWithFew) {
       level = 2;
       setBy = 'D';
       deciding = setting(d);
-      reason = `danger-zone vital signs (${deciding.map((f) => f.label).join('; ')}); ${why}`;
+      const scored = dangerZoneScore && !deciding.some((f) => f.criterion === 'danger-zone-spo2') ? `; ${dangerValues}, level 2 or 3: ${dangerZoneScore.summary} → level 2` : '';
+      reason = `danger-zone vital signs (${deciding.map((f) => f.label).join('; ')}); ${why}${scored}`;
+    } else if (dangerZoneScore && !dangerZoneScore.urgent && dangerMet.length > 0 && (!dangerWithFew || painFloor)) {
+      level = 3;
+      setBy = 'D';
+      const pain = b.find((f) => f.criterion === 'severe-pain' && f.met === true);
+      const painWords = pain ? `severe pain (${pain.detail.split(';')[0]}) with ` : '';
+      const floorWords = painFloor && dangerWithFew ? ' (with severe pain and a danger-zone rate, not below level 3)' : '';
+      reason = `${why}; ${painWords}danger-zone vital signs (${dangerValues}), level 2 or 3: ${dangerZoneScore.summary} → level 3${floorWords}`;
+    } else if (
+      resourceScore &&
+      !resourceScore.urgent &&
+      resources.status === 'estimated' &&
+      resources.count === 'many' &&
+      floors.length === 0 &&
+      dangerMet.length === 0
+    ) {
+      scores.push(resourceScore);
+      level = 4;
+      setBy = 'C';
+      reason = `${why}; level 3 or 4: ${resourceScore.summary} → level 4`;
     } else if (dangerWithFew) {
       level = 3;
       setBy = 'D';
@@ -671,8 +754,14 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
       level = 3;
       setBy = 'D';
       reason = `${why}; no danger-zone vital signs`;
+      if (resourceScore && resources.status === 'estimated' && resources.count === 'many' && floors.length === 0 && dangerMet.length === 0) {
+        scores.push(resourceScore);
+        reason = `${reason}; level 3 or 4: ${resourceScore.summary} → level 3`;
+      }
     }
   }
+  // The danger-zone score is reported when it decided: on the way to D, or severe pain with a rate.
+  if (dangerZoneScore && (setBy === 'D' || painFloor || deciding.some((f) => f.criterion === 'severe-pain'))) scores.unshift(dangerZoneScore);
 
   // Criteria that could not be assessed and would have set a more urgent level. Decision point D
   // only applies on the way to level 3 (not when C gave 4 or 5).
@@ -704,6 +793,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     considerations,
     resources,
     dangerZone: band,
+    scores,
     citation: CITATIONS.esiAlgorithm,
   };
 }

@@ -6,6 +6,7 @@ import { painScoresFromResources } from './pain.js';
 import { computeQsofa, type QsofaResult } from './qsofa.js';
 import { DEFAULT_RESOURCE_OPTIONS, estimateResources, type ResourceEstimateOptions } from './resources.js';
 import { computeShockIndex, type ShockIndexResult } from './shock-index.js';
+import { TRIAGE_SCORE_MODEL } from './fitted-score.js';
 import { buildTriageObservations, type TriageObservations } from './triage-input.js';
 import type { HighRiskMatcher } from './types.js';
 
@@ -16,15 +17,23 @@ import type { HighRiskMatcher } from './types.js';
  * and suggestion thresholds (card.ts). Bump the version whenever any of that logic or a threshold
  * changes.
  */
-export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '2' };
+export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '3' };
 
 /**
  * The acuity options of the operating point chosen on the KTAS development split, with
  * DEFAULT_RESOURCE_OPTIONS (resources.ts): the rule and the trade-off curve are in
- * docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them. Decision point D is as
- * before (danger-zone vitals on the way to level 3 → level 2).
+ * docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them. Decision point D upgrades
+ * danger-zone vitals on the way to level 3 to level 2, except where Cairn's fitted score
+ * (fitted-score.ts, triage-score.json) says level 3; the same score decides 3 or 4 for one
+ * resource.
  */
-export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = { dangerZone: 'upgrade', dangerZoneWithFewerResources: 'consider', noResourceLevel: 5, highRiskSource: 'table-first' };
+export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = {
+  dangerZone: 'upgrade',
+  dangerZoneWithFewerResources: 'consider',
+  noResourceLevel: 5,
+  highRiskSource: 'table-first',
+  fittedScore: TRIAGE_SCORE_MODEL,
+};
 
 /** Everything the triage card shows, computed from one patient's record. */
 export interface TriageAssessment {

@@ -79,6 +79,10 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         // Every reading the scores and the level used (UCUM units, FHIR references), and every parameter not recorded.
         evidence: evidenceRows(a),
         resources: resourcesExtension(a),
+        // Cairn's fitted scores that decided between two levels (fitted-score.ts), with their points.
+        ...(a.acuity.scores.length > 0 && {
+          fittedScores: a.acuity.scores.map((s) => ({ score: s.score, points: s.points, threshold: s.threshold, moreUrgentLevel: s.urgent })),
+        }),
         ...(a.observations.missing.length > 0 && { notRecorded: a.observations.missing }),
       },
       ...provenanceExtension(provenance),
