@@ -77,6 +77,12 @@ export interface Config {
   vectorsDir?: string;
   /** Triage: also return an `info` card when nothing is urgent (default false: no card). */
   triageInfoCards?: boolean;
+  /**
+   * Triage: let Cairn's fitted points score (src/services/triage/fitted-score.ts) decide ESI's two
+   * "consider" judgements (default false: the handbook's defaults decide). Off by default: fitted
+   * on KTAS, it raised under-triage on the MIMIC-IV-ED demo (docs/EVALUATION.md).
+   */
+  triageFittedScore?: boolean;
   /** Diagnosis cards' indicator (default warning). */
   diagnosisIndicator?: 'warning' | 'info';
   /** When stage 1 hypertension gets a diagnosis card (default with-indication: diabetes or CKD). */
@@ -290,6 +296,7 @@ const envSchema = z.object({
   CAIRN_GUIDELINES_DIR: z.string().min(1).default('guidelines'),
   CAIRN_VECTORS_DIR: z.string().min(1).default('vectors'),
   CAIRN_TRIAGE_INFO_CARDS: boolString.default(false),
+  CAIRN_TRIAGE_FITTED_SCORE: boolString.default(false),
   CAIRN_DIAGNOSIS_INDICATOR: z.enum(['warning', 'info']).default('warning'),
   CAIRN_DIAGNOSIS_HTN_STAGE1: z.enum(HTN_STAGE1_POLICIES).default('with-indication'),
   CAIRN_TERMINOLOGY_URL: z.url('CAIRN_TERMINOLOGY_URL must be an absolute URL (a FHIR terminology server base)').optional(),
@@ -438,6 +445,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, facts: ConfigFa
     guidelinesDir: e.CAIRN_GUIDELINES_DIR,
     ...(e.CAIRN_VECTORS_DIR.trim().toLowerCase() !== 'none' && { vectorsDir: e.CAIRN_VECTORS_DIR }),
     triageInfoCards: e.CAIRN_TRIAGE_INFO_CARDS,
+    triageFittedScore: e.CAIRN_TRIAGE_FITTED_SCORE,
     diagnosisIndicator: e.CAIRN_DIAGNOSIS_INDICATOR,
     diagnosisHtnStage1: e.CAIRN_DIAGNOSIS_HTN_STAGE1,
     ...(llm && { llm }),

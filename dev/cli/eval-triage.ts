@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     definition: definition.definition,
     requiredPrefetch: definition.requiredPrefetch,
     // Info cards on, so every record with data yields a level; the clock at the records' time.
-    run: triageLogic({ search: kb.search, showInfoCards: true, now: () => KTAS_REFERENCE_TIME }),
+    run: triageLogic({ search: kb.search, showInfoCards: true, fittedScore: config.triageFittedScore ?? false, now: () => KTAS_REFERENCE_TIME }),
   };
   const matcher = knowledgeBaseHighRiskMatcher(kb.search);
 

@@ -19,7 +19,7 @@ import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from './trials/service.js';
  */
 export interface ServiceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'triageInfoCards' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl' | 'trialStaleDays' | 'terminology'>;
+  config: Pick<Config, 'triageInfoCards' | 'triageFittedScore' | 'diagnosisIndicator' | 'diagnosisHtnStage1' | 'smartAppUrl' | 'trialStaleDays' | 'terminology'>;
   /** Language-model diagnostic hypotheses, when CAIRN_LLM is set (read from their cache, never awaited). */
   hypotheses?: HypothesisSource;
   /** The trial store's matcher; without it (trials off) `trial-match` has no logic and is not served. */
@@ -29,7 +29,7 @@ export interface ServiceDeps {
 export function createServiceLogic(deps: ServiceDeps): Readonly<Record<string, ServiceLogic>> {
   // Every card links to the Cairn app when its launch URL is configured.
   const smart = deps.config.smartAppUrl !== undefined ? { smartAppUrl: deps.config.smartAppUrl } : {};
-  const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false, ...smart });
+  const triage = triageLogic({ search: deps.search, showInfoCards: deps.config.triageInfoCards ?? false, fittedScore: deps.config.triageFittedScore ?? false, ...smart });
   const diagnosis = diagnosisLogic({
     search: deps.search,
     ...smart,

@@ -86,7 +86,7 @@ describe('suggestion provenance', () => {
 
   it('names a resource without when it was written, as it always has (ids of cards already issued keep)', () => {
     const at = (when: string) => ({ ...condition, recordedDate: when, code: { text: 'x' } });
-    const [a, b] = ['2026-11-24T09:00:00.000Z', '2026-12-06T21:00:00.000Z'].map((when) => (provenanceActions([{ type: 'create', description: 'd', resource: at(when) }], p, when)[0]!.resource as { id: string }).id);
+    const [a, b] = ['2026-11-24T09:00:00.000Z', '2026-12-06T21:00:00.000Z'].map((when) => (provenanceActions([{ type: 'create', description: 'd', resource: at(when) }], p, when)[0]!.resource as unknown as { id: string }).id);
     expect(a).toBe(b);
     // The definition before 2026-12-06: a replacer dropping the written-at members at any depth.
     const before = nameBasedUuid(JSON.stringify([RULE, at('2026-11-24T09:00:00.000Z')], (key, value: unknown) => (['authoredOn', 'recordedDate', 'recorded'].includes(key) ? undefined : value)));

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { assessAcuity, type AcuityOptions, type HighRiskAssessment, type ResourceEstimate } from '../../src/services/triage/acuity.js';
-import { DEFAULT_ACUITY_OPTIONS } from '../../src/services/triage/assess.js';
+import { DEFAULT_ACUITY_OPTIONS, WITH_FITTED_SCORE } from '../../src/services/triage/assess.js';
 import {
   evaluateScore,
   outsideDomain,
@@ -252,11 +252,12 @@ describe('decision point C with the resource score', () => {
 });
 
 describe('the shipped model (triage-score.json)', () => {
-  it('says where it came from and is the default of the hook', () => {
+  it('says where it came from; off by default (CAIRN_TRIAGE_FITTED_SCORE), on in WITH_FITTED_SCORE', () => {
     expect(TRIAGE_SCORE_MODEL.label).toBe("Cairn's fitted score, KTAS development 2026");
     expect(TRIAGE_SCORE_MODEL.source).toMatchObject({ date: '2026-12-06' });
     expect(String(TRIAGE_SCORE_MODEL.source['data'])).toContain('KTAS');
-    expect(DEFAULT_ACUITY_OPTIONS.fittedScore).toBe(TRIAGE_SCORE_MODEL);
+    expect(DEFAULT_ACUITY_OPTIONS.fittedScore).toBeNull();
+    expect(WITH_FITTED_SCORE).toEqual({ ...DEFAULT_ACUITY_OPTIONS, fittedScore: TRIAGE_SCORE_MODEL });
   });
 
   it('has no negative points (no feature makes a patient less urgent)', () => {
@@ -264,13 +265,15 @@ describe('the shipped model (triage-score.json)', () => {
   });
 
   it('a 45-year-old with a heart rate of 128/min only: level 3 at D, the card line names the score', () => {
-    const r = run({ heartRate: 128 }, MANY, DEFAULT_ACUITY_OPTIONS);
+    const r = run({ heartRate: 128 }, MANY, WITH_FITTED_SCORE);
     expect(r.level).toBe(3);
     expect(r.reason).toContain("Cairn's fitted score, KTAS development 2026 → level 3");
   });
 
   it('with a temperature of 38.5 °C as well: level 2', () => {
-    expect(run({ heartRate: 128, temperature: 38.5 }, MANY, DEFAULT_ACUITY_OPTIONS).level).toBe(2);
+    expect(run({ heartRate: 128, temperature: 38.5 }, MANY, WITH_FITTED_SCORE).level).toBe(2);
+    // Without the score (the default) the handbook's "consider" upgrade stands.
+    expect(run({ heartRate: 128 }, MANY, DEFAULT_ACUITY_OPTIONS).level).toBe(2);
   });
 });
 
@@ -295,11 +298,11 @@ describe('fitScore (dev/eval/score-fit.ts): sign-constrained logistic regression
 });
 
 describe('the card through the hook path (FHIR resources → assessment → card)', () => {
-  async function card(over: Record<string, unknown>) {
+  async function card(over: Record<string, unknown>, fitted = true) {
     const record = parseKtasRecord({ id: 'p1', sex: 'female', age: 45, chief_complaint: 'abdominal pain', avpu: 'alert', nrs_pain: 3, sbp: 120, dbp: 80, hr: 118, rr: 20, temp_c: 36.8, spo2: 98, ...over });
     const resources = (ktasRecordToBundle(record).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
     const context = buildPatientContext({ resources, referenceTime: KTAS_REFERENCE_TIME, patientId: 'p1' });
-    const a = await assessTriage({ context, resources, matcher: async () => ({ matched: false }) });
+    const a = await assessTriage({ context, resources, matcher: async () => ({ matched: false }), ...(fitted && { acuityOptions: WITH_FITTED_SCORE }) });
     return triageCard(a, [], { showInfo: true, patientId: 'p1', now: KTAS_REFERENCE_TIME.toISOString() })!;
   }
 
@@ -317,6 +320,13 @@ describe('the card through the hook path (FHIR resources → assessment → card
     const c = await card({ temp_c: 38.4 });
     expect(c.summary).toMatch(/^ESI level 2 \(decision point D\)/);
     expect(c.detail).toContain('points 4 ≥ 2 (temperature 38.4 °C +4');
+  });
+
+  it('by default (score off) the same patient is level 2 and the card names no score', async () => {
+    const c = await card({}, false);
+    expect(c.summary).toMatch(/^ESI level 2 \(decision point D\)/);
+    expect(c.detail).not.toContain("Cairn's fitted score");
+    expect(c.extension?.[TRIAGE_EXTENSION]).not.toHaveProperty('fittedScores');
   });
 
   it('age unknown: the score is not used, the handbook default (level 2) stands', async () => {

@@ -23,17 +23,25 @@ export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '3'
  * The acuity options of the operating point chosen on the KTAS development split, with
  * DEFAULT_RESOURCE_OPTIONS (resources.ts): the rule and the trade-off curve are in
  * docs/EVALUATION.md; `npm run eval:triage -- --sweep` recomputes them. Decision point D upgrades
- * danger-zone vitals on the way to level 3 to level 2, except where Cairn's fitted score
- * (fitted-score.ts, triage-score.json) says level 3; the same score decides 3 or 4 for one
- * resource.
+ * danger-zone vitals on the way to level 3 to level 2.
+ *
+ * Cairn's fitted score (fitted-score.ts, triage-score.json) is off by default (WITH_FITTED_SCORE,
+ * CAIRN_TRIAGE_FITTED_SCORE turn it on). On KTAS held out it lowered over-triage by 1.6 points at
+ * the same under-triage; but it was fitted on Korean expert KTAS levels, and on the US MIMIC-IV-ED
+ * demo records, where it could run (before the unknown-age rule), under-triage against the
+ * nurse's ESI rose from 38.0% to 46.8%: safety first, a change that may raise under-triage on the
+ * population Cairn serves is not the default until checked there.
  */
 export const DEFAULT_ACUITY_OPTIONS: AcuityOptions = {
   dangerZone: 'upgrade',
   dangerZoneWithFewerResources: 'consider',
   noResourceLevel: 5,
   highRiskSource: 'table-first',
-  fittedScore: TRIAGE_SCORE_MODEL,
+  fittedScore: null,
 };
+
+/** DEFAULT_ACUITY_OPTIONS with Cairn's fitted score deciding ESI's two "consider" judgements. */
+export const WITH_FITTED_SCORE: AcuityOptions = { ...DEFAULT_ACUITY_OPTIONS, fittedScore: TRIAGE_SCORE_MODEL };
 
 /** Everything the triage card shows, computed from one patient's record. */
 export interface TriageAssessment {

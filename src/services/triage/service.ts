@@ -1,7 +1,7 @@
 import type { DataRequirements } from '../../fhir/context/data-requirements.js';
 import { buildPatientContext } from '../../fhir/context/index.js';
 import type { ServiceLogic } from '../../hooks/service.js';
-import { assessTriage, nothingToTriage } from './assess.js';
+import { assessTriage, nothingToTriage, WITH_FITTED_SCORE } from './assess.js';
 import { triageCard } from './card.js';
 import { guidelineBasis } from './guideline-basis.js';
 import type { GuidelineSearch } from '../../knowledge/guideline-search.js';
@@ -19,6 +19,8 @@ export const TRIAGE_DATA_REQUIREMENTS: DataRequirements = {
 export interface TriageServiceOptions {
   search: GuidelineSearch;
   showInfoCards: boolean;
+  /** Cairn's fitted score decides ESI's "consider" judgements (CAIRN_TRIAGE_FITTED_SCORE; default off). */
+  fittedScore?: boolean;
   /** Launch URL of the Cairn app (CAIRN_SMART_APP_URL): every card links to it when set. */
   smartAppUrl?: string;
   now?: () => Date;
@@ -34,7 +36,7 @@ export function triageLogic(options: TriageServiceOptions): ServiceLogic {
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const referenceTime = now();
     const patientContext = buildPatientContext({ resources, referenceTime, patientId, ...(encounterId && { encounterId }) });
-    const assessment = await assessTriage({ context: patientContext, resources, matcher });
+    const assessment = await assessTriage({ context: patientContext, resources, matcher, ...(options.fittedScore && { acuityOptions: WITH_FITTED_SCORE }) });
     if (nothingToTriage(assessment)) {
       log.debug('triage: no vital signs or complaint in the window; no card');
       return;
