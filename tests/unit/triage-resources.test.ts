@@ -72,6 +72,14 @@ describe('matching rows', () => {
   });
 
   it('a complaint of no known words matches nothing', () => expect(matchResourceRows('xyzzy plugh')).toEqual([]));
+
+  it('gives the same matches for the same complaint again (kept between calls), and a caller changing its list changes nothing kept', () => {
+    const first = matchResourceRows('abd pain and vomiting');
+    expect(first.length).toBeGreaterThan(0);
+    const copy = structuredClone(first);
+    first.length = 0;
+    expect(matchResourceRows('abd pain and vomiting')).toEqual(copy);
+  });
 });
 
 describe('counting kinds of resource (ESI v4 ch. 5)', () => {

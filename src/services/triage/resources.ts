@@ -211,8 +211,29 @@ function matchTerm(slots: string[][], words: readonly string[], vocabulary: Read
 
 // --- the estimate --------------------------------------------------------------------------------
 
+/**
+ * Matches kept per table and complaint text: an emergency department sees the same few hundred
+ * complaints ("chest pain", "abd pain") all day, and matching one against every term of the table
+ * was the largest part of a triage call's CPU after its compilation (CPU profile of bench:hooks,
+ * 2026-12-06). Bounded, oldest out first, so free text cannot grow it without end.
+ */
+const MATCH_CACHE_SIZE = 5000;
+const MATCHES = new WeakMap<ResourceTable, Map<string, readonly ResourceMatch[]>>();
+
 /** Every row the complaint matches, longest term first, matches contained in another dropped. */
 export function matchResourceRows(complaint: string, t: ResourceTable = RESOURCE_TABLE): ResourceMatch[] {
+  let cache = MATCHES.get(t);
+  if (!cache) MATCHES.set(t, (cache = new Map()));
+  let found = cache.get(complaint);
+  if (!found) {
+    found = matchRows(complaint, t);
+    if (cache.size >= MATCH_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(complaint, found);
+  }
+  return [...found];
+}
+
+function matchRows(complaint: string, t: ResourceTable): ResourceMatch[] {
   const words = complaintWords(complaint, t.synonyms);
   const { rows, vocabulary } = compiled(t);
   const candidates: ResourceMatch[] = [];
