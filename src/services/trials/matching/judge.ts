@@ -531,11 +531,13 @@ function semanticSupport(
     const similarity = criterionEmbedding && emb ? cosine(criterionEmbedding, emb) : undefined;
     // Without embeddings (lexical-only mode) the overlap must carry the decision alone.
     if (similarity !== undefined && similarity < Math.min(opts.similarityThreshold, opts.fullOverlapSimilarityThreshold)) continue;
+    // Between the two thresholds only a sentence holding every word of a set can pass: check that first (cheap, exits early).
+    const fullOnly = similarity !== undefined && similarity < opts.similarityThreshold;
     for (const set of sets) {
-      const matched = set.filter((t) => s.stems.has(t));
+      if (fullOnly && (set.length < 2 || !set.every((t) => s.stems.has(t)))) continue;
+      const matched = fullOnly ? set : set.filter((t) => s.stems.has(t));
       if (!matched.some((t) => !isGeneric(t))) continue;
       const overlap = matched.length / set.length;
-      if (similarity !== undefined && similarity < opts.similarityThreshold && (overlap < 1 || set.length < 2)) continue;
       // One shared word is not a match for a criterion of several ("respiratory failure" is not
       // "respiratory rate").
       if (overlap < opts.overlapThreshold || matched.length < Math.min(2, set.length)) continue;
