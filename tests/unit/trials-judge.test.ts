@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
-import { criterionWindowDays, judgeCriterion, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
+import { atLeastCount, criterionMinDurationDays, criterionWindowDays, judgeCriterion, statedDurationDays, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { condition as conditionResource, note as noteResource, observation, patient, SCT, type Json } from '../support/fhir-builders.js';
 
@@ -88,6 +88,8 @@ describe('labs and vitals, in canonical units', () => {
   it('no value anywhere: a threshold tied to a condition the exclusion names follows the condition', () => {
     const p = profile(patient(), note('Well appearing.'));
     expect(summary(judge(p, 'Heart failure or ejection fraction < 30%', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    // "Impaired renal function" names chronic kidney disease (lexicon synonym).
+    expect(summary(judge(p, 'Impaired renal function (creatinine clearance < 20 ml/min).', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
     // The condition documented: the exclusion is met whatever the missing value.
     const hf = profile(patient(), note('Known heart failure.'));
     expect(summary(judge(hf, 'Heart failure or ejection fraction < 30%', 'exclusion'))).toEqual(['met', 'note']);
@@ -169,12 +171,41 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(statedElapsedDays('chest pain for 2 days')).toBeUndefined();
   });
 
+  it.each([
+    ['He has had fever and cough for 2 days.', 'Fever more than one week', 'inclusion', 'not-met'],
+    ['He has had fever and cough for 10 days.', 'Fever more than one week', 'inclusion', 'met'],
+    ['A 3-week history of cough.', 'Cough for at least 2 weeks', 'exclusion', 'met'],
+    ['Cough for 3 days.', 'Cough for at least 2 weeks', 'exclusion', 'not-met'],
+  ])('duration: %s / "%s" (%s) → %s, on the note', (text, criterion, kind, status) => {
+    expect(summary(judge(profile(patient(), note(text)), criterion, kind as CriterionKind))).toEqual([status, 'note']);
+  });
+
+  it('duration: undated or twice dated, the qualified fact stays not shown', () => {
+    expect(judge(profile(patient(), note('He has fever.')), 'Fever more than one week').status).toBe('unknown');
+    // Two durations in the sentence: which one is the fever's is not read.
+    expect(judge(profile(patient(), note('Fever for 2 days and cough for 3 weeks.')), 'Fever more than one week').status).toBe('unknown');
+    expect(criterionMinDurationDays('Fever for more than one week')).toBe(7);
+    expect(criterionMinDurationDays('Myocardial infarction within 6 months')).toBeUndefined();
+    expect(statedDurationDays('fever, dyspnea and cough for 2 days')).toBe(2);
+    expect(statedDurationDays('a 3-week history of cough')).toBe(21);
+    expect(statedDurationDays('an MI three months ago')).toBeUndefined();
+  });
+
   it('history is not the present: "history of asthma" does not meet "active asthma"', () => {
     const p = profile(patient(), note('A 60-year-old man with a history of asthma as a child.'));
     expect(summary(judge(p, 'Current asthma', 'exclusion'))).toEqual(['unknown', 'none']);
     expect(summary(judge(p, 'History of asthma', 'exclusion'))).toEqual(['met', 'note']);
     const now = profile(patient(), note('A 60-year-old man with asthma, on inhaled steroids.'));
     expect(summary(judge(now, 'Current asthma', 'exclusion'))).toEqual(['met', 'note']);
+  });
+
+  it('"at least two of the following": two listed items documented, not one', () => {
+    const criterion = 'At least two of the following symptoms: cough, fever, headache, or purulent sputum';
+    expect(atLeastCount(criterion)).toBe(2);
+    expect(atLeastCount('Two or more of the following: A, B')).toBe(2);
+    expect(atLeastCount('At least one of the following: A, B')).toBeUndefined();
+    expect(summary(judge(profile(patient(), note('He has fever and a cough.')), criterion))).toEqual(['met', 'note']);
+    expect(judge(profile(patient(), note('He has fever.')), criterion).status).toBe('unknown');
   });
 
   it('a family history is not the patient\'s', () => {
@@ -216,6 +247,26 @@ describe('pregnancy, contraception, consent', () => {
     expect(summary(judge(p, 'Inability to give consent', 'exclusion'))).toEqual(['not-met', 'note']);
     expect(summary(judge(profile(patient()), 'Signed informed consent'))).toEqual(['unknown', 'none']);
   });
+
+  it('consent, voluntariness and compliance worded outside the administrative category', () => {
+    const p = profile(patient(), note('The patient will provide informed consent, and will comply with the trial protocol without any practical issues.'));
+    for (const text of ['signed inform consent', 'patient is voluntary', 'Patient compliant with study procedures.']) {
+      const j = judge(p, text);
+      expect(summary(j)).toEqual(['met', 'note']);
+      expect(j.evidence[0]?.text).toContain('informed consent');
+    }
+    // "Participation in this study" is not consent: a previous enrolment is not settled by it.
+    expect(judge(p, 'Prior participation in this study', 'exclusion').status).not.toBe('met');
+  });
+
+  it('a test result the note does not report is not assumed, negative or positive', () => {
+    const p = profile(patient(), note('A 30-year-old woman with wheezing.'));
+    expect(summary(judge(p, 'Negative allergy skin test'))).toEqual(['unknown', 'none']);
+    expect(summary(judge(p, 'Positive result on screening for hepatitis B surface antigen or HIV antibodies', 'exclusion'))).toEqual(['unknown', 'none']);
+    // A condition the note denies still decides.
+    const hiv = profile(patient(), note('HIV negative. No hepatitis.'));
+    expect(judge(hiv, 'Positive result on screening for HIV antibodies', 'exclusion').status).not.toBe('met');
+  });
 });
 
 describe('performance status', () => {
@@ -227,6 +278,10 @@ describe('performance status', () => {
   });
 });
 
+function embeddedAt(p: PatientProfile, cos: number): PatientProfile {
+  return { ...p, sentenceEmbeddings: p.sentences.map(() => [cos, Math.sqrt(1 - cos * cos)]) };
+}
+
 describe('free text: lexical and semantic support with thresholds', () => {
   const p = profile(patient(), note('Two weeks ago she returned from a vacation in Colorado. She has loose stools.'));
   it('a sentence holding at least half of the criterion words supports it', () => {
@@ -236,6 +291,15 @@ describe('free text: lexical and semantic support with thresholds', () => {
     const embedded: PatientProfile = { ...p, sentenceEmbeddings: p.sentences.map(() => [1, 0]) };
     expect(summary(judge(embedded, 'Recent vacation in Colorado', 'inclusion', [0, 1]))).toEqual(['unknown', 'none']);
     expect(summary(judge(embedded, 'Recent vacation in Colorado', 'inclusion', [1, 0]))).toEqual(['met', 'note']);
+  });
+  it('every criterion word in the sentence: a lower similarity suffices (0.40, not 0.55)', () => {
+    const q = profile(patient(), note('On examination he is in respiratory distress and has bronchial sounds on the left.'));
+    const j = judge(embeddedAt(q, 0.45), 'Respiratory distress', 'exclusion', [1, 0]);
+    expect(summary(j)).toEqual(['met', 'note']);
+    expect(j.evidence[0]?.text).toContain('respiratory distress');
+    expect(judge(embeddedAt(q, 0.35), 'Respiratory distress', 'exclusion', [1, 0]).basis).not.toBe('note');
+    // Half the words: the 0.55 threshold still applies.
+    expect(summary(judge(embeddedAt(p, 0.45), 'Skiing vacation in Colorado', 'inclusion', [1, 0]))).toEqual(['unknown', 'none']);
   });
   it('one shared word of several is not a match', () => {
     expect(summary(judge(p, 'Travel to an area endemic for malaria'))).toEqual(['unknown', 'none']);

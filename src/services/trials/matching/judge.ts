@@ -84,6 +84,11 @@ export interface JudgeOptions {
   similarityThreshold?: number;
   /** Minimum share of the criterion's content words found in the sentence (see SUPPORT). */
   overlapThreshold?: number;
+  /**
+   * Minimum cosine similarity when the sentence holds every content word of the criterion (or of
+   * one of its alternatives) and there are at least two (see SUPPORT).
+   */
+  fullOverlapSimilarityThreshold?: number;
   /** Apply the unmentioned-facts rule (default true). */
   assumeUnmentionedAbsent?: boolean;
 }
@@ -101,9 +106,20 @@ export interface JudgeOptions {
  *     and passes it in `similarityThreshold`.
  * Both must pass: overlap alone matches "no history of heart disease" to "Raynaud's disease",
  * similarity alone matches sentences that are about the same organ but not the same fact.
+ *   - When the sentence holds every content word of the criterion (or of one alternative), at
+ *     least two, cosine ≥ 0.40 is enough: the words themselves are stated ("respiratory
+ *     distress" inside a long examination sentence scores 0.41). 0.40 was chosen on the
+ *     TrialGPT criterion annotations marked `training` (426; grid 0.55 → 0 in steps of 0.05, the
+ *     highest value with the best accuracy there; 0.55 to 0.45 and 0.40 to 0 tie) and reported on
+ *     the 63 held out (no change there), 2026-12-06. Similarity alone, without the words, is no
+ *     evidence: for the inclusion criteria left unknown no threshold from 0.60 to 0.90 met more
+ *     criteria the physicians marked included than ones they did not (docs/EVALUATION.md).
  */
 export const DEFAULT_OVERLAP_THRESHOLD = 0.5;
 export const DEFAULT_SIMILARITY_THRESHOLD = 0.55;
+export const DEFAULT_FULL_OVERLAP_SIMILARITY_THRESHOLD = 0.4;
+
+type SupportThresholds = Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold' | 'fullOverlapSimilarityThreshold'>>;
 
 /** A part of a criterion, judged: true = the part's statement holds for the patient. */
 interface Part {
@@ -195,7 +211,9 @@ function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, wh
   const label = ref.label.toLowerCase();
   if (facts.present.length > 0) {
     const f = facts.present[0] as FactEvidence;
-    const timed = ref.qualifiers?.includes('time limit') ? timeWindowPart(facts.present, ref, criterionText, wantPresent) : undefined;
+    const timed = ref.qualifiers?.includes('time limit')
+      ? (timeWindowPart(facts.present, ref, criterionText, wantPresent) ?? durationPart(facts.present, ref, criterionText, wantPresent))
+      : undefined;
     if (timed) return timed;
     const history = asksCurrent(criterionText) ? facts.present.find((e) => e.sentence !== undefined && HISTORY_ONLY.test(e.text)) : undefined;
     if (history && facts.present.every((e) => e.sentence !== undefined && HISTORY_ONLY.test(e.text))) {
@@ -290,6 +308,48 @@ export function criterionWindowDays(text: string): number | undefined {
 export function statedElapsedDays(sentence: string): number | undefined {
   const m = ELAPSED.exec(sentence);
   return m?.[1] && m[2] ? days(m[1], m[2]) : undefined;
+}
+
+/**
+ * Duration: a criterion that asks for a fact lasting at least some time ("fever more than one
+ * week", "cough for at least 3 weeks") against a note that says how long it has lasted ("fever
+ * and cough for 2 days", "a 3-week history of cough"). Added after looking at the
+ * criterion-annotation errors (2026-12-06), as the counterpart of the window rule above.
+ */
+const MIN_DURATION = new RegExp(String.raw`\b(?:more than|longer than|greater than|over|at least|>=?|≥)\s*${AMOUNT}\b`, 'i');
+/** How long the fact has lasted: "for 2 days", "for the past 3 weeks", "a 2-week history of". */
+const LASTED = new RegExp(String.raw`\bfor\s+(?:the\s+(?:past|last)\s+)?${AMOUNT}\b|\b${AMOUNT}\s+history\b`, 'gi');
+
+/** The criterion's minimum duration in days ("for more than one week": 7), if it states one. */
+export function criterionMinDurationDays(text: string): number | undefined {
+  const m = MIN_DURATION.exec(text);
+  return m?.[1] && m[2] ? days(m[1], m[2]) : undefined;
+}
+
+/** How long a sentence says its fact has lasted, when it states exactly one duration. */
+export function statedDurationDays(sentence: string): number | undefined {
+  const found = [...sentence.matchAll(LASTED)].map((m) => (m[1] && m[2] ? days(m[1], m[2]) : m[3] && m[4] ? days(m[3], m[4]) : undefined));
+  return found.length === 1 ? found[0] : undefined;
+}
+
+function durationPart(present: readonly FactEvidence[], ref: ConceptReference, criterionText: string, wantPresent: boolean): Part | undefined {
+  const minimum = criterionMinDurationDays(criterionText);
+  const others = (ref.qualifiers ?? []).filter((q) => q !== 'time limit');
+  if (minimum === undefined || others.length > 0 || criterionWindowDays(criterionText) !== undefined) return undefined;
+  const label = ref.label.toLowerCase();
+  for (const f of present) {
+    if (f.sentence === undefined) continue;
+    const lasted = statedDurationDays(f.text);
+    if (lasted === undefined) continue;
+    const long = lasted >= minimum;
+    return {
+      holds: long === wantPresent,
+      basis: 'note',
+      evidence: [factEvidence(f)],
+      reason: `${label} for about ${Math.round(lasted)} days: ${long ? 'at least' : 'less than'} the ${Math.round(minimum)} days asked`,
+    };
+  }
+  return undefined;
 }
 
 function timeWindowPart(present: readonly FactEvidence[], ref: ConceptReference, criterionText: string, wantPresent: boolean): Part | undefined {
@@ -460,7 +520,7 @@ function semanticSupport(
   profile: PatientProfile,
   criterionText: string,
   criterionEmbedding: readonly number[] | undefined,
-  opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>,
+  opts: SupportThresholds,
   onlyTerms?: readonly string[],
 ): { sentence: number; similarity: number | undefined; overlap: number; negated: boolean; uncertain: boolean } | undefined {
   const sets = onlyTerms ? [[...new Set(onlyTerms)]] : criterionTermSets(criterionText);
@@ -470,9 +530,12 @@ function semanticSupport(
     const emb = profile.sentenceEmbeddings?.[s.index];
     const similarity = criterionEmbedding && emb ? cosine(criterionEmbedding, emb) : undefined;
     // Without embeddings (lexical-only mode) the overlap must carry the decision alone.
-    if (similarity !== undefined && similarity < opts.similarityThreshold) continue;
+    if (similarity !== undefined && similarity < Math.min(opts.similarityThreshold, opts.fullOverlapSimilarityThreshold)) continue;
+    // Between the two thresholds only a sentence holding every word of a set can pass: check that first (cheap, exits early).
+    const fullOnly = similarity !== undefined && similarity < opts.similarityThreshold;
     for (const set of sets) {
-      const matched = set.filter((t) => s.stems.has(t));
+      if (fullOnly && (set.length < 2 || !set.every((t) => s.stems.has(t)))) continue;
+      const matched = fullOnly ? set : set.filter((t) => s.stems.has(t));
       if (!matched.some((t) => !isGeneric(t))) continue;
       const overlap = matched.length / set.length;
       // One shared word is not a match for a criterion of several ("respiratory failure" is not
@@ -509,7 +572,7 @@ function semanticSupport(
   };
 }
 
-function semanticPart(profile: PatientProfile, criterion: ParsedCriterion, embedding: readonly number[] | undefined, opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>): Part {
+function semanticPart(profile: PatientProfile, criterion: ParsedCriterion, embedding: readonly number[] | undefined, opts: SupportThresholds): Part {
   const s = criterion.structure;
   const support = semanticSupport(profile, criterion.text, embedding, opts);
   const wantPresent = !s.negated;
@@ -549,6 +612,17 @@ function statusOf(holds: boolean | null): CriterionStatus {
   return holds === null ? 'unknown' : holds ? 'met' : 'not-met';
 }
 
+/**
+ * A criterion about a test's result ("negative allergy skin test", "positive result on screening
+ * for hepatitis B surface antigen", "positive tests for myocardial ischemia"). The unmentioned-facts
+ * rule is about conditions and exposures a note would name; a result exists only once the test is
+ * done, and a note that reports none says neither "negative" nor "positive": unknown, for the
+ * screener. Added after looking at the criterion-annotation errors (2026-12-06; see
+ * docs/EVALUATION.md, criterion level).
+ */
+const TEST_RESULT =
+  /\b(?:positive|negative)\b[^.;]{0,60}\b(?:tests?|testing|screening|results?|challenge|cultures?|serology|assay|PCR)\b|\b(?:tests?|tested|testing|results?|cultures?)\s+(?:\w+\s+){0,3}?(?:positive|negative)\b/i;
+
 export interface JudgeInput {
   criterion: ParsedCriterion;
   /** The criterion's embedding (same model as the profile's sentences), for semantic matching. */
@@ -559,7 +633,9 @@ export interface JudgeInput {
 /** Judges one criterion (see the module comment). Pure. */
 /** Consent and compliance: the only administrative facts a note can state ("will provide informed consent"). */
 const CONSENT =
-  /\b(?:consent\w*|(?:comply|compliance|compliant|adhere\w*) with (?:the |all )?(?:trial|study|protocol)\w*|(?:trial|study) (?:protocol|procedures|requirements)|participat\w* in (?:the|this) (?:study|trial))\b/i;
+  /\b(?:consent\w*|voluntar(?:y|ily)|(?:comply|compliance|compliant|adhere\w*) with (?:the |all )?(?:trial|study|protocol)\w*|(?:trial|study) (?:protocol|procedures|requirements)|participat\w* in (?:the|this) (?:study|trial))\b/i;
+/** Consent, voluntariness or compliance named by the criterion itself (not "participation in this study", which is often about a previous one). */
+const CONSENT_WORDING = /\b(?:consent\w*|voluntar(?:y|ily)|comply|complian\w*|compliant)\b/i;
 /** The criterion is about being unable or unwilling (a fact in itself, not the absence of one). */
 const INABILITY =
   /\b(?:inability|unable|unwilling\w*|refus\w*|lack of|not (?:be )?(?:able|willing|signed|accept\w*)|no (?:signed |written )?(?:informed )?consent|do(?:es)? not (?:accept|sign|give|provide|consent|agree)|failure to|cannot|unreliable)\b/i;
@@ -592,7 +668,7 @@ function residualPart(
   profile: PatientProfile,
   criterion: ParsedCriterion,
   embedding: readonly number[] | undefined,
-  opts: Required<Pick<JudgeOptions, 'similarityThreshold' | 'overlapThreshold'>>,
+  opts: SupportThresholds,
 ): Part | undefined {
   const s = criterion.structure;
   const residual = s.residual ?? [];
@@ -608,6 +684,20 @@ function residualPart(
   return { holds: !support.negated, basis: 'note', evidence: [ev], reason: `the note ${support.negated ? 'denies' : 'states'} ${shown}` };
 }
 
+/**
+ * "At least two of the following", "two or more of": how many of a criterion's listed items must
+ * hold (2 or more; "at least one" is the plain any). Added after looking at the
+ * criterion-annotation errors (2026-12-06).
+ */
+const AT_LEAST_OF = /\b(?:at least (\w+)|(\w+) or more)\s+(?:[\w-]+\s+){0,5}?of\b/i;
+const COUNT_WORDS: Readonly<Record<string, number>> = { two: 2, three: 3, four: 4, five: 5, '2': 2, '3': 3, '4': 4, '5': 5 };
+
+export function atLeastCount(text: string): number | undefined {
+  const m = AT_LEAST_OF.exec(text);
+  const word = (m?.[1] ?? m?.[2])?.toLowerCase();
+  return word !== undefined ? COUNT_WORDS[word] : undefined;
+}
+
 function both(a: boolean | null, b: boolean | null): boolean | null {
   if (a === false || b === false) return false;
   if (a === true && b === true) return true;
@@ -621,8 +711,9 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   const opts = {
     similarityThreshold: options.similarityThreshold ?? DEFAULT_SIMILARITY_THRESHOLD,
     overlapThreshold: options.overlapThreshold ?? DEFAULT_OVERLAP_THRESHOLD,
+    fullOverlapSimilarityThreshold: options.fullOverlapSimilarityThreshold ?? DEFAULT_FULL_OVERLAP_SIMILARITY_THRESHOLD,
   };
-  const assume = options.assumeUnmentionedAbsent ?? true;
+  const assume = (options.assumeUnmentionedAbsent ?? true) && !TEST_RESULT.test(criterion.text);
   const base = {
     index,
     kind: criterion.kind,
@@ -667,6 +758,12 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
     const unparsed = s.conditions.length === 0 && s.medications.length === 0 && s.labs.length === 0 && !s.age && !s.sex && !s.pregnancy && !s.performance;
     const conceptsUnmentioned = parts.length > 0 && parts.every((p) => p.unmentioned && p.evidence.length === 0);
     if (unparsed || conceptsUnmentioned) {
+      // Consent or compliance worded outside the administrative category ("signed inform consent",
+      // "patient compliant with study procedures", "patient is voluntary"): a note that states it
+      // decides, as for the administrative criteria above. Added after looking at the
+      // criterion-annotation errors (2026-12-06).
+      const consent = unparsed && CONSENT_WORDING.test(criterion.text) ? consentPart(profile, criterion) : undefined;
+      if (consent && consent.holds !== null) return { ...base, status: statusOf(consent.holds), basis: consent.basis, evidence: consent.evidence, reason: consent.reason };
       const semantic = semanticPart(profile, criterion, embedding, opts);
       if (semantic.holds !== null || parts.length === 0) {
         parts.length = 0;
@@ -677,10 +774,19 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   if (parts.length === 0 && demographic.length === 0) return unknown('none', 'nothing the record can be checked against');
 
   // The structured parts, then what the criterion says beyond them.
+  // "At least two of the following: …": a count of the listed items, not any one of them.
+  const needed = s.combinator === 'any' && parts.length > 1 ? atLeastCount(criterion.text) : undefined;
+  const combineListed = (ps: readonly Part[]): boolean | null => {
+    if (needed === undefined) return combine(ps, s.combinator);
+    const shown = ps.filter((p) => p.holds === true).length;
+    const open = ps.filter((p) => p.holds === null).length;
+    return shown >= needed ? true : shown + open < needed ? false : null;
+  };
   const combineParts = (ps: readonly Part[], ds: readonly Part[]): boolean | null =>
-    ps.length === 0 ? combine(ds, 'all') : ds.length === 0 ? combine(ps, s.combinator) : both(combine(ds, 'all'), combine(ps, s.combinator));
+    ps.length === 0 ? combine(ds, 'all') : ds.length === 0 ? combineListed(ps) : both(combine(ds, 'all'), combineListed(ps));
   let holds = combineParts(parts, demographic);
-  const residual = holds === true && parts.every((p) => p.basis !== 'note' || p.evidence.every((e) => e.overlap === undefined)) ? residualPart(profile, criterion, embedding, opts) : undefined;
+  // The residual words of a counted list are its other items, not a further requirement.
+  const residual = holds === true && needed === undefined && parts.every((p) => p.basis !== 'note' || p.evidence.every((e) => e.overlap === undefined)) ? residualPart(profile, criterion, embedding, opts) : undefined;
   const all = [...demographic, ...parts, ...(residual ? [residual] : [])];
   if (residual) holds = both(holds, residual.holds);
 

@@ -87,7 +87,7 @@ export const CONDITIONS: readonly Concept[] = [
   {
     id: 'ckd',
     label: 'Chronic kidney disease',
-    terms: ['chronic kidney disease', 'chronic renal disease', 'chronic renal failure', 'chronic renal insufficiency', 'chronic kidney failure', 'renal insufficiency', 'renal impairment', 'kidney disease', 'renal disease', 'renal failure', 'kidney failure', 'end-stage renal disease', 'end stage renal disease', 'end-stage kidney disease', 'nephropathy', 'dialysis', 'hemodialysis', 'haemodialysis', 'peritoneal dialysis'],
+    terms: ['chronic kidney disease', 'chronic renal disease', 'chronic renal failure', 'chronic renal insufficiency', 'chronic kidney failure', 'renal insufficiency', 'renal impairment', 'impaired renal function', 'impaired kidney function', 'renal dysfunction', 'kidney disease', 'renal disease', 'renal failure', 'kidney failure', 'end-stage renal disease', 'end stage renal disease', 'end-stage kidney disease', 'nephropathy', 'dialysis', 'hemodialysis', 'haemodialysis', 'peritoneal dialysis'],
     abbr: ['CKD', 'ESRD', 'ESKD'],
     valueSet: 'cairn-ckd',
     coding: { system: SNOMED, code: '709044004', display: 'Chronic kidney disease (disorder)' },
