@@ -7,7 +7,7 @@
  * index, and calls meanwhile share the build.
  */
 import type { Queryable } from '../../../db/database.js';
-import { Bm25Index } from '../../../search/bm25.js';
+import { Bm25Index, bm25Tokens } from '../../../search/bm25.js';
 import type { TrialRecord } from '../matching/trial-record.js';
 
 /**
@@ -22,6 +22,11 @@ export function trialBm25Text(r: Pick<TrialRecord, 'title' | 'officialTitle' | '
     .join('\n');
 }
 
+/** What a trial is about, as its record says it: titles, conditions, keywords and the summary (no eligibility text, no interventions). */
+export function trialAboutText(r: Pick<TrialRecord, 'title' | 'officialTitle' | 'conditions' | 'keywords' | 'summary'>): string {
+  return [r.title, r.officialTitle, r.conditions.join(' '), r.keywords.join(' '), r.summary].filter(Boolean).join('\n');
+}
+
 /** The store's version: changes with any import, status change or deletion. */
 export async function trialStoreVersion(db: Queryable): Promise<string> {
   const res = await db.query<{ at: Date | null; n: number }>('SELECT max(imported_at) AS at, count(*)::int AS n FROM trials');
@@ -34,6 +39,8 @@ export interface TrialBm25 {
   index: Bm25Index;
   /** Each indexed trial's overall status (the retriever's status filter). */
   statuses: ReadonlyMap<string, string>;
+  /** Each trial's BM25 words of what it is about (trialAboutText): the words a card may quote as shared (matching/shared-words.ts). */
+  about: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** Builds the index of the trials stored now, labelled with `version` (read before, so a write meanwhile only makes the next call rebuild). */
@@ -41,7 +48,8 @@ export async function buildTrialBm25(db: Queryable, version: string): Promise<Tr
   const res = await db.query<{ nct_id: string; status: string; record: TrialRecord }>('SELECT nct_id, status, record FROM trials ORDER BY nct_id');
   const statuses = new Map(res.rows.map((r) => [r.nct_id, r.status]));
   const index = new Bm25Index(res.rows.map((r) => ({ id: r.nct_id, text: trialBm25Text(r.record) })));
-  return { version, index, statuses };
+  const about = new Map(res.rows.map((r) => [r.nct_id, new Set(bm25Tokens(trialAboutText(r.record)))]));
+  return { version, index, statuses, about };
 }
 
 /** The index for the store's current version: built on the first call of a version, shared by concurrent calls, replaced when the version moves. */
