@@ -52,8 +52,8 @@ export const TRIAL_MIN_RELEVANCE: number | null = null;
  * gets none this way. 2 was ruled out on the demo patients, not on an evaluation set: it put
  * trials on cards from word pairs such as "allergic, rash" and "daily, kidney" for patients with
  * nothing any demo trial studies. Among 3, 4 and 5 (and SHARED_WORD_MAX_SHARE 0.05, 0.1, 0.2),
- * chosen on TREC CT 2021 through the hook (card NDCG@5 0.317; 0.295 without the rule) and
- * reported on SIGIR (0.153; 0.110 without): docs/EVALUATION.md, "Trial matching through the hook".
+ * chosen on TREC CT 2021 (card NDCG@5 0.324; 0.300 without the rule) and reported on SIGIR
+ * (0.150; 0.108 without): docs/EVALUATION.md, "Trial matching through the hook".
  */
 export const TRIAL_MIN_SHARED_WORDS: number | null = 3;
 
@@ -68,8 +68,9 @@ export function fittingOptions(minRelevance: number | null = TRIAL_MIN_RELEVANCE
  * Trials the card shows at most; fewer when their lines would not fit the short card's detail
  * (1,000 characters). With 3 or more fitting, the full lines (criterion counts included) keep it
  * to about 2; the compact form (card.ts: id, title, status and why, the counts left to the app)
- * lists up to 5. On TREC CT 2021, with the topical rule alone, 5 in the compact form gave card
- * NDCG@5 0.295 against 0.253 for 3 (2.5 and 1.9 trials shown per patient; docs/EVALUATION.md).
+ * lists up to 5. On TREC CT 2021, with the topical rule alone (and the retrieval lists full text
+ * and BM25), 5 in the compact form gave card NDCG@5 0.295 against 0.253 for 3 (2.5 and 1.9 trials
+ * shown per patient; docs/EVALUATION.md).
  */
 export const TRIAL_CARD_TRIALS = 5;
 /**
