@@ -13,6 +13,7 @@ import { closeEmbeddingThreads, createEmbeddings } from '../../src/search/embedd
 import { TrialMatcher } from '../../src/services/trials/match.js';
 import { TRIAL_MATCH_SERVICE_ID, trialMatchLogic } from '../../src/services/trials/service.js';
 import { importTrials } from '../../src/services/trials/store/trial-store.js';
+import { TrialRetriever, type TrialListWeights } from '../../src/services/trials/store/retriever.js';
 import { Bm25Index, bm25TrialText } from '../eval/bm25.js';
 import { mean } from '../eval/ranking-metrics.js';
 import { cardTrials, topicNdcg, topicPatient } from '../eval/trials-hook.js';
@@ -22,7 +23,7 @@ import { RECRUITING_STATUSES } from '../../src/services/trials/matching/trial-re
 import { TRIAL_CANDIDATES } from '../../src/services/trials/service.js';
 import { EVAL_REFERENCE_TIME, EVAL_SETS, loadEvalData, type EvalSet } from '../eval/trials.js';
 
-const USAGE = `Usage: npm run eval:trials-hook -- --data <dir> --set sigir|trec_2021|trec_2022 [--db <dir>] [--limit-topics <n>] [--card-trials <n>] [--candidates <n>] [--min-relevance <r>] [--port <p>] [--verbose]
+const USAGE = `Usage: npm run eval:trials-hook -- --data <dir> --set sigir|trec_2021|trec_2022 [--db <dir>] [--limit-topics <n>] [--card-trials <n>] [--candidates <n>] [--min-relevance <r>] [--min-shared-words <n>] [--lists <spec>] [--port <p>] [--verbose]
 
 The trial-match hook through the HTTP app, as an EHR calls it (dev/eval/trials-hook.ts): the set's
 judged trials that have text are imported into an in-memory PGlite (or the PGlite directory --db,
@@ -35,11 +36,26 @@ over the same store. Topics whose judged trials with text are all "not relevant"
   --card-trials   trials the card shows (default: the service's)
   --candidates    trials retrieved per call (default: the service's TRIAL_CANDIDATES)
   --min-relevance a trial with no topical match counts from this retrieval relevance (0-1; default: the service's)
+  --min-shared-words a trial with no topical match counts with this many counting words of the
+                  record in its text (matching/shared-words.ts; default: the service's)
+  --lists         the hybrid retrieval's lists and weights, e.g. vector=1,fulltext=0,bm25=2
+                  (default: the retriever's TRIAL_LIST_WEIGHTS)
   --port          where the app listens (default 7301)
   --verbose       print each topic's card list and BM25's top 5 with their grades
   --stages        also score the stages behind the card, per topic through the same matcher: the
                   retrieval's top 5, the candidates not ranked excluded, the candidates with a
                   documented topical match (card rule 3 alone), and BM25's top 20 with that match`;
+
+/** `--lists vector=1,fulltext=0,bm25=2`: the hybrid retrieval's lists and weights (unnamed lists 0). */
+function parseLists(spec: string): TrialListWeights {
+  const out: TrialListWeights = { vector: 0, fulltext: 0, bm25: 0 };
+  for (const part of spec.split(',')) {
+    const [name, w] = part.split('=');
+    if (!name || !(name in out) || w === undefined || !(Number(w) >= 0)) throw new Error(`--lists: expected e.g. vector=1,fulltext=0,bm25=2 (got ${spec})`);
+    out[name as keyof TrialListWeights] = Number(w);
+  }
+  return out;
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -51,6 +67,8 @@ async function main(): Promise<number> {
       'card-trials': { type: 'string' },
       candidates: { type: 'string' },
       'min-relevance': { type: 'string' },
+      'min-shared-words': { type: 'string' },
+      lists: { type: 'string' },
       port: { type: 'string', default: '7301' },
       verbose: { type: 'boolean', default: false },
       stages: { type: 'boolean', default: false },
@@ -74,6 +92,8 @@ async function main(): Promise<number> {
   const candidates = positive('candidates', values.candidates);
   const minRelevance = values['min-relevance'] !== undefined ? Number(values['min-relevance']) : undefined;
   if (minRelevance !== undefined && !(minRelevance >= 0 && minRelevance <= 1)) throw new Error(`--min-relevance must be between 0 and 1 (got ${values['min-relevance']})`);
+  const minSharedWords = positive('min-shared-words', values['min-shared-words']);
+  const lists = values.lists !== undefined ? parseLists(values.lists) : undefined;
   const port = positive('port', values.port) as number;
   const config = loadConfig();
   const log = createLogger('warn');
@@ -89,10 +109,10 @@ async function main(): Promise<number> {
     const embeddings = createEmbeddings(config.embeddings);
     const imported = await importTrials(db, records, embeddings, { log });
     const importSeconds = (performance.now() - started) / 1000;
-    const matcher = new TrialMatcher({ db, embeddings });
+    const matcher = new TrialMatcher({ db, embeddings, ...(lists && { retriever: new TrialRetriever({ db, embeddings, lists }) }) });
     const declared = (await loadServiceDefinitions(new URL('../../cds-hooks', import.meta.url).pathname)).filter((d) => d.definition.id === TRIAL_MATCH_SERVICE_ID);
     const services = bindServices(declared, {
-      [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({ matcher, now: () => EVAL_REFERENCE_TIME, ...(cardTrialsShown !== undefined && { maxTrials: cardTrialsShown }), ...(candidates !== undefined && { candidates }), ...(minRelevance !== undefined && { minRelevance }) }),
+      [TRIAL_MATCH_SERVICE_ID]: trialMatchLogic({ matcher, now: () => EVAL_REFERENCE_TIME, ...(cardTrialsShown !== undefined && { maxTrials: cardTrialsShown }), ...(candidates !== undefined && { candidates }), ...(minRelevance !== undefined && { minRelevance }), ...(minSharedWords !== undefined && { minSharedWords }) }),
     });
     const app = createApp({
       // A generous deadline: the first call embeds the note sentences with the configured model; the check is about the card, not latency.
@@ -148,10 +168,10 @@ async function main(): Promise<number> {
         const excluded = new Set(result.ranking.filter((r) => r.category === 'excluded').map((r) => r.nctId));
         stages.retrieval.push(topicNdcg(result.candidates.map((c) => c.nctId), grades) ?? 0);
         stages.notExcluded.push(topicNdcg(result.candidates.map((c) => c.nctId).filter((id) => !excluded.has(id)), grades) ?? 0);
-        stages.topicalOnly.push(topicNdcg(fittingTrials(result).map((f) => f.trial.nctId), grades) ?? 0);
+        stages.topicalOnly.push(topicNdcg(fittingTrials(result, {}).map((f) => f.trial.nctId), grades) ?? 0);
         const top = bm25.rank(text).slice(0, k).map((x) => x.id);
         const judged = await matcher.match(profile, { k, statuses: RECRUITING_STATUSES, nctIds: top });
-        const topical = new Set(fittingTrials(judged).map((f) => f.trial.nctId));
+        const topical = new Set(fittingTrials(judged, {}).map((f) => f.trial.nctId));
         stages.bm25Topical.push(topicNdcg(top.filter((id) => topical.has(id)), grades) ?? 0);
       }
       if (values.verbose) {

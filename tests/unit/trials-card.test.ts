@@ -106,6 +106,37 @@ describe('trial-match card: rule 3 (a documented condition or medication match)'
   });
 });
 
+describe('trial-match card: the words a trial shares with the record (FittingOptions.minSharedWords)', () => {
+  const m = match(patient(HTN_NOTE), [labOnlyTrial]);
+  const words = (...ws: string[]) =>
+    new Map([[labOnlyTrial.nctId, { words: ws.map((word) => ({ word, trials: 1 })), statement: { kind: 'note' as const, source: 'DocumentReference/n1', text: `Note: ${ws.join(', ')}.`, sentence: 0 } }]]);
+
+  it('lets a trial with no topical match count with at least that many counting words, and quotes them', () => {
+    const card = cardAt({ ...m, sharedWords: words('granulomatous', 'apheresis', 'collection') }, { minSharedWords: 3 })!;
+    expect(card.summary).toBe('1 recruiting trial may fit');
+    expect(card.detail).toContain('No condition it studies is documented; words of a sentence of the note in its text: granulomatous, apheresis, collection.');
+    const [trial] = (card.extension?.[TRIAL_MATCH_EXTENSION] as { trials: Array<{ sharedWords?: unknown; match?: unknown }> }).trials;
+    expect(trial?.sharedWords).toEqual({
+      words: ['granulomatous', 'apheresis', 'collection'],
+      evidence: { kind: 'note', text: 'Note: granulomatous, apheresis, collection.', source: 'DocumentReference/n1' },
+    });
+    expect(trial?.match).toBeUndefined();
+  });
+
+  it('gives no card with fewer words, with the rule off, or with no words known', () => {
+    expect(cardAt({ ...m, sharedWords: words('granulomatous', 'apheresis') }, { minSharedWords: 3 })).toBeUndefined();
+    expect(cardAt({ ...m, sharedWords: words('granulomatous', 'apheresis', 'collection') })).toBeUndefined();
+    expect(cardAt(m, { minSharedWords: 1 })).toBeUndefined();
+  });
+
+  it('never counts a trial ranked excluded, whatever words it shares', () => {
+    const ruledOut = match(patient(`${HTN_NOTE} She is pregnant.`), [htnTrial('NCT00000001')]);
+    expect(ruledOut.ranking[0]?.category).toBe('excluded');
+    const shared = { words: [{ word: 'amlodipine', trials: 1 }], statement: { kind: 'record' as const, source: 'record', text: 'amlodipine' } };
+    expect(cardAt({ ...ruledOut, sharedWords: new Map([['NCT00000001', shared]]) }, { minSharedWords: 1 })).toBeUndefined();
+  });
+});
+
 describe('trial-match card: content', () => {
   const profile = patient(HTN_NOTE);
   const m = match(profile, [htnTrial('NCT00000001')]);
@@ -240,6 +271,17 @@ describe('trial-match card: size', () => {
     expect(card.detail!.length).toBeLessThanOrEqual(1000);
     expect(card.links?.map((l) => l.type)).toEqual(['smart', 'absolute', 'absolute', 'absolute']);
     expect(JSON.parse(card.links![0]!.appContext!)).toEqual({ service: 'trial-match', rule: 'trial-match/criteria', nctIds: ['NCT00000100', 'NCT00000101', 'NCT00000102'] });
+  });
+
+  it('lists five in a compact line each (id, title, status, why) when five are allowed and the full lines would not fit', () => {
+    const records = Array.from({ length: 7 }, (_, i) => htnTrial(`NCT${String(100 + i).padStart(8, '0')}`));
+    const card = cardAt(match(patient(HTN_NOTE), records), { maxTrials: 5 })!;
+    expect(card.detail!.length).toBeLessThanOrEqual(1000);
+    expect(card.detail).toContain('The first 5 of 7, by retrieval relevance.');
+    expect(card.detail!.match(/^- \*\*NCT\d{8}\*\*/gm)).toHaveLength(5);
+    expect(card.detail).toContain('- **NCT00000100**: Intensive Blood Pressure Lowering in Hypertension — Recruiting. Studies Hypertension — recorded: Essential hypertension.');
+    expect(card.detail).toContain('with the evidence: in the Cairn app');
+    expect(card.detail).not.toContain('Inclusion criteria:');
   });
 
   it('cuts a long title at a word, with "…", and shorter still when three would not fit', () => {

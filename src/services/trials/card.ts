@@ -21,7 +21,12 @@
  *      quotes the sentence with the note's date. Without a topical match, "not excluded" only
  *      means "nothing known against"; and a met age, weight or lab limit alone ("weighs at least
  *      50 kg") says nothing about whether the trial is for this patient (on the demo data it put a
- *      healthy 29-year-old forward for an immunodeficiency apheresis study).
+ *      healthy 29-year-old forward for an immunodeficiency apheresis study);
+ *   3b. or, without a topical match, at least FittingOptions.minSharedWords words of one statement
+ *      of the patient's (a note sentence, or the coded entries) are in what the trial is about
+ *      (its titles, conditions, keywords, summary) and rare in the store (matching/shared-words.ts):
+ *      a note that describes findings without naming the diagnosis. The card quotes the words and
+ *      names the note and its date; the extension has the sentence whole.
  * No trial counts → no card. The count is over the trials retrieval returned (the service asks
  * for the recruiting trials closest to the record); the detail shows the first few by rank.
  */
@@ -37,6 +42,7 @@ import type { RankedTrial } from './matching/rank.js';
 import type { StoredTrial } from './store/trial-store.js';
 import { dayLabel, DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate, type StatusDate } from './status-date.js';
 import { studiedConditionMatch } from './matching/studied-condition.js';
+import type { SharedStatement } from './matching/shared-words.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../text/tokens.js';
 
 /** The card extension key of the match figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
@@ -48,7 +54,7 @@ export const TRIAL_MATCH_EXTENSION = 'cairn-trial-match';
  * a threshold changes. How the criteria were parsed is in each trial's content hash (the parser's
  * fingerprint is part of it), which the card's provenance lists per trial.
  */
-export const TRIAL_MATCH_RULE: RuleRef = { id: 'trial-match/criteria', version: '2' };
+export const TRIAL_MATCH_RULE: RuleRef = { id: 'trial-match/criteria', version: '3' };
 export const CTGOV_STUDY_URL = 'https://clinicaltrials.gov/study/';
 /** NLM asks for this attribution of ClinicalTrials.gov content (trials/README.md). */
 export const CTGOV_ATTRIBUTION = 'ClinicalTrials.gov, U.S. National Library of Medicine, https://clinicaltrials.gov';
@@ -58,6 +64,8 @@ export interface TrialCardInput {
   ranking: readonly RankedTrial[];
   trials: readonly StoredTrial[];
   judgements: readonly TrialJudgement[];
+  /** Per trial, the patient's statement sharing the most counting words with its text (matching/shared-words.ts); absent: none known. */
+  sharedWords?: ReadonlyMap<string, SharedStatement>;
 }
 
 export interface TrialCardOptions extends FittingOptions {
@@ -87,8 +95,10 @@ export interface FittingTrial {
   ranked: RankedTrial;
   trial: StoredTrial;
   judgement: TrialJudgement;
-  /** Absent when the trial counts by its retrieval relevance alone (FittingOptions.minRelevance). */
+  /** Absent when the trial counts by the words it shares with the record or by its retrieval relevance alone (FittingOptions). */
   match?: TopicalMatch;
+  /** The patient's statement whose counting words the trial's text also uses (when it counts by them). */
+  shared?: SharedStatement;
 }
 
 export interface FittingOptions {
@@ -99,6 +109,13 @@ export interface FittingOptions {
    * diagnosis). The card says so. Unset: a topical match is required.
    */
   minRelevance?: number;
+  /**
+   * A trial not ranked excluded also counts without a topical match when at least this many
+   * counting words of one statement of the patient's (a note sentence, or the coded entries;
+   * matching/shared-words.ts: content words, not generic, rare in the store) are in its text; the
+   * card quotes them. Unset: off.
+   */
+  minSharedWords?: number;
 }
 
 /**
@@ -141,7 +158,9 @@ export function fittingTrials(input: TrialCardInput, options: FittingOptions = {
     if (!RECRUITING_STATUSES.includes(trial.status)) continue;
     if (ranked.category === 'excluded') continue;
     const match = topicalMatch(input.patient, trial, judgement);
+    const shared = input.sharedWords?.get(ranked.nctId);
     if (match) out.push({ ranked, trial, judgement, match });
+    else if (options.minSharedWords !== undefined && shared && shared.words.length >= options.minSharedWords) out.push({ ranked, trial, judgement, shared });
     else if (options.minRelevance !== undefined && ranked.relevance >= options.minRelevance) out.push({ ranked, trial, judgement });
   }
   return out;
@@ -208,6 +227,18 @@ export function trialMatchCard(input: TrialCardInput, options: TrialCardOptions 
                 },
               },
             }),
+            // Why the trial is on the card without a topical match: the patient's words its text also uses, and the statement they are from.
+            ...(f.shared && {
+              sharedWords: {
+                words: f.shared.words.map((w) => w.word),
+                evidence: {
+                  kind: f.shared.statement.kind,
+                  text: f.shared.statement.text,
+                  source: f.shared.statement.source,
+                  ...(f.shared.statement.kind === 'note' && noteDate(input.patient, f.shared.statement.source) !== undefined && { date: noteDate(input.patient, f.shared.statement.source) }),
+                },
+              },
+            }),
             relevance: f.ranked.relevance,
             score: f.ranked.score,
             retrievalRank: f.ranked.retrievalRank,
@@ -232,6 +263,13 @@ const TITLE_LENGTHS = [100, 70, 40];
  * quoted, only the note and its date named (the extension carries the sentence whole).
  */
 const QUOTE_LENGTHS = [200, 120, 60, 0];
+/**
+ * The compact form, tried when no full form fits: one short line per trial (id, title, status and
+ * why it is on the card), the criterion counts left to the app and the extension, so that more
+ * trials can be listed than the full lines allow (about 2 of them fit).
+ */
+const COMPACT_TITLE_LENGTHS = [60, 40];
+const COMPACT_QUOTE_LENGTHS = [60, 0];
 
 /**
  * One list item per trial shown: NCT id, title, status and phase with the date the status was
@@ -242,16 +280,19 @@ const QUOTE_LENGTHS = [200, 120, 60, 0];
  * the card would not fit otherwise.
  */
 function detail(input: TrialCardInput, fitting: readonly FittingTrial[], shown: readonly FittingTrial[], dates: ReadonlyMap<string, StatusDate>): string | undefined {
-  const make = (titleMax: number, quoteMax: number) =>
+  const make = (titleMax: number, quoteMax: number, compact: boolean) =>
     blocks(
       fitting.length > shown.length && `The first ${shown.length} of ${fitting.length}, by retrieval relevance.`,
-      bulletList(shown.map((f) => trialLine(input.patient, f, titleMax, quoteMax, dates.get(f.trial.nctId) as StatusDate))),
+      bulletList(shown.map((f) => trialLine(input.patient, f, titleMax, quoteMax, dates.get(f.trial.nctId) as StatusDate, compact))),
+      compact && 'Each trial\'s criteria, met, not met and unknown, with the evidence: in the Cairn app and the card\'s data.',
       `Trial records: ${CTGOV_ATTRIBUTION}.`,
     );
-  for (const quoteMax of QUOTE_LENGTHS) {
-    for (const titleMax of TITLE_LENGTHS) {
-      const text = make(titleMax, quoteMax);
-      if (fits(text)) return text;
+  for (const compact of [false, true]) {
+    for (const quoteMax of compact ? COMPACT_QUOTE_LENGTHS : QUOTE_LENGTHS) {
+      for (const titleMax of compact ? COMPACT_TITLE_LENGTHS : TITLE_LENGTHS) {
+        const text = make(titleMax, quoteMax, compact);
+        if (fits(text)) return text;
+      }
     }
   }
   return undefined;
@@ -275,12 +316,34 @@ export function matchText(patient: PatientProfile, m: TopicalMatch, quoteMax: nu
   return quoteMax > 0 ? `${what} — ${note}: “${escapeInline(shortTitle(m.evidence.text, quoteMax))}”` : `${what} — stated in a ${note}.`;
 }
 
-function trialLine(patient: PatientProfile, f: FittingTrial, titleMax: number, quoteMax: number, date: StatusDate): string {
+/** Words shown at most when a trial counts by the words it shares with the record; the extension lists them all. */
+const SHARED_WORDS_SHOWN = 6;
+
+/**
+ * Why a trial with no documented topical match is on the card: "No condition it studies is
+ * documented; words of the note of 3 Jan 2024 in its text: fever, conjunctivitis, strawberry." The
+ * words are the patient's own, from one sentence (or the coded entries; matching/shared-words.ts);
+ * fewer, after a shorter lead, when the card must be shorter. The extension has the sentence whole.
+ */
+export function sharedText(patient: PatientProfile, shared: SharedStatement, quoteMax: number): string {
+  const n = quoteMax >= 120 ? SHARED_WORDS_SHOWN : quoteMax > 0 ? 4 : 3;
+  const shown = shared.words.slice(0, n).map((w) => escapeInline(w.word));
+  const date = shared.statement.kind === 'note' ? noteDate(patient, shared.statement.source) : undefined;
+  const where = shared.statement.kind === 'record' ? 'the recorded conditions and medications' : `a sentence of the note${date ? ` of ${dayLabel(date)}` : ''}`;
+  const lead = quoteMax > 60 ? `No condition it studies is documented; words of ${where} in its text` : `Words of ${where} in its text`;
+  return `${lead}: ${shown.join(', ')}${shared.words.length > n ? ', …' : ''}.`;
+}
+
+function trialLine(patient: PatientProfile, f: FittingTrial, titleMax: number, quoteMax: number, date: StatusDate, compact = false): string {
   const criteria = f.judgement.criteria.filter((c) => !isLeadIn(c));
   const phase = phaseLabel(f.trial.phase);
+  if (compact) {
+    const why = f.match ? matchText(patient, f.match, quoteMax) : f.shared ? sharedText(patient, f.shared, quoteMax) : `Close to the record by retrieval (relevance ${f.ranked.relevance.toFixed(2)}).`;
+    return `**${f.trial.nctId}**: ${escapeInline(shortTitle(f.trial.title, titleMax))} — ${statusLabel(f.trial.status)}${date.stale ? ' (may be out of date)' : ''}. ${why}`;
+  }
   return (
     `**${f.trial.nctId}**: ${escapeInline(shortTitle(f.trial.title, titleMax))} — ${statusLabel(f.trial.status)}${phase ? `, ${phase}` : ''} (${statusAsOfText(date)}). ` +
-    `${f.match ? matchText(patient, f.match, quoteMax) : `Close to the record by retrieval (relevance ${f.ranked.relevance.toFixed(2)}); no condition it studies documented.`} ` +
+    `${f.match ? matchText(patient, f.match, quoteMax) : f.shared ? sharedText(patient, f.shared, quoteMax) : `Close to the record by retrieval (relevance ${f.ranked.relevance.toFixed(2)}); no condition it studies documented.`} ` +
     `Inclusion criteria: ${counts(criteria, 'inclusion')}. Exclusion criteria: ${counts(criteria, 'exclusion')}.`
   );
 }

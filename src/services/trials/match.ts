@@ -31,6 +31,7 @@ import { profileFromContext, profileQueryText, withSentenceEmbeddings, type Pati
 import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
+import { SHARED_WORD_MAX_SHARE, sharedStatement, type PatientStatement, type SharedStatement } from './matching/shared-words.js';
 import { LRUCache } from 'lru-cache';
 import { loadTrials, trialCacheKeys, type StoredTrial } from './store/trial-store.js';
 
@@ -45,6 +46,8 @@ export interface MatchResult {
   trials: StoredTrial[];
   judgements: TrialJudgement[];
   ranking: RankedTrial[];
+  /** Per candidate, the patient's statement sharing the most counting words with its text, and those words (matching/shared-words.ts). */
+  sharedWords: Map<string, SharedStatement>;
 }
 
 export interface TrialMatcherOptions {
@@ -167,8 +170,23 @@ export class TrialMatcher {
     const candidates = await this.retrieve(profile, options);
     const trials = await this.loadTrials(candidates.map((c) => c.nctId));
     const judgements = trials.map((t) => this.judge(profile, t, options.judge));
-    return { patient: profile, candidates, trials, judgements, ranking: this.rank(candidates, judgements, options.rank) };
+    const { index, about } = await this.retriever.bm25Index();
+    const statements = patientStatements(profile);
+    const shared = new Map(candidates.flatMap((c) => {
+      const found = sharedStatement(index, statements, c.nctId, { maxShare: SHARED_WORD_MAX_SHARE, about: about.get(c.nctId) ?? new Set() });
+      return found ? [[c.nctId, found] as const] : [];
+    }));
+    return { patient: profile, candidates, trials, judgements, ranking: this.rank(candidates, judgements, options.rank), sharedWords: shared };
   }
+}
+
+/** The patient's statements whose words may be shared with a trial: the coded conditions and medications together, then each note sentence. */
+export function patientStatements(profile: PatientProfile): PatientStatement[] {
+  const coded = profileQueryText({ ...profile, sentences: [] });
+  return [
+    ...(coded ? [{ kind: 'record' as const, source: 'record', text: coded }] : []),
+    ...profile.sentences.map((s) => ({ kind: 'note' as const, source: s.source, text: s.text, sentence: s.index })),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

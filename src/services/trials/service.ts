@@ -45,18 +45,34 @@ export const TRIAL_CANDIDATES = 20;
 export const TRIAL_MIN_RELEVANCE: number | null = null;
 
 /**
- * The card's fitting rule for a minRelevance setting (undefined: TRIAL_MIN_RELEVANCE; null: a
- * topical match is required): the one place both the hook and the evidence API read it.
+ * A trial with no documented topical match counts when at least this many counting words of one
+ * statement of the patient's (a note sentence, or the coded entries) are in what the trial is
+ * about (card.ts FittingOptions.minSharedWords, matching/shared-words.ts); null: off. Unlike
+ * relevance, the count is absolute: a patient whose record shares few rare words with any trial
+ * gets none this way. 2 was ruled out on the demo patients, not on an evaluation set: it put
+ * trials on cards from word pairs such as "allergic, rash" and "daily, kidney" for patients with
+ * nothing any demo trial studies. Among 3, 4 and 5 (and SHARED_WORD_MAX_SHARE 0.05, 0.1, 0.2),
+ * chosen on TREC CT 2021 (card NDCG@5 0.324; 0.300 without the rule) and reported on SIGIR
+ * (0.150; 0.108 without): docs/EVALUATION.md, "Trial matching through the hook".
  */
-export function fittingOptions(minRelevance: number | null = TRIAL_MIN_RELEVANCE): FittingOptions {
-  return minRelevance === null ? {} : { minRelevance };
+export const TRIAL_MIN_SHARED_WORDS: number | null = 3;
+
+/**
+ * The card's fitting rule for a minRelevance and a minSharedWords setting (undefined: the
+ * defaults above; null: off): the one place both the hook and the evidence API read it.
+ */
+export function fittingOptions(minRelevance: number | null = TRIAL_MIN_RELEVANCE, minSharedWords: number | null = TRIAL_MIN_SHARED_WORDS): FittingOptions {
+  return { ...(minRelevance !== null && { minRelevance }), ...(minSharedWords !== null && { minSharedWords }) };
 }
 /**
  * Trials the card shows at most; fewer when their lines would not fit the short card's detail
- * (1,000 characters), which on the SIGIR run kept it to about 2 whether 3 or 5 were allowed
- * (NDCG@5 0.150 both at relevance 0.8), so the card's long-standing 3 stays.
+ * (1,000 characters). With 3 or more fitting, the full lines (criterion counts included) keep it
+ * to about 2; the compact form (card.ts: id, title, status and why, the counts left to the app)
+ * lists up to 5. On TREC CT 2021, with the topical rule alone (and the retrieval lists full text
+ * and BM25), 5 in the compact form gave card NDCG@5 0.295 against 0.253 for 3 (2.5 and 1.9 trials
+ * shown per patient; docs/EVALUATION.md).
  */
-export const TRIAL_CARD_TRIALS = 3;
+export const TRIAL_CARD_TRIALS = 5;
 /**
  * More note sentences than this and the notes are compared by words only: embedding 300 new
  * sentences takes about 5 s with USE-lite (16 ms each), already past the hook deadline.
@@ -75,6 +91,8 @@ export interface TrialMatchServiceOptions {
   candidates?: number;
   /** See card.ts FittingOptions.minRelevance (default TRIAL_MIN_RELEVANCE, null: a topical match is required). */
   minRelevance?: number | null;
+  /** See card.ts FittingOptions.minSharedWords (default TRIAL_MIN_SHARED_WORDS, null: off). */
+  minSharedWords?: number | null;
   now?: () => Date;
 }
 
@@ -105,7 +123,7 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
       ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
       ...(options.staleAfterDays !== undefined && { staleAfterDays: options.staleAfterDays }),
       maxTrials: options.maxTrials ?? TRIAL_CARD_TRIALS,
-      ...fittingOptions(options.minRelevance),
+      ...fittingOptions(options.minRelevance, options.minSharedWords),
       now: referenceTime,
       embedding: prepared.embedding === 'lexical-only' ? `compared by words only (${prepared.sentences} sentences > ${MAX_EMBEDDED_SENTENCES})` : 'compared by meaning and words',
     });

@@ -1,7 +1,9 @@
 /**
- * Hybrid trial retrieval: pgvector cosine search over trial vectors and PostgreSQL full-text
- * search over the trials' focus (weight A: title, conditions, keywords) and search text (weight B:
- * summary, inclusion criteria), fused by reciprocal rank. What this module owns is the trial
+ * Hybrid trial retrieval: up to three lists fused by weighted reciprocal rank (TRIAL_LIST_WEIGHTS):
+ * pgvector cosine search over trial vectors; PostgreSQL full-text search over the trials' focus
+ * (weight A: title, conditions, keywords) and search text (weight B: summary, inclusion criteria);
+ * and Okapi BM25 over each trial's whole record, from an in-memory index built once per store
+ * version (store/trial-bm25.ts, search/bm25.ts). What this module owns is the trial
  * tables' SQL and scoring (ts_rank_cd with class weights); the machinery is the search layer's,
  * shared with the guideline retriever (src/search): the embedding-model check, the query-embedding
  * cache, the HNSW settings, the full-text term budget (which query words to keep, as a tsquery)
@@ -16,6 +18,7 @@ import { bestFusedScore, fuseRanks } from '../../../search/fusion.js';
 import { QueryEmbeddingCache } from '../../../search/query-embeddings.js';
 import { queryTerms, tsqueryOf } from '../../../search/terms.js';
 import { nearestNeighbours } from '../../../search/vector-list.js';
+import { TrialBm25Cache, trialStoreVersion, type TrialBm25 } from './trial-bm25.js';
 import { TRIAL_RANK_NORMALISATION, TRIAL_RANK_WEIGHTS, TRIAL_TERMS, TRIAL_VECTORS } from './trial-store.js';
 
 export interface TrialSearchOptions {
@@ -25,19 +28,36 @@ export interface TrialSearchOptions {
   nctIds?: readonly string[];
   /** Only trials with these ClinicalTrials.gov statuses (e.g. RECRUITING_STATUSES). */
   statuses?: readonly string[];
-  mode?: 'vector' | 'fulltext' | 'hybrid';
+  /** One list alone, or the hybrid's fusion of the lists weighted by TrialRetrieverOptions.lists. */
+  mode?: 'vector' | 'fulltext' | 'bm25' | 'hybrid';
 }
+
+/** The lists a hybrid search fuses and the weight of each in the fusion (0: not searched). */
+export interface TrialListWeights {
+  vector: number;
+  fulltext: number;
+  bm25: number;
+}
+
+/**
+ * Vector ½, full text 1, BM25 2. Chosen on TREC CT 2021 (retrieval NDCG@5 of the top 5 over a grid
+ * of 14 weightings: 0.496, against 0.292 for the vector + full-text fusion before and 0.439 for
+ * BM25 alone on the topic text) and reported on SIGIR, where it scores 0.214 (BM25 0.227; SIGIR's
+ * own best, vector 1 and BM25 2, scores 0.240 there and 0.355 on TREC 2021): npm run
+ * eval:trials-hook, docs/EVALUATION.md "Trial matching through the hook" (2026-12-06).
+ */
+export const TRIAL_LIST_WEIGHTS: TrialListWeights = { vector: 0.5, fulltext: 1, bm25: 2 };
 
 export interface TrialCandidate {
   nctId: string;
   title: string;
   status: string;
-  /** RRF score (hybrid), cosine similarity (vector) or ts_rank_cd (full text). */
+  /** RRF score (hybrid), cosine similarity (vector), ts_rank_cd (full text) or BM25 score (bm25). */
   score: number;
   /** The fused score over the best possible one (ranked first in every list): 0–1, for reading. */
   relevance: number;
   /** 1-based rank in each list the trial was in. */
-  ranks: { vector?: number; fulltext?: number };
+  ranks: { vector?: number; fulltext?: number; bm25?: number };
   /** Cosine similarity of the trial vector to the query (when in the vector list). */
   similarity?: number;
 }
@@ -52,6 +72,8 @@ export interface TrialRetrieverOptions {
   queryCacheSize?: number;
   /** Searches kept per trial-store version (default 500; 0 turns the cache off). */
   searchCacheSize?: number;
+  /** The hybrid's lists and weights (default TRIAL_LIST_WEIGHTS). */
+  lists?: TrialListWeights;
 }
 
 /**
@@ -67,6 +89,9 @@ export class TrialRetriever {
   readonly embeddings: CairnEmbeddings;
   readonly candidates: number;
   readonly termBudget: number;
+  readonly lists: TrialListWeights;
+  /** The in-memory BM25 index of the store's current version (store/trial-bm25.ts). */
+  readonly #bm25: TrialBm25Cache;
   readonly #queryEmbeddings: QueryEmbeddingCache;
   /** Read on every search (no trust period, unlike the guideline retriever's 30 s). */
   readonly #model: ModelCheck;
@@ -85,6 +110,8 @@ export class TrialRetriever {
     this.embeddings = options.embeddings;
     this.candidates = options.candidates ?? 100;
     this.termBudget = options.termBudget ?? 2000;
+    this.lists = { ...(options.lists ?? TRIAL_LIST_WEIGHTS) };
+    this.#bm25 = new TrialBm25Cache(options.db);
     this.#queryEmbeddings = new QueryEmbeddingCache(options.embeddings, options.queryCacheSize ?? 500);
     this.#model = new ModelCheck(options.db, TRIAL_VECTORS, options.embeddings);
     const size = options.searchCacheSize ?? 500;
@@ -92,10 +119,10 @@ export class TrialRetriever {
   }
 
   async search(query: string, options: TrialSearchOptions = {}): Promise<TrialCandidate[]> {
-    if (!this.#searches) return this.#search(query, options);
-    const version = await this.db.query<{ at: Date | null }>('SELECT max(imported_at) AS at FROM trials');
+    const version = await trialStoreVersion(this.db);
+    if (!this.#searches) return this.#search(query, options, version);
     const key = JSON.stringify([
-      version.rows[0]?.at?.toISOString() ?? null,
+      version,
       this.embeddings.modelId,
       query,
       options.k ?? 20,
@@ -105,33 +132,37 @@ export class TrialRetriever {
     ]);
     let hits = this.#searches.get(key);
     if (!hits) {
-      hits = this.#search(query, options);
+      hits = this.#search(query, options, version);
       this.#searches.set(key, hits);
       hits.catch(() => this.#searches?.delete(key));
     }
     return (await hits).map((c) => ({ ...c, ranks: { ...c.ranks } }));
   }
 
-  async #search(query: string, options: TrialSearchOptions): Promise<TrialCandidate[]> {
+  async #search(query: string, options: TrialSearchOptions, version: string): Promise<TrialCandidate[]> {
     const k = options.k ?? 20;
     const mode = options.mode ?? 'hybrid';
     const text = expandAbbreviations(query.trim());
     if (!text || k < 1) return [];
     const n = Math.max(this.candidates, k, options.nctIds?.length ?? 0);
-    const model = mode !== 'fulltext' ? await this.#model.current() : undefined;
+    const wanted = (list: keyof TrialListWeights) => mode === list || (mode === 'hybrid' && this.lists[list] > 0);
+    const model = wanted('vector') ? await this.#model.current() : undefined;
     const vector = model ? await this.#queryEmbeddings.embed(text) : undefined;
-    const [byVector, byText] = await Promise.all([
+    const [byVector, byText, byBm25] = await Promise.all([
       vector && model ? this.#vectorList(vector, model.dimension, n, options) : Promise.resolve([]),
-      mode !== 'vector' ? this.#fullTextList(text, n, options) : Promise.resolve([]),
+      wanted('fulltext') ? this.#fullTextList(text, n, options) : Promise.resolve([]),
+      wanted('bm25') ? this.#bm25List(text, n, options, version) : Promise.resolve([]),
     ]);
     const info = new Map<string, { title: string; status: string; similarity?: number; rank?: number }>();
     for (const r of byVector) info.set(r.nct_id, { title: r.title, status: r.status, similarity: 1 - r.distance });
     for (const r of byText) info.set(r.nct_id, { ...(info.get(r.nct_id) ?? { title: r.title, status: r.status }), rank: r.rank });
+    for (const r of byBm25) if (!info.has(r.nct_id)) info.set(r.nct_id, { title: r.title, status: r.status });
     let scored: TrialCandidate[];
     if (mode === 'hybrid') {
-      const lists = { vector: byVector.map((r) => r.nct_id), fulltext: byText.map((r) => r.nct_id) };
-      const fused = fuseRanks(lists);
-      const best = bestFusedScore(lists);
+      const lists = { vector: byVector.map((r) => r.nct_id), fulltext: byText.map((r) => r.nct_id), bm25: byBm25.map((r) => r.nct_id) };
+      const weights = { ...this.lists };
+      const fused = fuseRanks(lists, weights);
+      const best = bestFusedScore(lists, weights);
       scored = [...fused].map(([id, f]) => {
         const i = info.get(id) as { title: string; status: string; similarity?: number };
         return {
@@ -145,7 +176,12 @@ export class TrialRetriever {
         };
       });
     } else {
-      const list = mode === 'vector' ? byVector.map((r) => ({ id: r.nct_id, score: 1 - r.distance })) : byText.map((r) => ({ id: r.nct_id, score: r.rank }));
+      const list =
+        mode === 'vector'
+          ? byVector.map((r) => ({ id: r.nct_id, score: 1 - r.distance }))
+          : mode === 'bm25'
+            ? byBm25.map((r) => ({ id: r.nct_id, score: r.score }))
+            : byText.map((r) => ({ id: r.nct_id, score: r.rank }));
       const top = list[0]?.score ?? 0;
       scored = list.map((x, i) => {
         const inf = info.get(x.id) as { title: string; status: string; similarity?: number };
@@ -155,7 +191,7 @@ export class TrialRetriever {
           status: inf.status,
           score: x.score,
           relevance: top > 0 ? x.score / top : 0,
-          ranks: mode === 'vector' ? { vector: i + 1 } : { fulltext: i + 1 },
+          ranks: { [mode]: i + 1 },
           ...(inf.similarity !== undefined && { similarity: inf.similarity }),
         };
       });
@@ -191,6 +227,26 @@ export class TrialRetriever {
       params,
     );
     return res.rows.map((r) => ({ ...r, distance: Number(r.distance) }));
+  }
+
+  /** The store's BM25 index (built once per store version) over the query, filtered as the SQL lists are; titles read for the hits only. */
+  async #bm25List(text: string, n: number, options: TrialSearchOptions, version: string): Promise<Array<{ nct_id: string; title: string; status: string; score: number }>> {
+    const { index, statuses } = await this.#bm25.forVersion(version);
+    const only = options.nctIds ? new Set(options.nctIds) : undefined;
+    const status = options.statuses ? new Set(options.statuses) : undefined;
+    const hits = index.search(text, { k: n, filter: (id) => (!only || only.has(id)) && (!status || status.has(statuses.get(id) ?? '')) });
+    if (hits.length === 0) return [];
+    const res = await this.db.query<{ nct_id: string; title: string; status: string }>('SELECT nct_id, title, status FROM trials WHERE nct_id = ANY($1::text[])', [hits.map((h) => h.id)]);
+    const rows = new Map(res.rows.map((r) => [r.nct_id, r]));
+    return hits.flatMap((h) => {
+      const r = rows.get(h.id);
+      return r ? [{ ...r, score: h.score }] : [];
+    });
+  }
+
+  /** The BM25 index of the store as it is now (built when the store changed since the last one): for reading what a query shares with a trial. */
+  async bm25Index(): Promise<TrialBm25> {
+    return this.#bm25.current();
   }
 
   async #fullTextList(text: string, n: number, options: TrialSearchOptions): Promise<Array<{ nct_id: string; title: string; status: string; rank: number }>> {
