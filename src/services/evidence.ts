@@ -38,7 +38,7 @@ import { criterionQuery, diagnosisBasis, nextStepQuery } from './diagnosis/guide
 import { checkRecorded, type RecordStatus } from './diagnosis/known.js';
 import { DIAGNOSIS_DATA_REQUIREMENTS } from './diagnosis/service.js';
 import type { AcuityFinding, AcuityResult } from './triage/acuity.js';
-import { assessTriage, nothingToTriage, TRIAGE_RULE, type TriageAssessment } from './triage/assess.js';
+import { assessTriage, nothingToTriage, TRIAGE_RULE, WITH_FITTED_SCORE, type TriageAssessment } from './triage/assess.js';
 import { highRiskPassage, triageCard, triageIndicator } from './triage/card.js';
 import { DECISION_POINT_QUERY, guidelineBasis, NEWS2, NEWS2_BAND_QUERY, QSOFA_QUERY, SEPSIS } from './triage/guideline-basis.js';
 import { knowledgeBaseHighRiskMatcher } from './triage/high-risk-matcher.js';
@@ -204,7 +204,7 @@ export interface PatientEvidence {
 
 export interface EvidenceDeps {
   search: GuidelineSearch;
-  config: Pick<Config, 'diagnosisHtnStage1' | 'diagnosisIndicator' | 'triageInfoCards' | 'trialStaleDays'>;
+  config: Pick<Config, 'diagnosisHtnStage1' | 'diagnosisIndicator' | 'triageInfoCards' | 'triageFittedScore' | 'trialStaleDays'>;
   /** Without it (trials off) there are no trial matches. */
   trials?: TrialMatcher;
 }
@@ -253,7 +253,8 @@ export function evidenceEngine(deps: EvidenceDeps): EvidenceEngine {
 
       const [triaged, diagnosed, trials] = await Promise.all([
         (async (): Promise<{ evidence: TriageEvidence; passages: QuotedPassage[] } | null> => {
-          const a = await assessTriage({ context: ctx, resources, matcher });
+          // The same options as the hook (services/index.ts), so the app shows the card's level.
+          const a = await assessTriage({ context: ctx, resources, matcher, ...(deps.config.triageFittedScore && { acuityOptions: WITH_FITTED_SCORE }) });
           if (nothingToTriage(a)) return null;
           const basis = await guidelineBasis(a, deps.search);
           const passages = distinctPassages([...basis, highRiskPassage(a)]);

@@ -23,6 +23,7 @@ import { KTAS_REFERENCE_TIME, ktasRecordToBundle, parseKtasRecord } from '../../
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { assessTriage } from '../../src/services/triage/assess.js';
 import { TRIAGE_EXTENSION, triageCard } from '../../src/services/triage/card.js';
+import { evidenceEngine } from '../../src/services/evidence.js';
 import { age, normalAdult, reading } from './triage-fixtures.js';
 import type { ObservationSpec } from './triage-fixtures.js';
 
@@ -327,6 +328,16 @@ describe('the card through the hook path (FHIR resources → assessment → card
     expect(c.summary).toMatch(/^ESI level 2 \(decision point D\)/);
     expect(c.detail).not.toContain("Cairn's fitted score");
     expect(c.extension?.[TRIAGE_EXTENSION]).not.toHaveProperty('fittedScores');
+  });
+
+  it('the evidence API (the app) follows the same setting as the hook: the level it shows is the card’s', async () => {
+    const record = parseKtasRecord({ id: 'p1', sex: 'female', age: 45, chief_complaint: 'abdominal pain', avpu: 'alert', nrs_pain: 3, sbp: 120, dbp: 80, hr: 118, rr: 20, temp_c: 36.8, spo2: 98 });
+    const resources = (ktasRecordToBundle(record).entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
+    const search = { search: () => Promise.resolve([]) };
+    const level = async (triageFittedScore: boolean) =>
+      (await evidenceEngine({ search, config: { triageFittedScore } }).assess({ resources, patientId: 'p1', referenceTime: KTAS_REFERENCE_TIME })).triage?.esi.level;
+    expect(await level(true)).toBe(3);
+    expect(await level(false)).toBe(2);
   });
 
   it('age unknown: the score is not used, the handbook default (level 2) stands', async () => {
