@@ -138,6 +138,8 @@ export interface TrialMatch {
   inclusion: CriterionCounts;
   exclusion: CriterionCounts;
   fits: boolean;
+  /** Why it fits when no condition it studies is documented: the patient's words its text also uses. */
+  sharedWords?: { words: string[]; statement: { kind: 'note' | 'record'; source: string; text: string } };
   criteria: CriterionRow[];
 }
 

@@ -152,8 +152,13 @@ export interface TrialMatchEvidence {
   summary: string;
   inclusion: CriterionCounts;
   exclusion: CriterionCounts;
-  /** True when the trial-match card would list it (recruiting, eligible, its subject met on documented evidence). */
+  /** True when the trial-match card would list it (recruiting, eligible, its subject met on documented evidence, or the words below). */
   fits: boolean;
+  /**
+   * When it fits with no condition it studies documented: the patient's words its text also uses,
+   * and the one statement (a note sentence, or the coded entries) they come from, as the card says it.
+   */
+  sharedWords?: { words: string[]; statement: { kind: 'note' | 'record'; source: string; text: string } };
   contentHash: string;
   /** Every criterion in the trial's order: met / not-met / unknown, what it rests on, the evidence and why. */
   criteria: CriterionRow[];
@@ -401,7 +406,7 @@ async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<
   // As the trial-match service: the recruiting trials closest to the record, note sentences by meaning up to the same bound.
   const prepared = await matcher.prepare(ctx, { maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
   const result = await matcher.match(prepared.profile, { k: TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
-  const fits = new Set(fittingTrials(result, fittingOptions()).map((f) => f.ranked.nctId));
+  const fitting = new Map(fittingTrials(result, fittingOptions()).map((f) => [f.ranked.nctId, f]));
   const trials = new Map(result.trials.map((t) => [t.nctId, t]));
   const judgements = new Map(result.judgements.map((j) => [j.nctId, j]));
   const matches: TrialMatchEvidence[] = result.ranking.flatMap((r) => {
@@ -409,6 +414,7 @@ async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<
     const judgement = judgements.get(r.nctId);
     if (!trial || !judgement) return [];
     const date = statusDate(trial.fetchedAt, now, staleAfterDays);
+    const fit = fitting.get(r.nctId);
     return [
       {
         nctId: r.nctId,
@@ -424,7 +430,14 @@ async function trialEvidence(matcher: TrialMatcher | undefined, ctx: Parameters<
         summary: r.summary,
         inclusion: r.inclusion,
         exclusion: r.exclusion,
-        fits: fits.has(r.nctId),
+        fits: fit !== undefined,
+        ...(fit?.shared &&
+          !fit.match && {
+            sharedWords: {
+              words: fit.shared.words.map((w) => w.word),
+              statement: { kind: fit.shared.statement.kind, source: fit.shared.statement.source, text: fit.shared.statement.text },
+            },
+          }),
         contentHash: trial.contentHash,
         criteria: criterionRows(judgement),
       },

@@ -24,6 +24,12 @@ function TrialLine({ m, named }: { m: TrialMatch; named: boolean }) {
         </span>
         {named && <span className="badge opened">Named on the card</span>}
       </div>
+      {m.sharedWords && (
+        <p className="trial-why" data-testid="shared-words">
+          No condition it studies is documented; words of {m.sharedWords.statement.kind === 'note' ? 'a note sentence' : 'the recorded conditions and medications'} in its text:{' '}
+          <strong>{m.sharedWords.words.join(', ')}</strong> — “{m.sharedWords.statement.text}” ({m.sharedWords.statement.source})
+        </p>
+      )}
     </li>
   );
 }

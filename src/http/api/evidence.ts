@@ -274,6 +274,9 @@ const series: Schema = obj({
   points: array(obj({ time: str, value: num, comparator: { enum: ['<', '<=', '>=', '>'] }, timeSource: { enum: ['effective', 'issued'] }, source: str }, ['time', 'value', 'timeSource', 'source'])),
 });
 
+/** Every member but `sharedWords`, which only a trial fitting by the patient's words has. */
+const TRIAL_MATCH_REQUIRED = ['nctId', 'title', 'status', 'statusAsOf', 'statusMayBeOutOfDate', 'statusNote', 'lastUpdatePosted', 'category', 'score', 'retrievalRank', 'summary', 'inclusion', 'exclusion', 'fits', 'contentHash', 'criteria'];
+
 const trialMatch: Schema = obj({
   nctId: str,
   title: str,
@@ -289,9 +292,14 @@ const trialMatch: Schema = obj({
   inclusion: obj({ met: int, notMet: int, unknown: int, total: int }),
   exclusion: obj({ met: int, notMet: int, unknown: int, total: int }),
   fits: { type: 'boolean', description: 'The trial-match card would list it.' },
+  sharedWords: obj(
+    { words: array(str), statement: obj({ kind: { enum: ['note', 'record'] }, source: str, text: { type: 'string', description: 'Verbatim: the note sentence, or the coded entries.' } }) },
+    ['words', 'statement'],
+    'Present when the trial fits with no condition it studies documented: the patient’s words its text also uses, and the statement they come from.',
+  ),
   contentHash: str,
   criteria: array(schemaRef('CriterionRow')),
-});
+}, TRIAL_MATCH_REQUIRED);
 
 const patientEvidence: Schema = obj(
   {
