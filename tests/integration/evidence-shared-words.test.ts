@@ -10,7 +10,7 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { fromCorpusRecord } from '../../src/services/trials/matching/trial-record.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
-import { corpusRecord, TRIALS } from './trials-fixtures.js';
+import { corpusRecord, noteDocument, TRIALS } from './trials-fixtures.js';
 
 const WORDS_TRIAL = fromCorpusRecord(
   corpusRecord('NCT00000009', 'Apheresis Collection of Stem Cells in Granulomatous Inflammation', ['Stem Cell Donation'], '- Age 18 years or older', '- Pregnancy'),
@@ -30,17 +30,7 @@ afterAll(async () => {
 describe('evidence API: a trial that fits by the words of a note sentence', () => {
   it('gives the words and the sentence, verbatim, beside fits: true; a trial fitting by a studied condition has none', async () => {
     const note = 'Recurrent granulomatous inflammation; apheresis collection planned next week.';
-    const resources = [
-      { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1980-02-01' },
-      {
-        resourceType: 'DocumentReference',
-        id: 'n1',
-        status: 'current',
-        subject: { reference: 'Patient/p1' },
-        date: '2025-05-20T09:00:00Z',
-        content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(note).toString('base64') } }],
-      },
-    ];
+    const resources = [{ resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1980-02-01' }, noteDocument('n1', note)];
     const engine = evidenceEngine({ search: { search: () => Promise.resolve([]) }, config: {}, trials: new TrialMatcher({ db: t.db, embeddings: new HashingEmbeddings() }) });
     const evidence = await engine.assess({ resources, patientId: 'p1', referenceTime: new Date('2025-05-21T09:00:00Z') });
     expect(evidence.trials.status).toBe('matched');

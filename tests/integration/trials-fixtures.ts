@@ -52,15 +52,20 @@ export function hypertensivePatient(noteText: string): unknown[] {
       effectiveDateTime: '2025-05-01T09:00:00Z',
       valueQuantity: { value: 72, unit: 'mL/min/{1.73_m2}', system: 'http://unitsofmeasure.org', code: 'mL/min/{1.73_m2}' },
     },
-    {
-      resourceType: 'DocumentReference',
-      id: 'note',
-      status: 'current',
-      subject: { reference: 'Patient/p1' },
-      date: '2025-05-20T09:00:00Z',
-      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(noteText).toString('base64') } }],
-    },
+    noteDocument('note', noteText),
   ];
+}
+
+/** A plain-text clinical note about patient p1, as a DocumentReference. */
+export function noteDocument(id: string, text: string, date = '2025-05-20T09:00:00Z'): Record<string, unknown> {
+  return {
+    resourceType: 'DocumentReference',
+    id,
+    status: 'current',
+    subject: { reference: 'Patient/p1' },
+    date,
+    content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(text).toString('base64') } }],
+  };
 }
 
 /** A trial as the store gives it back, prepared in memory (no database): for the card and matching tests. */
