@@ -279,62 +279,48 @@ const SCORE_BASE: AcuityOptions = { ...DEFAULT_ACUITY_OPTIONS, fittedScore: null
  * The small feature sets (default): a few named, clinically plausible features per score, fewer
  * weights to estimate from a few hundred records. `--score-features all` uses SCORE_SPECS_ALL.
  */
-const SCORE_SPECS_SMALL: Record<'danger-zone' | 'resources', ScoreSpec> = {
+/** What each score decides, whichever features it is fitted with. */
+const SCORE_QUESTIONS: Record<'danger-zone' | 'resources', Omit<ScoreSpec, 'features'>> = {
   'danger-zone': {
     name: 'danger-zone',
     question: 'A danger-zone heart or respiratory rate for age (ESI v4 decision point D; or severe pain with such a rate, ch. 4): level 2 (points at or above the threshold) or level 3',
     target: 'expert KTAS level 1 or 2',
-    features: ['heart-rate-over-line', 'respiratory-rate-over-line', 'age-65-or-older', 'pain-7-or-more', 'temperature-38-or-more', 'systolic-bp-under-100'],
   },
   resources: {
     name: 'resources',
     question:
       'Where the resource table decides between level 3 and 4 (one resource; or two or more without a danger-zone vital sign, ESI v4 decision point C): level 3 (points at or above the threshold) or level 4',
     target: 'expert KTAS level 1, 2 or 3',
+  },
+};
+
+const SCORE_SPECS_SMALL: Record<'danger-zone' | 'resources', ScoreSpec> = {
+  'danger-zone': {
+    ...SCORE_QUESTIONS['danger-zone'],
+    features: ['heart-rate-over-line', 'respiratory-rate-over-line', 'age-65-or-older', 'pain-7-or-more', 'temperature-38-or-more', 'systolic-bp-under-100'],
+  },
+  resources: {
+    ...SCORE_QUESTIONS.resources,
     features: ['resource-kinds', 'needs-ecg', 'needs-advanced-imaging', 'age-65-or-older', 'pain-7-or-more', 'pain-4-to-6', 'temperature-38-or-more'],
   },
 };
 
+/** Features both scores are offered in SCORE_SPECS_ALL: the patient's state, then the resources expected. */
+const PATIENT_FEATURES: ScoreSpec['features'] = ['age-65-or-older', 'pain-7-or-more', 'pain-4-to-6', 'temperature-38-or-more', 'systolic-bp-under-100'];
+const RESOURCE_FEATURES: ScoreSpec['features'] = ['resource-kinds', 'needs-advanced-imaging', 'needs-parenteral-medication', 'needs-iv-fluids', 'needs-ecg'];
+
 const SCORE_SPECS_ALL: Record<'danger-zone' | 'resources', ScoreSpec> = {
   'danger-zone': {
-    name: 'danger-zone',
-    question: 'A danger-zone heart or respiratory rate for age (ESI v4 decision point D; or severe pain with such a rate, ch. 4): level 2 (points at or above the threshold) or level 3',
-    target: 'expert KTAS level 1 or 2',
-    features: [
-      'heart-rate-over-line',
-      'respiratory-rate-over-line',
-      'both-rates-over-line',
-      'age-65-or-older',
-      'pain-7-or-more',
-      'pain-4-to-6',
-      'temperature-38-or-more',
-      'systolic-bp-under-100',
-      'resource-kinds',
-      'needs-advanced-imaging',
-      'needs-parenteral-medication',
-      'needs-iv-fluids',
-      'needs-ecg',
-      'high-risk-passage',
-    ],
+    ...SCORE_QUESTIONS['danger-zone'],
+    features: ['heart-rate-over-line', 'respiratory-rate-over-line', 'both-rates-over-line', ...PATIENT_FEATURES, ...RESOURCE_FEATURES, 'high-risk-passage'],
   },
   resources: {
-    name: 'resources',
-    question:
-      'Where the resource table decides between level 3 and 4 (one resource; or two or more without a danger-zone vital sign, ESI v4 decision point C): level 3 (points at or above the threshold) or level 4',
-    target: 'expert KTAS level 1, 2 or 3',
+    ...SCORE_QUESTIONS.resources,
     features: [
       'heart-rate-over-line',
       'respiratory-rate-over-line',
-      'age-65-or-older',
-      'pain-7-or-more',
-      'pain-4-to-6',
-      'temperature-38-or-more',
-      'systolic-bp-under-100',
-      'resource-kinds',
-      'needs-advanced-imaging',
-      'needs-parenteral-medication',
-      'needs-iv-fluids',
-      'needs-ecg',
+      ...PATIENT_FEATURES,
+      ...RESOURCE_FEATURES,
       'needs-specialty-consultation',
       'needs-procedure',
       'high-risk-passage',
