@@ -97,9 +97,26 @@ export class Bm25Index {
     return (f * (this.k1 + 1)) / (f + this.k1 * (1 - this.b + (this.b * length) / (this.#avgLength || 1)));
   }
 
-  /** The query's distinct words that occur in the corpus. */
-  #queryTerms(query: string): string[] {
+  /**
+   * The query's distinct words that occur in the corpus: what `matchedTerms` and `score` read of a
+   * query. A caller comparing one query with many documents tokenizes it once with this.
+   */
+  queryTerms(query: string): string[] {
     return [...new Set(bm25Tokens(query))].filter((t) => this.#postings.has(t));
+  }
+
+  /** The word's frequency in the document, 0 when absent: postings list documents in index order, so a binary search finds it. */
+  #tf(p: Postings, doc: number): number {
+    let lo = 0;
+    let hi = p.docs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = p.docs[mid] as number;
+      if (d === doc) return p.tfs[mid] as number;
+      if (d < doc) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
   }
 
   /** One document's score for the query (0 for an unknown id). */
@@ -107,26 +124,26 @@ export class Bm25Index {
     const doc = this.#byId.get(id);
     if (doc === undefined) return 0;
     let s = 0;
-    for (const term of this.#queryTerms(query)) {
-      const p = this.#postings.get(term) as Postings;
-      const i = p.docs.indexOf(doc);
-      if (i >= 0) s += this.idf(term) * this.#termScore(p.tfs[i] as number, this.#lengths[doc] as number);
+    for (const term of this.queryTerms(query)) {
+      const f = this.#tf(this.#postings.get(term) as Postings, doc);
+      if (f > 0) s += this.idf(term) * this.#termScore(f, this.#lengths[doc] as number);
     }
     return s;
   }
 
   /**
    * The query's words found in the document, with what each adds to its score, largest first:
-   * what the document and the query share, to show a reader.
+   * what the document and the query share, to show a reader. The query is its text, or its
+   * `queryTerms` when the caller compares it with many documents.
    */
-  matchedTerms(query: string, id: string): Array<{ term: string; score: number }> {
+  matchedTerms(query: string | readonly string[], id: string): Array<{ term: string; score: number }> {
     const doc = this.#byId.get(id);
     if (doc === undefined) return [];
     const out: Array<{ term: string; score: number }> = [];
-    for (const term of this.#queryTerms(query)) {
-      const p = this.#postings.get(term) as Postings;
-      const i = p.docs.indexOf(doc);
-      if (i >= 0) out.push({ term, score: this.idf(term) * this.#termScore(p.tfs[i] as number, this.#lengths[doc] as number) });
+    for (const term of typeof query === 'string' ? this.queryTerms(query) : query) {
+      const p = this.#postings.get(term);
+      const f = p ? this.#tf(p, doc) : 0;
+      if (f > 0) out.push({ term, score: this.idf(term) * this.#termScore(f, this.#lengths[doc] as number) });
     }
     return out.sort((a, b) => b.score - a.score || a.term.localeCompare(b.term));
   }
@@ -163,7 +180,7 @@ export class Bm25Index {
   /** Every document's score, by document number: one pass over the postings of the query's words. */
   #scores(query: string): Float64Array {
     const scores = new Float64Array(this.#ids.length);
-    for (const term of this.#queryTerms(query)) {
+    for (const term of this.queryTerms(query)) {
       const p = this.#postings.get(term) as Postings;
       const idf = this.idf(term);
       for (let i = 0; i < p.docs.length; i++) {

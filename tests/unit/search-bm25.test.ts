@@ -68,6 +68,22 @@ describe('Bm25Index', () => {
     expect(index.size).toBe(4);
   });
 
+  it('finds each document\'s words in long postings as a pass over all of them does, from the text or its prepared terms', () => {
+    // 300 documents: "common" in every other one, "rare" in every 37th, so postings are long and sparse.
+    const docs = Array.from({ length: 300 }, (_, i) => ({ id: `d${i}`, text: `${i % 2 === 0 ? 'common common' : 'other'} ${i % 37 === 0 ? 'rare' : 'plain'} word${i % 7}` }));
+    const big = new Bm25Index(docs);
+    const query = 'common rare word3 unseen';
+    const terms = big.queryTerms(query);
+    expect(terms).toEqual(['common', 'rare', 'word3']);
+    const byRank = new Map(big.rank(query).map((h) => [h.id, h.score]));
+    for (const { id } of docs) {
+      const fromText = big.matchedTerms(query, id);
+      expect(big.matchedTerms(terms, id)).toEqual(fromText);
+      expect(fromText.reduce((a, t) => a + t.score, 0)).toBeCloseTo(byRank.get(id) as number, 12);
+      expect(big.score(query, id)).toBeCloseTo(byRank.get(id) as number, 12);
+    }
+  });
+
   it('refuses a document given twice', () => {
     expect(() => new Bm25Index([DOCS[0]!, DOCS[0]!])).toThrow('given twice');
   });

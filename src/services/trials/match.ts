@@ -31,7 +31,7 @@ import { profileFromContext, profileQueryText, withSentenceEmbeddings, type Pati
 import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
-import { SHARED_WORD_MAX_SHARE, sharedStatement, type PatientStatement, type SharedStatement } from './matching/shared-words.js';
+import { SHARED_WORD_MAX_SHARE, statementMatcher, type PatientStatement, type SharedStatement } from './matching/shared-words.js';
 import { LRUCache } from 'lru-cache';
 import { loadTrials, trialCacheKeys, type StoredTrial } from './store/trial-store.js';
 
@@ -171,9 +171,9 @@ export class TrialMatcher {
     const trials = await this.loadTrials(candidates.map((c) => c.nctId));
     const judgements = trials.map((t) => this.judge(profile, t, options.judge));
     const { index, about } = await this.retriever.bm25Index();
-    const statements = patientStatements(profile);
+    const sharedWith = statementMatcher(index, patientStatements(profile));
     const shared = new Map(candidates.flatMap((c) => {
-      const found = sharedStatement(index, statements, c.nctId, { maxShare: SHARED_WORD_MAX_SHARE, about: about.get(c.nctId) ?? new Set() });
+      const found = sharedWith(c.nctId, { maxShare: SHARED_WORD_MAX_SHARE, about: about.get(c.nctId) ?? new Set() });
       return found ? [[c.nctId, found] as const] : [];
     }));
     return { patient: profile, candidates, trials, judgements, ranking: this.rank(candidates, judgements, options.rank), sharedWords: shared };
