@@ -20,6 +20,11 @@ export type InvokeResult =
       /** The validated request and the prefetch data the service read: what the card ledger records cards against. */
       request: HookRequest;
       prefetch: Readonly<Record<string, unknown>>;
+      /**
+       * Every piece of data the service read came in the request as sent: nothing was fetched and
+       * no paged Bundle completed. The request body then stands for the data (the ledger's digest).
+       */
+      dataAsSent: boolean;
     }
   | { status: 400 | 412; body: OperationOutcome; outcome: 'bad-request' | 'precondition-failed' };
 
@@ -93,6 +98,7 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
 
     const cards: Card[] = [];
     const prefetch = prefetchData(outcomes);
+    const dataAsSent = outcomes.every((o) => o.source !== 'fetched' && (o.source !== 'client' || o.value === request.prefetch?.[o.key]));
     const run = service
       .run(
         { request, context: request.context, prefetch, log, signal: controller.signal },
@@ -107,7 +113,7 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     } catch (err) {
       // A failing service must not take the EHR's workflow down: answer with what is ready, and record it.
       log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'service logic failed');
-      return { status: 200, body: { cards: conformCards(cards) }, outcome: 'service-error', request, prefetch };
+      return { status: 200, body: { cards: conformCards(cards) }, outcome: 'service-error', request, prefetch, dataAsSent };
     }
     if (finished === DEADLINE) {
       log.warn({ deadlineMs: deps.deadlineMs, ready: cards.length }, 'hook deadline passed; answering with the cards that are ready');
@@ -120,6 +126,7 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
       outcome: finished === DEADLINE ? 'deadline' : conformed.length > 0 ? 'cards' : 'no-cards',
       request,
       prefetch,
+      dataAsSent,
     };
   } finally {
     clearTimeout(timer);

@@ -6,7 +6,7 @@ import type { Database } from '../db/database.js';
 import { InvalidFeedbackError, saveFeedback } from '../feedback/store.js';
 import { invokeService } from '../hooks/invoke.js';
 import { feedbackAgainstLedger } from '../ledger/feedback-check.js';
-import { CardLedger, inputDigest, ledgerEntries, type IssuedCardStore } from '../ledger/issued-cards.js';
+import { CardLedger, inputDigest, ledgerEntries, requestBodyDigest, type IssuedCardStore } from '../ledger/issued-cards.js';
 import { patientKeyer, type PatientKeyer } from '../ledger/pseudonym.js';
 import { operationOutcome } from '../hooks/operation-outcome.js';
 import { feedbackRequestSchema, formatZodIssues, MAX_FEEDBACK_ITEMS, type HookRequest } from '../hooks/schema.js';
@@ -206,7 +206,18 @@ export function createApp(deps: AppDeps): express.Express {
       authenticate({ verifier: deps.verifier, publicUrls: audienceBases(config), log, onFailure: () => metrics.errors.inc({ kind: 'auth' }) }),
     );
   }
-  cds.use(express.json({ limit: config.maxRequestBytes, type: ['application/json', 'application/*+json'], strict: true }));
+  // The body's bytes are kept beside the parsed body: when a hook's data all came in the request,
+  // the card ledger digests them as sent (issued-cards.ts requestBodyDigest).
+  cds.use(
+    express.json({
+      limit: config.maxRequestBytes,
+      type: ['application/json', 'application/*+json'],
+      strict: true,
+      verify: (req, _res, buf) => {
+        (req as RequestWithBytes)[BODY_BYTES] = buf;
+      },
+    }),
+  );
 
   cds.get('/', (_req, res) => {
     res.json(discovery);
@@ -236,6 +247,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (result.status === 200) {
       const { request, prefetch } = result;
       const cards = result.body.cards;
+      const bytes = (req as RequestWithBytes)[BODY_BYTES];
       // Each card is serialised once: the answer is built from these texts and the ledger digests them.
       const cardJson = cards.map((card) => JSON.stringify(card));
       const patientId = (request.context as { patientId?: unknown }).patientId;
@@ -255,7 +267,7 @@ export function createApp(deps: AppDeps): express.Express {
               serviceId,
               request,
               patientKey: key ?? null,
-              inputDigest: inputDigest(request, prefetch),
+              inputDigest: result.dataAsSent && bytes ? requestBodyDigest(bytes) : inputDigest(request, prefetch),
               cards,
               cardJson,
             }),
@@ -431,6 +443,10 @@ function observeLatency(metrics: Metrics): RequestHandler {
 }
 
 class BadBody extends Error {}
+
+/** The request body's bytes as received (set by the JSON body parser of /cds-services). */
+const BODY_BYTES = Symbol('request body bytes');
+type RequestWithBytes = Request & { [BODY_BYTES]?: Buffer };
 
 /** express.json leaves the body undefined for other content types; the spec says the body is JSON. */
 function requireJsonBody(req: Request): void {

@@ -5,8 +5,9 @@
  * not be tied to a service, hook call or patient, and feedback for a card Cairn never issued would
  * be stored like any other. The entry also keeps what produced the card (its provenance: Cairn's
  * version, the rule and its version, each quoted guideline's content hash), a digest of the
- * patient data the service read and a digest of the card's content, so a reviewer can regenerate
- * the card from the same data and see that it is the same (reproduce.ts). The card's text is not
+ * patient data the service read (of the request body as sent, when it carried all of it) and a
+ * digest of the card's content, so a reviewer can regenerate the card from the same data and see
+ * that it is the same (reproduce.ts). The card's text is not
  * kept: it holds the patient's values, and regenerating it is how a reviewer reads it again.
  *
  * No FHIR id, name or token is stored: the patient appears as a keyed hash (pseudonym.ts). Entries
@@ -32,7 +33,11 @@ export interface IssuedCard {
   ruleId: string | null;
   ruleVersion: string | null;
   guidelines: GuidelineRef[];
-  /** SHA-256 of the hook, context and prefetch data the service read (inputDigest). */
+  /**
+   * What the service read: `body:` and the SHA-256 of the request body as sent when the EHR sent
+   * all the data (requestBodyDigest), else the SHA-256 of the hook, context and prefetch data as
+   * read, fetched data included (inputDigest).
+   */
   inputDigest: string;
   /** SHA-256 of the card's content (cardDigest). */
   cardDigest: string;
@@ -42,10 +47,26 @@ export interface StoredIssuedCard extends IssuedCard {
   issuedAt: Date;
 }
 
+/** How the digest of a request body as sent is told apart from a digest of the data (`inputDigest`). */
+export const REQUEST_BODY_DIGEST_PREFIX = 'body:';
+
 /**
- * What the service read: the hook, its context and the prefetch data (sent or fetched), as JSON in
- * the order received. Not canonicalised (sorting keys through a 20 KB prefetch cost a millisecond
- * a call): the same request body, or the same FHIR answers, give the same digest.
+ * What the service read, when the EHR sent all of it: the request body exactly as it came, bytes
+ * and all (`body:` and its SHA-256). Replaying the same request (the EHR's record of the call)
+ * gives the same digest; a re-serialised copy of it, with other spacing or key order, does not.
+ * Hashing the bytes the body parser has anyway replaces serialising the parsed prefetch again
+ * (20 KB of JSON a call), which with its hashing was a sixth of a triage call's CPU in a profile
+ * (docs/BENCHMARKS.md).
+ */
+export function requestBodyDigest(body: Uint8Array | string): string {
+  return REQUEST_BODY_DIGEST_PREFIX + createHash('sha256').update(body).digest('hex');
+}
+
+/**
+ * What the service read when Cairn fetched some of it: the hook, its context and the prefetch
+ * data (sent or fetched), as JSON in the order received. Not canonicalised (sorting keys through
+ * a 20 KB prefetch cost a millisecond a call): the same request body, or the same FHIR answers,
+ * give the same digest.
  */
 export function inputDigest(request: Pick<HookRequest, 'hook' | 'context'>, prefetch: Readonly<Record<string, unknown>>): string {
   return createHash('sha256').update(JSON.stringify({ hook: request.hook, context: request.context, prefetch })).digest('hex');

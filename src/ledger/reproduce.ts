@@ -3,7 +3,10 @@
  * the patient's data, the rule and the guideline text alone (issue #17, "reproducible cards").
  *
  * The reviewer supplies the hook request again with the patient data as it was (the ledger keeps
- * only a digest of it, never the data). The card is regenerated when:
+ * only a digest of it, never the data). When the EHR sent all the data in the request, the digest
+ * is of the request body as sent, so the reviewer gives that request byte for byte (the EHR's record
+ * of the call); when Cairn fetched some of it, the digest is of the hook, context and data read. The
+ * card is regenerated when:
  * - the data hash to the entry's input digest (otherwise it is other data, and the comparison says so);
  * - every guideline document the card quoted still has the content hash the entry recorded
  *   (the same corpus version for what the card used);
@@ -14,12 +17,14 @@
  */
 import { readProvenance } from '../cards/provenance.js';
 import type { Card } from '../hooks/schema.js';
-import { cardDigest, inputDigest, type IssuedCard } from './issued-cards.js';
+import { cardDigest, inputDigest, REQUEST_BODY_DIGEST_PREFIX, requestBodyDigest, type IssuedCard } from './issued-cards.js';
 
 export interface Regenerated {
   /** The patient data and context, as the service read them this time. */
   request: { hook: string; context: Record<string, unknown> };
   prefetch: Readonly<Record<string, unknown>>;
+  /** The request body as the EHR sent it, byte for byte: needed when the entry's digest is of the body. */
+  body?: string | Uint8Array;
   /** The cards the service answered with this time. */
   cards: readonly Card[];
 }
@@ -42,8 +47,15 @@ export function compareWithEntry(
   currentDocumentHashes: ReadonlyMap<string, string>,
 ): Reproduction {
   const differences: string[] = [];
-  const sameInput = inputDigest(regenerated.request, regenerated.prefetch) === entry.inputDigest;
-  if (!sameInput) differences.push('the patient data given are not the data the card was issued from (input digest differs)');
+  const ofBody = entry.inputDigest.startsWith(REQUEST_BODY_DIGEST_PREFIX);
+  const sameInput = ofBody
+    ? regenerated.body !== undefined && requestBodyDigest(regenerated.body) === entry.inputDigest
+    : inputDigest(regenerated.request, regenerated.prefetch) === entry.inputDigest;
+  if (ofBody && regenerated.body === undefined) {
+    differences.push('the card was issued from a request that carried all its data: give that request body as sent, byte for byte');
+  } else if (!sameInput) {
+    differences.push('the patient data given are not the data the card was issued from (input digest differs)');
+  }
   const changedGuidelines = entry.guidelines.filter((g) => currentDocumentHashes.get(g.documentId) !== g.contentHash).map((g) => g.documentId);
   for (const id of changedGuidelines) differences.push(`guideline document ${id} has changed or is gone since the card was issued`);
 

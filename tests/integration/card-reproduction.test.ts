@@ -3,7 +3,8 @@
  * shipped guideline corpus answers a demo patient's hook through the HTTP adapter; the entry read
  * back from the database, the same request sent again and the corpus's current document hashes
  * regenerate the same card. Other patient data, a changed guideline or another rule version are
- * each reported as what they are.
+ * each reported as what they are. A request that carried all its data is digested as sent (the
+ * reviewer replays it byte for byte); one whose data Cairn fetched is digested as the data read.
  */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -16,7 +17,7 @@ import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { parseCorpus } from '../../src/knowledge/corpus/index.js';
-import { CardLedger, type StoredIssuedCard } from '../../src/ledger/issued-cards.js';
+import { CardLedger, requestBodyDigest, type StoredIssuedCard } from '../../src/ledger/issued-cards.js';
 import { compareWithEntry, type Regenerated } from '../../src/ledger/reproduce.js';
 import { createLogger } from '../../src/log.js';
 import { createServiceLogic } from '../../src/services/index.js';
@@ -63,21 +64,23 @@ async function issue(serviceId: string, file: string) {
   const patientId = await loadDemoPatient(fhir, file);
   const prefetch = await demoPrefetch(fhir, serviceId, patientId);
   const request = { hook: 'patient-view', hookInstance: randomUUID(), context: { userId: 'Practitioner/1', patientId }, prefetch };
-  const res = await fetch(`${base}/cds-services/${serviceId}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
+  // Spaced as some EHRs send it: the digest is of these bytes, not of a re-serialisation.
+  const body = JSON.stringify(request, null, 1);
+  const res = await fetch(`${base}/cds-services/${serviceId}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
   expect(res.status).toBe(200);
   const { cards } = (await res.json()) as { cards: Card[] };
-  return { request, cards };
+  return { request, body, cards };
 }
 
 /** Runs the service again on the request, as a reviewer would, without the HTTP layer. */
-async function regenerate(serviceId: string, request: { hook: string; context: Record<string, unknown>; prefetch: Record<string, unknown> }): Promise<Regenerated> {
+async function regenerate(serviceId: string, request: { hook: string; context: Record<string, unknown>; prefetch: Record<string, unknown> }, body?: string): Promise<Regenerated> {
   const service = services.find((s) => s.definition.id === serviceId)!;
   const cards: Card[] = [];
   await service.run(
     { request: request as never, context: request.context as never, prefetch: request.prefetch as never, log: createLogger('silent'), signal: new AbortController().signal },
     (ready) => cards.push(...ready),
   );
-  return { request, prefetch: request.prefetch, cards };
+  return { request, prefetch: request.prefetch, cards, ...(body !== undefined && { body }) };
 }
 
 const SCENARIOS = [
@@ -87,7 +90,7 @@ const SCENARIOS = [
 
 describe('cards regenerated from their ledger entries', () => {
   it.each(SCENARIOS)('%s: the same request and corpus give the same card, with its provenance recorded', async (serviceId, file) => {
-    const { request, cards } = await issue(serviceId, file);
+    const { request, body, cards } = await issue(serviceId, file);
     expect(cards.length).toBeGreaterThan(0);
     const ledger = new CardLedger(t.db);
     for (const card of cards) {
@@ -100,23 +103,27 @@ describe('cards regenerated from their ledger entries', () => {
       expect(entry.ruleVersion).toBeTruthy();
       expect(entry.cairnVersion).toMatch(/^\d+\.\d+\.\d+/);
       for (const g of entry.guidelines) expect(g.contentHash).toBe(documentHashes.get(g.documentId));
-      const result = compareWithEntry(entry, await regenerate(serviceId, request), documentHashes);
+      expect(entry.inputDigest).toBe(requestBodyDigest(body));
+      const result = compareWithEntry(entry, await regenerate(serviceId, request, body), documentHashes);
       expect(result.differences).toEqual([]);
       expect(result.reproduced).toBe(true);
     }
   });
 
   it('tells other patient data, a changed guideline and another rule version apart', async () => {
-    const { request, cards } = await issue('diagnosis', 'fhir-profiles/examples/edge-cases/mixed-units.json');
+    const { request, body, cards } = await issue('diagnosis', 'fhir-profiles/examples/edge-cases/mixed-units.json');
     const entry = (await new CardLedger(t.db).get(cards.find((c) => (c.extension as Record<string, { guidelines?: unknown[] }> | undefined)?.['cairn-provenance']?.guidelines?.length)!.uuid!))!;
-    const again = await regenerate('diagnosis', request);
+    const again = await regenerate('diagnosis', request, body);
 
     // Another patient's data (a blood pressure one point higher) is not the data the card came from.
-    const other = structuredClone(request);
-    const bundle = JSON.stringify(other.prefetch);
-    other.prefetch = JSON.parse(bundle.replace(/"value":(\d+)(?=[,}])/, (_m, v: string) => `"value":${Number(v) + 1}`)) as typeof other.prefetch;
-    expect(JSON.stringify(other.prefetch)).not.toBe(bundle);
-    expect(compareWithEntry(entry, { ...again, prefetch: other.prefetch }, documentHashes)).toMatchObject({ reproduced: false, sameInput: false });
+    const other = body.replace(/"value": (\d+)(?=[,\n])/, (_m, v: string) => `"value": ${Number(v) + 1}`);
+    expect(other).not.toBe(body);
+    expect(compareWithEntry(entry, { ...again, body: other }, documentHashes)).toMatchObject({ reproduced: false, sameInput: false });
+    // The same request serialised again (other spacing) is not the request as sent, and without
+    // the body the reviewer is told to give it.
+    expect(compareWithEntry(entry, { ...again, body: JSON.stringify(request) }, documentHashes)).toMatchObject({ reproduced: false, sameInput: false });
+    const { body: _body, ...withoutBody } = again;
+    expect(compareWithEntry(entry, withoutBody, documentHashes).differences).toEqual([expect.stringMatching(/give that request body as sent/)]);
 
     // A quoted guideline document edited since.
     const changed = new Map(documentHashes);
@@ -129,5 +136,21 @@ describe('cards regenerated from their ledger entries', () => {
     // A card whose content differs from the one issued is not reproduced.
     const edited = again.cards.map((c) => (c.summary === entry.summary ? { ...c, detail: `${c.detail ?? ''} (edited)` } : c));
     expect(compareWithEntry(entry, { ...again, cards: edited }, documentHashes).differences).toEqual(['the card’s content differs']);
+  });
+
+  it('digests the data read, not the request, when Cairn fetched them', async () => {
+    const patientId = await loadDemoPatient(fhir, 'fhir-profiles/examples/edge-cases/mixed-units.json');
+    const request = { hook: 'patient-view', hookInstance: randomUUID(), fhirServer: fhir.baseUrl, context: { userId: 'Practitioner/1', patientId } };
+    const res = await fetch(`${base}/cds-services/diagnosis`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) });
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: Card[] };
+    expect(cards.length).toBeGreaterThan(0);
+    const entry = (await new CardLedger(t.db).get(cards[0]!.uuid!))!;
+    expect(entry.inputDigest).toMatch(/^[0-9a-f]{64}$/);
+    // The same records fetched by another client (this test's helper) are not, as JSON, the answers
+    // Cairn read (the reviewer needs those), so the data differ; the card is the same.
+    const prefetch = await demoPrefetch(fhir, 'diagnosis', patientId);
+    const result = compareWithEntry(entry, await regenerate('diagnosis', { ...request, prefetch }), documentHashes);
+    expect(result.differences).toEqual(['the patient data given are not the data the card was issued from (input digest differs)']);
   });
 });

@@ -2,13 +2,14 @@
  * The pure parts of the card ledger and the audit trail: what a ledger entry holds, how patient
  * keys are made, how an audit record reads as a FHIR AuditEvent, and group commit's batching.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { toAuditEvent, type StoredAuditRecord } from '../../src/audit/audit-event.js';
 import { PROVENANCE_EXTENSION_KEY } from '../../src/cards/provenance.js';
 import { GroupCommit } from '../../src/db/group-commit.js';
 import type { Card } from '../../src/hooks/schema.js';
 import { answerJson } from '../../src/http/app.js';
-import { cardDigest, cardJsonDigest, inputDigest, ledgerEntries } from '../../src/ledger/issued-cards.js';
+import { cardDigest, cardJsonDigest, inputDigest, ledgerEntries, requestBodyDigest } from '../../src/ledger/issued-cards.js';
 import { patientKey } from '../../src/ledger/pseudonym.js';
 
 const card = (over: Partial<Card> = {}): Card => ({
@@ -97,6 +98,15 @@ describe('input digest', () => {
     expect(inputDigest(a, prefetch)).toBe(inputDigest(JSON.parse(JSON.stringify(a)) as typeof a, JSON.parse(JSON.stringify(prefetch)) as typeof prefetch));
     expect(inputDigest(a, prefetch)).not.toBe(inputDigest(a, { patient: { ...prefetch.patient, birthDate: '1950-01-02' } }));
     expect(inputDigest(a, prefetch)).not.toBe(inputDigest({ ...a, context: { ...a.context, patientId: 'q' } }, prefetch));
+  });
+
+  it('of a request body as sent is SHA-256 of its bytes, marked as such, whatever form the bytes come in', () => {
+    const body = '{"hook":"patient-view","context":{"patientId":"p"},"prefetch":{"patient":{"resourceType":"Patient","name":[{"text":"Zoë"}]}}}';
+    const sha256 = createHash('sha256').update(Buffer.from(body, 'utf8')).digest('hex');
+    expect(requestBodyDigest(body)).toBe(`body:${sha256}`);
+    expect(requestBodyDigest(Buffer.from(body, 'utf8'))).toBe(`body:${sha256}`);
+    // Other spacing is another request as sent, though the same data.
+    expect(requestBodyDigest(JSON.stringify(JSON.parse(body), null, 1))).not.toBe(requestBodyDigest(body));
   });
 });
 
