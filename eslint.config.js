@@ -8,7 +8,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * what else in src/ it may import. Anything not listed is refused by `import-x/no-restricted-paths`,
  * so an arrow that runs upward (or sideways between two services) fails `npm run lint`.
  */
-const BASE = ['config.ts', 'log.ts', 'progress.ts', 'canonical.ts', 'thread-module.ts'];
+const BASE = ['config.ts', 'log.ts', 'progress.ts', 'canonical.ts', 'thread-module.ts', 'thread-priority.ts'];
 const LAYERS = {
   'config.ts': [],
   // Cairn's canonical base: set once at start-up, read wherever a Cairn URL is written or read.
@@ -17,6 +17,8 @@ const LAYERS = {
   'progress.ts': ['log.ts'],
   // Where a worker thread's module is (dist/ or source): the embedding pool and the database thread.
   'thread-module.ts': [],
+  // A background thread's scheduling priority (Linux nice): the embedding threads yield to the hooks.
+  'thread-priority.ts': [],
   // Clinical text reads nothing of the rest of src but the PatientContext's vocabulary of series
   // (the QuantityKey type, erased at run time), so an analyte can name the series it is.
   text: ['fhir/context/types.ts'],

@@ -9,6 +9,12 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { EmbeddingsModel } from '@energetic-ai/embeddings';
 import { embedBatch, loadUseLiteModel, USE_LITE_DIMENSIONS } from './use-lite-model.js';
+import { lowerThisThreadPriority } from '../../thread-priority.js';
+
+// Embedding is background work next to the hooks (an import, an ingest, a screening): it takes the
+// CPU the hook thread leaves (thread-priority.ts). A hook's own query waits for the model a little
+// longer only when the machine is busy with hooks.
+lowerThisThreadPriority();
 
 export interface UseLiteWorkerData {
   /** Load the model files from here instead of the npm package's (tests use a missing directory). */

@@ -1,10 +1,12 @@
 /**
  * USE-lite on worker threads: the vectors are the ones the model gives in this thread, they are
- * made on another thread, a query overtakes queued document batches, failures reject the call,
- * and idle threads neither keep a process alive nor outlive close().
+ * made on another thread at a lower priority than the thread answering hooks, a query overtakes
+ * queued document batches, failures reject the call, and idle threads neither keep a process alive
+ * nor outlive close().
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { threadId } from 'node:worker_threads';
 import { embedBatch, loadUseLiteModel } from '../../../src/search/embeddings/use-lite-model.js';
@@ -35,6 +37,18 @@ const criteria = [
   'Unable to comply with study visits',
 ];
 
+/** The nice value of each thread of this process (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): Map<number, number> {
+  return new Map(
+    readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // The fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [Number(tid), Number(fields[19 - 3])];
+    }),
+  );
+}
+
 const sentences = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}: patients with condition number ${i} are excluded`);
 
 describe('USE-lite embedding threads', () => {
@@ -49,6 +63,13 @@ describe('USE-lite embedding threads', () => {
   afterAll(async () => {
     await pool.close();
     await closeEmbeddingThreads();
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('runs the model at a lower priority (nice 10) than the thread that answers hooks', () => {
+    const nice = threadNiceValues();
+    // The main thread's id is the process id; the pool's thread is up since beforeAll.
+    expect(nice.get(process.pid)).toBe(0);
+    expect([...nice.values()]).toContain(10);
   });
 
   it('gives exactly the vectors the model gives on this thread, batch for batch, made on another thread', async () => {
