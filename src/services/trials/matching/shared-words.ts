@@ -47,7 +47,7 @@ export const SHARED_WORD_MAX_SHARE = 0.2;
  * A query's words, read once for all the trials it is compared with: the index's terms of it, and
  * each term's first form as the query writes it. (The hook compares every patient statement with
  * each of 20 candidate trials; tokenizing the statements again for each trial was a sixth of the
- * trial-match hook's CPU time.)
+ * matcher's CPU time in a profile of the trial-match hook.)
  */
 export interface PreparedQuery {
   terms: readonly string[];
