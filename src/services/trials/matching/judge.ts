@@ -38,7 +38,7 @@ import { conceptDescendants } from './lexicon.js';
 import { compare, type MeasurementStatement } from './measurements.js';
 import type { FactEvidence, PatientProfile, ValueEvidence } from './profile.js';
 import { assertionAt, assertionSpans } from '../../../text/negation.js';
-import { cosine } from '../../../search/cosine.js';
+import { cosineWith, sumOfSquares } from '../../../search/cosine.js';
 import { asciiFold, contentWords, isGeneric, stem, words } from '../../../text/tokens.js';
 
 export type CriterionStatus = 'met' | 'not-met' | 'unknown';
@@ -516,6 +516,22 @@ function criterionTermSets(criterionText: string): string[][] {
   return sets;
 }
 
+/**
+ * Each note sentence vector's sum of squares, computed once per profile rather than once per
+ * criterion compared with it (src/search/cosine.ts). Keyed by the profile's vector array, which
+ * is made once (profile.ts withSentenceEmbeddings) and never changed.
+ */
+const sentenceSquaresCache = new WeakMap<readonly number[][], number[]>();
+
+function squaresOf(vectors: readonly number[][]): number[] {
+  let squares = sentenceSquaresCache.get(vectors);
+  if (!squares) {
+    squares = vectors.map((v) => sumOfSquares(v));
+    sentenceSquaresCache.set(vectors, squares);
+  }
+  return squares;
+}
+
 function semanticSupport(
   profile: PatientProfile,
   criterionText: string,
@@ -526,9 +542,11 @@ function semanticSupport(
   const sets = onlyTerms ? [[...new Set(onlyTerms)]] : criterionTermSets(criterionText);
   if (!sets[0]?.some((t) => !isGeneric(t))) return undefined;
   let best: { sentence: number; similarity: number | undefined; overlap: number; score: number; matched: string[] } | undefined;
+  const criterionSquares = criterionEmbedding ? sumOfSquares(criterionEmbedding) : 0;
+  const sentenceSquares = profile.sentenceEmbeddings ? squaresOf(profile.sentenceEmbeddings) : undefined;
   for (const s of profile.sentences) {
     const emb = profile.sentenceEmbeddings?.[s.index];
-    const similarity = criterionEmbedding && emb ? cosine(criterionEmbedding, emb) : undefined;
+    const similarity = criterionEmbedding && emb ? cosineWith(criterionEmbedding, criterionSquares, emb, sentenceSquares?.[s.index] ?? sumOfSquares(emb)) : undefined;
     // Without embeddings (lexical-only mode) the overlap must carry the decision alone.
     if (similarity !== undefined && similarity < Math.min(opts.similarityThreshold, opts.fullOverlapSimilarityThreshold)) continue;
     // Between the two thresholds only a sentence holding every word of a set can pass: check that first (cheap, exits early).
