@@ -16,11 +16,11 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 import { TrialRetriever, type TrialListWeights } from '../../src/services/trials/store/retriever.js';
 import { Bm25Index, bm25TrialText } from '../eval/bm25.js';
 import { mean } from '../eval/ranking-metrics.js';
-import { cardTrials, topicNdcg, topicPatient } from '../eval/trials-hook.js';
+import { bestOrder, cardTrials, eligibleOnly, topicNdcg, topicPatient } from '../eval/trials-hook.js';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { fittingTrials } from '../../src/services/trials/card.js';
 import { RECRUITING_STATUSES } from '../../src/services/trials/matching/trial-record.js';
-import { TRIAL_CANDIDATES } from '../../src/services/trials/service.js';
+import { fittingOptions, TRIAL_CANDIDATES } from '../../src/services/trials/service.js';
 import { EVAL_REFERENCE_TIME, EVAL_SETS, loadEvalData, type EvalSet } from '../eval/trials.js';
 
 const USAGE = `Usage: npm run eval:trials-hook -- --data <dir> --set sigir|trec_2021|trec_2022 [--db <dir>] [--limit-topics <n>] [--card-trials <n>] [--candidates <n>] [--min-relevance <r>] [--min-shared-words <n>] [--lists <spec>] [--port <p>] [--verbose]
@@ -44,7 +44,9 @@ over the same store. Topics whose judged trials with text are all "not relevant"
   --verbose       print each topic's card list and BM25's top 5 with their grades
   --stages        also score the stages behind the card, per topic through the same matcher: the
                   retrieval's top 5, the candidates not ranked excluded, the candidates with a
-                  documented topical match (card rule 3 alone), and BM25's top 20 with that match`;
+                  documented topical match (card rule 3 alone), and BM25's top 20 with that match;
+                  the ceiling of each list (NDCG@5 of its best order: what no ordering of those
+                  trials can beat); and NDCG@5 counting eligible trials only (excluded gain 0)`;
 
 /** `--lists vector=1,fulltext=0,bm25=2`: the hybrid retrieval's lists and weights (unnamed lists 0). */
 function parseLists(spec: string): TrialListWeights {
@@ -132,6 +134,10 @@ async function main(): Promise<number> {
     const hookStarted = performance.now();
     const rows: Array<{ topic: string; card: number; bm25: number; fitting: number; shown: number }> = [];
     const stages: Record<'retrieval' | 'notExcluded' | 'topicalOnly' | 'bm25Topical', number[]> = { retrieval: [], notExcluded: [], topicalOnly: [], bm25Topical: [] };
+    // Ceilings: NDCG@5 of the best order of each list (no ordering of those trials can do better).
+    const ceilings: Record<'candidates' | 'notExcluded' | 'fitting' | 'bm25Top20', number[]> = { candidates: [], notExcluded: [], fitting: [], bm25Top20: [] };
+    // Eligible trials only (gain 1; excluded and not relevant 0): the card's list and BM25's top 5.
+    const eligible: Record<'card' | 'bm25', number[]> = { card: [], bm25: [] };
     let skipped = 0;
     let withAge = 0;
     let withSex = 0;
@@ -173,6 +179,19 @@ async function main(): Promise<number> {
         const judged = await matcher.match(profile, { k, statuses: RECRUITING_STATUSES, nctIds: top });
         const topical = new Set(fittingTrials(judged, {}).map((f) => f.trial.nctId));
         stages.bm25Topical.push(topicNdcg(top.filter((id) => topical.has(id)), grades) ?? 0);
+        const candidateIds = result.candidates.map((c) => c.nctId);
+        const fitting = fittingTrials(result, fittingOptions(minRelevance, minSharedWords)).map((f) => f.trial.nctId);
+        ceilings.candidates.push(topicNdcg(bestOrder(candidateIds, grades), grades) ?? 0);
+        ceilings.notExcluded.push(topicNdcg(bestOrder(candidateIds.filter((id) => !excluded.has(id)), grades), grades) ?? 0);
+        ceilings.fitting.push(topicNdcg(bestOrder(fitting, grades), grades) ?? 0);
+        ceilings.bm25Top20.push(topicNdcg(bestOrder(top, grades), grades) ?? 0);
+        // Topics with no eligible judged trial have no eligible-only NDCG: left out of both means.
+        const onlyEligible = eligibleOnly(grades);
+        const cardEligible = topicNdcg(card.shown, onlyEligible);
+        if (cardEligible !== undefined) {
+          eligible.card.push(cardEligible);
+          eligible.bm25.push(topicNdcg(top5, onlyEligible) ?? 0);
+        }
       }
       if (values.verbose) {
         const g = (id: string) => `${id}:${grades.get(id) ?? '-'}`;
@@ -209,6 +228,11 @@ async function main(): Promise<number> {
         `stages (NDCG@5): retrieval top 5 ${f(mean(stages.retrieval))} · candidates not ranked excluded ${f(mean(stages.notExcluded))} · ` +
           `candidates with a documented topical match ${f(mean(stages.topicalOnly))} · BM25 top ${candidates ?? TRIAL_CANDIDATES} with a documented topical match ${f(mean(stages.bm25Topical))}`,
       );
+      console.log(
+        `ceilings (NDCG@5 of the best order of each list): candidates ${f(mean(ceilings.candidates))} · candidates not ranked excluded ${f(mean(ceilings.notExcluded))} · ` +
+          `the trials the card counts ("may fit") ${f(mean(ceilings.fitting))} · BM25 top ${candidates ?? TRIAL_CANDIDATES} ${f(mean(ceilings.bm25Top20))}`,
+      );
+      console.log(`eligible trials only (gain 1, excluded 0), ${eligible.card.length} topics with an eligible judged trial: card ${f(mean(eligible.card))} · BM25 top 5 ${f(mean(eligible.bm25))}`);
     }
     console.log(`time: ${seconds.toFixed(1)} s (import ${importSeconds.toFixed(1)} s, hook calls ${hookSeconds.toFixed(1)} s)`);
     console.log(JSON.stringify(summary));

@@ -79,3 +79,24 @@ export function topicNdcg(list: readonly string[], grades: ReadonlyMap<string, n
     k,
   );
 }
+
+/**
+ * The list in the best order its grades allow (highest first, ties in list order): NDCG@k of it
+ * is the ceiling of any ordering of these trials, so a stage whose ceiling is below a baseline
+ * cannot reach it by ranking alone, only by holding other trials.
+ */
+export function bestOrder(list: readonly string[], grades: ReadonlyMap<string, number>): string[] {
+  return list
+    .map((id, i) => ({ id, i, g: grades.get(id) ?? 0 }))
+    .sort((a, b) => b.g - a.g || a.i - b.i)
+    .map((x) => x.id);
+}
+
+/**
+ * The grades with only the eligible trials counting (gain 1; excluded and not relevant 0): what a
+ * card of trials the patient "may fit" is for. With the usual gains (eligible 2, excluded 1) a
+ * list that rightly leaves out a trial judged excluded on the patient's disease loses a gain of 1.
+ */
+export function eligibleOnly(grades: ReadonlyMap<string, number>, eligibleGrade = 2): Map<string, number> {
+  return new Map([...grades].map(([id, g]) => [id, g === eligibleGrade ? 1 : 0]));
+}
