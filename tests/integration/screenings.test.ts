@@ -235,7 +235,8 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
 
     // Each call is in the audit trail, with its caller and the screening, and no patient id.
     let audited: Array<{ method: string; route: string; status: number; issuer: string; entity: string }> = [];
-    for (let i = 0; i < 40 && audited.length < 2; i++) {
+    // The trail writes in gathered batches: up to 10 s, for a machine busy with Jest's other worker.
+    for (let i = 0; i < 200 && audited.length < 2; i++) {
       audited = (await cairn.db.query<(typeof audited)[number]>(`SELECT method, route, status, issuer, entity FROM audit_events WHERE action = 'screening' AND entity LIKE $1 ORDER BY id`, [`%${res.body.id}`])).rows;
       if (audited.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -99,7 +99,7 @@ async function metricValue(name: string, labels = '', from = metrics): Promise<n
 
 /** The in-flight gauge once the server has seen every close (a released slot is counted on 'close'). */
 async function settledInFlight(from = metrics): Promise<number> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 500; i++) {
     const value = await metricValue('cairn_hook_in_flight', '', from);
     if (value === 0) return 0;
     await new Promise((resolve) => setTimeout(resolve, 10));
