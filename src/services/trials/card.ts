@@ -44,6 +44,7 @@ import { dayLabel, DEFAULT_TRIAL_STALE_DAYS, statusAsOfText, statusDate, type St
 import { studiedConditionMatch } from './matching/studied-condition.js';
 import type { SharedStatement } from './matching/shared-words.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../text/tokens.js';
+import { LRUCache } from 'lru-cache';
 
 /** The card extension key of the match figures: a fixed `cairn-` name, like every card extension key (see passages.ts). */
 export const TRIAL_MATCH_EXTENSION = 'cairn-trial-match';
@@ -493,7 +494,29 @@ export function criterionTable(
  * line breaks); the parsed text itself when no span matches.
  */
 export function verbatimIn(eligibilityText: string): (parsed: string) => string {
-  // The eligibility text folded and whitespace-squashed, each character mapped to its original position.
+  const { folded, origin } = foldedEligibility(eligibilityText);
+  return (parsed) => {
+    const wanted = parsed.replace(/\s+/g, ' ').trim();
+    const at = wanted ? folded.indexOf(wanted) : -1;
+    if (at < 0) return parsed;
+    const start = origin[at] as number;
+    const end = (origin[at + wanted.length - 1] as number) + 1;
+    return eligibilityText.slice(start, end).replace(/\s+/g, ' ');
+  };
+}
+
+/**
+ * Eligibility texts folded so far, by text: the trials on a card are read again on every call
+ * for the same store, and folding a text character by character was about a fiftieth of a
+ * trial-match call's CPU in a profile of the hook (docs/BENCHMARKS.md). A few hundred texts of a
+ * few kilobytes each.
+ */
+const foldedTexts = new LRUCache<string, { folded: string; origin: Int32Array }>({ max: 300 });
+
+/** The eligibility text folded and whitespace-squashed, each character mapped to its original position. */
+function foldedEligibility(eligibilityText: string): { folded: string; origin: Int32Array } {
+  const known = foldedTexts.get(eligibilityText);
+  if (known) return known;
   let folded = '';
   const origin: number[] = [];
   for (let i = 0; i < eligibilityText.length; i++) {
@@ -510,14 +533,9 @@ export function verbatimIn(eligibilityText: string): (parsed: string) => string 
       origin.push(i);
     }
   }
-  return (parsed) => {
-    const wanted = parsed.replace(/\s+/g, ' ').trim();
-    const at = wanted ? folded.indexOf(wanted) : -1;
-    if (at < 0) return parsed;
-    const start = origin[at] as number;
-    const end = (origin[at + wanted.length - 1] as number) + 1;
-    return eligibilityText.slice(start, end).replace(/\s+/g, ' ');
-  };
+  const read = { folded, origin: Int32Array.from(origin) };
+  foldedTexts.set(eligibilityText, read);
+  return read;
 }
 
 function criterionRow(patient: PatientProfile, c: CriterionJudgement, verbatim: (parsed: string) => string): CriterionRow {

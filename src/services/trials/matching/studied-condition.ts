@@ -16,6 +16,7 @@ import { conceptAncestry, conditionMentions } from './lexicon.js';
 import { isPastMention } from '../../../text/history.js';
 import { assertionAt, assertionSpans } from '../../../text/negation.js';
 import { asciiFold, contentWords, isGeneric, stem } from '../../../text/tokens.js';
+import { LRUCache } from 'lru-cache';
 
 export interface StudiedConditionMatch {
   /** The trial's condition as its record names it. */
@@ -98,25 +99,53 @@ function fromFact(condition: string, f: FactEvidence): StudiedConditionMatch {
   return { condition, evidence: { kind: f.sentence !== undefined ? 'note' : 'record', source: f.source, text: f.text, ...(f.sentence !== undefined && { sentence: f.sentence }) } };
 }
 
-/** The first of the trial's conditions the patient has on the record or in a note (see the module comment). */
-export function studiedConditionMatch(conditions: readonly string[], profile: PatientProfile): StudiedConditionMatch | undefined {
-  const referenceYear = new Date(profile.context.referenceTime).getUTCFullYear();
-  const studied = conditions.map((c) => c.trim()).filter((c) => c && !NOT_A_CONDITION.test(c));
-  let noteMatch: StudiedConditionMatch | undefined;
-  for (const condition of studied) {
+/** What a condition name says, whoever the patient: its key stems and the lexicon concepts that name it whole (rule 1). */
+interface ReadName {
+  readonly keys: readonly string[];
+  /** The narrowest concepts whose words are the whole name, in the order the name mentions them. */
+  readonly concepts: readonly string[];
+}
+
+/**
+ * Names read so far. A trial's conditions are the same on every call while the store holds it, and
+ * reading a name through the lexicon was about a twentieth of a trial-match call's CPU in a profile
+ * of the hook (docs/BENCHMARKS.md), repeated for each of the 20 candidate trials on every call.
+ */
+const readNames = new LRUCache<string, ReadName>({ max: 20_000 });
+
+function readName(condition: string): ReadName {
+  let read = readNames.get(condition);
+  if (!read) {
     const keys = conditionKeyStems(condition);
-    if (keys.length === 0 || keys.every((k) => BROAD_CLASSES.has(k))) continue;
     // 1. By concept, when the concept's words are the whole name ("Diabetes Mellitus"), not part of
     //    it: "Enteric Fever" is not "fever", "Lupus Nephritis" not any kidney disease.
     const mentions = conditionMentions(asciiFold(condition), true);
     // The narrowest concept of a name: "Pneumonia" is the pneumonia concept, not also any infection
     // (its broader concept), which a patient with HIV infection has.
     const broader = new Set(mentions.flatMap((m) => conceptAncestry(m.conceptId).slice(1)));
-    for (const m of mentions) {
-      if (m.negativeForm || broader.has(m.conceptId)) continue;
-      const covered = new Set(conditionKeyStems(m.text));
-      if (!keys.every((k) => covered.has(k))) continue;
-      const present = (profile.conditions.get(m.conceptId) ?? []).filter((f) => f.status === 'present' && f.past !== true);
+    const concepts = mentions
+      .filter((m) => !m.negativeForm && !broader.has(m.conceptId))
+      .filter((m) => {
+        const covered = new Set(conditionKeyStems(m.text));
+        return keys.every((k) => covered.has(k));
+      })
+      .map((m) => m.conceptId);
+    read = { keys, concepts };
+    readNames.set(condition, read);
+  }
+  return read;
+}
+
+/** The first of the trial's conditions the patient has on the record or in a note (see the module comment). */
+export function studiedConditionMatch(conditions: readonly string[], profile: PatientProfile): StudiedConditionMatch | undefined {
+  const referenceYear = new Date(profile.context.referenceTime).getUTCFullYear();
+  const studied = conditions.map((c) => c.trim()).filter((c) => c && !NOT_A_CONDITION.test(c));
+  let noteMatch: StudiedConditionMatch | undefined;
+  for (const condition of studied) {
+    const { keys, concepts } = readName(condition);
+    if (keys.length === 0 || keys.every((k) => BROAD_CLASSES.has(k))) continue;
+    for (const conceptId of concepts) {
+      const present = (profile.conditions.get(conceptId) ?? []).filter((f) => f.status === 'present' && f.past !== true);
       const recorded = present.find((f) => f.sentence === undefined);
       if (recorded) return fromFact(condition, recorded);
       if (present[0]) noteMatch ??= fromFact(condition, present[0]);
