@@ -48,7 +48,7 @@ if (shipped) {
   await cairn.ready;
   // Start-up's last background work (the embedding threads, the first garbage collections) settles first.
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  logic = Object.fromEntries(cairn.services.map((s) => [s.definition.id, (input: HookInput, emit: (cards: never[]) => void) => s.run(input, emit)]));
+  logic = Object.fromEntries(cairn.services.map((s): [string, ServiceLogic] => [s.definition.id, (input, emit) => s.run(input, emit)]));
   stop = async () => {
     await cairn.close();
     await rm(dir, { recursive: true, force: true });
