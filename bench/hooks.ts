@@ -18,7 +18,12 @@
  *   - import: triage while the same process imports the 300 demo trials (SIGUSR2 to
  *     serve-bench.ts), against triage idle just before.
  *
- * Options: --duration <s> (default 10), --connections <n> (default 10),
+ * The ceiling is measured right before each Cairn run on the same body, and the ratio is of that
+ * pair: on this shared 2-core machine bare express's rate moved by 2× within the hour
+ * (docs/BENCHMARKS.md), so a ceiling measured minutes earlier says little about the run it divides.
+ * With --rounds <n>, each pair is measured n times, alternately, and the median ratio printed.
+ *
+ * Options: --duration <s> (default 10), --connections <n> (default 10), --rounds <n> (default 1),
  * --db pglite|postgres|both (default both), --only services|overload|import (default all),
  * --auth (each request carries its own ES384 JWT, signed before the run; default off, as the
  * service figures are about the services, not JWT verification), --cpu-prof <dir> (Cairn's
@@ -43,6 +48,7 @@ const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
     db: { type: 'string', default: 'both' },
     only: { type: 'string' },
     auth: { type: 'boolean', default: false },
@@ -52,6 +58,8 @@ const { values } = parseArgs({
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number of at least 1');
 const only = values.only;
 if (only !== undefined && !['services', 'overload', 'import'].includes(only)) throw new Error('--only takes services, overload or import');
 if (!['pglite', 'postgres', 'both'].includes(values.db)) throw new Error('--db takes pglite, postgres or both');
@@ -306,19 +314,11 @@ async function main(): Promise<void> {
       return { server, base };
     };
 
-    // The ceiling, in its own process, for each body.
-    const bareRps = new Map<string, number>();
-    if (wants('services')) {
-      const bare = await spawnServer(entries.bare, { NODE_ENV: 'production' });
+    // The ceiling, in its own process, idle while Cairn runs: each Cairn run is paired with a run of it just before.
+    const bare = wants('services') ? await spawnServer(entries.bare, { NODE_ENV: 'production' }) : undefined;
+    if (bare) {
       servers.push(bare);
-      for (const s of requests) {
-        const url = `${bare.url}/cds-services/${s.service}`;
-        await run('warm-up', url, { body: s.body, seconds: 2 });
-        const row = await run(`bare express, ${s.service} body (${s.body.length} bytes)`, url, { body: s.body, pid: bare.process.pid });
-        bareRps.set(s.service, row.rps);
-        rows.push(row);
-      }
-      await bare.stop();
+      for (const s of requests) await run('warm-up', `${bare.url}/cds-services/${s.service}`, { body: s.body, seconds: 2 });
     }
 
     for (const database of databases) {
@@ -340,14 +340,25 @@ async function main(): Promise<void> {
           console.error(`${database} ${s.service} (${s.patient}): HTTP ${first.status}, ${cards} card(s)`);
           if (first.status !== 200 || cards === 0) throw new Error(`${s.service} gave no card for ${s.patient}: the run would measure an empty answer`);
           await run('warm-up', url, { body: s.body, seconds: 3, ...(auth && { tokens: await tokensFor(auth, url, 3) }) });
-          const row = await run(`Cairn ${s.service} (${s.patient}, ${cards} card${cards === 1 ? '' : 's'}), ${database}${auth ? ', JWT' : ''}`, url, {
-            body: s.body,
-            pid: server.process.pid,
-            ...(auth && { tokens: await tokensFor(auth, url) }),
-          });
-          const ceiling = bareRps.get(s.service);
-          if (ceiling) row.ratio = Number((row.rps / ceiling).toFixed(2));
-          rows.push(row);
+          const ratios: number[] = [];
+          for (let round = 1; round <= rounds; round++) {
+            const of = rounds > 1 ? `, round ${round} of ${rounds}` : '';
+            const ceiling = await run(`bare express, ${s.service} body (${s.body.length} bytes)${of}`, `${bare!.url}/cds-services/${s.service}`, { body: s.body, pid: bare!.process.pid });
+            rows.push(ceiling);
+            const row = await run(`Cairn ${s.service} (${s.patient}, ${cards} card${cards === 1 ? '' : 's'}), ${database}${auth ? ', JWT' : ''}${of}`, url, {
+              body: s.body,
+              pid: server.process.pid,
+              ...(auth && { tokens: await tokensFor(auth, url) }),
+            });
+            if (ceiling.rps > 0) {
+              row.ratio = Number((row.rps / ceiling.rps).toFixed(2));
+              ratios.push(row.ratio);
+            }
+            rows.push(row);
+          }
+          if (rounds > 1 && ratios.length > 0) {
+            notes.push(`${s.service}, ${database}: × bare express by round ${ratios.join(', ')}; median ${median(ratios).toFixed(2)}${s.service === 'trial-match' ? '' : ' (issue #15 target: ≥ 0.25)'}.`);
+          }
         }
       }
       if (database === 'pglite') {
@@ -423,3 +434,10 @@ main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
