@@ -90,6 +90,15 @@ describe('studiedConditionMatch: the whole name, not a part of it', () => {
     expect(studiedConditionMatch(conditions, notePatient(note))?.condition).toBe(expected);
   });
 
+  it('what a name says is kept between calls, never whom it matched: each patient gets their own answer', () => {
+    const has = notePatient('Known sickle cell disease, on folic acid.');
+    const hasNot = notePatient('No history of sickle cell disease.');
+    for (let i = 0; i < 3; i++) {
+      expect(studiedConditionMatch(['Sickle Cell Disease'], has)?.evidence.text).toBe('Known sickle cell disease, on folic acid.');
+      expect(studiedConditionMatch(['Sickle Cell Disease'], hasNot)).toBeUndefined();
+    }
+  });
+
   it('key words leave out generic and population words', () => {
     expect(conditionKeyStems('Infant, Newborn, Diseases')).toEqual([]);
     expect(conditionKeyStems('Sickle Cell Disease')).toEqual(['sickle', 'cell']);
