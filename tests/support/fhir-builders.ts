@@ -5,6 +5,7 @@
  * FHIR resource, because many tests go on to break resources on purpose: the `extra` argument is
  * spread last and may override or unset (`undefined`) any field.
  */
+import type { Bundle } from 'fhir/r4.js';
 
 export type Json = Record<string, unknown>;
 /** What every builder returns: JSON with the two fields every resource has. */
@@ -187,5 +188,19 @@ export function medicationRequest(spec: MedicationRequestSpec, extra: Json = {})
     ...subjectOf(spec.patient ?? DEFAULT_PATIENT_ID),
     ...(spec.date !== undefined && { authoredOn: spec.date }),
     ...extra,
+  };
+}
+
+/**
+ * One page of an Observation search: a searchset Bundle of minimal Observations with these ids,
+ * and a `next` link when there is a later page. Typed as FHIR R4, unlike the builders above,
+ * because it goes straight to a FhirGateway or the prefetch resolver, which tests do not break.
+ */
+export function observationPage(ids: readonly string[], next?: string): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: ids.map((id) => ({ resource: { resourceType: 'Observation', id, status: 'final', code: { text: 'x' } } })),
+    ...(next && { link: [{ relation: 'next', url: next }] }),
   };
 }

@@ -5,19 +5,14 @@
  * the data read instead.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { Bundle, FhirResource } from 'fhir/r4.js';
+import { observationPage } from '../support/fhir-builders.js';
+import type { FhirResource } from 'fhir/r4.js';
 import type { FhirGateway } from '../../src/fhir/gateway.js';
 import { invokeService } from '../../src/hooks/invoke.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createLogger } from '../../src/log.js';
 
 const patient: FhirResource = { resourceType: 'Patient', id: 'p1' };
-const page = (ids: string[], next?: string): Bundle => ({
-  resourceType: 'Bundle',
-  type: 'searchset',
-  entry: ids.map((id) => ({ resource: { resourceType: 'Observation', id, status: 'final', code: { text: 'x' } } })),
-  ...(next && { link: [{ relation: 'next', url: next }] }),
-});
 
 const service: CdsService = {
   definition: {
@@ -32,8 +27,8 @@ const service: CdsService = {
 };
 
 const gateway: FhirGateway = {
-  get: async (url) => (url.startsWith('Patient/') ? patient : url.includes('_offset') ? page(['o2']) : page(['o3'])),
-  collectPages: async (first) => ({ ...first, link: [], entry: [...(first.entry ?? []), ...(page(['o2']).entry ?? [])] }),
+  get: async (url) => (url.startsWith('Patient/') ? patient : url.includes('_offset') ? observationPage(['o2']) : observationPage(['o3'])),
+  collectPages: async (first) => ({ ...first, link: [], entry: [...(first.entry ?? []), ...(observationPage(['o2']).entry ?? [])] }),
 };
 
 async function dataAsSent(prefetch: Record<string, unknown>): Promise<boolean> {
@@ -45,10 +40,10 @@ async function dataAsSent(prefetch: Record<string, unknown>): Promise<boolean> {
 
 describe('invokeService: did the data read all come in the request?', () => {
   it.each([
-    ['every key sent', { patient, vitals: page(['o1']) }, true],
+    ['every key sent', { patient, vitals: observationPage(['o1']) }, true],
     ['a key sent as null (no such data)', { patient, vitals: null }, true],
     ['a key absent, so fetched', { patient }, false],
-    ['a key whose Bundle has later pages, completed by fetching them', { patient, vitals: page(['o1'], 'http://127.0.0.1:1/fhir/Observation?patient=p1&_offset=1') }, false],
+    ['a key whose Bundle has later pages, completed by fetching them', { patient, vitals: observationPage(['o1'], 'http://127.0.0.1:1/fhir/Observation?patient=p1&_offset=1') }, false],
     ['a value of another type than its template asks for, so fetched instead', { patient, vitals: patient }, false],
   ])('%s', async (_what, prefetch, expected) => {
     expect(await dataAsSent(prefetch)).toBe(expected);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { observationPage } from '../support/fhir-builders.js';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { FhirFetchError, type FhirGateway } from '../../src/fhir/gateway.js';
 import { requireFound, resolvePrefetch } from '../../src/hooks/prefetch/resolve.js';
@@ -10,12 +11,6 @@ const templates = {
 };
 const context = { patientId: 'p1', userId: 'Practitioner/u1' };
 const patient: FhirResource = { resourceType: 'Patient', id: 'p1' };
-const bundle = (ids: string[], next?: string): Bundle => ({
-  resourceType: 'Bundle',
-  type: 'searchset',
-  entry: ids.map((id) => ({ resource: { resourceType: 'Observation', id, status: 'final', code: { text: 'x' } } })),
-  ...(next && { link: [{ relation: 'next', url: next }] }),
-});
 
 /** A fake FHIR server recording the URLs asked for. */
 function fakeGateway(answers: Record<string, FhirResource | null | Error>): FhirGateway & { calls: string[] } {
@@ -74,7 +69,7 @@ describe('resolvePrefetch', () => {
   it('fetches an absent key and a key holding an OperationOutcome', async () => {
     const gateway = fakeGateway({
       'Patient/p1': patient,
-      'Observation?patient=p1&category=vital-signs': bundle(['o1']),
+      'Observation?patient=p1&category=vital-signs': observationPage(['o1']),
     });
     const out = await resolvePrefetch({
       templates: { patient: templates.patient, vitals: templates.vitals },
@@ -91,9 +86,9 @@ describe('resolvePrefetch', () => {
 
   it('completes a paged search from next links', async () => {
     const gateway = fakeGateway({
-      'Observation?patient=p1&category=vital-signs': bundle(['o1'], 'page2'),
-      page2: bundle(['o2'], 'page3'),
-      page3: bundle(['o3']),
+      'Observation?patient=p1&category=vital-signs': observationPage(['o1'], 'page2'),
+      page2: observationPage(['o2'], 'page3'),
+      page3: observationPage(['o3']),
     });
     const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: undefined, gateway });
     expect(out?.source).toBe('fetched');
@@ -101,8 +96,8 @@ describe('resolvePrefetch', () => {
   });
 
   it('completes a paged Bundle the EHR prefetched', async () => {
-    const gateway = fakeGateway({ page2: bundle(['o2']) });
-    const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: { vitals: bundle(['o1'], 'page2') }, gateway });
+    const gateway = fakeGateway({ page2: observationPage(['o2']) });
+    const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: { vitals: observationPage(['o1'], 'page2') }, gateway });
     expect(out?.source).toBe('client');
     expect((out?.value as Bundle).entry).toHaveLength(2);
   });
