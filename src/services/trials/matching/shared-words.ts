@@ -9,7 +9,7 @@
  *
  * Only the words of what the trial is about count (its titles, conditions, keywords and summary,
  * `SharedWordOptions.about`), and they must come from one statement: one note sentence, or the record's coded conditions and
- * medications together (`sharedStatement`). A description of findings ("fever, conjunctivitis,
+ * medications together (`statementMatcher`). A description of findings ("fever, conjunctivitis,
  * strawberry tongue") is one sentence; words picked from across a record ("daily" here, "pain"
  * there, "allergic" in a third sentence) say nothing about what the trial is for.
  *
@@ -104,9 +104,4 @@ export function statementMatcher(index: Bm25Index, statements: readonly PatientS
     }
     return best;
   };
-}
-
-/** One trial's statement with the most counting words (statementMatcher, for a single trial). */
-export function sharedStatement(index: Bm25Index, statements: readonly PatientStatement[], nctId: string, options?: SharedWordOptions): SharedStatement | undefined {
-  return statementMatcher(index, statements)(nctId, options);
 }
