@@ -23,8 +23,14 @@
  * (docs/BENCHMARKS.md), so a ceiling measured minutes earlier says little about the run it divides.
  * With --rounds <n>, each pair is measured n times, alternately, and the median ratio printed.
  *
+ * With --only ledger, what the issued-card ledger costs a hook call: beside the shipped Cairn runs
+ * a second one whose ledger records nothing (CAIRN_BENCH_LEDGER=off, serve-bench.ts), and triage and
+ * diagnosis are measured on each in turn (the order alternating by round), --rounds times; the
+ * median of the rates' ratio (on / off) is what recording costs (issue #17: within 10%).
+ *
  * Options: --duration <s> (default 10), --connections <n> (default 10), --rounds <n> (default 1),
- * --db pglite|postgres|both (default both), --only services|overload|import (default all),
+ * --db pglite|postgres|both (default both), --only services|overload|import|ledger (default all but
+ * ledger),
  * --auth (each request carries its own ES384 JWT, signed before the run; default off, as the
  * service figures are about the services, not JWT verification), --cpu-prof <dir> (Cairn's
  * processes write a V8 CPU profile there when they stop: where a call's time goes), --from-source
@@ -61,10 +67,11 @@ const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number of at least 1');
 const only = values.only;
-if (only !== undefined && !['services', 'overload', 'import'].includes(only)) throw new Error('--only takes services, overload or import');
+if (only !== undefined && !['services', 'overload', 'import', 'ledger'].includes(only)) throw new Error('--only takes services, overload, import or ledger');
 if (!['pglite', 'postgres', 'both'].includes(values.db)) throw new Error('--db takes pglite, postgres or both');
 const databases = values.db === 'both' ? (['pglite', 'postgres'] as const) : [values.db as 'pglite' | 'postgres'];
-const wants = (part: string) => only === undefined || only === part;
+// The ledger pairs run only when asked: two Cairns a database, and several rounds to say anything.
+const wants = (part: string) => (only === undefined && part !== 'ledger') || only === part;
 /** The server's default (config.ts); the overload scenario checks the deadline against it. */
 const DEADLINE_MS = 1500;
 const MAX_IN_FLIGHT = DEFAULT_HOOK_IN_FLIGHT_PER_CORE * os.availableParallelism();
@@ -226,17 +233,18 @@ async function waitReady(base: string, timeoutMs = 600_000): Promise<void> {
   throw new Error(`Cairn at ${base} was not ready within ${timeoutMs} ms: ${last}`);
 }
 
-async function freshPostgresDatabase(): Promise<string> {
+async function freshPostgresDatabase(suffix = ''): Promise<string> {
+  const name = PG_DATABASE + suffix;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${PG_DATABASE}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
   const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${PG_DATABASE}`;
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
@@ -319,6 +327,10 @@ async function main(): Promise<void> {
     if (bare) {
       servers.push(bare);
       for (const s of requests) await run('warm-up', `${bare.url}/cds-services/${s.service}`, { body: s.body, seconds: 2 });
+    }
+
+    if (wants('ledger')) {
+      for (const database of databases) rows.push(...(await ledgerPairs(database, startCairn, requests, notes)));
     }
 
     for (const database of databases) {
@@ -410,6 +422,59 @@ async function overload(url: string, body: string, auth: Auth | undefined, notes
       `${doubled.shed} deliberate 503s, ${doubled.other5xx} other 5xx, ${doubled.errors} connection errors.`,
   );
   return [sustained, doubled];
+}
+
+/**
+ * The ledger's cost: the shipped Cairn and one whose ledger records nothing, both up (the idle one
+ * costs nothing), measured alternately on the same body, on, off then off, on, and so on.
+ */
+async function ledgerPairs(
+  database: 'pglite' | 'postgres',
+  startCairn: (name: string, env?: Record<string, string>) => Promise<{ server: SpawnedServer; base: string }>,
+  requests: readonly Scenario[],
+  notes: string[],
+): Promise<Row[]> {
+  const dbEnv = async (): Promise<Record<string, string>> => (database === 'postgres' ? { DATABASE_URL: await freshPostgresDatabase() } : {});
+  const on = await startCairn(`${database}-ledger-on`, await dbEnv());
+  // PostgreSQL: one database each (freshPostgresDatabase drops and makes its database anew).
+  const off = await startCairn(`${database}-ledger-off`, { ...(database === 'postgres' ? { DATABASE_URL: await freshPostgresDatabase('_off') } : {}), CAIRN_BENCH_LEDGER: 'off' });
+  const rows: Row[] = [];
+  try {
+    for (const s of requests.filter((r) => r.service !== 'trial-match')) {
+      const ratios: number[] = [];
+      const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+      for (const server of [on, off]) {
+        await run('warm-up', `${server.base}/cds-services/${s.service}`, { body: s.body, seconds: 3 });
+      }
+      for (let round = 1; round <= rounds; round++) {
+        const order = round % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+        const got: Partial<Record<'on' | 'off', Row>> = {};
+        for (const which of order) {
+          const server = which === 'on' ? on : off;
+          const row = await run(`Cairn ${s.service}, ${database}, ledger ${which}, round ${round} of ${rounds}`, `${server.base}/cds-services/${s.service}`, {
+            body: s.body,
+            pid: server.server.process.pid,
+          });
+          got[which] = row;
+          if (row.cpuMs !== undefined) cpu[which].push(row.cpuMs);
+          rows.push(row);
+        }
+        if (got.on && got.off && got.off.rps > 0) {
+          got.on.ratio = Number((got.on.rps / got.off.rps).toFixed(2));
+          ratios.push(got.on.ratio);
+        }
+      }
+      const cpuNote = cpu.on.length > 0 && cpu.off.length > 0 ? `; CPU ms a call, median, on ${median(cpu.on).toFixed(2)} against off ${median(cpu.off).toFixed(2)} (${((median(cpu.on) / median(cpu.off) - 1) * 100).toFixed(0)}%)` : '';
+      notes.push(
+        `Ledger, ${s.service}, ${database}: req/s on / off by round ${ratios.join(', ')}; median ${median(ratios).toFixed(2)}, ` +
+          `the ledger's cost ${((1 - median(ratios)) * 100).toFixed(0)}% (issue #17: ≤ 10%)${cpuNote}.`,
+      );
+    }
+  } finally {
+    await on.server.stop();
+    await off.server.stop();
+  }
+  return rows;
 }
 
 /** Triage idle, then while the same process imports the 300 demo trials. */

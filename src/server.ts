@@ -10,6 +10,7 @@ import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from './http/au
 import { loadTrustedIssuers } from './http/auth/trusted-issuers.js';
 import { createJwtVerifier, type JwtVerifier } from './http/auth/verify-jwt.js';
 import { appRecords, createApp } from './http/app.js';
+import type { CardLedger, IssuedCardStore } from './ledger/issued-cards.js';
 import { schedulePurge } from './ledger/retention.js';
 import { createMetrics } from './http/metrics.js';
 import { StartupTracker, type StartupStep } from './http/readiness.js';
@@ -75,6 +76,11 @@ export interface StartOptions {
   embeddings?: CairnEmbeddings;
   /** Awaited as each start-up step begins (after /readyz reports it): tests hold start-up at a step. */
   beforeStep?: (step: StartupStep) => Promise<void> | void;
+  /**
+   * The issued-card ledger instead of the database's (bench:hooks --ledger measures a Cairn whose
+   * ledger records nothing beside the shipped one, to say what recording costs a hook call).
+   */
+  ledger?: IssuedCardStore & Pick<CardLedger, 'flush' | 'purgeOlderThan'>;
 }
 
 export async function startCairn(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningCairn> {
@@ -205,7 +211,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
   const dependencies =
     cache && config.redisUrl ? [{ name: 'redis', description: 'the JWT replay cache (Redis)', ping: () => cache.ping() }] : [];
   const recordsConfig = config.records ?? DEFAULT_RECORDS;
-  const records = appRecords(db, log, recordsConfig);
+  const records = { ...appRecords(db, log, recordsConfig), ...(options.ledger && { ledger: options.ledger }) };
   let stopPurge: (() => void) | undefined;
   let ctgovRefresh: CtgovRefresh | undefined;
   // The API for apps' patient evidence runs the same logic as the cards, over the same knowledge base and trial store.

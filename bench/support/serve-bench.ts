@@ -4,6 +4,9 @@
  * 261 not imported at start-up included) into its own store, in this same process, with a fresh
  * instance of the configured embedding model, and prints {"imported": …} when done. That is the
  * `trials:import` work running beside the hooks, so the benchmark can measure what it costs them.
+ *
+ * With CAIRN_BENCH_LEDGER=off (bench-only, read here and nowhere in src/), the issued-card ledger
+ * records nothing: the other half of `bench:hooks --ledger`, which says what recording costs a call.
  */
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
@@ -15,7 +18,14 @@ import { importTrials } from '../../src/services/trials/store/trial-store.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
-const cairn = await startCairn(config, log);
+const ledgerOff = process.env.CAIRN_BENCH_LEDGER === 'off';
+const noLedger = {
+  record: () => Promise.resolve(),
+  find: () => Promise.resolve(new Map()),
+  flush: () => Promise.resolve(),
+  purgeOlderThan: () => Promise.resolve(0),
+};
+const cairn = await startCairn(config, log, ledgerOff ? { ledger: noLedger } : {});
 // The benchmark measures a Cairn that is ready (hooks answer 503 while it starts).
 await cairn.ready;
 process.stdout.write(`${JSON.stringify({ ready: cairn.url })}\n`);
