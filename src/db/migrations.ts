@@ -324,6 +324,48 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX trials_imported_at_idx ON trials (imported_at);
     `,
   },
+  {
+    // The ledger's write is on every hook answer's path, and on a 2-core machine it cost a sixth
+    // of a hook call (#17, docs/BENCHMARKS.md). One row per answer instead of one per card (the
+    // diagnosis answer has four), and fewer indexes to keep: the cards of an answer go in one
+    // jsonb array, found by their uuids through a GIN index on card_uuids (fastupdate off: no
+    // pending list for a database without autovacuum to flush in the middle of a hook's insert);
+    // issue time through BRIN (rows arrive in time order), which serves retention and analytics
+    // ranges at almost no write cost. The view issued_cards keeps one row per card, with the
+    // columns the table had, for every reader.
+    name: '011_issued_answers',
+    sql: `
+      CREATE TABLE issued_answers (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        card_uuids uuid[] NOT NULL,
+        service_id text NOT NULL,
+        hook text NOT NULL,
+        hook_instance text NOT NULL,
+        issued_at timestamptz NOT NULL DEFAULT now(),
+        patient_key text,
+        input_digest text NOT NULL,
+        cards jsonb NOT NULL
+      );
+      INSERT INTO issued_answers (card_uuids, service_id, hook, hook_instance, issued_at, patient_key, input_digest, cards)
+        SELECT ARRAY[card_uuid], service_id, hook, hook_instance, issued_at, patient_key, input_digest,
+               jsonb_build_array(jsonb_build_object(
+                 'card_uuid', card_uuid, 'summary', summary, 'indicator', indicator, 'suggestion_uuids', suggestion_uuids,
+                 'cairn_version', cairn_version, 'rule_id', rule_id, 'rule_version', rule_version,
+                 'guidelines', guidelines, 'card_digest', card_digest))
+          FROM issued_cards ORDER BY issued_at, card_uuid;
+      DROP TABLE issued_cards;
+      CREATE INDEX issued_answers_card_uuids_idx ON issued_answers USING gin (card_uuids) WITH (fastupdate = off);
+      CREATE INDEX issued_answers_issued_at_idx ON issued_answers USING brin (issued_at);
+      CREATE INDEX issued_answers_patient_idx ON issued_answers (patient_key, issued_at DESC) WHERE patient_key IS NOT NULL;
+      CREATE VIEW issued_cards AS
+        SELECT a.id AS answer_id, (c.card->>'card_uuid')::uuid AS card_uuid, a.service_id, a.hook, a.hook_instance,
+               a.issued_at, a.patient_key, c.card->>'summary' AS summary, c.card->>'indicator' AS indicator,
+               c.card->'suggestion_uuids' AS suggestion_uuids, c.card->>'cairn_version' AS cairn_version,
+               c.card->>'rule_id' AS rule_id, c.card->>'rule_version' AS rule_version, c.card->'guidelines' AS guidelines,
+               a.input_digest, c.card->>'card_digest' AS card_digest
+          FROM issued_answers a CROSS JOIN LATERAL jsonb_array_elements(a.cards) AS c(card);
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -128,53 +128,74 @@ export function ledgerEntries(opts: {
   });
 }
 
-const COLUMNS = [
-  'card_uuid',
-  'service_id',
-  'hook',
-  'hook_instance',
-  'patient_key',
-  'summary',
-  'indicator',
-  'suggestion_uuids',
-  'cairn_version',
-  'rule_id',
-  'rule_version',
-  'guidelines',
-  'input_digest',
-  'card_digest',
-] as const;
-
-/** One entry as a row of issued_cards, in JSON (the whole batch goes as one jsonb parameter). */
-function rowJson(e: IssuedCard): Record<(typeof COLUMNS)[number], unknown> {
-  return {
-    card_uuid: e.cardUuid,
-    service_id: e.serviceId,
-    hook: e.hook,
-    hook_instance: e.hookInstance,
-    patient_key: e.patientKey,
-    summary: e.summary,
-    indicator: e.indicator,
-    suggestion_uuids: e.suggestionUuids,
-    cairn_version: e.cairnVersion,
-    rule_id: e.ruleId,
-    rule_version: e.ruleVersion,
-    guidelines: e.guidelines,
-    input_digest: e.inputDigest,
-    card_digest: e.cardDigest,
-  };
+/** A card of an answer row (issued_answers.cards), under the column names the view issued_cards gives it. */
+interface CardJson {
+  card_uuid: string;
+  summary: string;
+  indicator: string;
+  suggestion_uuids: string[];
+  cairn_version: string | null;
+  rule_id: string | null;
+  rule_version: string | null;
+  guidelines: GuidelineRef[];
+  card_digest: string;
 }
 
-const INSERT_ENTRIES = `INSERT INTO issued_cards (${COLUMNS.join(', ')}) SELECT ${COLUMNS.join(', ')} FROM jsonb_populate_recordset(NULL::issued_cards, $1::jsonb) ON CONFLICT (card_uuid) DO NOTHING`;
+/** One hook answer as a row of issued_answers (migration 011): what its cards share, and the cards. */
+interface AnswerRow {
+  card_uuids: string[];
+  service_id: string;
+  hook: string;
+  hook_instance: string;
+  patient_key: string | null;
+  input_digest: string;
+  cards: CardJson[];
+}
+
+/** Entries of one answer share these; consecutive entries that share them go in one row. */
+const sameAnswer = (a: IssuedCard, b: IssuedCard): boolean =>
+  a.serviceId === b.serviceId && a.hook === b.hook && a.hookInstance === b.hookInstance && a.patientKey === b.patientKey && a.inputDigest === b.inputDigest;
+
+function answerRows(entries: readonly IssuedCard[]): AnswerRow[] {
+  const rows: AnswerRow[] = [];
+  let last: IssuedCard | undefined;
+  for (const e of entries) {
+    // Stored lower-case, as the uuid type prints it: the view casts it back, and lookups compare uuids.
+    const uuid = e.cardUuid.toLowerCase();
+    const card: CardJson = {
+      card_uuid: uuid,
+      summary: e.summary,
+      indicator: e.indicator,
+      suggestion_uuids: e.suggestionUuids,
+      cairn_version: e.cairnVersion,
+      rule_id: e.ruleId,
+      rule_version: e.ruleVersion,
+      guidelines: e.guidelines,
+      card_digest: e.cardDigest,
+    };
+    const row = rows.at(-1);
+    if (row && last && sameAnswer(last, e)) {
+      row.card_uuids.push(uuid);
+      row.cards.push(card);
+    } else {
+      rows.push({ card_uuids: [uuid], service_id: e.serviceId, hook: e.hook, hook_instance: e.hookInstance, patient_key: e.patientKey, input_digest: e.inputDigest, cards: [card] });
+    }
+    last = e;
+  }
+  return rows;
+}
+
+const ANSWER_COLUMNS = 'card_uuids, service_id, hook, hook_instance, patient_key, input_digest, cards';
+const INSERT_ANSWERS = `INSERT INTO issued_answers (${ANSWER_COLUMNS}) SELECT ${ANSWER_COLUMNS} FROM jsonb_populate_recordset(NULL::issued_answers, $1::jsonb)`;
 
 /**
- * The batch as ONE jsonb parameter expanded by jsonb_populate_recordset, not 14 parameters a row:
- * on PGlite, binding each parameter is JavaScript on the event loop, and the single parameter cut
- * the insert's CPU time a row by about a fifth (docs/BENCHMARKS.md, "What the card ledger costs").
+ * The batch as ONE jsonb parameter expanded by jsonb_populate_recordset, not a parameter a column
+ * a row: on PGlite, binding each parameter is JavaScript on the event loop, and the single
+ * parameter cut the insert's CPU time a row by about a fifth (docs/BENCHMARKS.md, "What the card
+ * ledger costs"). A card uuid issued twice would be a bug (they are random); nothing checks for it.
  */
-async function insertEntries(tx: Queryable, entries: readonly IssuedCard[]): Promise<void> {
-  // A uuid issued twice would be a bug (they are random); DO NOTHING keeps the first, as feedback saw it.
-  await tx.query(INSERT_ENTRIES, [JSON.stringify(entries.map(rowJson))], { statementName: 'cairn_ledger_insert' });
+async function insertAnswers(tx: Queryable, answers: readonly AnswerRow[]): Promise<void> {
+  await tx.query(INSERT_ANSWERS, [JSON.stringify(answers)], { statementName: 'cairn_ledger_insert_answers' });
 }
 
 interface Row {
@@ -215,9 +236,24 @@ function fromRow(r: Row): StoredIssuedCard {
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The uuids worth looking up, lower-case: anything else names no card Cairn issued (and would not cast to uuid). */
+const lookupUuids = (cardUuids: readonly string[]): string[] => cardUuids.filter((u) => UUID.test(u)).map((u) => u.toLowerCase());
+
+/**
+ * The cards of these uuids, through the answers holding them (the GIN index on card_uuids), then
+ * the answer's cards narrowed to those asked for.
+ */
+const CARDS_BY_UUID = `SELECT * FROM issued_cards
+  WHERE answer_id IN (SELECT id FROM issued_answers WHERE card_uuids && $1::uuid[] AND ($2::text IS NULL OR service_id = $2))
+    AND card_uuid = ANY($1::uuid[])`;
+
 /** One issued card by its uuid, whichever service issued it (unknown or expired: undefined). */
 export async function issuedCard(db: Queryable, cardUuid: string): Promise<StoredIssuedCard | undefined> {
-  const res = await db.query<Row>('SELECT * FROM issued_cards WHERE card_uuid::text = $1', [cardUuid.toLowerCase()]);
+  const uuids = lookupUuids([cardUuid]);
+  if (uuids.length === 0) return undefined;
+  const res = await db.query<Row>(CARDS_BY_UUID, [uuids, null]);
   return res.rows[0] && fromRow(res.rows[0]);
 }
 
@@ -248,7 +284,7 @@ export const LEDGER_GATHER_MS_PGLITE = 5;
 
 export class CardLedger implements IssuedCardStore {
   readonly #db: Database;
-  readonly #writer: GroupCommit<IssuedCard>;
+  readonly #writer: GroupCommit<AnswerRow>;
 
   constructor(db: Database, options: { gatherMs?: number } = {}) {
     this.#db = db;
@@ -256,21 +292,19 @@ export class CardLedger implements IssuedCardStore {
     // embedded default's throughput by two thirds. Gathering for a few milliseconds lets one
     // commit carry the cards of every call in that window (each call still answers only after
     // its cards are committed). PostgreSQL commits off the event loop: no gathering there.
-    this.#writer = new GroupCommit(db, { writeBatch: insertEntries, maxBatch: 200, gatherMs: options.gatherMs ?? (db.kind === 'pglite' ? LEDGER_GATHER_MS_PGLITE : 0) });
+    this.#writer = new GroupCommit(db, { writeBatch: insertAnswers, maxBatch: 200, gatherMs: options.gatherMs ?? (db.kind === 'pglite' ? LEDGER_GATHER_MS_PGLITE : 0) });
   }
 
   /** Resolves once the entries are committed, together with those of concurrent calls (group-commit.ts). */
   record(entries: readonly IssuedCard[]): Promise<void> {
-    return this.#writer.write(entries);
+    return this.#writer.write(answerRows(entries));
   }
 
   /** The entries of these card uuids that the service issued (unknown, expired or another service's: absent). */
   async find(serviceId: string, cardUuids: readonly string[], db: Queryable = this.#db): Promise<Map<string, StoredIssuedCard>> {
-    if (cardUuids.length === 0) return new Map();
-    const res = await db.query<Row>(
-      `SELECT * FROM issued_cards WHERE service_id = $1 AND card_uuid::text = ANY($2::text[])`,
-      [serviceId, cardUuids.map((u) => u.toLowerCase())],
-    );
+    const uuids = lookupUuids(cardUuids);
+    if (uuids.length === 0) return new Map();
+    const res = await db.query<Row>(CARDS_BY_UUID, [uuids, serviceId]);
     return new Map(res.rows.map((r) => [r.card_uuid, fromRow(r)]));
   }
 
@@ -278,10 +312,14 @@ export class CardLedger implements IssuedCardStore {
     return issuedCard(this.#db, cardUuid);
   }
 
-  /** Deletes entries older than the retention; returns how many. */
+  /** Deletes entries older than the retention; returns how many cards they held. */
   async purgeOlderThan(days: number): Promise<number> {
-    const res = await this.#db.query(`DELETE FROM issued_cards WHERE issued_at < now() - make_interval(days => $1::int)`, [days]);
-    return res.rowCount;
+    const res = await this.#db.query<{ cards: number }>(
+      `WITH gone AS (DELETE FROM issued_answers WHERE issued_at < now() - make_interval(days => $1::int) RETURNING cardinality(card_uuids) AS cards)
+       SELECT COALESCE(sum(cards), 0)::int AS cards FROM gone`,
+      [days],
+    );
+    return res.rows[0]?.cards ?? 0;
   }
 
   /** Waits for pending writes (shutdown). */

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditTrail } from '../../src/audit/audit-trail.js';
 import { createLogger } from '../../src/log.js';
-import { CardLedger, ledgerEntries } from '../../src/ledger/issued-cards.js';
+import { migrate, migrations } from '../../src/db/migrations.js';
+import { CardLedger, issuedCardsOfPatient, ledgerEntries } from '../../src/ledger/issued-cards.js';
 import { storedSecret } from '../../src/ledger/pseudonym.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -42,12 +43,37 @@ describe.each(databaseKinds)('card ledger and audit trail on %s', (kind) => {
     expect(one.issuedAt).toBeInstanceOf(Date);
   });
 
+  it('stores the cards of one answer in one row, apart from the next answer, and finds each card', async () => {
+    const ledger = new CardLedger(t.db);
+    const answer = (hookInstance: string, n: number) =>
+      ledgerEntries({
+        serviceId: 'diagnosis',
+        request: { hook: 'patient-view', hookInstance },
+        patientKey: null,
+        inputDigest: 'c'.repeat(64),
+        cards: Array.from({ length: n }, (_, i) => ({ uuid: randomUUID().toUpperCase(), summary: `card ${i}`, indicator: 'info' as const, source: { label: 'Cairn' } })),
+      });
+    const [first, second] = [answer(randomUUID(), 4), answer(randomUUID(), 2)];
+    await ledger.record([...first, ...second]);
+    const rows = await t.db.query<{ hook_instance: string; n: number }>(
+      `SELECT hook_instance, cardinality(card_uuids) AS n FROM issued_answers WHERE hook_instance = ANY($1::text[]) ORDER BY n DESC`,
+      [[first[0]!.hookInstance, second[0]!.hookInstance]],
+    );
+    expect(rows.rows).toEqual([
+      { hook_instance: first[0]!.hookInstance, n: 4 },
+      { hook_instance: second[0]!.hookInstance, n: 2 },
+    ]);
+    const found = await ledger.find('diagnosis', [first[2]!.cardUuid, second[1]!.cardUuid]);
+    expect([...found.values()].map((c) => c.summary).sort()).toEqual(['card 1', 'card 2']);
+    expect(found.get(first[2]!.cardUuid.toLowerCase())?.hookInstance).toBe(first[0]!.hookInstance);
+  });
+
   it('deletes ledger and audit entries past their retention, and keeps the rest', async () => {
     const ledger = new CardLedger(t.db);
     const audit = new AuditTrail(t.db, createLogger('silent'));
     const [old, recent] = [entry('triage'), entry('triage')];
     await ledger.record([old, recent]);
-    await t.db.query(`UPDATE issued_cards SET issued_at = now() - interval '40 days' WHERE card_uuid = $1`, [old.cardUuid]);
+    await t.db.query(`UPDATE issued_answers SET issued_at = now() - interval '40 days' WHERE card_uuids @> ARRAY[$1::uuid]`, [old.cardUuid]);
     for (const outcome of ['old', 'new']) audit.record({ action: 'hook', method: 'POST', route: '/cds-services/:id', status: 200, outcome, durationMs: 3 });
     await audit.flush();
     await t.db.query(`UPDATE audit_events SET recorded_at = now() - interval '40 days' WHERE outcome = 'old'`);
@@ -71,5 +97,51 @@ describe.each(databaseKinds)('card ledger and audit trail on %s', (kind) => {
     const secrets = await Promise.all([storedSecret(t.db), storedSecret(t.db), storedSecret(t.db)]);
     expect(new Set(secrets).size).toBe(1);
     expect(secrets[0]!.length).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe('migration 011: cards recorded one row each before it', () => {
+  it('keeps every card, found by its uuid and its patient, with the same fields, and purges by issue time', async () => {
+    const t = await openTestDatabase('pglite');
+    try {
+      const upTo = migrations.findIndex((m) => m.name === '011_issued_answers');
+      await migrate(t.db, migrations.slice(0, upTo));
+      const [a, b] = [randomUUID(), randomUUID()];
+      const guidelines = [{ id: 'uspstf-hypertension', version: '2021', contentHash: 'c'.repeat(64) }];
+      for (const [uuid, issuedAt] of [[a, '2026-01-02T03:04:05Z'], [b, '2020-01-01T00:00:00Z']] as const) {
+        await t.db.query(
+          `INSERT INTO issued_cards (card_uuid, service_id, hook, hook_instance, issued_at, patient_key, summary, indicator, suggestion_uuids, cairn_version, rule_id, rule_version, guidelines, input_digest, card_digest)
+           VALUES ($1, 'diagnosis', 'patient-view', 'hi-1', $2, $3, 'Stage 2 hypertension', 'warning', $4, '0.1.0', 'dx/hypertension', '2', $5, 'body:in', 'card')`,
+          [uuid, issuedAt, 'p'.repeat(32), JSON.stringify([`${uuid.slice(0, 8)}-0000-4000-8000-000000000000`]), JSON.stringify(guidelines)],
+        );
+      }
+      await migrate(t.db);
+      const ledger = new CardLedger(t.db);
+      const found = await ledger.find('diagnosis', [a.toUpperCase(), b]);
+      expect(found.get(a)).toEqual({
+        cardUuid: a,
+        serviceId: 'diagnosis',
+        hook: 'patient-view',
+        hookInstance: 'hi-1',
+        issuedAt: new Date('2026-01-02T03:04:05Z'),
+        patientKey: 'p'.repeat(32),
+        summary: 'Stage 2 hypertension',
+        indicator: 'warning',
+        suggestionUuids: [`${a.slice(0, 8)}-0000-4000-8000-000000000000`],
+        cairnVersion: '0.1.0',
+        ruleId: 'dx/hypertension',
+        ruleVersion: '2',
+        guidelines,
+        inputDigest: 'body:in',
+        cardDigest: 'card',
+      });
+      expect((await issuedCardsOfPatient(t.db, 'p'.repeat(32), { limit: 10 })).map((c) => c.cardUuid)).toEqual([a, b]);
+      // Retention counts cards, as it did when they were rows.
+      expect(await ledger.purgeOlderThan(365 * 3)).toBe(1);
+      expect(await ledger.get(b)).toBeUndefined();
+      expect(await ledger.get('not-a-uuid')).toBeUndefined();
+    } finally {
+      await t.dispose();
+    }
   });
 });

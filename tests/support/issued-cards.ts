@@ -20,21 +20,21 @@ export interface TestIssuedCard {
 
 export async function insertIssuedCard(db: Queryable, card: TestIssuedCard): Promise<string> {
   const uuid = card.uuid ?? randomUUID();
+  const stored = {
+    card_uuid: uuid,
+    summary: card.summary ?? 'a card',
+    indicator: card.indicator ?? 'info',
+    suggestion_uuids: card.suggestionUuids ?? [],
+    cairn_version: null,
+    rule_id: card.ruleId,
+    rule_version: card.ruleId === null ? null : '1',
+    guidelines: [],
+    card_digest: 'card-digest',
+  };
   await db.query(
-    `INSERT INTO issued_cards (card_uuid, service_id, hook, hook_instance, issued_at, patient_key, summary, indicator, suggestion_uuids, rule_id, rule_version, input_digest, card_digest)
-     VALUES ($1, $2, 'patient-view', $3, $4::timestamptz, $5, $6, $7, $8, $9, $10, 'digest', 'card-digest')`,
-    [
-      uuid,
-      card.serviceId,
-      randomUUID(),
-      card.issuedAt,
-      card.patientKey ?? null,
-      card.summary ?? 'a card',
-      card.indicator ?? 'info',
-      JSON.stringify(card.suggestionUuids ?? []),
-      card.ruleId,
-      card.ruleId === null ? null : '1',
-    ],
+    `INSERT INTO issued_answers (card_uuids, service_id, hook, hook_instance, issued_at, patient_key, input_digest, cards)
+     VALUES (ARRAY[$1::uuid], $2, 'patient-view', $3, $4::timestamptz, $5, 'digest', $6::jsonb)`,
+    [uuid, card.serviceId, randomUUID(), card.issuedAt, card.patientKey ?? null, JSON.stringify([stored])],
   );
   return uuid;
 }
