@@ -39,7 +39,8 @@ export interface QueryOptions {
   /**
    * For a hot statement of fixed text: PostgreSQL parses and plans it once per pooled connection
    * and keeps it under this name (a prepared statement), instead of on every call. The name must
-   * be unique to the text. PGlite ignores it.
+   * be unique to the text. PGlite prepares it too, when its parameters are plain values
+   * (pglite-prepared.ts).
    */
   statementName?: string;
 }

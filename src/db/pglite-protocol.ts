@@ -4,7 +4,7 @@
  */
 
 export type ThreadRequest =
-  | { id: number; op: 'query'; sql: string; params?: unknown[] }
+  | { id: number; op: 'query'; sql: string; params?: unknown[]; statementName?: string }
   | { id: number; op: 'exec'; sql: string }
   | { id: number; op: 'begin' }
   | { id: number; op: 'tx-query'; tx: number; sql: string; params?: unknown[] }

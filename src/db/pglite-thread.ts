@@ -17,7 +17,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { types as pgliteTypes } from '@electric-sql/pglite';
-import type { Database, ExtensionSettings, QueryResultRows, Transaction } from './database.js';
+import type { Database, ExtensionSettings, QueryOptions, QueryResultRows, Transaction } from './database.js';
 import { DirLock } from './directory-lock.js';
 import { ClosedError, errorMessage } from './errors.js';
 import { queryWithLocalSettings } from './extension-settings.js';
@@ -128,9 +128,9 @@ class PGliteThreadDatabase implements Database {
     });
   }
 
-  async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+  async query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResultRows<R>> {
     this.#check('query');
-    return arrived<R>(await this.#send<ThreadRows>({ op: 'query', sql, ...(params && { params }) }));
+    return arrived<R>(await this.#send<ThreadRows>({ op: 'query', sql, ...(params && { params }), ...(options?.statementName && { statementName: options.statementName }) }));
   }
 
   async exec(sql: string): Promise<void> {

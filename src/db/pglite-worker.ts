@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { configurePGliteTypes, toRows } from './pglite.js';
+import { PreparedStatements } from './pglite-prepared.js';
 import { errorForThread, TIMESTAMP_OIDS, type ThreadRequest, type ThreadResponse, type ThreadRows } from './pglite-protocol.js';
 
 interface OpenTransaction {
@@ -45,11 +46,12 @@ async function main(): Promise<void> {
     return;
   }
   const transactions = new Map<number, OpenTransaction>();
+  const prepared = new PreparedStatements(pglite);
 
   const run = async (m: ThreadRequest): Promise<unknown> => {
     switch (m.op) {
       case 'query':
-        return answer(await pglite.query(m.sql, m.params));
+        return answer(prepared.applies(m.statementName, m.params) ? await prepared.run(m.statementName, m.sql, m.params as never[]) : await pglite.query(m.sql, m.params));
       case 'exec':
         await pglite.exec(m.sql);
         return undefined;

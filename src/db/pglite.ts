@@ -6,7 +6,8 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import type { Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { Database, ExtensionSettings, QueryResultRows, Transaction } from './database.js';
+import type { Database, ExtensionSettings, QueryOptions, QueryResultRows, Transaction } from './database.js';
+import { PreparedStatements } from './pglite-prepared.js';
 import { DirLock } from './directory-lock.js';
 import { hasDatabase, initDataDirInWorker } from './pglite-initdb.js';
 import { ClosedError, errorMessage } from './errors.js';
@@ -77,16 +78,20 @@ class PGliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   #closed = false;
   #closing: Promise<void> | undefined;
+  readonly #prepared: PreparedStatements;
 
   constructor(
     private readonly pglite: PGlite,
     private readonly lock: DirLock | undefined,
-  ) {}
+  ) {
+    this.#prepared = new PreparedStatements(pglite);
+  }
 
-  async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResultRows<R>> {
+  async query<R = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResultRows<R>> {
     this.#check('query');
     try {
-      // PGlite's own query() waits for any running transaction, so it never interleaves with one.
+      // PGlite's own query() and exec() wait for any running transaction, so they never interleave with one.
+      if (this.#prepared.applies(options?.statementName, params)) return toRows(await this.#prepared.run<R>(options.statementName, sql, params as never[]));
       return toRows(await this.pglite.query<R>(sql, params));
     } catch (err) {
       throw scrubPGliteError(err);
