@@ -198,22 +198,14 @@ async function insertAnswers(tx: Queryable, answers: readonly AnswerRow[]): Prom
   await tx.query(INSERT_ANSWERS, [JSON.stringify(answers)], { statementName: 'cairn_ledger_insert_answers' });
 }
 
-interface Row {
-  card_uuid: string;
+/** A row of the view issued_cards: a card, with what its answer row holds for all its cards. */
+interface Row extends CardJson {
   service_id: string;
   hook: string;
   hook_instance: string;
   issued_at: Date;
   patient_key: string | null;
-  summary: string;
-  indicator: string;
-  suggestion_uuids: string[];
-  cairn_version: string | null;
-  rule_id: string | null;
-  rule_version: string | null;
-  guidelines: GuidelineRef[];
   input_digest: string;
-  card_digest: string;
 }
 
 function fromRow(r: Row): StoredIssuedCard {
