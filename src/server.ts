@@ -77,7 +77,7 @@ export interface StartOptions {
   /** Awaited as each start-up step begins (after /readyz reports it): tests hold start-up at a step. */
   beforeStep?: (step: StartupStep) => Promise<void> | void;
   /**
-   * The issued-card ledger instead of the database's (bench:hooks --ledger measures a Cairn whose
+   * The issued-card ledger instead of the database's (bench:hooks --only ledger measures a Cairn whose
    * ledger records nothing beside the shipped one, to say what recording costs a hook call).
    */
   ledger?: IssuedCardStore & Pick<CardLedger, 'flush' | 'purgeOlderThan'>;

@@ -6,7 +6,7 @@
  * `trials:import` work running beside the hooks, so the benchmark can measure what it costs them.
  *
  * With CAIRN_BENCH_LEDGER=off (bench-only, read here and nowhere in src/), the issued-card ledger
- * records nothing: the other half of `bench:hooks --ledger`, which says what recording costs a call.
+ * records nothing: the other half of `bench:hooks --only ledger`, which says what recording costs a call.
  */
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';

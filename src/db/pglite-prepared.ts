@@ -54,8 +54,15 @@ export class PreparedStatements {
   async run<R>(name: string, sql: string, params: readonly Literal[] = []): Promise<Results<R>> {
     if (!(await this.#standardStrings())) return this.#pglite.query<R>(sql, [...params]);
     await this.#prepare(name, sql);
-    const results = await this.#pglite.exec(params.length > 0 ? `EXECUTE ${name}(${params.map(sqlLiteral).join(', ')})` : `EXECUTE ${name}`);
-    return results.at(-1) as Results<R>;
+    try {
+      const results = await this.#pglite.exec(params.length > 0 ? `EXECUTE ${name}(${params.map(sqlLiteral).join(', ')})` : `EXECUTE ${name}`);
+      return results.at(-1) as Results<R>;
+    } catch (err) {
+      // PGlite puts the statement's text on its errors (`query`), and this text holds the values,
+      // which may be patient data: an error names the statement and its text, as a bound query's would.
+      if (err instanceof Error && typeof (err as { query?: unknown }).query === 'string') (err as { query?: string }).query = `EXECUTE ${name}: ${sql}`;
+      throw err;
+    }
   }
 
   #prepare(name: string, sql: string): Promise<void> {

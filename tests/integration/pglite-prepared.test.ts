@@ -75,7 +75,12 @@ describe.each([
   });
 
   it('reports a failing statement as the ordinary path does', async () => {
-    await expect(db.query('INSERT INTO notes (id, body) VALUES ($1::int, $2::jsonb)', [1, '{}'], { statementName: 'test_notes_dup' })).rejects.toThrow(/duplicate key/);
+    const failed = await db.query('INSERT INTO notes (id, body) VALUES ($1::int, $2::jsonb)', [1, '{"secret":"Ms Example"}'], { statementName: 'test_notes_dup' }).catch((err: unknown) => err as Error & { query?: string });
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as Error).message).toMatch(/duplicate key/);
+    // The values never ride on the error (its statement text is the prepared one, with $1, $2).
+    expect(JSON.stringify({ ...(failed as object), message: (failed as Error).message })).not.toContain('Ms Example');
+    expect((failed as { query?: string }).query).toMatch(/^EXECUTE test_notes_dup: INSERT INTO notes .*\$2::jsonb\)$/);
     // The database is usable afterwards.
     expect((await db.query('SELECT count(*)::int AS n FROM notes')).rows).toEqual([{ n: 3 }]);
   });
