@@ -93,7 +93,7 @@ describe('the serve process', () => {
     const starting = await poll(s, '/readyz', (status, body) => status === 503 && /"status":"starting"/.test(body));
     expect(starting).toBeDefined();
     s.child.kill('SIGTERM');
-    expect(await s.exited).toBe(0);
-    expect(s.output()).toMatch(/shutting down/);
+    // With the output, so that a failure says which step held the shutdown (or what failed in it).
+    expect({ exitCode: await s.exited, output: s.output() }).toEqual({ exitCode: 0, output: expect.stringMatching(/shutting down/) });
   }, 120_000);
 });
