@@ -311,8 +311,11 @@ describe.each(databaseKinds)('Cairn as an EHR sees it (database: %s)', (kind) =>
       const res = await call('/audit?_count=500', { token: await es.sign({ aud: aud('/audit') }) });
       expect(res.status).toBe(200);
       page = res.json as unknown as Page;
-      // The trail's own reads are audited too (and come first once written): look past them.
-      if (calls(page)[0]?.outcomeDesc?.includes('feedback')) break;
+      // The trail's own reads are audited too (and come first once written): look past them. Wait
+      // for THIS test's two calls: the test before sent refused feedback, whose events are the
+      // newest until these rows are written.
+      const [newest, before] = calls(page);
+      if (newest?.outcomeDesc?.startsWith('POST /cds-services/:id/feedback 200') && before?.outcomeDesc === 'POST /cds-services/:id 200 cards') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(page?.type).toBe('searchset');
