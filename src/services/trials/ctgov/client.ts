@@ -222,10 +222,7 @@ export class CtgovClient {
     this.#firstStart ??= now;
     const start = Math.max(now, this.#nextStart);
     this.#nextStart = start + this.#intervalMs;
-    // A timer can fire a millisecond or two early against performance.now() (Node keeps its timers
-    // on a rounded, cached clock): a CI run once saw starts 47.8 ms apart at a 50 ms pace. Waiting
-    // out what is left keeps the pace as stated.
-    for (let left = start - performance.now(); left > 0; left = start - performance.now()) await this.#sleep(Math.ceil(left));
+    if (start > now) await this.#sleep(start - now);
   }
 
   #sleep(ms: number): Promise<void> {
