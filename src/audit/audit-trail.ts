@@ -28,22 +28,23 @@ const COLUMNS = [
   'duration_ms',
 ] as const;
 
-function rowParams(r: AuditRecord): unknown[] {
-  return [
-    r.action,
-    r.method,
-    r.route,
-    r.status,
-    r.outcome,
-    r.issuer ?? null,
-    r.subject ?? null,
-    r.serviceId ?? null,
-    r.hookInstance ?? null,
-    r.patientKey ?? null,
-    r.cards ?? null,
-    r.entity ?? null,
-    r.durationMs,
-  ];
+/** One record as a row of audit_events, in JSON (the whole batch goes as one jsonb parameter). */
+function rowJson(r: AuditRecord): Record<(typeof COLUMNS)[number], unknown> {
+  return {
+    action: r.action,
+    method: r.method,
+    route: r.route,
+    status: r.status,
+    outcome: r.outcome,
+    issuer: r.issuer ?? null,
+    subject: r.subject ?? null,
+    service_id: r.serviceId ?? null,
+    hook_instance: r.hookInstance ?? null,
+    patient_key: r.patientKey ?? null,
+    cards: r.cards ?? null,
+    entity: r.entity ?? null,
+    duration_ms: r.durationMs,
+  };
 }
 
 const INSERT_RECORDS = `INSERT INTO audit_events (${COLUMNS.join(', ')}) SELECT ${COLUMNS.join(', ')} FROM jsonb_populate_recordset(NULL::audit_events, $1::jsonb)`;
@@ -55,11 +56,7 @@ const INSERT_RECORDS = `INSERT INTO audit_events (${COLUMNS.join(', ')}) SELECT 
  * thread, about a tenth of a millisecond per audited hook call there (docs/BENCHMARKS.md).
  */
 async function insertRecords(tx: Queryable, records: readonly AuditRecord[]): Promise<void> {
-  const rows = records.map((r) => {
-    const values = rowParams(r);
-    return Object.fromEntries(COLUMNS.map((column, i) => [column, values[i]]));
-  });
-  await tx.query(INSERT_RECORDS, [JSON.stringify(rows)], { statementName: 'cairn_audit_insert' });
+  await tx.query(INSERT_RECORDS, [JSON.stringify(records.map(rowJson))], { statementName: 'cairn_audit_insert' });
 }
 
 interface Row {
