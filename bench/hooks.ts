@@ -31,7 +31,8 @@
  * Options: --duration <s> (default 10), --connections <n> (default 10), --rounds <n> (default 1),
  * --db pglite|postgres|both (default both), --only services|overload|import|ledger (default all but
  * ledger),
- * --auth (each request carries its own ES384 JWT, signed before the run; default off, as the
+ * --service triage|diagnosis|trial-match (comma-separated; default all three: the services run,
+ * for a CPU profile of one alone), --auth (each request carries its own ES384 JWT, signed before the run; default off, as the
  * service figures are about the services, not JWT verification), --cpu-prof <dir> (Cairn's
  * processes write a V8 CPU profile there when they stop: where a call's time goes), --from-source
  * (run the servers through tsx instead of compiling them first, as before 2026-12-06).
@@ -57,6 +58,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     db: { type: 'string', default: 'both' },
     only: { type: 'string' },
+    service: { type: 'string' },
     auth: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'from-source': { type: 'boolean', default: false },
@@ -69,6 +71,10 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a w
 const only = values.only;
 if (only !== undefined && !['services', 'overload', 'import', 'ledger'].includes(only)) throw new Error('--only takes services, overload, import or ledger');
 if (!['pglite', 'postgres', 'both'].includes(values.db)) throw new Error('--db takes pglite, postgres or both');
+// --service narrows the runs to one or more services (comma-separated): a CPU profile of one service alone.
+const services = values.service?.split(',').map((s) => s.trim());
+const unknownService = services?.find((s) => !HOOK_SCENARIOS.some((h) => h.service === s));
+if (unknownService !== undefined) throw new Error(`--service takes ${HOOK_SCENARIOS.map((h) => h.service).join(', ')} (comma-separated), not ${unknownService}`);
 const databases = values.db === 'both' ? (['pglite', 'postgres'] as const) : [values.db as 'pglite' | 'postgres'];
 // The ledger pairs run only when asked: two Cairns a database, and several rounds to say anything.
 const wants = (part: string) => (only === undefined && part !== 'ledger') || only === part;
@@ -202,6 +208,8 @@ async function scenarios(): Promise<Scenario[]> {
   try {
     const out: Scenario[] = [];
     for (const s of HOOK_SCENARIOS) {
+      // Triage is built always: the overload, import and ledger scenarios call it.
+      if (services && !services.includes(s.service) && s.service !== 'triage') continue;
       const patientId = await loadDemoPatient(fhir, s.file);
       const body = JSON.stringify({
         hook: 'patient-view',
@@ -340,6 +348,7 @@ async function main(): Promise<void> {
       const { server, base } = await startCairn(database, env);
       if (wants('services')) {
         for (const s of requests) {
+          if (services && !services.includes(s.service)) continue;
           const url = `${base}/cds-services/${s.service}`;
           const [token] = (await presign(auth, url, 1)) ?? [];
           const first = await fetch(url, {

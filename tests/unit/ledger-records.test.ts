@@ -3,7 +3,7 @@
  * keys are made, how an audit record reads as a FHIR AuditEvent, and group commit's batching.
  */
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { toAuditEvent, type StoredAuditRecord } from '../../src/audit/audit-event.js';
 import { PROVENANCE_EXTENSION_KEY } from '../../src/cards/provenance.js';
 import { GroupCommit } from '../../src/db/group-commit.js';
@@ -204,6 +204,40 @@ describe('group commit', () => {
     await Promise.race([sequence, timeout]).finally(() => clearTimeout(timer));
     expect(batches.flat()).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     await writer.flush();
+  });
+
+  it('with a gathering window, writes each batch when its oldest write has waited that long, under steady load too', async () => {
+    jest.useFakeTimers();
+    try {
+      const batches: { at: number; items: number[] }[] = [];
+      const writer = new GroupCommit<number>({ query: async () => ({ rows: [], rowCount: 0 }) }, {
+        gatherMs: 10,
+        writeBatch: async (_db, items) => {
+          await new Promise((resolve) => setTimeout(resolve, 1)); // a statement takes 1 ms
+          batches.push({ at: performance.now(), items: [...items] });
+        },
+      });
+      // A steady caller: one write a millisecond for 60 ms, each timed from its call to its commit.
+      const start = performance.now();
+      const waits: Promise<number>[] = [];
+      for (let i = 0; i < 60; i++) {
+        const made = performance.now();
+        waits.push(writer.write([i]).then(() => performance.now() - made));
+        await jest.advanceTimersByTimeAsync(1);
+      }
+      await jest.advanceTimersByTimeAsync(50);
+      const waited = await Promise.all(waits);
+      expect(batches.flatMap((b) => b.items)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+      // One statement a window (about 11 ms: 10 gathering, 1 writing), not one per write after the
+      // first window: without the wait, each later statement carried the one write made meanwhile.
+      expect(batches.length).toBeLessThanOrEqual(Math.ceil(60 / 10) + 1);
+      for (const [a, b] of batches.slice(1).map((b, i) => [batches[i]!, b] as const)) expect(b.at - a.at).toBeGreaterThanOrEqual(10);
+      // Nobody waits longer than the window, the statement ahead and its own.
+      expect(Math.max(...waited)).toBeLessThanOrEqual(10 + 1 + 1);
+      expect(batches[0]!.at - start).toBe(11);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('settles each write with its own statement: a failed batch rejects its writes only', async () => {
