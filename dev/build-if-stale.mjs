@@ -12,7 +12,7 @@
  * leaves nothing behind. Without esbuild (an install without dev dependencies) it falls back to tsc.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,14 +30,17 @@ function newest(p) {
   return latest;
 }
 
-/** Every TypeScript source under a folder. */
-function sources(dir) {
+/** Every file under a folder whose name passes `wanted`. */
+function filesUnder(dir, wanted) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) return sources(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+    if (e.isDirectory()) return filesUnder(p, wanted);
+    return wanted(e.name) ? [p] : [];
   });
 }
+
+/** Every TypeScript source under a folder. */
+const sources = (dir) => filesUnder(dir, (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'));
 
 const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 if (builtAt > 0 && inputs.every((p) => newest(p) < builtAt)) {
@@ -62,11 +65,23 @@ if (esbuild) {
     bundle: false,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    // The engines floor of package.json: esbuild keeps the `with { type: 'json' }` import attribute
+    // only for a Node that supports it (20.10 and later); for plain node20 it drops it, and Node
+    // then refuses to load the JSON ("needs an import attribute of type json").
+    target: 'node20.19',
     sourcemap: true,
     tsconfig: path.join(root, 'tsconfig.build.json'),
     logLevel: 'warning',
   });
+  // Data the code imports as JSON (the triage tables: `import … with { type: 'json' }`) is not
+  // TypeScript, so esbuild file by file leaves it out; tsc (resolveJsonModule) copies it. Without
+  // it, dist/ fails to load on the first import of such a module.
+  const srcRoot = path.join(root, 'src');
+  for (const file of filesUnder(srcRoot, (name) => name.endsWith('.json'))) {
+    const target = path.join(dist, path.relative(srcRoot, file));
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(file, target);
+  }
 } else {
   process.stdout.write('esbuild is not installed: compiling with tsc\n');
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
