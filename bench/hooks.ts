@@ -34,7 +34,8 @@
  * --service triage|diagnosis|trial-match (comma-separated; default all three: the services run,
  * for a CPU profile of one alone), --auth (each request carries its own ES384 JWT, signed before the run; default off, as the
  * service figures are about the services, not JWT verification), --cpu-prof <dir> (Cairn's
- * processes write a V8 CPU profile there when they stop: where a call's time goes), --from-source
+ * processes write a V8 CPU profile there when they stop: where a call's time goes), --node-args
+ * "<flags>" (Node options for Cairn's processes, e.g. a V8 heap setting to compare), --from-source
  * (run the servers through tsx instead of compiling them first, as before 2026-12-06).
  */
 import autocannon from 'autocannon';
@@ -61,6 +62,7 @@ const { values } = parseArgs({
     service: { type: 'string' },
     auth: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'node-args': { type: 'string' },
     'from-source': { type: 'boolean', default: false },
   },
 });
@@ -208,7 +210,7 @@ async function scenarios(): Promise<Scenario[]> {
   try {
     const out: Scenario[] = [];
     for (const s of HOOK_SCENARIOS) {
-      // Triage is built always: the overload, import and ledger scenarios call it.
+      // Triage is built always: the overload and import scenarios call it.
       if (services && !services.includes(s.service) && s.service !== 'triage') continue;
       const patientId = await loadDemoPatient(fhir, s.file);
       const body = JSON.stringify({
@@ -322,7 +324,7 @@ async function main(): Promise<void> {
           ...env,
         },
         600_000,
-        values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [],
+        [...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []), ...(values['node-args']?.split(' ').filter(Boolean) ?? [])],
       );
       servers.push(server);
       await waitReady(base);
@@ -449,7 +451,7 @@ async function ledgerPairs(
   const off = await startCairn(`${database}-ledger-off`, { ...(database === 'postgres' ? { DATABASE_URL: await freshPostgresDatabase('_off') } : {}), CAIRN_BENCH_LEDGER: 'off' });
   const rows: Row[] = [];
   try {
-    for (const s of requests.filter((r) => r.service !== 'trial-match')) {
+    for (const s of requests.filter((r) => r.service !== 'trial-match' && (!services || services.includes(r.service)))) {
       const ratios: number[] = [];
       const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
       for (const server of [on, off]) {

@@ -271,8 +271,8 @@ export interface IssuedCardStore {
   find(serviceId: string, cardUuids: readonly string[]): Promise<Map<string, StoredIssuedCard>>;
 }
 
-/** How long the embedded database gathers ledger rows before one commit (see the constructor). */
-export const LEDGER_GATHER_MS_PGLITE = 5;
+/** How long a hook answer's ledger rows wait for other answers' to share a commit (see the constructor). */
+export const LEDGER_GATHER_MS = 5;
 
 export class CardLedger implements IssuedCardStore {
   readonly #db: Database;
@@ -280,11 +280,12 @@ export class CardLedger implements IssuedCardStore {
 
   constructor(db: Database, options: { gatherMs?: number } = {}) {
     this.#db = db;
-    // PGlite writes its files on every commit, on the event loop: a commit per hook call cut the
-    // embedded default's throughput by two thirds. Gathering for a few milliseconds lets one
-    // commit carry the cards of every call in that window (each call still answers only after
-    // its cards are committed). PostgreSQL commits off the event loop: no gathering there.
-    this.#writer = new GroupCommit(db, { writeBatch: insertAnswers, maxBatch: 200, gatherMs: options.gatherMs ?? (db.kind === 'pglite' ? LEDGER_GATHER_MS_PGLITE : 0) });
+    // A statement has a fixed cost: on PGlite about half a millisecond of its thread, and a commit
+    // per hook call cut the embedded default's throughput by two thirds; on PostgreSQL a round
+    // trip, the server's work and a WAL flush, on the same cores as the hooks. Gathering for a few
+    // milliseconds lets one commit carry the cards of every call in that window (each call still
+    // answers only after its cards are committed).
+    this.#writer = new GroupCommit(db, { writeBatch: insertAnswers, maxBatch: 200, gatherMs: options.gatherMs ?? LEDGER_GATHER_MS });
   }
 
   /** Resolves once the entries are committed, together with those of concurrent calls (group-commit.ts). */
