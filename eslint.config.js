@@ -8,13 +8,15 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
  * what else in src/ it may import. Anything not listed is refused by `import-x/no-restricted-paths`,
  * so an arrow that runs upward (or sideways between two services) fails `npm run lint`.
  */
-const BASE = ['config.ts', 'log.ts', 'progress.ts', 'canonical.ts', 'thread-module.ts', 'thread-priority.ts'];
+const BASE = ['config.ts', 'log.ts', 'progress.ts', 'slices.ts', 'canonical.ts', 'thread-module.ts', 'thread-priority.ts'];
 const LAYERS = {
   'config.ts': [],
   // Cairn's canonical base: set once at start-up, read wherever a Cairn URL is written or read.
   'canonical.ts': [],
   'log.ts': [],
   'progress.ts': ['log.ts'],
+  // Main-thread work of a long job a slice at a time, with turns of the event loop for the hooks.
+  'slices.ts': [],
   // Where a worker thread's module is (dist/ or source): the embedding pool and the database thread.
   'thread-module.ts': [],
   // A background thread's scheduling priority (Linux nice): the embedding threads yield to the hooks.

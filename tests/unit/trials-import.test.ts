@@ -20,6 +20,11 @@ import {
   TrialImportError,
 } from '../../src/services/trials/matching/trial-record.js';
 import { projectFields } from '../support/ctgov-standin.js';
+import { readTrialFile } from '../../src/services/trials/store/trial-files.js';
+import { mapInSlices } from '../../src/slices.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * Medplum's validator checks the R4 JSON. Its TypeScript types describe the same JSON as the
@@ -231,6 +236,47 @@ describe('files and vocabularies', () => {
     expect(() => parseTrialFile(text, 'trials.jsonl')).toThrow(/^trials\.jsonl:2: invalid JSON/);
     expect(() => parseTrialFile(JSON.stringify({ nct_id: 'X1' }), 'bad.json')).toThrow(TrialImportError);
     expect(parseTrialFile(`${JSON.stringify(CORPUS_RECORD)}\n\n${JSON.stringify({ ...CORPUS_RECORD, nct_id: 'NCT00000103' })}`, 'ok.jsonl')).toHaveLength(2);
+  });
+
+  it('reading a file gives what parsing its text gives, JSON lines a slice at a time, errors naming the line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cairn-trial-file-'));
+    try {
+      const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ ...CORPUS_RECORD, nct_id: `NCT${String(i).padStart(8, '0')}` }));
+      const files: Record<string, string> = {
+        'ok.jsonl': `${lines.join('\n')}\n\n`,
+        'array.json': `[${lines.slice(0, 3).join(',')}]`,
+        'array-lines.jsonl': `[${lines[0]}]\n${lines[1]}`,
+        'empty.jsonl': '\n  \n',
+      };
+      for (const [name, text] of Object.entries(files)) {
+        await writeFile(join(dir, name), text);
+        expect(await readTrialFile(join(dir, name))).toEqual(parseTrialFile(text, join(dir, name)));
+      }
+      expect((await readTrialFile(join(dir, 'ok.jsonl'))).map((r) => r.nctId)).toEqual(lines.map((_, i) => `NCT${String(i).padStart(8, '0')}`));
+      await writeFile(join(dir, 'bad.jsonl'), `${lines[0]}\n${lines[1]}\n{not json}\n`);
+      await expect(readTrialFile(join(dir, 'bad.jsonl'))).rejects.toThrow(/bad\.jsonl:3: invalid JSON/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('long parsing gives the event loop a turn after each slice, at least one item per slice, in order', async () => {
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    try {
+      // Ten items of 3 ms in slices of 5 ms: a turn after every second item, so timers run meanwhile.
+      const out = await mapInSlices(Array.from({ length: 10 }, (_, i) => i), (n) => (busy(3), n * 2), 5);
+      expect(out).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+      expect(turns).toBeGreaterThanOrEqual(3);
+      // An item longer than a slice still goes alone, whole.
+      expect(await mapInSlices(['a', 'b'], (x) => (busy(8), x.toUpperCase()), 5)).toEqual(['A', 'B']);
+    } finally {
+      clearInterval(ticker);
+    }
   });
 
   it.each<[string | string[], string | undefined]>([

@@ -431,18 +431,28 @@ export function parseTrialFile(text: string, file: string): TrialRecord[] {
       if (/\.json$/i.test(file)) throw new TrialImportError(`${file}: invalid JSON: ${(err as Error).message}`);
     }
   }
-  const out: TrialRecord[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new TrialImportError(`${file}:${i + 1}: invalid JSON: ${(err as Error).message}`);
-    }
-    out.push(...recordsFromJson(value, `${file}:${i + 1}`));
-  });
-  return out;
+  return text.split('\n').flatMap((line, i) => parseTrialLine(line, i, file));
+}
+
+/**
+ * Whether parseTrialFile reads this text as one JSON document (an array or a .json file) rather
+ * than as JSON lines.
+ */
+export function isJsonDocument(text: string, file: string): boolean {
+  const trimmed = text.trimStart();
+  return trimmed.startsWith('[') || /\.json$/i.test(file);
+}
+
+/** The records of line `index` (0-based) of a JSON-lines file: none for a blank line. */
+export function parseTrialLine(line: string, index: number, file: string): TrialRecord[] {
+  if (!line.trim()) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    throw new TrialImportError(`${file}:${index + 1}: invalid JSON: ${(err as Error).message}`);
+  }
+  return recordsFromJson(value, `${file}:${index + 1}`);
 }
 
 // ---------------------------------------------------------------------------------------------

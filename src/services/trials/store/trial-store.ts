@@ -50,6 +50,7 @@ import type { TermStatistics } from '../../../search/terms.js';
 import type { CairnEmbeddings } from '../../../search/embeddings/types.js';
 import { log as defaultLog, type Logger } from '../../../log.js';
 import { progress } from '../../../progress.js';
+import { mapInSlices } from '../../../slices.js';
 import type { ResearchStudy } from 'fhir/r4.js';
 import type { CriterionStructure, ParsedCriterion } from '../matching/criteria-parse.js';
 import { ageInYears, contentHashOf, prepareTrial, type ImportedTrial, type TrialRecord } from '../matching/trial-record.js';
@@ -467,22 +468,8 @@ export async function importTrials(db: Database, records: readonly TrialRecord[]
   return { ...r, durationMs: Math.round(performance.now() - started) };
 }
 
-/** Longest stretch of parsing between two turns of the event loop: a background import must not hold up hook calls. */
-const PARSE_SLICE_MS = 20;
-
-/** prepareTrial over every record, giving the event loop a turn every PARSE_SLICE_MS (a trial's criteria take about 10 ms). */
-async function prepareTrials(records: readonly TrialRecord[]): Promise<ImportedTrial[]> {
-  const out: ImportedTrial[] = [];
-  let slice = performance.now();
-  for (const record of records) {
-    out.push(prepareTrial(record));
-    if (performance.now() - slice > PARSE_SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      slice = performance.now();
-    }
-  }
-  return out;
-}
+/** prepareTrial over every record, a slice at a time (slices.ts: a trial's criteria take about 10 ms). */
+const prepareTrials = (records: readonly TrialRecord[]): Promise<ImportedTrial[]> => mapInSlices(records, prepareTrial);
 
 /**
  * Records that the trials `nctIds` were read from ClinicalTrials.gov at `at` (a refresh found
@@ -636,7 +623,7 @@ async function unchangedImport(db: Queryable, records: readonly TrialRecord[], e
        (SELECT count(*) FROM trial_criteria WHERE nct_id = ANY($1::text[])) AS criteria,
        (SELECT count(*) FROM trial_criteria WHERE embedding IS NULL) + (SELECT count(*) FROM trials WHERE embedding IS NULL) AS missing,
        EXISTS (SELECT 1 FROM pg_class WHERE relname = $3) AS indexed`,
-    [records.map((r) => r.nctId), records.map(contentHashOf), TRIAL_VECTOR_INDEX],
+    [records.map((r) => r.nctId), await mapInSlices(records, contentHashOf), TRIAL_VECTOR_INDEX],
   );
   const row = res.rows[0];
   if (!row || Number(row.matching) !== records.length || Number(row.missing) > 0 || !row.indexed) return undefined;
