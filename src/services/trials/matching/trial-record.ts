@@ -422,7 +422,7 @@ export function recordsFromJson(value: unknown, where: string): TrialRecord[] {
 export function parseTrialFile(text: string, file: string): TrialRecord[] {
   const trimmed = text.trim();
   if (!trimmed) return [];
-  if (trimmed.startsWith('[') || /\.json$/i.test(file)) {
+  if (isJsonDocument(trimmed, file)) {
     try {
       return recordsFromJson(JSON.parse(trimmed) as unknown, file);
     } catch (err) {
@@ -435,8 +435,9 @@ export function parseTrialFile(text: string, file: string): TrialRecord[] {
 }
 
 /**
- * Whether parseTrialFile reads this text as one JSON document (an array or a .json file) rather
- * than as JSON lines.
+ * Whether a file's text is read first as one JSON document (an array, or any .json file) rather
+ * than as JSON lines (parseTrialFile; a .jsonl file that starts with "[" and is not one document
+ * is then read as lines).
  */
 export function isJsonDocument(text: string, file: string): boolean {
   const trimmed = text.trimStart();
