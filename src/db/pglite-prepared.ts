@@ -45,17 +45,18 @@ export class PreparedStatements {
     this.#pglite = pglite;
   }
 
-  /** Whether this call can run as a named statement (else the caller uses PGlite's query()). */
-  applies(name: string | undefined, params: readonly unknown[] | undefined): name is string {
-    return name !== undefined && STATEMENT_NAME.test(name) && (params ?? []).every(isLiteral);
-  }
-
-  /** Runs `sql` as the statement `name` with these parameters (applies() must have said yes). */
-  async run<R>(name: string, sql: string, params: readonly Literal[] = []): Promise<Results<R>> {
-    if (!(await this.#standardStrings())) return this.#pglite.query<R>(sql, [...params]);
+  /**
+   * Runs `sql`: as the prepared statement `name` when there is a (valid) name and every parameter
+   * is a plain value, else by PGlite's query().
+   */
+  async query<R>(sql: string, params: unknown[] | undefined, name: string | undefined): Promise<Results<R>> {
+    const literals = (params ?? []) as readonly Literal[];
+    if (name === undefined || !STATEMENT_NAME.test(name) || !literals.every(isLiteral) || !(await this.#standardStrings())) {
+      return this.#pglite.query<R>(sql, params);
+    }
     await this.#prepare(name, sql);
     try {
-      const results = await this.#pglite.exec(params.length > 0 ? `EXECUTE ${name}(${params.map(sqlLiteral).join(', ')})` : `EXECUTE ${name}`);
+      const results = await this.#pglite.exec(literals.length > 0 ? `EXECUTE ${name}(${literals.map(sqlLiteral).join(', ')})` : `EXECUTE ${name}`);
       return results.at(-1) as Results<R>;
     } catch (err) {
       // PGlite puts the statement's text on its errors (`query`), and this text holds the values,

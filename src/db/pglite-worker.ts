@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const run = async (m: ThreadRequest): Promise<unknown> => {
     switch (m.op) {
       case 'query':
-        return answer(prepared.applies(m.statementName, m.params) ? await prepared.run(m.statementName, m.sql, m.params as never[]) : await pglite.query(m.sql, m.params));
+        return answer(await prepared.query(m.sql, m.params, m.statementName));
       case 'exec':
         await pglite.exec(m.sql);
         return undefined;

@@ -91,8 +91,7 @@ class PGliteDatabase implements Database {
     this.#check('query');
     try {
       // PGlite's own query() and exec() wait for any running transaction, so they never interleave with one.
-      if (this.#prepared.applies(options?.statementName, params)) return toRows(await this.#prepared.run<R>(options.statementName, sql, params as never[]));
-      return toRows(await this.pglite.query<R>(sql, params));
+      return toRows(await this.#prepared.query<R>(sql, params, options?.statementName));
     } catch (err) {
       throw scrubPGliteError(err);
     }
