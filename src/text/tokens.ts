@@ -4,9 +4,14 @@
  * "a word of the criterion occurs in the note" means the same thing in every stage.
  */
 
-/** Unicode comparison signs and dashes as ASCII, so one set of patterns reads every record. */
+/**
+ * Unicode comparison signs and dashes as ASCII, and letters without their diacritics, so one set of
+ * patterns reads every record: "Sjögren" and "Sjogren", "Guillain-Barré" and "Guillain-Barre" are
+ * the same words (the tokenizer keeps a-z only, and would otherwise split "Ménière" into "m", "ni",
+ * "re"). Each precomposed letter stays one character (card.ts maps folded text back by position).
+ */
 export function asciiFold(text: string): string {
-  return text
+  const folded = text
     .replace(/[≥⩾]/g, '>=')
     .replace(/[≤⩽]/g, '<=')
     .replace(/[‐‑‒–—―−]/g, '-')
@@ -14,6 +19,18 @@ export function asciiFold(text: string): string {
     .replace(/[“”]/g, '"')
     .replace(/[µμ]/g, 'u')
     .replace(/\u00a0/g, ' ');
+  return LATIN_WITH_MARKS.test(folded) ? withoutDiacritics(folded) : folded;
+}
+
+/** Latin letters with diacritics and ligatures (Latin-1 Supplement to Latin Extended-B), or a combining mark. */
+const LATIN_WITH_MARKS = /[\u00c0-\u024f]|\p{M}/u;
+const LIGATURES: Readonly<Record<string, string>> = { ß: 'ss', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', ł: 'l', Ł: 'L', đ: 'd', Đ: 'D' };
+
+function withoutDiacritics(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[ßæÆœŒøØłŁđĐ]/g, (c) => LIGATURES[c] ?? c);
 }
 
 /** Lower-case alphanumeric words, in order. */

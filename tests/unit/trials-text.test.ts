@@ -5,7 +5,7 @@ import { conditionMentions } from '../../src/services/trials/matching/lexicon.js
 import { auroc, ndcgAt, precisionAt } from '../../dev/eval/ranking-metrics.js';
 import { assertionAt } from '../../src/text/negation.js';
 import { splitSentences } from '../../src/text/sentences.js';
-import { contentWords, stem } from '../../src/text/tokens.js';
+import { asciiFold, contentWords, stem, words } from '../../src/text/tokens.js';
 
 /** How the note asserts the first mention of `word`. */
 function assertionOf(sentence: string, word: string): string {
@@ -61,6 +61,17 @@ describe('words', () => {
     expect(stem('diabetes')).toBe('diabetes');
     expect(stem('diseases')).toBe('disease');
     expect(stem('therapies')).toBe('therapy');
+  });
+
+  it('a letter with a diacritic is its base letter: one word however it is spelt', () => {
+    expect(words("Sjögren's syndrome")).toEqual(words("Sjogren's syndrome"));
+    expect(words('Ménière disease, Guillain-Barré, café-au-lait spots')).toEqual(['meniere', 'disease', 'guillain', 'barre', 'cafe', 'au', 'lait', 'spots']);
+    // Decomposed input (a letter and a combining accent) reads the same as precomposed.
+    expect(words('Me\u0301nie\u0300re')).toEqual(['meniere']);
+    expect(words('Basedow-Krankheit: Schilddrüse, Größe; Ørsted, æther')).toEqual(['basedow', 'krankheit', 'schilddruse', 'grosse', 'orsted', 'aether']);
+    // Signs, and the length of text with precomposed letters, are kept.
+    expect(asciiFold('Créatinine ≤ 1.5 mg/dL')).toBe('Creatinine <= 1.5 mg/dL');
+    expect(asciiFold('Sécurité').length).toBe('Sécurité'.length);
   });
 
   it('content words drop function words and trial boilerplate', () => {
