@@ -230,6 +230,34 @@ describe('pregnancy, contraception, consent', () => {
     expect(summary(judge(p, 'Women of childbearing potential must use contraception'))).toEqual(['unknown', 'not-applicable']);
   });
 
+  it('substance use and military service do not apply to a young child; they do from the age they can', () => {
+    const child = profile(patient({ gender: 'male', birthDate: '2020-03-01' })); // 5 years at REF
+    for (const text of ['alcoholism (drunk at least once a week)', 'Cigarette smoking > 1 pack per month.', 'army recruit']) {
+      const j = judge(child, text, 'exclusion');
+      expect(summary(j)).toEqual(['unknown', 'not-applicable']);
+      expect(j.reason).toMatch(/^applies from age (9|17) years; the patient is 5/);
+      expect(j.evidence[0]?.kind).toBe('record');
+    }
+    // Not about the state itself, or about anything else too: judged as before.
+    expect(judge(child, 'Non-smoker', 'inclusion').basis).not.toBe('not-applicable');
+    expect(judge(child, 'Asthma or smoking', 'exclusion').basis).not.toBe('not-applicable');
+    const ten = profile(patient({ gender: 'male', birthDate: '2015-01-01' }));
+    expect(summary(judge(ten, 'Recent history of alcohol abuse', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    expect(judge(ten, 'army recruit', 'exclusion').basis).toBe('not-applicable');
+    const adult = profile(patient({ gender: 'male', birthDate: '1990-01-01' }));
+    expect(judge(adult, 'army recruit', 'exclusion').basis).not.toBe('not-applicable');
+    // Age unknown: no assumption about it.
+    expect(judge(profile(patient({ gender: 'male' })), 'alcoholism', 'exclusion').basis).not.toBe('not-applicable');
+  });
+
+  it('a negation after who the criterion is about is the criterion\'s own', () => {
+    const p = profile(patient({ gender: 'female', birthDate: '1980-01-01' }), note('She presents with a goitre.'));
+    // Nothing mentions it: an inclusion asking for its absence is met by the unmentioned-facts rule…
+    expect(summary(judge(p, 'Patients who have never received radioiodine therapy', 'inclusion'))).toEqual(['met', 'assumed-absent']);
+    // …and an exclusion for its absence is never met by assumption.
+    expect(judge(p, 'Patient who is not registered with social security', 'exclusion').status).toBe('unknown');
+  });
+
   it('a woman with no mention of pregnancy: not excluded, by assumption; a recorded pregnancy excludes', () => {
     const p = profile(patient({ gender: 'female', birthDate: '1990-01-01' }));
     expect(summary(judge(p, 'Pregnant or breastfeeding', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);

@@ -597,6 +597,12 @@ function conceptSpans(text: string): Array<{ start: number; end: number }> {
 }
 
 const NEGATED_START = /^(?:no|not|never|none|without|absence of|absent|free of|must not|should not|cannot|may not|does not|do not|did not|has not|have not|had not|non[- ]|negative)\b/i;
+/**
+ * Who the criterion is about, before what it asks ("Patients who have never received…",
+ * "Subjects that are not…"): the negation that follows is the criterion's own, as if it opened it.
+ */
+const SUBJECT_LEAD_IN =
+  /^(?:all |any )?(?:patients?|subjects?|participants?|individuals?|persons?|people|adults?|children|women|men|those)\s+(?:who|that)\s+(?:(?:have|has|had|are|is|were|was|do|does|did|will)\s+)?(?=(?:no|not|never)\b)/i;
 const NEGATIVE_PREGNANCY_TEST = /\bnegative (?:serum |urine |blood |beta[- ]?hcg |b-?hcg )?pregnancy test\b|\bpregnancy test (?:must be |is |that is )?negative\b|\bnot (?:be )?pregnant\b|\bnon-?pregnant\b/i;
 
 /** Wording of the structured parts: not part of the residual. */
@@ -650,7 +656,7 @@ export function parseCriterion(criterion: AtomicCriterion): ParsedCriterion {
     pregnancy = { states: [...new Set(states)], negated };
   }
 
-  const negated = NEGATED_START.test(lower.trim()) || (pregnancy?.negated ?? false) || (() => {
+  const negated = NEGATED_START.test(lower.trim().replace(SUBJECT_LEAD_IN, '')) || (pregnancy?.negated ?? false) || (() => {
     const refs = [...conditions, ...medications];
     return refs.length > 0 && refs.every((r) => r.negated);
   })();

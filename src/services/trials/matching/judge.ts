@@ -135,7 +135,8 @@ function recordEvidence(source: string, text: string): Evidence {
   return { kind: 'record', source, text };
 }
 
-function factEvidence(f: FactEvidence): Evidence {
+/** Evidence for a fact read from a note's sentence or from the record (a condition, age, sex, a value). */
+function factEvidence(f: { source: string; text: string; sentence?: number }): Evidence & { kind: 'note' | 'record' } {
   return f.sentence !== undefined ? { kind: 'note', source: f.source, text: f.text, sentence: f.sentence } : { kind: 'record', source: f.source, text: f.text };
 }
 
@@ -154,7 +155,7 @@ function agePart(profile: PatientProfile, s: CriterionStructure): Part | undefin
   const a = age.value;
   const okMin = range.min === undefined || (range.minInclusive ? a >= range.min : a > range.min);
   const okMax = range.max === undefined || (range.maxInclusive ? a <= range.max : a < range.max);
-  const evidence = age.sentence !== undefined ? { kind: 'note' as const, source: age.source, text: age.text, sentence: age.sentence } : recordEvidence(age.source, age.text);
+  const evidence = factEvidence(age);
   return {
     holds: okMin && okMax,
     basis: evidence.kind,
@@ -167,11 +168,11 @@ function sexPart(profile: PatientProfile, s: CriterionStructure): Part | undefin
   if (!s.sex) return undefined;
   const sex = profile.sex;
   if (s.sex === 'any') {
-    const evidence = sex ? [sex.sentence !== undefined ? { kind: 'note' as const, source: sex.source, text: sex.text, sentence: sex.sentence } : recordEvidence(sex.source, sex.text)] : [];
+    const evidence = sex ? [factEvidence(sex)] : [];
     return { holds: true, basis: sex?.sentence !== undefined ? 'note' : 'record', evidence, reason: 'either sex' };
   }
   if (!sex) return { holds: null, basis: 'none', evidence: [], reason: `${s.sex} required; sex not recorded` };
-  const evidence = sex.sentence !== undefined ? { kind: 'note' as const, source: sex.source, text: sex.text, sentence: sex.sentence } : recordEvidence(sex.source, sex.text);
+  const evidence = factEvidence(sex);
   return { holds: sex.value === s.sex, basis: evidence.kind, evidence: [evidence], reason: `${sex.value}; ${s.sex} ${sex.value === s.sex ? 'matches' : 'required'}` };
 }
 
@@ -389,7 +390,7 @@ function pregnancyPart(profile: PatientProfile, s: CriterionStructure): Part | u
   const wantPresent = !p.negated;
   const label = p.states.join(' or ');
   if (profile.sex?.value === 'male') {
-    const ev = profile.sex.sentence !== undefined ? { kind: 'note' as const, source: profile.sex.source, text: profile.sex.text, sentence: profile.sex.sentence } : recordEvidence(profile.sex.source, profile.sex.text);
+    const ev = factEvidence(profile.sex);
     return { holds: !wantPresent, basis: ev.kind, evidence: [ev], reason: `male: not ${label}` };
   }
   const parts = p.states.map((state) =>
@@ -469,7 +470,7 @@ function labPart(profile: PatientProfile, l: MeasurementStatement, assumable: bo
   for (const v of candidates) {
     const holds = valueHolds(v, l);
     if (holds === null) continue;
-    const ev: Evidence = v.sentence !== undefined ? { kind: 'note', source: v.source, text: v.text, sentence: v.sentence } : recordEvidence(v.source, v.text);
+    const ev: Evidence = factEvidence(v);
     return {
       holds,
       basis: ev.kind,
@@ -641,6 +642,34 @@ function statusOf(holds: boolean | null): CriterionStatus {
 const TEST_RESULT =
   /\b(?:positive|negative)\b[^.;]{0,60}\b(?:tests?|testing|screening|results?|challenge|cultures?|serology|assay|PCR)\b|\b(?:tests?|tested|testing|results?|cultures?)\s+(?:\w+\s+){0,3}?(?:positive|negative)\b/i;
 
+/**
+ * Conditions that only apply from a given age, so that a criterion about them is not applicable to
+ * a younger child (as one about pregnancy is not to a man). Substance use: NIAAA, "Alcohol Screening
+ * and Brief Intervention for Youth: A Practitioner's Guide" (2011), screens from age 9; military
+ * service: 17, the minimum age of enlistment (10 U.S.C. § 505).
+ */
+const ADULT_ONLY_CONDITIONS: ReadonlyMap<string, number> = new Map([
+  ['substance-abuse', 9],
+  ['smoking', 9],
+]);
+const MILITARY_SERVICE = /\b(?:army|military|navy|soldiers?|recruits?|enlist\w*)\b/i;
+const MILITARY_SERVICE_MIN_AGE = 17;
+
+/** The age from which the criterion can apply, when the patient is younger; undefined otherwise. */
+function childTooYoungFor(profile: PatientProfile, criterion: ParsedCriterion): number | undefined {
+  const age = profile.age?.value;
+  if (age === undefined) return undefined;
+  const s = criterion.structure;
+  // Only a criterion about the state itself ("alcoholism", "army recruit"); "non-smoker" a child is.
+  if (s.negated || s.labs.length > 0 || s.medications.length > 0 || s.age || s.pregnancy) return undefined;
+  let from: number | undefined;
+  if (s.conditions.length > 0) {
+    const ages = s.conditions.map((c) => (c.negated ? undefined : ADULT_ONLY_CONDITIONS.get(c.conceptId)));
+    if (ages.every((a): a is number => a !== undefined)) from = Math.min(...ages);
+  } else if (MILITARY_SERVICE.test(criterion.text)) from = MILITARY_SERVICE_MIN_AGE;
+  return from !== undefined && age < from ? from : undefined;
+}
+
 export interface JudgeInput {
   criterion: ParsedCriterion;
   /** The criterion's embedding (same model as the profile's sentences), for semantic matching. */
@@ -746,9 +775,14 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   const male = profile.sex?.value === 'male';
   const onlyPregnancy = s.category === 'pregnancy' && !s.age && s.conditions.length === 0 && s.labs.length === 0 && s.medications.length === 0;
   if (male && (onlyPregnancy || (s.category === 'contraception' && /\b(?:women|woman|females?|child[- ]?bearing|pregnan\w*)\b/i.test(criterion.text)))) {
-    const sex = profile.sex as NonNullable<PatientProfile['sex']>;
-    const ev: Evidence = sex.sentence !== undefined ? { kind: 'note', source: sex.source, text: sex.text, sentence: sex.sentence } : recordEvidence(sex.source, sex.text);
-    return unknown('not-applicable', 'applies to women only; the patient is male', [ev]);
+    return unknown('not-applicable', 'applies to women only; the patient is male', [factEvidence(profile.sex as NonNullable<PatientProfile['sex']>)]);
+  }
+
+  // Substance use and military service do not apply to a young child (see ADULT_ONLY_CONDITIONS).
+  const childAge = childTooYoungFor(profile, criterion);
+  if (childAge) {
+    const age = profile.age as NonNullable<PatientProfile['age']>;
+    return unknown('not-applicable', `applies from age ${childAge} years; the patient is ${age.value}`, [factEvidence(age)]);
   }
 
   if (s.category === 'administrative' || s.category === 'contraception') {
