@@ -131,10 +131,6 @@ interface Part {
   reason: string;
 }
 
-function recordEvidence(source: string, text: string): Evidence {
-  return { kind: 'record', source, text };
-}
-
 /** Evidence for a fact read from a note's sentence or from the record (a condition, age, sex, a value). */
 function factEvidence(f: { source: string; text: string; sentence?: number }): Evidence & { kind: 'note' | 'record' } {
   return f.sentence !== undefined ? { kind: 'note', source: f.source, text: f.text, sentence: f.sentence } : { kind: 'record', source: f.source, text: f.text };
