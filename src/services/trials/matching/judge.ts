@@ -640,9 +640,10 @@ const TEST_RESULT =
 
 /**
  * Conditions that only apply from a given age, so that a criterion about them is not applicable to
- * a younger child (as one about pregnancy is not to a man). Substance use: NIAAA, "Alcohol Screening
- * and Brief Intervention for Youth: A Practitioner's Guide" (2011), screens from age 9; military
- * service: 17, the minimum age of enlistment (10 U.S.C. § 505).
+ * a younger child (as one about pregnancy is not to a man). Substance use: 9, the age from which
+ * NIAAA's "Alcohol Screening and Brief Intervention for Youth: A Practitioner's Guide" (2011) screens
+ * (tobacco is asked about later still: CDC's National Youth Tobacco Survey starts at grade 6);
+ * military service: 17, the minimum age of enlistment (10 U.S.C. § 505).
  */
 const ADULT_ONLY_CONDITIONS: ReadonlyMap<string, number> = new Map([
   ['substance-abuse', 9],
