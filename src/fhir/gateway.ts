@@ -107,6 +107,8 @@ export function createFhirGateway(opts: FhirGatewayOptions): FhirGateway {
   return {
     get: (relativeUrl, signal) => call(relativeUrl, signal),
     async collectPages(first, signal) {
+      // A server's malformed `entry` (not an array) is kept as it came for the PatientContext builder to report.
+      if (first.entry !== undefined && !Array.isArray(first.entry)) return first;
       const entries = [...(first.entry ?? [])];
       let page: Bundle = first;
       for (let pages = 1; pages < opts.maxPages; pages++) {
@@ -123,7 +125,7 @@ export function createFhirGateway(opts: FhirGatewayOptions): FhirGateway {
         const result = await call(nextUrl.href, signal);
         if (!result || result.resourceType !== 'Bundle') break;
         page = result;
-        entries.push(...(page.entry ?? []));
+        if (Array.isArray(page.entry)) entries.push(...page.entry);
       }
       const { link: _link, ...rest } = first;
       return { ...rest, entry: entries, ...(entries.length === 0 && { entry: undefined }) } as Bundle;

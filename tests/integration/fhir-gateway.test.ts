@@ -32,13 +32,14 @@ beforeAll(async () => {
       return void res.end('not json');
     }
     if (url.pathname.endsWith('/Observation')) {
-      const next = url.searchParams.get('elsewhere') ? 'http://203.0.113.9/fhir/Observation?page=2' : `${base}/Observation?page=${page + 1}`;
+      const next = url.searchParams.get('elsewhere') ? 'http://203.0.113.9/fhir/Observation?page=2' : `${base}/Observation?page=${page + 1}${url.searchParams.get('malformed') ? '&malformed=1' : ''}`;
       return void setTimeout(
         () =>
           send(200, {
             resourceType: 'Bundle',
             type: 'searchset',
-            entry: [{ resource: { resourceType: 'Observation', id: `o${page}` } }],
+            // ?malformed: page 2 comes with an `entry` that is not an array.
+            entry: url.searchParams.get('malformed') && page === 2 ? 'not entries' : [{ resource: { resourceType: 'Observation', id: `o${page}` } }],
             link: [{ relation: 'next', url: next }],
           }),
         50,
@@ -90,6 +91,15 @@ describe('FHIR gateway', () => {
     const all = await g.collectPages(first as never);
     expect(all.entry?.map((e) => e.resource?.id)).toEqual(['o1', 'o2', 'o3']);
     expect(all.link).toBeUndefined();
+  });
+
+  it("keeps a server's malformed `entry` for the PatientContext builder to report, instead of failing", async () => {
+    const g = gateway({ maxPages: 3 });
+    const all = await g.collectPages((await g.get('Observation?page=1&malformed=1')) as never);
+    // Page 2's entry is not an array: its entries are skipped, page 3's kept.
+    expect(all.entry?.map((e) => e.resource?.id)).toEqual(['o1', 'o3']);
+    const notArray = { resourceType: 'Bundle', type: 'searchset', entry: 'x', link: [{ relation: 'next', url: `${base}/Observation?page=2` }] };
+    expect(await g.collectPages(notArray as never)).toBe(notArray);
   });
 
   it('never follows a next link to another origin (the token would leak)', async () => {

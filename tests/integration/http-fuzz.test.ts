@@ -193,7 +193,9 @@ const observation = fc.record({
   effectiveDateTime: fc.oneof(fc.date({ noInvalidDate: true, min: new Date('1900-01-01'), max: new Date('2100-01-01') }).map((d) => d.toISOString()), fc.string()),
   subject: fc.constant({ reference: 'Patient/p1' }),
 }, { requiredKeys: ['resourceType', 'code'] });
-const bundle = <T>(entries: fc.Arbitrary<T>) => fc.array(entries, { maxLength: 6 }).map((es) => ({ resourceType: 'Bundle', type: 'searchset', entry: es.map((resource) => ({ resource })) }));
+/** A searchset of the resources, now and then with malformed entries (null, a number, no resource) among them. */
+const bundle = <T>(entries: fc.Arbitrary<T>) =>
+  fc.array(fc.oneof({ weight: 5, arbitrary: entries.map((resource) => ({ resource })) }, { weight: 1, arbitrary: fc.oneof(anyJson, fc.record({ resource: anyJson })) }), { maxLength: 6 }).map((entry) => ({ resourceType: 'Bundle', type: 'searchset', entry }));
 const goodHook = fc.record({
   service: fc.constantFrom('triage', 'triage-encounter', 'diagnosis', 'trial-match'),
   hookInstance: uuid,

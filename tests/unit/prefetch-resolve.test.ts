@@ -195,6 +195,19 @@ describe('resolvePrefetch: a prefetch value is checked against its template', ()
     expect(gateway.calls).toEqual([]);
   });
 
+  it('passes malformed entries (null, numbers, no resource, an entry that is not an array) on for the PatientContext builder to report', async () => {
+    const junk = (entry: unknown) => ({ resourceType: 'Bundle', type: 'searchset', entry }) as unknown as Bundle;
+    for (const bundle of [junk([null, 5, 'x', [], {}, { resource: null }, { resource: 'Observation' }, { resource: observation('o1', 'Patient/p1'), search: 'match' }]), junk(5), junk('entries')]) {
+      const gateway = fakeGateway({});
+      const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: { vitals: bundle }, gateway });
+      expect(out).toMatchObject({ source: 'client', value: bundle });
+      expect(gateway.calls).toEqual([]);
+    }
+    // A wrong resource among the junk is still found.
+    const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: { vitals: junk([null, { resource: patient }]) }, gateway: fakeGateway(answers) });
+    expect(out).toMatchObject({ source: 'fetched', replaced: expect.any(String) });
+  });
+
   it('an OperationOutcome entry not marked as an outcome is a wrong type', async () => {
     const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: { resourceType: 'OperationOutcome', issue: [] } }] };
     const [out] = await resolvePrefetch({ templates: { vitals: templates.vitals }, context, provided: { vitals: bundle }, gateway: fakeGateway(answers) });

@@ -29,10 +29,13 @@ export function prefetchMismatch(renderedUrl: string, value: FhirResource): stri
   const params = new URLSearchParams(query ?? '');
   const includes = [...params.keys()].some((k) => k === '_include' || k === '_revinclude' || k.startsWith('_include:') || k.startsWith('_revinclude:'));
   const patient = singlePatient(params);
-  for (const entry of (value as Bundle).entry ?? []) {
-    const resource = entry.resource;
-    if (!resource) continue;
-    const mode = entry.search?.mode;
+  // Entries that are not objects, or hold no resource object, are not judged here: the
+  // PatientContext builder excludes and reports them (fhir/context/collect.ts).
+  const entries: unknown = (value as Bundle).entry;
+  for (const entry of Array.isArray(entries) ? (entries as unknown[]) : []) {
+    if (!isObject(entry) || !isObject(entry.resource)) continue;
+    const resource = entry.resource as unknown as FhirResource;
+    const mode = isObject(entry.search) ? entry.search.mode : undefined;
     if (resource.resourceType === 'OperationOutcome' && mode === 'outcome') continue;
     if (includes && mode === 'include') continue;
     if (resource.resourceType !== type) return `a ${type} search answered with a Bundle holding a ${resource.resourceType}`;
@@ -62,6 +65,10 @@ function namesAnotherPatient(resource: FhirResource, patientId: string): boolean
     if (m?.[1] !== undefined && decode(m[1]) !== patientId) return true;
   }
   return false;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function decode(s: string): string {
