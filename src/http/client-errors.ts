@@ -32,6 +32,20 @@ interface HttpErrorLike {
   code?: unknown;
   expose?: unknown;
   message?: unknown;
+  /** The body as received, on a body-parser parse error. */
+  body?: unknown;
+}
+
+/** "null", "a string", "a number" or "a boolean" when the text is JSON of that kind; undefined otherwise. */
+function jsonScalarKind(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null) return 'null';
+  return typeof value === 'object' ? undefined : `a ${typeof value}`;
 }
 
 function statusOf(e: HttpErrorLike): number | undefined {
@@ -60,8 +74,13 @@ export function clientErrorAnswer(err: unknown, req: Request): ClientErrorAnswer
   }
   if (status === undefined || status < 400 || status > 499) return undefined;
   switch (e.type) {
-    case 'entity.parse.failed':
-      return { status: 400, outcome: operationOutcome('error', 'invalid', 'the request body is not valid JSON'), reason: 'invalid JSON' };
+    case 'entity.parse.failed': {
+      // The parser also refuses JSON that is not an object or array (null, "text", 5): say so, not "invalid".
+      const scalar = typeof e.body === 'string' ? jsonScalarKind(e.body) : undefined;
+      return scalar
+        ? { status: 400, outcome: operationOutcome('error', 'invalid', `the request body must be a JSON object, not ${scalar}`), reason: 'JSON not an object' }
+        : { status: 400, outcome: operationOutcome('error', 'invalid', 'the request body is not valid JSON'), reason: 'invalid JSON' };
+    }
     case 'entity.too.large':
       return { status: 413, outcome: operationOutcome('error', 'too-costly', 'the request body is too large'), reason: 'body too large' };
     case 'charset.unsupported':

@@ -99,6 +99,18 @@ describe('HTTP adapter', () => {
     expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
   });
 
+  it.each([
+    ['null', 'null'],
+    ['"text"', 'a string'],
+    ['5', 'a number'],
+    ['{"hook":', undefined],
+  ])('says what is wrong with the JSON body %s', async (text, kind) => {
+    const res = await post('/cds-services/no-uuids', text);
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as { issue: Array<{ diagnostics: string }> };
+    expect(outcome.issue[0]?.diagnostics).toBe(kind ? `the request body must be a JSON object, not ${kind}` : 'the request body is not valid JSON');
+  });
+
   it('sends no CORS headers to an origin that is not allowlisted', async () => {
     const res = await fetch(`${base}/cds-services`, { headers: { Origin: 'https://elsewhere.example.org' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
