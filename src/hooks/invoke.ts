@@ -96,14 +96,16 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
       return { status: 412, body: preconditionFailed(missing, service.requiredPrefetch), outcome: 'precondition-failed' };
     }
 
-    const cards: Card[] = [];
+    const emitted: Array<{ cards: Card[]; position: number }> = [];
+    // Cards in the order of their position, then of emission (a stable sort).
+    const answered = (): Card[] => emitted.sort((a, b) => a.position - b.position).flatMap((e) => e.cards);
     const prefetch = prefetchData(outcomes);
     const dataAsSent = outcomes.every((o) => o.source !== 'fetched' && (o.source !== 'client' || o.value === request.prefetch?.[o.key]));
     const run = service
       .run(
         { request, context: request.context, prefetch, log, signal: controller.signal },
-        (ready) => {
-          if (!controller.signal.aborted) cards.push(...ready);
+        (ready, position = Number.MAX_SAFE_INTEGER) => {
+          if (!controller.signal.aborted) emitted.push({ cards: ready, position });
         },
       )
       .then(() => 'done' as const);
@@ -113,13 +115,13 @@ export async function invokeService(service: CdsService, body: unknown, deps: In
     } catch (err) {
       // A failing service must not take the EHR's workflow down: answer with what is ready, and record it.
       log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'service logic failed');
-      return { status: 200, body: { cards: conformCards(cards) }, outcome: 'service-error', request, prefetch, dataAsSent };
+      return { status: 200, body: { cards: conformCards(answered()) }, outcome: 'service-error', request, prefetch, dataAsSent };
     }
     if (finished === DEADLINE) {
-      log.warn({ deadlineMs: deps.deadlineMs, ready: cards.length }, 'hook deadline passed; answering with the cards that are ready');
+      log.warn({ deadlineMs: deps.deadlineMs, ready: emitted.reduce((n, e) => n + e.cards.length, 0) }, 'hook deadline passed; answering with the cards that are ready');
       run.catch(() => undefined);
     }
-    const conformed = conformCards(cards);
+    const conformed = conformCards(answered());
     return {
       status: 200,
       body: { cards: conformed },

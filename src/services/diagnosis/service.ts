@@ -69,18 +69,19 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     const candidates = findingsToShow(findings, ctx, htnStage1, bySubsumption)
       .map((finding) => ({ finding, record: checkRecorded(finding, ctx, bySubsumption) }))
       .filter(({ record }) => record.status !== 'recorded-same-stage');
-    // Each card is emitted when ready, so a slow retrieval never holds back the others.
+    // Each card is emitted when ready, so a slow retrieval never holds back the others; at its
+    // finding's position, so the answer's order does not depend on which search returned first.
     await Promise.all(
-      candidates.map(async ({ finding, record }) => {
+      candidates.map(async ({ finding, record }, position) => {
         const basis = await diagnosisBasis(finding, options.search);
         const card = diagnosisCard(finding, record, basis, { patientId, indicator: options.indicator, now: referenceTime.toISOString(), ...smart });
-        if (card) emit([card]);
+        if (card) emit([card], position);
       }),
     );
     // After the computed cards: a hypothesis is the lesser evidence.
     const hypothesisCards = hypotheses
       .map((h) => hypothesisCard(h, { finding: findings.find((f) => f.condition === h.condition), recorded: recordedConditions(h.condition, ctx, bySubsumption), ...smart }))
       .filter((c) => c !== undefined);
-    if (hypothesisCards.length > 0) emit(hypothesisCards);
+    if (hypothesisCards.length > 0) emit(hypothesisCards, candidates.length);
   };
 }
