@@ -25,7 +25,13 @@ describe('exclusion rules', () => {
     const ctx = build([hr('o1', 350)]);
     expect(ctx.vitals.heartRate).toEqual([]);
     expect(excluded(ctx, 'implausible-value')).toEqual([
-      { source: 'Observation/o1', reason: 'implausible-value', detail: expect.stringMatching(/350 \/min outside plausible range \(0, 300\)/) },
+      {
+        source: 'Observation/o1',
+        reason: 'implausible-value',
+        detail: expect.stringMatching(/350 \/min outside plausible range \(0, 300\)/),
+        // What was measured, when and as recorded: a card can say "recorded but excluded".
+        reading: { quantity: 'heartRate', effective: '2024-05-01T09:00:00Z', effectiveTime: Date.parse('2024-05-01T09:00:00Z'), value: 350, unit: '/min' },
+      },
     ]);
   });
 

@@ -88,6 +88,21 @@ describe('triage card', () => {
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ esiLevel: 1, setBy: 'A', qsofa: 3 });
   });
 
+  it('says a vital sign recorded but excluded was excluded, with the value as recorded and why, not that it was not recorded', async () => {
+    // The newest heart rates recorded as 400 /min and in a unit Cairn does not read.
+    const bundle = structuredClone(edBundle);
+    const heartRates = bundle.entry.filter((e) => e.resource.resourceType === 'Observation' && JSON.stringify(e.resource.code).includes('"8867-4"'));
+    expect(heartRates.length).toBeGreaterThan(1);
+    for (const [i, e] of heartRates.entries()) e.resource.valueQuantity = i === heartRates.length - 1 ? { value: 400, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' } : { value: 90, unit: 'beats' };
+    const { assessment, card } = await cardFor([bundle], fakeSearch('Respiratory'));
+    expect(assessment.observations.excluded.heartRate?.map((r) => [r.value, r.unit, r.reason, r.effective])).toEqual(
+      heartRates.map((e, i) => (i === heartRates.length - 1 ? [400, '/min', 'implausible-value'] : [90, 'beats', 'unknown-unit']).concat(e.resource.effectiveDateTime as string)),
+    );
+    expect(card!.detail).toContain(`Pulse excluded (400/min, implausible; ${heartRates.length - 1} earlier)`);
+    expect(card!.detail).not.toMatch(/Pulse[^.;]*not recorded/);
+    expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ notRecorded: expect.arrayContaining(['heartRate']), excluded: { heartRate: expect.any(Array) } });
+  });
+
   it('carries its provenance: the triage rule and the content hash of every quoted document; its orders have meta.source and a Provenance', async () => {
     const { card } = await cardFor([edBundle], fakeSearch('Respiratory'));
     expect(provenanceProblems(card!, { ruleId: 'triage/news2-qsofa-esi', hashOf: documentHash })).toEqual([]);

@@ -101,6 +101,8 @@ export interface ObservationSpec {
   pregnant?: boolean;
   hypercapnic?: boolean;
   complaint?: string | null;
+  /** Readings recorded but excluded, for vital signs given as missing (null). */
+  excluded?: TriageObservations['excluded'];
 }
 
 /** A normal adult on room air: every NEWS2 parameter scores 0. */
@@ -145,6 +147,7 @@ export function observations(spec: ObservationSpec): TriageObservations {
     patient: { source: 'Patient/p1', age: spec.age === undefined ? null : spec.age, sex: 'unknown', pregnancy: spec.pregnant ? 'pregnant' : 'unknown' },
     chiefComplaint: spec.complaint ? { text: spec.complaint, source: 'Encounter/e1', codings: [] } : null,
     missing,
+    excluded: spec.excluded ?? {},
   };
 }
 

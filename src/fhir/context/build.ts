@@ -150,8 +150,8 @@ function build(input: BuildPatientContextInput, referenceTime: number, exclusion
     referenceTime,
     valueSets,
     exclusions,
-    exclude(source, reason, detail) {
-      exclusions.push(detail === undefined ? { source, reason } : { source, reason, detail });
+    exclude(source, reason, detail, reading) {
+      exclusions.push({ source, reason, ...(detail !== undefined && { detail }), ...(reading !== undefined && { reading }) });
     },
     resolve(reference, from) {
       if (reference.startsWith('#')) {

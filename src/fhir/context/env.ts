@@ -4,7 +4,7 @@
  * through this so that every module reports exclusions the same way.
  */
 import type { ChoiceTime, JsonObject } from './fhir-json.js';
-import type { Exclusion, ExclusionReason } from './types.js';
+import type { ExcludedReading, Exclusion, ExclusionReason } from './types.js';
 import type { ValueSetIndex } from './value-sets.js';
 
 /**
@@ -17,7 +17,7 @@ export interface BuildEnv {
   /** Epoch ms of the reference time. */
   readonly referenceTime: number;
   readonly valueSets: ValueSetIndex;
-  exclude(source: string, reason: ExclusionReason, detail?: string): void;
+  exclude(source: string, reason: ExclusionReason, detail?: string, reading?: ExcludedReading): void;
   /** Resolves a reference against contained resources of `from`, then the whole input. */
   resolve(reference: string, from?: JsonObject): JsonObject | undefined;
   /**

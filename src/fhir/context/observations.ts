@@ -39,6 +39,7 @@ import type { ObservationBinding, QuestionKey } from './value-sets.js';
 import type {
   ConsciousnessLevel,
   ConsciousnessReading,
+  ExclusionReason,
   PregnancyStatusValue,
   QuantityKey,
   Reading,
@@ -193,6 +194,17 @@ function readValue(
   where: string,
 ): void {
   const label = `${quantity} (${where === 'value' ? code : where})`;
+  // A dated reading of a known quantity that cannot be used: excluded with what it measured.
+  const excludeReading = (reason: ExclusionReason, detail: string, value?: number, unit?: { unit?: string; code?: string }) => {
+    const recordedUnit = unit?.code ?? unit?.unit;
+    env.exclude(common.source, reason, detail, {
+      quantity,
+      effective: common.effective,
+      effectiveTime: common.effectiveTime,
+      ...(value !== undefined && { value }),
+      ...(recordedUnit !== undefined && { unit: recordedUnit }),
+    });
+  };
   const def = QUANTITIES[quantity];
   let raw: number;
   let recordedUnit: { unit?: string; code?: string; system?: string } = {};
@@ -201,23 +213,23 @@ function readValue(
   const vi = prop(element, 'valueInteger');
   if (vq !== undefined) {
     if (!isObject(vq)) {
-      env.exclude(common.source, 'malformed-resource', `${label}: valueQuantity is not an object`);
+      excludeReading('malformed-resource', `${label}: valueQuantity is not an object`);
       return;
     }
     const v = prop(vq, 'value');
     if (v === undefined) {
-      env.exclude(common.source, 'missing-value', `${label}: valueQuantity has no value`);
+      excludeReading('missing-value', `${label}: valueQuantity has no value`);
       return;
     }
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      env.exclude(common.source, 'non-numeric-value', `${label}: valueQuantity.value ${describe(v)}`);
+      excludeReading('non-numeric-value', `${label}: valueQuantity.value ${describe(v)}`);
       return;
     }
     raw = v;
     const cmp = prop(vq, 'comparator');
     if (cmp !== undefined) {
       if (typeof cmp !== 'string' || !COMPARATORS.has(cmp)) {
-        env.exclude(common.source, 'non-numeric-value', `${label}: unknown comparator ${describe(cmp)}`);
+        excludeReading('non-numeric-value', `${label}: unknown comparator ${describe(cmp)}`);
         return;
       }
       comparator = cmp as Reading['comparator'];
@@ -225,35 +237,35 @@ function readValue(
     recordedUnit = { unit: str(vq, 'unit'), code: str(vq, 'code'), system: str(vq, 'system') };
   } else if (vi !== undefined) {
     if (typeof vi !== 'number' || !Number.isInteger(vi)) {
-      env.exclude(common.source, 'non-numeric-value', `${label}: valueInteger ${describe(vi)}`);
+      excludeReading('non-numeric-value', `${label}: valueInteger ${describe(vi)}`);
       return;
     }
     if (!def.unitlessAllowed) {
-      env.exclude(common.source, 'unknown-unit', `${label}: valueInteger carries no unit`);
+      excludeReading('unknown-unit', `${label}: valueInteger carries no unit`, vi);
       return;
     }
     raw = vi;
   } else {
     const valueKey = Object.keys(element).find((k) => k.startsWith('value'));
     if (valueKey) {
-      env.exclude(common.source, 'non-numeric-value', `${label}: ${valueKey} ${describe(element[valueKey])}`);
+      excludeReading('non-numeric-value', `${label}: ${valueKey} ${describe(element[valueKey])}`);
     } else {
       const dar = prop(element, 'dataAbsentReason');
       const darText = dar === undefined ? undefined : (firstCodeOf(dar) ?? text(dar, 'text') ?? 'recorded');
-      env.exclude(common.source, 'missing-value', `${label}: no value${darText ? ` (dataAbsentReason: ${darText})` : ''}`);
+      excludeReading('missing-value', `${label}: no value${darText ? ` (dataAbsentReason: ${darText})` : ''}`);
     }
     return;
   }
 
   const converted = convertToCanonical(quantity, raw, recordedUnit);
   if (!converted.ok) {
-    env.exclude(common.source, 'unknown-unit', `${label}: ${converted.detail}`);
+    excludeReading('unknown-unit', `${label}: ${converted.detail}`, raw, recordedUnit);
     return;
   }
   const problem = implausibility(quantity, converted.value, converted.unit);
   if (problem) {
     const originalUnit = recordedUnit.unit ?? recordedUnit.code ?? '';
-    env.exclude(common.source, 'implausible-value', `${label}: ${problem}${originalUnit && originalUnit !== converted.unit ? ` (recorded ${raw} ${originalUnit})` : ''}`);
+    excludeReading('implausible-value', `${label}: ${problem}${originalUnit && originalUnit !== converted.unit ? ` (recorded ${raw} ${originalUnit})` : ''}`, raw, recordedUnit);
     return;
   }
   const reading: Reading = {

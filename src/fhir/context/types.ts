@@ -308,6 +308,23 @@ export interface Exclusion {
   source: string;
   reason: ExclusionReason;
   detail?: string;
+  /**
+   * A reading of a known quantity, dated, that could not be used (no value, not a number, a unit
+   * not understood, implausible): what it measured, when, and the value as recorded, so that a
+   * card can say "recorded but excluded" rather than "not recorded".
+   */
+  reading?: ExcludedReading;
+}
+
+export interface ExcludedReading {
+  quantity: QuantityKey;
+  /** The effective time as recorded (ISO 8601). */
+  effective: string;
+  effectiveTime: number;
+  /** The value as recorded, when it was a number. */
+  value?: number;
+  /** Its unit as recorded: the UCUM code when there is one, else the unit's text. */
+  unit?: string;
 }
 
 export interface PatientContext {

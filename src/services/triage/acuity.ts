@@ -23,8 +23,8 @@
 import type { Age } from '../../fhir/context/index.js';
 import { CITATIONS } from './citations.js';
 import type { ChiefComplaint, TriageObservations } from './triage-input.js';
-import { AVPU_WORDS, latestMentalStatus } from './triage-input.js';
-import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence } from './types.js';
+import { AVPU_WORDS, describeExcluded, latestMentalStatus } from './triage-input.js';
+import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence, VitalParameter } from './types.js';
 import type { ResourceAdjustment, ResourceMatch, ResourceType } from './resources.js';
 import { describeValue, isAbove, isAtLeast, isAtMost, isBelow } from './values.js';
 import { evaluateScore, outsideDomain, scoreFeatures, type FeatureValue, type ScoreResult, type TriageScoreModel } from './fitted-score.js';
@@ -255,7 +255,10 @@ function finding(
   return { decisionPoint, criterion, label, met, effect, evidence: evidence.filter((e): e is Evidence => !!e), detail, citation };
 }
 
-function missingDetail(what: string, obs: TriageObservations): string {
+/** "heart rate not recorded in the last 24 h", or, when it was recorded but not usable, why. */
+function missingDetail(what: string, obs: TriageObservations, vital?: VitalParameter): string {
+  const excluded = vital ? obs.excluded[vital] : undefined;
+  if (excluded?.length) return `${what} in the last ${obs.windowHours} h ${describeExcluded(excluded)}`;
   return `${what} not recorded in the last ${obs.windowHours} h`;
 }
 
@@ -316,7 +319,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
       'SpO2 < 90 %',
       spo2 ? isBelow(spo2, LEVEL1_SPO2_BELOW, 1) : null,
       [spo2],
-      spo2 ? `SpO2 ${describeValue(spo2)}` : missingDetail('SpO2', obs),
+      spo2 ? `SpO2 ${describeValue(spo2)}` : missingDetail('SpO2', obs, 'spo2'),
       CITATIONS.esiLevel1,
     ),
   );
@@ -328,7 +331,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
       'Respiratory rate ≤ 8/min (apnoea or severe bradypnoea)',
       rr ? isAtMost(rr, LEVEL1_RESPIRATORY_RATE_AT_MOST, 1) : null,
       [rr],
-      rr ? `respiratory rate ${describeValue(rr)}` : missingDetail('respiratory rate', obs),
+      rr ? `respiratory rate ${describeValue(rr)}` : missingDetail('respiratory rate', obs, 'respiratoryRate'),
       CITATIONS.esiLevel1Examples,
     ),
   );
@@ -345,7 +348,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
         'Systolic BP ≤ 70 mm Hg',
         sbp ? isAtMost(sbp, LEVEL1_SYSTOLIC_BP_AT_MOST, 1) : null,
         [sbp],
-        sbp ? `systolic BP ${describeValue(sbp)}` : missingDetail('systolic BP', obs),
+        sbp ? `systolic BP ${describeValue(sbp)}` : missingDetail('systolic BP', obs, 'systolicBP'),
         CITATIONS.esiLevel1Examples,
       ),
     );
@@ -364,7 +367,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
         [sbp, met ? (tachycardicForPressure ? hr : mental.evidence) : null],
         sbp
           ? `systolic BP ${describeValue(sbp)}${hypotensive ? `; ${mental.detail}${hr ? `; heart rate ${describeValue(hr)}` : '; heart rate not recorded'}` : ''}`
-          : missingDetail('systolic BP', obs),
+          : missingDetail('systolic BP', obs, 'systolicBP'),
         CITATIONS.esiLevel1Examples,
       ),
     );
@@ -376,7 +379,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
         `Systolic BP below the PALS limit for age (< ${paediatricBpLimit} mm Hg)`,
         sbp ? isBelow(sbp, paediatricBpLimit, 1) : null,
         [sbp],
-        sbp ? `systolic BP ${describeValue(sbp)} at ${age?.display ?? 'unknown age'}; in children hypotension is a late sign of shock` : missingDetail('systolic BP', obs),
+        sbp ? `systolic BP ${describeValue(sbp)} at ${age?.display ?? 'unknown age'}; in children hypotension is a late sign of shock` : missingDetail('systolic BP', obs, 'systolicBP'),
         CITATIONS.palsHypotension,
       ),
     );
@@ -391,7 +394,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
         'Heart rate < 60/min in an infant or child',
         hr ? isBelow(hr, PAEDIATRIC_BRADYCARDIA_BELOW, 1) : null,
         [hr],
-        hr ? `heart rate ${describeValue(hr)} at ${age.display}` : missingDetail('heart rate', obs),
+        hr ? `heart rate ${describeValue(hr)} at ${age.display}` : missingDetail('heart rate', obs, 'heartRate'),
         CITATIONS.palsHypotension,
       ),
     );
@@ -403,7 +406,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
         'Heart rate ≤ 32 or ≥ 180/min',
         hr ? anyOf([isAtMost(hr, LEVEL1_HEART_RATE_AT_MOST, 1), isAtLeast(hr, LEVEL1_HEART_RATE_AT_LEAST, 1)]) : null,
         [hr],
-        hr ? `heart rate ${describeValue(hr)}` : missingDetail('heart rate', obs),
+        hr ? `heart rate ${describeValue(hr)}` : missingDetail('heart rate', obs, 'heartRate'),
         CITATIONS.esiExtremeHeartRate,
       ),
     );
@@ -420,7 +423,7 @@ function decisionPointA(obs: TriageObservations): AcuityFinding[] {
         [hr, met ? (hypotensive ? sbp : mental.evidence) : null],
         hr
           ? `heart rate ${describeValue(hr)}${abnormalRate ? `; ${sbp ? `systolic BP ${describeValue(sbp)}` : 'systolic BP not recorded'}; ${mental.detail}` : ''}`
-          : missingDetail('heart rate', obs),
+          : missingDetail('heart rate', obs, 'heartRate'),
         CITATIONS.aclsRates,
       ),
     );
@@ -523,7 +526,7 @@ function decisionPointB(
         'Fever ≥ 38.0 °C in an infant under 3 months',
         temp ? isAtLeast(temp, INFANT_FEVER_AT_LEAST, 0.1) : null,
         [temp],
-        temp ? `temperature ${describeValue(temp)} at ${age.display}` : `${missingDetail('temperature', obs)} (required under 3 years)`,
+        temp ? `temperature ${describeValue(temp)} at ${age.display}` : `${missingDetail('temperature', obs, 'temperature')} (required under 3 years)`,
         CITATIONS.esiFebrileInfant,
       ),
     );
@@ -541,7 +544,7 @@ function decisionPointB(
         'Systolic BP < 90 mm Hg',
         sbp ? isBelow(sbp, ADULT_HYPOTENSION_BELOW, 1) : null,
         [sbp],
-        sbp ? `systolic BP ${describeValue(sbp)}` : missingDetail('systolic BP', obs),
+        sbp ? `systolic BP ${describeValue(sbp)}` : missingDetail('systolic BP', obs, 'systolicBP'),
         CITATIONS.hypotensionAdult,
       ),
     );
@@ -562,7 +565,7 @@ function decisionPointCFloors(obs: TriageObservations): AcuityFinding[] {
       'Fever > 39.0 °C at 3-36 months (immunisation status and source unknown to Cairn)',
       temp ? isAbove(temp, CHILD_HIGH_FEVER_ABOVE, 0.1) : null,
       [temp],
-      temp ? `temperature ${describeValue(temp)} at ${age.display}` : `${missingDetail('temperature', obs)} (required under 3 years)`,
+      temp ? `temperature ${describeValue(temp)} at ${age.display}` : `${missingDetail('temperature', obs, 'temperature')} (required under 3 years)`,
       CITATIONS.esiFebrileChild,
       'floor',
     ),
@@ -588,7 +591,7 @@ function decisionPointD(
       `Heart rate > ${limits.heartRateAbove}/min (${limits.label})`,
       hr ? isAbove(hr, limits.heartRateAbove, 1) : null,
       [hr],
-      hr ? `heart rate ${describeValue(hr)}; ${band.basis}` : missingDetail('heart rate', obs),
+      hr ? `heart rate ${describeValue(hr)}; ${band.basis}` : missingDetail('heart rate', obs, 'heartRate'),
       CITATIONS.esiDangerZone,
       rateEffect,
     ),
@@ -598,7 +601,7 @@ function decisionPointD(
       `Respiratory rate > ${limits.respiratoryRateAbove}/min (${limits.label})`,
       rr ? isAbove(rr, limits.respiratoryRateAbove, 1) : null,
       [rr],
-      rr ? `respiratory rate ${describeValue(rr)}; ${band.basis}` : missingDetail('respiratory rate', obs),
+      rr ? `respiratory rate ${describeValue(rr)}; ${band.basis}` : missingDetail('respiratory rate', obs, 'respiratoryRate'),
       CITATIONS.esiDangerZone,
       rateEffect,
     ),
@@ -608,7 +611,7 @@ function decisionPointD(
       'SpO2 < 92 %',
       spo2 ? isBelow(spo2, DANGER_ZONE_SPO2_BELOW, 1) : null,
       [spo2],
-      spo2 ? `SpO2 ${describeValue(spo2)}` : missingDetail('SpO2', obs),
+      spo2 ? `SpO2 ${describeValue(spo2)}` : missingDetail('SpO2', obs, 'spo2'),
       CITATIONS.esiDangerZone,
       effect,
     ),

@@ -8,7 +8,9 @@ import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { DECISION_POINT_QUERY, ESI_ALGORITHM, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
-import type { Evidence } from './types.js';
+import type { News2Parameter } from './news2.js';
+import { describeExcluded } from './triage-input.js';
+import type { Evidence, VitalParameter } from './types.js';
 
 /**
  * The triage card: indicator, summary and detail computed from the assessment, one guideline
@@ -84,6 +86,8 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
           fittedScores: a.acuity.scores.map((s) => ({ score: s.score, points: s.points, threshold: s.threshold, moreUrgentLevel: s.urgent })),
         }),
         ...(a.observations.missing.length > 0 && { notRecorded: a.observations.missing }),
+        // Of those, the ones recorded but excluded, with each reading as recorded and why.
+        ...(Object.keys(a.observations.excluded).length > 0 && { excluded: a.observations.excluded }),
       },
       ...provenanceExtension(provenance),
     },
@@ -111,10 +115,22 @@ function summary(a: TriageAssessment): string {
 function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string {
   const { mostUrgent, leastUrgent } = a.acuity.possibleLevels;
   // The parameters that make NEWS2 a lower bound; every parameter not recorded is in the card's extension.
-  const missing = a.news2.parameters.filter((p) => p.status === 'missing').map((p) => p.label);
-  const bound = a.news2.complete
-    ? ''
-    : `, a lower bound: up to ${a.news2.maxPossibleTotal} with ${missing.length > 0 ? `${missing.join(', ')}, not recorded in the last ${a.observations.windowHours} h` : 'the readings that allow more points'}`;
+  // One whose readings were all excluded (implausible, unit not understood) says so: it was recorded.
+  const missing = a.news2.parameters.filter((p) => p.status === 'missing');
+  const excludedOf = (p: News2Parameter) => {
+    const vital = NEWS2_VITAL[p];
+    return vital ? a.observations.excluded[vital] : undefined;
+  };
+  const notRecorded = missing.filter((p) => !excludedOf(p.parameter)?.length).map((p) => p.label);
+  const excluded = missing.flatMap((p) => {
+    const readings = excludedOf(p.parameter);
+    return readings?.length ? [`${p.label} ${escapeInline(describeExcluded(readings))}`] : [];
+  });
+  const unknown = [
+    ...(notRecorded.length > 0 ? [`${notRecorded.join(', ')}, not recorded in the last ${a.observations.windowHours} h`] : []),
+    ...excluded,
+  ];
+  const bound = a.news2.complete ? '' : `, a lower bound: up to ${a.news2.maxPossibleTotal} with ${unknown.length > 0 ? unknown.join('; ') : 'the readings that allow more points'}`;
   const scores = [
     // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
     `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`,
@@ -303,3 +319,12 @@ function sepsisWorkUp(options: TriageCardOptions, provenance: CardProvenance) {
     ),
   };
 }
+
+/** The vital sign each NEWS2 parameter reads (air or oxygen and consciousness are not quantities). */
+const NEWS2_VITAL: Readonly<Partial<Record<News2Parameter, VitalParameter>>> = {
+  respirationRate: 'respiratoryRate',
+  spo2: 'spo2',
+  systolicBP: 'systolicBP',
+  pulse: 'heartRate',
+  temperature: 'temperature',
+};

@@ -11,12 +11,15 @@
  * listed in `missing`.
  */
 import { CLOCK_SKEW_TOLERANCE_MS, conditionsIn } from '../../fhir/context/index.js';
+import { displayQuantity } from '../../fhir/context/units.js';
 import type {
   AdministrativeSex,
   Age,
   CodingSummary,
   ConditionEntry,
   ConsciousnessReading,
+  ExcludedReading,
+  ExclusionReason,
   PatientContext,
   PregnancyStatusValue,
   Reading,
@@ -89,6 +92,36 @@ export interface TriageObservations {
   chiefComplaint: ChiefComplaint | null;
   /** Parameters with no reading within the window. */
   missing: TriageParameter[];
+  /**
+   * For the vital signs with no usable reading in the window: the readings of it in the window
+   * that were recorded but excluded (implausible, unit not understood, no value), newest last, so
+   * a card says "excluded", not "not recorded".
+   */
+  excluded: Partial<Record<VitalParameter, ExcludedVital[]>>;
+}
+
+export interface ExcludedVital extends ExcludedReading {
+  reason: ExclusionReason;
+}
+
+/** Why a recorded reading was not used, in a clinician's words. */
+const EXCLUDED_BECAUSE: Readonly<Partial<Record<ExclusionReason, string>>> = {
+  'implausible-value': 'implausible',
+  'unknown-unit': 'unit not understood',
+  'non-numeric-value': 'not a number',
+  'missing-value': 'no value',
+  'malformed-resource': 'malformed',
+};
+
+/**
+ * "excluded (400/min, implausible)": the newest of a vital sign's excluded readings, and how many
+ * more (each, dated, in the card's extension). Plain text: a card escapes it for markdown.
+ */
+export function describeExcluded(readings: readonly ExcludedVital[]): string {
+  const newest = readings[readings.length - 1] as ExcludedVital;
+  const value = newest.value !== undefined ? [displayQuantity(String(newest.value), newest.unit)] : [];
+  const more = readings.length > 1 ? `; ${readings.length - 1} earlier` : '';
+  return `excluded (${[...value, EXCLUDED_BECAUSE[newest.reason] ?? 'not usable'].join(', ')}${more})`;
 }
 
 export interface TriageInputOptions {
@@ -231,7 +264,15 @@ export function buildTriageObservations(ctx: PatientContext, options: TriageInpu
   const pain = windowed(painOrdered, windowStart);
 
   const missing: TriageParameter[] = [];
-  for (const p of VITAL_PARAMETERS) if (!vitals[p].latest) missing.push(p);
+  const excluded: Partial<Record<VitalParameter, ExcludedVital[]>> = {};
+  for (const p of VITAL_PARAMETERS) {
+    if (vitals[p].latest) continue;
+    missing.push(p);
+    const inWindow = ctx.exclusions
+      .flatMap((e) => (e.reading?.quantity === p && e.reading.effectiveTime >= windowStart && e.reading.effectiveTime <= referenceTimeMs + CLOCK_SKEW_TOLERANCE_MS ? [{ ...e.reading, reason: e.reason }] : []))
+      .sort((a, b) => a.effectiveTime - b.effectiveTime);
+    if (inWindow.length > 0) excluded[p] = inWindow;
+  }
   if (!consciousness.latest) missing.push('consciousness');
   if (!pain.latest) missing.push('painScore');
 
@@ -252,6 +293,7 @@ export function buildTriageObservations(ctx: PatientContext, options: TriageInpu
     },
     chiefComplaint: chiefComplaintFrom(ctx),
     missing,
+    excluded,
   };
 }
 
