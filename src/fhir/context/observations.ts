@@ -196,13 +196,13 @@ function readValue(
   const label = `${quantity} (${where === 'value' ? code : where})`;
   // A dated reading of a known quantity that cannot be used: excluded with what it measured.
   const excludeReading = (reason: ExclusionReason, detail: string, value?: number, unit?: { unit?: string; code?: string }) => {
-    const recordedUnit = unit?.code ?? unit?.unit;
+    const unitAsRecorded = unit?.code ?? unit?.unit;
     env.exclude(common.source, reason, detail, {
       quantity,
       effective: common.effective,
       effectiveTime: common.effectiveTime,
       ...(value !== undefined && { value }),
-      ...(recordedUnit !== undefined && { unit: recordedUnit }),
+      ...(unitAsRecorded !== undefined && { unit: unitAsRecorded }),
     });
   };
   const def = QUANTITIES[quantity];
