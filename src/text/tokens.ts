@@ -8,7 +8,8 @@
  * Unicode comparison signs and dashes as ASCII, and letters without their diacritics, so one set of
  * patterns reads every record: "Sjögren" and "Sjogren", "Guillain-Barré" and "Guillain-Barre" are
  * the same words (the tokenizer keeps a-z only, and would otherwise split "Ménière" into "m", "ni",
- * "re"). Each precomposed letter stays one character (card.ts maps folded text back by position).
+ * "re"). Like "≥" to ">=", a ligature can fold to two letters ("ß" to "ss"): code that maps folded
+ * text back to the original folds it character by character (card.ts foldedEligibility).
  */
 export function asciiFold(text: string): string {
   const folded = text
