@@ -1,4 +1,5 @@
 import type { Bundle, FhirResource } from 'fhir/r4.js';
+import { isObject } from '../../fhir/context/fhir-json.js';
 
 /**
  * Whether a prefetch value is what its template asks for. CDS Hooks 2.0.1 §Prefetch: "It is the
@@ -65,10 +66,6 @@ function namesAnotherPatient(resource: FhirResource, patientId: string): boolean
     if (m?.[1] !== undefined && decode(m[1]) !== patientId) return true;
   }
   return false;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function decode(s: string): string {
