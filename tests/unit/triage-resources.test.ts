@@ -105,7 +105,11 @@ describe('estimateResources', () => {
     ['scalp laceration', 59, 0, { olderAdultAge: 60, multipleProblemsAtLeast: null }, 'one'],
     ['scalp laceration', 40, 3, { olderAdultAge: null, multipleProblemsAtLeast: 2 }, 'many'],
     ['rash', 70, 0, { olderAdultAge: 60, multipleProblemsAtLeast: null }, 'one'], // none → one
-  ] as const)('%s, age %d, %d problems → %s', (complaint, ageYears, activeProblems, options, count) => {
+    // The problem list could not be read: the step up it might have given is assumed, never ruled out.
+    ['scalp laceration', 40, null, { olderAdultAge: null, multipleProblemsAtLeast: 2 }, 'many'],
+    ['rash', 40, null, { olderAdultAge: null, multipleProblemsAtLeast: 2 }, 'one'],
+    ['scalp laceration', 40, null, OFF, 'one'], // the step up is off: nothing to assume
+  ] as const)('%s, age %d, %p problems → %s', (complaint, ageYears, activeProblems, options, count) => {
     const e = estimateResources({ complaint, ageYears, activeProblems }, options);
     expect(e.status).toBe('estimated');
     if (e.status === 'estimated') expect(e.count).toBe(count);
@@ -115,6 +119,12 @@ describe('estimateResources', () => {
     const e = estimateResources({ complaint: 'scalp laceration', ageYears: 78 }, { olderAdultAge: 60, multipleProblemsAtLeast: null });
     expect(e.status === 'estimated' && e.basis).toBe('complaint matched "Laceration or open wound": simple procedure; age 78 years (≥ 60): one more resource expected');
     expect(e.status === 'estimated' && e.matches[0]?.citation).toMatch(/ch\. 5 example/);
+  });
+
+  it('says when a step up was assumed because the problem list could not be read', () => {
+    const e = estimateResources({ complaint: 'scalp laceration', ageYears: 40, activeProblems: null }, { olderAdultAge: 80, multipleProblemsAtLeast: 2 });
+    expect(e.status === 'estimated' && e.adjustments.map((a) => a.id)).toEqual(['problem-list-unread']);
+    expect(e.status === 'estimated' && e.basis).toMatch(/problem list could not be read.*one more resource assumed/);
   });
 
   it.each([

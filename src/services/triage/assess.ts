@@ -17,7 +17,7 @@ import type { HighRiskMatcher } from './types.js';
  * and suggestion thresholds (card.ts). Bump the version whenever any of that logic or a threshold
  * changes.
  */
-export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '3' };
+export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '4' };
 
 /**
  * The acuity options of the operating point chosen on the KTAS development split, with
@@ -61,6 +61,11 @@ export interface AssessTriageInput {
   matcher: HighRiskMatcher;
   /** Given: used as is. Otherwise estimated from the chief complaint and the record (resources.ts). */
   resourceEstimate?: ResourceEstimate;
+  /**
+   * False when the problem list could not be had (the EHR's prefetch of it failed and Cairn could
+   * not fetch it): the record's conditions are then not known to be none. Default true.
+   */
+  problemListRead?: boolean;
   resourceOptions?: ResourceEstimateOptions;
   windowHours?: number;
   acuityOptions?: AcuityOptions;
@@ -79,7 +84,7 @@ export async function assessTriage(input: AssessTriageInput): Promise<TriageAsse
     ...(input.windowHours !== undefined && { windowHours: input.windowHours }),
   });
   const highRisk = await assessHighRisk(observations.chiefComplaint, input.matcher);
-  const resources = input.resourceEstimate ?? resourceEstimateFor(input.context, observations, input.resourceOptions);
+  const resources = input.resourceEstimate ?? resourceEstimateFor(input.context, observations, input.resourceOptions, input.problemListRead ?? true);
   return {
     observations,
     news2: computeNews2(observations),
@@ -102,12 +107,17 @@ export function nothingToTriage(a: TriageAssessment): boolean {
 }
 
 /** Decision point C from the chief complaint, age and the active problems on the record. */
-export function resourceEstimateFor(context: PatientContext, observations: TriageObservations, options: ResourceEstimateOptions = DEFAULT_RESOURCE_OPTIONS): ResourceEstimate {
+export function resourceEstimateFor(
+  context: PatientContext,
+  observations: TriageObservations,
+  options: ResourceEstimateOptions = DEFAULT_RESOURCE_OPTIONS,
+  problemListRead = true,
+): ResourceEstimate {
   const estimate = estimateResources(
     {
       complaint: observations.chiefComplaint?.text ?? null,
       ageYears: observations.patient.age?.years ?? null,
-      activeProblems: context.conditions.filter(isActiveProblem).length,
+      activeProblems: problemListRead ? context.conditions.filter(isActiveProblem).length : null,
     },
     options,
   );

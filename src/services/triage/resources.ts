@@ -62,7 +62,7 @@ export interface ResourceMatch {
 }
 
 export interface ResourceAdjustment {
-  id: 'older-adult' | 'multiple-active-problems';
+  id: 'older-adult' | 'multiple-active-problems' | 'problem-list-unread';
   detail: string;
   citation: string;
 }
@@ -90,8 +90,12 @@ export interface ResourceEstimateInput {
   complaint: string | null | undefined;
   /** Age in completed years, or null when unknown. */
   ageYears: number | null;
-  /** Active, confirmed problems on the record (the handbook's "multiple chronic medical problems"). */
-  activeProblems?: number;
+  /**
+   * Active, confirmed problems on the record (the handbook's "multiple chronic medical problems").
+   * null: the problem list could not be read (the EHR's prefetch failed and Cairn could not fetch
+   * it), so the step up for multiple problems can be neither given nor ruled out.
+   */
+  activeProblems?: number | null;
 }
 
 export interface ResourceEstimateOptions {
@@ -293,6 +297,13 @@ export function estimateResources(
     const example = 'ESI v4 ch. 5 example: an older adult with multiple chronic medical problems needs more resources than a healthy teenager with the same injury';
     if (options.olderAdultAge !== null && input.ageYears !== null && input.ageYears >= options.olderAdultAge) {
       adjustments.push({ id: 'older-adult', detail: `age ${input.ageYears} years (≥ ${options.olderAdultAge}): one more resource expected`, citation: example });
+    } else if (options.multipleProblemsAtLeast !== null && input.activeProblems === null) {
+      // Missing data never makes a patient less urgent: the step up a long problem list would give is assumed.
+      adjustments.push({
+        id: 'problem-list-unread',
+        detail: 'the problem list could not be read, so the step up for multiple active problems cannot be ruled out: one more resource assumed',
+        citation: example,
+      });
     } else if (options.multipleProblemsAtLeast !== null && (input.activeProblems ?? 0) >= options.multipleProblemsAtLeast) {
       adjustments.push({
         id: 'multiple-active-problems',

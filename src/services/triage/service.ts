@@ -36,7 +36,15 @@ export function triageLogic(options: TriageServiceOptions): ServiceLogic {
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const referenceTime = now();
     const patientContext = buildPatientContext({ resources, referenceTime, patientId, ...(encounterId && { encounterId }) });
-    const assessment = await assessTriage({ context: patientContext, resources, matcher, ...(options.fittedScore && { acuityOptions: WITH_FITTED_SCORE }) });
+    // A key that is declared but undefined could not be had (a null from the EHR means "no conditions").
+    const problemListRead = !('conditions' in prefetch) || prefetch.conditions !== undefined;
+    const assessment = await assessTriage({
+      context: patientContext,
+      resources,
+      matcher,
+      problemListRead,
+      ...(options.fittedScore && { acuityOptions: WITH_FITTED_SCORE }),
+    });
     if (nothingToTriage(assessment)) {
       log.debug('triage: no vital signs or complaint in the window; no card');
       return;
