@@ -82,6 +82,19 @@ describe('patient', () => {
     expect(ctx.patient?.age?.years).toBe(70);
   });
 
+  it.each([
+    ['1800-01-01', 225], // a placeholder date
+    ['1899-01-01', 126], // past the margin over the longest documented life
+  ])('excludes and reports a birth date of %s (age %d): no age rather than an impossible one', (birthDate, years) => {
+    const ctx = build([patient({ birthDate })]);
+    expect(ctx.patient).toMatchObject({ age: null, birthDate: null });
+    expect(ctx.exclusions).toContainEqual(expect.objectContaining({ reason: 'implausible-value', detail: `birthDate ${birthDate} gives an age of ${years} years, beyond any documented human life; age unknown` }));
+  });
+
+  it('keeps an age of 122, the longest documented life', () => {
+    expect(build([patient({ birthDate: '1903-01-01' })]).patient?.age?.years).toBe(122);
+  });
+
   it('does not invent a sex or an age', () => {
     const ctx = build([{ resourceType: 'Patient', id: 'p1' }]);
     expect(ctx.patient).toMatchObject({ sex: 'unknown', age: null, birthDate: null });

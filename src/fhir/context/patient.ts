@@ -16,6 +16,13 @@ const US_CORE_BIRTH_SEX = 'http://hl7.org/fhir/us/core/StructureDefinition/us-co
  */
 const MONTHS_BELOW_YEARS = 2;
 
+/**
+ * Above this age a birth date is taken for an error (a placeholder such as 1800-01-01, a typo in
+ * the century), not a patient: the longest documented human life is 122 years (Jeanne Calment,
+ * 1875-1997, validated by the Gerontology Research Group). The margin keeps a real record holder.
+ */
+const MAX_PLAUSIBLE_AGE_YEARS = 125;
+
 export function summarisePatient(item: SourceItem, env: BuildEnv): PatientSummary {
   const r = item.resource;
   const gender = str(r, 'gender');
@@ -57,9 +64,14 @@ export function summarisePatient(item: SourceItem, env: BuildEnv): PatientSummar
     } else if (parsed.time > env.referenceTime) {
       env.exclude(item.source, 'invalid-time', `birthDate ${birthDateRaw} is after the reference time; age unknown`);
     } else {
-      birthDate = birthDateRaw;
       const at = deathTime !== undefined && deathTime < env.referenceTime ? deathTime : env.referenceTime;
-      age = ageBetween(parsed.time, at, parsed.precision === 'year' || parsed.precision === 'month');
+      const computed = ageBetween(parsed.time, at, parsed.precision === 'year' || parsed.precision === 'month');
+      if (computed.years > MAX_PLAUSIBLE_AGE_YEARS) {
+        env.exclude(item.source, 'implausible-value', `birthDate ${birthDateRaw} gives an age of ${computed.years} years, beyond any documented human life; age unknown`);
+      } else {
+        birthDate = birthDateRaw;
+        age = computed;
+      }
     }
   }
 
