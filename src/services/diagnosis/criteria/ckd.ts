@@ -5,6 +5,8 @@
  * laboratory markers Cairn can read:
  * - GFR <60 mL/min/1.73 m² (G3a–G5);
  * - albuminuria: urine albumin/creatinine ratio (ACR) ≥30 mg/g (≥3 mg/mmol; PatientContext gives mg/g).
+ * Where the laboratory reported a creatinine without an eGFR, the eGFR is computed from it by
+ * CKD-EPI 2021, as KDIGO 2024 recommends (egfr-from-creatinine.ts), and the card says so.
  * Chronicity ("persisting >3 months"; a single value does not establish CKD, and a new fall over
  * days to weeks is AKI/AKD instead): a marker is persistent when its most recent results form an
  * unbroken run of abnormal values whose first and last are at least 90 days apart (3 months ≈ 90
@@ -26,13 +28,14 @@ import type { PatientContext, Reading } from '../../../fhir/context/index.js';
 import type { Coding, EvidenceRow, Finding } from '../finding.js';
 import { CONDITIONS, ICD10CM, SNOMED, fmt, fmtQuantity, newFinding } from '../finding.js';
 import { computedRow, daysBetween, isAtLeast, isBelow, readingDay, readingRow, referenceTimeOf } from './shared.js';
+import { egfrFromCreatinine } from './egfr-from-creatinine.js';
 import type { RuleRef } from '../../../cards/provenance.js';
 
 /**
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the CKD criterion (KDIGO 2024 GFR and albuminuria categories, chronicity) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const CKD_RULE: RuleRef = { id: 'diagnosis/ckd', version: '2' };
+export const CKD_RULE: RuleRef = { id: 'diagnosis/ckd', version: '3' };
 
 /** KDIGO 2024 ch. 1 (definition): GFR <60 mL/min/1.73 m² is decreased GFR. */
 export const EGFR_THRESHOLD = 60;
@@ -165,7 +168,9 @@ function upTo(readings: readonly Reading[], ref: number): Reading[] {
 
 export function evaluateCkd(ctx: PatientContext): Finding {
   const ref = referenceTimeOf(ctx);
-  const egfr = upTo(ctx.labs.egfr, ref);
+  // Where the laboratory reported creatinine without an eGFR, the eGFR KDIGO says to estimate from it.
+  const computed = new Map(egfrFromCreatinine(ctx, ctx.labs.egfr).map((c) => [c.reading, c]));
+  const egfr = upTo([...ctx.labs.egfr, ...computed.keys()], ref).sort((x, y) => x.effectiveTime - y.effectiveTime);
   const acr = upTo(ctx.labs.uacr, ref);
   const notes: string[] = [];
   if (egfr.length === 0 && acr.length === 0) {
@@ -181,9 +186,14 @@ export function evaluateCkd(ctx: PatientContext): Finding {
   const stage = [g, a].filter((x) => x !== undefined).join(' ') || null;
 
   const evidence: EvidenceRow[] = [];
+  // A computed eGFR is labelled with the creatinine it came from; its row links to that result.
+  const labelOf = (r: Reading, label: string): string => {
+    const from = computed.get(r);
+    return from ? `${label} (CKD-EPI 2021, from creatinine ${fmtQuantity(from.creatinine.value, 'mg/dL', 2)}, age ${from.ageYears}, ${from.sex})` : label;
+  };
   const addRun = (run: MarkerRun, label: string): void => {
-    for (const r of run.run) evidence.push(readingRow(r, label, 'abnormal'));
-    if (run.latest && !run.run.includes(run.latest)) evidence.push(readingRow(run.latest, label, 'latest result'));
+    for (const r of run.run) evidence.push(readingRow(r, labelOf(r, label), 'abnormal'));
+    if (run.latest && !run.run.includes(run.latest)) evidence.push(readingRow(run.latest, labelOf(run.latest, label), 'latest result'));
   };
   addRun(gfrRun, 'eGFR');
   addRun(acrRun, 'Urine albumin/creatinine ratio');
@@ -197,6 +207,10 @@ export function evaluateCkd(ctx: PatientContext): Finding {
   const latestResult = [latestEgfr, latestAcr].filter((r): r is Reading => r !== undefined).sort((x, y) => y.effectiveTime - x.effectiveTime)[0];
   if (latestResult && daysBetween(latestResult.effectiveTime, ref) > MONITORING_DAYS) {
     notes.push(`latest kidney result is from ${readingDay(latestResult)}, more than a year before the reference time (KDIGO: at least yearly)`);
+  }
+  const used = [...gfrRun.run, ...(gfrRun.latest ? [gfrRun.latest] : [])].filter((r) => computed.has(r));
+  if (used.length > 0) {
+    notes.push(`${new Set(used).size === 1 ? 'one eGFR was' : `${new Set(used).size} eGFR values were`} computed from creatinine by CKD-EPI 2021 (KDIGO 2024 Rec. 1.2.4.1), where the laboratory reported none`);
   }
   if (!a) notes.push('no albuminuria category: no usable urine albumin/creatinine ratio');
   for (const [run, label, unit] of [[gfrRun, 'eGFR', 'mL/min/1.73 m²'], [acrRun, 'ACR', 'mg/g']] as const) {
