@@ -19,15 +19,43 @@ export interface EvidenceRow {
   contribution?: string;
   /** FHIR reference of the reading, for the clinician who wants the source. */
   source?: string;
+  /** The value and unit as recorded, when Cairn converted the value to `unit` (recordedIfConverted). */
+  recorded?: RecordedValue;
+}
+
+/** A value as the record gave it, before Cairn's unit conversion: `unit` is its UCUM code, or its unit text. */
+export interface RecordedValue {
+  value: number;
+  unit: string;
+}
+
+/**
+ * The value as recorded, when converting it to the canonical unit changed the number (103 °F
+ * read as 39.44 °C; HbA1c 54 mmol/mol as 7.09%): a card then shows both, so the clinician sees
+ * the figure that was charted. Undefined when the number was used as recorded.
+ */
+export function recordedIfConverted(r: {
+  value: number;
+  original: { value: number; unit: string | null; code: string | null };
+}): RecordedValue | undefined {
+  const unit = r.original.code ?? r.original.unit;
+  if (!unit || Math.abs(r.original.value - r.value) <= 1e-9 * Math.max(1, Math.abs(r.value))) return undefined;
+  return { value: r.original.value, unit };
 }
 
 /**
  * One reading as a card's detail writes it: "Systolic blood pressure 88 mmHg", the unit as a
- * clinician writes it, record text escaped; "not recorded" when there is no value.
+ * clinician writes it, record text escaped; "not recorded" when there is no value. A converted
+ * value is shown to three significant figures beside the value as recorded: "Temperature 39.4 °C
+ * (recorded 103 °F)".
  */
-export function readingText(r: Pick<EvidenceRow, 'label' | 'value' | 'unit'>): string {
-  const value = r.value === undefined ? 'not recorded' : escapeInline(displayQuantity(formatValue(r.value), r.unit));
-  return `${escapeInline(r.label)} ${value}`;
+export function readingText(r: Pick<EvidenceRow, 'label' | 'value' | 'unit' | 'recorded'>): string {
+  if (r.value === undefined) return `${escapeInline(r.label)} not recorded`;
+  if (r.recorded && typeof r.value === 'number') {
+    const converted = displayQuantity(String(Number(r.value.toPrecision(3))), r.unit);
+    return `${escapeInline(r.label)} ${escapeInline(converted)} (recorded ${escapeInline(displayQuantity(formatValue(r.recorded.value), r.recorded.unit))})`;
+  }
+  return `${escapeInline(r.label)} ${escapeInline(displayQuantity(formatValue(r.value), r.unit))}`;
 }
 
 function formatValue(v: number | string): string {

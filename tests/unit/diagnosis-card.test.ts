@@ -66,6 +66,14 @@ describe('diagnosis card', () => {
     expect(htn!.detail!.split('\n\n').filter((b) => b.startsWith('> '))).toHaveLength(1);
   });
 
+  it('shows a converted result beside the value as recorded (HbA1c in mmol/mol, glucose in mmol/L)', async () => {
+    const diabetes = (await cards([bundle])).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'diabetes')!;
+    // The mixed-units patient's HbA1c is charted in IFCC units: the card writes the % it used and the figure charted.
+    expect(diabetes.detail).toMatch(/HbA1c 7\.09% \(recorded 54 mmol\/mol\)/);
+    const rows = (diabetes.extension?.[DIAGNOSIS_EXTENSION] as { evidence: Array<{ label: string; unit: string; recorded?: unknown }> }).evidence;
+    expect(rows.find((r) => r.label.startsWith('HbA1c'))).toMatchObject({ unit: '%', recorded: { value: 54, unit: 'mmol/mol' } });
+  });
+
   it('links to the Cairn app when its URL is configured, naming the rule, the condition and its stage', async () => {
     const htn = (await cards([bundle], 'https://cairn.example.org/app/launch.html')).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
     expect(htn.links).toEqual([

@@ -60,6 +60,18 @@ async function cardFor(resources: unknown[], search: GuidelineSearch, showInfo =
 }
 
 describe('triage card', () => {
+  it('shows a converted reading beside the value as recorded: 103 °F as 39.4 °C, not 39.44', async () => {
+    const resources = structuredClone(edBundle);
+    for (const { resource } of resources.entry.filter((e) => JSON.stringify(e.resource.code ?? '').includes('8310-5'))) {
+      resource.valueQuantity = { value: 103, unit: '°F', system: 'http://unitsofmeasure.org', code: '[degF]' };
+    }
+    const { card } = await cardFor([resources], fakeSearch('Respiratory'));
+    expect(card!.detail).toMatch(/Temperature 39\.4 °C \(recorded 103 °F\) \(2\)/);
+    const figures = card!.extension?.[TRIAGE_EXTENSION] as { evidence: Array<{ label: string; value: number; unit: string; recorded?: unknown }> };
+    // The extension keeps the full-precision canonical value and the record's own.
+    expect(figures.evidence.find((e) => e.label === 'Temperature')).toMatchObject({ unit: 'Cel', recorded: { value: 103, unit: '[degF]' } });
+  });
+
   it('is critical for the deteriorating ED patient, with the values, the missing data and verbatim passages', async () => {
     const { assessment, card } = await cardFor([edBundle], fakeSearch('Respiratory'));
     expect(card).toBeDefined();

@@ -106,7 +106,7 @@ export function findingReadings(f: Finding): string | undefined {
   const undated: string[] = [];
   for (const e of f.evidence) {
     const use = e.kind === 'computed' ? 'computed' : e.note;
-    const text = `${readingText({ label: e.label, value: e.value, ...(e.unit && { unit: e.unit }) })}${use ? ` (${use})` : ''}`;
+    const text = `${readingText({ label: e.label, value: e.value, ...(e.unit && { unit: e.unit }), ...(e.recorded && { recorded: e.recorded }) })}${use ? ` (${use})` : ''}`;
     if (e.date) {
       const when = formatTime(e.date);
       dated.set(when, [...(dated.get(when) ?? []), text]);

@@ -1,3 +1,4 @@
+import type { RecordedValue } from '../../cards/evidence.js';
 /**
  * Finding: what one computable guideline criterion concludes about one patient, with the exact
  * data it rests on. The same object feeds the card, the evaluation command and the tests, so
@@ -43,6 +44,8 @@ export interface EvidenceRow {
   source: string | null;
   /** Why this row is shown, when that is not obvious from the label (e.g. "baseline", "not used: …"). */
   note?: string;
+  /** The value and unit as recorded, when the value was converted to `unit`. */
+  recorded?: RecordedValue;
 }
 
 export interface GuidelineCitation {

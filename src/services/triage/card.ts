@@ -260,7 +260,7 @@ function evidenceRows(a: TriageAssessment): EvidenceRow[] {
     return {
       label: p.label,
       ...(e && { value: evidenceValue(e), time: e.effective, source: e.source }),
-      ...(e?.kind === 'quantity' && { unit: e.unit }),
+      ...(e?.kind === 'quantity' && { unit: e.unit, ...(e.recorded && { recorded: e.recorded }) }),
       contribution: p.points === null ? 'not scored' : `${p.points} NEWS2 point${p.points === 1 ? '' : 's'}${p.status === 'lower-bound' ? ' (at least)' : ''}`,
     };
   });
@@ -277,9 +277,9 @@ function evidenceRows(a: TriageAssessment): EvidenceRow[] {
 }
 
 /** A reading as the detail writes it: "Consciousness C, Acute confusion" rather than nested brackets before the points. */
-function readingOf(label: string, e: Evidence): { label: string; value: number | string; unit?: string } {
+function readingOf(label: string, e: Evidence): Pick<EvidenceRow, 'label' | 'value' | 'unit' | 'recorded'> {
   if (e.kind === 'consciousness') return { label, value: e.display ? `${e.value}, ${e.display}` : e.value };
-  return { label, value: evidenceValue(e), unit: e.unit };
+  return { label, value: evidenceValue(e), unit: e.unit, ...(e.recorded && { recorded: e.recorded }) };
 }
 
 function evidenceValue(e: Evidence): number | string {

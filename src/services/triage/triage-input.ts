@@ -10,6 +10,7 @@
  * Nothing here fills a gap with a normal value: a missing parameter is `latest: null` and is
  * listed in `missing`.
  */
+import { recordedIfConverted } from '../../cards/evidence.js';
 import { CLOCK_SKEW_TOLERANCE_MS, conditionsIn } from '../../fhir/context/index.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type {
@@ -144,6 +145,8 @@ export function quantityEvidence(parameter: VitalParameter, r: Reading): Quantit
     code: r.code,
   };
   if (r.comparator) e.comparator = r.comparator;
+  const recorded = recordedIfConverted(r);
+  if (recorded) e.recorded = recorded;
   if (r.notes && r.notes.length > 0) e.notes = [...r.notes];
   return e;
 }

@@ -2,6 +2,7 @@
  * Shared shapes of the triage logic: the evidence a score or decision point rests on, and the
  * citation every threshold carries. Pure data, no behaviour.
  */
+import type { RecordedValue } from '../../cards/evidence.js';
 import type { ConsciousnessLevel, Reading } from '../../fhir/context/index.js';
 
 /** Numeric vital signs the triage scores read from PatientContext.vitals. */
@@ -60,6 +61,8 @@ export interface QuantityEvidence {
   source: string;
   /** LOINC code of the observation (or component). */
   code: string;
+  /** The value and unit as recorded, when the value was converted to `unit` (103 °F as 39.44 °C). */
+  recorded?: RecordedValue;
   notes?: string[];
 }
 

@@ -4,6 +4,7 @@
  * the age only at the reference time and pregnancy only as a current status); it reads the
  * context, never raw FHIR, and never invents a value.
  */
+import { recordedIfConverted } from '../../../cards/evidence.js';
 import type { ConditionEntry, PatientContext, Reading } from '../../../fhir/context/index.js';
 import { PREGNANCY_EVIDENCE_MAX_AGE_MS } from '../../../fhir/context/index.js';
 import type { EvidenceRow } from '../finding.js';
@@ -68,6 +69,8 @@ export function readingValue(r: Reading): number | string {
 export function readingRow(r: Reading, label: string, note?: string): EvidenceRow {
   const row: EvidenceRow = { kind: 'reading', label, value: readingValue(r), unit: r.unit, date: r.effective, source: r.source };
   if (note !== undefined) row.note = note;
+  const recorded = recordedIfConverted(r);
+  if (recorded) row.recorded = recorded;
   return row;
 }
 

@@ -1,0 +1,30 @@
+/**
+ * How a card writes one reading: units as clinicians write them, and a value Cairn converted shown
+ * beside the value as recorded (to three significant figures, not the conversion's float noise).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readingText, recordedIfConverted } from '../../src/cards/evidence.js';
+
+describe('readingText', () => {
+  it.each([
+    [{ label: 'Systolic blood pressure', value: 88, unit: 'mm[Hg]' }, 'Systolic blood pressure 88 mmHg'],
+    [{ label: 'SpO2', value: 88, unit: '%' }, 'SpO2 88%'],
+    [{ label: 'Pulse', value: undefined }, 'Pulse not recorded'],
+    [{ label: 'Temperature', value: 39.444444, unit: 'Cel', recorded: { value: 103, unit: '[degF]' } }, 'Temperature 39.4 °C (recorded 103 °F)'],
+    [{ label: 'HbA1c', value: 7.0921, unit: '%', recorded: { value: 54, unit: 'mmol/mol' } }, 'HbA1c 7.09% (recorded 54 mmol/mol)'],
+    [{ label: 'Fasting plasma glucose', value: 135.13, unit: 'mg/dL', recorded: { value: 7.5, unit: 'mmol/L' } }, 'Fasting plasma glucose 135 mg/dL (recorded 7.5 mmol/L)'],
+    [{ label: 'Creatinine', value: 1.6968, unit: 'mg/dL', recorded: { value: 150, unit: 'umol/L' } }, 'Creatinine 1.7 mg/dL (recorded 150 µmol/L)'],
+  ] as const)('%j → %s', (row, text) => {
+    expect(readingText(row)).toBe(text);
+  });
+});
+
+describe('recordedIfConverted', () => {
+  it('gives the recorded value and unit only when the number changed', () => {
+    expect(recordedIfConverted({ value: 39.444, original: { value: 103, unit: 'F', code: '[degF]' } })).toEqual({ value: 103, unit: '[degF]' });
+    expect(recordedIfConverted({ value: 120, original: { value: 120, unit: 'mmHg', code: null } })).toBeUndefined();
+    expect(recordedIfConverted({ value: 7.5, original: { value: 7.5, unit: 'mmol/L', code: 'mmol/L' } })).toBeUndefined();
+    // A unit text without a code still names what was recorded.
+    expect(recordedIfConverted({ value: 37, original: { value: 98.6, unit: 'degF', code: null } })).toEqual({ value: 98.6, unit: 'degF' });
+  });
+});
