@@ -167,6 +167,10 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
       syntheticPatient({ id: 'irrelevant-1', sex: 'female', birthDate: '1980-01-01', conditions: ['asthma'], note: 'Asthma review, inhaler technique checked.' }),
       // A bare Patient: nothing to judge on.
       syntheticPatient({ id: 'empty-1', sex: 'male', birthDate: '1970-05-05' }),
+      // Would be eligible, but the record says she died.
+      syntheticPatient({ id: 'deceased-1', sex: 'female', birthDate: '1955-02-02', conditions: ['hypertension'], systolic: 165 }).map((r) =>
+        r.resourceType === 'Patient' ? { ...r, deceasedDateTime: '2026-02-01T10:00:00Z' } : r,
+      ),
     ].flat();
     await fhir.loadBundle(collection([...fixed, ...syntheticCohort(12, 7, 'cohort').flatMap(syntheticPatient)]));
     await fhir.loadBundle(
@@ -243,6 +247,13 @@ describe.each(databaseKinds)('coordinator screenings on %s', (kind) => {
     expect(audited[0]).toEqual({ method: 'POST', route: '/trials/:nctId/screenings', status: 202, issuer: 'https://ehr-a.example.org', entity: `${HTN_TRIAL} screening ${res.body.id}` });
     expect(audited.slice(1).every((a) => a.method === 'GET' && a.route === '/screenings/:id' && a.status === 200)).toBe(true);
     expect(JSON.stringify(audited)).not.toContain('eligible-1');
+  });
+
+  it('does not screen a patient recorded as deceased, and says why', async () => {
+    const [trial] = await loadTrials(cairn.db, [HTN_TRIAL]);
+    const matcher = new TrialMatcher({ db: cairn.db, embeddings });
+    const outcome = await screenPatient({ patientId: 'deceased-1', trial: trial!, gateway, matcher });
+    expect(outcome).toEqual({ ok: false, kind: 'permanent', error: 'Patient/deceased-1 is recorded as deceased (2026-02-01T10:00:00Z): not screened' });
   });
 
   it('puts the criteria left unknown to the language model when one is configured, keeping only verdicts it can find in the record', async () => {

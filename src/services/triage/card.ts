@@ -147,6 +147,8 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
   return shortDetail({
     facts: [
       `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.${open}`,
+      // The level stands on the vital signs; the contradiction is the clinician's to resolve (a wrong chart, or a wrong death record).
+      deceasedWarning(a),
       a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
       // Required when it set the level; otherwise (level from D, or no estimate) it gives way, like the readings.
       decisionPointCBlock(a),
@@ -160,6 +162,14 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
     preferred: 1,
     relevance,
   }).detail;
+}
+
+/** A patient triaged from readings taken now, whom the record says has died: say so, with the date recorded. */
+function deceasedWarning(a: TriageAssessment): string | false {
+  const deceased = a.observations.patient.recordedDeceased;
+  if (!deceased) return false;
+  const when = deceased.dateTime ? ` on ${formatTime(deceased.dateTime)}` : '';
+  return `**Check the record**: the Patient resource says this patient died${when}, yet these readings were taken in the last ${a.observations.windowHours} h.`;
 }
 
 /**

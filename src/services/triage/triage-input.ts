@@ -89,6 +89,8 @@ export interface TriageObservations {
     age: Age | null;
     sex: AdministrativeSex;
     pregnancy: PregnancyStatusValue;
+    /** Set when the Patient resource says the patient died (deceasedBoolean true, or a deceasedDateTime): a contradiction with vital signs taken now. */
+    recordedDeceased?: { dateTime: string | null };
   };
   chiefComplaint: ChiefComplaint | null;
   /** Parameters with no reading within the window. */
@@ -293,6 +295,7 @@ export function buildTriageObservations(ctx: PatientContext, options: TriageInpu
       age: ctx.patient?.age ?? null,
       sex: ctx.patient?.sex ?? 'unknown',
       pregnancy: ctx.pregnancy.status,
+      ...(ctx.patient?.deceased.status === 'deceased' && { recordedDeceased: { dateTime: ctx.patient.deceased.dateTime } }),
     },
     chiefComplaint: chiefComplaintFrom(ctx),
     missing,

@@ -110,6 +110,11 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const referenceTime = now();
     const ctx = buildPatientContext({ resources, referenceTime, patientId });
+    // No trial can enrol a patient the record says has died.
+    if (ctx.patient?.deceased.status === 'deceased') {
+      log.debug('trial-match: the patient is recorded as deceased; no card');
+      return;
+    }
     const prepared = await options.matcher.prepare(ctx, { signal, maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
     const prepareMs = Math.round(performance.now() - started);
     const counts = { sentences: prepared.sentences, reused: prepared.reused, embedded: prepared.embedded, prepareMs };

@@ -63,6 +63,11 @@ export async function screenPatient(input: ScreenPatientInput): Promise<ScreenOu
   if (!patient?.value) return { ok: false, kind: 'permanent', error: `Patient/${input.patientId} was not found on the FHIR server` };
   const resources = outcomes.map((o) => o.value).filter((v): v is FhirResource => v !== null && v !== undefined);
   const ctx = buildPatientContext({ resources, patientId: input.patientId, referenceTime: input.now ?? new Date() });
+  // As the trial-match hook: no trial enrols a patient the record says has died. Said, not judged.
+  if (ctx.patient?.deceased.status === 'deceased') {
+    const when = ctx.patient.deceased.dateTime ? ` (${ctx.patient.deceased.dateTime})` : '';
+    return { ok: false, kind: 'permanent', error: `Patient/${input.patientId} is recorded as deceased${when}: not screened` };
+  }
   const profile = await input.matcher.preparePatient(ctx);
   const judged = input.matcher.judge(profile, input.trial);
   const judgement = input.refine ? await input.refine(profile, judged, input.signal) : judged;
