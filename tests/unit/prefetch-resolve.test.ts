@@ -102,6 +102,20 @@ describe('resolvePrefetch', () => {
     expect((out?.value as Bundle).entry).toHaveLength(2);
   });
 
+  it.each([
+    ['no fhirServer', false, 'no-server', /paged and its next page could not be fetched: the request names no fhirServer/],
+    ['a refused fhirServer', true, 'refused', /paged and its next page could not be fetched: the request's fhirServer is not one this client may use/],
+  ] as const)('does not take a first page for the whole search when it cannot fetch the rest (%s)', async (_, refused, cause, reason) => {
+    const [out] = await resolvePrefetch({
+      templates: { vitals: templates.vitals },
+      context,
+      provided: { vitals: observationPage(['o1'], 'page2') },
+      gateway: undefined,
+      fhirServerRefused: refused,
+    });
+    expect(out).toMatchObject({ key: 'vitals', source: 'failed', cause, reason: expect.stringMatching(reason) });
+  });
+
   it('reads that find nothing are null, not failures', async () => {
     const gateway = fakeGateway({ 'Patient/p1': null });
     const [out] = await resolvePrefetch({ templates: { patient: templates.patient }, context, provided: {}, gateway });
