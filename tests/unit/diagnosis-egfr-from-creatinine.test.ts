@@ -40,6 +40,8 @@ describe('CKD from creatinine alone', () => {
     // The age at each result: 54 before her birthday in March, 55 after.
     expect(rows.map((r) => r.label)).toEqual(['eGFR (CKD-EPI 2021, from creatinine 1.20 mg/dL, age 54, female)', 'eGFR (CKD-EPI 2021, from creatinine 1.20 mg/dL, age 55, female)']);
     expect(rows[0]?.source).toMatch(/^Observation\//);
+    // Computed, not converted: no "recorded" value (the creatinine is named in the label).
+    expect(rows.every((r) => r.recorded === undefined)).toBe(true);
     expect(f.notes).toContain('2 eGFR values were computed from creatinine by CKD-EPI 2021 (KDIGO 2024 Rec. 1.2.4.1), where the laboratory reported none');
   });
 

@@ -1,4 +1,3 @@
-import type { RecordedValue } from '../../cards/evidence.js';
 /**
  * Finding: what one computable guideline criterion concludes about one patient, with the exact
  * data it rests on. The same object feeds the card, the evaluation command and the tests, so
@@ -11,6 +10,7 @@ import type { RecordedValue } from '../../cards/evidence.js';
  *   still needs confirmation, stale data, or the criterion does not apply to this patient). A rule
  *   never fills a gap with a guess.
  */
+import type { RecordedValue } from '../../cards/evidence.js';
 
 /** The conditions Cairn's diagnosis service computes. */
 export const CONDITION_KEYS = ['hypertension', 'diabetes', 'prediabetes', 'ckd', 'aki', 'obesity', 'sepsis'] as const;

@@ -62,6 +62,8 @@ export function egfrFromCreatinine(ctx: PatientContext, reported: readonly Readi
         quantity: 'egfr',
         value,
         unit: EGFR_UNIT,
+        // Computed, not recorded: the creatinine it came from is named beside it (ComputedEgfr), not as a recorded eGFR.
+        original: { value, unit: EGFR_UNIT, code: EGFR_UNIT, system: 'http://unitsofmeasure.org' },
         notes: [`computed by CKD-EPI 2021 from creatinine ${creatinine.value} mg/dL, age ${age.lower}, ${sex}`],
       },
       creatinine,
