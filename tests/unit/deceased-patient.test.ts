@@ -78,8 +78,8 @@ describe('a patient recorded as deceased', () => {
   });
 
   it.each([
-    [DIED, /\*\*Check the record\*\*: the Patient resource says this patient died, yet these readings were taken in the last 24 h\./],
-    [DIED_ON, /\*\*Check the record\*\*: the Patient resource says this patient died on 2020-01-01 00:00 UTC, yet these readings/],
+    [DIED, /\*\*Check the record\*\*: the Patient resource says this patient died, yet this card is computed from data of the last 24 h\./],
+    [DIED_ON, /\*\*Check the record\*\*: the Patient resource says this patient died on 2020-01-01 00:00 UTC, yet this card is computed/],
   ])('still gets the triage card from the readings, which says the record contradicts them (%j)', async (deceased, warning) => {
     const logic = triageLogic({ search, showInfoCards: false, now: () => REF });
     const [card] = await run(logic, 'ed-deteriorating-vitals.json', deceased);

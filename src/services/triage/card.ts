@@ -169,7 +169,7 @@ function deceasedWarning(a: TriageAssessment): string | false {
   const deceased = a.observations.patient.recordedDeceased;
   if (!deceased) return false;
   const when = deceased.dateTime ? ` on ${formatTime(deceased.dateTime)}` : '';
-  return `**Check the record**: the Patient resource says this patient died${when}, yet these readings were taken in the last ${a.observations.windowHours} h.`;
+  return `**Check the record**: the Patient resource says this patient died${when}, yet this card is computed from data of the last ${a.observations.windowHours} h.`;
 }
 
 /**
