@@ -28,6 +28,14 @@ export interface MeasuredValue {
   comparator?: '<' | '<=' | '>=' | '>';
   effective: string;
   source: string;
+  /** The value and unit as charted, when Cairn converted the value to `unit`. */
+  recorded?: RecordedValue;
+}
+
+/** A value as the record gave it, before Cairn's unit conversion. */
+export interface RecordedValue {
+  value: number;
+  unit: string;
 }
 
 export interface News2Parameter {
@@ -95,7 +103,7 @@ export interface DiagnosisFinding {
   stage: string | null;
   criterion: string | null;
   summary: string;
-  evidence: Array<{ kind: 'reading' | 'computed'; label: string; value: number | string; unit: string | null; date: string | null; source: string | null; note?: string }>;
+  evidence: Array<{ kind: 'reading' | 'computed'; label: string; value: number | string; unit: string | null; date: string | null; source: string | null; note?: string; recorded?: RecordedValue }>;
   guideline: { id: string; section: string; source: string };
   notes: string[];
   rule: RuleRef;

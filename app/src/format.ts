@@ -60,6 +60,11 @@ export function formatValue(value: number | string, unit?: string | null, compar
   return `${comparator ?? ''}${shown}${spaced}`;
 }
 
+/** What a converted value was recorded as: " (recorded 103 °F)", or nothing when Cairn used the value as recorded. */
+export function asRecorded(recorded: { value: number; unit: string } | undefined): string {
+  return recorded ? ` (recorded ${formatValue(recorded.value, recorded.unit)})` : '';
+}
+
 /** `Observation/1f2e…` shortened for a table cell (the full reference in a tooltip). */
 export function shortReference(reference: string): string {
   const [type, id = ''] = reference.split('/');

@@ -85,6 +85,14 @@ test.describe('the evidence viewer', () => {
     const shown = squash((await passages.allInnerTexts()).join(' '));
     expect(body.passages.some((p) => shown.includes(squash(p.text).slice(0, 80)))).toBe(true);
   });
+
+  test('writes a converted result beside the figure as recorded', async ({ page }) => {
+    // The mixed-units patient's HbA1c is charted in mmol/mol; Cairn reads it in %.
+    await ehrLaunch(page, demoPatient('mixed-units.json').id);
+    const diabetes = page.locator('[data-testid=finding][data-finding="diagnosis/diabetes"]');
+    await expect(diabetes).toBeVisible();
+    await expect(diabetes).toContainText('7.09% (recorded 54 mmol/mol)');
+  });
 });
 
 test.describe('feedback', () => {

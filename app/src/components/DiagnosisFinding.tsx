@@ -7,7 +7,7 @@
  */
 import { useMemo } from 'react';
 import type { DiagnosisFinding as Finding, IssuedCard, PatientCards, PatientEvidence } from '../evidence-api';
-import { formatValue, formatWhen, shortReference } from '../format';
+import { asRecorded, formatValue, formatWhen, shortReference } from '../format';
 import type { Client } from '../smart';
 import { FeedbackButtons } from './FeedbackButtons';
 import { PassageList } from './PassageList';
@@ -39,6 +39,7 @@ function ValuesTable({ finding }: { finding: Finding }) {
             </th>
             <td className="num" title={typeof e.value === 'number' ? String(e.value) : undefined}>
               {formatValue(e.value, e.unit)}
+              {e.recorded && <span className="muted">{asRecorded(e.recorded)}</span>}
             </td>
             <td>{formatWhen(e.date)}</td>
             <td>{e.source ? <span title={e.source}>{shortReference(e.source)}</span> : <span className="muted">computed by Cairn</span>}</td>

@@ -7,14 +7,14 @@
  */
 import { useMemo } from 'react';
 import type { IssuedCard, MeasuredValue, PatientCards, PatientEvidence, TriageEvidence } from '../evidence-api';
-import { formatNumber, formatValue, formatWhen, keyWords, shortReference } from '../format';
+import { asRecorded, formatNumber, formatValue, formatWhen, keyWords, shortReference } from '../format';
 import type { Client } from '../smart';
 import { FeedbackButtons } from './FeedbackButtons';
 import { PassageList } from './PassageList';
 import { SeriesPlots } from './SeriesPlots';
 
 function readingText(m: MeasuredValue): string {
-  return `${formatValue(m.value, m.unit, m.comparator)} at ${formatWhen(m.effective)}`;
+  return `${formatValue(m.value, m.unit, m.comparator)}${asRecorded(m.recorded)} at ${formatWhen(m.effective)}`;
 }
 
 function Readings({ values }: { values: readonly MeasuredValue[] }) {

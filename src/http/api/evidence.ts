@@ -144,6 +144,11 @@ const array = (items: Schema): Schema => ({ type: 'array', items });
 const chunkIds = array({ type: 'string', description: 'A chunk id in `passages`.' });
 const passageMatches = array(schemaRef('PassageMatch'));
 
+/** The value as charted when Cairn converted it (`value` is then in the canonical `unit`): cards/evidence.ts recordedIfConverted. */
+function recordedValue(): Schema {
+  return obj({ value: num, unit: { type: 'string', description: "The recorded unit's UCUM code, or its text when it had none." } }, ['value', 'unit'], 'The value and unit as recorded, present only when Cairn converted the value.');
+}
+
 const measured: Schema = obj(
   {
     kind: { enum: ['quantity', 'consciousness'] },
@@ -156,6 +161,7 @@ const measured: Schema = obj(
     effectiveTime: { type: 'number', description: 'Epoch ms.' },
     source: { type: 'string', description: '`Observation/<id>`.' },
     code: str,
+    recorded: recordedValue(),
   },
   ['kind', 'parameter', 'label', 'value', 'effective', 'source'],
   'One reading a score or decision used.',
@@ -250,7 +256,7 @@ const finding: Schema = obj(
     code: { type: 'object', description: 'The SNOMED CT (and ICD-10-CM) coding Cairn would suggest.' },
     evidence: array(
       obj(
-        { kind: { enum: ['reading', 'computed'] }, label: str, value: { anyOf: [num, str] }, unit: nullable(str), date: nullable(str), source: nullable(str), note: str },
+        { kind: { enum: ['reading', 'computed'] }, label: str, value: { anyOf: [num, str] }, unit: nullable(str), date: nullable(str), source: nullable(str), note: str, recorded: recordedValue() },
         ['kind', 'label', 'value', 'unit', 'date', 'source'],
         'A reading from the record (with its source) or a value computed from them.',
       ),
