@@ -1,4 +1,5 @@
-import { displayQuantity } from '../fhir/context/units.js';
+import type { Exclusion, ExclusionReason, QuantityKey } from '../fhir/context/types.js';
+import { QUANTITIES, displayQuantity } from '../fhir/context/units.js';
 import { escapeInline } from './markdown.js';
 
 /**
@@ -72,4 +73,40 @@ export function formatTime(iso: string): string {
   const t = Date.parse(iso);
   if (!/T\d/.test(iso) || !Number.isFinite(t)) return iso;
   return `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const EXCLUDED_BECAUSE: Readonly<Partial<Record<ExclusionReason, string>>> = {
+  'implausible-value': 'implausible',
+  'unknown-unit': 'unit not understood',
+  'non-numeric-value': 'not a number',
+  'missing-value': 'no value',
+  'malformed-resource': 'malformed',
+};
+
+/** Why a recorded reading was not used, in a clinician's words ("implausible", "unit not understood"). */
+export function exclusionReasonWords(reason: ExclusionReason): string {
+  return EXCLUDED_BECAUSE[reason] ?? 'not usable';
+}
+
+/** Readings named one by one in an exclusion note; the rest are counted. */
+const NAMED_EXCLUSIONS = 3;
+
+/**
+ * The recorded readings of these quantities that Cairn could not use, newest first, as one plain
+ * sentence ("Recorded but not used: Systolic blood pressure 400 mmHg on 2026-08-15 (implausible)"),
+ * or undefined when there is none. So a finding resting on fewer readings than were charted says
+ * which were left out and why, instead of leaving the clinician to wonder.
+ */
+export function excludedReadingsNote(exclusions: readonly Exclusion[], quantities: readonly QuantityKey[]): string | undefined {
+  const wanted = new Set(quantities);
+  const excluded = exclusions
+    .filter((e): e is Exclusion & { reading: NonNullable<Exclusion['reading']> } => e.reading !== undefined && wanted.has(e.reading.quantity))
+    .sort((a, b) => b.reading.effectiveTime - a.reading.effectiveTime);
+  if (excluded.length === 0) return undefined;
+  const named = excluded.slice(0, NAMED_EXCLUSIONS).map(({ reading, reason }) => {
+    const value = reading.value !== undefined ? ` ${displayQuantity(formatValue(reading.value), reading.unit)}` : '';
+    return `${QUANTITIES[reading.quantity].label}${value} on ${formatTime(reading.effective)} (${exclusionReasonWords(reason)})`;
+  });
+  const more = excluded.length > NAMED_EXCLUSIONS ? `, and ${excluded.length - NAMED_EXCLUSIONS} more` : '';
+  return `recorded but not used: ${named.join('; ')}${more}`;
 }

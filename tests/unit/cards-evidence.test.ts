@@ -3,7 +3,7 @@
  * beside the value as recorded (to three significant figures, not the conversion's float noise).
  */
 import { describe, expect, it } from '@jest/globals';
-import { readingText, recordedIfConverted } from '../../src/cards/evidence.js';
+import { excludedReadingsNote, readingText, recordedIfConverted } from '../../src/cards/evidence.js';
 
 describe('readingText', () => {
   it.each([
@@ -26,5 +26,32 @@ describe('recordedIfConverted', () => {
     expect(recordedIfConverted({ value: 7.5, original: { value: 7.5, unit: 'mmol/L', code: 'mmol/L' } })).toBeUndefined();
     // A unit text without a code still names what was recorded.
     expect(recordedIfConverted({ value: 37, original: { value: 98.6, unit: 'degF', code: null } })).toEqual({ value: 98.6, unit: 'degF' });
+  });
+});
+
+describe('excludedReadingsNote', () => {
+  const exclusion = (quantity: 'systolicBP' | 'hba1c', value: number | undefined, unit: string | undefined, effective: string, reason: 'implausible-value' | 'unknown-unit' | 'missing-value') => ({
+    source: 'Observation/x',
+    reason,
+    reading: { quantity, effective, effectiveTime: Date.parse(effective), ...(value !== undefined && { value }), ...(unit !== undefined && { unit }) },
+  });
+
+  it('names the excluded readings of the quantities asked for, newest first, with why', () => {
+    const note = excludedReadingsNote(
+      [
+        exclusion('systolicBP', 400, 'mm[Hg]', '2026-08-15T11:20:00Z', 'implausible-value'),
+        exclusion('hba1c', 7, 'furlongs', '2026-09-01T08:00:00Z', 'unknown-unit'),
+        exclusion('systolicBP', undefined, undefined, '2026-10-01T09:00:00Z', 'missing-value'),
+        { source: 'Observation/y', reason: 'entered-in-error' as const },
+      ],
+      ['systolicBP', 'diastolicBP'],
+    );
+    expect(note).toBe('recorded but not used: Systolic blood pressure on 2026-10-01 09:00 UTC (no value); Systolic blood pressure 400 mmHg on 2026-08-15 11:20 UTC (implausible)');
+  });
+
+  it('counts past the first three, and says nothing when nothing was excluded', () => {
+    const many = [1, 2, 3, 4, 5].map((d) => exclusion('hba1c', 70 + d, '%', `2026-0${d}-01T00:00:00Z`, 'implausible-value'));
+    expect(excludedReadingsNote(many, ['hba1c'])).toMatch(/^recorded but not used: HbA1c.*75%.*; .*; .*, and 2 more$/);
+    expect(excludedReadingsNote(many, ['systolicBP'])).toBeUndefined();
   });
 });

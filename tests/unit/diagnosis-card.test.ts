@@ -74,6 +74,15 @@ describe('diagnosis card', () => {
     expect(rows.find((r) => r.label.startsWith('HbA1c'))).toMatchObject({ unit: '%', recorded: { value: 54, unit: 'mmol/mol' } });
   });
 
+  it('names a charted reading it could not use, instead of only counting what is left', async () => {
+    const edited = structuredClone(bundle);
+    const panel = edited.entry.map((e) => e.resource).find((r) => JSON.stringify(r.code ?? '').includes('85354-9') && Array.isArray(r.component))!;
+    const systolic = (panel.component as Array<{ code: unknown; valueQuantity: { value: number } }>).find((c) => JSON.stringify(c.code).includes('8480-6'))!;
+    systolic.valueQuantity.value = 400;
+    const htn = (await cards([edited])).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
+    expect(htn.detail).toMatch(/recorded but not used: Systolic blood pressure 400 mmHg on \d{4}-\d\d-\d\d \d\d:\d\d UTC \(implausible\)/);
+  });
+
   it('links to the Cairn app when its URL is configured, naming the rule, the condition and its stage', async () => {
     const htn = (await cards([bundle], 'https://cairn.example.org/app/launch.html')).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
     expect(htn.links).toEqual([

@@ -6,7 +6,8 @@
  * finding becomes "not enough data" with the error in its notes, so nothing is silently dropped
  * and nothing is guessed.
  */
-import type { PatientContext } from '../../fhir/context/index.js';
+import { excludedReadingsNote } from '../../cards/evidence.js';
+import type { PatientContext, QuantityKey } from '../../fhir/context/index.js';
 import type { RuleRef } from '../../cards/provenance.js';
 import { AKI_RULE, evaluateAki } from './criteria/aki.js';
 import { CKD_RULE, evaluateCkd } from './criteria/ckd.js';
@@ -37,10 +38,25 @@ function guarded(key: ConditionKey, run: () => Finding): Finding {
   }
 }
 
+/**
+ * The measurements each criterion reads. A charted reading of one of them that the PatientContext
+ * excluded (implausible, unit not understood, no value) is named in the finding's notes, so a
+ * finding made from fewer readings than were charted says which were left out and why.
+ */
+const QUANTITIES_READ: Readonly<Record<ConditionKey, readonly QuantityKey[]>> = {
+  hypertension: ['systolicBP', 'diastolicBP'],
+  diabetes: ['hba1c', 'fastingGlucose', 'randomGlucose'],
+  prediabetes: ['hba1c', 'fastingGlucose'],
+  ckd: ['egfr', 'uacr', 'creatinine'],
+  aki: ['creatinine'],
+  obesity: ['bmi', 'bodyWeight', 'bodyHeight'],
+  sepsis: ['respiratoryRate', 'systolicBP', 'gcs'],
+};
+
 /** One finding per condition, in a fixed order: hypertension, diabetes, prediabetes, CKD, AKI, obesity, sepsis. */
 export function evaluateCriteria(ctx: PatientContext): Finding[] {
   const diabetes = guarded('diabetes', () => evaluateDiabetes(ctx));
-  return [
+  const findings = [
     guarded('hypertension', () => evaluateHypertension(ctx)),
     diabetes,
     guarded('prediabetes', () => evaluatePrediabetes(ctx, diabetes)),
@@ -49,4 +65,8 @@ export function evaluateCriteria(ctx: PatientContext): Finding[] {
     guarded('obesity', () => evaluateObesity(ctx)),
     guarded('sepsis', () => evaluateSepsis(ctx)),
   ];
+  return findings.map((f) => {
+    const note = excludedReadingsNote(ctx.exclusions, QUANTITIES_READ[f.condition]);
+    return note ? { ...f, notes: [...f.notes, note] } : f;
+  });
 }

@@ -10,7 +10,7 @@
  * Nothing here fills a gap with a normal value: a missing parameter is `latest: null` and is
  * listed in `missing`.
  */
-import { recordedIfConverted } from '../../cards/evidence.js';
+import { exclusionReasonWords, recordedIfConverted } from '../../cards/evidence.js';
 import { CLOCK_SKEW_TOLERANCE_MS, conditionsIn } from '../../fhir/context/index.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type {
@@ -108,13 +108,6 @@ export interface ExcludedVital extends ExcludedReading {
 }
 
 /** Why a recorded reading was not used, in a clinician's words. */
-const EXCLUDED_BECAUSE: Readonly<Partial<Record<ExclusionReason, string>>> = {
-  'implausible-value': 'implausible',
-  'unknown-unit': 'unit not understood',
-  'non-numeric-value': 'not a number',
-  'missing-value': 'no value',
-  'malformed-resource': 'malformed',
-};
 
 /**
  * "excluded (400/min, implausible)": the newest of a vital sign's excluded readings, and how many
@@ -124,7 +117,7 @@ export function describeExcluded(readings: readonly ExcludedVital[]): string {
   const newest = readings[readings.length - 1] as ExcludedVital;
   const value = newest.value !== undefined ? [displayQuantity(String(newest.value), newest.unit)] : [];
   const more = readings.length > 1 ? `; ${readings.length - 1} earlier` : '';
-  return `excluded (${[...value, EXCLUDED_BECAUSE[newest.reason] ?? 'not usable'].join(', ')}${more})`;
+  return `excluded (${[...value, exclusionReasonWords(newest.reason)].join(', ')}${more})`;
 }
 
 export interface TriageInputOptions {
