@@ -51,12 +51,6 @@ export function diagnosisLogic(options: DiagnosisServiceOptions): ServiceLogic {
     const referenceTime = now();
     const resources = Object.values(prefetch).filter((r) => r !== null && r !== undefined);
     const ctx = buildPatientContext({ resources, referenceTime, patientId });
-    // A problem-list entry for a patient the record says has died helps nobody, and if the record
-    // is wrong about it, that is for the clinician to see in the chart, not for a card to guess.
-    if (ctx.patient?.deceased.status === 'deceased') {
-      log.debug('diagnosis: the patient is recorded as deceased; no card');
-      return;
-    }
     const findings = evaluateCriteria(ctx);
     // Read now, never awaited: on the first call for a record this starts them in the background and returns none.
     const hypotheses = options.hypotheses?.ready(patientId, ctx) ?? [];
