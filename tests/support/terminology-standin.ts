@@ -12,8 +12,9 @@ const SCT = 'http://snomed.info/sct';
 export const HIERARCHY: Readonly<Record<string, { display: string; parents: string[] }>> = {
   '38341003': { display: 'Hypertensive disorder, systemic arterial (disorder)', parents: [] },
   '59621000': { display: 'Essential hypertension (disorder)', parents: ['38341003'] },
-  // A more specific essential hypertension, not in any shipped value set.
+  // More specific hypertensive disorders: one the shipped value set lists, one it does not.
   '1201005': { display: 'Benign essential hypertension (disorder)', parents: ['59621000'] },
+  '712832005': { display: 'Supine hypertension (disorder)', parents: ['38341003'] },
   '73211009': { display: 'Diabetes mellitus (disorder)', parents: [] },
   '44054006': { display: 'Diabetes mellitus type 2 (disorder)', parents: ['73211009'] },
   '709044004': { display: 'Chronic kidney disease (disorder)', parents: [] },

@@ -14,6 +14,8 @@ import { checkRecorded } from '../../src/services/diagnosis/known.js';
 import type { Json } from './diagnosis-fixtures.js';
 import { ICD10CM, SCT, bp, condition, context, daysAgo, obs } from './diagnosis-fixtures.js';
 
+const ICD9CM = 'http://hl7.org/fhir/sid/icd-9-cm';
+
 const hypertensiveData = () => [bp(150, 95, daysAgo(100)), bp(152, 96, daysAgo(10))];
 const htnCheck = (extra: Json[]) => {
   const ctx = context([...hypertensiveData(), ...extra]);
@@ -35,6 +37,23 @@ describe('is the condition already recorded?', () => {
 
   it('a more specific condition counts: hypertensive CKD (ICD-10-CM I12.9)', () => {
     expect(htnCheck([condition(ICD10CM, 'I12.9')]).status).toBe('recorded-same-stage');
+  });
+
+  it.each([
+    ['SNOMED CT 1201005 benign essential hypertension', SCT, '1201005'],
+    ['SNOMED CT 429457004 systolic essential hypertension', SCT, '429457004'],
+    ['ICD-9-CM 401.9 (an older problem list)', ICD9CM, '401.9'],
+    ['ICD-9-CM 403.90 hypertensive CKD', ICD9CM, '403.90'],
+  ])('a subtype or an older code system counts without a terminology server: %s', (_, system, code) => {
+    expect(htnCheck([condition(system, code)]).status).toBe('recorded-same-stage');
+  });
+
+  it('ICD-9-CM codes of other diseases, and 278.02 overweight, do not count', () => {
+    expect(htnCheck([condition(ICD9CM, '410.9')]).status).toBe('unknown-to-record');
+    const ctx = context([obs('39156-5', 36.5, 'kg/m2', daysAgo(10)), condition(ICD9CM, '278.02')]);
+    expect(checkRecorded(evaluateObesity(ctx), ctx).status).toBe('unknown-to-record');
+    const obese = context([obs('39156-5', 36.5, 'kg/m2', daysAgo(10)), condition(ICD9CM, '278.00')]);
+    expect(checkRecorded(evaluateObesity(obese), obese).status).toBe('recorded-same-stage');
   });
 
   it('an encounter diagnosis counts as well as a problem-list item', () => {

@@ -177,6 +177,8 @@ export const SYSTEM = {
   snomed: 'http://snomed.info/sct',
   icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
   icd10: 'http://hl7.org/fhir/sid/icd-10',
+  /** Still on older problem lists (US records before October 2015). */
+  icd9cm: 'http://hl7.org/fhir/sid/icd-9-cm',
   rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
   ucum: 'http://unitsofmeasure.org',
 } as const;
@@ -194,6 +196,9 @@ const SYSTEM_ALIASES = new Map<string, string>([
   ['urn:oid:2.16.840.1.113883.6.90', SYSTEM.icd10cm],
   ['http://hl7.org/fhir/sid/icd-10', SYSTEM.icd10],
   ['urn:oid:2.16.840.1.113883.6.3', SYSTEM.icd10],
+  ['http://hl7.org/fhir/sid/icd-9-cm', SYSTEM.icd9cm],
+  ['http://hl7.org/fhir/sid/icd-9', SYSTEM.icd9cm],
+  ['urn:oid:2.16.840.1.113883.6.103', SYSTEM.icd9cm],
   ['http://www.nlm.nih.gov/research/umls/rxnorm', SYSTEM.rxnorm],
   ['urn:oid:2.16.840.1.113883.6.88', SYSTEM.rxnorm],
 ]);
@@ -203,6 +208,7 @@ const SYSTEM_NAMES = new Map<string, CodeSystemName>([
   [SYSTEM.snomed, 'snomed'],
   [SYSTEM.icd10cm, 'icd10cm'],
   [SYSTEM.icd10, 'icd10'],
+  [SYSTEM.icd9cm, 'icd9cm'],
   [SYSTEM.rxnorm, 'rxnorm'],
 ]);
 
@@ -211,10 +217,10 @@ export function canonicalSystem(system: string): string {
   return SYSTEM_ALIASES.get(trimmed) ?? SYSTEM_ALIASES.get(trimmed.replace(/\/$/, '')) ?? trimmed;
 }
 
-/** ICD-10 codes are compared without the dot and in upper case (E11.9 = E119 = e11.9). */
+/** ICD-10 and ICD-9-CM codes are compared without the dot and in upper case (E11.9 = E119 = e11.9; 401.9 = 4019). */
 export function normaliseCode(system: string, code: string): string {
   const trimmed = code.trim();
-  if (system === SYSTEM.icd10cm || system === SYSTEM.icd10) return trimmed.replace(/\./g, '').toUpperCase();
+  if (system === SYSTEM.icd10cm || system === SYSTEM.icd10 || system === SYSTEM.icd9cm) return trimmed.replace(/\./g, '').toUpperCase();
   return trimmed;
 }
 

@@ -102,7 +102,7 @@ export interface ConsciousnessReading {
   status: UsableObservationStatus;
 }
 
-export type CodeSystemName = 'loinc' | 'snomed' | 'icd10cm' | 'icd10' | 'rxnorm' | 'other';
+export type CodeSystemName = 'loinc' | 'snomed' | 'icd10cm' | 'icd10' | 'icd9cm' | 'rxnorm' | 'other';
 
 export interface CodingSummary {
   /** Canonical system URI (OID forms are mapped to the http URI). */

@@ -14,7 +14,7 @@
  * - `answer-value` (valueCode): what an answer code means (AVPU level, pregnant / not-pregnant / unknown).
  *
  * Supported compose features: `include` / `exclude` with `concept` lists, and `filter`
- * `concept is-a <code>` for ICD-10-CM / ICD-10 only, where the hierarchy is the code prefix
+ * `concept is-a <code>` for ICD-10-CM, ICD-10 and ICD-9-CM only, where the hierarchy is the code prefix
  * (E11 is-a covers E11.9, E11.22 ...). SNOMED CT hierarchies need a terminology server, so
  * SNOMED codes are listed explicitly. Anything else makes loading fail loudly: a silently ignored
  * rule in a clinical code list is worse than a service that does not start.
@@ -86,7 +86,7 @@ export class ValueSetLoadError extends Error {
   override readonly name = 'ValueSetLoadError';
 }
 
-const PREFIX_SYSTEMS: ReadonlySet<string> = new Set([SYSTEM.icd10cm, SYSTEM.icd10]);
+const PREFIX_SYSTEMS: ReadonlySet<string> = new Set([SYSTEM.icd10cm, SYSTEM.icd10, SYSTEM.icd9cm]);
 
 function extensionCode(element: unknown, name: string): string | undefined {
   for (const ext of objects(element, 'extension')) {
@@ -134,7 +134,7 @@ function addValueSet(resource: unknown, file: string | null, parts: MutableIndex
       const property = str(filter, 'property');
       const value = text(filter, 'value');
       if (!PREFIX_SYSTEMS.has(system) || op !== 'is-a' || property !== 'concept' || !value) {
-        fail(`unsupported filter ${JSON.stringify(filter)} for ${system} (only ICD-10 "concept is-a <code>")`);
+        fail(`unsupported filter ${JSON.stringify(filter)} for ${system} (only ICD-10 and ICD-9-CM "concept is-a <code>")`);
       }
       prefixFilters.push({ system, prefix: normaliseCode(system, value as string) });
     }
