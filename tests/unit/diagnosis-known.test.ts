@@ -56,6 +56,24 @@ describe('is the condition already recorded?', () => {
     expect(checkRecorded(evaluateObesity(obese), obese).status).toBe('recorded-same-stage');
   });
 
+  it.each([
+    ['free text only', { resourceType: 'Condition', id: 'c-text', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] }, code: { text: 'HTN' }, subject: { reference: 'Patient/p1' } }, '"HTN" (Condition/c-text)'],
+    [
+      'a local code with a display',
+      { resourceType: 'Condition', id: 'c-local', code: { coding: [{ system: 'urn:oid:1.2.3.4', code: '401.9-L', display: 'Essential hypertension' }] }, subject: { reference: 'Patient/p1' } },
+      '"Essential hypertension" (Condition/c-local)',
+    ],
+  ])('an entry Cairn cannot read as hypertension but whose words name it is pointed out, not counted (%s)', (_, entry, quoted) => {
+    const r = htnCheck([entry as Json]);
+    expect(r.status).toBe('unknown-to-record');
+    expect(r.reason).toBe(`no active hypertension coded as such on the record; it holds ${quoted}, not in Cairn's code lists: check it`);
+  });
+
+  it('an unrelated uncoded entry is not pointed out', () => {
+    const entry = { resourceType: 'Condition', id: 'c-asthma', code: { text: 'Asthma' }, subject: { reference: 'Patient/p1' } };
+    expect(htnCheck([entry]).reason).toBe('no active hypertension on the record');
+  });
+
   it('an encounter diagnosis counts as well as a problem-list item', () => {
     expect(htnCheck([condition(ICD10CM, 'I10', { category: 'encounter-diagnosis' })]).status).toBe('recorded-same-stage');
   });

@@ -177,11 +177,48 @@ export function recordedConditions(key: ConditionKey, ctx: PatientContext, bySub
   return ctx.conditions.filter((c) => c.activeAtReference !== 'no' && (recordsByValueSet(key, c) || (subsumed?.has(c.source) ?? false)));
 }
 
+/**
+ * Words that name each condition in a Condition's text or display (our own list). Used only to
+ * point the clinician at entries the code lists did not recognise (free text, a local code, a
+ * SNOMED CT concept no value set lists), never to decide that a condition is recorded: "diabetes
+ * insipidus" or "pulmonary hypertension" would match too, and only a reader can tell.
+ */
+const NAMED_BY: Readonly<Record<ConditionKey, RegExp>> = {
+  hypertension: /\b(?:hypertension|hypertensive|htn|high blood pressure)\b/i,
+  diabetes: /\b(?:diabetes|diabetic|dm|t[12]dm|niddm|iddm)\b/i,
+  prediabetes: /\b(?:pre-?diabet(?:es|ic)|impaired fasting glucose|impaired glucose tolerance|diabetes|diabetic|t2dm)\b/i,
+  ckd: /\b(?:ckd|esrd|chronic (?:kidney|renal)|kidney disease|renal (?:disease|insufficiency|failure)|end[- ]stage renal)\b/i,
+  aki: /\b(?:aki|acute (?:kidney|renal) (?:injury|failure))\b/i,
+  obesity: /\b(?:obesity|obese)\b/i,
+  sepsis: /\b(?:sepsis|septic|septicaemia|septicemia)\b/i,
+};
+
+/**
+ * Active entries of the record that are not counted as recording `key` but whose words name it:
+ * what a clinician should look at before believing "not on the problem list".
+ */
+export function unlistedMentions(key: ConditionKey, ctx: PatientContext, counted: readonly ConditionEntry[]): Array<{ source: string; text: string }> {
+  const skip = new Set(counted.map((c) => c.source));
+  return ctx.conditions.flatMap((c) => {
+    if (c.activeAtReference === 'no' || skip.has(c.source)) return [];
+    const text = c.text ?? c.codings.find((k) => k.display)?.display;
+    return text && NAMED_BY[key].test(text) ? [{ source: c.source, text }] : [];
+  });
+}
+
 export function checkRecorded(finding: Finding, ctx: PatientContext, bySubsumption?: RecordedBySubsumption): RecordCheck {
   const recorded = recordedConditions(finding.condition, ctx, bySubsumption);
   const dataStage = dataStageOf(finding);
   if (recorded.length === 0) {
-    return { status: 'unknown-to-record', recorded, recordedStage: null, dataStage, reason: `no active ${finding.title.toLowerCase()} on the record` };
+    const unlisted = unlistedMentions(finding.condition, ctx, recorded);
+    const quoted = unlisted.slice(0, 2).map((u) => `"${u.text.length > 60 ? `${u.text.slice(0, 59)}…` : u.text}" (${u.source})`);
+    const more = unlisted.length > 2 ? ` and ${unlisted.length - 2} more` : '';
+    const title = finding.title.toLowerCase();
+    const reason =
+      unlisted.length === 0
+        ? `no active ${title} on the record`
+        : `no active ${title} coded as such on the record; it holds ${quoted.join(', ')}${more}, not in Cairn's code lists: check ${unlisted.length === 1 ? 'it' : 'them'}`;
+    return { status: 'unknown-to-record', recorded, recordedStage: null, dataStage, reason };
   }
   const sources = recorded.map((c) => c.source).join(', ');
   const superseded =
