@@ -83,6 +83,13 @@ describe('diagnosis card', () => {
     expect(htn.detail).toMatch(/recorded but not used: Systolic blood pressure 400 mmHg on \d{4}-\d\d-\d\d \d\d:\d\d UTC \(implausible\)/);
   });
 
+  it("escapes the record's own words it quotes: a problem-list entry's text cannot inject markdown", async () => {
+    const edited = structuredClone(bundle);
+    edited.entry.push({ resource: { resourceType: 'Condition', id: 'c-free-text', code: { text: '*HTN* [see](javascript:alert(1))' }, subject: { reference: `Patient/${patientId}` } } });
+    const htn = (await cards([edited])).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
+    expect(htn.detail).toContain('it holds "\\*HTN\\* \\[see\\](javascript:alert(1))" (Condition/c-free-text)');
+  });
+
   it('links to the Cairn app when its URL is configured, naming the rule, the condition and its stage', async () => {
     const htn = (await cards([bundle], 'https://cairn.example.org/app/launch.html')).find((c) => (c.extension?.[DIAGNOSIS_EXTENSION] as { condition: string }).condition === 'hypertension')!;
     expect(htn.links).toEqual([

@@ -1,6 +1,6 @@
 import { formatTime, readingText } from '../../cards/evidence.js';
 import { overrideReasons } from '../../cards/override-reasons.js';
-import { bulletList } from '../../cards/markdown.js';
+import { bulletList, escapeInline } from '../../cards/markdown.js';
 import { distinctPassages, passagesExtension, type QuotedPassage } from '../../cards/passages.js';
 import { cardProvenance, provenanceActions, provenanceExtension } from '../../cards/provenance.js';
 import { shortDetail, shortSummary, smartLink } from '../../cards/short-card.js';
@@ -81,12 +81,13 @@ function detail(f: Finding, record: RecordCheck, passages: readonly QuotedPassag
   return shortDetail({
     facts: [
       `**${f.title}${f.stage ? ` (${f.stage})` : ''}**: ${f.summary}.`,
-      `${f.criterion ? `Criterion met: ${f.criterion}. ` : ''}Problem list: ${record.reason}.`,
+      // The reason and the notes may quote the record (a problem-list entry's text, a unit as recorded): escaped.
+      `${f.criterion ? `Criterion met: ${f.criterion}. ` : ''}Problem list: ${escapeInline(record.reason)}.`,
       // The summary line already gives the decisive values and their dates; the reading-by-reading
       // list goes first when the guideline's criterion would not fit beside it (the app shows it).
       { optional: findingReadings(f) ?? '' },
       // A paragraph, not a second list: two lists a blank line apart render as one.
-      f.notes.length > 0 && `**Notes**: ${f.notes.join('; ')}.`,
+      f.notes.length > 0 && `**Notes**: ${f.notes.map(escapeInline).join('; ')}.`,
     ],
     passages,
     // The criterion's passage (a card has one, and distinctPassages keeps it first) before the next step's.
