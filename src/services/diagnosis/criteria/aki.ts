@@ -25,7 +25,7 @@ import type { RuleRef } from '../../../cards/provenance.js';
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the AKI criterion (KDIGO 2012 rise and staging) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const AKI_RULE: RuleRef = { id: 'diagnosis/aki', version: '1' };
+export const AKI_RULE: RuleRef = { id: 'diagnosis/aki', version: '2' };
 
 /** KDIGO 2012 Rec 2.1.1: absolute rise within 48 h (mg/dL). */
 export const ABSOLUTE_RISE = 0.3;

@@ -44,12 +44,12 @@ import type { RuleRef } from '../../../cards/provenance.js';
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the diabetes criterion (ADA confirmation rules) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const DIABETES_RULE: RuleRef = { id: 'diagnosis/diabetes', version: '1' };
+export const DIABETES_RULE: RuleRef = { id: 'diagnosis/diabetes', version: '2' };
 /**
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the prediabetes criterion (ADA) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const PREDIABETES_RULE: RuleRef = { id: 'diagnosis/prediabetes', version: '1' };
+export const PREDIABETES_RULE: RuleRef = { id: 'diagnosis/prediabetes', version: '2' };
 
 // ADA 2025 §2, Table 2.1 (diabetes).
 export const HBA1C_DIABETES = 6.5; // %

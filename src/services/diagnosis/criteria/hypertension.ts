@@ -38,7 +38,7 @@ import type { RuleRef } from '../../../cards/provenance.js';
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the hypertension criterion (ACC/AHA 2017 mean over occasions, stages) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const HYPERTENSION_RULE: RuleRef = { id: 'diagnosis/hypertension', version: '1' };
+export const HYPERTENSION_RULE: RuleRef = { id: 'diagnosis/hypertension', version: '2' };
 
 /** Look-back for office readings (judgement call, see the module comment). */
 export const BP_WINDOW_DAYS = 730;

@@ -27,7 +27,7 @@ import type { RuleRef } from '../../../cards/provenance.js';
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the obesity criterion (BMI classes, adult age, reading windows) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const OBESITY_RULE: RuleRef = { id: 'diagnosis/obesity', version: '1' };
+export const OBESITY_RULE: RuleRef = { id: 'diagnosis/obesity', version: '2' };
 
 /** CDC: adult BMI categories apply from age 20. */
 export const ADULT_BMI_AGE_YEARS = 20;

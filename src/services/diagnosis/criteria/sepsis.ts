@@ -34,7 +34,7 @@ import type { RuleRef } from '../../../cards/provenance.js';
  * The rule the card of this finding cites (card provenance, src/cards/provenance.ts): the suspected-sepsis criterion (qSOFA with infection) and its thresholds below.
  * Bump the version whenever that logic or a threshold changes, here or in the shared.ts helpers it uses.
  */
-export const SEPSIS_RULE: RuleRef = { id: 'diagnosis/sepsis', version: '1' };
+export const SEPSIS_RULE: RuleRef = { id: 'diagnosis/sepsis', version: '2' };
 
 // Sepsis-3 qSOFA criteria (Singer 2016; Seymour 2016).
 export const QSOFA_RR = 22; // /min, at least
