@@ -100,6 +100,15 @@ describe('setting, age and pregnancy', () => {
     expect(f.notes.join(' ')).toMatch(/4 reading\(s\) from emergency/);
   });
 
+  it('readings of an encounter the record does not hold count as office readings, and the notes say so', () => {
+    const f = evaluateHypertension(
+      context([bp(150, 95, daysAgo(40), { encounter: { reference: 'Encounter/not-sent' } }), bp(152, 96, daysAgo(10), { encounter: { reference: 'Encounter/not-sent-2' } })]),
+    );
+    expect(f.status).toBe('met');
+    // Counted by Observation: a panel's systolic and diastolic are one.
+    expect(f.notes).toContain('2 blood pressure observation(s) belong to an encounter the record sent does not hold: setting unknown, counted as office readings');
+  });
+
   it('children: not enough data (adult categories)', () => {
     const f = evaluateHypertension(context([patient({ birthDate: '2010-01-01' }), ...twoVisits(150, 95)]));
     expect(f.status).toBe('not-enough-data');

@@ -115,6 +115,9 @@ export function evaluateHypertension(ctx: PatientContext): Finding {
   let setAside = 0;
   let child = 0;
   let withComparator = 0;
+  // Readings that name an encounter the record does not hold (not prefetched, or not read): their
+  // setting is unknown, so they count as office readings, and the card says how many.
+  const unknownSetting = new Set<string>();
   const usable = (r: Reading): boolean => {
     if (r.effectiveTime < from || r.effectiveTime > ref) return false;
     if (r.comparator) {
@@ -122,6 +125,7 @@ export function evaluateHypertension(ctx: PatientContext): Finding {
       return false;
     }
     const cls = r.encounter ? encounterClass.get(r.encounter) : undefined;
+    if (r.encounter && cls === undefined) unknownSetting.add(r.source);
     if (cls !== undefined && !OFFICE_CLASSES.has(cls)) {
       setAside += 1;
       return false;
@@ -137,6 +141,9 @@ export function evaluateHypertension(ctx: PatientContext): Finding {
   if (setAside > 0) notes.push(`${setAside} reading(s) from emergency, inpatient or home/virtual settings not used (office readings only)`);
   if (child > 0) notes.push(`${child} reading(s) taken before age 18 not used`);
   if (withComparator > 0) notes.push(`${withComparator} reading(s) recorded with a comparator (< or >) not used`);
+  if (unknownSetting.size > 0) {
+    notes.push(`${unknownSetting.size} blood pressure observation(s) belong to an encounter the record sent does not hold: setting unknown, counted as office readings`);
+  }
 
   // Group by calendar day; an occasion needs both a systolic and a diastolic value.
   const byDay = new Map<string, { sbp: Reading[]; dbp: Reading[] }>();
