@@ -47,6 +47,15 @@ describe('exclusion rules', () => {
     expect(excluded(ctx, 'implausible-value')[0]?.detail).toMatch(/98\.6 Cel/);
   });
 
+  it('excludes an SpO2 written as a fraction with a % unit (0.97 %), and reads a fraction with UCUM 1 as the percentage it is', () => {
+    const ctx = build([
+      obs('pct', '59408-5', { value: 0.97, unit: '%', system: UCUM, code: '%' }),
+      obs('frac', '59408-5', { value: 0.95, unit: '1', system: UCUM, code: '1' }, { effectiveDateTime: '2024-05-02T09:00:00Z' }),
+    ]);
+    expect(ctx.vitals.spo2.map((r) => Number(r.value.toFixed(6)))).toEqual([95]);
+    expect(excluded(ctx, 'implausible-value').map((e) => e.source)).toEqual(['Observation/pct']);
+  });
+
   it('checks plausibility after conversion (weight 7000 lb is implausible, 154 lb is not)', () => {
     const ctx = build([
       obs('w1', '29463-7', { value: 7000, unit: 'lb' }),

@@ -57,6 +57,7 @@ const CONVERSIONS: Row[] = [
   ['respiratoryRate', 16, '{breaths}/min', 16, 6],
   ['respiratoryRate', 16, 'breaths/min', 16, 6],
   ['spo2', 97, '%', 97, 6],
+  ['spo2', 0.97, '1', 97, 6], // a fraction, UCUM dimensionless
   ['inspiredOxygenFraction', 40, '%', 40, 6],
   ['inspiredOxygenFraction', 0.4, '1', 40, 6],
   ['oxygenFlowRate', 2, 'L/min', 2, 6],

@@ -43,7 +43,10 @@ export const PLAUSIBLE_RANGES: Readonly<Record<QuantityKey, PlausibleRange>> = {
   // (> 60/min counts as fast breathing under 2 months: WHO IMCI chart booklet, 2014) is kept.
   respiratoryRate: range(0, false, 150, false),
   temperature: range(10, false, 50, false), // Cel; MIMIC-IV vitals: 10 < temperature(°C) < 50
-  spo2: range(0, false, 100, true), // %; MIMIC-IV vitals: 0 < spo2 <= 100 (a saturation cannot exceed 100 %)
+  // %; MIMIC-IV vitals: 0 < spo2 <= 100 (a saturation cannot exceed 100 %). Raised to 1 < spo2:
+  // a value of 1 % or less is a fraction written with '%' (0.97 for 97 %), which read as a
+  // percentage would score a healthy patient as hypoxic (NEWS2 3 points, ESI decision point A).
+  spo2: range(1, false, 100, true),
   // kg; engineering bound: smallest surviving preterm infants ≈ 0.25 kg (University of Iowa
   // Tiniest Babies Registry) to the heaviest documented human ≈ 635 kg (Guinness World Records).
   bodyWeight: range(0.2, true, 700, true),

@@ -71,7 +71,8 @@ export const QUANTITIES: Readonly<Record<QuantityKey, QuantityDefinition>> = {
     label: 'Oxygen saturation',
     group: 'vital',
     canonicalUnit: '%',
-    acceptedUnits: ['%'],
+    // A saturation written as a fraction (0.97, UCUM '1') is 97 % by UCUM, as FiO2 below.
+    acceptedUnits: ['%', '1'],
   },
   bodyWeight: { key: 'bodyWeight', label: 'Body weight', group: 'vital', canonicalUnit: 'kg' },
   bodyHeight: { key: 'bodyHeight', label: 'Body height', group: 'vital', canonicalUnit: 'cm' },
