@@ -66,6 +66,14 @@ describe('CKD from creatinine alone', () => {
     expect(f.summary).toMatch(/no eGFR/);
   });
 
+  it('computes nothing from a creatinine above 20 mg/dL: µmol/L charted as mg/dL would read as CKD G5', () => {
+    const f = evaluateCkd(context([creatinine(88, daysAgo(125)), creatinine(92, daysAgo(5)), normalAcr()]));
+    expect(f.status).toBe('not-enough-data');
+    expect(f.summary).toMatch(/no eGFR/);
+    // At 20 mg/dL every adult is already far inside G5: the bound hides no stage.
+    expect(ckdEpi2021(20, 18, 'female')).toBeLessThan(5);
+  });
+
   it('takes the youngest possible age when only the birth year is known (the higher eGFR)', () => {
     const f = evaluateCkd(context([patient({ birthDate: '1970' }), creatinine(1.2, daysAgo(125)), creatinine(1.2, daysAgo(5)), normalAcr()]));
     // Born in 1970: on 2025-05-27 she may still be 54 (a December birthday), so 54 is used.

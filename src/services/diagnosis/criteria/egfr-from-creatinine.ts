@@ -11,7 +11,8 @@
  * for months has the same CKD whether or not the lab printed the eGFR beside it. Only where the
  * record has no eGFR taken at the same instant (a reported eGFR always wins), only for adults (the
  * equation was derived in adults 18 and over) of recorded sex male or female (the equation has no
- * other form), and never from a creatinine given with a comparator ("<0.5"). With a birth date
+ * other form), never from a creatinine given with a comparator ("<0.5") or above
+ * MAX_CREATININE_MG_DL (a unit error more likely than a level). With a birth date
  * known only to the year or month, the youngest possible age is used: the higher eGFR, so an
  * uncertain age never makes a value abnormal. Pure.
  */
@@ -20,6 +21,14 @@ import { ageYearsAt } from './shared.js';
 
 /** CKD-EPI 2021 applies from this age (the cohorts it was developed in were adults). */
 const ADULT_YEARS = 18;
+
+/**
+ * Above this creatinine (mg/dL) no eGFR is computed. Normal is about 0.6–1.2 mg/dL (53–106
+ * µmol/L), so a value of 50–110 "mg/dL" is far more likely µmol/L charted with the wrong unit
+ * than a real level, and it would read as CKD G5. Every adult's eGFR is already below 5 (G5 starts
+ * at 15) at 20 mg/dL, so the bound costs no stage a real result could show.
+ */
+const MAX_CREATININE_MG_DL = 20;
 
 /** The canonical eGFR unit of PatientContext. */
 const EGFR_UNIT = 'mL/min/{1.73_m2}';
@@ -51,7 +60,7 @@ export function egfrFromCreatinine(ctx: PatientContext, reported: readonly Readi
   const reportedAt = new Set(reported.map((r) => r.effectiveTime));
   const out: ComputedEgfr[] = [];
   for (const creatinine of ctx.labs.creatinine) {
-    if (creatinine.comparator !== undefined || reportedAt.has(creatinine.effectiveTime) || !(creatinine.value > 0)) continue;
+    if (creatinine.comparator !== undefined || reportedAt.has(creatinine.effectiveTime) || !(creatinine.value > 0) || creatinine.value > MAX_CREATININE_MG_DL) continue;
     const age = ageYearsAt(ctx, creatinine.effectiveTime);
     if (age === undefined || age.lower < ADULT_YEARS) continue;
     const value = ckdEpi2021(creatinine.value, age.lower, sex);
