@@ -103,11 +103,11 @@ async function resolveOne(
     if (replaced === undefined) {
       // A first page alone is not the data the template asks for (a problem list cut after page
       // one would let a card say a condition is not on it): it is completed, or the key is not had.
-      if (provided.resourceType === 'Bundle' && hasNextLink(provided) && !input.gateway) {
-        const cause = input.fhirServerRefused ? 'refused' : 'no-server';
-        return failed(key, cause, `${REASONS.paged}: ${input.fhirServerRefused ? "the request's fhirServer is not one this client may use" : 'the request names no fhirServer'}`);
-      }
-      if (provided.resourceType === 'Bundle' && input.gateway && hasNextLink(provided)) {
+      if (provided.resourceType === 'Bundle' && hasNextLink(provided)) {
+        if (!input.gateway) {
+          const cause = input.fhirServerRefused ? 'refused' : 'no-server';
+          return failed(key, cause, `${REASONS.paged}: ${input.fhirServerRefused ? "the request's fhirServer is not one this client may use" : 'the request names no fhirServer'}`);
+        }
         try {
           const value = await input.gateway.collectPages(provided, input.signal);
           const problem = rendered.ok ? prefetchMismatch(rendered.url, value) : undefined;

@@ -194,13 +194,12 @@ const NAMED_BY: Readonly<Record<ConditionKey, RegExp>> = {
 };
 
 /**
- * Active entries of the record that are not counted as recording `key` but whose words name it:
- * what a clinician should look at before believing "not on the problem list".
+ * Active entries whose words name `key`, asked only when none records it by code: what a
+ * clinician should look at before believing "not on the problem list".
  */
-export function unlistedMentions(key: ConditionKey, ctx: PatientContext, counted: readonly ConditionEntry[]): Array<{ source: string; text: string }> {
-  const skip = new Set(counted.map((c) => c.source));
+function unlistedMentions(key: ConditionKey, ctx: PatientContext): Array<{ source: string; text: string }> {
   return ctx.conditions.flatMap((c) => {
-    if (c.activeAtReference === 'no' || skip.has(c.source)) return [];
+    if (c.activeAtReference === 'no') return [];
     const text = c.text ?? c.codings.find((k) => k.display)?.display;
     return text && NAMED_BY[key].test(text) ? [{ source: c.source, text }] : [];
   });
@@ -210,7 +209,7 @@ export function checkRecorded(finding: Finding, ctx: PatientContext, bySubsumpti
   const recorded = recordedConditions(finding.condition, ctx, bySubsumption);
   const dataStage = dataStageOf(finding);
   if (recorded.length === 0) {
-    const unlisted = unlistedMentions(finding.condition, ctx, recorded);
+    const unlisted = unlistedMentions(finding.condition, ctx);
     const quoted = unlisted.slice(0, 2).map((u) => `"${u.text.length > 60 ? `${u.text.slice(0, 59)}…` : u.text}" (${u.source})`);
     const more = unlisted.length > 2 ? ` and ${unlisted.length - 2} more` : '';
     const title = finding.title.toLowerCase();

@@ -107,8 +107,6 @@ export interface ExcludedVital extends ExcludedReading {
   reason: ExclusionReason;
 }
 
-/** Why a recorded reading was not used, in a clinician's words. */
-
 /**
  * "excluded (400/min, implausible)": the newest of a vital sign's excluded readings, and how many
  * more (each, dated, in the card's extension). Plain text: a card escapes it for markdown.

@@ -208,9 +208,9 @@ export function evaluateCkd(ctx: PatientContext): Finding {
   if (latestResult && daysBetween(latestResult.effectiveTime, ref) > MONITORING_DAYS) {
     notes.push(`latest kidney result is from ${readingDay(latestResult)}, more than a year before the reference time (KDIGO: at least yearly)`);
   }
-  const used = [...gfrRun.run, ...(gfrRun.latest ? [gfrRun.latest] : [])].filter((r) => computed.has(r));
-  if (used.length > 0) {
-    notes.push(`${new Set(used).size === 1 ? 'one eGFR was' : `${new Set(used).size} eGFR values were`} computed from creatinine by CKD-EPI 2021 (KDIGO 2024 Rec. 1.2.4.1), where the laboratory reported none`);
+  const used = new Set([...gfrRun.run, ...(gfrRun.latest ? [gfrRun.latest] : [])].filter((r) => computed.has(r))).size;
+  if (used > 0) {
+    notes.push(`${used === 1 ? 'one eGFR was' : `${used} eGFR values were`} computed from creatinine by CKD-EPI 2021 (KDIGO 2024 Rec. 1.2.4.1), where the laboratory reported none`);
   }
   if (!a) notes.push('no albuminuria category: no usable urine albumin/creatinine ratio');
   for (const [run, label, unit] of [[gfrRun, 'eGFR', 'mL/min/1.73 m²'], [acrRun, 'ACR', 'mg/g']] as const) {
