@@ -14,6 +14,7 @@ import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/service
 import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
+import { MAX_CHIEF_COMPLAINT_CHARS } from '../../src/services/triage/triage-input.js';
 import { documentHash, provenanceProblems, suggestionProvenanceProblems } from '../support/provenance.js';
 import { repoPath } from '../support/repo-root.js';
 
@@ -113,6 +114,37 @@ describe('triage card', () => {
     expect(card!.detail).toContain(`Pulse excluded (400/min, implausible; ${heartRates.length - 1} earlier)`);
     expect(card!.detail).not.toMatch(/Pulse[^.;]*not recorded/);
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ notRecorded: expect.arrayContaining(['heartRate']), excluded: { heartRate: expect.any(Array) } });
+  });
+
+  it('does not read a reason for visit far longer than a chief complaint, and says so instead of "no complaint"', async () => {
+    const withReasons = (reasonCode: unknown[]) => {
+      const bundle = structuredClone(edBundle);
+      bundle.entry.find((e) => e.resource.resourceType === 'Encounter')!.resource.reasonCode = reasonCode;
+      return bundle;
+    };
+    // 1,000 characters are still read (the bound is the joined text of the reasons).
+    const atBound = 'Short of breath and feverish since yesterday; '.repeat(21).padEnd(MAX_CHIEF_COMPLAINT_CHARS, '.');
+    const read = await cardFor([withReasons([{ text: atBound }])], fakeSearch(null));
+    expect(atBound).toHaveLength(MAX_CHIEF_COMPLAINT_CHARS);
+    expect(read.assessment.observations.chiefComplaint?.text).toBe(atBound);
+    expect(read.assessment.observations.chiefComplaintNotRead).toBeUndefined();
+
+    // A pasted note (or an attacker's body) as the reason for visit: 40,000 distinct reasons.
+    const reasons = Array.from({ length: 40_000 }, (_, i) => ({ text: `chest pain ${i}` }));
+    const search = fakeSearch('Chest pain');
+    const started = performance.now();
+    const { assessment, card } = await cardFor([withReasons(reasons)], search);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const characters = reasons.reduce((n, r, i) => n + r.text.length + (i > 0 ? 2 : 0), 0);
+    expect(assessment.observations.chiefComplaint).toBeNull();
+    expect(assessment.observations.chiefComplaintNotRead).toEqual({ source: expect.stringMatching(/^Encounter\//), characters });
+    // Neither the guideline search nor the resource table saw the text; C is unknown, never guessed down.
+    expect(search.queries.every((q) => q.length <= MAX_CHIEF_COMPLAINT_CHARS)).toBe(true);
+    expect(assessment.highRisk.status).toBe('no-complaint');
+    expect(assessment.acuity.level).toBe(1);
+    expect(card!.detail).toContain(`**Chief complaint not read**: ${characters.toLocaleString('en-US')} characters of reason for visit, more than the 1,000 read as a chief complaint`);
+    expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ chiefComplaintNotRead: { characters } });
+    expect(assessment.acuity.resources).toEqual({ status: 'unknown', reason: expect.stringMatching(/^the chief complaint was not read \(\d/) });
   });
 
   it('carries its provenance: the triage rule and the content hash of every quoted document; its orders have meta.source and a Provenance', async () => {

@@ -23,7 +23,7 @@
 import type { Age } from '../../fhir/context/index.js';
 import { CITATIONS } from './citations.js';
 import type { ChiefComplaint, TriageObservations } from './triage-input.js';
-import { AVPU_WORDS, describeExcluded, latestMentalStatus } from './triage-input.js';
+import { AVPU_WORDS, complaintNotReadWords, describeExcluded, latestMentalStatus } from './triage-input.js';
 import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence, VitalParameter } from './types.js';
 import type { ResourceAdjustment, ResourceMatch, ResourceType } from './resources.js';
 import { describeValue, isAbove, isAtLeast, isAtMost, isBelow } from './values.js';
@@ -465,7 +465,7 @@ function decisionPointB(
         : highRisk.status === 'not-matched'
           ? `chief complaint "${highRisk.complaint}" matched no high-risk presentation in the knowledge base`
           : highRisk.status === 'no-complaint'
-            ? 'no chief complaint recorded: high-risk presentations could not be checked'
+            ? `${obs.chiefComplaintNotRead ? `chief complaint not read (${complaintNotReadWords(obs.chiefComplaintNotRead)})` : 'no chief complaint recorded'}: high-risk presentations could not be checked`
             : `high-risk presentations could not be checked (knowledge base unavailable: ${highRisk.reason})`;
     const f = finding('B', 'high-risk-complaint', 'High-risk situation (chief complaint)', met, [], detail, CITATIONS.esiLevel2);
     if ((highRisk.status === 'matched' || highRisk.status === 'not-matched') && highRisk.passage) f.passage = highRisk.passage;

@@ -7,7 +7,7 @@ import { computeQsofa, type QsofaResult } from './qsofa.js';
 import { DEFAULT_RESOURCE_OPTIONS, estimateResources, type ResourceEstimateOptions } from './resources.js';
 import { computeShockIndex, type ShockIndexResult } from './shock-index.js';
 import { TRIAGE_SCORE_MODEL } from './fitted-score.js';
-import { buildTriageObservations, type TriageObservations } from './triage-input.js';
+import { buildTriageObservations, complaintNotReadWords, type TriageObservations } from './triage-input.js';
 import type { HighRiskMatcher } from './types.js';
 
 /**
@@ -113,6 +113,8 @@ export function resourceEstimateFor(
   options: ResourceEstimateOptions = DEFAULT_RESOURCE_OPTIONS,
   problemListRead = true,
 ): ResourceEstimate {
+  const notRead = observations.chiefComplaintNotRead;
+  if (notRead) return { status: 'unknown', reason: `the chief complaint was not read (${complaintNotReadWords(notRead)})` };
   const estimate = estimateResources(
     {
       complaint: observations.chiefComplaint?.text ?? null,

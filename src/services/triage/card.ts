@@ -9,7 +9,7 @@ import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { DECISION_POINT_QUERY, ESI_ALGORITHM, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
 import type { News2Parameter } from './news2.js';
-import { describeExcluded } from './triage-input.js';
+import { complaintNotReadWords, describeExcluded } from './triage-input.js';
 import type { Evidence, VitalParameter } from './types.js';
 
 /**
@@ -88,6 +88,7 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         ...(a.observations.missing.length > 0 && { notRecorded: a.observations.missing }),
         // Of those, the ones recorded but excluded, with each reading as recorded and why.
         ...(Object.keys(a.observations.excluded).length > 0 && { excluded: a.observations.excluded }),
+        ...(a.observations.chiefComplaintNotRead && { chiefComplaintNotRead: a.observations.chiefComplaintNotRead }),
       },
       ...provenanceExtension(provenance),
     },
@@ -150,6 +151,9 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
       // The level stands on the vital signs; the contradiction is the clinician's to resolve (a wrong chart, or a wrong death record).
       deceasedWarning(a),
       a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
+      // Not read is not "none": the clinician reads the reason for visit the EHR holds.
+      a.observations.chiefComplaintNotRead &&
+        `**Chief complaint not read**: ${complaintNotReadWords(a.observations.chiefComplaintNotRead)}; it was not checked for high-risk situations or expected resources.`,
       // Required when it set the level; otherwise (level from D, or no estimate) it gives way, like the readings.
       decisionPointCBlock(a),
       // The reason is for the log (an error message); the clinician needs to know only that it was not checked.

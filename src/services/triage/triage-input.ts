@@ -74,6 +74,21 @@ export interface ChiefComplaint {
   codings: CodingSummary[];
 }
 
+/**
+ * A chief complaint is a few words (the longest in the KTAS and MIMIC-IV-ED triage sets is 42
+ * characters). Reason-for-visit text beyond this length is not a chief complaint, and reading it
+ * would cost seconds on the hook's hot path (the resource table and the guideline search it
+ * becomes); it is not read, and the card says so. Engineering bound, not a clinical threshold.
+ */
+export const MAX_CHIEF_COMPLAINT_CHARS = 1_000;
+
+/** A reason for visit too long to be read as a chief complaint (MAX_CHIEF_COMPLAINT_CHARS). */
+export interface ChiefComplaintNotRead {
+  source: string;
+  /** Length of the reasons' text, joined. */
+  characters: number;
+}
+
 export interface TriageObservations {
   referenceTime: string;
   referenceTimeMs: number;
@@ -92,7 +107,9 @@ export interface TriageObservations {
     /** Set when the Patient resource says the patient died (deceasedBoolean true, or a deceasedDateTime): a contradiction with vital signs taken now. */
     recordedDeceased?: { dateTime: string | null };
   };
+  /** Null when none is recorded, and when it was too long to read (then `chiefComplaintNotRead`). */
   chiefComplaint: ChiefComplaint | null;
+  chiefComplaintNotRead?: ChiefComplaintNotRead;
   /** Parameters with no reading within the window. */
   missing: TriageParameter[];
   /**
@@ -228,19 +245,32 @@ export function hypercapnicRespiratoryFailureFrom(ctx: PatientContext): Hypercap
   return { recorded: used.length > 0, conditions: used.map(conditionReference), notUsed };
 }
 
-/** The chief complaint of the current encounter: its reasons' text (or coded display), joined. */
-export function chiefComplaintFrom(ctx: PatientContext): ChiefComplaint | null {
+/** "12,034 characters of reason for visit, more than the 1,000 read as a chief complaint" */
+export function complaintNotReadWords(n: ChiefComplaintNotRead): string {
+  return `${n.characters.toLocaleString('en-US')} characters of reason for visit, more than the ${MAX_CHIEF_COMPLAINT_CHARS.toLocaleString('en-US')} read as a chief complaint`;
+}
+
+/**
+ * The chief complaint of the current encounter: its reasons' text (or coded display), joined; or,
+ * when that is longer than MAX_CHIEF_COMPLAINT_CHARS, how long it is.
+ */
+export function chiefComplaintFrom(ctx: PatientContext): ChiefComplaint | ChiefComplaintNotRead | null {
   const encounter = ctx.currentEncounter;
   if (!encounter) return null;
-  const parts: string[] = [];
+  const parts = new Set<string>();
   const codings: CodingSummary[] = [];
+  let characters = 0;
   for (const reason of encounter.reasons) {
     const t = reason.text?.trim() || reason.codings.find((c) => c.display)?.display?.trim();
-    if (t && !parts.includes(t)) parts.push(t);
+    if (t && !parts.has(t)) {
+      characters += (parts.size > 0 ? 2 : 0) + t.length;
+      parts.add(t);
+    }
     codings.push(...reason.codings);
   }
-  if (parts.length === 0) return null;
-  return { text: parts.join('; '), source: encounter.source, codings };
+  if (parts.size === 0) return null;
+  if (characters > MAX_CHIEF_COMPLAINT_CHARS) return { source: encounter.source, characters };
+  return { text: [...parts].join('; '), source: encounter.source, codings };
 }
 
 export function buildTriageObservations(ctx: PatientContext, options: TriageInputOptions = {}): TriageObservations {
@@ -288,10 +318,15 @@ export function buildTriageObservations(ctx: PatientContext, options: TriageInpu
       pregnancy: ctx.pregnancy.status,
       ...(ctx.patient?.deceased.status === 'deceased' && { recordedDeceased: { dateTime: ctx.patient.deceased.dateTime } }),
     },
-    chiefComplaint: chiefComplaintFrom(ctx),
+    ...complaintFields(chiefComplaintFrom(ctx)),
     missing,
     excluded,
   };
+}
+
+function complaintFields(c: ChiefComplaint | ChiefComplaintNotRead | null): Pick<TriageObservations, 'chiefComplaint' | 'chiefComplaintNotRead'> {
+  if (c === null || 'text' in c) return { chiefComplaint: c };
+  return { chiefComplaint: null, chiefComplaintNotRead: c };
 }
 
 /**
