@@ -9,11 +9,16 @@
  */
 export const DEFAULT_SLICE_MS = 5;
 
-/** `fn` over the items in order, with a turn of the event loop whenever a slice has run `sliceMs`. */
-export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index: number) => R, sliceMs = DEFAULT_SLICE_MS): Promise<R[]> {
+/**
+ * `fn` over the items in order, with a turn of the event loop whenever a slice has run `sliceMs`.
+ * Once `signal` has aborted, no further item starts: the promise rejects with the signal's reason
+ * (work for a hook whose deadline has passed is work nobody will read).
+ */
+export async function mapInSlices<T, R>(items: readonly T[], fn: (item: T, index: number) => R, sliceMs = DEFAULT_SLICE_MS, signal?: AbortSignal): Promise<R[]> {
   const out: R[] = [];
   let sliceStart = performance.now();
   for (let i = 0; i < items.length; i++) {
+    signal?.throwIfAborted();
     out.push(fn(items[i] as T, i));
     if (performance.now() - sliceStart > sliceMs && i + 1 < items.length) {
       await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,5 @@
 /** The three stages end to end on PGlite: a FHIR patient → candidates → criterion tables → ranking. */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { formatCandidates, formatCriterionTable, formatRanking, TrialMatcher, type MatchResult } from '../../src/services/trials/match.js';
 import { importTrials } from '../../src/services/trials/store/trial-store.js';
@@ -55,6 +55,22 @@ describe('trial matching stages', () => {
     expect(htn?.decisive.map((d) => d.text)).toEqual(['Type 1 diabetes']);
     expect(result.ranking[result.ranking.length - 1]?.category).not.toBe('eligible');
     expect(formatRanking(result.ranking).split('\n')).toHaveLength(result.ranking.length + 1);
+  });
+
+  it('judges no further trial once the signal (a hook deadline) has aborted, and rejects', async () => {
+    const controller = new AbortController();
+    const judge = jest.spyOn(matcher, 'judge').mockImplementation(function (this: TrialMatcher, ...args) {
+      controller.abort(new Error('hook deadline'));
+      return TrialMatcher.prototype.judge.apply(this, args);
+    });
+    try {
+      await expect(matcher.match(result.patient, { k: 3, signal: controller.signal })).rejects.toThrow('hook deadline');
+      expect(judge).toHaveBeenCalledTimes(1);
+    } finally {
+      judge.mockRestore();
+    }
+    // Without a signal, the same call judges every candidate.
+    expect((await matcher.match(result.patient, { k: 3 })).judgements).toHaveLength(result.candidates.length);
   });
 
   it('keeps loaded trials between calls, and reloads one that was re-imported with changes', async () => {

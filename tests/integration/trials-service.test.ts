@@ -180,6 +180,26 @@ describe('trial-match service over HTTP (PGlite, fixture trials)', () => {
       embeddings.delayMs = 0;
     }
   }, 20_000);
+
+  it('stops reading and judging a huge record at the deadline, with no card, and keeps answering other calls meanwhile', async () => {
+    // Three notes of 200,000 characters (the most read of one note) in sentences of two words: 120,000 sentences.
+    const body = prefetch('p4', FITS);
+    const note = body.notes.entry[0]!.resource as Record<string, unknown>;
+    body.notes = bundle([0, 1, 2].map((i) => ({ ...note, id: `p4-note-${i}`, content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Hypertension noted. '.repeat(10_000)).toString('base64') } }] })));
+    const started = performance.now();
+    const hook = call('p4', { prefetch: body });
+    // Discovery, asked while the hook runs, waits for a slice of the work, not for all of it.
+    await new Promise((r) => setTimeout(r, 300));
+    const askedAt = performance.now();
+    expect((await fetch(`${base}/cds-services`)).status).toBe(200);
+    const discoveryMs = performance.now() - askedAt;
+    const res = await hook;
+    const hookMs = performance.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ cards: [] });
+    expect(hookMs).toBeLessThan(DEADLINE_MS + 1_000);
+    expect(discoveryMs).toBeLessThan(500);
+  }, 20_000);
 });
 
 describe('openTrials (start-up import)', () => {

@@ -279,6 +279,18 @@ describe('files and vocabularies', () => {
     }
   });
 
+  it('starts no item once the signal has aborted, and rejects with its reason', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const run = mapInSlices([1, 2, 3, 4], (n) => {
+      seen.push(n);
+      if (n === 2) controller.abort(new Error('deadline'));
+      return n;
+    }, 5, controller.signal);
+    await expect(run).rejects.toThrow('deadline');
+    expect(seen).toEqual([1, 2]);
+  });
+
   it.each<[string | string[], string | undefined]>([
     ['Phase 1/Phase 2', 'phase-1-phase-2'],
     [['PHASE3'], 'phase-3'],

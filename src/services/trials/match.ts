@@ -27,17 +27,24 @@ import type { PatientContext } from '../../fhir/context/types.js';
 import type { CairnEmbeddings } from '../../search/embeddings/types.js';
 import { describeStructure } from './matching/criteria-parse.js';
 import { judgeTrial, type CriterionJudgement, type JudgeOptions, type TrialJudgement } from './matching/judge.js';
-import { profileFromContext, profileQueryText, withSentenceEmbeddings, type PatientProfile } from './matching/profile.js';
+import { profileFromContext, profileFromContextInSlices, profileQueryText, withSentenceEmbeddings, type PatientProfile } from './matching/profile.js';
 import { rankTrials, type RankOptions, type RankedTrial } from './matching/rank.js';
 import { TrialRetriever, type TrialCandidate, type TrialSearchOptions } from './store/retriever.js';
 import { SentenceEmbeddingCache } from './store/sentence-embeddings.js';
 import { SHARED_WORD_MAX_SHARE, statementMatcher, type PatientStatement, type SharedStatement } from './matching/shared-words.js';
 import { LRUCache } from 'lru-cache';
+import { DEFAULT_SLICE_MS, mapInSlices } from '../../slices.js';
 import { loadTrials, trialCacheKeys, type StoredTrial } from './store/trial-store.js';
 
 export interface MatchOptions extends TrialSearchOptions {
   judge?: JudgeOptions;
   rank?: RankOptions;
+  /**
+   * A hook's deadline. The trials are judged in slices of the event loop (a record with thousands
+   * of note sentences takes a tenth of a second a trial), and once the signal aborts no further
+   * trial is judged: `match` rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface MatchResult {
@@ -61,7 +68,11 @@ export interface TrialMatcherOptions {
 }
 
 export interface PrepareOptions {
-  /** Stops embedding new note sentences once aborted (the hook deadline). */
+  /**
+   * The hook deadline: the note sentences are read in slices of the event loop and no further
+   * one is read once it aborts (`prepare` then rejects with its reason); no new sentence is
+   * embedded once it aborts (`incomplete`).
+   */
   signal?: AbortSignal;
   /**
    * A record with more note sentences than this is matched by words only (sentence embeddings
@@ -124,7 +135,7 @@ export class TrialMatcher {
 
   /** preparePatient, bounded for a hook: see PrepareOptions and PreparedPatient. */
   async prepare(context: PatientContext, options: PrepareOptions = {}): Promise<PreparedPatient> {
-    const profile = profileFromContext(context);
+    const profile = options.signal ? await profileFromContextInSlices(context, options.signal) : profileFromContext(context);
     const sentences = profile.sentences.length;
     if (sentences === 0) return { profile, embedding: 'complete', sentences, reused: 0, embedded: 0 };
     if (options.maxEmbeddedSentences !== undefined && sentences > options.maxEmbeddedSentences) {
@@ -169,7 +180,7 @@ export class TrialMatcher {
     const profile = 'sentences' in patient ? patient : await this.preparePatient(patient);
     const candidates = await this.retrieve(profile, options);
     const trials = await this.loadTrials(candidates.map((c) => c.nctId));
-    const judgements = trials.map((t) => this.judge(profile, t, options.judge));
+    const judgements = await mapInSlices(trials, (t) => this.judge(profile, t, options.judge), DEFAULT_SLICE_MS, options.signal);
     const { index, about } = await this.retriever.bm25Index();
     const sharedWith = statementMatcher(index, patientStatements(profile));
     const shared = new Map(candidates.flatMap((c) => {

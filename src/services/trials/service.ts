@@ -115,15 +115,29 @@ export function trialMatchLogic(options: TrialMatchServiceOptions): ServiceLogic
       log.debug('trial-match: the patient is recorded as deceased; no card');
       return;
     }
-    const prepared = await options.matcher.prepare(ctx, { signal, maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES });
+    // Past the deadline nobody reads the card: the work stops there (reading the notes, then judging).
+    const stopped = (err: unknown) => {
+      if (signal.aborted) return undefined;
+      throw err;
+    };
+    const prepared = await options.matcher.prepare(ctx, { signal, maxEmbeddedSentences: MAX_EMBEDDED_SENTENCES }).catch(stopped);
+    if (!prepared) {
+      log.info({ notes: ctx.notes.length, totalMs: Math.round(performance.now() - started) }, 'trial-match: the notes were not all read before the deadline; no card this call');
+      return;
+    }
     const prepareMs = Math.round(performance.now() - started);
     const counts = { sentences: prepared.sentences, reused: prepared.reused, embedded: prepared.embedded, prepareMs };
     if (prepared.embedding === 'incomplete' || signal.aborted) {
       log.info(counts, 'trial-match: the note sentences were not all embedded before the deadline; no card this call (the next one reuses them)');
       return;
     }
-    const result = await options.matcher.match(prepared.profile, { k: options.candidates ?? TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES });
-    if (signal.aborted) return;
+    const result = await options.matcher
+      .match(prepared.profile, { k: options.candidates ?? TRIAL_CANDIDATES, statuses: RECRUITING_STATUSES, signal })
+      .catch(stopped);
+    if (!result || signal.aborted) {
+      log.info({ ...counts, totalMs: Math.round(performance.now() - started) }, 'trial-match: the trials were not all judged before the deadline; no card this call');
+      return;
+    }
     const card = trialMatchCard(result, {
       ...(options.smartAppUrl !== undefined && { smartAppUrl: options.smartAppUrl }),
       ...(options.staleAfterDays !== undefined && { staleAfterDays: options.staleAfterDays }),

@@ -17,6 +17,7 @@ import { isPastMention } from '../../../text/history.js';
 import { assertionAt, assertionSpans, type Assertion } from '../../../text/negation.js';
 import { splitSentences } from '../../../text/sentences.js';
 import { asciiFold, stem, words } from '../../../text/tokens.js';
+import { DEFAULT_SLICE_MS, mapInSlices } from '../../../slices.js';
 
 export interface NoteSentence {
   /** Position in `profile.sentences`. */
@@ -157,37 +158,35 @@ const CURRENT_PREGNANCY = /\b(?:is|am|are|currently|now)\s+(?:\w+\s+)?pregnant\b
 const ECOG_NOTE = /\b(?:ecog|zubrod|who)(?: performance status| ps| performance score)?(?: score)?(?: of| is| was|:|=)?\s*([0-5])\b/i;
 const KPS_NOTE = /\b(?:karnofsky|kps)(?: performance status| performance score| score)?(?: of| is| was|:|=)?\s*(\d{2,3})\s*%?/i;
 
-function readSentences(ctx: PatientContext): NoteSentence[] {
-  const out: NoteSentence[] = [];
-  const referenceYear = new Date(ctx.referenceTime).getUTCFullYear();
-  for (const note of ctx.notes) {
-    const parts = splitSentences(note.text);
-    parts.forEach((part, position) => {
-      const text = part.text.replace(/^\d{1,3}\.\s+(?=\S)/, '');
-      const folded = asciiFold(text);
-      const spans = assertionSpans(folded);
-      const assert = (start: number, end: number, negativeForm: boolean): Assertion => {
-        const a = assertionAt(folded, start, end, spans);
-        // "nonsmoker" is itself a negation; "not a nonsmoker" is not worth modelling.
-        return negativeForm ? (a === 'other-person' ? a : 'negated') : a;
-      };
-      out.push({
-        index: out.length,
-        source: note.source,
-        position,
-        text,
-        stems: new Set(words(text).map(stem)),
-        conditions: conditionMentions(folded, true).map((m) => {
-          const assertion = assert(m.start, m.end, m.negativeForm);
-          const past = assertion === 'affirmed' && isPastMention(folded, m.start, m.end, referenceYear);
-          return { conceptId: m.conceptId, assertion, text: m.text, ...(past && { past }) };
-        }),
-        medications: medicationMentions(folded, true).map((m) => ({ conceptId: m.conceptId, assertion: assert(m.start, m.end, m.negativeForm), text: m.text })),
-        measurements: extractMeasurements(folded, '='),
-      });
-    });
-  }
-  return out;
+/** Each sentence of each note, in order: cheap (splitting only), so its length says what reading will cost. */
+function noteParts(ctx: PatientContext): Array<{ source: string; position: number; text: string }> {
+  return ctx.notes.flatMap((note) => splitSentences(note.text).map((part, position) => ({ source: note.source, position, text: part.text })));
+}
+
+/** One note sentence as matching reads it: its concepts (with negation, family and past history) and measurements. */
+function readSentence(part: { source: string; position: number; text: string }, index: number, referenceYear: number): NoteSentence {
+  const text = part.text.replace(/^\d{1,3}\.\s+(?=\S)/, '');
+  const folded = asciiFold(text);
+  const spans = assertionSpans(folded);
+  const assert = (start: number, end: number, negativeForm: boolean): Assertion => {
+    const a = assertionAt(folded, start, end, spans);
+    // "nonsmoker" is itself a negation; "not a nonsmoker" is not worth modelling.
+    return negativeForm ? (a === 'other-person' ? a : 'negated') : a;
+  };
+  return {
+    index,
+    source: part.source,
+    position: part.position,
+    text,
+    stems: new Set(words(text).map(stem)),
+    conditions: conditionMentions(folded, true).map((m) => {
+      const assertion = assert(m.start, m.end, m.negativeForm);
+      const past = assertion === 'affirmed' && isPastMention(folded, m.start, m.end, referenceYear);
+      return { conceptId: m.conceptId, assertion, text: m.text, ...(past && { past }) };
+    }),
+    medications: medicationMentions(folded, true).map((m) => ({ conceptId: m.conceptId, assertion: assert(m.start, m.end, m.negativeForm), text: m.text })),
+    measurements: extractMeasurements(folded, '='),
+  };
 }
 
 function conceptsOfText(text: string, concepts: readonly Concept[], kind: 'condition' | 'medication'): string[] {
@@ -216,7 +215,21 @@ export function withSentenceEmbeddings(profile: PatientProfile, vectors: number[
 
 /** The profile from the PatientContext, without sentence vectors (see withSentenceEmbeddings). */
 export function profileFromContext(ctx: PatientContext): PatientProfile {
-  const sentences = readSentences(ctx);
+  const referenceYear = new Date(ctx.referenceTime).getUTCFullYear();
+  return profileWithSentences(ctx, noteParts(ctx).map((part, i) => readSentence(part, i, referenceYear)));
+}
+
+/**
+ * profileFromContext for a hook: the note sentences are read in slices of the event loop (a
+ * sentence takes about 25 µs, so a record of 100,000 would hold it for seconds), and once `signal`
+ * aborts no further sentence is read: the promise rejects with the signal's reason.
+ */
+export async function profileFromContextInSlices(ctx: PatientContext, signal?: AbortSignal): Promise<PatientProfile> {
+  const referenceYear = new Date(ctx.referenceTime).getUTCFullYear();
+  return profileWithSentences(ctx, await mapInSlices(noteParts(ctx), (part, i) => readSentence(part, i, referenceYear), DEFAULT_SLICE_MS, signal));
+}
+
+function profileWithSentences(ctx: PatientContext, sentences: NoteSentence[]): PatientProfile {
   const conditions = new Map<string, FactEvidence[]>();
   const medications = new Map<string, FactEvidence[]>();
   const values = new Map<string, ValueEvidence[]>();
