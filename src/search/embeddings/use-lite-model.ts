@@ -46,5 +46,16 @@ function modelFrom(dir: string): EmbeddingsModelSource {
  */
 export async function embedBatch(model: EmbeddingsModel, texts: readonly string[]): Promise<number[][]> {
   // The tokenizer fails on an empty string; a space embeds as "nothing".
-  return model.embed(texts.map((t) => (t.trim() ? t : ' ')));
+  return model.embed(texts.map((t) => (t.trim() ? t.slice(0, USE_LITE_MAX_CHARS) : ' ')));
 }
+
+/**
+ * Characters of a text the model is given. The model reads a text's first 128 tokens and no more
+ * (measured: 126 tokens of a text moved its vector, 129 did not change it from that of the text
+ * whole), and a token of its vocabulary is at most 16 characters, so 128 tokens span at most 2,048
+ * characters; 8,192 leaves room for Unicode normalisation merging characters. Text past this
+ * limit would not change the vector, but its tokenizer slices the text once per character
+ * (quadratic): 16,000 characters took 0.4 s on one thread of the reference machine, 64,000 took
+ * 95 s, during which every hook waiting for an embedding on that thread missed its deadline.
+ */
+export const USE_LITE_MAX_CHARS = 8_192;

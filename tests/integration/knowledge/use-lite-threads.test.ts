@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { threadId } from 'node:worker_threads';
-import { embedBatch, loadUseLiteModel } from '../../../src/search/embeddings/use-lite-model.js';
+import { embedBatch, loadUseLiteModel, USE_LITE_MAX_CHARS } from '../../../src/search/embeddings/use-lite-model.js';
 import { closeEmbeddingThreads, UseLitePool } from '../../../src/search/embeddings/use-lite-pool.js';
 import { UseLiteEmbeddings } from '../../../src/search/embeddings/use-lite.js';
 import { REPO_ROOT, repoPath } from '../../support/repo-root.js';
@@ -85,6 +85,21 @@ describe('USE-lite embedding threads', () => {
     // A query is a batch of one, as it was on the main thread.
     const [chestPain] = await embedBatch(model, ['chest pain']);
     expect(await embeddings.embedQuery('chest pain')).toEqual(chestPain);
+  }, 60_000);
+
+  it('embeds a text longer than the model reads as its first USE_LITE_MAX_CHARS characters: the same vector, in a fraction of the time', async () => {
+    const model = await loadUseLiteModel();
+    const words = criteria.join(' ').split(/\s+/);
+    const text = (n: number) => Array.from({ length: Math.ceil(n / 4) }, (_, i) => words[(i * 7) % words.length]).join(' ').slice(0, n);
+    // The model's own call on the whole text (16,000 characters: still quick) gives the vector of the cut text.
+    const [whole] = await model.embed([text(16_000)]);
+    expect((await embedBatch(model, [text(16_000)]))[0]).toEqual(whole);
+    expect(text(16_000).length).toBeGreaterThan(USE_LITE_MAX_CHARS);
+    // A note of 200,000 characters in one sentence: uncut, its tokenizer would hold a thread for many minutes.
+    const started = performance.now();
+    const [long] = await embeddings.embedDocuments([text(200_000)]);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(long).toEqual((await embedBatch(model, [text(USE_LITE_MAX_CHARS)]))[0]);
   }, 60_000);
 
   it('runs a query ahead of the document batches queued before it', async () => {
