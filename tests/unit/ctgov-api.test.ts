@@ -244,6 +244,22 @@ describe('the client over a fake transport', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(40);
   });
 
+  it('counts the pace from when a request really started: a timer that fired late does not let the next follow at once', async () => {
+    const t = fakeFetch([{ status: 200 }, { status: 200 }, { status: 200 }]);
+    const c = new CtgovClient({ ...fast, requestsPerMinute: 1200, fetch: t.fetch }); // 50 ms apart
+    await c.studies(new URLSearchParams());
+    // The machine is busy for 150 ms while the second request waits for its turn: its timer fires late.
+    setTimeout(() => {
+      const until = performance.now() + 150;
+      while (performance.now() < until);
+    }, 5);
+    await c.studies(new URLSearchParams());
+    await c.studies(new URLSearchParams());
+    const [first, second, third] = t.calls as [number, number, number];
+    expect(second - first).toBeGreaterThanOrEqual(140);
+    expect(third - second).toBeGreaterThanOrEqual(40);
+  });
+
   it('stops waiting when aborted', async () => {
     const abort = new AbortController();
     const c = new CtgovClient({ ...fast, backoffBaseMs: 10_000, backoffMaxMs: 10_000, signal: abort.signal, fetch: fakeFetch([{ status: 503 }]).fetch });
