@@ -38,7 +38,7 @@ import { importFromCtgov } from './services/trials/ctgov/import.js';
 import { startCtgovRefresh, type CtgovRefresh } from './services/trials/ctgov/refresh.js';
 import { trialFiles } from './services/trials/store/trial-files.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
-import { warmTriageQueries } from './services/triage/guideline-basis.js';
+import { triageFixedQuestions } from './services/triage/guideline-basis.js';
 
 /**
  * Composition root. Before listening it reads and checks everything that is configuration (the
@@ -264,11 +264,18 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await observeProgress(onProgress, () => importTrialFiles(db, embedder, { paths: trialPaths, log }));
     }
     if (!options.logic) {
-      // The cards' fixed guideline queries are answered once now and kept per corpus version, so the
-      // first hooks do not wait for them (nor for the embedding threads to load their model). A
-      // failure here is not fatal: a hook asks again.
-      await step('warming-queries', "answering the triage cards' fixed guideline questions");
-      await warmTriageQueries(kb.search).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
+      // The cards' fixed guideline questions are answered before the first hook, so it does not
+      // wait for them (nor for the embedding threads to load their model): those answered under
+      // this corpus version before are read from the database, the triage card's and any asked
+      // under an earlier version are answered now. A failure here is not fatal: a hook asks again.
+      await step('warming-queries', "readying the cards' fixed guideline questions");
+      await kb.search
+        .warm(triageFixedQuestions())
+        .then((w) => log.info({ corpusVersion: w.version, loaded: w.loaded, answered: w.answered }, 'fixed guideline questions ready'))
+        .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
+      // A model loads on its first text (USE-lite: about a second). With every answer read from
+      // the database nothing was embedded above, and the first chief complaint would pay for it.
+      await kb.embeddings.embedQuery('chest pain').catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming the embedding model failed'));
     }
     stopping.signal.throwIfAborted();
     readiness.markReady();

@@ -366,6 +366,25 @@ export const migrations: readonly Migration[] = [
           FROM issued_answers a CROSS JOIN LATERAL jsonb_array_elements(a.cards) AS c(card);
     `,
   },
+  {
+    // The answers to the cards' fixed guideline questions (knowledge/fixed-answers.ts), per corpus
+    // version: computed once per version, not once per process, so the first hooks after a
+    // restart do not each wait for live searches (a diagnosis call then missed its deadline and
+    // answered with some of its cards). The questions asked under earlier versions are what a new
+    // version is warmed with.
+    name: '012_fixed_guideline_answers',
+    sql: `
+      CREATE TABLE fixed_guideline_answers (
+        corpus_version text NOT NULL,
+        question_key text NOT NULL,
+        query text NOT NULL,
+        options jsonb NOT NULL,
+        hits jsonb NOT NULL,
+        answered_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (corpus_version, question_key)
+      );
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -5,6 +5,7 @@ import { createEmbeddings, type CairnEmbeddings } from '../search/embeddings/ind
 import { PrecomputedEmbeddings } from '../search/embeddings/precomputed.js';
 import { CachedGuidelineSearch } from './cached-search.js';
 import { CorpusVersion } from './corpus-version.js';
+import { databaseFixedAnswers } from './fixed-answers.js';
 import { ensureDefaultCorpus, type IngestReport } from './ingest.js';
 import { GuidelineRetriever } from './retriever.js';
 
@@ -48,7 +49,12 @@ export function knowledgeBase(db: Database, options: KnowledgeBaseOptions): Unlo
   const model = options.model ?? createEmbeddings(options.embeddings);
   const embeddings = options.vectorsDir !== undefined ? new PrecomputedEmbeddings(model, { dir: options.vectorsDir, log: options.log }) : model;
   const retriever = new GuidelineRetriever({ db, embeddings });
-  const search = new CachedGuidelineSearch({ inner: retriever, version: new CorpusVersion(db, { queryModelId: embeddings.modelId }) });
+  const search = new CachedGuidelineSearch({
+    inner: retriever,
+    version: new CorpusVersion(db, { queryModelId: embeddings.modelId }),
+    answers: databaseFixedAnswers(db),
+    onSaveError: (err) => options.log.warn({ err: { message: (err as Error).message } }, 'a fixed guideline answer could not be stored; it is kept in memory'),
+  });
   return {
     retriever,
     search,

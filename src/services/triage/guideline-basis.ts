@@ -2,11 +2,12 @@ import type { QuotedPassage } from '../../cards/passages.js';
 import type { SearchOptions } from '../../knowledge/retriever.js';
 import type { TriageAssessment } from './assess.js';
 import { searchFixed, type GuidelineSearch } from '../../knowledge/guideline-search.js';
+import type { FixedQuestion } from '../../knowledge/fixed-answers.js';
 
 /**
  * Which guideline passages a triage card quotes, as fixed questions to the knowledge base: the
  * same finding always asks the same question, so its hits are computed once per corpus version and
- * cached (searchFixed; warmTriageQueries runs them all at start-up, off the hook's path).
+ * cached (searchFixed; they are all answered at start-up, off the hook's path: triageFixedQuestions).
  */
 interface BasisQuery {
   query: string;
@@ -46,12 +47,11 @@ export async function guidelineBasis(a: TriageAssessment, search: GuidelineSearc
   return results.flatMap((hits) => hits.slice(0, 1));
 }
 
-/** Runs every fixed query once, so their hits are cached before the first hook. */
-export async function warmTriageQueries(search: GuidelineSearch): Promise<void> {
-  const all: BasisQuery[] = [
+/** Every fixed question a triage card may ask: answered at start-up, before the first hook (CachedGuidelineSearch.warm). */
+export function triageFixedQuestions(): FixedQuestion[] {
+  return [
     ...Object.values(DECISION_POINT_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } })),
     ...Object.values(NEWS2_BAND_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [NEWS2] } } })),
     { query: QSOFA_QUERY, options: { k: 1, filters: { documentIds: [SEPSIS] } } },
   ];
-  for (const q of all) await searchFixed(search, q.query, q.options);
 }

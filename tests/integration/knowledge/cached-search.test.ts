@@ -8,6 +8,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CachedGuidelineSearch } from '../../../src/knowledge/cached-search.js';
 import { CorpusVersion, readCorpusVersion } from '../../../src/knowledge/corpus-version.js';
+import { databaseFixedAnswers, type FixedAnswerStore } from '../../../src/knowledge/fixed-answers.js';
 import type { GuidelineSearch } from '../../../src/knowledge/guideline-search.js';
 import { ingestPaths } from '../../../src/knowledge/ingest.js';
 import { GuidelineRetriever, type SearchOptions } from '../../../src/knowledge/retriever.js';
@@ -50,11 +51,61 @@ describe.each(databaseKinds)('corpus-versioned guideline search on %s', (kind) =
     await rm(dir, { recursive: true, force: true });
   });
 
-  function cachedOver(embedder: HashingEmbeddings, maxAgeMs = 60_000) {
+  function cachedOver(embedder: HashingEmbeddings, maxAgeMs = 60_000, answers?: FixedAnswerStore) {
     const inner = new CountingRetriever(new GuidelineRetriever({ db: t.db, embeddings: embedder }));
     version = new CorpusVersion(t.db, { queryModelId: embedder.modelId, maxAgeMs });
-    return { inner, cached: new CachedGuidelineSearch({ inner, version }) };
+    return { inner, cached: new CachedGuidelineSearch({ inner, version, ...(answers && { answers }) }) };
   }
+
+  it('answers a fixed question once per corpus version across processes: stored, loaded by the next, asked anew after a corpus change', async () => {
+    const embedder = new HashingEmbeddings();
+    await ingestPaths(t.db, [dir], embedder, { log: quiet });
+    await t.db.query('DELETE FROM fixed_guideline_answers');
+    const answers = databaseFixedAnswers(t.db);
+    // The first process: its warm-up answers the question it is given, and stores the answer.
+    const first = cachedOver(embedder, 60_000, answers);
+    expect(await first.cached.warm([{ query: QUESTION, options: OPTIONS }])).toMatchObject({ loaded: 0, answered: 1 });
+    const hits = await first.cached.searchFixed(QUESTION, OPTIONS);
+    expect(first.inner.calls).toBe(1);
+    version.close();
+
+    // A restart (or a second instance): loaded, never searched.
+    const second = cachedOver(embedder, 60_000, answers);
+    expect(await second.cached.warm()).toMatchObject({ loaded: 1, answered: 0 });
+    expect(await second.cached.searchFixed(QUESTION, OPTIONS)).toEqual(hits);
+    expect(second.inner.calls).toBe(0);
+    version.close();
+
+    // The corpus changes: the next start answers the known question under the new version, quoting the new text.
+    const file = path.join(dir, 'hypertension-screening.md');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('should be screened every year.', 'should be screened every six months.'));
+    await ingestPaths(t.db, [dir], embedder, { log: quiet });
+    const third = cachedOver(embedder, 60_000, answers);
+    expect(await third.cached.warm()).toMatchObject({ loaded: 0, answered: 1 });
+    expect((await third.cached.searchFixed(QUESTION, OPTIONS))[0]?.text).toContain('should be screened every six months.');
+    expect(third.inner.calls).toBe(1);
+    // Only the current version's answers are kept.
+    const versions = await t.db.query<{ n: number }>('SELECT count(DISTINCT corpus_version)::int AS n FROM fixed_guideline_answers');
+    expect(versions.rows[0]?.n).toBe(1);
+  });
+
+  it('stores an answer computed on a hook, without the hook waiting for the write', async () => {
+    const embedder = new HashingEmbeddings();
+    await ingestPaths(t.db, [dir], embedder, { log: quiet });
+    await t.db.query('DELETE FROM fixed_guideline_answers');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const real = databaseFixedAnswers(t.db);
+    // A store whose write does not finish until released: the search must answer anyway.
+    const slow: FixedAnswerStore = { ...real, save: async (...args) => (await held, real.save(...args)) };
+    const { cached } = cachedOver(embedder, 60_000, slow);
+    expect((await cached.searchFixed(QUESTION, OPTIONS))[0]?.text).toContain('should be screened every year');
+    expect((await t.db.query('SELECT 1 FROM fixed_guideline_answers')).rowCount).toBe(0);
+    release();
+    // warm waits for the write pending from the hook, and reads the answer back rather than asking again.
+    expect(await cached.warm()).toMatchObject({ loaded: 1, answered: 0 });
+    expect((await t.db.query('SELECT query FROM fixed_guideline_answers')).rows).toEqual([{ query: QUESTION }]);
+  });
 
   it('searches a fixed question once while the corpus is unchanged, even across an unchanged re-ingest', async () => {
     const embedder = new HashingEmbeddings();
