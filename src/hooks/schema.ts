@@ -444,10 +444,16 @@ export type DiscoveryResponse = z.infer<typeof discoveryResponseSchema>;
 // Feedback (spec: Feedback; invariants cds-fb-1..3)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Cairn's bound on a clinician's override comment, not the spec's: a sentence or two typed in the
+ * EHR's card view. Without it, a 3 MB comment was stored as feedback on a real card.
+ */
+export const MAX_USER_COMMENT_CHARS = 2_000;
+
 export const overrideReasonSchema = z
   .looseObject({
     reason: z.looseObject(codingShape).optional(),
-    userComment: NonEmptyString.optional(),
+    userComment: NonEmptyString.max(MAX_USER_COMMENT_CHARS, `must be at most ${MAX_USER_COMMENT_CHARS.toLocaleString('en-US')} characters`).optional(),
     extension: extensionSchema.optional(),
   })
   .superRefine((o, ctx) => {

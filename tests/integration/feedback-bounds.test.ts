@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listFeedback } from '../../src/feedback/store.js';
-import { MAX_FEEDBACK_ITEMS } from '../../src/hooks/schema.js';
+import { MAX_FEEDBACK_ITEMS, MAX_USER_COMMENT_CHARS } from '../../src/hooks/schema.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
 import { CardLedger, ledgerEntries } from '../../src/ledger/issued-cards.js';
@@ -113,5 +113,20 @@ describe('feedback request bounds (PGlite)', () => {
     // benchmark. The worst of five rounds must stay within 200 ms of the median lone call.
     expect(Math.max(...delays)).toBeLessThan(200);
     expect(await listFeedback(t.db, { serviceId: 'quick' })).toHaveLength(5 * MAX_FEEDBACK_ITEMS);
+  });
+
+  it(`refuses an override comment longer than ${MAX_USER_COMMENT_CHARS} characters with 400, storing nothing; one of that length is stored`, async () => {
+    const [card] = await issuedBatch();
+    const overridden = (userComment: string) => ({ feedback: [{ card: card!.card, outcome: 'overridden', overrideReason: { userComment }, outcomeTimestamp: '2026-11-20T10:15:00Z' }] });
+    const before = (await listFeedback(t.db, { serviceId: 'quick' })).length;
+    const res = await postJson('/cds-services/quick/feedback', overridden('x'.repeat(3_000_000)));
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as { resourceType: string; issue: { diagnostics: string }[] };
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue[0]?.diagnostics).toContain('userComment');
+    expect(outcome.issue[0]?.diagnostics).toContain('at most 2,000 characters');
+    expect(await listFeedback(t.db, { serviceId: 'quick' })).toHaveLength(before);
+    expect((await postJson('/cds-services/quick/feedback', overridden('y'.repeat(MAX_USER_COMMENT_CHARS)))).status).toBe(200);
+    expect(await listFeedback(t.db, { serviceId: 'quick' })).toHaveLength(before + 1);
   });
 });
