@@ -48,6 +48,9 @@ export class CachedGuidelineSearch implements GuidelineSearch {
   readonly #answers: FixedAnswerStore | undefined;
   readonly #onSaveError: (err: unknown) => void;
   readonly #saving = new Set<Promise<void>>();
+  /** The corpus version of the last search, to see a change under a running process. */
+  #versionSeen: string | undefined;
+  #rewarming: Promise<unknown> = Promise.resolve();
 
   constructor(options: CachedSearchOptions) {
     this.#inner = options.inner;
@@ -102,6 +105,12 @@ export class CachedGuidelineSearch implements GuidelineSearch {
     return { version, loaded: stored, answered: missing.size };
   }
 
+  /** Resolves once the background work begun so far (answers being stored, a re-warm after a corpus change) is done. */
+  async settled(): Promise<void> {
+    await this.#rewarming;
+    await Promise.all(this.#saving);
+  }
+
   /** Entries in each cache (tests, metrics). */
   get size(): { fixed: number; freeText: number } {
     return { fixed: this.#fixed.size, freeText: this.#freeText.size };
@@ -114,6 +123,13 @@ export class CachedGuidelineSearch implements GuidelineSearch {
     compute: (query: string, options: SearchOptions | undefined, version: string, questionKey: string) => Promise<GuidelineHit[]>,
   ): Promise<GuidelineHit[]> {
     const version = await this.#version.current();
+    if (version !== this.#versionSeen) {
+      // The corpus changed under this process (an ingest here or by another instance): the
+      // questions known are answered under the new version in the background, so that the next
+      // hooks do not each wait for live searches.
+      if (this.#versionSeen !== undefined && this.#answers) this.#rewarming = this.warm().catch(this.#onSaveError);
+      this.#versionSeen = version;
+    }
     const question = questionKey(query, options);
     const key = `${version}\u0000${question}`;
     let hits = cache.get(key);

@@ -9,6 +9,7 @@ import { CorpusVersion } from '../../../src/knowledge/corpus-version.js';
 import type { Queryable } from '../../../src/db/database.js';
 import type { GuidelineSearch } from '../../../src/knowledge/guideline-search.js';
 import type { GuidelineHit, SearchOptions } from '../../../src/knowledge/retriever.js';
+import type { FixedAnswerStore, FixedQuestion } from '../../../src/knowledge/fixed-answers.js';
 
 function hit(text: string): GuidelineHit {
   return { chunkId: `c-${text}`, documentId: 'd', title: 'T', headingPath: ['H'], text, citation: 'C', kind: 'verbatim', documentHash: 'd'.repeat(64), score: 1, ranks: { vector: 1 } };
@@ -69,6 +70,33 @@ describe('CachedGuidelineSearch', () => {
     version.value = 'v2';
     expect((await cached.searchFixed('q', OPTIONS))[0]?.text).toBe('second:q');
     expect(inner.calls).toHaveLength(2);
+  });
+
+  it('answers the known questions under a new corpus version in the background, once it sees the change', async () => {
+    const inner = new CountingSearch();
+    const version = { value: 'v1', current: () => Promise.resolve(version.value) };
+    const rows = new Map<string, { version: string; key: string; question: FixedQuestion; hits: GuidelineHit[] }>();
+    const store: FixedAnswerStore = {
+      load: async (v) => [...rows.values()].filter((r) => r.version === v).map((r) => ({ key: r.key, hits: r.hits })),
+      save: async (v, key, question, hits) => void rows.set(`${v}|${key}`, { version: v, key, question, hits: [...hits] }),
+      questions: async () => [...new Map([...rows.values()].map((r) => [r.key, { key: r.key, ...r.question }])).values()],
+      keepOnly: async (v) => [...rows.keys()].filter((k) => !k.startsWith(`${v}|`)).map((k) => rows.delete(k)).length,
+    };
+    const cached = new CachedGuidelineSearch({ inner, version, answers: store });
+    await cached.searchFixed('q1', OPTIONS);
+    await cached.searchFixed('q2', OPTIONS);
+    await cached.settled();
+    expect(inner.calls).toHaveLength(2);
+
+    version.value = 'v2';
+    inner.answer = 'second';
+    // A hook asks q1 under v2; q2, asked under v1 only, is answered too, without a hook asking it.
+    expect((await cached.searchFixed('q1', OPTIONS))[0]?.text).toBe('second:q1');
+    await cached.settled();
+    expect(inner.calls.map((c) => c.query).sort()).toEqual(['q1', 'q1', 'q2', 'q2']);
+    expect((await cached.searchFixed('q2', OPTIONS))[0]?.text).toBe('second:q2');
+    expect(inner.calls).toHaveLength(4);
+    expect([...rows.values()].every((r) => r.version === 'v2')).toBe(true);
   });
 
   it('caches free text apart from fixed questions', async () => {
