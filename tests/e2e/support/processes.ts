@@ -47,7 +47,10 @@ export interface SpawnedServer {
  * path in `env` are taken from there whatever the test runner's working directory. `nodeArgs` go
  * to Node before the entry (for example --cpu-prof).
  */
-export async function spawnServer(entry: string, env: Record<string, string>, timeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<SpawnedServer> {
+// 50 s, inside the suites' 60 s beforeAll: creating an empty PGlite database alone takes 7 to 17 s on
+// a busy 2-vCPU machine, and one clean-clone CI run (another Cairn starting beside it) saw the
+// first e2e server not ready after 30 s. Start-up speed is measured by bench:startup, not here.
+export async function spawnServer(entry: string, env: Record<string, string>, timeoutMs = 50_000, nodeArgs: readonly string[] = []): Promise<SpawnedServer> {
   // A compiled entry (.js) runs on plain Node; TypeScript goes through tsx.
   const child = spawn(process.execPath, [...nodeArgs, ...(entry.endsWith('.js') ? [] : ['--import', 'tsx']), entry], {
     cwd: REPO_ROOT,
