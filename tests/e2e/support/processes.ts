@@ -60,7 +60,11 @@ export async function spawnServer(entry: string, env: Record<string, string>, ti
   let output = '';
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: a server that missed its start outlived a CI run once, busy for 45 minutes.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       output += d.toString();
       const match = /\{"ready":"([^"]+)"\}/.exec(output);
