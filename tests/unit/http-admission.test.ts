@@ -62,7 +62,9 @@ const config = {
   corsOrigins: [],
   hookDeadlineMs: DEADLINE_MS,
   hookMaxInFlight: 2,
-  hookMaxWaitMs: 200,
+  // Far above what a loaded CI machine takes to parse a small body: with 200 ms, one clean-clone
+  // run shed an admitted call as queued, its service never started, and the first test hung.
+  hookMaxWaitMs: 5_000,
   fhirTimeoutMs: 100,
   fhirConcurrency: 2,
   fhirMaxPages: 2,
@@ -120,7 +122,15 @@ describe('hook admission control', () => {
   it('refuses the call over the in-flight limit at once, while the admitted calls answer by the deadline with the cards that are ready', async () => {
     const bothStarted = slowStarted(2);
     const admitted = [post('slow'), post('slow')];
-    await bothStarted;
+    // Fails with the statuses, rather than hanging, if an admitted call answers without its service starting.
+    let bothHaveStarted = false;
+    void bothStarted.then(() => (bothHaveStarted = true));
+    await Promise.race([
+      bothStarted,
+      Promise.all(admitted).then((r) => {
+        if (!bothHaveStarted) throw new Error(`the admitted calls answered before both services started: ${r.map((x) => x.status).join(', ')}`);
+      }),
+    ]);
     let admittedDone = false;
     const admittedAll = Promise.all(admitted).then((r) => {
       admittedDone = true;
@@ -203,7 +213,7 @@ describe('hook admission control', () => {
   });
 
   it('refuses hook calls while the event loop is far behind, but not discovery, feedback, health or metrics', async () => {
-    eventLoopDelayMs = 250;
+    eventLoopDelayMs = config.hookMaxWaitMs + 50;
     try {
       await expectShed(await post('slow'));
       expect(await metricValue('cairn_hook_shed_total', '{reason="event-loop-delay"}')).toBe(1);
