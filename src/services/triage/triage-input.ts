@@ -259,18 +259,15 @@ export function chiefComplaintFrom(ctx: PatientContext): ChiefComplaint | ChiefC
   if (!encounter) return null;
   const parts = new Set<string>();
   const codings: CodingSummary[] = [];
-  let characters = 0;
   for (const reason of encounter.reasons) {
     const t = reason.text?.trim() || reason.codings.find((c) => c.display)?.display?.trim();
-    if (t && !parts.has(t)) {
-      characters += (parts.size > 0 ? 2 : 0) + t.length;
-      parts.add(t);
-    }
+    if (t) parts.add(t);
     codings.push(...reason.codings);
   }
   if (parts.size === 0) return null;
-  if (characters > MAX_CHIEF_COMPLAINT_CHARS) return { source: encounter.source, characters };
-  return { text: [...parts].join('; '), source: encounter.source, codings };
+  const text = [...parts].join('; ');
+  if (text.length > MAX_CHIEF_COMPLAINT_CHARS) return { source: encounter.source, characters: text.length };
+  return { text, source: encounter.source, codings };
 }
 
 export function buildTriageObservations(ctx: PatientContext, options: TriageInputOptions = {}): TriageObservations {
