@@ -464,11 +464,38 @@ export const overrideReasonSchema = z
   }, evenIfInvalid);
 export type OverrideReason = z.infer<typeof overrideReasonSchema>;
 
+/**
+ * Cairn's bound on what one feedback entry stores besides its card, outcome and time, not the
+ * spec's: `acceptedSuggestions` and `overrideReason` are kept as the EHR sent them, extensions and
+ * all, so each is bounded as JSON text. A card of Cairn's has at most a few suggestions and a
+ * coded reason; without it, a 9 MB `overrideReason.extension` was stored as feedback on a real card.
+ */
+export const MAX_FEEDBACK_MEMBER_CHARS = 16_384;
+
+/** Cairn's bound on suggestions accepted in one entry: a card of Cairn's carries at most a few. */
+export const MAX_ACCEPTED_SUGGESTIONS = 20;
+
+function boundedJson(ctx: z.RefinementCtx, value: unknown, path: string): void {
+  if (value === undefined) return;
+  const chars = JSON.stringify(value).length;
+  if (chars > MAX_FEEDBACK_MEMBER_CHARS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [path],
+      message: `must be at most ${MAX_FEEDBACK_MEMBER_CHARS.toLocaleString('en-US')} characters as JSON (got ${chars.toLocaleString('en-US')})`,
+    });
+  }
+}
+
 export const feedbackItemSchema = z
   .looseObject({
     card: uuidSchema,
     outcome: oneOf(['accepted', 'overridden']), // invariant cds-fb-1
-    acceptedSuggestions: z.array(z.looseObject({ id: uuidSchema })).min(1).optional(),
+    acceptedSuggestions: z
+      .array(z.looseObject({ id: uuidSchema }))
+      .min(1)
+      .max(MAX_ACCEPTED_SUGGESTIONS, `at most ${MAX_ACCEPTED_SUGGESTIONS} accepted suggestions per entry`)
+      .optional(),
     overrideReason: overrideReasonSchema.optional(),
     outcomeTimestamp: utcTimestampSchema,
     extension: extensionSchema.optional(),
@@ -482,6 +509,9 @@ export const feedbackItemSchema = z
     if (item.outcome === 'accepted' && item.overrideReason !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['overrideReason'], message: 'only allowed when outcome is overridden' });
     }
+    // What is stored as sent (store.ts rowParams): bounded as the JSON text it is stored as.
+    boundedJson(ctx, item.acceptedSuggestions, 'acceptedSuggestions');
+    boundedJson(ctx, item.overrideReason, 'overrideReason');
   }, evenIfInvalid);
 export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { listFeedback } from '../../src/feedback/store.js';
-import { MAX_FEEDBACK_ITEMS, MAX_USER_COMMENT_CHARS } from '../../src/hooks/schema.js';
+import { MAX_ACCEPTED_SUGGESTIONS, MAX_FEEDBACK_ITEMS, MAX_FEEDBACK_MEMBER_CHARS, MAX_USER_COMMENT_CHARS } from '../../src/hooks/schema.js';
 import type { CdsService } from '../../src/hooks/service.js';
 import { createApp } from '../../src/http/app.js';
 import { CardLedger, ledgerEntries } from '../../src/ledger/issued-cards.js';
@@ -128,5 +128,32 @@ describe('feedback request bounds (PGlite)', () => {
     expect(await listFeedback(t.db, { serviceId: 'quick' })).toHaveLength(before);
     expect((await postJson('/cds-services/quick/feedback', overridden('y'.repeat(MAX_USER_COMMENT_CHARS)))).status).toBe(200);
     expect(await listFeedback(t.db, { serviceId: 'quick' })).toHaveLength(before + 1);
+  });
+  it(`refuses an override reason or accepted suggestions larger than ${MAX_FEEDBACK_MEMBER_CHARS} characters of JSON with 400, storing nothing`, async () => {
+    const [card] = await issuedBatch();
+    const before = (await listFeedback(t.db, { serviceId: 'quick' })).length;
+    const extension = (chars: number) => ({ 'https://ehr.example/big': 'z'.repeat(chars) });
+    const overridden = (overrideReason: unknown) => ({ feedback: [{ card: card!.card, outcome: 'overridden', overrideReason, outcomeTimestamp: '2026-11-20T10:15:00Z' }] });
+    const accepted = (acceptedSuggestions: unknown) => ({ feedback: [{ card: card!.card, outcome: 'accepted', acceptedSuggestions, outcomeTimestamp: '2026-11-20T10:16:00Z' }] });
+    const refusals: [unknown, string][] = [
+      // 9 MB of extension under the 10 MB body limit: the userComment bound alone let it through.
+      [overridden({ userComment: 'Not relevant', extension: extension(9_000_000) }), 'overrideReason'],
+      [overridden({ reason: { code: 'x', system: 'https://ehr.example/reasons', display: 'd'.repeat(MAX_FEEDBACK_MEMBER_CHARS) } }), 'overrideReason'],
+      [accepted([{ id: card!.acceptedSuggestions[0]!.id, extension: extension(MAX_FEEDBACK_MEMBER_CHARS) }]), 'acceptedSuggestions'],
+      [accepted(Array.from({ length: MAX_ACCEPTED_SUGGESTIONS + 1 }, () => ({ id: card!.acceptedSuggestions[0]!.id }))), `at most ${MAX_ACCEPTED_SUGGESTIONS} accepted suggestions`],
+    ];
+    for (const [body, expected] of refusals) {
+      const res = await postJson('/cds-services/quick/feedback', body);
+      expect(res.status).toBe(400);
+      const outcome = (await res.json()) as { resourceType: string; issue: { diagnostics: string }[] };
+      expect(outcome.resourceType).toBe('OperationOutcome');
+      expect(outcome.issue[0]?.diagnostics).toContain(expected);
+    }
+    expect(await listFeedback(t.db, { serviceId: 'quick' })).toHaveLength(before);
+    // An extension of ordinary size is kept as sent.
+    const res = await postJson('/cds-services/quick/feedback', overridden({ userComment: 'Not relevant', extension: extension(1_000) }));
+    expect(res.status).toBe(200);
+    const stored = await listFeedback(t.db, { serviceId: 'quick', cardUuid: card!.card });
+    expect(stored.map((f) => f.overrideReason)).toEqual([{ userComment: 'Not relevant', extension: extension(1_000) }]);
   });
 });

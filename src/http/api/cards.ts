@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import { InvalidFeedbackError, latestFeedback, saveFeedback, type FeedbackItem, type StoredFeedback } from '../../feedback/store.js';
 import { operationOutcome } from '../../hooks/operation-outcome.js';
-import { feedbackItemSchema, FHIR_ID_PATTERN, formatZodIssues, UUID_PATTERN } from '../../hooks/schema.js';
+import { feedbackItemSchema, FHIR_ID_PATTERN, formatZodIssues, MAX_USER_COMMENT_CHARS, UUID_PATTERN } from '../../hooks/schema.js';
 import { feedbackAgainstLedger } from '../../ledger/feedback-check.js';
 import { issuedCard, issuedCardsOfPatient, type StoredIssuedCard } from '../../ledger/issued-cards.js';
 import type { PatientKeyer } from '../../ledger/pseudonym.js';
@@ -33,8 +33,6 @@ import { sendOutcome } from './send.js';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const SERVICE_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** An override comment is a sentence or two; the CDS Hooks endpoint's body limit is the only other bound. */
-const MAX_COMMENT_CHARS = 2000;
 
 const listQuery = z.strictObject({
   service: z.string().regex(SERVICE_ID, 'must be a CDS service id').optional(),
@@ -51,7 +49,7 @@ export const appFeedbackSchema = z.strictObject({
   overrideReason: z
     .strictObject({
       reason: coding.describe('One of the override reasons (`overrideReasons` of GET /api/patients/{id}/cards).'),
-      userComment: z.string().min(1).max(MAX_COMMENT_CHARS).optional(),
+      userComment: z.string().min(1).max(MAX_USER_COMMENT_CHARS).optional(),
     })
     .optional(),
 });
