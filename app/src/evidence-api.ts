@@ -72,6 +72,7 @@ export interface TriageEvidence {
   windowHours: number;
   missing: string[];
   chiefComplaint: { text?: string; source?: string } | null;
+  chiefComplaintNotRead?: { source: string; characters: number; detail: string };
   news2: { total: number; complete: boolean; maxPossibleTotal?: number; band: string; parameters: News2Parameter[]; citation?: Citation };
   qsofa: {
     total: number;

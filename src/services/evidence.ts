@@ -46,7 +46,7 @@ import type { News2Result } from './triage/news2.js';
 import type { QsofaResult } from './triage/qsofa.js';
 import { TRIAGE_DATA_REQUIREMENTS } from './triage/service.js';
 import type { ShockIndexResult } from './triage/shock-index.js';
-import type { ChiefComplaint, SupplementalOxygen } from './triage/triage-input.js';
+import { complaintNotReadConsequence, type ChiefComplaint, type ChiefComplaintNotRead, type SupplementalOxygen } from './triage/triage-input.js';
 import type { TriageParameter } from './triage/types.js';
 import { fittingTrials, TRIAL_MATCH_RULE } from './trials/card.js';
 import type { TrialMatcher } from './trials/match.js';
@@ -102,6 +102,8 @@ export interface TriageEvidence {
   /** Parameters with no reading in the window. */
   missing: TriageParameter[];
   chiefComplaint: ChiefComplaint | null;
+  /** A reason for visit too long to read as a chief complaint: its source, length and what was left unchecked. */
+  chiefComplaintNotRead?: ChiefComplaintNotRead & { detail: string };
   supplementalOxygen: SupplementalOxygen;
   news2: News2Result;
   qsofa: QsofaResult;
@@ -372,6 +374,9 @@ function triageEvidence(a: TriageAssessment, passages: readonly QuotedPassage[],
     windowHours: a.observations.windowHours,
     missing: a.observations.missing,
     chiefComplaint: a.observations.chiefComplaint,
+    ...(a.observations.chiefComplaintNotRead && {
+      chiefComplaintNotRead: { ...a.observations.chiefComplaintNotRead, detail: complaintNotReadConsequence(a.observations.chiefComplaintNotRead) },
+    }),
     supplementalOxygen: a.observations.supplementalOxygen,
     news2: a.news2,
     qsofa: a.qsofa,

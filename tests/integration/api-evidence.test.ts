@@ -105,6 +105,29 @@ describe('GET /api/patients/{id}/evidence', () => {
     for (const type of ['Encounter', 'Condition', 'MedicationRequest', 'DocumentReference']) expect(evidence.read.map((r) => r.resourceType)).toContain(type);
   });
 
+  it('says when the reason for visit was too long to read as a chief complaint, in the shape the OpenAPI document gives', async () => {
+    const encounter = resources.find((r) => r.resourceType === 'Encounter') as { reasonCode?: Array<{ text?: string }> };
+    const kept = encounter.reasonCode;
+    encounter.reasonCode = [{ text: 'Short of breath. '.repeat(300) }];
+    try {
+      const res = await evidenceOf(patientId, CLINICIAN);
+      expect(res.status).toBe(200);
+      const long = (await res.json()) as Evidence;
+      expect(long.triage?.chiefComplaint).toBeNull();
+      expect(long.triage?.chiefComplaintNotRead).toEqual({
+        source: expect.stringMatching(/^Encounter\//),
+        characters: 'Short of breath. '.repeat(300).trim().length,
+        detail: '5,099 characters of reason for visit, more than the 1,000 read as a chief complaint; it was not checked for high-risk situations or expected resources.',
+      });
+      const doc = openApiDocument('http://localhost') as unknown as Parameters<typeof schemaProblems>[0];
+      expect(schemaProblems(doc, { $ref: '#/components/schemas/PatientEvidence' }, long)).toEqual([]);
+    } finally {
+      encounter.reasonCode = kept;
+    }
+    // A complaint that is read leaves the member out.
+    expect(evidence.triage).not.toHaveProperty('chiefComplaintNotRead');
+  });
+
   it('gives the triage figures the card is built from, each with the readings (value, unit, time, source) behind it', async () => {
     const ctx = buildPatientContext({ resources, referenceTime: new Date(evidence.referenceTime), patientId });
     const direct = await assessTriage({ context: ctx, resources, matcher: knowledgeBaseHighRiskMatcher(search) });

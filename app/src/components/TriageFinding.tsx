@@ -241,6 +241,11 @@ export function TriageFinding({
           <strong>Chief complaint:</strong> <q>{t.chiefComplaint.text}</q>
         </p>
       )}
+      {t.chiefComplaintNotRead && (
+        <p className="notice" title={t.chiefComplaintNotRead.source}>
+          <strong>Chief complaint not read:</strong> {t.chiefComplaintNotRead.detail}
+        </p>
+      )}
 
       {compact ? (
         <details>

@@ -177,6 +177,11 @@ const triage: Schema = obj(
     windowHours: num,
     missing: array(str),
     chiefComplaint: nullable({ type: 'object' }),
+    chiefComplaintNotRead: obj(
+      { source: str, characters: int, detail: str },
+      ['source', 'characters', 'detail'],
+      'A reason for visit too long to read as a chief complaint (more than 1,000 characters): not checked for high-risk situations or expected resources.',
+    ),
     supplementalOxygen: { type: 'object' },
     news2: obj(
       {

@@ -9,7 +9,7 @@ import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { DECISION_POINT_QUERY, ESI_ALGORITHM, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
 import type { News2Parameter } from './news2.js';
-import { complaintNotReadWords, describeExcluded } from './triage-input.js';
+import { complaintNotReadConsequence, describeExcluded } from './triage-input.js';
 import type { Evidence, VitalParameter } from './types.js';
 
 /**
@@ -153,7 +153,7 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
       a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
       // Not read is not "none": the clinician reads the reason for visit the EHR holds.
       a.observations.chiefComplaintNotRead &&
-        `**Chief complaint not read**: ${complaintNotReadWords(a.observations.chiefComplaintNotRead)}; it was not checked for high-risk situations or expected resources.`,
+        `**Chief complaint not read**: ${complaintNotReadConsequence(a.observations.chiefComplaintNotRead)}`,
       // Required when it set the level; otherwise (level from D, or no estimate) it gives way, like the readings.
       decisionPointCBlock(a),
       // The reason is for the log (an error message); the clinician needs to know only that it was not checked.

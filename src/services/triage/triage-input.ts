@@ -250,6 +250,11 @@ export function complaintNotReadWords(n: ChiefComplaintNotRead): string {
   return `${n.characters.toLocaleString('en-US')} characters of reason for visit, more than the ${MAX_CHIEF_COMPLAINT_CHARS.toLocaleString('en-US')} read as a chief complaint`;
 }
 
+/** What a complaint not read leaves unchecked, after complaintNotReadWords (the card and the app say the same). */
+export function complaintNotReadConsequence(n: ChiefComplaintNotRead): string {
+  return `${complaintNotReadWords(n)}; it was not checked for high-risk situations or expected resources.`;
+}
+
 /**
  * The chief complaint of the current encounter: its reasons' text (or coded display), joined; or,
  * when that is longer than MAX_CHIEF_COMPLAINT_CHARS, how long it is.
