@@ -59,7 +59,7 @@ export function readingText(r: Pick<EvidenceRow, 'label' | 'value' | 'unit' | 'r
   return `${escapeInline(r.label)} ${escapeInline(displayQuantity(formatValue(r.value), r.unit))}`;
 }
 
-function formatValue(v: number | string): string {
+export function formatValue(v: number | string): string {
   if (typeof v === 'string') return v;
   // Values come from UCUM conversion; show what a clinician would write, not float noise.
   return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));

@@ -116,6 +116,16 @@ describe('triage card', () => {
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ notRecorded: expect.arrayContaining(['heartRate']), excluded: { heartRate: expect.any(Array) } });
   });
 
+  it('shows an excluded reading as a clinician writes it: no float noise, display units', async () => {
+    const bundle = structuredClone(edBundle);
+    const temperatures = bundle.entry.filter((e) => e.resource.resourceType === 'Observation' && JSON.stringify(e.resource.code).includes('"8310-5"'));
+    expect(temperatures.length).toBeGreaterThan(0);
+    for (const e of temperatures) e.resource.valueQuantity = { value: 55.5555555, unit: 'Cel', system: 'http://unitsofmeasure.org', code: 'Cel' };
+    const { card } = await cardFor([bundle], fakeSearch('Respiratory'));
+    expect(card!.detail).toMatch(/Temperature excluded \(55\.56 °C, implausible/);
+    expect(card!.detail).not.toContain('55.5555555');
+  });
+
   it('does not read a reason for visit far longer than a chief complaint, and says so instead of "no complaint"', async () => {
     const withReasons = (reasonCode: unknown[]) => {
       const bundle = structuredClone(edBundle);

@@ -10,7 +10,7 @@
  * Nothing here fills a gap with a normal value: a missing parameter is `latest: null` and is
  * listed in `missing`.
  */
-import { exclusionReasonWords, recordedIfConverted } from '../../cards/evidence.js';
+import { exclusionReasonWords, formatValue, recordedIfConverted } from '../../cards/evidence.js';
 import { CLOCK_SKEW_TOLERANCE_MS, conditionsIn } from '../../fhir/context/index.js';
 import { displayQuantity } from '../../fhir/context/units.js';
 import type {
@@ -130,7 +130,7 @@ export interface ExcludedVital extends ExcludedReading {
  */
 export function describeExcluded(readings: readonly ExcludedVital[]): string {
   const newest = readings[readings.length - 1] as ExcludedVital;
-  const value = newest.value !== undefined ? [displayQuantity(String(newest.value), newest.unit)] : [];
+  const value = newest.value !== undefined ? [displayQuantity(formatValue(newest.value), newest.unit)] : [];
   const more = readings.length > 1 ? `; ${readings.length - 1} earlier` : '';
   return `excluded (${[...value, exclusionReasonWords(newest.reason)].join(', ')}${more})`;
 }
