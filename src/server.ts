@@ -38,6 +38,7 @@ import { importFromCtgov } from './services/trials/ctgov/import.js';
 import { startCtgovRefresh, type CtgovRefresh } from './services/trials/ctgov/refresh.js';
 import { trialFiles } from './services/trials/store/trial-files.js';
 import { TRIAL_MATCH_SERVICE_ID } from './services/trials/service.js';
+import { RECRUITING_STATUSES } from './services/trials/matching/trial-record.js';
 import { triageFixedQuestions } from './services/triage/guideline-basis.js';
 
 /**
@@ -274,8 +275,17 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         .then((w) => log.info({ corpusVersion: w.version, loaded: w.loaded, answered: w.answered }, 'fixed guideline questions ready'))
         .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
       // A model loads on its first text (USE-lite: about a second). With every answer read from
-      // the database nothing was embedded above, and the first chief complaint would pay for it.
-      await kb.embeddings.embedQuery('chest pain').catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming the embedding model failed'));
+      // the database nothing was embedded above, and the first chief complaint or note would pay for it.
+      await kb.embeddings.warm().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming the embedding model failed'));
+      if (trials) {
+        // The first trial-match call would otherwise build the trial store's word index and load
+        // its candidates' criteria within its own deadline (TrialMatcher.warm).
+        await step('warming-trials', "readying the trial store's index and recruiting trials");
+        await trials
+          .warm({ statuses: RECRUITING_STATUSES })
+          .then((w) => log.info({ trials: w.trials }, 'recruiting trials ready'))
+          .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming the trial store failed'));
+      }
     }
     stopping.signal.throwIfAborted();
     readiness.markReady();

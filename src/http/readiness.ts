@@ -17,7 +17,7 @@ import type { Response } from 'express';
 import { operationOutcome } from '../hooks/operation-outcome.js';
 
 /** The steps of start-up after listening, in order. */
-export const STARTUP_STEPS = ['opening-database', 'migrating', 'ingesting-guidelines', 'importing-trials', 'warming-queries'] as const;
+export const STARTUP_STEPS = ['opening-database', 'migrating', 'ingesting-guidelines', 'importing-trials', 'warming-queries', 'warming-trials'] as const;
 export type StartupStep = (typeof STARTUP_STEPS)[number];
 
 export type ReadinessState =

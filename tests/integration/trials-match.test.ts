@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { formatCandidates, formatCriterionTable, formatRanking, TrialMatcher, type MatchResult } from '../../src/services/trials/match.js';
 import { importTrials } from '../../src/services/trials/store/trial-store.js';
+import { RECRUITING_STATUSES } from '../../src/services/trials/matching/trial-record.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { HashingEmbeddings } from '../support/knowledge-embeddings.js';
 import { hypertensivePatient, TRIALS } from './trials-fixtures.js';
@@ -71,6 +72,27 @@ describe('trial matching stages', () => {
     }
     // Without a signal, the same call judges every candidate.
     expect((await matcher.match(result.patient, { k: 3 })).judgements).toHaveLength(result.candidates.length);
+  });
+
+  it('warm() loads the recruiting trials\' criteria before the first call, and only those', async () => {
+    const statements: string[] = [];
+    // The same database, with every statement it is sent written down.
+    const db = new Proxy(t.db, {
+      get(target, key, receiver) {
+        if (key === 'query') return (sql: string, ...rest: unknown[]) => (statements.push(sql), (target.query as (...a: unknown[]) => unknown).call(target, sql, ...rest));
+        const value: unknown = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const fresh = new TrialMatcher({ db, embeddings: matcher.embeddings });
+    expect(await fresh.warm({ statuses: RECRUITING_STATUSES })).toEqual({ trials: 2 });
+    statements.length = 0;
+    const criteriaReads = () => statements.filter((sql) => sql.includes('FROM trial_criteria')).length;
+    expect((await fresh.loadTrials(['NCT00000001', 'NCT00000002'])).map((x) => x.nctId)).toEqual(['NCT00000001', 'NCT00000002']);
+    expect(criteriaReads()).toBe(0);
+    // The completed trial was not loaded: asking for it reads it.
+    await fresh.loadTrials(['NCT00000003']);
+    expect(criteriaReads()).toBe(1);
   });
 
   it('keeps loaded trials between calls, and reloads one that was re-imported with changes', async () => {

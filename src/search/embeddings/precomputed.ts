@@ -116,6 +116,12 @@ export class PrecomputedEmbeddings extends CairnEmbeddings {
     return this.#tables;
   }
 
+  /** Reads the vector files (the first document lookup would) and readies the model. */
+  override async warm(): Promise<void> {
+    await this.tables();
+    await this.#inner.warm();
+  }
+
   async embedDocuments(texts: string[]): Promise<number[][]> {
     if (texts.length === 0) return [];
     const tables = await this.tables();

@@ -22,6 +22,15 @@ export abstract class CairnEmbeddings extends Embeddings {
 
   /** Length of every vector. Remote models may have to be called once to find out. */
   abstract dimensions(): Promise<number>;
+
+  /**
+   * Readies the model before the first hook (server start-up): a model that loads on its first
+   * text (USE-lite: about a second) is loaded. Embeds a short query; models with more to ready
+   * override it. Nothing it embeds is kept.
+   */
+  async warm(): Promise<void> {
+    await this.embedQuery('chest pain');
+  }
 }
 
 /** Checks a provider's answer before it reaches the database: one finite vector per text, all of one length. */

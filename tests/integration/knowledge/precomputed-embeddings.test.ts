@@ -56,6 +56,19 @@ describe('shipped vectors in front of the model', () => {
     expect(e.modelId).toBe('test-model');
   });
 
+  it('warm() reads the files and readies the model, embedding nothing a caller sees counted', async () => {
+    const inner = new Float32Hashing({ dimension: 16, modelId: 'test-model' });
+    const { lines, log } = logLines();
+    const e = new PrecomputedEmbeddings(inner, { dir: await vectorsDir({ 'a.vectors': fileFor('test-model') }), log });
+    await e.warm();
+    // The files were read at warm-up (logged then), not on the first document lookup.
+    expect(lines.filter((l) => l.msg === 'precomputed vectors loaded')).toHaveLength(1);
+    expect(inner.queriesEmbedded).toBe(1); // the model's own warm-up: a short query
+    expect(e.stats).toEqual({ fromFiles: 0, embedded: 0 });
+    await e.embedDocuments([shipped[0]!]);
+    expect(lines.filter((l) => l.msg === 'precomputed vectors loaded')).toHaveLength(1);
+  });
+
   it('never answers a query from the file', async () => {
     const inner = new Float32Hashing({ dimension: 16, modelId: 'test-model' });
     const e = new PrecomputedEmbeddings(inner, { dir: await vectorsDir({ 'a.vectors': fileFor('test-model') }), log: logLines().log });

@@ -4,7 +4,7 @@
  * queued document batches, failures reject the call, and idle threads neither keep a process alive
  * nor outlive close().
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -70,6 +70,22 @@ describe('USE-lite embedding threads', () => {
     // The main thread's id is the process id; the pool's thread is up since beforeAll.
     expect(nice.get(process.pid)).toBe(0);
     expect([...nice.values()]).toContain(10);
+  });
+
+  it('warm() runs the model on a query, then twice on a batch of note-length sentences (the shape a first note has)', async () => {
+    const embed = jest.spyOn(pool, 'embed');
+    try {
+      await embeddings.warm();
+      const calls = embed.mock.calls.map(([texts, options]) => ({ kind: options.kind, texts: texts.length, longest: Math.max(...texts.map((x) => x.length)) }));
+      expect(calls).toEqual([
+        { kind: 'query', texts: 1, longest: 'chest pain'.length },
+        { kind: 'documents', texts: 8, longest: expect.any(Number) },
+        { kind: 'documents', texts: 8, longest: expect.any(Number) },
+      ]);
+      expect(calls[1]!.longest).toBeGreaterThan(80);
+    } finally {
+      embed.mockRestore();
+    }
   });
 
   it('gives exactly the vectors the model gives on this thread, batch for batch, made on another thread', async () => {
