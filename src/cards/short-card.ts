@@ -58,6 +58,12 @@ export interface ShortDetailParts {
    * of the passages and their sentences that fit, the one sharing most of its words is quoted.
    */
   relevance: string;
+  /**
+   * Quotations this matches are not quoted: a sentence that, out of its passage, says the opposite
+   * of the card ("All chest pain patients do not meet level-1 or 2 criteria" under a level 2 set by
+   * chest pain). The passage stays whole in `cairn-passages` and the app.
+   */
+  avoid?: RegExp;
 }
 
 export interface ShortDetail {
@@ -81,7 +87,7 @@ export function shortDetail(parts: ShortDetailParts): ShortDetail {
   // ungraded practice statements" or a sentence about normal blood pressure on a stage 1 card says
   // nothing of the finding, and a clinician would read it as advice for this patient.
   // A preferred passage quoted whole is exempt: the caller chose it as the one the finding rests on.
-  const candidates = quotableCandidates(parts.passages, parts.relevance, parts.preferred ?? 0);
+  const candidates = quotableCandidates(parts.passages, parts.relevance, parts.preferred ?? 0, parts.avoid);
   for (let drop = 0; drop <= optional.length; drop++) {
     const dropped = new Set(optional.slice(optional.length - drop));
     const kept = facts.filter((f) => typeof f === 'string' || !dropped.has(f)).map((f) => (typeof f === 'string' ? f : f.optional));
@@ -115,12 +121,14 @@ export function shortDetail(parts: ShortDetailParts): ShortDetail {
  * texts (all the ranking reads of them), as positions into the passages given, so the quotes
  * returned always refer to the caller's own passage objects.
  */
-function quotableCandidates(passages: readonly QuotedPassage[], relevance: string, preferred: number): Quote[] {
-  const key = `${preferred}\u0000${relevance}\u0000${passages.map((p) => `${p.headingPath.length === 0 ? 0 : 1}${p.text}`).join('\u0001')}`;
+function quotableCandidates(passages: readonly QuotedPassage[], relevance: string, preferred: number, avoid: RegExp | undefined): Quote[] {
+  const key = `${preferred}\u0000${avoid?.source ?? ''}\u0000${relevance}\u0000${passages.map((p) => `${p.headingPath.length === 0 ? 0 : 1}${p.text}`).join('\u0001')}`;
   let ranked = rankingCache.get(key);
   if (!ranked) {
     const chosen = new Set(passages.slice(0, preferred));
-    const quotes = quoteCandidates(passages, relevance, preferred).filter((q) => speaksTo(q, relevance) || (!q.excerpt && chosen.has(q.passage)));
+    const quotes = quoteCandidates(passages, relevance, preferred).filter(
+      (q) => (speaksTo(q, relevance) || (!q.excerpt && chosen.has(q.passage))) && !(avoid && q.excerpt && avoid.test(q.text.replace(/\s+/g, ' '))),
+    );
     ranked = quotes.map((q) => ({ index: passages.indexOf(q.passage), text: q.text, excerpt: q.excerpt }));
     remember(rankingCache, key, ranked);
   }

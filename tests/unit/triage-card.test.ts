@@ -11,7 +11,8 @@ import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import { assessTriage, nothingToTriage } from '../../src/services/triage/assess.js';
 import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/services/triage/card.js';
-import { guidelineBasis } from '../../src/services/triage/guideline-basis.js';
+import { DECISION_POINT_B_QUERY, DECISION_POINT_QUERY, guidelineBasis } from '../../src/services/triage/guideline-basis.js';
+import { RESOURCE_TABLE } from '../../src/services/triage/resources.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
 import { MAX_CHIEF_COMPLAINT_CHARS } from '../../src/services/triage/triage-input.js';
@@ -238,5 +239,74 @@ describe('triage card', () => {
   ])('indicator for %j is %s', (x, expected) => {
     const a = { acuity: { level: x.acuity }, news2: { total: x.news2, anyParameterScored3: x.red } } as unknown as Parameters<typeof triageIndicator>[0];
     expect(triageIndicator(a)).toBe(expected);
+  });
+});
+
+describe('triage card: a level set by a high-risk complaint quotes the handbook on that complaint', () => {
+  /** ESI v4 ch. 4, "High-risk Situations › Cardiovascular", as the corpus holds it (caveats included). */
+  const CARDIOVASCULAR = 'Chest pain is also a very common chief complaint.\nThe presentation of acute coronary syndromes (ACS)\nis not always specific, and it is sometimes difficult to\ndetermine the risk of ACS at triage. Patients who\nhave an episode of chest or epigastric discomfort,\nwith or without accompanying symptoms, usually\nwill need an ECG performed rapidly to determine\nthe presence of ACS and need to be identified as\nhigh risk-ESI level 2. It is important for the triage\nnurse to incorporate into his or her knowledge of\nwomen and presentational symptoms characteristic\nof heart disease. The 54-year-old obese female who\npresents to the ED with epigastric pain and fatigue is\nat risk of ACS and should be assigned to ESI level 2high risk. Patients with chest pain that are\nphysiologically unstable and require immediate\nintervention such as intubation or hemodynamic\nsupport should be triaged as ESI level 1. All chest\npain patients do not meet level-1 or 2 criteria. For\nexample, a 20-year-old healthy patient with chest\npain, cough, and fever of 101° is at low risk for ACS\nand does not meet ESI level-1 or 2 criteria. Each\npatient must be assessed individually. Other highrisk cardiovascular situations would include the\npossibility of a hypertensive crisis, acute vascular\narterial occlusions, and patients who present with a\nfever post valve replacement.\n\n### Dental, Ear, Nose, and Throat';
+  const chestPainRow = RESOURCE_TABLE.rows.find((r) => r.id === 'chest-pain')!;
+
+  /** Normal vital signs now, and the reason for visit given. */
+  function edVisit(reason: string): unknown[] {
+    const at = new Date(REF.getTime() - 10 * 60_000).toISOString();
+    const vital = (id: string, code: string, value: number, unit: string) => ({
+      resourceType: 'Observation', id, status: 'final', subject: { reference: `Patient/${patientId}` }, effectiveDateTime: at,
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code }] }, valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+    });
+    return [
+      { resourceType: 'Patient', id: patientId, gender: 'male', birthDate: '1958-03-02' },
+      { resourceType: 'Encounter', id: 'ed', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' }, subject: { reference: `Patient/${patientId}` }, period: { start: new Date(REF.getTime() - 30 * 60_000).toISOString() }, reasonCode: [{ text: reason }] },
+      vital('hr', '8867-4', 78, '/min'), vital('rr', '9279-1', 16, '/min'), vital('spo2', '59408-5', 98, '%'), vital('sbp', '8480-6', 132, 'mm[Hg]'), vital('t', '8310-5', 37, 'Cel'),
+    ];
+  }
+
+  /** The row's question gets the Cardiovascular section; the knowledge-base matcher's two searches disagree, so the table decides. */
+  function chapterFourSearch(): GuidelineSearch & { queries: Array<{ query: string; documentId?: string }> } {
+    const queries: Array<{ query: string; documentId?: string }> = [];
+    return {
+      queries,
+      async search(query: string, options?: SearchOptions) {
+        const documentId = options?.filters?.documentIds?.[0];
+        queries.push({ query, ...(documentId && { documentId }) });
+        if (documentId === HIGH_RISK_DOCUMENT) {
+          if (query === chestPainRow.highRisk) return [hit({ documentId, chunkId: `${documentId}#cardio`, headingPath: ['High-risk Situations', 'Cardiovascular'], text: CARDIOVASCULAR })];
+          const section = options?.mode === 'fulltext' ? 'Respiratory' : 'Wound Management';
+          return [hit({ documentId, chunkId: `${documentId}#${section}`, headingPath: ['High-risk Situations', section], text: `${section} text.` })];
+        }
+        return [hit({ documentId: documentId ?? 'doc', chunkId: `${documentId}#${queries.length}`, text: `Passage of ${documentId}.` })];
+      },
+    };
+  }
+
+  it('names the complaint and the row in the level\'s line, quotes its chapter 4 section, and never a caveat that reads as the opposite', async () => {
+    const search = chapterFourSearch();
+    const { assessment, card } = await cardFor(edVisit('CHEST PAIN'), search);
+    expect(assessment.acuity).toMatchObject({ level: 2, setBy: 'B' });
+    expect(assessment.highRisk.status).not.toBe('matched');
+    const blocks = card!.detail!.split('\n\n');
+    expect(blocks[0]).toContain('set at decision point B: should not wait (high risk): chief complaint "CHEST PAIN" matches "Chest pain or discomfort", a high-risk situation in ESI chapter 4.');
+    // The row's own summary asked chapter 4; the decision point's question is B's high-risk one, not the general B question.
+    expect(search.queries).toContainEqual({ query: chestPainRow.highRisk, documentId: HIGH_RISK_DOCUMENT });
+    expect(search.queries).toContainEqual({ query: DECISION_POINT_B_QUERY.highRisk, documentId: 'ahrq-esi-v4-ch3-algorithm' });
+    const quote = unquote(blocks.find((b) => b.startsWith('>'))!);
+    expect(CARDIOVASCULAR.replace(/\s+/g, ' ')).toContain(quote.replace(/\s+/g, ' '));
+    expect(blocks).toContain('— "High-risk Situations › Cardiovascular" (excerpt)');
+    expect(quote).not.toMatch(/do not meet|does not meet/);
+    expect(card!.detail!.length).toBeLessThanOrEqual(1000);
+    expect(checkCdsResponse({ cards: [{ ...card!, uuid: '2b8c5f8e-2b0a-4c6e-9d7e-0e6f8b7a1c11' }] })).toEqual([]);
+  });
+
+  it.each([
+    ['new-confusion-lethargy-disorientation', DECISION_POINT_B_QUERY.confusion],
+    ['severe-pain', DECISION_POINT_B_QUERY.pain],
+    ['febrile-infant-under-3-months', DECISION_POINT_QUERY.B],
+  ])('asks decision point B\'s question for the criterion that set the level (%s)', async (criterion, question) => {
+    const asked: string[] = [];
+    const search: GuidelineSearch = { search: async (query) => (asked.push(query), []) };
+    const a = { acuity: { setBy: 'B', deciding: [{ criterion }], resources: { status: 'unknown', reason: 'test' } }, news2: { band: 'low' }, qsofa: { positive: 'no' } };
+    await guidelineBasis(a as unknown as Parameters<typeof guidelineBasis>[0], search);
+    expect(asked).toEqual([question]);
   });
 });

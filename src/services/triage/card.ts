@@ -7,7 +7,8 @@ import { shortDetail, shortSummary, smartLink, type OptionalBlock } from '../../
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
-import { DECISION_POINT_QUERY, ESI_ALGORITHM, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
+import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
+import { HIGH_RISK_DOCUMENT, HIGH_RISK_SECTION } from './high-risk-matcher.js';
 import type { News2Parameter } from './news2.js';
 import { complaintNotReadConsequence, describeExcluded } from './triage-input.js';
 import type { Evidence, VitalParameter } from './types.js';
@@ -147,10 +148,11 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
   const { passages: ranked, relevance } = leadingPassages(a, passages);
   return shortDetail({
     facts: [
-      `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${a.acuity.reason}.${open}`,
+      `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${highRiskReason(a) ?? a.acuity.reason}.${open}`,
       // The level stands on the vital signs; the contradiction is the clinician's to resolve (a wrong chart, or a wrong death record).
       deceasedWarning(a),
-      a.highRisk.status === 'matched' && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
+      // Said in the level's own line when the complaint alone set it (highRiskReason).
+      a.highRisk.status === 'matched' && highRiskReason(a) === undefined && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
       // Not read is not "none": the clinician reads the reason for visit the EHR holds.
       a.observations.chiefComplaintNotRead &&
         `**Chief complaint not read**: ${complaintNotReadConsequence(a.observations.chiefComplaintNotRead)}`,
@@ -165,8 +167,32 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
     // The passage behind what makes the card urgent is quoted whenever some of it fits.
     preferred: 1,
     relevance,
+    avoid: NOT_AT_THIS_LEVEL,
   }).detail;
 }
+
+/**
+ * Why the level was set, when a high-risk chief complaint set it alone: the complaint as recorded,
+ * and the resource-table row it matched when a row decided (a row that the handbook's chapter 4
+ * names high risk), in place of the criterion's bare name. The chapter 4 passage follows as the
+ * quotation. One line instead of two leaves the quotation room within the card's 1,000 characters.
+ */
+function highRiskReason(a: TriageAssessment): string | undefined {
+  if (a.acuity.setBy !== 'B' || a.acuity.deciding.some((f) => f.criterion !== 'high-risk-complaint')) return undefined;
+  if (a.highRisk.status === 'matched') return `should not wait (high risk): chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook`;
+  const row = highRiskRow(a);
+  const complaint = a.observations.chiefComplaint?.text;
+  if (!row || complaint === undefined) return undefined;
+  return `should not wait (high risk): chief complaint "${escapeInline(complaint)}" matches "${escapeInline(row.label)}", a high-risk situation in ESI chapter 4`;
+}
+
+/**
+ * Excerpts that say a patient does not meet a level's criteria ("All chest pain patients do not
+ * meet level-1 or 2 criteria.", "Patients with a baseline mental status of confusion do not meet
+ * level-2 criteria."): the handbook's caveats, which read as the opposite of the card when quoted
+ * alone. A whole passage is still quoted with them in it.
+ */
+const NOT_AT_THIS_LEVEL = /\b(?:do|does|did) not meet\b[^.;]*\blevel|\bnot (?:an? )?(?:ESI )?level[- ]\d/i;
 
 /** A patient triaged from readings taken now, whom the record says has died: say so, with the date recorded. */
 function deceasedWarning(a: TriageAssessment): string | false {
@@ -218,15 +244,18 @@ function resourcesExtension(a: TriageAssessment): object {
  */
 function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]): { passages: QuotedPassage[]; relevance: string } {
   const highRisk = a.highRisk.status === 'matched' && a.acuity.setBy === 'B' ? a.highRisk.passage?.chunkId : undefined;
+  // A high-risk row of the resource table: its chapter 4 section (guideline-basis.ts highRiskRowQuery).
+  const row = highRisk === undefined ? highRiskRow(a) : undefined;
+  const isRowPassage = (p: QuotedPassage) => row !== undefined && p.documentId === HIGH_RISK_DOCUMENT && p.headingPath[0] === HIGH_RISK_SECTION;
   const bandQuery = NEWS2_BAND_QUERY[a.news2.band];
   const news2First = a.acuity.level > 2 && bandQuery !== undefined;
   const priority = (p: QuotedPassage): number => {
-    if (p.chunkId === highRisk) return 0;
+    if (p.chunkId === highRisk || isRowPassage(p)) return 0;
     if (news2First) return p.documentId === NEWS2 ? 1 : 2;
     return p.documentId === ESI_ALGORITHM ? 1 : 2;
   };
   const ranked = passages.map((p, i) => ({ p, i })).sort((x, y) => priority(x.p) - priority(y.p) || x.i - y.i);
-  const complaint = highRisk && a.highRisk.status === 'matched' ? ` ${a.highRisk.complaint}` : '';
+  const complaint = highRisk && a.highRisk.status === 'matched' ? ` ${a.highRisk.complaint}` : row ? ` ${row.highRisk} ${a.observations.chiefComplaint?.text ?? ''}` : '';
   return {
     passages: ranked.map((x) => x.p),
     relevance: news2First ? bandQuery : `${DECISION_POINT_QUERY[a.acuity.setBy]} ${a.acuity.reason}${complaint}`,

@@ -3,6 +3,8 @@ import type { SearchOptions } from '../../knowledge/retriever.js';
 import type { TriageAssessment } from './assess.js';
 import { searchFixed, type GuidelineSearch } from '../../knowledge/guideline-search.js';
 import type { FixedQuestion } from '../../knowledge/fixed-answers.js';
+import { HIGH_RISK_DOCUMENT, HIGH_RISK_SECTION } from './high-risk-matcher.js';
+import { RESOURCE_TABLE, type ResourceMatch } from './resources.js';
 
 /**
  * Which guideline passages a triage card quotes, as fixed questions to the knowledge base: the
@@ -12,6 +14,8 @@ import type { FixedQuestion } from '../../knowledge/fixed-answers.js';
 interface BasisQuery {
   query: string;
   options: SearchOptions;
+  /** A hit not from where the question expects it is not quoted. */
+  accept?: (hit: QuotedPassage) => boolean;
 }
 
 export const ESI_ALGORITHM = 'ahrq-esi-v4-ch3-algorithm';
@@ -25,6 +29,45 @@ export const DECISION_POINT_QUERY: Record<'A' | 'B' | 'C' | 'D', string> = {
   D: 'Danger zone vital signs: consider up-triage to ESI level 2',
 };
 
+/**
+ * Decision point B asks three questions (ESI v4 ch. 3); the card quotes the handbook on the one
+ * that set the level, not on another (a level set by a high-risk chief complaint once quoted the
+ * section on confusion, which the general question above retrieves).
+ */
+export const DECISION_POINT_B_QUERY = {
+  highRisk: 'Is this a high-risk situation? A high-risk patient is one whose condition could easily deteriorate: ESI level 2',
+  confusion: 'Is the patient confused, lethargic or disoriented? New onset confusion, lethargy or disorientation: ESI level 2',
+  pain: 'Is this patient in severe pain or distress? Pain of 7 or more on a scale of 0 to 10: ESI level 2',
+} as const;
+
+/** The B question for the criterion that set the level; the general one for the others (a febrile infant, hypotension). */
+function decisionPointBQuery(a: TriageAssessment): string {
+  const criteria = new Set(a.acuity.deciding.map((f) => f.criterion));
+  if (criteria.has('high-risk-complaint')) return DECISION_POINT_B_QUERY.highRisk;
+  if (criteria.has('new-confusion-lethargy-disorientation')) return DECISION_POINT_B_QUERY.confusion;
+  if (criteria.has('severe-pain')) return DECISION_POINT_B_QUERY.pain;
+  return DECISION_POINT_QUERY.B;
+}
+
+/**
+ * The resource-table row that made the chief complaint high risk (a row the handbook's chapter 4
+ * names), when it set the level at B.
+ */
+export function highRiskRow(a: TriageAssessment): (ResourceMatch & { highRisk: string }) | undefined {
+  if (a.acuity.setBy !== 'B' || !a.acuity.deciding.some((f) => f.criterion === 'high-risk-complaint')) return undefined;
+  const r = a.acuity.resources;
+  return r.status === 'estimated' ? r.matches?.find((m): m is ResourceMatch & { highRisk: string } => m.highRisk !== undefined) : undefined;
+}
+
+/**
+ * The chapter 4 passage behind a high-risk row: the row's own summary of it (which names its
+ * section, e.g. "ESI v4 ch. 4, Cardiovascular: …") is the question, within chapter 4. Checked on the
+ * shipped corpus for every such row (tests/integration/knowledge/triage-basis.test.ts).
+ */
+export function highRiskRowQuery(row: { highRisk: string }): BasisQuery {
+  return { query: row.highRisk, options: { k: 1, filters: { documentIds: [HIGH_RISK_DOCUMENT] } }, accept: (hit) => hit.headingPath[0] === HIGH_RISK_SECTION };
+}
+
 export const NEWS2_BAND_QUERY: Record<string, string> = {
   high: 'NEWS2 aggregate score 7 or more high clinical risk: urgent or emergency response',
   medium: 'NEWS2 aggregate score 5 or 6 medium clinical risk: urgent ward-based response',
@@ -34,7 +77,9 @@ export const NEWS2_BAND_QUERY: Record<string, string> = {
 export const QSOFA_QUERY = 'qSOFA positive two or more: suspected sepsis, measure lactate and take blood cultures before antimicrobials';
 
 function queriesFor(a: TriageAssessment): BasisQuery[] {
-  const queries: BasisQuery[] = [{ query: DECISION_POINT_QUERY[a.acuity.setBy], options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } }];
+  const row = highRiskRow(a);
+  const decisionPoint = a.acuity.setBy === 'B' ? decisionPointBQuery(a) : DECISION_POINT_QUERY[a.acuity.setBy];
+  const queries: BasisQuery[] = [...(row ? [highRiskRowQuery(row)] : []), { query: decisionPoint, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } }];
   const bandQuery = NEWS2_BAND_QUERY[a.news2.band];
   if (bandQuery) queries.push({ query: bandQuery, options: { k: 1, filters: { documentIds: [NEWS2] } } });
   if (a.qsofa.positive === 'yes') queries.push({ query: QSOFA_QUERY, options: { k: 1, filters: { documentIds: [SEPSIS] } } });
@@ -43,14 +88,16 @@ function queriesFor(a: TriageAssessment): BasisQuery[] {
 
 /** The passages for one assessment, in the order the card shows them; an unavailable knowledge base gives none. */
 export async function guidelineBasis(a: TriageAssessment, search: GuidelineSearch): Promise<QuotedPassage[]> {
-  const results = await Promise.all(queriesFor(a).map((q) => searchFixed(search, q.query, q.options).catch(() => [])));
-  return results.flatMap((hits) => hits.slice(0, 1));
+  const queries = queriesFor(a);
+  const results = await Promise.all(queries.map((q) => searchFixed(search, q.query, q.options).catch(() => [])));
+  return results.flatMap((hits, i) => hits.slice(0, 1).filter((hit) => queries[i]?.accept?.(hit) ?? true));
 }
 
 /** Every fixed question a triage card may ask: answered at start-up, before the first hook (CachedGuidelineSearch.warm). */
 export function triageFixedQuestions(): FixedQuestion[] {
   return [
-    ...Object.values(DECISION_POINT_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } })),
+    ...[...Object.values(DECISION_POINT_QUERY), ...Object.values(DECISION_POINT_B_QUERY)].map((query) => ({ query, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } })),
+    ...RESOURCE_TABLE.rows.flatMap((row) => (row.highRisk !== undefined ? [{ query: row.highRisk, options: highRiskRowQuery({ highRisk: row.highRisk }).options }] : [])),
     ...Object.values(NEWS2_BAND_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [NEWS2] } } })),
     { query: QSOFA_QUERY, options: { k: 1, filters: { documentIds: [SEPSIS] } } },
   ];

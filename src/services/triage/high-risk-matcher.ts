@@ -4,7 +4,8 @@ import type { HighRiskMatcher } from './types.js';
 
 /** The handbook chapter listing the high-risk situations of ESI level 2, by body system. */
 export const HIGH_RISK_DOCUMENT = 'ahrq-esi-v4-ch4-level-2';
-const HIGH_RISK_SECTION = 'High-risk Situations';
+/** The section of that chapter listing the high-risk situations by body system. */
+export const HIGH_RISK_SECTION = 'High-risk Situations';
 
 /**
  * Matches a chief complaint to the ESI v4 handbook's high-risk situations (chapter 4) through the
