@@ -33,6 +33,11 @@ describe('isPastMention', () => {
     ['Cholecystectomy in 2008; now has acute pancreatitis.', 'pancreatitis', false],
     // A year after the reference year is not the past.
     ['History of MI in 2031.', 'MI', false],
+    // The "old" of an age is not an old (remote) condition; an old infarct still is.
+    ['41-year-old man with HIV infection, on bictegravir.', 'HIV infection', false],
+    ['A 58 year old woman with type 2 diabetes presents with fever.', 'type 2 diabetes', false],
+    ['A 3-month-old infant with bronchiolitis.', 'bronchiolitis', false],
+    ['ECG shows an old inferior infarct.', 'infarct', true],
   ])('%s — "%s" past: %s', (sentence, mention, past) => {
     const [start, end] = at(sentence, mention);
     expect(isPastMention(sentence, start, end, 2026)).toBe(past);
