@@ -3,6 +3,8 @@ import { observationPage } from '../support/fhir-builders.js';
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { FhirFetchError, type FhirGateway } from '../../src/fhir/gateway.js';
 import { requireFound, resolvePrefetch } from '../../src/hooks/prefetch/resolve.js';
+import { MAX_FETCHED_ATTACHMENTS } from '../../src/hooks/prefetch/attachments.js';
+import { buildPatientContext } from '../../src/fhir/context/index.js';
 
 const templates = {
   patient: 'Patient/{{context.patientId}}',
@@ -292,5 +294,48 @@ describe('resolvePrefetch at the hook deadline', () => {
     controller.abort();
     await promise;
     expect(gateway.calls).toEqual(['Patient/p1', 'Observation?patient=p1&category=vital-signs']);
+  });
+});
+
+describe('resolvePrefetch: notes kept as Binary resources', () => {
+  const notesTemplate = { notes: 'DocumentReference?patient={{context.patientId}}' };
+  const html = '<p>Seen in clinic. She has <b>HIV infection</b>, on bictegravir.</p>';
+  const base64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+  const doc = (id: string, url: string, contentType: string | undefined, date: string): FhirResource =>
+    ({ resourceType: 'DocumentReference', id, status: 'current', subject: { reference: 'Patient/p1' }, date, content: [{ attachment: { url, ...(contentType && { contentType }) } }] }) as FhirResource;
+  const bundle = (...docs: FhirResource[]): Bundle => ({ resourceType: 'Bundle', type: 'searchset', entry: docs.map((resource) => ({ resource })) });
+  const binary = (contentType: string, text: string): FhirResource => ({ resourceType: 'Binary', contentType, data: base64(text) }) as FhirResource;
+
+  it('reads a url-only text attachment from its Binary, in a copy, so the record builder reads the note', async () => {
+    const sent = bundle(doc('d1', 'Binary/b1', 'text/html', '2026-11-20T10:00:00Z'), doc('d2', 'https://ehr.example/fhir/Binary/b2', undefined, '2026-11-21T10:00:00Z'));
+    const before = structuredClone(sent);
+    const gateway = fakeGateway({ 'Binary/b1': binary('text/html', html), 'https://ehr.example/fhir/Binary/b2': binary('text/plain', 'Plain note.') });
+    const [out] = await resolvePrefetch({ templates: notesTemplate, context, provided: { notes: sent }, gateway });
+    expect(sent).toEqual(before); // the request's own value is never changed
+    expect(out?.source).toBe('client');
+    expect(out?.value).not.toBe(sent);
+    const docs = (out?.value as Bundle).entry!.map((e) => (e.resource as unknown as { content: Array<{ attachment: Record<string, unknown> }> }).content[0]!.attachment);
+    expect(docs[0]).toEqual({ url: 'Binary/b1', contentType: 'text/html', data: base64(html) });
+    // No type on the attachment: the Binary's is taken. An absolute URL is asked as it is (the gateway checks it is under the base).
+    expect(docs[1]).toEqual({ url: 'https://ehr.example/fhir/Binary/b2', contentType: 'text/plain', data: base64('Plain note.') });
+    const ctx = buildPatientContext({ resources: [out!.value], patientId: 'p1', referenceTime: new Date('2026-11-22T00:00:00Z') });
+    expect(ctx.notes.map((n) => n.text)).toEqual(expect.arrayContaining(['Plain note.', expect.stringContaining('She has HIV infection, on bictegravir.')]));
+  });
+
+  it('leaves alone what it cannot or need not read: another type, a Binary that fails, no gateway', async () => {
+    const sent = bundle(doc('d1', 'Binary/rtf', 'text/rtf', '2026-11-20T10:00:00Z'), doc('d2', 'Binary/gone', 'text/plain', '2026-11-20T10:00:00Z'));
+    const gateway = fakeGateway({});
+    const [out] = await resolvePrefetch({ templates: notesTemplate, context, provided: { notes: sent }, gateway });
+    expect(gateway.calls).toEqual(['Binary/gone']); // RTF is not read by the builder: not fetched
+    expect(out?.value).toBe(sent);
+    const [offline] = await resolvePrefetch({ templates: notesTemplate, context, provided: { notes: sent }, gateway: undefined });
+    expect(offline?.value).toBe(sent);
+  });
+
+  it(`reads at most ${MAX_FETCHED_ATTACHMENTS} a call, the newest documents first`, async () => {
+    const docs = Array.from({ length: MAX_FETCHED_ATTACHMENTS + 5 }, (_, i) => doc(`d${i}`, `Binary/b${i}`, 'text/plain', new Date(Date.UTC(2026, 0, 1 + i)).toISOString()));
+    const gateway = fakeGateway(Object.fromEntries(docs.map((_, i) => [`Binary/b${i}`, binary('text/plain', `note ${i}`)])));
+    await resolvePrefetch({ templates: notesTemplate, context, provided: { notes: bundle(...docs) }, gateway });
+    expect(gateway.calls.sort()).toEqual(docs.slice(5).map((_, i) => `Binary/b${i + 5}`).sort());
   });
 });

@@ -1,5 +1,6 @@
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import type { FhirGateway } from '../../fhir/gateway.js';
+import { AttachmentBudget, inlineAttachments } from './attachments.js';
 import { FhirFetchError } from '../../fhir/gateway.js';
 import { prefetchMismatch } from './conformance.js';
 import { renderTemplate, templateDependencies } from './template.js';
@@ -66,6 +67,13 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<PrefetchOut
   const keys = Object.keys(input.templates);
   const results = new Map<string, Promise<PrefetchOutcome>>();
   const deadline = abortion(input.signal);
+  const budget = new AttachmentBudget();
+  // Notes kept as Binary resources are read inline where Cairn may fetch (attachments.ts).
+  const withAttachments = async (o: PrefetchOutcome): Promise<PrefetchOutcome> => {
+    if (!input.gateway || (o.source !== 'client' && o.source !== 'fetched') || !o.value) return o;
+    const value = await inlineAttachments(o.value, input.gateway, budget, input.signal);
+    return value === o.value ? o : { ...o, value };
+  };
   // Keys that read other keys' results (`%key`, 3.0) wait for those; the others run concurrently.
   const resolveKey = (key: string, stack: string[] = []): Promise<PrefetchOutcome> => {
     const existing = results.get(key);
@@ -73,7 +81,7 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<PrefetchOut
     const template = input.templates[key] ?? '';
     const deps = templateDependencies(template, keys).filter((d) => !stack.includes(d) && d !== key);
     const work = Promise.all(deps.map((d) => resolveKey(d, [...stack, key]))).then((resolved) =>
-      resolveOne(key, template, input, Object.fromEntries(resolved.map((r) => [r.key, r.value ?? undefined]))),
+      resolveOne(key, template, input, Object.fromEntries(resolved.map((r) => [r.key, r.value ?? undefined]))).then(withAttachments),
     );
     // At the deadline a key still waiting (on the FHIR server, or for a slot) fails at once.
     const promise = deadline ? Promise.race([work, deadline.then(() => failed(key, 'deadline', REASONS.deadline))]) : work;
