@@ -148,4 +148,27 @@ describe('triage service end to end', () => {
     });
     expect(await fire('triage', 'patient-view', { patientId: id })).toEqual([]);
   });
+
+  it('trial-match reads a note the EHR keeps as a Binary resource (the DocumentReference holds only its url)', async () => {
+    const id = 'binary-note';
+    const note = 'Clinic note. 58-year-old woman with essential hypertension, blood pressure 152/94 today despite amlodipine.';
+    const resources = [
+      { resourceType: 'Patient', id, gender: 'female', birthDate: '1968-02-01' },
+      { resourceType: 'Binary', id: `${id}-text`, contentType: 'text/plain', data: Buffer.from(note, 'utf8').toString('base64') },
+      {
+        resourceType: 'DocumentReference',
+        id: `${id}-doc`,
+        status: 'current',
+        subject: { reference: `Patient/${id}` },
+        date: new Date().toISOString(),
+        content: [{ attachment: { contentType: 'text/plain', url: `Binary/${id}-text` } }],
+      },
+    ];
+    await fhir.loadBundle({ resourceType: 'Bundle', type: 'transaction', entry: resources.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } })) });
+    const [card] = await fire('trial-match', 'patient-view', { patientId: id });
+    expect(card?.summary).toMatch(/recruiting trials? may fit/);
+    // The hypertension trial, on the note's own sentence (read from the Binary: nothing else in the record says it).
+    expect(card?.detail).toContain('NCT00000001');
+    expect(card?.detail).toContain('58-year-old woman with essential hypertension');
+  });
 });
