@@ -20,8 +20,14 @@ import { asciiFold } from './tokens.js';
 const PAST_BEFORE =
   /\b(?:prior|previous|previously|remote|(?<!(?:year|yr|month|mo|week|wk|day)s?[- ])old|former|s\/p|status post|resolved|recovered from|treated for|survivor of|in remission from|healed)\s+(?:[a-z-]+\s+){0,3}$/;
 
-/** A past time in the clause: a year, "N years ago", "as a child", "in childhood", "at age 12". */
-const PAST_TIME = /\b(?:in |since )?(?:19|20)\d{2}\b|\b\d+\s*(?:years?|yrs?|months?|weeks?|decades?)\s+(?:ago|prior|previously|before)\b|\bas a (?:child|teenager|teen|baby|young adult)\b|\bin (?:his|her|their)? ?(?:childhood|youth|twenties|thirties|teens)\b|\bat (?:the )?age (?:of )?\d+\b/g;
+/** A past time in the clause: a year, "N years ago" ("a few years ago"), "last year", "as a child", "in childhood", "at age 12". */
+const PAST_TIME = /\b(?:in |since )?(?:19|20)\d{2}\b|\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many)\s*(?:years?|yrs?|months?|weeks?|decades?)\s+(?:ago|prior|previously|before)\b|\blast year\b|\bas a (?:child|teenager|teen|baby|young adult)\b|\bin (?:his|her|their)? ?(?:childhood|youth|twenties|thirties|teens)\b|\bat (?:the )?age (?:of )?\d+\b/g;
+
+/** Words after a mention that say it is over ("hepatitis C treated and cured in 2018", "lymphoma, in remission"). */
+const PAST_AFTER = /^\s*(?:[a-z-]+\s+){0,3}(?:cured|eradicated|in (?:complete )?remission)\b/;
+
+/** The same right after a comma ("Hodgkin lymphoma, in complete remission"), where a clause otherwise ends. */
+const PAST_AFTER_COMMA = /^\s*,\s*(?:now |currently )?(?:cured|in (?:complete )?remission)\b/;
 
 /** "Diagnosed in 2015", "since 2015": the start of something that may still be present. */
 const ONSET = /\b(?:diagnosed|dx|since|began|started|onset|developed)\b[^.;]{0,20}$/;
@@ -39,6 +45,23 @@ function clause(s: string, start: number, end: number): { before: string; after:
   return { before, after: stop < 0 ? tail : tail.slice(0, stop) };
 }
 
+/** Numbers written as words in "N weeks ago"; "a few" and "several" count as three. */
+const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, 'a few': 3, few: 3, several: 3, many: 5,
+};
+
+/**
+ * "2 weeks ago", "two weeks ago": at most 14 days, which ConText does not call historical (Harkema
+ * et al. 2009: a condition is historical when it began more than 14 days before the encounter), so
+ * "hospitalized for stroke two weeks ago" is the current episode. Months, years and decades are past.
+ */
+function recentWeeks(time: string): boolean {
+  const m = /^(\d+|a few|[a-z]+)\s*weeks?\b/.exec(time);
+  if (!m) return false;
+  const n = /^\d+$/.test(m[1] as string) ? Number(m[1]) : NUMBER_WORDS[m[1] as string];
+  return n !== undefined && n <= 2;
+}
+
 /**
  * Whether the mention at [start, end) of the sentence is past history (see the module comment).
  * `referenceYear`: a year in the clause counts as past only when before it (default: the current
@@ -47,11 +70,12 @@ function clause(s: string, start: number, end: number): { before: string; after:
 export function isPastMention(sentence: string, start: number, end: number, referenceYear: number = new Date().getUTCFullYear()): boolean {
   const s = asciiFold(sentence).toLowerCase();
   const { before, after } = clause(s, start, end);
-  if (PAST_BEFORE.test(before)) return true;
+  if (PAST_BEFORE.test(before) || PAST_AFTER.test(after) || PAST_AFTER_COMMA.test(s.slice(end))) return true;
   const times = [...`${before} ${after}`.matchAll(PAST_TIME)].map((m) => m[0]);
   const pastTimes = times.filter((t) => {
     const year = /(?:19|20)\d{2}/.exec(t);
-    return year ? Number(year[0]) < referenceYear : true;
+    if (year) return Number(year[0]) < referenceYear;
+    return !recentWeeks(t);
   });
   if (pastTimes.length === 0) return false;
   // A date that marks an onset ("diagnosed in 2015", "since 2015") is not an end.

@@ -38,6 +38,20 @@ describe('isPastMention', () => {
     ['A 58 year old woman with type 2 diabetes presents with fever.', 'type 2 diabetes', false],
     ['A 3-month-old infant with bronchiolitis.', 'bronchiolitis', false],
     ['ECG shows an old inferior infarct.', 'infarct', true],
+    // A past time in words; an end said after the mention.
+    ['She had a stroke last year.', 'stroke', true],
+    ['He had pneumonia a few years ago.', 'pneumonia', true],
+    // Up to 14 days back is the current episode (ConText's threshold); three weeks is history.
+    ['She was hospitalized for stroke two weeks ago.', 'stroke', false],
+    ['She was hospitalized for stroke 2 weeks ago.', 'stroke', false],
+    ['She had pneumonia 3 weeks ago.', 'pneumonia', true],
+    ['She had pneumonia a few weeks ago.', 'pneumonia', true],
+    ['Hepatitis C treated and cured in 2018.', 'Hepatitis C', true],
+    ['Hodgkin lymphoma, in complete remission.', 'Hodgkin lymphoma', true],
+    ['Breast cancer, currently in remission on tamoxifen.', 'Breast cancer', true],
+    // Treated is not over; a remission said of another item of a list is that item's.
+    ['Hepatitis C, treated with sofosbuvir since March.', 'Hepatitis C', false],
+    ['Hypertension, lymphoma in remission.', 'Hypertension', false],
   ])('%s — "%s" past: %s', (sentence, mention, past) => {
     const [start, end] = at(sentence, mention);
     expect(isPastMention(sentence, start, end, 2026)).toBe(past);

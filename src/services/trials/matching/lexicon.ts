@@ -77,6 +77,15 @@ export const CONDITIONS: readonly Concept[] = [
     coding: { system: SNOMED, code: '46635009', display: 'Diabetes mellitus type 1 (disorder)' },
   },
   {
+    // A disorder of water balance, not of glucose: its own concept, so that "diabetes insipidus"
+    // is not read as the diabetes (mellitus) it contains (dropContained), and a patient with it is
+    // not matched to diabetes trials.
+    id: 'diabetes-insipidus',
+    label: 'Diabetes insipidus',
+    terms: ['diabetes insipidus', 'arginine vasopressin deficiency', 'arginine vasopressin resistance'],
+    coding: { system: SNOMED, code: '15771004', display: 'Diabetes insipidus (disorder)' },
+  },
+  {
     id: 'prediabetes',
     label: 'Prediabetes',
     terms: ['prediabetes', 'pre-diabetes', 'impaired glucose tolerance', 'impaired fasting glucose'],
