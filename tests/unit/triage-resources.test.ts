@@ -63,6 +63,12 @@ describe('matching rows', () => {
     ['prescription refill', ['administrative']],
     ['left thigh swelling', ['limb-swelling']],
     ['ptbd malfunction', ['tube-device']],
+    // Hallucinations are high risk (ch. 4, Mental Health), not a hearing complaint.
+    ['hearing voices', ['psychosis']],
+    ['decreased hearing', ['hearing-loss']],
+    ['AMS', ['altered-mental-status']],
+    ['GI bleed', ['gi-bleeding']],
+    ['UGIB', ['gi-bleeding']],
   ])('%s → %j', (complaint, rows) => {
     expect(
       matchResourceRows(complaint)
