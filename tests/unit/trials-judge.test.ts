@@ -65,6 +65,12 @@ describe('labs and vitals, in canonical units', () => {
     expect(summary(judge(p, 'Serum creatinine < 3 mg/dL'))).toEqual(['met', 'record']);
   });
 
+  it('a threshold named twice ("Body mass index (BMI) of 30 kg/m2 or more") is one measurement, met on the recorded value', () => {
+    const p = profile(patient(), obs('bmi', '39156-5', 34, 'kg/m2'));
+    expect(summary(judge(p, 'Body mass index (BMI) of 30 kg/m2 or more'))).toEqual(['met', 'record']);
+    expect(summary(judge(p, 'Body mass index (BMI) of 35 kg/m2 or more'))).toEqual(['not-met', 'record']);
+  });
+
   it('a value in the note when none is recorded', () => {
     const p = profile(patient(), note('Labs notable for creatinine of 1.1 and HbA1c 8.2%.'));
     expect(summary(judge(p, 'Creatinine <= 1.5 mg/dL'))).toEqual(['met', 'note']);
@@ -124,6 +130,14 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(summary(judge(p, 'Current smoker', 'exclusion'))).toEqual(['not-met', 'note']);
     // Family history is not the patient's.
     expect(summary(judge(p, 'Coronary artery disease', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+  });
+
+  it('a negative term is not its own word: "Non-smoker." makes a "current smoker" exclusion not met', () => {
+    for (const text of ['Non-smoker.', 'She is a nonsmoker.', 'Never smoker, drinks socially.']) {
+      const p = profile(patient(), note(text));
+      expect(summary(judge(p, 'Current smoker', 'exclusion'))).toEqual(['not-met', 'note']);
+    }
+    expect(summary(judge(profile(patient(), note('Smoker, 20 pack-years.')), 'Current smoker', 'exclusion'))).toEqual(['met', 'note']);
   });
 
   it('unmentioned facts: assumed absent for exclusions and "no X" inclusions, unknown for inclusions', () => {

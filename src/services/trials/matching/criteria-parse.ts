@@ -14,7 +14,7 @@
  * ECOG / Karnofsky performance status, and whether the criterion asserts an absence ("No history
  * of…"). What cannot be read stays as text: the judge matches it against the notes.
  */
-import { conditionMentions, conceptById, medicationMentions, type Coding } from './lexicon.js';
+import { analyteMentions, conditionMentions, conceptById, medicationMentions, type Coding } from './lexicon.js';
 import { extractMeasurements, type MeasurementStatement } from './measurements.js';
 import { assertionAt, assertionSpans } from '../../../text/negation.js';
 import { splitSentences } from '../../../text/sentences.js';
@@ -114,7 +114,7 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 4;
+export const PARSER_VERSION = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Sections and items
@@ -617,6 +617,16 @@ const STRUCTURE_WORDS = new Set(
     .flatMap((w) => contentWords(w)),
 );
 
+/**
+ * Every name of an analyte the criterion gives a threshold for, wherever it stands: "Body mass
+ * index (BMI) of 30 kg/m2 or more" reads its threshold after "BMI", and "Body mass index" is the
+ * same measurement, not a further requirement (it left the criterion unknown on a recorded BMI of 34).
+ */
+function measuredNameSpans(text: string, labs: readonly MeasurementStatement[]): Array<{ start: number; end: number }> {
+  const measured = new Set(labs.map((l) => l.analyteId));
+  return analyteMentions(text).filter((m) => measured.has(m.analyte.id));
+}
+
 function residualWords(text: string, spans: ReadonlyArray<{ start: number; end: number }>): string[] {
   // Parentheses hold definitions, examples and abbreviations ("obese (BMI > 27)"), not further requirements.
   let blanked = text.replace(/\([^()]*\)/g, (m) => ' '.repeat(m.length));
@@ -698,7 +708,7 @@ export function parseCriterion(criterion: AtomicCriterion): ParsedCriterion {
     combinator,
     negated,
     terms: [...new Set(contentWords(text))],
-    residual: residualWords(text, [...labSpans, ...conceptSpans(text)]),
+    residual: residualWords(text, [...labSpans, ...measuredNameSpans(text, labs), ...conceptSpans(text)]),
   };
   return { ...criterion, structure };
 }

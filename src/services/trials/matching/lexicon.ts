@@ -405,10 +405,20 @@ function findAllMentions(compiled: readonly CompiledConcept[], text: string): Me
  * Drops a mention that lies strictly inside a longer mention of another concept: "acute renal
  * failure" is acute kidney injury, not also the chronic "renal failure" it contains; "type 2
  * diabetes" is reported as such, and the judge infers the broader "diabetes" through `parent`.
+ * Also the concept's own word inside one of its negative terms: "Non-smoker" is not a "smoker"
+ * (that mention made a "current smoker" exclusion met on the note "Non-smoker.").
  */
 function dropContained(mentions: Mention[]): Mention[] {
   return mentions.filter(
-    (m) => !mentions.some((o) => o !== m && o.conceptId !== m.conceptId && o.start <= m.start && o.end >= m.end && o.end - o.start > m.end - m.start),
+    (m) =>
+      !mentions.some(
+        (o) =>
+          o !== m &&
+          (o.conceptId !== m.conceptId || (o.negativeForm && !m.negativeForm)) &&
+          o.start <= m.start &&
+          o.end >= m.end &&
+          o.end - o.start > m.end - m.start,
+      ),
   );
 }
 
