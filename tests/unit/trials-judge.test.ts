@@ -132,6 +132,19 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(summary(judge(p, 'Coronary artery disease', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
   });
 
+  it('an allergy criterion asks for an allergy to the drug it names, not for taking it', () => {
+    const judgeWith = (criterion: string, ...resources: Json[]) => summary(judge(profile(patient(), ...resources), criterion, 'exclusion'));
+    // Taking amoxicillin once made "Known allergy to penicillin" met ("antibiotic present").
+    expect(judgeWith('Known allergy to penicillin', note('Currently taking amoxicillin for otitis media.'))).toEqual(['not-met', 'assumed-absent']);
+    expect(judgeWith('Known allergy to penicillin', note('Allergic to penicillin (hives).'))).toEqual(['met', 'note']);
+    expect(judgeWith('Known allergy to penicillin', note('No known drug allergies.'))).toEqual(['not-met', 'note']);
+    // Another drug of the same lexicon concept is another allergy; the class named takes any of its drugs.
+    expect(judgeWith('Known allergy to penicillin', note('Allergic to vancomycin.'))).toEqual(['not-met', 'assumed-absent']);
+    expect(judgeWith('Hypersensitivity to antibiotics', note('Allergic to vancomycin.'))).toEqual(['met', 'note']);
+    const recorded = { resourceType: 'AllergyIntolerance', id: 'pcn', clinicalStatus: { coding: [{ code: 'active' }] }, patient: { reference: 'Patient/p1' }, code: { text: 'Penicillin' } };
+    expect(judgeWith('Known allergy to penicillin', recorded as Json)).toEqual(['met', 'record']);
+  });
+
   it('a negative term is not its own word: "Non-smoker." makes a "current smoker" exclusion not met', () => {
     for (const text of ['Non-smoker.', 'She is a nonsmoker.', 'Never smoker, drinks socially.']) {
       const p = profile(patient(), note(text));

@@ -93,6 +93,11 @@ export interface CriterionStructure {
   pregnancy?: { states: Array<'pregnant' | 'breastfeeding'>; negated: boolean };
   conditions: ConceptReference[];
   medications: ConceptReference[];
+  /**
+   * The medications are what the patient may be allergic or hypersensitive to ("Known allergy to
+   * penicillin"), not what they take: an allergy to them is the fact asked about.
+   */
+  allergy?: true;
   labs: MeasurementStatement[];
   performance?: PerformanceRequirement;
   /** How the parts combine: every part must hold, or any one. */
@@ -114,7 +119,10 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 5;
+export const PARSER_VERSION = 6;
+
+/** Wording that makes a criterion's medications allergens ("allergy to", "hypersensitivity to", "intolerance of"). */
+export const ALLERGY_WORDING = /\b(?:allerg(?:y|ies|ic)|hypersensitiv(?:ity|ities|e)|intoleran(?:ce|t)|anaphyla(?:xis|ctic))\b/i;
 
 // ---------------------------------------------------------------------------------------------
 // Sections and items
@@ -703,6 +711,7 @@ export function parseCriterion(criterion: AtomicCriterion): ParsedCriterion {
     ...(pregnancy !== undefined && { pregnancy }),
     conditions,
     medications,
+    ...(medications.length > 0 && ALLERGY_WORDING.test(text) && { allergy: true as const }),
     labs,
     ...(performance !== undefined && { performance }),
     combinator,

@@ -33,8 +33,8 @@
  * `assumed-absent`, so a card can show them apart; ranking never excludes on them.
  */
 import { LRUCache } from 'lru-cache';
-import type { CriterionKind, CriterionStructure, ConceptReference, ParsedCriterion } from './criteria-parse.js';
-import { conceptDescendants } from './lexicon.js';
+import { ALLERGY_WORDING, type CriterionKind, type CriterionStructure, type ConceptReference, type ParsedCriterion } from './criteria-parse.js';
+import { conceptDescendants, medicationMentions } from './lexicon.js';
 import { compare, type MeasurementStatement } from './measurements.js';
 import type { FactEvidence, PatientProfile, ValueEvidence } from './profile.js';
 import { assertionAt, assertionSpans } from '../../../text/negation.js';
@@ -247,6 +247,47 @@ function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, wh
   const broader = broaderPresent(map, ref);
   if (broader) {
     return { holds: null, basis: 'none', evidence: [factEvidence(broader)], reason: `a broader ${what} is recorded; ${label} itself is not stated` };
+  }
+  return { holds: null, unmentioned: { holdsIfAbsent: !wantPresent }, basis: 'none', evidence: [], reason: `${label} not mentioned` };
+}
+
+/** "No known drug allergies", "NKDA", "no known allergies": every drug allergy documented absent. */
+const NO_KNOWN_ALLERGIES = /\b(?:no known (?:drug )?allergies|nkda|nka)\b/i;
+
+/**
+ * An allergy to a medication ("Known allergy to penicillin"): the record's AllergyIntolerance
+ * entries, then a note sentence that names the drug (or a narrower one) beside allergy wording.
+ * Taking the drug is not an allergy to it (that once made the criterion met on "Currently taking
+ * amoxicillin"). "No known drug allergies" documents it absent; otherwise it is unmentioned.
+ */
+function allergyPart(profile: PatientProfile, ref: ConceptReference): Part {
+  const wanted = new Set([ref.conceptId, ...conceptDescendants(ref.conceptId)]);
+  // A concept may group many drugs ("penicillin" and "vancomycin" are both the antibiotic concept):
+  // an allergy to one is not an allergy to another, so a drug named in the criterion must be named
+  // in the allergy; only the class's own name ("antibiotics") takes any of its drugs.
+  const singular = (t: string) => asciiFold(t).toLowerCase().replace(/s$/, '');
+  const classWide = singular(ref.text) === singular(ref.label);
+  const same = (m: { conceptId: string; text: string }) => wanted.has(m.conceptId) && (classWide || singular(m.text) === singular(ref.text));
+  const names = (text: string) => medicationMentions(asciiFold(text).toLowerCase(), true).some((m) => same(m) && !m.negativeForm);
+  const label = `allergy to ${ref.text.toLowerCase()}`;
+  const wantPresent = !ref.negated;
+  for (const a of profile.context.allergies) {
+    if (a.clinicalStatus === 'inactive' || a.clinicalStatus === 'resolved') continue;
+    const text = [a.text, ...a.codings.map((c) => c.display ?? '')].filter(Boolean).join('; ');
+    if (text && names(text)) return { holds: wantPresent, basis: 'record', evidence: [{ kind: 'record', source: a.source, text }], reason: `${label} recorded` };
+  }
+  for (const [i, sentence] of profile.sentences.entries()) {
+    if (!ALLERGY_WORDING.test(sentence.text)) continue;
+    const mention = sentence.medications.find(same);
+    if (!mention) continue;
+    const evidence: Evidence[] = [{ kind: 'note', source: sentence.source, text: sentence.text, sentence: i }];
+    if (mention.assertion === 'affirmed') return { holds: wantPresent, basis: 'note', evidence, reason: `${label} stated` };
+    if (mention.assertion === 'negated') return { holds: !wantPresent, basis: 'note', evidence, reason: `${label} denied` };
+  }
+  const none = profile.sentences.findIndex((x) => NO_KNOWN_ALLERGIES.test(x.text));
+  if (none >= 0) {
+    const x = profile.sentences[none] as PatientProfile['sentences'][number];
+    return { holds: !wantPresent, basis: 'note', evidence: [{ kind: 'note', source: x.source, text: x.text, sentence: none }], reason: `no drug allergies documented` };
   }
   return { holds: null, unmentioned: { holdsIfAbsent: !wantPresent }, basis: 'none', evidence: [], reason: `${label} not mentioned` };
 }
@@ -800,7 +841,7 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
     if (p) parts.push(p);
   }
   for (const c of s.conditions) parts.push(conceptPart(profile.conditions, c, 'condition', criterion.text));
-  for (const m of s.medications) parts.push(conceptPart(profile.medications, m, 'medication', criterion.text));
+  for (const m of s.medications) parts.push(s.allergy ? allergyPart(profile, m) : conceptPart(profile.medications, m, 'medication', criterion.text));
 
   // Nothing structured could be judged: the notes, by meaning and words.
   if (!parts.some((p) => p.holds !== null) && !demographic.some((p) => p.holds !== null)) {
