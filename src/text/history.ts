@@ -15,10 +15,11 @@ import { asciiFold } from './tokens.js';
 
 /**
  * Words before a mention that say the episode is over ("prior MI", "s/p CABG", "remote stroke",
- * "old infarct"). Not the "old" of an age: "a 41-year-old man with HIV infection" has it now.
+ * "old infarct", "quit smoking", "ex-smoker"). Not the "old" of an age: "a 41-year-old man with HIV
+ * infection" has it now.
  */
 const PAST_BEFORE =
-  /\b(?:prior|previous|previously|remote|(?<!(?:year|yr|month|mo|week|wk|day)s?[- ])old|former|s\/p|status post|resolved|recovered from|treated for|survivor of|in remission from|healed)\s+(?:[a-z-]+\s+){0,3}$/;
+  /\b(?:prior|previous|previously|remote|(?<!(?:year|yr|month|mo|week|wk|day)s?[- ])old|former|s\/p|status post|resolved|recovered from|treated for|survivor of|in remission from|healed|quit|quitted|stopped|gave up)\s+(?:[a-z-]+\s+){0,3}$|\bex-$/;
 
 /** A past time in the clause: a year, "N years ago" ("a few years ago"), "last year", "as a child", "in childhood", "at age 12". */
 const PAST_TIME = /\b(?:in |since )?(?:19|20)\d{2}\b|\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many)\s*(?:years?|yrs?|months?|weeks?|decades?)\s+(?:ago|prior|previously|before)\b|\blast year\b|\bas a (?:child|teenager|teen|baby|young adult)\b|\bin (?:his|her|their)? ?(?:childhood|youth|twenties|thirties|teens)\b|\bat (?:the )?age (?:of )?\d+\b/g;

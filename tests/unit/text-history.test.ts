@@ -38,6 +38,9 @@ describe('isPastMention', () => {
     ['A 58 year old woman with type 2 diabetes presents with fever.', 'type 2 diabetes', false],
     ['A 3-month-old infant with bronchiolitis.', 'bronchiolitis', false],
     ['ECG shows an old inferior infarct.', 'infarct', true],
+    ['He quit smoking in 2010.', 'smoking', true],
+    ['Ex-smoker, 20 pack-years.', 'smoker', true],
+    ['Quite severe asthma since childhood.', 'asthma', false],
     // A past time in words; an end said after the mention.
     ['She had a stroke last year.', 'stroke', true],
     ['He had pneumonia a few years ago.', 'pneumonia', true],

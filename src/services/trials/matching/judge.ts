@@ -212,8 +212,10 @@ function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, wh
       ? (timeWindowPart(facts.present, ref, criterionText, wantPresent) ?? durationPart(facts.present, ref, criterionText, wantPresent))
       : undefined;
     if (timed) return timed;
-    const history = asksCurrent(criterionText) ? facts.present.find((e) => e.sentence !== undefined && HISTORY_ONLY.test(e.text)) : undefined;
-    if (history && facts.present.every((e) => e.sentence !== undefined && HISTORY_ONLY.test(e.text))) {
+    // A note sentence stating it as history, or as over ("quit smoking in 2010": history.ts).
+    const asHistory = (e: FactEvidence) => e.sentence !== undefined && (HISTORY_ONLY.test(e.text) || e.past === true);
+    const history = asksCurrent(criterionText) ? facts.present.find(asHistory) : undefined;
+    if (history && facts.present.every(asHistory)) {
       // "Active tuberculosis" asked; the note says "history of tuberculosis": whether it is active
       // now is not stated. Unknown, and not assumed either way.
       return { holds: null, basis: 'none', evidence: [factEvidence(history)], reason: `${label} recorded as history; the criterion asks about the present` };
