@@ -265,18 +265,20 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
       await observeProgress(onProgress, () => importTrialFiles(db, embedder, { paths: trialPaths, log }));
     }
     if (!options.logic) {
+      // A warm-up that fails is not fatal: what it readies is done by the first hook that needs it.
+      const warmingFailed = (what: string) => (err: unknown) => log.warn({ err: { message: (err as Error).message } }, `warming ${what} failed`);
       // The cards' fixed guideline questions are answered before the first hook, so it does not
       // wait for them (nor for the embedding threads to load their model): those answered under
       // this corpus version before are read from the database, the triage card's and any asked
-      // under an earlier version are answered now. A failure here is not fatal: a hook asks again.
+      // under an earlier version are answered now.
       await step('warming-queries', "readying the cards' fixed guideline questions");
       await kb.search
         .warm(triageFixedQuestions())
         .then((w) => log.info({ corpusVersion: w.version, loaded: w.loaded, answered: w.answered }, 'fixed guideline questions ready'))
-        .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming guideline queries failed'));
+        .catch(warmingFailed('guideline queries'));
       // A model loads on its first text (USE-lite: about a second). With every answer read from
       // the database nothing was embedded above, and the first chief complaint or note would pay for it.
-      await kb.embeddings.warm().catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming the embedding model failed'));
+      await kb.embeddings.warm().catch(warmingFailed('the embedding model'));
       if (trials) {
         // The first trial-match call would otherwise build the trial store's word index and load
         // its candidates' criteria within its own deadline (TrialMatcher.warm).
@@ -284,7 +286,7 @@ export async function startCairn(config: Config, log: Logger, options: StartOpti
         await trials
           .warm({ statuses: RECRUITING_STATUSES })
           .then((w) => log.info({ trials: w.trials }, 'recruiting trials ready'))
-          .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'warming the trial store failed'));
+          .catch(warmingFailed('the trial store'));
       }
     }
     stopping.signal.throwIfAborted();

@@ -160,7 +160,8 @@ async function main(): Promise<number> {
       if (res.status !== 200) throw new Error(`${topic}: the hook answered ${res.status}: ${await res.text()}`);
       const { cards } = (await res.json()) as { cards: Card[] };
       const card = cardTrials(cards);
-      const top5 = bm25.rank(text).slice(0, 5).map((x) => x.id);
+      const storeRanking = bm25.rank(text);
+      const top5 = storeRanking.slice(0, 5).map((x) => x.id);
       const row = { topic, card: topicNdcg(card.shown, grades) ?? 0, bm25: topicNdcg(top5, grades) ?? 0, fitting: card.fitting, shown: card.shown.length };
       rows.push(row);
       if (values.stages) {
@@ -176,7 +177,7 @@ async function main(): Promise<number> {
         stages.retrieval.push(topicNdcg(result.candidates.map((c) => c.nctId), grades) ?? 0);
         stages.notExcluded.push(topicNdcg(result.candidates.map((c) => c.nctId).filter((id) => !excluded.has(id)), grades) ?? 0);
         stages.topicalOnly.push(topicNdcg(fittingTrials(result, {}).map((f) => f.trial.nctId), grades) ?? 0);
-        const top = bm25.rank(text).slice(0, k).map((x) => x.id);
+        const top = storeRanking.slice(0, k).map((x) => x.id);
         const judged = await matcher.match(profile, { k, statuses: RECRUITING_STATUSES, nctIds: top });
         const topical = new Set(fittingTrials(judged, {}).map((f) => f.trial.nctId));
         stages.bm25Topical.push(topicNdcg(top.filter((id) => topical.has(id)), grades) ?? 0);
@@ -186,7 +187,7 @@ async function main(): Promise<number> {
         ceilings.notExcluded.push(topicNdcg(bestOrder(candidateIds.filter((id) => !excluded.has(id)), grades), grades) ?? 0);
         ceilings.fitting.push(topicNdcg(bestOrder(fitting, grades), grades) ?? 0);
         // The same trials in other orders (no card size limit): the matcher's ranking, BM25's rank over the store.
-        const storeRank = new Map(bm25.rank(text).map((x, i) => [x.id, i]));
+        const storeRank = new Map(storeRanking.map((x, i) => [x.id, i]));
         const byStore = [...fitting].sort((a, b) => (storeRank.get(a) ?? Infinity) - (storeRank.get(b) ?? Infinity));
         orders.ranking.push(topicNdcg(fitting, grades) ?? 0);
         orders.bm25.push(topicNdcg(byStore, grades) ?? 0);

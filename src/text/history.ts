@@ -21,8 +21,16 @@ import { asciiFold } from './tokens.js';
 const PAST_BEFORE =
   /\b(?:prior|previous|previously|remote|(?<!(?:year|yr|month|mo|week|wk|day)s?[- ])old|former|s\/p|status post|resolved|recovered from|treated for|survivor of|in remission from|healed|quit|quitted|stopped|gave up)\s+(?:[a-z-]+\s+){0,3}$|\bex-$/;
 
+/** Numbers written as words in "N weeks ago" (PAST_TIME, recentWeeks); "a few" and "several" count as three. */
+const NUMBER_WORDS: Readonly<Record<string, number>> = {
+  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, 'a few': 3, few: 3, several: 3, many: 5,
+};
+
 /** A past time in the clause: a year, "N years ago" ("a few years ago"), "last year", "as a child", "in childhood", "at age 12". */
-const PAST_TIME = /\b(?:in |since )?(?:19|20)\d{2}\b|\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a few|few|several|many)\s*(?:years?|yrs?|months?|weeks?|decades?)\s+(?:ago|prior|previously|before)\b|\blast year\b|\bas a (?:child|teenager|teen|baby|young adult)\b|\bin (?:his|her|their)? ?(?:childhood|youth|twenties|thirties|teens)\b|\bat (?:the )?age (?:of )?\d+\b/g;
+const PAST_TIME = new RegExp(
+  String.raw`\b(?:in |since )?(?:19|20)\d{2}\b|\b(?:\d+|${Object.keys(NUMBER_WORDS).join('|')})\s*(?:years?|yrs?|months?|weeks?|decades?)\s+(?:ago|prior|previously|before)\b|\blast year\b|\bas a (?:child|teenager|teen|baby|young adult)\b|\bin (?:his|her|their)? ?(?:childhood|youth|twenties|thirties|teens)\b|\bat (?:the )?age (?:of )?\d+\b`,
+  'g',
+);
 
 /** Words after a mention that say it is over ("hepatitis C treated and cured in 2018", "lymphoma, in remission"). */
 const PAST_AFTER = /^\s*(?:[a-z-]+\s+){0,3}(?:cured|eradicated|in (?:complete )?remission)\b/;
@@ -45,11 +53,6 @@ function clause(s: string, start: number, end: number): { before: string; after:
   const stop = tail.search(/[.;,]|\bbut\b|\band (?:now|currently|presents?)\b/);
   return { before, after: stop < 0 ? tail : tail.slice(0, stop) };
 }
-
-/** Numbers written as words in "N weeks ago"; "a few" and "several" count as three. */
-const NUMBER_WORDS: Readonly<Record<string, number>> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, 'a few': 3, few: 3, several: 3, many: 5,
-};
 
 /**
  * "2 weeks ago", "two weeks ago": at most 14 days, which ConText does not call historical (Harkema

@@ -146,13 +146,14 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
   }
   const open = mostUrgent !== leastUrgent ? ` With the data missing, levels ${mostUrgent} to ${leastUrgent} remain possible.` : '';
   const { passages: ranked, relevance } = leadingPassages(a, passages);
+  const highRiskLevel = highRiskReason(a);
   return shortDetail({
     facts: [
-      `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${highRiskReason(a) ?? a.acuity.reason}.${open}`,
+      `**ESI level ${a.acuity.level}**, set at decision point ${a.acuity.setBy}: ${highRiskLevel ?? a.acuity.reason}.${open}`,
       // The level stands on the vital signs; the contradiction is the clinician's to resolve (a wrong chart, or a wrong death record).
       deceasedWarning(a),
       // Said in the level's own line when the complaint alone set it (highRiskReason).
-      a.highRisk.status === 'matched' && highRiskReason(a) === undefined && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
+      a.highRisk.status === 'matched' && highRiskLevel === undefined && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
       // Not read is not "none": the clinician reads the reason for visit the EHR holds.
       a.observations.chiefComplaintNotRead &&
         `**Chief complaint not read**: ${complaintNotReadConsequence(a.observations.chiefComplaintNotRead)}`,

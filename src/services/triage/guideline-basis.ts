@@ -18,6 +18,9 @@ interface BasisQuery {
   accept?: (hit: QuotedPassage) => boolean;
 }
 
+/** Every question of a triage card asks for the one best passage of one document. */
+const topPassageIn = (documentId: string): SearchOptions => ({ k: 1, filters: { documentIds: [documentId] } });
+
 export const ESI_ALGORITHM = 'ahrq-esi-v4-ch3-algorithm';
 export const NEWS2 = 'summary-rcp-news2-2017';
 export const SEPSIS = 'summary-sepsis-3-and-ssc-2021';
@@ -65,7 +68,7 @@ export function highRiskRow(a: TriageAssessment): (ResourceMatch & { highRisk: s
  * shipped corpus for every such row (tests/integration/knowledge/triage-basis.test.ts).
  */
 export function highRiskRowQuery(row: { highRisk: string }): BasisQuery {
-  return { query: row.highRisk, options: { k: 1, filters: { documentIds: [HIGH_RISK_DOCUMENT] } }, accept: (hit) => hit.headingPath[0] === HIGH_RISK_SECTION };
+  return { query: row.highRisk, options: topPassageIn(HIGH_RISK_DOCUMENT), accept: (hit) => hit.headingPath[0] === HIGH_RISK_SECTION };
 }
 
 export const NEWS2_BAND_QUERY: Record<string, string> = {
@@ -79,10 +82,10 @@ export const QSOFA_QUERY = 'qSOFA positive two or more: suspected sepsis, measur
 function queriesFor(a: TriageAssessment): BasisQuery[] {
   const row = highRiskRow(a);
   const decisionPoint = a.acuity.setBy === 'B' ? decisionPointBQuery(a) : DECISION_POINT_QUERY[a.acuity.setBy];
-  const queries: BasisQuery[] = [...(row ? [highRiskRowQuery(row)] : []), { query: decisionPoint, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } }];
+  const queries: BasisQuery[] = [...(row ? [highRiskRowQuery(row)] : []), { query: decisionPoint, options: topPassageIn(ESI_ALGORITHM) }];
   const bandQuery = NEWS2_BAND_QUERY[a.news2.band];
-  if (bandQuery) queries.push({ query: bandQuery, options: { k: 1, filters: { documentIds: [NEWS2] } } });
-  if (a.qsofa.positive === 'yes') queries.push({ query: QSOFA_QUERY, options: { k: 1, filters: { documentIds: [SEPSIS] } } });
+  if (bandQuery) queries.push({ query: bandQuery, options: topPassageIn(NEWS2) });
+  if (a.qsofa.positive === 'yes') queries.push({ query: QSOFA_QUERY, options: topPassageIn(SEPSIS) });
   return queries;
 }
 
@@ -96,9 +99,9 @@ export async function guidelineBasis(a: TriageAssessment, search: GuidelineSearc
 /** Every fixed question a triage card may ask: answered at start-up, before the first hook (CachedGuidelineSearch.warm). */
 export function triageFixedQuestions(): FixedQuestion[] {
   return [
-    ...[...Object.values(DECISION_POINT_QUERY), ...Object.values(DECISION_POINT_B_QUERY)].map((query) => ({ query, options: { k: 1, filters: { documentIds: [ESI_ALGORITHM] } } })),
-    ...RESOURCE_TABLE.rows.flatMap((row) => (row.highRisk !== undefined ? [{ query: row.highRisk, options: highRiskRowQuery({ highRisk: row.highRisk }).options }] : [])),
-    ...Object.values(NEWS2_BAND_QUERY).map((query) => ({ query, options: { k: 1, filters: { documentIds: [NEWS2] } } })),
-    { query: QSOFA_QUERY, options: { k: 1, filters: { documentIds: [SEPSIS] } } },
+    ...[...Object.values(DECISION_POINT_QUERY), ...Object.values(DECISION_POINT_B_QUERY)].map((query) => ({ query, options: topPassageIn(ESI_ALGORITHM) })),
+    ...RESOURCE_TABLE.rows.flatMap((row) => (row.highRisk !== undefined ? [highRiskRowQuery({ highRisk: row.highRisk })] : [])),
+    ...Object.values(NEWS2_BAND_QUERY).map((query) => ({ query, options: topPassageIn(NEWS2) })),
+    { query: QSOFA_QUERY, options: topPassageIn(SEPSIS) },
   ];
 }

@@ -270,7 +270,8 @@ function allergyPart(profile: PatientProfile, ref: ConceptReference): Part {
   const singular = (t: string) => asciiFold(t).toLowerCase().replace(/s$/, '');
   const classWide = singular(ref.text) === singular(ref.label);
   const same = (m: { conceptId: string; text: string }) => wanted.has(m.conceptId) && (classWide || singular(m.text) === singular(ref.text));
-  const names = (text: string) => medicationMentions(asciiFold(text).toLowerCase(), true).some((m) => same(m) && !m.negativeForm);
+  // Read as a note sentence is (profile.ts readSentence).
+  const names = (text: string) => medicationMentions(asciiFold(text), true).some((m) => same(m) && !m.negativeForm);
   const label = `allergy to ${ref.text.toLowerCase()}`;
   const wantPresent = !ref.negated;
   for (const a of profile.context.allergies) {
@@ -278,19 +279,16 @@ function allergyPart(profile: PatientProfile, ref: ConceptReference): Part {
     const text = [a.text, ...a.codings.map((c) => c.display ?? '')].filter(Boolean).join('; ');
     if (text && names(text)) return { holds: wantPresent, basis: 'record', evidence: [{ kind: 'record', source: a.source, text }], reason: `${label} recorded` };
   }
-  for (const [i, sentence] of profile.sentences.entries()) {
+  for (const sentence of profile.sentences) {
     if (!ALLERGY_WORDING.test(sentence.text)) continue;
     const mention = sentence.medications.find(same);
     if (!mention) continue;
-    const evidence: Evidence[] = [{ kind: 'note', source: sentence.source, text: sentence.text, sentence: i }];
+    const evidence = [factEvidence({ source: sentence.source, text: sentence.text, sentence: sentence.index })];
     if (mention.assertion === 'affirmed') return { holds: wantPresent, basis: 'note', evidence, reason: `${label} stated` };
     if (mention.assertion === 'negated') return { holds: !wantPresent, basis: 'note', evidence, reason: `${label} denied` };
   }
-  const none = profile.sentences.findIndex((x) => NO_KNOWN_ALLERGIES.test(x.text));
-  if (none >= 0) {
-    const x = profile.sentences[none] as PatientProfile['sentences'][number];
-    return { holds: !wantPresent, basis: 'note', evidence: [{ kind: 'note', source: x.source, text: x.text, sentence: none }], reason: `no drug allergies documented` };
-  }
+  const none = profile.sentences.find((x) => NO_KNOWN_ALLERGIES.test(x.text));
+  if (none) return { holds: !wantPresent, basis: 'note', evidence: [factEvidence({ source: none.source, text: none.text, sentence: none.index })], reason: 'no drug allergies documented' };
   return { holds: null, unmentioned: { holdsIfAbsent: !wantPresent }, basis: 'none', evidence: [], reason: `${label} not mentioned` };
 }
 
