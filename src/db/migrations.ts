@@ -385,6 +385,35 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    // What produced a card (Cairn's version, the rule and its version, each quoted guideline's id,
+    // version and content hash) is the same for every card of a rule and corpus version, and it was
+    // about a third of a diagnosis answer's ledger row. It is now kept once here, under a digest of
+    // itself, and a card names it by that key (issued-cards.ts): on PGlite the insert's cost follows
+    // the bytes written (docs/BENCHMARKS.md). Rows are never deleted (there are a few per rule and
+    // corpus version); answers recorded before keep theirs inline, which the view still reads.
+    name: '013_card_provenance',
+    sql: `
+      CREATE TABLE card_provenance (
+        key text PRIMARY KEY,
+        cairn_version text,
+        rule_id text,
+        rule_version text,
+        guidelines jsonb NOT NULL
+      );
+      CREATE OR REPLACE VIEW issued_cards AS
+        SELECT a.id AS answer_id, (c.card->>'card_uuid')::uuid AS card_uuid, a.service_id, a.hook, a.hook_instance,
+               a.issued_at, a.patient_key, c.card->>'summary' AS summary, c.card->>'indicator' AS indicator,
+               c.card->'suggestion_uuids' AS suggestion_uuids,
+               CASE WHEN c.card ? 'provenance' THEN p.cairn_version ELSE c.card->>'cairn_version' END AS cairn_version,
+               CASE WHEN c.card ? 'provenance' THEN p.rule_id ELSE c.card->>'rule_id' END AS rule_id,
+               CASE WHEN c.card ? 'provenance' THEN p.rule_version ELSE c.card->>'rule_version' END AS rule_version,
+               CASE WHEN c.card ? 'provenance' THEN p.guidelines ELSE c.card->'guidelines' END AS guidelines,
+               a.input_digest, c.card->>'card_digest' AS card_digest
+          FROM issued_answers a CROSS JOIN LATERAL jsonb_array_elements(a.cards) AS c(card)
+          LEFT JOIN card_provenance p ON p.key = c.card->>'provenance';
+    `,
+  },
 ];
 
 export interface MigrateResult {

@@ -128,16 +128,22 @@ export function ledgerEntries(opts: {
   });
 }
 
-/** A card of an answer row (issued_answers.cards), under the column names the view issued_cards gives it. */
+/** What produced a card, stored once under its key (card_provenance, migration 013). */
+interface ProvenanceRow {
+  key: string;
+  cairn_version: string | null;
+  rule_id: string | null;
+  rule_version: string | null;
+  guidelines: GuidelineRef[];
+}
+
+/** A card of an answer row (issued_answers.cards): its provenance is named by key (card_provenance). */
 interface CardJson {
   card_uuid: string;
   summary: string;
   indicator: string;
   suggestion_uuids: string[];
-  cairn_version: string | null;
-  rule_id: string | null;
-  rule_version: string | null;
-  guidelines: GuidelineRef[];
+  provenance: string;
   card_digest: string;
 }
 
@@ -152,54 +158,97 @@ interface AnswerRow {
   cards: CardJson[];
 }
 
+/** An answer to record, with the provenance rows its cards name. */
+interface AnswerWrite {
+  answer: AnswerRow;
+  provenance: ProvenanceRow[];
+}
+
+/** Keys of provenance already worked out, by the provenance's JSON (a few per rule and corpus version). */
+const provenanceKeys = new Map<string, string>();
+const MAX_PROVENANCE_KEYS = 1024;
+
+/** 128 bits of SHA-256 of the provenance's JSON: the same provenance always has the same key. */
+function provenanceRow(e: IssuedCard): ProvenanceRow {
+  const json = JSON.stringify([e.cairnVersion, e.ruleId, e.ruleVersion, e.guidelines]);
+  let key = provenanceKeys.get(json);
+  if (key === undefined) {
+    key = createHash('sha256').update(json).digest('hex').slice(0, 32);
+    if (provenanceKeys.size >= MAX_PROVENANCE_KEYS) provenanceKeys.clear();
+    provenanceKeys.set(json, key);
+  }
+  return { key, cairn_version: e.cairnVersion, rule_id: e.ruleId, rule_version: e.ruleVersion, guidelines: e.guidelines };
+}
+
 /** Entries of one answer share these; consecutive entries that share them go in one row. */
 const sameAnswer = (a: IssuedCard, b: IssuedCard): boolean =>
   a.serviceId === b.serviceId && a.hook === b.hook && a.hookInstance === b.hookInstance && a.patientKey === b.patientKey && a.inputDigest === b.inputDigest;
 
-function answerRows(entries: readonly IssuedCard[]): AnswerRow[] {
-  const rows: AnswerRow[] = [];
+function answerWrites(entries: readonly IssuedCard[]): AnswerWrite[] {
+  const writes: AnswerWrite[] = [];
   let last: IssuedCard | undefined;
   for (const e of entries) {
     // Stored lower-case, as the uuid type prints it: the view casts it back, and lookups compare uuids.
     const uuid = e.cardUuid.toLowerCase();
+    const provenance = provenanceRow(e);
     const card: CardJson = {
       card_uuid: uuid,
       summary: e.summary,
       indicator: e.indicator,
       suggestion_uuids: e.suggestionUuids,
-      cairn_version: e.cairnVersion,
-      rule_id: e.ruleId,
-      rule_version: e.ruleVersion,
-      guidelines: e.guidelines,
+      provenance: provenance.key,
       card_digest: e.cardDigest,
     };
-    const row = rows.at(-1);
-    if (row && last && sameAnswer(last, e)) {
-      row.card_uuids.push(uuid);
-      row.cards.push(card);
+    const write = writes.at(-1);
+    if (write && last && sameAnswer(last, e)) {
+      write.answer.card_uuids.push(uuid);
+      write.answer.cards.push(card);
+      write.provenance.push(provenance);
     } else {
-      rows.push({ card_uuids: [uuid], service_id: e.serviceId, hook: e.hook, hook_instance: e.hookInstance, patient_key: e.patientKey, input_digest: e.inputDigest, cards: [card] });
+      writes.push({
+        answer: { card_uuids: [uuid], service_id: e.serviceId, hook: e.hook, hook_instance: e.hookInstance, patient_key: e.patientKey, input_digest: e.inputDigest, cards: [card] },
+        provenance: [provenance],
+      });
     }
     last = e;
   }
-  return rows;
+  return writes;
 }
 
 const ANSWER_COLUMNS = 'card_uuids, service_id, hook, hook_instance, patient_key, input_digest, cards';
 const INSERT_ANSWERS = `INSERT INTO issued_answers (${ANSWER_COLUMNS}) SELECT ${ANSWER_COLUMNS} FROM jsonb_populate_recordset(NULL::issued_answers, $1::jsonb)`;
+/** The same, with provenance not yet stored, in the same statement (so in the same transaction). */
+const INSERT_ANSWERS_AND_PROVENANCE = `WITH provenance AS (
+    INSERT INTO card_provenance SELECT * FROM jsonb_populate_recordset(NULL::card_provenance, $2::jsonb) ON CONFLICT (key) DO NOTHING
+  )
+  ${INSERT_ANSWERS}`;
 
 /**
  * The batch as ONE jsonb parameter expanded by jsonb_populate_recordset, not a parameter a column
  * a row: on PGlite, binding each parameter is JavaScript on the event loop, and the single
  * parameter cut the insert's CPU time a row by about a fifth (docs/BENCHMARKS.md, "What the card
  * ledger costs"). A card uuid issued twice would be a bug (they are random); nothing checks for it.
+ * Provenance goes along only the first time this process records it (`stored`, filled after the
+ * commit); another instance that stored it first makes ON CONFLICT skip it.
  */
-async function insertAnswers(tx: Queryable, answers: readonly AnswerRow[]): Promise<void> {
-  await tx.query(INSERT_ANSWERS, [JSON.stringify(answers)], { statementName: 'cairn_ledger_insert_answers' });
+async function insertAnswers(tx: Queryable, writes: readonly AnswerWrite[], stored: Set<string>): Promise<void> {
+  const answers = JSON.stringify(writes.map((w) => w.answer));
+  const fresh = new Map<string, ProvenanceRow>();
+  for (const w of writes) for (const p of w.provenance) if (!stored.has(p.key)) fresh.set(p.key, p);
+  if (fresh.size === 0) {
+    await tx.query(INSERT_ANSWERS, [answers], { statementName: 'cairn_ledger_insert_answers' });
+    return;
+  }
+  await tx.query(INSERT_ANSWERS_AND_PROVENANCE, [answers, JSON.stringify([...fresh.values()])], { statementName: 'cairn_ledger_insert_answers_provenance' });
+  for (const key of fresh.keys()) stored.add(key);
 }
 
-/** A row of the view issued_cards: a card, with what its answer row holds for all its cards. */
-interface Row extends CardJson {
+/** A row of the view issued_cards: a card, its provenance, and what its answer row holds for all its cards. */
+interface Row extends Omit<CardJson, 'provenance'> {
+  cairn_version: string | null;
+  rule_id: string | null;
+  rule_version: string | null;
+  guidelines: GuidelineRef[] | null;
   service_id: string;
   hook: string;
   hook_instance: string;
@@ -222,7 +271,7 @@ function fromRow(r: Row): StoredIssuedCard {
     cairnVersion: r.cairn_version,
     ruleId: r.rule_id,
     ruleVersion: r.rule_version,
-    guidelines: r.guidelines,
+    guidelines: r.guidelines ?? [],
     inputDigest: r.input_digest,
     cardDigest: r.card_digest,
   };
@@ -276,7 +325,9 @@ export const LEDGER_GATHER_MS = 5;
 
 export class CardLedger implements IssuedCardStore {
   readonly #db: Database;
-  readonly #writer: GroupCommit<AnswerRow>;
+  readonly #writer: GroupCommit<AnswerWrite>;
+  /** Provenance keys this process has committed (insertAnswers). */
+  readonly #storedProvenance = new Set<string>();
 
   constructor(db: Database, options: { gatherMs?: number } = {}) {
     this.#db = db;
@@ -285,12 +336,12 @@ export class CardLedger implements IssuedCardStore {
     // trip, the server's work and a WAL flush, on the same cores as the hooks. Gathering for a few
     // milliseconds lets one commit carry the cards of every call in that window (each call still
     // answers only after its cards are committed).
-    this.#writer = new GroupCommit(db, { writeBatch: insertAnswers, maxBatch: 200, gatherMs: options.gatherMs ?? LEDGER_GATHER_MS });
+    this.#writer = new GroupCommit(db, { writeBatch: (tx, writes) => insertAnswers(tx, writes, this.#storedProvenance), maxBatch: 200, gatherMs: options.gatherMs ?? LEDGER_GATHER_MS });
   }
 
   /** Resolves once the entries are committed, together with those of concurrent calls (group-commit.ts). */
   record(entries: readonly IssuedCard[]): Promise<void> {
-    return this.#writer.write(answerRows(entries));
+    return this.#writer.write(answerWrites(entries));
   }
 
   /** The entries of these card uuids that the service issued (unknown, expired or another service's: absent). */

@@ -68,6 +68,46 @@ describe.each(databaseKinds)('card ledger and audit trail on %s', (kind) => {
     expect(found.get(first[2]!.cardUuid.toLowerCase())?.hookInstance).toBe(first[0]!.hookInstance);
   });
 
+  it("keeps a card's provenance once, named by key from every card that shares it, and reads it back with each card", async () => {
+    const provenance = (ruleVersion: string) => ({
+      cairnVersion: '9.9.9-test',
+      rule: { id: 'dx/test-rule', version: ruleVersion },
+      guidelines: [{ documentId: `doc-${randomUUID()}`, version: '2021', contentHash: 'd'.repeat(64) }],
+    });
+    const [p1, p2] = [provenance('1'), provenance('2')];
+    const answer = (p: ReturnType<typeof provenance>) =>
+      ledgerEntries({
+        serviceId: 'diagnosis',
+        request: { hook: 'patient-view', hookInstance: randomUUID() },
+        patientKey: null,
+        inputDigest: 'e'.repeat(64),
+        cards: [1, 2].map((i) => ({ uuid: randomUUID(), summary: `card ${i}`, indicator: 'info' as const, source: { label: 'Cairn' }, extension: { 'cairn-provenance': p } })),
+      });
+    // Two instances on one database (each remembers only what it stored itself), then one again.
+    const [one, two] = [new CardLedger(t.db), new CardLedger(t.db)];
+    const answers = [answer(p1), answer(p1), answer(p2), answer(p1)];
+    await Promise.all([one.record(answers[0]!), two.record(answers[1]!), one.record(answers[2]!)]);
+    await one.record(answers[3]!);
+
+    const stored = await t.db.query<{ rule_version: string; n: number }>(
+      `SELECT rule_version, count(*)::int AS n FROM card_provenance WHERE cairn_version = '9.9.9-test' GROUP BY rule_version ORDER BY rule_version`,
+    );
+    expect(stored.rows).toEqual([
+      { rule_version: '1', n: 1 },
+      { rule_version: '2', n: 1 },
+    ]);
+    const rows = await t.db.query<{ cards: string }>(`SELECT cards::text AS cards FROM issued_answers WHERE hook_instance = $1`, [answers[2]![0]!.hookInstance]);
+    expect(rows.rows[0]!.cards).not.toContain(p2.guidelines[0]!.documentId);
+
+    const all = answers.flat();
+    const found = await one.find('diagnosis', all.map((e) => e.cardUuid));
+    expect(found.size).toBe(8);
+    for (const e of all) {
+      const p = e.ruleVersion === '1' ? p1 : p2;
+      expect(found.get(e.cardUuid)).toMatchObject({ cairnVersion: '9.9.9-test', ruleId: 'dx/test-rule', ruleVersion: p.rule.version, guidelines: p.guidelines });
+    }
+  });
+
   it('deletes ledger and audit entries past their retention, and keeps the rest', async () => {
     const ledger = new CardLedger(t.db);
     const audit = new AuditTrail(t.db, createLogger('silent'));
