@@ -280,6 +280,12 @@ describe('triage card: a level set by a high-risk complaint quotes the handbook 
     };
   }
 
+  it('names the chapter the row cites: anaphylaxis is a level-1 example of chapter 3, not a chapter 4 situation', async () => {
+    const { assessment, card } = await cardFor(edVisit('anaphylaxis'), chapterFourSearch());
+    expect(assessment.acuity).toMatchObject({ level: 2, setBy: 'B' });
+    expect(card!.detail!.split('\n\n')[0]).toContain('chief complaint "anaphylaxis" matches "Anaphylaxis or allergic swelling of the airway", a high-risk situation in ESI chapter 3.');
+  });
+
   it('names the complaint and the row in the level\'s line, quotes its chapter 4 section, and never a caveat that reads as the opposite', async () => {
     const search = chapterFourSearch();
     const { assessment, card } = await cardFor(edVisit('CHEST PAIN'), search);

@@ -184,7 +184,9 @@ function highRiskReason(a: TriageAssessment): string | undefined {
   const row = highRiskRow(a);
   const complaint = a.observations.chiefComplaint?.text;
   if (!row || complaint === undefined) return undefined;
-  return `should not wait (high risk): chief complaint "${escapeInline(complaint)}" matches "${escapeInline(row.label)}", a high-risk situation in ESI chapter 4`;
+  // The chapter the row cites: 4 for the high-risk situations, 3 for a level-1 example (anaphylaxis).
+  const chapter = /\bch\. (\d+)/.exec(row.highRisk)?.[1] ?? '4';
+  return `should not wait (high risk): chief complaint "${escapeInline(complaint)}" matches "${escapeInline(row.label)}", a high-risk situation in ESI chapter ${chapter}`;
 }
 
 /**

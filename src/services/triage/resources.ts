@@ -158,9 +158,19 @@ function withinOneEdit(a: string, b: string): boolean {
   return s.slice(i) === l.slice(i + 1);
 }
 
+/**
+ * A term's slot alternative that any stated amount fills ("took 30 tablets", "took ten pills"):
+ * written `#number` in the table.
+ */
+const NUMBER_SLOT = '#number';
+const NUMBER = /^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|dozen)$/;
+
 /** A term as slots of alternatives: "ankle|knee pain|injury" is [[ankle, knee], [pain, injury]]. */
 function termSlots(term: string, synonyms: Record<string, string>): string[][] {
-  return term.split(' ').filter(Boolean).map((slot) => slot.split('|').map((alt) => complaintWords(alt, synonyms).join(' ')));
+  return term
+    .split(' ')
+    .filter(Boolean)
+    .map((slot) => slot.split('|').map((alt) => (alt === NUMBER_SLOT ? NUMBER_SLOT : complaintWords(alt, synonyms).join(' '))));
 }
 
 /**
@@ -179,7 +189,7 @@ function compiled(t: ResourceTable): CompiledTable {
   let c = COMPILED.get(t);
   if (!c) {
     const rows = t.rows.map((row) => ({ row, terms: row.terms.map((term) => termSlots(term, t.synonyms)) }));
-    const vocabulary = new Set(rows.flatMap((r) => r.terms.flatMap((slots) => slots.flat().flatMap((alt) => alt.split(' ')))));
+    const vocabulary = new Set(rows.flatMap((r) => r.terms.flatMap((slots) => slots.flat().flatMap((alt) => (alt === NUMBER_SLOT ? [] : alt.split(' '))))));
     COMPILED.set(t, (c = { rows, vocabulary }));
   }
   return c;
@@ -187,7 +197,7 @@ function compiled(t: ResourceTable): CompiledTable {
 
 /** The complaint words a term matches (each slot by a different word), or null. */
 function matchTerm(slots: string[][], words: readonly string[], vocabulary: ReadonlySet<string>): string[] | null {
-  const like = (w: string, p: string): boolean => w === p || (!vocabulary.has(w) && sameWord(w, p));
+  const like = (w: string, p: string): boolean => (p === NUMBER_SLOT ? NUMBER.test(w) : w === p || (!vocabulary.has(w) && sameWord(w, p)));
   const used: string[] = [];
   const usedIdx = new Set<number>();
   for (const alternatives of slots) {
