@@ -65,6 +65,12 @@ export interface PassageMatch {
   end: number;
 }
 
+/** Whether a score is validated for this patient (NEWS2: adults of 16 and over, not in pregnancy; qSOFA: adults). */
+export interface Applicability {
+  applicable: boolean | 'unknown';
+  notes: string[];
+}
+
 export interface TriageEvidence {
   rule: RuleRef;
   indicator: 'critical' | 'warning' | 'info';
@@ -73,15 +79,25 @@ export interface TriageEvidence {
   missing: string[];
   chiefComplaint: { text?: string; source?: string } | null;
   chiefComplaintNotRead?: { source: string; characters: number; detail: string };
-  news2: { total: number; complete: boolean; maxPossibleTotal?: number; band: string; parameters: News2Parameter[]; citation?: Citation };
+  news2: { total: number; complete: boolean; maxPossibleTotal?: number; band: string; parameters: News2Parameter[]; citation?: Citation; applicability?: Applicability };
   qsofa: {
     total: number;
     complete: boolean;
-    positive: 'yes' | 'no' | 'undetermined';
+    positive: 'yes' | 'no' | 'undetermined' | 'not-applicable';
+    applicability?: Applicability;
     criteria: Array<{ criterion: string; label?: string; met: boolean | null; points: number | null; evidence: MeasuredValue[]; detail?: string }>;
     citation?: Citation;
   };
-  shockIndex: { status: 'computed' | 'not-computed'; value: number | null; elevated?: boolean | null; threshold: number; heartRate?: MeasuredValue; systolicBP?: MeasuredValue; detail?: string };
+  shockIndex: {
+    status: 'computed' | 'not-computed';
+    value: number | null;
+    elevated?: boolean | null;
+    threshold: number;
+    heartRate?: MeasuredValue;
+    systolicBP?: MeasuredValue;
+    detail?: string;
+    applicability?: Applicability;
+  };
   esi: {
     level: 1 | 2 | 3 | 4 | 5;
     setBy: 'A' | 'B' | 'C' | 'D';

@@ -236,8 +236,11 @@ describe('triage card', () => {
     [{ acuity: 3, news2: 7, red: false }, 'critical'],
     [{ acuity: 2, news2: 0, red: false }, 'critical'],
     [{ acuity: 1, news2: 0, red: false }, 'critical'],
+    // NEWS2 outside its population (a child, pregnancy) raises nothing.
+    [{ acuity: 3, news2: 9, red: true, applicable: false }, 'info'],
   ])('indicator for %j is %s', (x, expected) => {
-    const a = { acuity: { level: x.acuity }, news2: { total: x.news2, anyParameterScored3: x.red } } as unknown as Parameters<typeof triageIndicator>[0];
+    const applicability = { applicable: 'applicable' in x ? x.applicable : true, notes: [] };
+    const a = { acuity: { level: x.acuity }, news2: { total: x.news2, anyParameterScored3: x.red, applicability } } as unknown as Parameters<typeof triageIndicator>[0];
     expect(triageIndicator(a)).toBe(expected);
   });
 });
@@ -311,8 +314,47 @@ describe('triage card: a level set by a high-risk complaint quotes the handbook 
   ])('asks decision point B\'s question for the criterion that set the level (%s)', async (criterion, question) => {
     const asked: string[] = [];
     const search: GuidelineSearch = { search: async (query) => (asked.push(query), []) };
-    const a = { acuity: { setBy: 'B', deciding: [{ criterion }], resources: { status: 'unknown', reason: 'test' } }, news2: { band: 'low' }, qsofa: { positive: 'no' } };
+    const a = { acuity: { setBy: 'B', deciding: [{ criterion }], resources: { status: 'unknown', reason: 'test' } }, news2: { band: 'low', applicability: { applicable: true, notes: [] } }, qsofa: { positive: 'no' } };
     await guidelineBasis(a as unknown as Parameters<typeof guidelineBasis>[0], search);
     expect(asked).toEqual([question]);
+  });
+});
+
+describe('triage card: adult scores are not applied to children', () => {
+  /** A 2-month-old with vital signs normal for the age (PALS 2020 ranges), the reason for visit given. */
+  function infant(reason: string): unknown[] {
+    const at = new Date(REF.getTime() - 10 * 60_000).toISOString();
+    const vital = (id: string, code: string, value: number, unit: string) => ({
+      resourceType: 'Observation', id, status: 'final', subject: { reference: `Patient/${patientId}` }, effectiveDateTime: at,
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code }] }, valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+    });
+    return [
+      { resourceType: 'Patient', id: patientId, gender: 'female', birthDate: '2026-09-20' },
+      { resourceType: 'Encounter', id: 'ed', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' }, subject: { reference: `Patient/${patientId}` }, period: { start: new Date(REF.getTime() - 30 * 60_000).toISOString() }, reasonCode: [{ text: reason }] },
+      vital('hr', '8867-4', 140, '/min'), vital('rr', '9279-1', 38, '/min'), vital('spo2', '59408-5', 98, '%'), vital('sbp', '8480-6', 80, 'mm[Hg]'), vital('t', '8310-5', 37, 'Cel'),
+    ];
+  }
+
+  it('a 2-month-old with normal vital signs: no NEWS2 or qSOFA alarm, no sepsis work-up, and the card says why', async () => {
+    const { assessment, card } = await cardFor(infant('cough'), fakeSearch(null), true);
+    // The adult charts would score these normal infant values high and call qSOFA positive.
+    expect(assessment.news2.total).toBeGreaterThanOrEqual(7);
+    expect(assessment.qsofa.total).toBeGreaterThanOrEqual(2);
+    expect(assessment.qsofa.positive).toBe('not-applicable');
+    expect(triageIndicator(assessment)).toBe('info');
+    expect(card!.indicator).toBe('info');
+    expect(card!.suggestions).toBeUndefined();
+    expect(card!.summary).not.toMatch(/NEWS2|qSOFA|shock index/);
+    expect(card!.detail).toContain('**NEWS2 not used**: age 2 months: NEWS2 is not validated under 16 years; use a paediatric early warning score.');
+    expect(card!.detail).toContain('**qSOFA not used**: age 2 months: qSOFA (Sepsis-3) is defined for adults');
+    expect(card!.detail).toMatch(/\*\*Shock index 1\.75\*\*: .*\(age 2 months: the adult threshold does not apply to children/);
+    expect(card!.detail).not.toContain('NEWS2 points');
+    expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ news2NotApplicable: [expect.stringContaining('under 16')], qsofaNotApplicable: [expect.stringContaining('adults')] });
+  });
+
+  it('without the card asked for, a child with normal vital signs gets none', async () => {
+    const { card } = await cardFor(infant('cough'), fakeSearch(null));
+    expect(card).toBeUndefined();
   });
 });

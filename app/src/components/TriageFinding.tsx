@@ -6,7 +6,7 @@
  * its unit and time.
  */
 import { useMemo } from 'react';
-import type { IssuedCard, MeasuredValue, PatientCards, PatientEvidence, TriageEvidence } from '../evidence-api';
+import type { Applicability, IssuedCard, MeasuredValue, PatientCards, PatientEvidence, TriageEvidence } from '../evidence-api';
 import { asRecorded, formatNumber, formatValue, formatWhen, keyWords, shortReference } from '../format';
 import type { Client } from '../smart';
 import { FeedbackButtons } from './FeedbackButtons';
@@ -30,6 +30,9 @@ function Readings({ values }: { values: readonly MeasuredValue[] }) {
     </>
   );
 }
+
+/** A score outside the population it was made for (a child, pregnancy): its figure is not shown. */
+const notApplicable = (a: Applicability | undefined) => a?.applicable === false;
 
 const metWord = (met: boolean | null) => (met === true ? 'Met' : met === false ? 'Not met' : 'Not assessed');
 
@@ -214,25 +217,41 @@ export function TriageFinding({
         </div>
         <div>
           <dt>NEWS2</dt>
-          <dd>
-            {t.news2.complete ? '' : '≥'}
-            {t.news2.total}
-            <span className="figure-note">{t.news2.band} risk</span>
-          </dd>
+          {notApplicable(t.news2.applicability) ? (
+            <dd title={t.news2.applicability?.notes.join('; ')}>
+              —<span className="figure-note">not used at this age or in pregnancy</span>
+            </dd>
+          ) : (
+            <dd>
+              {t.news2.complete ? '' : '≥'}
+              {t.news2.total}
+              <span className="figure-note">{t.news2.band} risk</span>
+            </dd>
+          )}
         </div>
         <div>
           <dt>qSOFA</dt>
-          <dd>
-            {t.qsofa.complete ? '' : '≥'}
-            {t.qsofa.total}/3
-            <span className="figure-note">{t.qsofa.positive === 'yes' ? 'positive' : t.qsofa.positive === 'no' ? 'negative' : 'undetermined'}</span>
-          </dd>
+          {notApplicable(t.qsofa.applicability) ? (
+            <dd title={t.qsofa.applicability?.notes.join('; ')}>
+              —<span className="figure-note">adults only</span>
+            </dd>
+          ) : (
+            <dd>
+              {t.qsofa.complete ? '' : '≥'}
+              {t.qsofa.total}/3
+              <span className="figure-note">{t.qsofa.positive === 'yes' ? 'positive' : t.qsofa.positive === 'no' ? 'negative' : 'undetermined'}</span>
+            </dd>
+          )}
         </div>
         <div>
           <dt>Shock index</dt>
           <dd>
             {t.shockIndex.status === 'computed' && t.shockIndex.value !== null ? formatNumber(t.shockIndex.value) : '—'}
-            {t.shockIndex.elevated && <span className="figure-note">≥ {t.shockIndex.threshold}</span>}
+            {notApplicable(t.shockIndex.applicability) ? (
+              <span className="figure-note">adult threshold not applied</span>
+            ) : (
+              t.shockIndex.elevated && <span className="figure-note">≥ {t.shockIndex.threshold}</span>
+            )}
           </dd>
         </div>
       </dl>

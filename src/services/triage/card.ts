@@ -42,9 +42,28 @@ const NEWS2_MEDIUM = 5;
 export type TriageIndicator = 'critical' | 'warning' | 'info';
 
 export function triageIndicator(a: TriageAssessment): TriageIndicator {
-  if (a.acuity.level <= 2 || a.news2.total >= NEWS2_HIGH) return 'critical';
-  if (a.news2.total >= NEWS2_MEDIUM || a.news2.anyParameterScored3) return 'warning';
+  const news2 = news2Used(a);
+  if (a.acuity.level <= 2 || (news2 && a.news2.total >= NEWS2_HIGH)) return 'critical';
+  if (news2 && (a.news2.total >= NEWS2_MEDIUM || a.news2.anyParameterScored3)) return 'warning';
   return 'info';
+}
+
+/**
+ * NEWS2 is for adults of 16 and over, not in pregnancy (RCP 2017); qSOFA for adults (Sepsis-3).
+ * Outside them their thresholds are normal values (a 2-month-old's respiratory rate of 35 scores 3
+ * and meets qSOFA), so the card neither shows their totals nor lets them raise its indicator, and
+ * says why. Age unknown: used, as the scores' own notes say.
+ */
+export function news2Used(a: Pick<TriageAssessment, 'news2'>): boolean {
+  return a.news2.applicability.applicable !== false;
+}
+
+function qsofaUsed(a: Pick<TriageAssessment, 'qsofa'>): boolean {
+  return a.qsofa.applicability.applicable !== false;
+}
+
+function shockIndexThresholdUsed(a: Pick<TriageAssessment, 'shockIndex'>): boolean {
+  return a.shockIndex.status !== 'computed' || a.shockIndex.applicability.applicable !== false;
 }
 
 export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage[], options: TriageCardOptions): Card | undefined {
@@ -76,6 +95,8 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         setBy: a.acuity.setBy,
         possibleLevels: a.acuity.possibleLevels,
         news2: a.news2.total,
+        ...(!news2Used(a) && { news2NotApplicable: a.news2.applicability.notes }),
+        ...(!qsofaUsed(a) && { qsofaNotApplicable: a.qsofa.applicability.notes }),
         news2Complete: a.news2.complete,
         qsofa: a.qsofa.total,
         ...(a.shockIndex.status === 'computed' && { shockIndex: Number(a.shockIndex.value.toFixed(2)) }),
@@ -100,10 +121,10 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
 function summary(a: TriageAssessment): string {
   const parts = [
     `ESI level ${a.acuity.level} (decision point ${a.acuity.setBy})`,
-    `NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total} (${a.news2.band})`,
-    `qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`,
+    ...(news2Used(a) ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total} (${a.news2.band})`] : []),
+    ...(qsofaUsed(a) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
   ];
-  if (a.shockIndex.status === 'computed') parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
+  if (a.shockIndex.status === 'computed' && shockIndexThresholdUsed(a)) parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
   // CDS Hooks: summary under 140 characters; the least important figures go first.
   while (parts.join(' · ') !== shortSummary(parts.join(' · ')) && parts.length > 1) parts.pop();
   return shortSummary(parts.join(' · '));
@@ -135,13 +156,22 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
   const bound = a.news2.complete ? '' : `, a lower bound: up to ${a.news2.maxPossibleTotal} with ${unknown.length > 0 ? unknown.join('; ') : 'the readings that allow more points'}`;
   const scores = [
     // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
-    `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`,
-    `**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`,
+    news2Used(a)
+      ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
+      : `**NEWS2 not used**: ${escapeInline(a.news2.applicability.notes.join('; '))}.`,
+    qsofaUsed(a)
+      ? `**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`
+      : `**qSOFA not used**: ${escapeInline(a.qsofa.applicability.notes.join('; '))}.`,
   ];
   if (a.shockIndex.status === 'computed') {
     const { heartRate, systolicBP } = a.shockIndex;
+    const threshold = !shockIndexThresholdUsed(a)
+      ? ` (${escapeInline(a.shockIndex.applicability.notes.join('; '))})`
+      : a.shockIndex.elevated
+        ? ` (≥ ${a.shockIndex.threshold})`
+        : '';
     scores.push(
-      `**Shock index ${a.shockIndex.value.toFixed(2)}**: heart rate ${displayQuantity(round2(heartRate.value), heartRate.unit)} ÷ systolic BP ${displayQuantity(round2(systolicBP.value), systolicBP.unit)}${a.shockIndex.elevated ? ` (≥ ${a.shockIndex.threshold})` : ''}.`,
+      `**Shock index ${a.shockIndex.value.toFixed(2)}**: heart rate ${displayQuantity(round2(heartRate.value), heartRate.unit)} ÷ systolic BP ${displayQuantity(round2(systolicBP.value), systolicBP.unit)}${threshold}.`,
     );
   }
   const open = mostUrgent !== leastUrgent ? ` With the data missing, levels ${mostUrgent} to ${leastUrgent} remain possible.` : '';
@@ -250,7 +280,7 @@ function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]
   // A high-risk row of the resource table: its chapter 4 section (guideline-basis.ts highRiskRowQuery).
   const row = highRisk === undefined ? highRiskRow(a) : undefined;
   const isRowPassage = (p: QuotedPassage) => row !== undefined && p.documentId === HIGH_RISK_DOCUMENT && p.headingPath[0] === HIGH_RISK_SECTION;
-  const bandQuery = NEWS2_BAND_QUERY[a.news2.band];
+  const bandQuery = news2Used(a) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
   const news2First = a.acuity.level > 2 && bandQuery !== undefined;
   const priority = (p: QuotedPassage): number => {
     if (p.chunkId === highRisk || isRowPassage(p)) return 0;
@@ -270,13 +300,14 @@ function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]
  * taken: one line when they share a time, else a lead-in and one item per time.
  */
 function readings(a: TriageAssessment): string[] {
+  const news2 = news2Used(a);
   const rows: Array<{ text: string; time?: string }> = [];
   const shown = new Set<string>();
   for (const p of a.news2.parameters) {
     const e = p.evidence[0];
     if (!e) continue;
     shown.add(`${e.source} ${e.parameter}`);
-    const points = p.points === null ? '' : ` (${p.points}${p.status === 'lower-bound' ? ' or more' : ''})`;
+    const points = p.points === null || !news2 ? '' : ` (${p.points}${p.status === 'lower-bound' ? ' or more' : ''})`;
     rows.push({ text: `${readingText(readingOf(p.label, e))}${points}`, time: e.effective });
   }
   for (const f of a.acuity.deciding) {
@@ -293,7 +324,8 @@ function readings(a: TriageAssessment): string[] {
     groups.set(when, [...(groups.get(when) ?? []), r.text]);
   }
   const lines = [...groups].map(([when, texts]) => `${when}: ${texts.join(', ')}`);
-  return lines.length === 1 ? [`Readings (NEWS2 points) of ${lines[0]}.`] : ['Readings (NEWS2 points):', bulletList(lines)];
+  const lead = news2 ? 'Readings (NEWS2 points)' : 'Readings';
+  return lines.length === 1 ? [`${lead} of ${lines[0]}.`] : [`${lead}:`, bulletList(lines)];
 }
 
 function round2(v: number): string {

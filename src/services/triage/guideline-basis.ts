@@ -83,7 +83,8 @@ function queriesFor(a: TriageAssessment): BasisQuery[] {
   const row = highRiskRow(a);
   const decisionPoint = a.acuity.setBy === 'B' ? decisionPointBQuery(a) : DECISION_POINT_QUERY[a.acuity.setBy];
   const queries: BasisQuery[] = [...(row ? [highRiskRowQuery(row)] : []), { query: decisionPoint, options: topPassageIn(ESI_ALGORITHM) }];
-  const bandQuery = NEWS2_BAND_QUERY[a.news2.band];
+  // NEWS2 outside its population (a child, pregnancy): no band to quote (card.ts news2Used).
+  const bandQuery = a.news2.applicability.applicable !== false ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
   if (bandQuery) queries.push({ query: bandQuery, options: topPassageIn(NEWS2) });
   if (a.qsofa.positive === 'yes') queries.push({ query: QSOFA_QUERY, options: topPassageIn(SEPSIS) });
   return queries;

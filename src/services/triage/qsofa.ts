@@ -19,6 +19,15 @@ export const QSOFA_RESPIRATORY_RATE_MIN = 22;
 export const QSOFA_SYSTOLIC_BP_MAX = 100;
 /** Sepsis-3 (Singer 2016): a qSOFA of 2 or more identifies patients at risk of poor outcome. */
 export const QSOFA_POSITIVE_TOTAL = 2;
+/** Sepsis-3 (Singer 2016) is a definition for adults. */
+export const QSOFA_ADULT_AGE_YEARS = 18;
+
+function applicability(obs: TriageObservations): QsofaResult['applicability'] {
+  const age = obs.patient.age;
+  if (!age) return { applicable: 'unknown', notes: ['age unknown: qSOFA (Sepsis-3) is defined for adults'] };
+  if (age.years < QSOFA_ADULT_AGE_YEARS) return { applicable: false, notes: [`age ${age.display}: qSOFA (Sepsis-3) is defined for adults; its thresholds are normal values in children`] };
+  return { applicable: true, notes: [] };
+}
 
 export type QsofaCriterion = 'respiratoryRate' | 'alteredMentation' | 'systolicBP';
 
@@ -34,13 +43,23 @@ export interface QsofaCriterionResult {
 
 export interface QsofaResult {
   score: 'qSOFA';
+  /**
+   * Sepsis-3 defines qSOFA for adults (Singer et al. 2016: "adult patients with suspected
+   * infection"); its thresholds (respiratory rate ≥ 22, systolic BP ≤ 100) are normal values in
+   * infants and young children. Under 18: not applicable, never positive (paediatric sepsis has its
+   * own criteria). Age unknown: computed, and said.
+   */
+  applicability: { applicable: boolean | 'unknown'; notes: string[] };
   /** Points of the criteria met; a lower bound when `complete` is false. */
   total: number;
   complete: boolean;
   criteria: QsofaCriterionResult[];
   missing: QsofaCriterion[];
-  /** ≥ 2: yes; cannot reach 2 even if every missing criterion were met: no; else undetermined. */
-  positive: 'yes' | 'no' | 'undetermined';
+  /**
+   * ≥ 2: yes; cannot reach 2 even if every missing criterion were met: no; else undetermined.
+   * Not applicable (a child, see `applicability`): whatever the total.
+   */
+  positive: 'yes' | 'no' | 'undetermined' | 'not-applicable';
   citation: Citation;
 }
 
@@ -76,9 +95,11 @@ export function computeQsofa(obs: TriageObservations): QsofaResult {
   ];
   const total = criteria.reduce((sum, c) => sum + (c.points ?? 0), 0);
   const open = criteria.filter((c) => c.met === null).length;
-  const positive = total >= QSOFA_POSITIVE_TOTAL ? 'yes' : total + open < QSOFA_POSITIVE_TOTAL ? 'no' : 'undetermined';
+  const applies = applicability(obs);
+  const positive = applies.applicable === false ? 'not-applicable' : total >= QSOFA_POSITIVE_TOTAL ? 'yes' : total + open < QSOFA_POSITIVE_TOTAL ? 'no' : 'undetermined';
   return {
     score: 'qSOFA',
+    applicability: applies,
     total,
     complete: open === 0,
     criteria,
