@@ -36,7 +36,7 @@ const PAST_TIME = new RegExp(
 const PAST_AFTER = /^\s*(?:[a-z-]+\s+){0,3}(?:cured|eradicated|in (?:complete )?remission)\b/;
 
 /** The same right after a comma ("Hodgkin lymphoma, in complete remission"), where a clause otherwise ends. */
-const PAST_AFTER_COMMA = /^\s*,\s*(?:now |currently )?(?:cured|in (?:complete )?remission)\b/;
+const PAST_AFTER_COMMA = /^\s*,\s*(?:now |currently )?(?:cured|eradicated|in (?:complete )?remission)\b/;
 
 /** "Diagnosed in 2015", "since 2015": the start of something that may still be present. */
 const ONSET = /\b(?:diagnosed|dx|since|began|started|onset|developed)\b[^.;]{0,20}$/;

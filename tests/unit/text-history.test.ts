@@ -51,6 +51,7 @@ describe('isPastMention', () => {
     ['She had pneumonia a few weeks ago.', 'pneumonia', true],
     ['Hepatitis C treated and cured in 2018.', 'Hepatitis C', true],
     ['Hodgkin lymphoma, in complete remission.', 'Hodgkin lymphoma', true],
+    ['H. pylori infection, eradicated with triple therapy.', 'H. pylori infection', true],
     ['Breast cancer, currently in remission on tamoxifen.', 'Breast cancer', true],
     // Treated is not over; a remission said of another item of a list is that item's.
     ['Hepatitis C, treated with sofosbuvir since March.', 'Hepatitis C', false],

@@ -157,6 +157,22 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(summary(judge(quit, 'Current smoker', 'exclusion'))).toEqual(['unknown', 'none']);
   });
 
+  it('dialysis is kidney failure treated, not kidney disease itself: "not on dialysis" says nothing of CKD, and CKD is not dialysis', () => {
+    const notOn = profile(patient(), note('Stage 3 renal function monitored by nephrology. Not on dialysis.'));
+    // The note's negation belongs to dialysis: CKD is unmentioned (the usual assumption for an
+    // exclusion), never documented absent by it, and a CKD inclusion stays open.
+    expect(summary(judge(notOn, 'Chronic kidney disease', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);
+    expect(summary(judge(notOn, 'Chronic kidney disease', 'inclusion'))).toEqual(['unknown', 'none']);
+    expect(summary(judge(notOn, 'Patients on dialysis', 'exclusion'))).toEqual(['not-met', 'note']);
+    const ckd = profile(patient(), condition('c1', '709044004', 'Chronic kidney disease'));
+    expect(summary(judge(ckd, 'Chronic kidney disease', 'exclusion'))).toEqual(['met', 'record']);
+    // CKD on the record does not make a dialysis exclusion met; dialysis does make a CKD one met.
+    expect(judge(ckd, 'Patients on hemodialysis', 'exclusion').status).not.toBe('met');
+    const onHd = profile(patient(), note('He is on hemodialysis three times a week.'));
+    expect(summary(judge(onHd, 'Chronic kidney disease', 'exclusion'))).toEqual(['met', 'note']);
+    expect(summary(judge(onHd, 'Patients on dialysis', 'exclusion'))).toEqual(['met', 'note']);
+  });
+
   it('unmentioned facts: assumed absent for exclusions and "no X" inclusions, unknown for inclusions', () => {
     const p = profile(patient(), note('A 60-year-old man with a cough.'));
     expect(summary(judge(p, 'History of stroke', 'exclusion'))).toEqual(['not-met', 'assumed-absent']);

@@ -96,10 +96,19 @@ export const CONDITIONS: readonly Concept[] = [
   {
     id: 'ckd',
     label: 'Chronic kidney disease',
-    terms: ['chronic kidney disease', 'chronic renal disease', 'chronic renal failure', 'chronic renal insufficiency', 'chronic kidney failure', 'renal insufficiency', 'renal impairment', 'impaired renal function', 'impaired kidney function', 'renal dysfunction', 'kidney disease', 'renal disease', 'renal failure', 'kidney failure', 'end-stage renal disease', 'end stage renal disease', 'end-stage kidney disease', 'nephropathy', 'dialysis', 'hemodialysis', 'haemodialysis', 'peritoneal dialysis'],
+    terms: ['chronic kidney disease', 'chronic renal disease', 'chronic renal failure', 'chronic renal insufficiency', 'chronic kidney failure', 'renal insufficiency', 'renal impairment', 'impaired renal function', 'impaired kidney function', 'renal dysfunction', 'kidney disease', 'renal disease', 'renal failure', 'kidney failure', 'end-stage renal disease', 'end stage renal disease', 'end-stage kidney disease', 'nephropathy'],
     abbr: ['CKD', 'ESRD', 'ESKD'],
     valueSet: 'cairn-ckd',
     coding: { system: SNOMED, code: '709044004', display: 'Chronic kidney disease (disorder)' },
+  },
+  {
+    // A treatment of kidney failure, not the disease: its own concept, so that "Not on dialysis"
+    // rules out dialysis and not kidney disease, and a criterion asking for dialysis is not met by
+    // CKD alone. A patient on dialysis has kidney failure (parent).
+    id: 'dialysis',
+    label: 'Dialysis',
+    terms: ['dialysis', 'hemodialysis', 'haemodialysis', 'peritoneal dialysis', 'renal replacement therapy', 'kidney replacement therapy'],
+    parent: 'ckd',
   },
   {
     id: 'aki',
