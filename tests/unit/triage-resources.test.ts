@@ -88,12 +88,26 @@ describe('matching rows', () => {
     ['generalized weakness', ['general-weakness']],
     ['black stools', ['gi-bleeding']],
     ['vomiting blood', ['gi-bleeding']],
+    ['renal colic', ['abdominal-pain']],
+    ['L flank pain', ['abdominal-pain']],
   ])('%s → %j', (complaint, rows) => {
     expect(
       matchResourceRows(complaint)
         .map((m) => m.rowId)
         .sort(),
     ).toEqual([...rows].sort());
+  });
+
+  it('ch. 4 high-risk presentations carry the handbook\'s words: a confused patient of unknown history is taken as new confusion', () => {
+    const [confusion] = matchResourceRows('confusion');
+    expect(confusion?.rowId).toBe('altered-mental-status');
+    expect(confusion?.highRisk).toMatch(/assumes the condition is new/);
+    for (const c of ['anaphylaxis', 'headache worst of life', 'took 30 tablets of paracetamol', 'weakness left arm']) {
+      expect(matchResourceRows(c).some((m) => m.highRisk !== undefined)).toBe(true);
+    }
+    for (const c of ['headache', 'hives', 'generalized weakness', 'renal colic']) {
+      expect(matchResourceRows(c).some((m) => m.highRisk !== undefined)).toBe(false);
+    }
   });
 
   it('a complaint of no known words matches nothing', () => expect(matchResourceRows('xyzzy plugh')).toEqual([]));
