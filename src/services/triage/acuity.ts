@@ -27,6 +27,7 @@ import { AVPU_WORDS, complaintNotReadWords, describeExcluded, latestMentalStatus
 import type { Citation, ConsciousnessEvidence, Evidence, GuidelinePassage, HighRiskMatcher, QuantityEvidence, VitalParameter } from './types.js';
 import type { ResourceAdjustment, ResourceMatch, ResourceType } from './resources.js';
 import { describeValue, isAbove, isAtLeast, isAtMost, isBelow } from './values.js';
+import { withoutNegatedFindings } from './negation.js';
 import { evaluateScore, outsideDomain, scoreFeatures, type FeatureValue, type ScoreResult, type TriageScoreModel } from './fitted-score.js';
 
 export type EsiLevel = 1 | 2 | 3 | 4 | 5;
@@ -810,8 +811,11 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
 export async function assessHighRisk(complaint: ChiefComplaint | string | null | undefined, matcher: HighRiskMatcher): Promise<HighRiskAssessment> {
   const text = (typeof complaint === 'string' ? complaint : complaint?.text)?.trim();
   if (!text) return { status: 'no-complaint' };
+  // The knowledge base is asked about what the complaint states, not what it says is absent.
+  const stated = withoutNegatedFindings(text);
+  if (!/\p{L}/u.test(stated)) return { status: 'not-matched', complaint: text };
   try {
-    const result: unknown = await matcher(text);
+    const result: unknown = await matcher(stated);
     if (typeof result !== 'object' || result === null || typeof (result as { matched?: unknown }).matched !== 'boolean') {
       return { status: 'unavailable', complaint: text, reason: 'the matcher returned no matched: boolean' };
     }

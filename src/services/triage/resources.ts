@@ -16,6 +16,7 @@
  * It never guesses down: no complaint, or a complaint that matches no row, gives `unknown`, and
  * the acuity stays at level 3 with the card saying the resources could not be estimated.
  */
+import { withoutNegatedFindings } from './negation.js';
 import { asciiFold, isStopWord, stem } from '../../text/tokens.js';
 import table from './resource-needs.json' with { type: 'json' };
 
@@ -293,14 +294,17 @@ export function estimateResources(
 ): ResourceEstimateResult {
   const complaint = input.complaint?.trim();
   if (!complaint || !/\p{L}/u.test(complaint)) return { status: 'unknown', reason: 'no chief complaint recorded', matches: [] };
-  const matches = matchResourceRows(complaint, t);
+  // What the complaint says is absent ("no chest pain, here for a refill") is not matched.
+  const read = withoutNegatedFindings(complaint);
+  if (!/\p{L}/u.test(read)) return { status: 'unknown', reason: `chief complaint "${complaint}" states only what is absent`, matches: [] };
+  const matches = matchResourceRows(read, t);
   if (matches.length === 0) {
     return { status: 'unknown', reason: `chief complaint "${complaint}" matched no row of the resource table`, matches: [] };
   }
   const resources = [...new Set(matches.flatMap((m) => m.resources))];
   const explained = new Set(matches.flatMap((m) => m.matchedWords));
   const filler = new Set(t.fillerWords.map((w) => stem(w)));
-  const unexplainedWords = complaintWords(complaint, t.synonyms).filter((w) => !explained.has(w) && !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
+  const unexplainedWords = complaintWords(read, t.synonyms).filter((w) => !explained.has(w) && !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
   let count = countOf(resources);
   const adjustments: ResourceAdjustment[] = [];
   if (count !== 'many') {
