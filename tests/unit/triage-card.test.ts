@@ -61,6 +61,21 @@ async function cardFor(resources: unknown[], search: GuidelineSearch, showInfo =
   return { assessment, card: triageCard(assessment, passages, { showInfo, patientId, now: REF.toISOString() }) };
 }
 
+/** An ED visit now: the patient, the reason for visit, and one set of vital signs (SpO2 98 %, 37 °C). */
+function visitOf(reason: string, patient: { gender: string; birthDate: string }, v: { hr: number; rr: number; sbp: number }): unknown[] {
+  const at = new Date(REF.getTime() - 10 * 60_000).toISOString();
+  const vital = (id: string, code: string, value: number, unit: string) => ({
+    resourceType: 'Observation', id, status: 'final', subject: { reference: `Patient/${patientId}` }, effectiveDateTime: at,
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+    code: { coding: [{ system: 'http://loinc.org', code }] }, valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+  });
+  return [
+    { resourceType: 'Patient', id: patientId, ...patient },
+    { resourceType: 'Encounter', id: 'ed', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' }, subject: { reference: `Patient/${patientId}` }, period: { start: new Date(REF.getTime() - 30 * 60_000).toISOString() }, reasonCode: [{ text: reason }] },
+    vital('hr', '8867-4', v.hr, '/min'), vital('rr', '9279-1', v.rr, '/min'), vital('spo2', '59408-5', 98, '%'), vital('sbp', '8480-6', v.sbp, 'mm[Hg]'), vital('t', '8310-5', 37, 'Cel'),
+  ];
+}
+
 describe('triage card', () => {
   it('shows a converted reading beside the value as recorded: 103 °F as 39.4 °C, not 39.44', async () => {
     const resources = structuredClone(edBundle);
@@ -250,20 +265,8 @@ describe('triage card: a level set by a high-risk complaint quotes the handbook 
   const CARDIOVASCULAR = 'Chest pain is also a very common chief complaint.\nThe presentation of acute coronary syndromes (ACS)\nis not always specific, and it is sometimes difficult to\ndetermine the risk of ACS at triage. Patients who\nhave an episode of chest or epigastric discomfort,\nwith or without accompanying symptoms, usually\nwill need an ECG performed rapidly to determine\nthe presence of ACS and need to be identified as\nhigh risk-ESI level 2. It is important for the triage\nnurse to incorporate into his or her knowledge of\nwomen and presentational symptoms characteristic\nof heart disease. The 54-year-old obese female who\npresents to the ED with epigastric pain and fatigue is\nat risk of ACS and should be assigned to ESI level 2high risk. Patients with chest pain that are\nphysiologically unstable and require immediate\nintervention such as intubation or hemodynamic\nsupport should be triaged as ESI level 1. All chest\npain patients do not meet level-1 or 2 criteria. For\nexample, a 20-year-old healthy patient with chest\npain, cough, and fever of 101° is at low risk for ACS\nand does not meet ESI level-1 or 2 criteria. Each\npatient must be assessed individually. Other highrisk cardiovascular situations would include the\npossibility of a hypertensive crisis, acute vascular\narterial occlusions, and patients who present with a\nfever post valve replacement.\n\n### Dental, Ear, Nose, and Throat';
   const chestPainRow = RESOURCE_TABLE.rows.find((r) => r.id === 'chest-pain')!;
 
-  /** Normal vital signs now, and the reason for visit given. */
-  function edVisit(reason: string): unknown[] {
-    const at = new Date(REF.getTime() - 10 * 60_000).toISOString();
-    const vital = (id: string, code: string, value: number, unit: string) => ({
-      resourceType: 'Observation', id, status: 'final', subject: { reference: `Patient/${patientId}` }, effectiveDateTime: at,
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-      code: { coding: [{ system: 'http://loinc.org', code }] }, valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
-    });
-    return [
-      { resourceType: 'Patient', id: patientId, gender: 'male', birthDate: '1958-03-02' },
-      { resourceType: 'Encounter', id: 'ed', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' }, subject: { reference: `Patient/${patientId}` }, period: { start: new Date(REF.getTime() - 30 * 60_000).toISOString() }, reasonCode: [{ text: reason }] },
-      vital('hr', '8867-4', 78, '/min'), vital('rr', '9279-1', 16, '/min'), vital('spo2', '59408-5', 98, '%'), vital('sbp', '8480-6', 132, 'mm[Hg]'), vital('t', '8310-5', 37, 'Cel'),
-    ];
-  }
+  /** Normal adult vital signs now, and the reason for visit given. */
+  const edVisit = (reason: string) => visitOf(reason, { gender: 'male', birthDate: '1958-03-02' }, { hr: 78, rr: 16, sbp: 132 });
 
   /** The row's question gets the Cardiovascular section; the knowledge-base matcher's two searches disagree, so the table decides. */
   function chapterFourSearch(): GuidelineSearch & { queries: Array<{ query: string; documentId?: string }> } {
@@ -322,19 +325,7 @@ describe('triage card: a level set by a high-risk complaint quotes the handbook 
 
 describe('triage card: adult scores are not applied to children', () => {
   /** A 2-month-old with vital signs normal for the age (PALS 2020 ranges), the reason for visit given. */
-  function infant(reason: string): unknown[] {
-    const at = new Date(REF.getTime() - 10 * 60_000).toISOString();
-    const vital = (id: string, code: string, value: number, unit: string) => ({
-      resourceType: 'Observation', id, status: 'final', subject: { reference: `Patient/${patientId}` }, effectiveDateTime: at,
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-      code: { coding: [{ system: 'http://loinc.org', code }] }, valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
-    });
-    return [
-      { resourceType: 'Patient', id: patientId, gender: 'female', birthDate: '2026-09-20' },
-      { resourceType: 'Encounter', id: 'ed', status: 'in-progress', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' }, subject: { reference: `Patient/${patientId}` }, period: { start: new Date(REF.getTime() - 30 * 60_000).toISOString() }, reasonCode: [{ text: reason }] },
-      vital('hr', '8867-4', 140, '/min'), vital('rr', '9279-1', 38, '/min'), vital('spo2', '59408-5', 98, '%'), vital('sbp', '8480-6', 80, 'mm[Hg]'), vital('t', '8310-5', 37, 'Cel'),
-    ];
-  }
+  const infant = (reason: string) => visitOf(reason, { gender: 'female', birthDate: '2026-09-20' }, { hr: 140, rr: 38, sbp: 80 });
 
   it('a 2-month-old with normal vital signs: no NEWS2 or qSOFA alarm, no sepsis work-up, and the card says why', async () => {
     const { assessment, card } = await cardFor(infant('cough'), fakeSearch(null), true);
