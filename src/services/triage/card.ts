@@ -7,8 +7,7 @@ import { shortDetail, shortSummary, smartLink, type OptionalBlock } from '../../
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
-import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
-import { HIGH_RISK_DOCUMENT, HIGH_RISK_SECTION } from './high-risk-matcher.js';
+import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, highRiskRowQuery, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
 import type { News2Parameter } from './news2.js';
 import { complaintNotReadConsequence, describeExcluded } from './triage-input.js';
 import type { Evidence, VitalParameter } from './types.js';
@@ -279,7 +278,8 @@ function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]
   const highRisk = a.highRisk.status === 'matched' && a.acuity.setBy === 'B' ? a.highRisk.passage?.chunkId : undefined;
   // A high-risk row of the resource table: its chapter 4 section (guideline-basis.ts highRiskRowQuery).
   const row = highRisk === undefined ? highRiskRow(a) : undefined;
-  const isRowPassage = (p: QuotedPassage) => row !== undefined && p.documentId === HIGH_RISK_DOCUMENT && p.headingPath[0] === HIGH_RISK_SECTION;
+  const rowQuery = row && highRiskRowQuery(row);
+  const isRowPassage = (p: QuotedPassage) => rowQuery?.accept?.(p) === true;
   const bandQuery = news2Used(a) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
   const news2First = a.acuity.level > 2 && bandQuery !== undefined;
   const priority = (p: QuotedPassage): number => {

@@ -62,13 +62,37 @@ export function highRiskRow(a: TriageAssessment): (ResourceMatch & { highRisk: s
   return r.status === 'estimated' ? r.matches?.find((m): m is ResourceMatch & { highRisk: string } => m.highRisk !== undefined) : undefined;
 }
 
+/** How a high-risk row names what it cites: "ESI v4 ch. 4, Cardiovascular: …", "ESI v4 ch. 3, Decision Point A: …". */
+const ROW_CITATION = /^ESI v4 ch\. ([34]), ([^:]+):/;
+
+/** A heading as the row names it: the corpus keeps the PDF's line breaks ("Confusion/Lethargy/ Disorientation"). */
+const headingKey = (h: string): string => h.replace(/\s*\/\s*/g, '/').trim().toLowerCase();
+
+/** The chapter and section a high-risk row cites (chapter 4 when it names none). */
+export function rowCitation(row: { highRisk: string }): { document: string; section?: string } {
+  const [, chapter, section] = ROW_CITATION.exec(row.highRisk) ?? [];
+  return { document: chapter === '3' ? ESI_ALGORITHM : HIGH_RISK_DOCUMENT, ...(section !== undefined && { section }) };
+}
+
+/** The heading path holds the cited section: the heading itself, or one that starts with it and a colon. */
+export function namesSection(headingPath: readonly string[], section: string): boolean {
+  const key = headingKey(section);
+  return headingPath.some((h) => headingKey(h) === key || headingKey(h).startsWith(`${key}:`));
+}
+
 /**
- * The chapter 4 passage behind a high-risk row: the row's own summary of it (which names its
- * section, e.g. "ESI v4 ch. 4, Cardiovascular: …") is the question, within chapter 4. Checked on the
- * shipped corpus for every such row (tests/integration/knowledge/triage-basis.test.ts).
+ * The passage behind a high-risk row: the row's own summary of it (which names its chapter and
+ * section, e.g. "ESI v4 ch. 4, Cardiovascular: …") is the question, within that chapter; a hit is
+ * quoted when it is from one of chapter 4's high-risk situations or from the section named. Checked
+ * on the shipped corpus for every such row (tests/integration/knowledge/triage-basis.test.ts).
  */
 export function highRiskRowQuery(row: { highRisk: string }): BasisQuery {
-  return { query: row.highRisk, options: topPassageIn(HIGH_RISK_DOCUMENT), accept: (hit) => hit.headingPath[0] === HIGH_RISK_SECTION };
+  const { document, section } = rowCitation(row);
+  return {
+    query: row.highRisk,
+    options: topPassageIn(document),
+    accept: (hit) => hit.documentId === document && ((document === HIGH_RISK_DOCUMENT && hit.headingPath[0] === HIGH_RISK_SECTION) || (section !== undefined && namesSection(hit.headingPath, section))),
+  };
 }
 
 export const NEWS2_BAND_QUERY: Record<string, string> = {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openKnowledgeBase, type KnowledgeBase } from '../../../src/knowledge/knowledge-base.js';
 import { createLogger } from '../../../src/log.js';
 import { closeEmbeddingThreads } from '../../../src/search/embeddings/index.js';
-import { DECISION_POINT_B_QUERY, ESI_ALGORITHM, highRiskRowQuery } from '../../../src/services/triage/guideline-basis.js';
-import { HIGH_RISK_SECTION } from '../../../src/services/triage/high-risk-matcher.js';
+import { DECISION_POINT_B_QUERY, ESI_ALGORITHM, highRiskRowQuery, namesSection, rowCitation } from '../../../src/services/triage/guideline-basis.js';
+import { HIGH_RISK_DOCUMENT, HIGH_RISK_SECTION } from '../../../src/services/triage/high-risk-matcher.js';
 import { RESOURCE_TABLE } from '../../../src/services/triage/resources.js';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
 import { repoPath } from '../../support/repo-root.js';
@@ -29,18 +29,21 @@ afterAll(async () => {
 describe('triage card passages on the shipped corpus', () => {
   const rows = RESOURCE_TABLE.rows.filter((r): r is typeof r & { highRisk: string } => r.highRisk !== undefined);
 
-  it('has high-risk rows, each citing its chapter 4 section by name', () => {
+  it('has high-risk rows, each citing its chapter and section by name', () => {
     expect(rows.length).toBeGreaterThanOrEqual(5);
-    for (const row of rows) expect(row.highRisk).toMatch(/^ESI v4 ch\. 4, [A-Z][A-Za-z ,]+:/);
+    for (const row of rows) expect(row.highRisk).toMatch(/^ESI v4 ch\. [34], [A-Z][A-Za-z ,/]+:/);
   });
 
   it.each(RESOURCE_TABLE.rows.filter((r) => r.highRisk !== undefined).map((r) => [r.id, r.highRisk as string]))(
-    'finds the chapter 4 section the high-risk row %s cites',
+    'finds the section the high-risk row %s cites',
     async (_id, highRisk) => {
-      const section = /^ESI v4 ch\. 4, ([^:]+):/.exec(highRisk)?.[1];
+      const { document, section } = rowCitation({ highRisk });
       const q = highRiskRowQuery({ highRisk });
       const [hit] = await kb.search.searchFixed(q.query, q.options);
-      expect(hit?.headingPath).toEqual([HIGH_RISK_SECTION, section]);
+      expect(hit?.documentId).toBe(document);
+      expect(namesSection(hit!.headingPath, section!)).toBe(true);
+      // A high-risk situation of chapter 4 sits under its heading.
+      if (document === HIGH_RISK_DOCUMENT && hit!.headingPath[0] === HIGH_RISK_SECTION) expect(hit!.headingPath).toEqual([HIGH_RISK_SECTION, section]);
       expect(q.accept?.(hit!)).toBe(true);
     },
   );
