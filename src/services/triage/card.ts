@@ -7,8 +7,8 @@ import { shortDetail, shortSummary, smartLink, type OptionalBlock } from '../../
 import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
-import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, highRiskRowQuery, NEWS2, NEWS2_BAND_QUERY } from './guideline-basis.js';
-import type { News2Parameter } from './news2.js';
+import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, highRiskRowQuery, NEWS2, NEWS2_BAND_QUERY, rowCitation } from './guideline-basis.js';
+import { news2Applies, type News2Parameter } from './news2.js';
 import { complaintNotReadConsequence, describeExcluded } from './triage-input.js';
 import type { Evidence, VitalParameter } from './types.js';
 
@@ -54,7 +54,7 @@ export function triageIndicator(a: TriageAssessment): TriageIndicator {
  * says why. Age unknown: used, as the scores' own notes say.
  */
 export function news2Used(a: Pick<TriageAssessment, 'news2'>): boolean {
-  return a.news2.applicability.applicable !== false;
+  return news2Applies(a.news2);
 }
 
 function qsofaUsed(a: Pick<TriageAssessment, 'qsofa'>): boolean {
@@ -214,7 +214,7 @@ function highRiskReason(a: TriageAssessment): string | undefined {
   const complaint = a.observations.chiefComplaint?.text;
   if (!row || complaint === undefined) return undefined;
   // The chapter the row cites: 4 for the high-risk situations, 3 for a level-1 example (anaphylaxis).
-  const chapter = /\bch\. (\d+)/.exec(row.highRisk)?.[1] ?? '4';
+  const chapter = rowCitation(row).document === ESI_ALGORITHM ? 3 : 4;
   return `should not wait (high risk): chief complaint "${escapeInline(complaint)}" matches "${escapeInline(row.label)}", a high-risk situation in ESI chapter ${chapter}`;
 }
 
@@ -276,7 +276,7 @@ function resourcesExtension(a: TriageAssessment): object {
  */
 function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]): { passages: QuotedPassage[]; relevance: string } {
   const highRisk = a.highRisk.status === 'matched' && a.acuity.setBy === 'B' ? a.highRisk.passage?.chunkId : undefined;
-  // A high-risk row of the resource table: its chapter 4 section (guideline-basis.ts highRiskRowQuery).
+  // A high-risk row of the resource table: the section it cites (guideline-basis.ts highRiskRowQuery).
   const row = highRisk === undefined ? highRiskRow(a) : undefined;
   const rowQuery = row && highRiskRowQuery(row);
   const isRowPassage = (p: QuotedPassage) => rowQuery?.accept?.(p) === true;

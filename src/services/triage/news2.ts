@@ -340,6 +340,11 @@ function applicability(obs: TriageObservations): News2Result['applicability'] {
   return { applicable, notes };
 }
 
+/** Whether NEWS2 may be shown and acted on for this patient: not outside its population (a child, pregnancy); age unknown counts. */
+export function news2Applies(result: Pick<News2Result, 'applicability'>): boolean {
+  return result.applicability.applicable !== false;
+}
+
 export function computeNews2(obs: TriageObservations): News2Result {
   const hypercapnia = obs.hypercapnicRespiratoryFailure;
   const spo2Scale: 1 | 2 = hypercapnia.recorded ? 2 : 1;
