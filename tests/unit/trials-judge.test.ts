@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
-import { atLeastCount, criterionMinDurationDays, criterionWindowDays, judgeCriterion, statedDurationDays, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
+import { atLeastCount, criterionMinDurationDays, criterionWindowDays, judgeCriterion, participantGroup, statedDurationDays, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { condition as conditionResource, note as noteResource, observation, patient, SCT, type Json } from '../support/fhir-builders.js';
 
@@ -172,6 +172,31 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(summary(judge(onHd, 'Chronic kidney disease', 'exclusion'))).toEqual(['met', 'note']);
     expect(summary(judge(onHd, 'Patients on dialysis', 'exclusion'))).toEqual(['met', 'note']);
   });
+
+  it("a criterion of one participant group does not decide against a patient who may belong to another", () => {
+    const hiv = profile(patient({ gender: 'male', birthDate: '1985-01-01' }), note('41-year-old man with HIV infection on bictegravir, viral load undetectable.'));
+    const under = (context: string, text: string, kind: CriterionKind = 'inclusion') =>
+      judgeCriterion(hiv, { criterion: parseCriterion({ kind, text, context, origin: 'text' }), index: 0 });
+    // The healthy volunteers' inclusion, against an HIV-positive patient: not his group's.
+    const healthy = under('INCLUSION CRITERIA > FOR HEALTHY VOLUNTEERS:', 'Absence of HIV infection as confirmed by negative ELISA');
+    expect(summary(healthy)).toEqual(['unknown', 'not-applicable']);
+    expect(healthy.reason).toMatch(/^for one group only \(FOR HEALTHY VOLUNTEERS\)/);
+    // Without the group heading the same criterion excludes him, and a judgement for him stands.
+    expect(judge(hiv, 'Absence of HIV infection as confirmed by negative ELISA').status).toBe('not-met');
+    expect(under('INCLUSION CRITERIA > FOR HIV POSITIVE VOLUNTEERS:', 'HIV infection').status).toBe('met');
+    // A heading for everyone limits nothing.
+    expect(under('INCLUSION CRITERIA > For all patients:', 'Absence of HIV infection').status).toBe('not-met');
+  });
+
+  it.each([
+    ['INCLUSION CRITERIA > FOR HEALTHY VOLUNTEERS:', 'FOR HEALTHY VOLUNTEERS:'],
+    ['INCLUSION CRITERIA > FOR PATIENTS UNDERGOING BAL:', 'FOR PATIENTS UNDERGOING BAL:'],
+    ['Inclusion > Healthy controls:', 'Healthy controls:'],
+    ['Cohort B:', 'Cohort B:'],
+    ['INCLUSION CRITERIA > For all patients:', undefined],
+    ['PATIENT CHARACTERISTICS > Age', undefined],
+    ['Inclusion criteria > Patients must have:', undefined],
+  ])('participant group of %s: %s', (context, group) => expect(participantGroup(context)).toBe(group));
 
   it('unmentioned facts: assumed absent for exclusions and "no X" inclusions, unknown for inclusions', () => {
     const p = profile(patient(), note('A 60-year-old man with a cough.'));

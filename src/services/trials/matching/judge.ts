@@ -790,7 +790,38 @@ function both(a: boolean | null, b: boolean | null): boolean | null {
 }
 
 /** Judges one criterion (see the module comment). Pure. */
+/**
+ * A heading that names one group of participants ("FOR HEALTHY VOLUNTEERS:", "FOR HIV POSITIVE
+ * VOLUNTEERS:", "For patients undergoing bronchoscopy:", "Cohort B:"): the criteria under it are
+ * that group's, as a coordinator reads them. Not a heading for everyone ("For all patients:").
+ */
+const GROUP_HEADING = /^(?:for\s+(?!all\s+(?:patients|subjects|participants|volunteers)\s*:?\s*$)(?:\S+\s+){0,6}?(?:volunteers?|patients?|subjects?|participants?|controls?|donors?|individuals?|women|men|children|adults)\b.*|healthy (?:volunteers?|controls?|subjects?|participants?)|(?:cohort|arm|group|part)\s+[\w-]+)\s*:?\s*$/i;
+
+/** The participant group a criterion's headings limit it to, if any (the nearest such heading). */
+export function participantGroup(context: string | undefined): string | undefined {
+  return context
+    ?.split(' > ')
+    .map((h) => h.trim())
+    .reverse()
+    .find((h) => GROUP_HEADING.test(h));
+}
+
+/**
+ * A criterion of one participant group decides nothing against the patient on its own: the patient
+ * may belong to another group of the same trial (an HIV-positive patient is not excluded by the
+ * healthy volunteers' "Absence of HIV infection"). A judgement against the patient (an inclusion
+ * not met, an exclusion met) becomes unknown, with the group named, for the screener; one for the
+ * patient stands.
+ */
 export function judgeCriterion(profile: PatientProfile, input: JudgeInput, options: JudgeOptions = {}): CriterionJudgement {
+  const j = judgeUnscoped(profile, input, options);
+  const against = (j.kind === 'inclusion' && j.status === 'not-met') || (j.kind === 'exclusion' && j.status === 'met');
+  const group = against ? participantGroup(input.criterion.context) : undefined;
+  if (group === undefined) return j;
+  return { ...j, status: 'unknown', basis: 'not-applicable', reason: `for one group only (${group.replace(/:\s*$/, '')}): ${j.reason}` };
+}
+
+function judgeUnscoped(profile: PatientProfile, input: JudgeInput, options: JudgeOptions = {}): CriterionJudgement {
   const { criterion, embedding, index } = input;
   const s = criterion.structure;
   const opts = {
