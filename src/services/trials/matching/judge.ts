@@ -789,7 +789,6 @@ function both(a: boolean | null, b: boolean | null): boolean | null {
   return null;
 }
 
-/** Judges one criterion (see the module comment). Pure. */
 /**
  * A heading that names one group of participants ("FOR HEALTHY VOLUNTEERS:", "FOR HIV POSITIVE
  * VOLUNTEERS:", "For patients undergoing bronchoscopy:", "Cohort B:"): the criteria under it are
@@ -821,6 +820,7 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   return { ...j, status: 'unknown', basis: 'not-applicable', reason: `for one group only (${group.replace(/:\s*$/, '')}): ${j.reason}` };
 }
 
+/** Judges one criterion (see the module comment), whatever group of participants it is for. Pure. */
 function judgeUnscoped(profile: PatientProfile, input: JudgeInput, options: JudgeOptions = {}): CriterionJudgement {
   const { criterion, embedding, index } = input;
   const s = criterion.structure;
