@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
 import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
-import { atLeastCount, criterionMinDurationDays, criterionWindowDays, judgeCriterion, participantGroup, statedDurationDays, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
+import { atLeastCount, criterionMinDurationDays, criterionWindowDays, judgeCriterion, judgeTrial, participantGroup, statedDurationDays, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { condition as conditionResource, note as noteResource, observation, patient, SCT, type Json } from '../support/fhir-builders.js';
 
@@ -173,19 +173,23 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(summary(judge(onHd, 'Patients on dialysis', 'exclusion'))).toEqual(['met', 'note']);
   });
 
-  it("a criterion of one participant group does not decide against a patient who may belong to another", () => {
+  it('criteria of several participant groups: the patient needs to fit one group, not all', () => {
     const hiv = profile(patient({ gender: 'male', birthDate: '1985-01-01' }), note('41-year-old man with HIV infection on bictegravir, viral load undetectable.'));
-    const under = (context: string, text: string, kind: CriterionKind = 'inclusion') =>
-      judgeCriterion(hiv, { criterion: parseCriterion({ kind, text, context, origin: 'text' }), index: 0 });
-    // The healthy volunteers' inclusion, against an HIV-positive patient: not his group's.
-    const healthy = under('INCLUSION CRITERIA > FOR HEALTHY VOLUNTEERS:', 'Absence of HIV infection as confirmed by negative ELISA');
-    expect(summary(healthy)).toEqual(['unknown', 'not-applicable']);
-    expect(healthy.reason).toMatch(/^for one group only \(FOR HEALTHY VOLUNTEERS\)/);
-    // Without the group heading the same criterion excludes him, and a judgement for him stands.
-    expect(judge(hiv, 'Absence of HIV infection as confirmed by negative ELISA').status).toBe('not-met');
-    expect(under('INCLUSION CRITERIA > FOR HIV POSITIVE VOLUNTEERS:', 'HIV infection').status).toBe('met');
-    // A heading for everyone limits nothing.
-    expect(under('INCLUSION CRITERIA > For all patients:', 'Absence of HIV infection').status).toBe('not-met');
+    const trial = (...items: Array<[string | undefined, string]>) =>
+      judgeTrial(hiv, { nctId: 'NCT0', criteria: items.map(([context, text]) => ({ criterion: parseCriterion({ kind: 'inclusion', text, ...(context && { context }), origin: 'text' }) })) }).criteria;
+    const HIV_GROUP = 'INCLUSION CRITERIA > FOR HIV POSITIVE VOLUNTEERS:';
+    const HEALTHY = 'INCLUSION CRITERIA > FOR HEALTHY VOLUNTEERS:';
+    // He fits the HIV group, so the healthy volunteers' criterion does not exclude him.
+    const [own, others] = trial([HIV_GROUP, 'HIV infection'], [HEALTHY, 'Absence of HIV infection as confirmed by negative ELISA']);
+    expect(own!.status).toBe('met');
+    expect(summary(others!)).toEqual(['unknown', 'not-applicable']);
+    expect(others!.reason).toMatch(/^for one group of participants only \(FOR HEALTHY VOLUNTEERS\), and the patient may fit another/);
+    // He fails both groups: the judgements stand.
+    const both = trial([HIV_GROUP, 'Absence of HIV infection'], [HEALTHY, 'Absence of HIV infection as confirmed by negative ELISA']);
+    expect(both.map((j) => j.status)).toEqual(['not-met', 'not-met']);
+    // One group only is everyone; criteria outside the groups are everyone's.
+    expect(trial([HEALTHY, 'Absence of HIV infection'])[0]!.status).toBe('not-met');
+    expect(trial([undefined, 'Absence of HIV infection'], [HIV_GROUP, 'HIV infection'], [HEALTHY, 'Age 18 or older'])[0]!.status).toBe('not-met');
   });
 
   it.each([

@@ -794,7 +794,7 @@ function both(a: boolean | null, b: boolean | null): boolean | null {
  * VOLUNTEERS:", "For patients undergoing bronchoscopy:", "Cohort B:"): the criteria under it are
  * that group's, as a coordinator reads them. Not a heading for everyone ("For all patients:").
  */
-const GROUP_HEADING = /^(?:for\s+(?!all\s+(?:patients|subjects|participants|volunteers)\s*:?\s*$)(?:\S+\s+){0,6}?(?:volunteers?|patients?|subjects?|participants?|controls?|donors?|individuals?|women|men|children|adults)\b.*|healthy (?:volunteers?|controls?|subjects?|participants?)|(?:cohort|arm|group|part)\s+[\w-]+)\s*:?\s*$/i;
+const GROUP_HEADING = /^(?:for\s+(?!all\s+(?:patients|subjects|participants|volunteers)\s*:?\s*$)(?:\S+\s+){0,6}?(?:volunteers?|patients?|subjects?|participants?|controls?|donors?|individuals?)\b.*|healthy (?:volunteers?|controls?|subjects?|participants?)|(?:cohort|arm|group|part)\s+[\w-]+)\s*:?\s*$/i;
 
 /** The participant group a criterion's headings limit it to, if any (the nearest such heading). */
 export function participantGroup(context: string | undefined): string | undefined {
@@ -805,23 +805,8 @@ export function participantGroup(context: string | undefined): string | undefine
     .find((h) => GROUP_HEADING.test(h));
 }
 
-/**
- * A criterion of one participant group decides nothing against the patient on its own: the patient
- * may belong to another group of the same trial (an HIV-positive patient is not excluded by the
- * healthy volunteers' "Absence of HIV infection"). A judgement against the patient (an inclusion
- * not met, an exclusion met) becomes unknown, with the group named, for the screener; one for the
- * patient stands.
- */
+/** Judges one criterion (see the module comment), whatever group of participants it is for (see judgeTrial). Pure. */
 export function judgeCriterion(profile: PatientProfile, input: JudgeInput, options: JudgeOptions = {}): CriterionJudgement {
-  const j = judgeUnscoped(profile, input, options);
-  const against = (j.kind === 'inclusion' && j.status === 'not-met') || (j.kind === 'exclusion' && j.status === 'met');
-  const group = against ? participantGroup(input.criterion.context) : undefined;
-  if (group === undefined) return j;
-  return { ...j, status: 'unknown', basis: 'not-applicable', reason: `for one group only (${group.replace(/:\s*$/, '')}): ${j.reason}` };
-}
-
-/** Judges one criterion (see the module comment), whatever group of participants it is for. Pure. */
-function judgeUnscoped(profile: PatientProfile, input: JudgeInput, options: JudgeOptions = {}): CriterionJudgement {
   const { criterion, embedding, index } = input;
   const s = criterion.structure;
   const opts = {
@@ -947,10 +932,30 @@ export interface TrialJudgement {
 
 /** Judges every criterion of a trial. Pure: embeddings come with the criteria and the profile. */
 export function judgeTrial(profile: PatientProfile, trial: TrialCriteria, options: JudgeOptions = {}): TrialJudgement {
-  return {
-    nctId: trial.nctId,
-    criteria: trial.criteria.map((c, index) =>
-      judgeCriterion(profile, { criterion: c.criterion, index, ...(c.embedding !== undefined && { embedding: c.embedding }) }, options),
-    ),
-  };
+  const criteria = trial.criteria.map((c, index) =>
+    judgeCriterion(profile, { criterion: c.criterion, index, ...(c.embedding !== undefined && { embedding: c.embedding }) }, options),
+  );
+  return { nctId: trial.nctId, criteria: withinGroups(criteria, trial.criteria.map((c) => participantGroup(c.criterion.context))) };
+}
+
+const against = (j: CriterionJudgement): boolean => (j.kind === 'inclusion' && j.status === 'not-met') || (j.kind === 'exclusion' && j.status === 'met');
+
+/**
+ * Criteria of several participant groups ("FOR PATIENTS:", "FOR HEALTHY VOLUNTEERS:"), read as a
+ * coordinator reads them: the patient needs to fit one group, not all. While some group has no
+ * judgement against the patient, the judgements against the patient in the other groups become
+ * unknown, with the group named (an HIV-positive patient is not excluded by the healthy
+ * volunteers' "Absence of HIV infection"); when every group has one, they stand. A trial with a
+ * single such group keeps its judgements: that group is everyone.
+ */
+function withinGroups(criteria: CriterionJudgement[], groups: ReadonlyArray<string | undefined>): CriterionJudgement[] {
+  const named = new Set(groups.filter((g): g is string => g !== undefined).map((g) => g.toLowerCase()));
+  if (named.size < 2) return criteria;
+  const failed = new Set(criteria.flatMap((j, i) => (against(j) && groups[i] !== undefined ? [groups[i]!.toLowerCase()] : [])));
+  if (failed.size >= named.size) return criteria;
+  return criteria.map((j, i) => {
+    const group = groups[i];
+    if (group === undefined || !against(j)) return j;
+    return { ...j, status: 'unknown', basis: 'not-applicable', reason: `for one group of participants only (${group.replace(/:\s*$/, '')}), and the patient may fit another: ${j.reason}` };
+  });
 }
