@@ -44,8 +44,9 @@ interface Slot {
  * there are none (or nothing could be read). Never changes the value given.
  */
 export async function inlineAttachments(value: FhirResource, gateway: FhirGateway, budget: AttachmentBudget, signal?: AbortSignal): Promise<FhirResource> {
-  const copy = structuredCloneIfNeeded(value);
-  if (!copy) return value;
+  // Most calls have no such attachment: nothing is copied for them.
+  if (attachmentSlots(value as unknown as Json).length === 0) return value;
+  const copy = structuredClone(value);
   const slots = attachmentSlots(copy as unknown as Json).sort((a, b) => b.time - a.time);
   const wanted = slots.filter(() => budget.take());
   if (wanted.length === 0) return value;
@@ -78,11 +79,6 @@ export class AttachmentBudget {
     this.#left--;
     return true;
   }
-}
-
-/** A deep copy when the value holds a url-only text attachment, else undefined (nothing to do, nothing copied). */
-function structuredCloneIfNeeded(value: FhirResource): FhirResource | undefined {
-  return attachmentSlots(value as unknown as Json).length > 0 ? structuredClone(value) : undefined;
 }
 
 /** The url-only attachments of a text type (or of no stated type) in a resource or a Bundle's entries. */

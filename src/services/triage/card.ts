@@ -8,9 +8,9 @@ import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, highRiskRowQuery, NEWS2, NEWS2_BAND_QUERY, rowCitation } from './guideline-basis.js';
-import { news2Applies, type News2Parameter } from './news2.js';
+import type { News2Parameter } from './news2.js';
 import { complaintNotReadConsequence, describeExcluded } from './triage-input.js';
-import type { Evidence, VitalParameter } from './types.js';
+import { applies, type Evidence, type VitalParameter } from './types.js';
 
 /**
  * The triage card: indicator, summary and detail computed from the assessment, one guideline
@@ -40,29 +40,17 @@ const NEWS2_MEDIUM = 5;
 
 export type TriageIndicator = 'critical' | 'warning' | 'info';
 
+/**
+ * NEWS2 is for adults of 16 and over, not in pregnancy (RCP 2017); qSOFA for adults (Sepsis-3);
+ * the shock index threshold of 1 for adults. Outside them their thresholds are normal values (a
+ * 2-month-old's respiratory rate of 35 scores 3 and meets qSOFA), so the card neither shows their
+ * totals nor lets them raise its indicator, and says why (types.ts applies).
+ */
 export function triageIndicator(a: TriageAssessment): TriageIndicator {
-  const news2 = news2Used(a);
+  const news2 = applies(a.news2);
   if (a.acuity.level <= 2 || (news2 && a.news2.total >= NEWS2_HIGH)) return 'critical';
   if (news2 && (a.news2.total >= NEWS2_MEDIUM || a.news2.anyParameterScored3)) return 'warning';
   return 'info';
-}
-
-/**
- * NEWS2 is for adults of 16 and over, not in pregnancy (RCP 2017); qSOFA for adults (Sepsis-3).
- * Outside them their thresholds are normal values (a 2-month-old's respiratory rate of 35 scores 3
- * and meets qSOFA), so the card neither shows their totals nor lets them raise its indicator, and
- * says why. Age unknown: used, as the scores' own notes say.
- */
-export function news2Used(a: Pick<TriageAssessment, 'news2'>): boolean {
-  return news2Applies(a.news2);
-}
-
-function qsofaUsed(a: Pick<TriageAssessment, 'qsofa'>): boolean {
-  return a.qsofa.applicability.applicable !== false;
-}
-
-function shockIndexThresholdUsed(a: Pick<TriageAssessment, 'shockIndex'>): boolean {
-  return a.shockIndex.status !== 'computed' || a.shockIndex.applicability.applicable !== false;
 }
 
 export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage[], options: TriageCardOptions): Card | undefined {
@@ -94,8 +82,8 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
         setBy: a.acuity.setBy,
         possibleLevels: a.acuity.possibleLevels,
         news2: a.news2.total,
-        ...(!news2Used(a) && { news2NotApplicable: a.news2.applicability.notes }),
-        ...(!qsofaUsed(a) && { qsofaNotApplicable: a.qsofa.applicability.notes }),
+        ...(!applies(a.news2) && { news2NotApplicable: a.news2.applicability.notes }),
+        ...(!applies(a.qsofa) && { qsofaNotApplicable: a.qsofa.applicability.notes }),
         news2Complete: a.news2.complete,
         qsofa: a.qsofa.total,
         ...(a.shockIndex.status === 'computed' && { shockIndex: Number(a.shockIndex.value.toFixed(2)) }),
@@ -120,10 +108,10 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
 function summary(a: TriageAssessment): string {
   const parts = [
     `ESI level ${a.acuity.level} (decision point ${a.acuity.setBy})`,
-    ...(news2Used(a) ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total} (${a.news2.band})`] : []),
-    ...(qsofaUsed(a) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
+    ...(applies(a.news2) ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total} (${a.news2.band})`] : []),
+    ...(applies(a.qsofa) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
   ];
-  if (a.shockIndex.status === 'computed' && shockIndexThresholdUsed(a)) parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
+  if (a.shockIndex.status === 'computed' && applies(a.shockIndex)) parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
   // CDS Hooks: summary under 140 characters; the least important figures go first.
   while (parts.join(' · ') !== shortSummary(parts.join(' · ')) && parts.length > 1) parts.pop();
   return shortSummary(parts.join(' · '));
@@ -155,16 +143,16 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
   const bound = a.news2.complete ? '' : `, a lower bound: up to ${a.news2.maxPossibleTotal} with ${unknown.length > 0 ? unknown.join('; ') : 'the readings that allow more points'}`;
   const scores = [
     // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
-    news2Used(a)
+    applies(a.news2)
       ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
       : `**NEWS2 not used**: ${escapeInline(a.news2.applicability.notes.join('; '))}.`,
-    qsofaUsed(a)
+    applies(a.qsofa)
       ? `**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`
       : `**qSOFA not used**: ${escapeInline(a.qsofa.applicability.notes.join('; '))}.`,
   ];
   if (a.shockIndex.status === 'computed') {
     const { heartRate, systolicBP } = a.shockIndex;
-    const threshold = !shockIndexThresholdUsed(a)
+    const threshold = !applies(a.shockIndex)
       ? ` (${escapeInline(a.shockIndex.applicability.notes.join('; '))})`
       : a.shockIndex.elevated
         ? ` (≥ ${a.shockIndex.threshold})`
@@ -280,7 +268,7 @@ function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]
   const row = highRisk === undefined ? highRiskRow(a) : undefined;
   const rowQuery = row && highRiskRowQuery(row);
   const isRowPassage = (p: QuotedPassage) => rowQuery?.accept?.(p) === true;
-  const bandQuery = news2Used(a) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
+  const bandQuery = applies(a.news2) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
   const news2First = a.acuity.level > 2 && bandQuery !== undefined;
   const priority = (p: QuotedPassage): number => {
     if (p.chunkId === highRisk || isRowPassage(p)) return 0;
@@ -300,7 +288,7 @@ function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]
  * taken: one line when they share a time, else a lead-in and one item per time.
  */
 function readings(a: TriageAssessment): string[] {
-  const news2 = news2Used(a);
+  const news2 = applies(a.news2);
   const rows: Array<{ text: string; time?: string }> = [];
   const shown = new Set<string>();
   for (const p of a.news2.parameters) {

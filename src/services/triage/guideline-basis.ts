@@ -5,7 +5,7 @@ import { searchFixed, type GuidelineSearch } from '../../knowledge/guideline-sea
 import type { FixedQuestion } from '../../knowledge/fixed-answers.js';
 import { HIGH_RISK_DOCUMENT, HIGH_RISK_SECTION } from './high-risk-matcher.js';
 import { RESOURCE_TABLE, type ResourceMatch } from './resources.js';
-import { news2Applies } from './news2.js';
+import { applies } from './types.js';
 
 /**
  * Which guideline passages a triage card quotes, as fixed questions to the knowledge base: the
@@ -108,8 +108,8 @@ function queriesFor(a: TriageAssessment): BasisQuery[] {
   const row = highRiskRow(a);
   const decisionPoint = a.acuity.setBy === 'B' ? decisionPointBQuery(a) : DECISION_POINT_QUERY[a.acuity.setBy];
   const queries: BasisQuery[] = [...(row ? [highRiskRowQuery(row)] : []), { query: decisionPoint, options: topPassageIn(ESI_ALGORITHM) }];
-  // NEWS2 outside its population (a child, pregnancy): no band to quote (card.ts news2Used).
-  const bandQuery = news2Applies(a.news2) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
+  // NEWS2 outside its population (a child, pregnancy): no band to quote.
+  const bandQuery = applies(a.news2) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
   if (bandQuery) queries.push({ query: bandQuery, options: topPassageIn(NEWS2) });
   if (a.qsofa.positive === 'yes') queries.push({ query: QSOFA_QUERY, options: topPassageIn(SEPSIS) });
   return queries;

@@ -11,7 +11,7 @@
 import { CITATIONS } from './citations.js';
 import type { TriageObservations } from './triage-input.js';
 import { AVPU_WORDS, GCS_FULL } from './triage-input.js';
-import type { Citation, ConsciousnessEvidence, Evidence, QuantityEvidence } from './types.js';
+import type { Citation, ConsciousnessEvidence, Evidence, QuantityEvidence, ScoreApplicability } from './types.js';
 import type { Chart } from './values.js';
 import { describeValue, isBelow, lookUp } from './values.js';
 
@@ -188,7 +188,7 @@ export interface News2Result {
   spo2Scale: 1 | 2;
   spo2ScaleBasis: string;
   /** NEWS2 is validated for adults aged 16 and over, not in pregnancy (RCP 2017). */
-  applicability: { applicable: boolean | 'unknown'; notes: string[] };
+  applicability: ScoreApplicability;
   citation: Citation;
 }
 
@@ -338,11 +338,6 @@ function applicability(obs: TriageObservations): News2Result['applicability'] {
     notes.push('pregnant: NEWS2 is not validated in pregnancy; use an obstetric early warning score');
   }
   return { applicable, notes };
-}
-
-/** Whether NEWS2 may be shown and acted on for this patient: not outside its population (a child, pregnancy); age unknown counts. */
-export function news2Applies(result: Pick<News2Result, 'applicability'>): boolean {
-  return result.applicability.applicable !== false;
 }
 
 export function computeNews2(obs: TriageObservations): News2Result {

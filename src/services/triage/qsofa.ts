@@ -10,7 +10,7 @@
 import { CITATIONS } from './citations.js';
 import type { TriageObservations } from './triage-input.js';
 import { latestMentalStatus } from './triage-input.js';
-import type { Citation, Evidence } from './types.js';
+import type { Citation, Evidence, ScoreApplicability } from './types.js';
 import { describeValue, isAtLeast, isAtMost } from './values.js';
 
 /** Sepsis-3 (Singer 2016): respiratory rate ≥ 22/min. */
@@ -49,7 +49,7 @@ export interface QsofaResult {
    * infants and young children. Under 18: not applicable, never positive (paediatric sepsis has its
    * own criteria). Age unknown: computed, and said.
    */
-  applicability: { applicable: boolean | 'unknown'; notes: string[] };
+  applicability: ScoreApplicability;
   /** Points of the criteria met; a lower bound when `complete` is false. */
   total: number;
   complete: boolean;

@@ -12,7 +12,7 @@
  */
 import { CITATIONS } from './citations.js';
 import type { TriageObservations } from './triage-input.js';
-import type { Citation, QuantityEvidence } from './types.js';
+import type { Citation, QuantityEvidence, ScoreApplicability } from './types.js';
 
 /** Allgöwer & Burri 1967; Mutschler 2013: SI ≥ 1.0. */
 export const SHOCK_INDEX_THRESHOLD = 1.0;
@@ -32,7 +32,7 @@ export type ShockIndexResult =
       /** Time between the two readings, ms. */
       gapMs: number;
       /** Shock index thresholds are adult values. */
-      applicability: { applicable: boolean | 'unknown'; notes: string[] };
+      applicability: ScoreApplicability;
       detail: string;
       citation: Citation;
     }
@@ -85,7 +85,7 @@ export function computeShockIndex(obs: TriageObservations): ShockIndexResult {
     const value = hr.value / sbp.value;
     const elevated = value >= SHOCK_INDEX_THRESHOLD;
     const age = obs.patient.age;
-    const applicability: { applicable: boolean | 'unknown'; notes: string[] } = !age
+    const applicability: ScoreApplicability = !age
       ? { applicable: 'unknown', notes: ['age unknown: the shock index threshold is an adult value'] }
       : age.years < 16
         ? { applicable: false, notes: [`age ${age.display}: the adult threshold does not apply to children (normal heart rates are higher)`] }

@@ -107,4 +107,18 @@ export interface GuidelinePassage {
  * knowledge base (semantic + full-text search). Implemented by the knowledge module; injected so
  * the acuity logic stays pure and testable with a fake.
  */
+/** Whether a score was made for this patient (NEWS2: adults of 16 and over, not in pregnancy; qSOFA: adults), and why not. */
+export interface ScoreApplicability {
+  applicable: boolean | 'unknown';
+  notes: string[];
+}
+
+/**
+ * A score may be shown and acted on unless it is outside the population it was made for (a child,
+ * pregnancy), where its thresholds are normal values; age unknown counts (the notes say so).
+ */
+export function applies(score: { applicability: ScoreApplicability }): boolean {
+  return score.applicability.applicable !== false;
+}
+
 export type HighRiskMatcher = (complaint: string) => Promise<{ matched: boolean; passage?: GuidelinePassage }>;

@@ -949,9 +949,10 @@ const against = (j: CriterionJudgement): boolean => (j.kind === 'inclusion' && j
  * single such group keeps its judgements: that group is everyone.
  */
 function withinGroups(criteria: CriterionJudgement[], groups: ReadonlyArray<string | undefined>): CriterionJudgement[] {
-  const named = new Set(groups.filter((g): g is string => g !== undefined).map((g) => g.toLowerCase()));
+  const keys = groups.map((g) => g?.toLowerCase());
+  const named = new Set(keys.filter((k) => k !== undefined));
   if (named.size < 2) return criteria;
-  const failed = new Set(criteria.flatMap((j, i) => (against(j) && groups[i] !== undefined ? [groups[i]!.toLowerCase()] : [])));
+  const failed = new Set(keys.filter((k, i) => k !== undefined && against(criteria[i]!)));
   if (failed.size >= named.size) return criteria;
   return criteria.map((j, i) => {
     const group = groups[i];
