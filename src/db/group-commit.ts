@@ -22,14 +22,15 @@ export interface GroupCommitOptions<T> {
    * How long a write may wait for company: each batch is written once its oldest write has waited
    * this long (or at once, if it has waited longer already, behind the previous statement). So a
    * busy second costs about one statement per gathering window, not one per caller, and no write
-   * waits longer than this plus the statements ahead of it. Default 0: write at once.
+   * waits longer than this plus the statements ahead of it. A write made with `expectCompany`
+   * false does not wait for company (see write). Default 0: write at once.
    */
   gatherMs?: number;
 }
 
 interface Pending<T> {
   items: readonly T[];
-  /** performance.now() when the write was made: its batch waits for company until arrived + gatherMs. */
+  /** performance.now() when the write was made (less gatherMs if it expects no company): its batch waits for company until arrived + gatherMs. */
   arrived: number;
   resolve(): void;
   reject(err: unknown): void;
@@ -49,11 +50,20 @@ export class GroupCommit<T> {
     this.#maxBatch = opts.maxBatch ?? 500;
   }
 
-  /** Resolves once these items are committed; rejects if their transaction failed (nothing of it stored). */
-  write(items: readonly T[]): Promise<void> {
+  /**
+   * Resolves once these items are committed; rejects if their transaction failed (nothing of it
+   * stored). `expectCompany` false says the caller knows of no other writer on its way (for the
+   * ledger: no other hook call in progress): the batch is then written without waiting for the
+   * window, which would only delay this caller. A caller alone cannot tell that from the rate of
+   * writes, which is its own when it calls back to back.
+   */
+  write(items: readonly T[], options: { expectCompany?: boolean } = {}): Promise<void> {
     if (items.length === 0) return Promise.resolve();
+    const gatherMs = this.#opts.gatherMs ?? 0;
+    // Counted as having waited its window already (the batch's wait is its oldest write's).
+    const arrived = gatherMs > 0 ? performance.now() - (options.expectCompany === false ? gatherMs : 0) : 0;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ items, arrived: this.#opts.gatherMs ? performance.now() : 0, resolve, reject });
+      this.#queue.push({ items, arrived, resolve, reject });
       if (!this.#running) {
         this.#running = true;
         this.#drained = this.#drain();

@@ -271,6 +271,8 @@ export function createApp(deps: AppDeps): express.Express {
               cards,
               cardJson,
             }),
+            // This call's slot is released above: any call still admitted is another one.
+            { othersInProgress: admission.inFlight() > 0 },
           );
         } catch (err) {
           log.error({ service: serviceId, hookInstance: request.hookInstance, err: { message: (err as Error).message } }, 'issued cards could not be recorded; none sent');

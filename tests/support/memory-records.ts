@@ -11,7 +11,10 @@ import { patientKey } from '../../src/ledger/pseudonym.js';
 
 export class MemoryLedger implements IssuedCardStore {
   readonly entries = new Map<string, StoredIssuedCard>();
-  async record(entries: readonly IssuedCard[]): Promise<void> {
+  /** What each record call said of other hook calls under way, in order. */
+  readonly othersInProgress: (boolean | undefined)[] = [];
+  async record(entries: readonly IssuedCard[], options: { othersInProgress?: boolean } = {}): Promise<void> {
+    this.othersInProgress.push(options.othersInProgress);
     for (const e of entries) if (!this.entries.has(e.cardUuid)) this.entries.set(e.cardUuid, { ...e, issuedAt: new Date() });
   }
   async find(serviceId: string, cardUuids: readonly string[]): Promise<Map<string, StoredIssuedCard>> {

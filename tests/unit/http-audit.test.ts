@@ -55,9 +55,9 @@ const fakeDb = {
 
 class FailingLedger extends MemoryLedger {
   failing = false;
-  override async record(entries: readonly IssuedCard[]): Promise<void> {
+  override async record(entries: readonly IssuedCard[], options?: { othersInProgress?: boolean }): Promise<void> {
     if (this.failing) throw new Error('database unreachable');
-    return super.record(entries);
+    return super.record(entries, options);
   }
 }
 
@@ -110,6 +110,8 @@ describe('audit trail of calls', () => {
     for (const secret of [PATIENT_ID, PATIENT_NAME, FHIR_TOKEN]) expect(everything).not.toContain(secret);
     // The card is in the ledger under the same patient key.
     expect(records.ledger.entries.get(cards[0]!.uuid)?.patientKey).toBe(line!.patientKey);
+    // A call alone says so: its cards need not wait for other calls' to share a commit.
+    expect(records.ledger.othersInProgress).toEqual([false]);
   });
 
   it('audits feedback with the patient of its card, and refused calls too', async () => {

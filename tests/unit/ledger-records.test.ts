@@ -240,6 +240,40 @@ describe('group commit', () => {
     }
   });
 
+  it('with a gathering window, writes at once for a caller that expects no company', async () => {
+    jest.useFakeTimers();
+    try {
+      const committed: number[] = [];
+      const writer = new GroupCommit<number>({ query: async () => ({ rows: [], rowCount: 0 }) }, {
+        gatherMs: 10,
+        writeBatch: async (_db, items) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          committed.push(...items);
+        },
+      });
+      const timed = (p: Promise<void>) => {
+        const made = performance.now();
+        return p.then(() => performance.now() - made);
+      };
+      // A lone caller: only its statement's millisecond, call after call.
+      for (let i = 0; i < 3; i++) {
+        const done = timed(writer.write([i], { expectCompany: false }));
+        await jest.advanceTimersByTimeAsync(5);
+        await expect(done).resolves.toBe(1);
+      }
+      // Others under way: the window is waited, and a lone write made meanwhile joins that batch.
+      const gathered = timed(writer.write([10]));
+      await jest.advanceTimersByTimeAsync(4);
+      const joined = timed(writer.write([11], { expectCompany: false }));
+      await jest.advanceTimersByTimeAsync(30);
+      await expect(gathered).resolves.toBe(10 + 1);
+      await expect(joined).resolves.toBe(6 + 1);
+      expect(committed).toEqual([0, 1, 2, 10, 11]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('settles each write with its own statement: a failed batch rejects its writes only', async () => {
     const { writer, batches } = slowDb(5, (items) => items.includes(3));
     const results = await Promise.allSettled([writer.write([1]), writer.write([2]), writer.write([3])]);
