@@ -344,6 +344,22 @@ describe('triage card: adult scores are not applied to children', () => {
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ news2NotApplicable: [expect.stringContaining('under 16')], qsofaNotApplicable: [expect.stringContaining('adults')] });
   });
 
+  it('in pregnancy: NEWS2 not used; qSOFA shown with why a low total does not reassure', async () => {
+    const pregnant = [
+      ...visitOf('fever', { gender: 'female', birthDate: '1995-03-02' }, { hr: 100, rr: 20, sbp: 104 }),
+      {
+        resourceType: 'Condition', id: 'preg', subject: { reference: `Patient/${patientId}` },
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+        code: { coding: [{ system: 'http://snomed.info/sct', code: '77386006', display: 'Pregnant' }] },
+        onsetDateTime: new Date(REF.getTime() - 90 * 86_400_000).toISOString(),
+      },
+    ];
+    const { assessment, card } = await cardFor(pregnant, fakeSearch(null), true);
+    expect(assessment.qsofa).toMatchObject({ total: 0, positive: 'no', applicability: { applicable: 'unknown' } });
+    expect(card!.detail).toContain('**NEWS2 not used**: pregnant: NEWS2 is not validated in pregnancy');
+    expect(card!.detail).toContain('**qSOFA 0/3** (lower bound; pregnant: qSOFA is not validated in pregnancy, where it misses much of sepsis; a total under 2 does not rule sepsis out).');
+  });
+
   it('without the card asked for, a child with normal vital signs gets none', async () => {
     const { card } = await cardFor(infant('cough'), fakeSearch(null));
     expect(card).toBeUndefined();

@@ -147,7 +147,7 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
       ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
       : `**NEWS2 not used**: ${escapeInline(a.news2.applicability.notes.join('; '))}.`,
     applies(a.qsofa)
-      ? `**qSOFA ${a.qsofa.total}/3**${a.qsofa.complete ? '' : ' (lower bound)'}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`
+      ? `**qSOFA ${a.qsofa.total}/3**${qsofaQualifiers(a)}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`
       : `**qSOFA not used**: ${escapeInline(a.qsofa.applicability.notes.join('; '))}.`,
   ];
   if (a.shockIndex.status === 'computed') {
@@ -195,6 +195,13 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
  * names high risk), in place of the criterion's bare name. The chapter 4 passage follows as the
  * quotation. One line instead of two leaves the quotation room within the card's 1,000 characters.
  */
+/** In parentheses: a total that is a lower bound, and why a qSOFA shown may mislead (age unknown, pregnancy: qsofa.ts). */
+function qsofaQualifiers(a: TriageAssessment): string {
+  const { applicable, notes } = a.qsofa.applicability;
+  const qualifiers = [...(a.qsofa.complete ? [] : ['lower bound']), ...(applicable === 'unknown' ? notes.map(escapeInline) : [])];
+  return qualifiers.length > 0 ? ` (${qualifiers.join('; ')})` : '';
+}
+
 function highRiskReason(a: TriageAssessment): string | undefined {
   if (a.acuity.setBy !== 'B' || a.acuity.deciding.some((f) => f.criterion !== 'high-risk-complaint')) return undefined;
   if (a.highRisk.status === 'matched') return `should not wait (high risk): chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook`;

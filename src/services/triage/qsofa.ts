@@ -22,10 +22,20 @@ export const QSOFA_POSITIVE_TOTAL = 2;
 /** Sepsis-3 (Singer 2016) is a definition for adults. */
 export const QSOFA_ADULT_AGE_YEARS = 18;
 
+/**
+ * Pregnancy: qSOFA is computed and acted on, but said to be unvalidated. It was derived outside
+ * pregnancy (Seymour 2016), and among the screening tools compared in pregnant and postpartum
+ * women it was the least sensitive and the most specific (Bauer et al., Anesth Analg 2019;129(6)):
+ * a positive total still warns, a negative one does not reassure. NEWS2 is not used at all in
+ * pregnancy (its own scope, RCP 2017).
+ */
 function applicability(obs: TriageObservations): QsofaResult['applicability'] {
   const age = obs.patient.age;
   if (!age) return { applicable: 'unknown', notes: ['age unknown: qSOFA (Sepsis-3) is defined for adults'] };
   if (age.years < QSOFA_ADULT_AGE_YEARS) return { applicable: false, notes: [`age ${age.display}: qSOFA (Sepsis-3) is defined for adults; its thresholds are normal values in children`] };
+  if (obs.patient.pregnancy === 'pregnant') {
+    return { applicable: 'unknown', notes: ['pregnant: qSOFA is not validated in pregnancy, where it misses much of sepsis; a total under 2 does not rule sepsis out'] };
+  }
   return { applicable: true, notes: [] };
 }
 
@@ -47,7 +57,7 @@ export interface QsofaResult {
    * Sepsis-3 defines qSOFA for adults (Singer et al. 2016: "adult patients with suspected
    * infection"); its thresholds (respiratory rate ≥ 22, systolic BP ≤ 100) are normal values in
    * infants and young children. Under 18: not applicable, never positive (paediatric sepsis has its
-   * own criteria). Age unknown: computed, and said.
+   * own criteria). Age unknown, or pregnant: computed, and said (the card shows the note).
    */
   applicability: ScoreApplicability;
   /** Points of the criteria met; a lower bound when `complete` is false. */
