@@ -357,6 +357,8 @@ describe('triage card: adult scores are not applied to children', () => {
     const { assessment, card } = await cardFor(pregnant, fakeSearch(null), true);
     expect(assessment.qsofa).toMatchObject({ total: 0, positive: 'no', applicability: { applicable: 'unknown' } });
     expect(card!.detail).toContain('**NEWS2 not used**: pregnant: NEWS2 is not validated in pregnancy');
+    // A lower bound of 0 is not in the one-line summary (it would read as reassurance).
+    expect(card!.summary).not.toContain('qSOFA');
     expect(card!.detail).toContain('**qSOFA 0/3** (lower bound; pregnant: qSOFA is not validated in pregnancy, where it misses much of sepsis; a total under 2 does not rule sepsis out).');
   });
 

@@ -109,7 +109,8 @@ function summary(a: TriageAssessment): string {
   const parts = [
     `ESI level ${a.acuity.level} (decision point ${a.acuity.setBy})`,
     ...(applies(a.news2) ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total} (${a.news2.band})`] : []),
-    ...(applies(a.qsofa) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
+    // "qSOFA ≥0/3" (a criterion unrecorded, none met) says nothing a one-line summary needs.
+    ...(applies(a.qsofa) && (a.qsofa.complete || a.qsofa.total > 0) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
   ];
   if (a.shockIndex.status === 'computed' && applies(a.shockIndex)) parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
   // CDS Hooks: summary under 140 characters; the least important figures go first.

@@ -29,12 +29,14 @@ export const QSOFA_ADULT_AGE_YEARS = 18;
  * a positive total still warns, a negative one does not reassure. NEWS2 is not used at all in
  * pregnancy (its own scope, RCP 2017).
  */
-function applicability(obs: TriageObservations): QsofaResult['applicability'] {
+function applicability(obs: TriageObservations, total: number): QsofaResult['applicability'] {
   const age = obs.patient.age;
   if (!age) return { applicable: 'unknown', notes: ['age unknown: qSOFA (Sepsis-3) is defined for adults'] };
   if (age.years < QSOFA_ADULT_AGE_YEARS) return { applicable: false, notes: [`age ${age.display}: qSOFA (Sepsis-3) is defined for adults; its thresholds are normal values in children`] };
   if (obs.patient.pregnancy === 'pregnant') {
-    return { applicable: 'unknown', notes: ['pregnant: qSOFA is not validated in pregnancy, where it misses much of sepsis; a total under 2 does not rule sepsis out'] };
+    // What a low total does not say matters only when the total is low.
+    const low = total < QSOFA_POSITIVE_TOTAL ? ', where it misses much of sepsis; a total under 2 does not rule sepsis out' : '';
+    return { applicable: 'unknown', notes: [`pregnant: qSOFA is not validated in pregnancy${low}`] };
   }
   return { applicable: true, notes: [] };
 }
@@ -105,7 +107,7 @@ export function computeQsofa(obs: TriageObservations): QsofaResult {
   ];
   const total = criteria.reduce((sum, c) => sum + (c.points ?? 0), 0);
   const open = criteria.filter((c) => c.met === null).length;
-  const applies = applicability(obs);
+  const applies = applicability(obs, total);
   const positive = applies.applicable === false ? 'not-applicable' : total >= QSOFA_POSITIVE_TOTAL ? 'yes' : total + open < QSOFA_POSITIVE_TOTAL ? 'no' : 'undetermined';
   return {
     score: 'qSOFA',
