@@ -86,6 +86,27 @@ test.describe('the evidence viewer', () => {
     expect(body.passages.some((p) => shown.includes(squash(p.text).slice(0, 80)))).toBe(true);
   });
 
+  test("a child's triage: the adult scores shown as not used, with the reason, and the ESI level", async ({ page }) => {
+    // A 5-year-old with fever whose heart and breathing rates the adult charts would score high.
+    await ehrLaunch(page, demoPatient('child-febrile-ed.json').id);
+    const triage = page.locator('[data-testid=finding][data-finding="triage"]');
+    await expect(triage).toBeVisible();
+    const figures = triage.locator('dl.figures');
+    await expect(figures).toContainText('Level 2');
+    await expect(figures.locator('div', { hasText: 'NEWS2' }).locator('dd')).toHaveText(/^—\s*not used at this age or in pregnancy$/);
+    await expect(figures.locator('div', { hasText: 'NEWS2' }).locator('dd')).toHaveAttribute('title', /age 5 years: NEWS2 is not validated under 16 years/);
+    await expect(figures.locator('div', { hasText: 'qSOFA' }).locator('dd')).toHaveText(/^—\s*adults only$/);
+    // Nowhere on the screen an adult total or the adult chart's points: not in the patient strip, not in the steps.
+    const strip = page.locator('dl.strip-figures');
+    await expect(strip.locator('div', { hasText: 'NEWS2' }).locator('dd')).toHaveText(/^—\s*not used$/);
+    await expect(strip.locator('div', { hasText: 'qSOFA' }).locator('dd')).toHaveText(/^—\s*not used$/);
+    await expect(triage.getByRole('heading', { name: 'NEWS2 not used' })).toBeVisible();
+    await expect(triage.getByRole('heading', { name: 'qSOFA not used' })).toBeVisible();
+    await expect(triage.getByRole('heading', { name: /^NEWS2 items/ })).toHaveCount(0);
+    await expect(triage.getByRole('heading', { name: 'qSOFA criteria' })).toHaveCount(0);
+    await page.screenshot({ path: 'test-results/screenshots/evidence-child.png', fullPage: true, animations: 'disabled', caret: 'hide' });
+  });
+
   test('writes a converted result beside the figure as recorded', async ({ page }) => {
     // The mixed-units patient's HbA1c is charted in mmol/mol; Cairn reads it in %.
     await ehrLaunch(page, demoPatient('mixed-units.json').id);

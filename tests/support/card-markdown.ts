@@ -20,6 +20,7 @@ import { repoPath } from './repo-root.js';
 /** The hand-made demo patients whose cards are checked. */
 export const EDGE_CASES = [
   'aki-inpatient.json',
+  'child-febrile-ed.json',
   'ed-deteriorating-vitals.json',
   'healthy-adult.json',
   'hiv-trial-candidate.json',

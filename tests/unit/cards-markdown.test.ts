@@ -156,7 +156,7 @@ describe('triage and diagnosis cards of the demo patients, as a GFM renderer sho
   it('writes units as clinicians do, with the time of each reading', () => {
     const triage = shown.find((s) => s.card.summary.startsWith('ESI level 1'))!.card;
     expect(blocksContaining(triage, 'Readings (NEWS2 points) of 2026-11-24 08:55 UTC:')).toEqual([
-      'Readings (NEWS2 points) of 2026-11-24 08:55 UTC: Respiration rate 30/min (3), SpO2 88% (3), Systolic blood pressure 88 mmHg (3), Pulse 132/min (3), Consciousness C, Acute confusion (3), Temperature 39.4 °C (2).',
+      'Readings (NEWS2 points) of 2026-11-24 08:55 UTC: Respiration rate 30/min (3), SpO2 88% (3), Systolic blood pressure 88 mmHg (3), Pulse 132/min (3), Consciousness C (Acute confusion) (3), Temperature 39.4 °C (2).',
     ]);
     const ckd = shown.find((s) => s.card.summary.startsWith('Possible chronic kidney disease'))!.card;
     expect(blocksContaining(ckd, '')).toEqual(

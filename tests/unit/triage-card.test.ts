@@ -337,9 +337,10 @@ describe('triage card: adult scores are not applied to children', () => {
     expect(card!.indicator).toBe('info');
     expect(card!.suggestions).toBeUndefined();
     expect(card!.summary).not.toMatch(/NEWS2|qSOFA|shock index/);
-    expect(card!.detail).toContain('**NEWS2 not used**: age 2 months: NEWS2 is not validated under 16 years; use a paediatric early warning score.');
-    expect(card!.detail).toContain('**qSOFA not used**: age 2 months: qSOFA (Sepsis-3) is defined for adults');
-    expect(card!.detail).toMatch(/\*\*Shock index 1\.75\*\*: .*\(age 2 months: the adult threshold does not apply to children/);
+    expect(card!.detail).toContain(
+      '**NEWS2 and qSOFA not used**: age 2 months: adult scores (NEWS2 is validated from 16 years, qSOFA for adults); use a paediatric early warning score.',
+    );
+    expect(card!.detail).toMatch(/\*\*Shock index 1\.75\*\*: .*\(age 2 months: adult threshold not applied/);
     expect(card!.detail).not.toContain('NEWS2 points');
     expect(card!.extension?.[TRIAGE_EXTENSION]).toMatchObject({ news2NotApplicable: [expect.stringContaining('under 16')], qsofaNotApplicable: [expect.stringContaining('adults')] });
   });

@@ -31,8 +31,8 @@ function Readings({ values }: { values: readonly MeasuredValue[] }) {
   );
 }
 
-/** A score outside the population it was made for (a child, pregnancy): its figure is not shown. */
-const notApplicable = (a: Applicability | undefined) => a?.applicable === false;
+/** A score outside the population it was made for (a child, pregnancy): its figure and points are not shown. */
+export const notApplicable = (a: Applicability | undefined) => a?.applicable === false;
 
 const metWord = (met: boolean | null) => (met === true ? 'Met' : met === false ? 'Not met' : 'Not assessed');
 
@@ -112,61 +112,79 @@ export function TriageFinding({
         </table>
       </section>
 
-      <section className="steps" aria-labelledby="triage-news2">
-        <h4 id="triage-news2">
-          NEWS2 items{' '}
-          <span className="muted">
-            (total {t.news2.complete ? '' : '≥ '}
-            {t.news2.total}
-            {!t.news2.complete && t.news2.maxPossibleTotal !== undefined ? `, up to ${t.news2.maxPossibleTotal} with the items not recorded` : ''})
-          </span>
-        </h4>
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col">Reading</th>
-              <th scope="col">Points</th>
-            </tr>
-          </thead>
-          <tbody>
-            {t.news2.parameters.map((p) => (
-              <tr key={p.parameter} className={p.points && p.points >= 3 ? 'deciding' : undefined}>
-                <th scope="row">{p.label}</th>
-                <td>{p.status === 'missing' ? <span className="muted">{p.detail}</span> : <Readings values={p.evidence} />}</td>
-                <td className="num">{p.points === null ? '—' : `${p.points} / ${p.maxPoints}`}</td>
+      {notApplicable(t.news2.applicability) ? (
+        <section className="steps" aria-labelledby="triage-news2">
+          <h4 id="triage-news2">NEWS2 not used</h4>
+          {/* The adult chart's points would read as an alarm here: the readings are in the plots above. */}
+          <p>{t.news2.applicability?.notes.join('; ')}.</p>
+        </section>
+      ) : (
+        <section className="steps" aria-labelledby="triage-news2">
+          <h4 id="triage-news2">
+            NEWS2 items{' '}
+            <span className="muted">
+              (total {t.news2.complete ? '' : '≥ '}
+              {t.news2.total}
+              {!t.news2.complete && t.news2.maxPossibleTotal !== undefined ? `, up to ${t.news2.maxPossibleTotal} with the items not recorded` : ''})
+            </span>
+          </h4>
+          <table className="data">
+            <thead>
+              <tr>
+                <th scope="col">Item</th>
+                <th scope="col">Reading</th>
+                <th scope="col">Points</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+            </thead>
+            <tbody>
+              {t.news2.parameters.map((p) => (
+                <tr key={p.parameter} className={p.points && p.points >= 3 ? 'deciding' : undefined}>
+                  <th scope="row">{p.label}</th>
+                  <td>{p.status === 'missing' ? <span className="muted">{p.detail}</span> : <Readings values={p.evidence} />}</td>
+                  <td className="num">{p.points === null ? '—' : `${p.points} / ${p.maxPoints}`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
 
       <section className="steps" aria-labelledby="triage-qsofa">
-        <h4 id="triage-qsofa">qSOFA criteria</h4>
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Criterion</th>
-              <th scope="col">Result</th>
-              <th scope="col">From the record</th>
-            </tr>
-          </thead>
-          <tbody>
-            {t.qsofa.criteria.map((c) => (
-              <tr key={c.criterion} className={c.met ? 'deciding' : undefined}>
-                <th scope="row">{c.label ?? c.criterion}</th>
-                <td>
-                  <span className={`status status-${c.met === true ? 'met' : c.met === false ? 'not-met' : 'unknown'}`}>{metWord(c.met)}</span>
-                </td>
-                <td>{c.detail ?? <Readings values={c.evidence} />}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        {notApplicable(t.qsofa.applicability) ? (
+          <>
+            <h4 id="triage-qsofa">qSOFA not used</h4>
+            <p>{t.qsofa.applicability?.notes.join('; ')}.</p>
+          </>
+        ) : (
+          <>
+            <h4 id="triage-qsofa">qSOFA criteria</h4>
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">Criterion</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">From the record</th>
+                </tr>
+              </thead>
+              <tbody>
+                {t.qsofa.criteria.map((c) => (
+                  <tr key={c.criterion} className={c.met ? 'deciding' : undefined}>
+                    <th scope="row">{c.label ?? c.criterion}</th>
+                    <td>
+                      <span className={`status status-${c.met === true ? 'met' : c.met === false ? 'not-met' : 'unknown'}`}>{metWord(c.met)}</span>
+                    </td>
+                    <td>{c.detail ?? <Readings values={c.evidence} />}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
         {t.shockIndex.status === 'computed' && t.shockIndex.heartRate && t.shockIndex.systolicBP && (
           <p>
             <strong>Shock index</strong> {formatNumber(t.shockIndex.value ?? 0)} = heart rate {formatValue(t.shockIndex.heartRate.value, t.shockIndex.heartRate.unit)} ÷ systolic BP{' '}
             {formatValue(t.shockIndex.systolicBP.value, t.shockIndex.systolicBP.unit)} <span className="muted">({formatWhen(t.shockIndex.systolicBP.effective)})</span>
+            {notApplicable(t.shockIndex.applicability) && <span className="muted"> · {t.shockIndex.applicability?.notes.join('; ')}</span>}
           </p>
         )}
       </section>
@@ -236,10 +254,14 @@ export function TriageFinding({
               —<span className="figure-note">adults only</span>
             </dd>
           ) : (
-            <dd>
+            // Shown with a caveat (age unknown, pregnancy: the service's notes) rather than hidden.
+            <dd title={t.qsofa.applicability?.applicable === 'unknown' ? t.qsofa.applicability.notes.join('; ') : undefined}>
               {t.qsofa.complete ? '' : '≥'}
               {t.qsofa.total}/3
-              <span className="figure-note">{t.qsofa.positive === 'yes' ? 'positive' : t.qsofa.positive === 'no' ? 'negative' : 'undetermined'}</span>
+              <span className="figure-note">
+                {t.qsofa.positive === 'yes' ? 'positive' : t.qsofa.positive === 'no' ? 'negative' : 'undetermined'}
+                {t.qsofa.applicability?.applicable === 'unknown' && t.qsofa.applicability.notes.length > 0 && ', not validated here'}
+              </span>
             </dd>
           )}
         </div>

@@ -12,7 +12,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '../api';
 import { DiagnosisFinding, findingId } from '../components/DiagnosisFinding';
 import { TrialMatches } from '../components/TrialMatches';
-import { TriageFinding } from '../components/TriageFinding';
+import { notApplicable, TriageFinding } from '../components/TriageFinding';
 import { appContextOf, latestCardFor, readCards, readEvidence, type AppContext, type PatientCards, type PatientEvidence } from '../evidence-api';
 import { formatWhen, learnUnits } from '../format';
 import type { Client } from '../smart';
@@ -66,17 +66,30 @@ function SummaryStrip({ evidence, cards, name }: { evidence: PatientEvidence; ca
             <>
               <div>
                 <dt>NEWS2</dt>
-                <dd>
-                  {t.news2.complete ? '' : '≥'}
-                  {t.news2.total} <small>{t.news2.band}</small>
-                </dd>
+                {/* Outside its population (a child, pregnancy) the adult total would read as an alarm. */}
+                {notApplicable(t.news2.applicability) ? (
+                  <dd title={t.news2.applicability?.notes.join('; ')}>
+                    — <small>not used</small>
+                  </dd>
+                ) : (
+                  <dd>
+                    {t.news2.complete ? '' : '≥'}
+                    {t.news2.total} <small>{t.news2.band}</small>
+                  </dd>
+                )}
               </div>
               <div>
                 <dt>qSOFA</dt>
-                <dd>
-                  {t.qsofa.complete ? '' : '≥'}
-                  {t.qsofa.total}/3
-                </dd>
+                {notApplicable(t.qsofa.applicability) ? (
+                  <dd title={t.qsofa.applicability?.notes.join('; ')}>
+                    — <small>not used</small>
+                  </dd>
+                ) : (
+                  <dd>
+                    {t.qsofa.complete ? '' : '≥'}
+                    {t.qsofa.total}/3
+                  </dd>
+                )}
               </div>
             </>
           )}

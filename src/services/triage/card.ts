@@ -143,13 +143,17 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
   ];
   const bound = a.news2.complete ? '' : `, a lower bound: up to ${a.news2.maxPossibleTotal} with ${unknown.length > 0 ? unknown.join('; ') : 'the readings that allow more points'}`;
   const scores = [
-    // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
-    applies(a.news2)
-      ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
-      : `**NEWS2 not used**: ${escapeInline(a.news2.applicability.notes.join('; '))}.`,
-    applies(a.qsofa)
-      ? `**qSOFA ${a.qsofa.total}/3**${qsofaQualifiers(a)}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`
-      : `**qSOFA not used**: ${escapeInline(a.qsofa.applicability.notes.join('; '))}.`,
+    ...(!applies(a.news2) && !applies(a.qsofa)
+      ? [`**NEWS2 and qSOFA not used**: ${escapeInline(adultScoresNotUsed(a))}.`]
+      : [
+          // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
+          applies(a.news2)
+            ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
+            : `**NEWS2 not used**: ${escapeInline(a.news2.applicability.notes.join('; '))}.`,
+          applies(a.qsofa)
+            ? `**qSOFA ${a.qsofa.total}/3**${qsofaQualifiers(a)}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`
+            : `**qSOFA not used**: ${escapeInline(a.qsofa.applicability.notes.join('; '))}.`,
+        ]),
   ];
   if (a.shockIndex.status === 'computed') {
     const { heartRate, systolicBP } = a.shockIndex;
@@ -171,7 +175,12 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
       // The level stands on the vital signs; the contradiction is the clinician's to resolve (a wrong chart, or a wrong death record).
       deceasedWarning(a),
       // Said in the level's own line when the complaint alone set it (highRiskReason).
-      a.highRisk.status === 'matched' && highRiskLevel === undefined && `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
+      // Only when decision point B took the match: a complaint the resource table read whole, with no
+      // high-risk row, is not high risk whatever the knowledge base's nearest passage is (acuity.ts).
+      a.highRisk.status === 'matched' &&
+        highRiskLevel === undefined &&
+        a.acuity.findings.some((f) => f.criterion === 'high-risk-complaint' && f.met === true) &&
+        `Chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook.`,
       // Not read is not "none": the clinician reads the reason for visit the EHR holds.
       a.observations.chiefComplaintNotRead &&
         `**Chief complaint not read**: ${complaintNotReadConsequence(a.observations.chiefComplaintNotRead)}`,
@@ -196,6 +205,19 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
  * names high risk), in place of the criterion's bare name. The chapter 4 passage follows as the
  * quotation. One line instead of two leaves the quotation room within the card's 1,000 characters.
  */
+/**
+ * Why neither adult score is used, in one line: for a child both notes say the same thing (an
+ * adult score), and two lines of it left a febrile child's card no room for its guideline quotation
+ * within the short card's 1,000 characters. The notes stay whole in the card extension and the app.
+ */
+function adultScoresNotUsed(a: TriageAssessment): string {
+  const age = a.observations.patient.age;
+  if (!age || age.years >= 16) return [...a.news2.applicability.notes, ...a.qsofa.applicability.notes].join('; ');
+  // Under 16 (RCP 2017 NEWS2 scope; qSOFA, Sepsis-3, is for adults); a pregnancy note, if any, kept.
+  const others = a.news2.applicability.notes.filter((n) => !n.startsWith('age '));
+  return [`age ${age.display}: adult scores (NEWS2 is validated from 16 years, qSOFA for adults); use a paediatric early warning score`, ...others].join('; ');
+}
+
 /** In parentheses: a total that is a lower bound, and why a qSOFA shown may mislead (age unknown, pregnancy: qsofa.ts). */
 function qsofaQualifiers(a: TriageAssessment): string {
   const { applicable, notes } = a.qsofa.applicability;
@@ -352,7 +374,8 @@ function evidenceRows(a: TriageAssessment): EvidenceRow[] {
 
 /** A reading as the detail writes it: "Consciousness C, Acute confusion" rather than nested brackets before the points. */
 function readingOf(label: string, e: Evidence): Pick<EvidenceRow, 'label' | 'value' | 'unit' | 'recorded'> {
-  if (e.kind === 'consciousness') return { label, value: e.display ? `${e.value}, ${e.display}` : e.value };
+  // "C (Acute confusion)", not "C, Acute confusion": in a list of readings a comma reads as the next one.
+  if (e.kind === 'consciousness') return { label, value: evidenceValue(e) };
   return { label, value: evidenceValue(e), unit: e.unit, ...(e.recorded && { recorded: e.recorded }) };
 }
 

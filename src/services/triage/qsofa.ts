@@ -32,7 +32,7 @@ export const QSOFA_ADULT_AGE_YEARS = 18;
 function applicability(obs: TriageObservations, total: number): QsofaResult['applicability'] {
   const age = obs.patient.age;
   if (!age) return { applicable: 'unknown', notes: ['age unknown: qSOFA (Sepsis-3) is defined for adults'] };
-  if (age.years < QSOFA_ADULT_AGE_YEARS) return { applicable: false, notes: [`age ${age.display}: qSOFA (Sepsis-3) is defined for adults; its thresholds are normal values in children`] };
+  if (age.years < QSOFA_ADULT_AGE_YEARS) return { applicable: false, notes: [`age ${age.display}: qSOFA (Sepsis-3) is for adults; its thresholds are normal values in children`] };
   if (obs.patient.pregnancy === 'pregnant') {
     // What a low total does not say matters only when the total is low.
     const low = total < QSOFA_POSITIVE_TOTAL ? ', where it misses much of sepsis; a total under 2 does not rule sepsis out' : '';

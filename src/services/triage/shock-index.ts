@@ -88,7 +88,7 @@ export function computeShockIndex(obs: TriageObservations): ShockIndexResult {
     const applicability: ScoreApplicability = !age
       ? { applicable: 'unknown', notes: ['age unknown: the shock index threshold is an adult value'] }
       : age.years < 16
-        ? { applicable: false, notes: [`age ${age.display}: the adult threshold does not apply to children (normal heart rates are higher)`] }
+        ? { applicable: false, notes: [`age ${age.display}: adult threshold not applied`] }
         : { applicable: true, notes: [] };
     const later = i < sbps.length - 1 ? ` (the later systolic BP readings had no heart rate within ${SHOCK_INDEX_MAX_PAIR_GAP_MS / 60_000} min)` : '';
     return {
