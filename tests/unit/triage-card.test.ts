@@ -323,6 +323,21 @@ describe('triage card: a level set by a high-risk complaint quotes the handbook 
   });
 });
 
+describe('triage card: what the knowledge base matched', () => {
+  it('does not call a complaint high risk when the resource table read it whole and named no high-risk row', async () => {
+    // The knowledge base's nearest high-risk passage is whatever it is; "fever and cough" is a table row that is not high risk.
+    const { assessment, card } = await cardFor(
+      visitOf('fever and cough', { gender: 'male', birthDate: '1980-01-01' }, { hr: 88, rr: 16, sbp: 124 }),
+      fakeSearch('Infectious Disease'),
+      true,
+    );
+    expect(assessment.highRisk.status).toBe('matched');
+    expect(assessment.acuity.findings.find((f) => f.criterion === 'high-risk-complaint')?.met).toBe(false);
+    expect(assessment.acuity.level).toBe(3);
+    expect(card!.detail).not.toContain('high-risk situation');
+  });
+});
+
 describe('triage card: adult scores are not applied to children', () => {
   /** A 2-month-old with vital signs normal for the age (PALS 2020 ranges), the reason for visit given. */
   const infant = (reason: string) => visitOf(reason, { gender: 'female', birthDate: '2026-09-20' }, { hr: 140, rr: 38, sbp: 80 });
