@@ -136,7 +136,7 @@ async function main(): Promise<number> {
     const stages: Record<'retrieval' | 'notExcluded' | 'topicalOnly' | 'bm25Topical', number[]> = { retrieval: [], notExcluded: [], topicalOnly: [], bm25Topical: [] };
     // Ceilings: NDCG@5 of the best order of each list (no ordering of those trials can do better).
     const ceilings: Record<'candidates' | 'notExcluded' | 'fitting' | 'bm25Top20', number[]> = { candidates: [], notExcluded: [], fitting: [], bm25Top20: [] };
-    const orders: Record<'ranking' | 'bm25', number[]> = { ranking: [], bm25: [] };
+    const orders: Record<'ranking' | 'bm25' | 'retrieval', number[]> = { ranking: [], bm25: [], retrieval: [] };
     // Eligible trials only (gain 1; excluded and not relevant 0): the card's list and BM25's top 5.
     const eligible: Record<'card' | 'bm25', number[]> = { card: [], bm25: [] };
     let skipped = 0;
@@ -186,11 +186,14 @@ async function main(): Promise<number> {
         ceilings.candidates.push(topicNdcg(bestOrder(candidateIds, grades), grades) ?? 0);
         ceilings.notExcluded.push(topicNdcg(bestOrder(candidateIds.filter((id) => !excluded.has(id)), grades), grades) ?? 0);
         ceilings.fitting.push(topicNdcg(bestOrder(fitting, grades), grades) ?? 0);
-        // The same trials in other orders (no card size limit): the matcher's ranking, BM25's rank over the store.
+        // The same trials in other orders (no card size limit): the matcher's ranking, BM25's rank over the store, the retrieval's.
         const storeRank = new Map(storeRanking.map((x, i) => [x.id, i]));
         const byStore = [...fitting].sort((a, b) => (storeRank.get(a) ?? Infinity) - (storeRank.get(b) ?? Infinity));
+        const retrievalRank = new Map(candidateIds.map((id, i) => [id, i]));
+        const byRetrieval = [...fitting].sort((a, b) => (retrievalRank.get(a) ?? Infinity) - (retrievalRank.get(b) ?? Infinity));
         orders.ranking.push(topicNdcg(fitting, grades) ?? 0);
         orders.bm25.push(topicNdcg(byStore, grades) ?? 0);
+        orders.retrieval.push(topicNdcg(byRetrieval, grades) ?? 0);
         ceilings.bm25Top20.push(topicNdcg(bestOrder(top, grades), grades) ?? 0);
         // Topics with no eligible judged trial have no eligible-only NDCG: left out of both means.
         const onlyEligible = eligibleOnly(grades);
@@ -239,7 +242,7 @@ async function main(): Promise<number> {
         `ceilings (NDCG@5 of the best order of each list): candidates ${f(mean(ceilings.candidates))} · candidates not ranked excluded ${f(mean(ceilings.notExcluded))} · ` +
           `the trials the card counts ("may fit") ${f(mean(ceilings.fitting))} · BM25 top ${candidates ?? TRIAL_CANDIDATES} ${f(mean(ceilings.bm25Top20))}`,
       );
-      console.log(`the trials the card counts, every one of them (no size limit), NDCG@5 in the matcher's order ${f(mean(orders.ranking))} · in BM25's order over the store ${f(mean(orders.bm25))}`);
+      console.log(`the trials the card counts, every one of them (no size limit), NDCG@5 in the matcher's order ${f(mean(orders.ranking))} · in BM25's order over the store ${f(mean(orders.bm25))} · in retrieval's order ${f(mean(orders.retrieval))}`);
       console.log(`eligible trials only (gain 1, excluded 0), ${eligible.card.length} topics with an eligible judged trial: card ${f(mean(eligible.card))} · BM25 top 5 ${f(mean(eligible.bm25))}`);
     }
     console.log(`time: ${seconds.toFixed(1)} s (import ${importSeconds.toFixed(1)} s, hook calls ${hookSeconds.toFixed(1)} s)`);
