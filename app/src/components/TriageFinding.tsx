@@ -34,6 +34,19 @@ function Readings({ values }: { values: readonly MeasuredValue[] }) {
 /** A score outside the population it was made for (a child, pregnancy): its figure and points are not shown. */
 export const notApplicable = (a: Applicability | undefined) => a?.applicable === false;
 
+/** The head of a table of criteria: each criterion, whether it is met, and what in the record says so. */
+function CriterionHead() {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">Criterion</th>
+        <th scope="col">Result</th>
+        <th scope="col">From the record</th>
+      </tr>
+    </thead>
+  );
+}
+
 const metWord = (met: boolean | null) => (met === true ? 'Met' : met === false ? 'Not met' : 'Not assessed');
 
 function triageSources(t: TriageEvidence): Set<string> {
@@ -81,13 +94,7 @@ export function TriageFinding({
       <section className="steps" aria-labelledby="triage-esi-steps">
         <h4 id="triage-esi-steps">ESI decision points</h4>
         <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Criterion</th>
-              <th scope="col">Result</th>
-              <th scope="col">From the record</th>
-            </tr>
-          </thead>
+          <CriterionHead />
           {byPoint.map(({ dp, rows }) => (
             <tbody key={dp}>
               <tr className="group-row">
@@ -159,13 +166,7 @@ export function TriageFinding({
           <>
             <h4 id="triage-qsofa">qSOFA criteria</h4>
             <table className="data">
-              <thead>
-                <tr>
-                  <th scope="col">Criterion</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">From the record</th>
-                </tr>
-              </thead>
+              <CriterionHead />
               <tbody>
                 {t.qsofa.criteria.map((c) => (
                   <tr key={c.criterion} className={c.met ? 'deciding' : undefined}>

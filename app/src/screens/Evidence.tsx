@@ -68,9 +68,7 @@ function SummaryStrip({ evidence, cards, name }: { evidence: PatientEvidence; ca
                 <dt>NEWS2</dt>
                 {/* Outside its population (a child, pregnancy) the adult total would read as an alarm. */}
                 {notApplicable(t.news2.applicability) ? (
-                  <dd title={t.news2.applicability?.notes.join('; ')}>
-                    — <small>not used</small>
-                  </dd>
+                  <NotUsed notes={t.news2.applicability?.notes} />
                 ) : (
                   <dd>
                     {t.news2.complete ? '' : '≥'}
@@ -81,9 +79,7 @@ function SummaryStrip({ evidence, cards, name }: { evidence: PatientEvidence; ca
               <div>
                 <dt>qSOFA</dt>
                 {notApplicable(t.qsofa.applicability) ? (
-                  <dd title={t.qsofa.applicability?.notes.join('; ')}>
-                    — <small>not used</small>
-                  </dd>
+                  <NotUsed notes={t.qsofa.applicability?.notes} />
                 ) : (
                   <dd>
                     {t.qsofa.complete ? '' : '≥'}
@@ -277,5 +273,14 @@ export function Evidence({ client }: { client: Client }) {
       )}
       {!triageFirst && triage}
     </div>
+  );
+}
+
+/** A score's figure outside the population it was made for (a child, pregnancy): a dash, with the reason on hover. */
+function NotUsed({ notes }: { notes: string[] | undefined }) {
+  return (
+    <dd title={notes?.join('; ')}>
+      — <small>not used</small>
+    </dd>
   );
 }
