@@ -79,7 +79,17 @@ export interface TriageEvidence {
   missing: string[];
   chiefComplaint: { text?: string; source?: string } | null;
   chiefComplaintNotRead?: { source: string; characters: number; detail: string };
-  news2: { total: number; complete: boolean; maxPossibleTotal?: number; band: string; parameters: News2Parameter[]; citation?: Citation; applicability?: Applicability };
+  news2: {
+    total: number;
+    complete: boolean;
+    maxPossibleTotal?: number;
+    band: string;
+    /** false: the band is only a floor, the items not recorded could raise it (absent from older answers: taken as settled). */
+    bandSettled?: boolean;
+    parameters: News2Parameter[];
+    citation?: Citation;
+    applicability?: Applicability;
+  };
   qsofa: {
     total: number;
     complete: boolean;

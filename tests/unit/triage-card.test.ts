@@ -16,6 +16,7 @@ import { RESOURCE_TABLE } from '../../src/services/triage/resources.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
 import { MAX_CHIEF_COMPLAINT_CHARS } from '../../src/services/triage/triage-input.js';
+import { news2BandSettled } from '../../src/services/triage/news2.js';
 import { documentHash, provenanceProblems, suggestionProvenanceProblems } from '../support/provenance.js';
 import { repoPath } from '../support/repo-root.js';
 
@@ -335,6 +336,25 @@ describe('triage card: what the knowledge base matched', () => {
     expect(assessment.acuity.findings.find((f) => f.criterion === 'high-risk-complaint')?.met).toBe(false);
     expect(assessment.acuity.level).toBe(3);
     expect(card!.detail).not.toContain('high-risk situation');
+  });
+});
+
+describe('triage card: NEWS2 as a lower bound', () => {
+  it('gives no band the items not recorded could change, and no "NEWS2 ≥0" in the summary', async () => {
+    // Normal vital signs, but no AVPU and no record of air or oxygen: 0 so far, up to 5 (medium: oxygen 2, consciousness 3).
+    const { assessment, card } = await cardFor(visitOf('sprained ankle', { gender: 'female', birthDate: '1980-01-01' }, { hr: 80, rr: 16, sbp: 124 }), fakeSearch(null), true);
+    expect(assessment.news2).toMatchObject({ total: 0, complete: false, band: 'low', maxPossibleTotal: 5 });
+    expect(card!.summary).not.toContain('NEWS2');
+    expect(card!.detail).toContain('**NEWS2 ≥0**, a lower bound: up to 5 with');
+    expect(card!.detail).not.toContain('low clinical risk');
+  });
+
+  it('keeps a band no missing item can change', () => {
+    expect(news2BandSettled({ complete: false, band: 'high', maxPossibleTotal: 20 })).toBe(true);
+    expect(news2BandSettled({ complete: false, band: 'medium', maxPossibleTotal: 6 })).toBe(true);
+    expect(news2BandSettled({ complete: false, band: 'medium', maxPossibleTotal: 8 })).toBe(false);
+    expect(news2BandSettled({ complete: false, band: 'low', maxPossibleTotal: 3 })).toBe(false);
+    expect(news2BandSettled({ complete: true, band: 'low', maxPossibleTotal: 2 })).toBe(true);
   });
 });
 

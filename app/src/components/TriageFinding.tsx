@@ -34,6 +34,11 @@ function Readings({ values }: { values: readonly MeasuredValue[] }) {
 /** A score outside the population it was made for (a child, pregnancy): its figure and points are not shown. */
 export const notApplicable = (a: Applicability | undefined) => a?.applicable === false;
 
+/** A NEWS2 band, or, when the items not recorded could change it, how high the total could go instead. */
+function news2Note(n: TriageEvidence['news2']): string {
+  return n.bandSettled === false ? `up to ${n.maxPossibleTotal ?? '?'} with the items not recorded` : `${n.band} risk`;
+}
+
 /** The head of a table of criteria: each criterion, whether it is met, and what in the record says so. */
 function CriterionHead() {
   return (
@@ -244,7 +249,7 @@ export function TriageFinding({
             <dd>
               {t.news2.complete ? '' : '≥'}
               {t.news2.total}
-              <span className="figure-note">{t.news2.band} risk</span>
+              <span className="figure-note">{news2Note(t.news2)}</span>
             </dd>
           )}
         </div>

@@ -72,7 +72,7 @@ function SummaryStrip({ evidence, cards, name }: { evidence: PatientEvidence; ca
                 ) : (
                   <dd>
                     {t.news2.complete ? '' : '≥'}
-                    {t.news2.total} <small>{t.news2.band}</small>
+                    {t.news2.total} <small>{t.news2.bandSettled === false ? `up to ${t.news2.maxPossibleTotal ?? '?'}` : t.news2.band}</small>
                   </dd>
                 )}
               </div>

@@ -108,7 +108,10 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
 function summary(a: TriageAssessment): string {
   const parts = [
     `ESI level ${a.acuity.level} (decision point ${a.acuity.setBy})`,
-    ...(applies(a.news2) ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total} (${a.news2.band})`] : []),
+    // A lower bound: its band only when the missing items cannot change it, and no "NEWS2 ≥0" at all.
+    ...(applies(a.news2) && (a.news2.complete || a.news2.total > 0)
+      ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total}${a.news2.bandSettled ? ` (${a.news2.band})` : ''}`]
+      : []),
     // "qSOFA ≥0/3" (a criterion unrecorded, none met) says nothing a one-line summary needs.
     ...(applies(a.qsofa) && (a.qsofa.complete || a.qsofa.total > 0) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
   ];
@@ -148,7 +151,7 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
       : [
           // Scale 1 is NEWS2's default; scale 2 (hypercapnic respiratory failure) is named because it changes the SpO2 points.
           applies(a.news2)
-            ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
+            ? `${a.news2.bandSettled ? `**NEWS2 ${a.news2.total}** (${a.news2.band} clinical risk)` : `**NEWS2 ≥${a.news2.total}**`}${bound}.${a.news2.spo2Scale === 2 ? ' SpO2 scale 2.' : ''}`
             : `**NEWS2 not used**: ${escapeInline(a.news2.applicability.notes.join('; '))}.`,
           applies(a.qsofa)
             ? `**qSOFA ${a.qsofa.total}/3**${qsofaQualifiers(a)}${a.qsofa.positive === 'yes' ? ': positive' : ''}.`

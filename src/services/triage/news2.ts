@@ -183,6 +183,8 @@ export interface News2Result {
   missing: News2Parameter[];
   /** Chart 2 band from `total` (a lower bound when incomplete). */
   band: News2Band;
+  /** The band holds whatever the items not recorded would score (news2BandSettled): else it is only a floor. */
+  bandSettled: boolean;
   /** Any single parameter scored 3 (a "red score"). */
   anyParameterScored3: boolean;
   spo2Scale: 1 | 2;
@@ -315,6 +317,15 @@ function consciousnessScore(obs: TriageObservations): News2ParameterScore {
   return { parameter: 'consciousness', label, status: 'missing', points: null, maxPoints: 3, evidence: [], detail: `${label}: no AVPU or GCS recorded in the window`, citation };
 }
 
+/**
+ * Whether the band holds whatever the items not recorded would score: complete, or already high,
+ * or the highest possible total (each missing item scoring 3, RCP 2017 chart 1) falls in the same
+ * band. A lower bound of 0 with two items missing is not "low": it could be medium.
+ */
+export function news2BandSettled(r: Pick<News2Result, 'complete' | 'band' | 'maxPossibleTotal'>): boolean {
+  return r.complete || r.band === 'high' || news2Band(r.maxPossibleTotal, true) === r.band;
+}
+
 export function news2Band(total: number, anyParameterScored3: boolean): News2Band {
   if (total >= HIGH_RISK_TOTAL) return 'high';
   if (total >= MEDIUM_RISK_TOTAL) return 'medium';
@@ -361,14 +372,17 @@ export function computeNews2(obs: TriageObservations): News2Result {
   const total = parameters.reduce((sum, p) => sum + (p.points ?? 0), 0);
   const maxPossibleTotal = parameters.reduce((sum, p) => sum + p.maxPoints, 0);
   const anyParameterScored3 = parameters.some((p) => p.points === RED_SCORE_POINTS);
+  const complete = parameters.every((p) => p.status === 'scored');
+  const band = news2Band(total, anyParameterScored3);
   return {
     score: 'NEWS2',
     total,
-    complete: parameters.every((p) => p.status === 'scored'),
+    complete,
     maxPossibleTotal,
     parameters,
     missing: parameters.filter((p) => p.status === 'missing').map((p) => p.parameter),
-    band: news2Band(total, anyParameterScored3),
+    band,
+    bandSettled: news2BandSettled({ complete, band, maxPossibleTotal }),
     anyParameterScored3,
     spo2Scale,
     spo2ScaleBasis,
