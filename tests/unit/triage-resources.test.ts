@@ -154,6 +154,17 @@ describe('estimateResources', () => {
     if (e.status === 'estimated') expect(e.count).toBe(count);
   });
 
+  it.each([
+    ['vomiting and diarrhea', 'vomiting-diarrhoea', ['vomiting', 'diarrhea']],
+    ['diarrhea, vomiting', 'vomiting-diarrhoea', ['diarrhea', 'vomiting']],
+  ])('a complaint one row reads through two of its terms is understood whole: %s', (complaint, rowId, words) => {
+    // Each word matches a different term of the same row; one left "unexplained" sent the complaint
+    // to the knowledge base, whose nearest high-risk section then set ESI level 2.
+    const e = estimateResources({ complaint, ageYears: 35 });
+    expect(e.status === 'estimated' && e.unexplainedWords).toEqual([]);
+    expect(e.matches).toEqual([expect.objectContaining({ rowId, matchedWords: expect.arrayContaining(words) })]);
+  });
+
   it('the basis names the matched row and the resources, the step up says why', () => {
     const e = estimateResources({ complaint: 'scalp laceration', ageYears: 78 }, { olderAdultAge: 60, multipleProblemsAtLeast: null });
     expect(e.status === 'estimated' && e.basis).toBe('complaint matched "Laceration or open wound": simple procedure; age 78 years (≥ 60): one more resource expected');

@@ -254,15 +254,21 @@ function matchRows(complaint: string, t: ResourceTable): ResourceMatch[] {
   const candidates: ResourceMatch[] = [];
   for (const { row, terms } of rows) {
     let best: string[] | null = null;
+    // Every word any of the row's terms matched: "vomiting and diarrhea" is one row read through two
+    // of its terms, and a word left out would count as one the table did not understand.
+    const all = new Set<string>();
     for (const slots of terms) {
       const m = matchTerm(slots, words, vocabulary);
-      if (m && (!best || m.length > best.length)) best = m;
+      if (!m) continue;
+      for (const w of m) all.add(w);
+      if (!best || m.length > best.length) best = m;
     }
     if (best) {
+      const bestWords = best;
       candidates.push({
         rowId: row.id,
         label: row.label,
-        matchedWords: best,
+        matchedWords: [...bestWords, ...[...all].filter((w) => !bestWords.includes(w))],
         resources: [...row.resources],
         citation: row.citation,
         ...(row.highRisk !== undefined && { highRisk: row.highRisk }),
