@@ -339,6 +339,24 @@ describe('triage card: what the knowledge base matched', () => {
   });
 });
 
+describe('triage: a chief complaint the resource table read only in part', () => {
+  const adult = (complaint: string) => visitOf(complaint, { gender: 'female', birthDate: '1980-01-01' }, { hr: 80, rr: 16, sbp: 124 });
+
+  it('is not put at level 4 or 5 on the part it read, and the card names the words it did not', async () => {
+    // "leg pain" is one X-ray (level 4); "fall" and "sdh" are not words of the table.
+    const { assessment, card } = await cardFor(adult('L leg pain, s/p fall, SDH'), fakeSearch(null), true);
+    expect(assessment.acuity.level).toBe(3);
+    expect(assessment.acuity.possibleLevels.leastUrgent).toBe(5);
+    expect(card!.detail).toContain('but the resource table did not read "fall sdh" of the chief complaint: levels 4 and 5 need a resource estimate of all of it');
+  });
+
+  it('a complaint it read whole keeps the level its resources give', async () => {
+    const { assessment } = await cardFor(adult('L leg pain'), fakeSearch(null), true);
+    expect(assessment.acuity.level).toBe(4);
+    expect(assessment.acuity.setBy).toBe('C');
+  });
+});
+
 describe('triage card: NEWS2 as a lower bound', () => {
   it('gives no band the items not recorded could change, and no "NEWS2 ≥0" in the summary', async () => {
     // Normal vital signs, but no AVPU and no record of air or oxygen: 0 so far, up to 5 (medium: oxygen 2, consciousness 3).

@@ -682,6 +682,10 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   let lessUrgentIfFewerResources = false;
 
   const floors = c.filter((f) => f.met === true);
+  // Words of the complaint the resource table did not read ("L leg pain, s/p fall, SDH"): its
+  // estimate covers only part of the complaint, and levels 4 and 5 need an estimate of all of it,
+  // as they do when nothing of it was read (ESI v4 ch. 5: levels 4 and 5 rest on the resources expected).
+  const unread = resources.status === 'estimated' ? (resources.unexplainedWords ?? []) : [];
   if (setting(a).length > 0) {
     level = 1;
     setBy = 'A';
@@ -695,6 +699,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   } else if (
     resources.status === 'estimated' &&
     resources.count !== 'many' &&
+    unread.length === 0 &&
     floors.length === 0 &&
     !painFloor &&
     !(options.dangerZoneWithFewerResources === 'level-3' && d.some((f) => f.met === true))
@@ -711,7 +716,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
       } else reason = `${reason}; level 3 or 4: ${resourceScore.summary} → level 4`;
     }
   } else {
-    const dangerWithFew = resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0;
+    const dangerWithFew = resources.status === 'estimated' && resources.count !== 'many' && floors.length === 0 && (unread.length === 0 || d.some((f) => f.met === true));
     const why =
       resources.status === 'unknown'
         ? `resources could not be estimated (${resources.reason}): levels 4 and 5 need a resource estimate`
@@ -719,8 +724,10 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
           ? `two or more resources expected (${resources.basis})`
           : dangerWithFew
             ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but with danger-zone vital signs the estimate is not relied on`
-            : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
-    lessUrgentIfFewerResources = resources.status === 'unknown' && floors.length === 0;
+            : unread.length > 0 && floors.length === 0
+              ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but the resource table did not read "${unread.join(' ')}" of the chief complaint: levels 4 and 5 need a resource estimate of all of it`
+              : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
+    lessUrgentIfFewerResources = (resources.status === 'unknown' || unread.length > 0) && floors.length === 0;
     const dangerMet = d.filter((f) => f.met === true);
     // The values, not only the lines: "heart rate 128/min; respiratory rate 26/min".
     const dangerValues = dangerMet.map((f) => f.detail.split(';')[0]).join('; ');
@@ -742,6 +749,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
       !resourceScore.urgent &&
       resources.status === 'estimated' &&
       resources.count === 'many' &&
+      unread.length === 0 &&
       floors.length === 0 &&
       dangerMet.length === 0
     ) {
