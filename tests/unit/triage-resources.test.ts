@@ -165,6 +165,18 @@ describe('estimateResources', () => {
     expect(e.matches).toEqual([expect.objectContaining({ rowId, matchedWords: expect.arrayContaining(words) })]);
   });
 
+  it.each([
+    ['L Leg pain, s/p Fall, SDH', ['s/p Fall', 'SDH']],
+    ['RIGHT EAR PAIN/DRAINAGE', ['DRAINAGE']],
+    ['pain, leg', []], // leg pain written the other way round: "leg" is read in the whole complaint
+    ['ankle sprain, left', []], // a side is not a complaint
+    ['n/v/d', []], // a slash between single letters is an abbreviation
+    ['itchy rash on arms', []], // one part: a word left over qualifies it
+  ])('parts of a complaint of several that the table reads nothing of: %s', (complaint, parts) => {
+    const e = estimateResources({ complaint, ageYears: 35 });
+    expect(e.status === 'estimated' && e.unreadParts).toEqual(parts);
+  });
+
   it('the basis names the matched row and the resources, the step up says why', () => {
     const e = estimateResources({ complaint: 'scalp laceration', ageYears: 78 }, { olderAdultAge: 60, multipleProblemsAtLeast: null });
     expect(e.status === 'estimated' && e.basis).toBe('complaint matched "Laceration or open wound": simple procedure; age 78 years (≥ 60): one more resource expected');

@@ -123,6 +123,7 @@ export type ResourceEstimate =
       matches?: ResourceMatch[];
       adjustments?: ResourceAdjustment[];
       unexplainedWords?: string[];
+      unreadParts?: string[];
     }
   | { status: 'unknown'; reason: string };
 
@@ -682,10 +683,10 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
   let lessUrgentIfFewerResources = false;
 
   const floors = c.filter((f) => f.met === true);
-  // Words of the complaint the resource table did not read ("L leg pain, s/p fall, SDH"): its
-  // estimate covers only part of the complaint, and levels 4 and 5 need an estimate of all of it,
-  // as they do when nothing of it was read (ESI v4 ch. 5: levels 4 and 5 rest on the resources expected).
-  const unread = resources.status === 'estimated' ? (resources.unexplainedWords ?? []) : [];
+  // Parts of the complaint the resource table did not read ("s/p fall" and "SDH" of "L leg pain,
+  // s/p fall, SDH"): its estimate covers only the rest, and levels 4 and 5 need an estimate of all
+  // of it, as they do when nothing of it was read (ESI v4 ch. 5: levels 4 and 5 rest on the resources expected).
+  const unread = resources.status === 'estimated' ? (resources.unreadParts ?? []) : [];
   if (setting(a).length > 0) {
     level = 1;
     setBy = 'A';
@@ -725,7 +726,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
           : dangerWithFew
             ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but with danger-zone vital signs the estimate is not relied on`
             : unread.length > 0 && floors.length === 0
-              ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but the resource table did not read "${unread.join(' ')}" of the chief complaint: levels 4 and 5 need a resource estimate of all of it`
+              ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but the resource table did not read ${unread.map((p) => `"${p}"`).join(' and ')} of the chief complaint: levels 4 and 5 need a resource estimate of all of it`
               : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
     lessUrgentIfFewerResources = (resources.status === 'unknown' || unread.length > 0) && floors.length === 0;
     const dangerMet = d.filter((f) => f.met === true);

@@ -85,6 +85,14 @@ export interface EstimatedResources {
    * `highRiskSource: 'table-first'`).
    */
   unexplainedWords: string[];
+  /**
+   * Parts of a complaint of several ("L leg pain, s/p fall, SDH": split at commas, semicolons,
+   * slashes, plus signs and spaced dashes) that no row reads at all, as written. A part is a
+   * complaint of its own whose resources are unknown, so the estimate covers only the rest
+   * (acuity.ts keeps level 3). A word left over within a part the table read ("itchy rash on arms")
+   * qualifies that part and is not one.
+   */
+  unreadParts: string[];
 }
 
 export interface ResourceEstimateInput {
@@ -335,5 +343,24 @@ export function estimateResources(
   }
   const rows = matches.map((m) => `"${m.label}"`).join(' and ');
   const basis = `complaint matched ${rows}: ${describeResources(resources, t)}${adjustments.length > 0 ? `; ${adjustments.map((a) => a.detail).join('; ')}` : ''}`;
-  return { status: 'estimated', count, basis, resources, matches, adjustments, unexplainedWords: [...new Set(unexplainedWords)] };
+  return { status: 'estimated', count, basis, resources, matches, adjustments, unexplainedWords: [...new Set(unexplainedWords)], unreadParts: unreadParts(read, explained, filler, t) };
+}
+
+/**
+ * Where a complaint of several parts is split: the separators EHRs and nurses put between
+ * complaints. A slash between single letters is an abbreviation ("s/p", "n/v/d", "h/o"), not one.
+ */
+const COMPLAINT_PARTS = /[,;+]|\s-\s|(?<=[a-z]{2})\/|\/(?=[a-z]{2})/i;
+
+/**
+ * The parts of a complaint of several of which the table read no word (ResourceEstimate.unreadParts).
+ * Read in the whole complaint, not part by part: "pain, leg" is leg pain written the other way round.
+ */
+function unreadParts(complaint: string, explained: ReadonlySet<string>, filler: ReadonlySet<string>, t: ResourceTable): string[] {
+  const parts = complaint.split(COMPLAINT_PARTS).map((p) => p.trim());
+  if (parts.length < 2) return [];
+  return parts.filter((part) => {
+    const content = complaintWords(part, t.synonyms).filter((w) => !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
+    return content.length > 0 && content.every((w) => !explained.has(w));
+  });
 }
