@@ -87,10 +87,10 @@ export interface EstimatedResources {
   unexplainedWords: string[];
   /**
    * Parts of a complaint of several ("L leg pain, s/p fall, SDH": split at commas, semicolons,
-   * slashes, plus signs and spaced dashes) that no row reads at all, as written. A part is a
-   * complaint of its own whose resources are unknown, so the estimate covers only the rest
-   * (acuity.ts keeps level 3). A word left over within a part the table read ("itchy rash on arms")
-   * qualifies that part and is not one.
+   * slashes between words, plus signs and spaced dashes) of which the table read no word, as
+   * written. Such a part is a complaint of its own whose resources are unknown, so the estimate
+   * covers only the rest (acuity.ts keeps level 3). A word left over within a part the table read
+   * ("itchy rash on arms") qualifies that part and is not one.
    */
   unreadParts: string[];
 }
@@ -318,7 +318,7 @@ export function estimateResources(
   const resources = [...new Set(matches.flatMap((m) => m.resources))];
   const explained = new Set(matches.flatMap((m) => m.matchedWords));
   const filler = new Set(t.fillerWords.map((w) => stem(w)));
-  const unexplainedWords = complaintWords(read, t.synonyms).filter((w) => !explained.has(w) && !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
+  const unexplainedWords = meaningfulWords(read, filler, t).filter((w) => !explained.has(w));
   let count = countOf(resources);
   const adjustments: ResourceAdjustment[] = [];
   if (count !== 'many') {
@@ -346,6 +346,11 @@ export function estimateResources(
   return { status: 'estimated', count, basis, resources, matches, adjustments, unexplainedWords: [...new Set(unexplainedWords)], unreadParts: unreadParts(read, explained, filler, t) };
 }
 
+/** The words of a complaint that say something: not filler (side, timing), function words, numbers or single letters. */
+function meaningfulWords(text: string, filler: ReadonlySet<string>, t: ResourceTable): string[] {
+  return complaintWords(text, t.synonyms).filter((w) => !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
+}
+
 /**
  * Where a complaint of several parts is split: the separators EHRs and nurses put between
  * complaints. A slash between single letters is an abbreviation ("s/p", "n/v/d", "h/o"), not one.
@@ -360,7 +365,7 @@ function unreadParts(complaint: string, explained: ReadonlySet<string>, filler: 
   const parts = complaint.split(COMPLAINT_PARTS).map((p) => p.trim());
   if (parts.length < 2) return [];
   return parts.filter((part) => {
-    const content = complaintWords(part, t.synonyms).filter((w) => !filler.has(w) && !isStopWord(w) && !/^\d+$/.test(w) && w.length > 1);
+    const content = meaningfulWords(part, filler, t);
     return content.length > 0 && content.every((w) => !explained.has(w));
   });
 }
