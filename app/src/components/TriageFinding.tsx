@@ -34,9 +34,18 @@ function Readings({ values }: { values: readonly MeasuredValue[] }) {
 /** A score outside the population it was made for (a child, pregnancy): its figure and points are not shown. */
 export const notApplicable = (a: Applicability | undefined) => a?.applicable === false;
 
-/** A NEWS2 band, or, when the items not recorded could change it, how high the total could go instead. */
+/**
+ * Where a NEWS2 band is only a floor (the items not recorded could raise it), how high the total
+ * could go instead ("up to 5"); undefined when the band holds.
+ */
+export function news2Ceiling(n: TriageEvidence['news2']): string | undefined {
+  return n.bandSettled === false ? `up to ${n.maxPossibleTotal ?? '?'}` : undefined;
+}
+
+/** The note beside a NEWS2 total: its band, or how high it could go. */
 function news2Note(n: TriageEvidence['news2']): string {
-  return n.bandSettled === false ? `up to ${n.maxPossibleTotal ?? '?'} with the items not recorded` : `${n.band} risk`;
+  const ceiling = news2Ceiling(n);
+  return ceiling ? `${ceiling} with the items not recorded` : `${n.band} risk`;
 }
 
 /** The head of a table of criteria: each criterion, whether it is met, and what in the record says so. */

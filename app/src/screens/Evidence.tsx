@@ -12,7 +12,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { ApiError } from '../api';
 import { DiagnosisFinding, findingId } from '../components/DiagnosisFinding';
 import { TrialMatches } from '../components/TrialMatches';
-import { notApplicable, TriageFinding } from '../components/TriageFinding';
+import { news2Ceiling, notApplicable, TriageFinding } from '../components/TriageFinding';
 import { appContextOf, latestCardFor, readCards, readEvidence, type AppContext, type PatientCards, type PatientEvidence } from '../evidence-api';
 import { formatWhen, learnUnits } from '../format';
 import type { Client } from '../smart';
@@ -72,7 +72,7 @@ function SummaryStrip({ evidence, cards, name }: { evidence: PatientEvidence; ca
                 ) : (
                   <dd>
                     {t.news2.complete ? '' : '≥'}
-                    {t.news2.total} <small>{t.news2.bandSettled === false ? `up to ${t.news2.maxPossibleTotal ?? '?'}` : t.news2.band}</small>
+                    {t.news2.total} <small>{news2Ceiling(t.news2) ?? t.news2.band}</small>
                   </dd>
                 )}
               </div>

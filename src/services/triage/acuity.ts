@@ -639,6 +639,11 @@ export function fittedScoreFeatures(obs: TriageObservations, highRisk: HighRiskA
   });
 }
 
+/** "one resource expected (complaint matched …)" or "no resources expected (…)": an estimate of fewer than two. */
+function fewResourcesExpected(r: Extract<ResourceEstimate, { status: 'estimated' }>): string {
+  return `${r.count === 'one' ? 'one resource' : 'no resources'} expected (${r.basis})`;
+}
+
 export function assessAcuity(input: AcuityInput): AcuityResult {
   const obs = input.observations;
   const options: Required<AcuityOptions> = {
@@ -708,7 +713,7 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
     level = resources.count === 'one' ? 4 : options.noResourceLevel;
     setBy = 'C';
     const margin = resources.count === 'none' && level === 4 ? '; level 5 is not assigned (safety margin of the operating point)' : '';
-    reason = `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis})${margin}`;
+    reason = `${fewResourcesExpected(resources)}${margin}`;
     if (resources.count === 'one' && resourceScore) {
       scores.push(resourceScore);
       if (resourceScore.urgent) {
@@ -724,9 +729,9 @@ export function assessAcuity(input: AcuityInput): AcuityResult {
         : resources.count === 'many'
           ? `two or more resources expected (${resources.basis})`
           : dangerWithFew
-            ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but with danger-zone vital signs the estimate is not relied on`
+            ? `${fewResourcesExpected(resources)}, but with danger-zone vital signs the estimate is not relied on`
             : unread.length > 0 && floors.length === 0
-              ? `${resources.count === 'one' ? 'one resource' : 'no resources'} expected (${resources.basis}), but the resource table did not read ${unread.map((p) => `"${p}"`).join(' and ')} of the chief complaint: levels 4 and 5 need a resource estimate of all of it`
+              ? `${fewResourcesExpected(resources)}, but the resource table did not read ${unread.map((p) => `"${p}"`).join(' and ')} of the chief complaint: levels 4 and 5 need a resource estimate of all of it`
               : `${floors.map((f) => f.label).join('; ')}: at least level 3`;
     lessUrgentIfFewerResources = (resources.status === 'unknown' || unread.length > 0) && floors.length === 0;
     const dangerMet = d.filter((f) => f.met === true);

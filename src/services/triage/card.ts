@@ -8,9 +8,9 @@ import { displayQuantity } from '../../fhir/context/units.js';
 import type { Card } from '../../hooks/schema.js';
 import { TRIAGE_RULE, type TriageAssessment } from './assess.js';
 import { DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRow, highRiskRowQuery, NEWS2, NEWS2_BAND_QUERY, rowCitation } from './guideline-basis.js';
-import type { News2Parameter } from './news2.js';
+import { NEWS2_ADULT_AGE_YEARS, type News2Parameter } from './news2.js';
 import { complaintNotReadConsequence, describeExcluded } from './triage-input.js';
-import { applies, type Evidence, type VitalParameter } from './types.js';
+import { applies, type Evidence, type ScoreApplicability, type VitalParameter } from './types.js';
 
 /**
  * The triage card: indicator, summary and detail computed from the assessment, one guideline
@@ -104,16 +104,19 @@ export function triageCard(a: TriageAssessment, passages: readonly QuotedPassage
   };
 }
 
+/**
+ * A score the one-line summary gives: one that applies, unless it is a lower bound of 0 ("NEWS2 ≥0",
+ * "qSOFA ≥0/3": items unrecorded, nothing scored), which says nothing and reads as reassurance.
+ */
+const inSummary = (s: { complete: boolean; total: number; applicability: ScoreApplicability }): boolean => applies(s) && (s.complete || s.total > 0);
+
 /** One line under 140 characters, every number computed from the record. */
 function summary(a: TriageAssessment): string {
   const parts = [
     `ESI level ${a.acuity.level} (decision point ${a.acuity.setBy})`,
     // A lower bound: its band only when the missing items cannot change it, and no "NEWS2 ≥0" at all.
-    ...(applies(a.news2) && (a.news2.complete || a.news2.total > 0)
-      ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total}${a.news2.bandSettled ? ` (${a.news2.band})` : ''}`]
-      : []),
-    // "qSOFA ≥0/3" (a criterion unrecorded, none met) says nothing a one-line summary needs.
-    ...(applies(a.qsofa) && (a.qsofa.complete || a.qsofa.total > 0) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
+    ...(inSummary(a.news2) ? [`NEWS2 ${a.news2.complete ? '' : '≥'}${a.news2.total}${a.news2.bandSettled ? ` (${a.news2.band})` : ''}`] : []),
+    ...(inSummary(a.qsofa) ? [`qSOFA ${a.qsofa.complete ? '' : '≥'}${a.qsofa.total}/3`] : []),
   ];
   if (a.shockIndex.status === 'computed' && applies(a.shockIndex)) parts.push(`shock index ${a.shockIndex.value.toFixed(2)}`);
   // CDS Hooks: summary under 140 characters; the least important figures go first.
@@ -203,19 +206,13 @@ function detail(a: TriageAssessment, passages: readonly QuotedPassage[]): string
 }
 
 /**
- * Why the level was set, when a high-risk chief complaint set it alone: the complaint as recorded,
- * and the resource-table row it matched when a row decided (a row that the handbook's chapter 4
- * names high risk), in place of the criterion's bare name. The chapter 4 passage follows as the
- * quotation. One line instead of two leaves the quotation room within the card's 1,000 characters.
- */
-/**
  * Why neither adult score is used, in one line: for a child both notes say the same thing (an
  * adult score), and two lines of it left a febrile child's card no room for its guideline quotation
  * within the short card's 1,000 characters. The notes stay whole in the card extension and the app.
  */
 function adultScoresNotUsed(a: TriageAssessment): string {
   const age = a.observations.patient.age;
-  if (!age || age.years >= 16) return [...a.news2.applicability.notes, ...a.qsofa.applicability.notes].join('; ');
+  if (!age || age.years >= NEWS2_ADULT_AGE_YEARS) return [...a.news2.applicability.notes, ...a.qsofa.applicability.notes].join('; ');
   // Under 16 (RCP 2017 NEWS2 scope; qSOFA, Sepsis-3, is for adults); a pregnancy note, if any, kept.
   const others = a.news2.applicability.notes.filter((n) => !n.startsWith('age '));
   return [`age ${age.display}: adult scores (NEWS2 is validated from 16 years, qSOFA for adults); use a paediatric early warning score`, ...others].join('; ');
@@ -228,6 +225,12 @@ function qsofaQualifiers(a: TriageAssessment): string {
   return qualifiers.length > 0 ? ` (${qualifiers.join('; ')})` : '';
 }
 
+/**
+ * Why the level was set, when a high-risk chief complaint set it alone: the complaint as recorded,
+ * and the resource-table row it matched when a row decided (a row that the handbook's chapter 4
+ * names high risk), in place of the criterion's bare name. The chapter 4 passage follows as the
+ * quotation. One line instead of two leaves the quotation room within the card's 1,000 characters.
+ */
 function highRiskReason(a: TriageAssessment): string | undefined {
   if (a.acuity.setBy !== 'B' || a.acuity.deciding.some((f) => f.criterion !== 'high-risk-complaint')) return undefined;
   if (a.highRisk.status === 'matched') return `should not wait (high risk): chief complaint "${escapeInline(a.highRisk.complaint)}" matches a high-risk situation of the ESI handbook`;

@@ -142,6 +142,9 @@ export const TEMPERATURE_CHART: Chart = {
   ],
 };
 
+/** RCP 2017: NEWS2 is for adults aged 16 years and over. */
+export const NEWS2_ADULT_AGE_YEARS = 16;
+
 // --- Chart 2 (RCP 2017): clinical risk bands. ------------------------------------------------
 
 /** Aggregate 5–6 → medium, ≥7 → high; 0–4 → low, or low-medium when any one parameter scores 3. */
@@ -336,11 +339,10 @@ function applicability(obs: TriageObservations): News2Result['applicability'] {
   const notes: string[] = [];
   let applicable: boolean | 'unknown' = true;
   const age = obs.patient.age;
-  // RCP 2017: NEWS2 is for adults aged 16 years and over.
   if (!age) {
     applicable = 'unknown';
     notes.push('age unknown: NEWS2 is validated for adults aged 16 and over');
-  } else if (age.years < 16) {
+  } else if (age.years < NEWS2_ADULT_AGE_YEARS) {
     applicable = false;
     notes.push(`age ${age.display}: NEWS2 is not validated under 16 years; use a paediatric early warning score`);
   }

@@ -102,11 +102,6 @@ export interface GuidelinePassage {
   score: number;
 }
 
-/**
- * Matches a chief complaint against the ESI handbook's high-risk presentations through the
- * knowledge base (semantic + full-text search). Implemented by the knowledge module; injected so
- * the acuity logic stays pure and testable with a fake.
- */
 /** Whether a score was made for this patient (NEWS2: adults of 16 and over, not in pregnancy; qSOFA: adults), and why not. */
 export interface ScoreApplicability {
   applicable: boolean | 'unknown';
@@ -121,4 +116,9 @@ export function applies(score: { applicability: ScoreApplicability }): boolean {
   return score.applicability.applicable !== false;
 }
 
+/**
+ * Matches a chief complaint against the ESI handbook's high-risk presentations through the
+ * knowledge base (semantic + full-text search). Implemented by the knowledge module; injected so
+ * the acuity logic stays pure and testable with a fake.
+ */
 export type HighRiskMatcher = (complaint: string) => Promise<{ matched: boolean; passage?: GuidelinePassage }>;
