@@ -71,6 +71,37 @@ describe('splitCriteria', () => {
     expect(c?.alternatives).toBeUndefined();
   });
 
+  it('a blank line inside a wrapped item does not cut it: a lower-case line or a bare OR carries on the sentence', () => {
+    const text = [
+      '1. Patients with a verifiable diagnosis of Crohn s disease, supported by characteristic',
+      'clinical features or consistent histopathologic mucosal',
+      '',
+      'changes OR',
+      '',
+      '2. Patients with an unclassified inflammatory bowel disease OR',
+      '',
+      '3. Patients with a defined genetic syndrome linked to inflammatory bowel disease',
+      '',
+      'age > 18',
+      '',
+      'able to consent',
+    ].join('\n');
+    const items = splitCriteria(text, 'inclusion');
+    expect(items.map((i) => i.text)).toEqual([
+      'Patients with a verifiable diagnosis of Crohn s disease, supported by characteristic clinical features or consistent histopathologic mucosal changes',
+      'Patients with an unclassified inflammatory bowel disease',
+      'Patients with a defined genetic syndrome linked to inflammatory bowel disease',
+      // A short item is not wrapped prose: the lower-case line after it is an item of its own.
+      'age > 18',
+      'able to consent',
+    ]);
+    // Items joined by a trailing OR are alternatives, up to the first without one.
+    const [a, b, c, d] = items;
+    expect(a?.alternatives).toBeDefined();
+    expect([b?.alternatives, c?.alternatives]).toEqual([a?.alternatives, a?.alternatives]);
+    expect(d?.alternatives).toBeUndefined();
+  });
+
   it('skips placeholders', () => {
     expect(splitCriteria('- See Disease Characteristics\n- Not specified\n- asthma', 'inclusion').map((i) => i.text)).toEqual(['asthma']);
   });
@@ -88,6 +119,14 @@ describe('age ranges', () => {
     ['Children 6 months to 5 years of age', undefined, { min: 0.5, max: 5, minInclusive: true, maxInclusive: true }],
     ['18 and over', 'PATIENT CHARACTERISTICS > Age', { min: 18, minInclusive: true, maxInclusive: true }],
     ['Postmenopausal women aged 50-75 years', undefined, { min: 50, max: 75, minInclusive: true, maxInclusive: true }],
+    ['Must be greater than or equal to 18 years old.', undefined, { min: 18, minInclusive: true, maxInclusive: true }],
+    ['Age less than or equal to 65 years', undefined, { max: 65, minInclusive: true, maxInclusive: true }],
+    // An age in parentheses is an aside about some participants; the range is the one outside.
+    [
+      'All subjects will be between ages 0-75 (must be > 18 years old for patients without IBD and may be as young as 0-2 years old for mail-in samples).',
+      undefined,
+      { min: 0, max: 75, minInclusive: true, maxInclusive: true },
+    ],
   ])('%s', (text, context, expected) => {
     expect(parseAge(text, context)).toEqual(expected);
   });
@@ -97,6 +136,8 @@ describe('age ranges', () => {
     'History of cancer within the past 5 years',
     'FVC of > 80 % of that predicted for gender and age',
     'At least 4 weeks since prior chemotherapy',
+    // Different ages for each sex: which applies is not the parser's to pick.
+    'Age greater than or equal to 40 years for males and greater than or equal to 50 years for females.',
   ])('no age in: %s', (text) => {
     expect(parseAge(text)).toBeUndefined();
   });
@@ -179,6 +220,10 @@ describe('structure of whole criteria', () => {
     ['Patient must be able to give voluntary written informed consent.', 'inclusion', 'administrative'],
     ['History of myocardial infarction within 6 months', 'exclusion', 'condition: (qualified) Myocardial infarction'],
     ['Receipt of LAIV within the prior 14 days', 'exclusion', 'other'],
+    // Older records lost their apostrophes to a space: "Crohn s" is Crohn's.
+    ['Verifiable diagnosis of Crohn s disease', 'inclusion', 'condition: Inflammatory bowel disease'],
+    // The conditions in an age criterion's parentheses are an aside about some participants.
+    ['Between ages 0-75 (older than 18 for patients without IBD)', 'inclusion', 'age: age >=0 & <=75 y'],
   ])('%s', (text, kind, expected) => {
     expect(describeStructure(parse(text, kind))).toBe(expected);
   });

@@ -192,6 +192,31 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     expect(trial([undefined, 'Absence of HIV infection'], [HIV_GROUP, 'HIV infection'], [HEALTHY, 'Age 18 or older'])[0]!.status).toBe('not-met');
   });
 
+  it('healthy volunteers named as the only group: the criteria outside their heading are the patients\', a group of their own', () => {
+    const crohn = profile(patient({ gender: 'female', birthDate: '1992-03-01' }), note("Crohn's disease diagnosed 2019, ileocolonic, currently flaring."));
+    // As the splitter leaves "EXCLUSION CRITERIA FOR HEALTHY VOLUNTEERS:" (the section words taken off).
+    const HEALTHY = 'FOR HEALTHY VOLUNTEERS';
+    const trial = (...items: Array<[string | undefined, 'inclusion' | 'exclusion', string]>) =>
+      judgeTrial(crohn, { nctId: 'NCT0', criteria: items.map(([context, kind, text]) => ({ criterion: parseCriterion({ kind, text, ...(context && { context }), origin: 'text' }) })) }).criteria;
+    // She fits the patients' criteria (no heading), so the healthy volunteers' exclusion does not exclude her.
+    const [own, healthy] = trial([undefined, 'inclusion', 'Patients with a verifiable diagnosis of Crohn s disease or ulcerative colitis'], [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.']);
+    expect(own!.status).not.toBe('not-met');
+    expect(summary(healthy!)).toEqual(['unknown', 'not-applicable']);
+    expect(healthy!.reason).toMatch(/^for one group of participants only \(FOR HEALTHY VOLUNTEERS\)/);
+    // She fails the patients' criteria too: every judgement stands.
+    const both = trial([undefined, 'inclusion', 'Age 60 years or older'], [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.']);
+    expect(both.map((j) => j.status)).toEqual(['not-met', 'met']);
+    // The record's own age field is everyone's, whatever the groups.
+    const structured = judgeTrial(crohn, {
+      nctId: 'NCT0',
+      criteria: [
+        { criterion: parseCriterion({ kind: 'inclusion', text: 'Age 60 years or older', origin: 'structured-field' }) },
+        { criterion: parseCriterion({ kind: 'exclusion', text: 'History of inflammatory bowel disease.', context: HEALTHY, origin: 'text' }) },
+      ],
+    }).criteria;
+    expect(structured[0]!.status).toBe('not-met');
+  });
+
   it.each([
     ['INCLUSION CRITERIA > FOR HEALTHY VOLUNTEERS:', 'FOR HEALTHY VOLUNTEERS:'],
     ['INCLUSION CRITERIA > FOR PATIENTS UNDERGOING BAL:', 'FOR PATIENTS UNDERGOING BAL:'],

@@ -119,7 +119,7 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 7;
+export const PARSER_VERSION = 8;
 
 /** Wording that makes a criterion's medications allergens ("allergy to", "hypersensitivity to", "intolerance of"). */
 export const ALLERGY_WORDING = /\b(?:allerg(?:y|ies|ic)|hypersensitiv(?:ity|ities|e)|intoleran(?:ce|t)|anaphyla(?:xis|ctic))\b/i;
@@ -210,6 +210,44 @@ function markerKind(marker: string): MarkerKind {
   if (/^(?:i{1,3}|iv|v|vi{1,3}|ix|x)[.)]/i.test(m)) return 'roman';
   if (/^[a-z][.)]/i.test(m)) return 'letter';
   return 'symbol';
+}
+
+/**
+ * Whether a line after a blank line carries on the item before it: ClinicalTrials.gov texts break
+ * some wrapped items with blank lines ("… consistent histopathologic mucosal", blank, "changes OR";
+ * "… symptoms (pyoderma, erythema", blank, "nodosum, …"). It does when the item has not ended (no
+ * closing . ; : ! ?), the line is not a list item, and the sentence visibly goes on: a parenthesis
+ * left open, a last word that cannot end one ("of", "with"), or a lower-case line that ends
+ * in a bare "OR" / "AND" or is one. Otherwise a blank line ends the item, also before a lower-case
+ * line ("… inflammatory bowel disease", blank, "age > 18" are two criteria).
+ */
+function continuesItem(itemLines: readonly string[], next: string): boolean {
+  const item = itemLines.join(' ').trim();
+  if (/[.;:!?]$/.test(item) || BULLET.test(next)) return false;
+  const t = next.trim();
+  const open = (item.match(/\(/g) ?? []).length > (item.match(/\)/g) ?? []).length;
+  // Not a comma, "and" or "or": list items end with them ("Not pregnant,", "…; and").
+  const unfinished = /(?:-|\b(?:a|an|the|of|with|to|in|for|by|as|at|on|than|from|including|such as))$/i.test(item);
+  const connective = /^(?:or|and|and\/or)$/i.test(t) || (/^[a-z]/.test(t) && /\s(?:OR|AND)$/.test(t));
+  return open || unfinished || connective;
+}
+
+/**
+ * Numbered items joined by a trailing "OR" ("1. Crohn's disease … OR", "2. Unclassified IBD … OR",
+ * "3. …") are alternatives, as "one of the following" items are: the chain shares one id, up to
+ * the first item without the trailing OR. The OR itself is dropped from the text.
+ */
+function chainTrailingOr(items: Array<{ text: string; kind: CriterionKind; alternatives?: string }>, newId: () => string): void {
+  let chain: string | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const endsOr = /\s(?:OR|or)$/.test(item.text);
+    const next = items[i + 1];
+    if (chain === undefined && endsOr && next !== undefined && next.kind === item.kind && item.alternatives === undefined && next.alternatives === undefined) chain = newId();
+    if (endsOr) item.text = item.text.replace(/\s+(?:OR|or)$/, '');
+    if (chain !== undefined && item.alternatives === undefined) item.alternatives = chain;
+    if (!endsOr || next === undefined || next.kind !== item.kind || next.alternatives !== undefined) chain = undefined;
+  }
 }
 
 /** A short line that names a block ("Performance status:", "PATIENT CHARACTERISTICS:"), not the end of a wrapped sentence ("devices or conditions:"). */
@@ -304,10 +342,21 @@ export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterio
     addItem(joined);
   };
   const lines = asciiFold(text).replace(/\r\n?/g, '\n').replace(/^\s*:\s*/, '').split('\n');
+  // A blank line ends the item, unless what follows carries on its sentence (see continuesItem).
+  let blankSeen = false;
   for (const line of lines) {
     if (!line.trim()) {
-      flush();
+      if (current && current.lines.length > 0) blankSeen = true;
+      else flush();
       continue;
+    }
+    if (blankSeen) {
+      blankSeen = false;
+      if (current && continuesItem(current.lines, line)) {
+        current.lines.push(line.trim());
+        continue;
+      }
+      flush();
     }
     const indent = (/^[ \t]*/.exec(line)?.[0] ?? '').replace(/\t/g, '    ').length;
     // A section heading on its own line starts a new item even without a blank line before it.
@@ -335,6 +384,7 @@ export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterio
     current.lines.push(line.trim());
   }
   flush();
+  chainTrailingOr(items, () => `${kind}-or-${++serial}`);
 
   const out: AtomicCriterion[] = [];
   for (const item of items) {
@@ -411,11 +461,11 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
     candidates.push({ range: { min: lo, max: hi, minInclusive: true, maxInclusive: true }, index: m.index });
   }
   // Lower bounds: ">= 18 years", "at least 18 years of age", "older than 40", "18 years or older", "18 and over".
-  const minPre = new RegExp(String.raw`(>=|>|at least|older than|over|above|greater than|more than|minimum(?: age)?(?: of)?|aged? (?:>=|>|at least|over|above))\s*${num}\s*${AGE_UNIT}?`, 'g');
+  const minPre = new RegExp(String.raw`(>=|>|(?:greater|more|older) than or equal to|equal to or (?:greater|more|older) than|at least|older than|over|above|greater than|more than|minimum(?: age)?(?: of)?|aged? (?:>=|>|at least|over|above))\s*${num}\s*${AGE_UNIT}?`, 'g');
   for (const m of t.matchAll(minPre)) {
     if (!m[3] && !ageNear(m.index) && !/age|older/.test(m[1] as string)) continue;
     if (!accept(m.index, /age|older/.test(m[1] as string) || atStart(m.index), m.index + m[0].length)) continue;
-    const strict = m[1] === '>' || /older than|over|above|greater than|more than/.test(m[1] as string);
+    const strict = m[1] === '>' || (/older than|over|above|greater than|more than/.test(m[1] as string) && !/equal/.test(m[1] as string));
     candidates.push({ range: { min: yearsOf(Number(m[2]), m[3]), minInclusive: !strict, maxInclusive: true }, index: m.index });
   }
   const minPost = new RegExp(String.raw`${num}\s*${AGE_UNIT}?\s*(?:of age|old)?\s*(?:or|and)\s*(?:older|over|above|greater|more)\b`, 'g');
@@ -425,11 +475,11 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
     candidates.push({ range: { min: yearsOf(Number(m[1]), m[2]), minInclusive: true, maxInclusive: true }, index: m.index });
   }
   // Upper bounds: "< 65 years", "younger than 65", "under 18 years of age", "65 years or younger", "up to 75 years".
-  const maxPre = new RegExp(String.raw`(<=|<|younger than|under|below|less than|up to|no older than|not older than|maximum(?: age)?(?: of)?)\s*${num}\s*${AGE_UNIT}?`, 'g');
+  const maxPre = new RegExp(String.raw`(<=|<|(?:less|younger) than or equal to|equal to or (?:less|younger) than|younger than|under|below|less than|up to|no older than|not older than|maximum(?: age)?(?: of)?)\s*${num}\s*${AGE_UNIT}?`, 'g');
   for (const m of t.matchAll(maxPre)) {
     if (!m[3] && !ageNear(m.index) && !/age|older|younger/.test(m[1] as string)) continue;
     if (!accept(m.index, /younger|older/.test(m[1] as string) || atStart(m.index), m.index + m[0].length)) continue;
-    const strict = m[1] === '<' || /younger than|under|below|less than/.test(m[1] as string);
+    const strict = m[1] === '<' || (/younger than|under|below|less than/.test(m[1] as string) && !/equal/.test(m[1] as string));
     candidates.push({ range: { max: yearsOf(Number(m[2]), m[3]), minInclusive: true, maxInclusive: !strict }, index: m.index });
   }
   const maxPost = new RegExp(String.raw`${num}\s*${AGE_UNIT}?\s*(?:of age|old)?\s*(?:or|and)\s*(?:younger|under|below|less)\b`, 'g');
@@ -442,9 +492,22 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
     // PDQ blocks: heading "Age:" over a bare "18 and over" / "Over 18" / "Adult".
     return undefined;
   }
-  // Combine: the tightest stated bounds.
+  // An age in parentheses qualifies the one stated outside them for some participants ("ages
+  // 0-75 (… may be as young as 0-2 years old for mail-in samples)"): the one outside is the range.
+  const inParentheses = (index: number): boolean => {
+    let depth = 0;
+    for (let i = 0; i < index; i++) depth += t[i] === '(' ? 1 : t[i] === ')' && depth > 0 ? -1 : 0;
+    return depth > 0;
+  };
+  const outside = candidates.filter((c) => !inParentheses(c.index));
+  const used = outside.length > 0 ? outside : candidates;
+  // Different bounds for each sex ("40 years for males and 50 years for females", "boys with bone
+  // ages 2 to 13 years and girls … 2 to 11"): which applies is not for the parser to pick.
+  const distinct = (bound: 'min' | 'max') => new Set(used.map((c) => c.range[bound]).filter((v) => v !== undefined)).size;
+  if ((distinct('min') > 1 || distinct('max') > 1) && boundsPerSex(t)) return undefined;
+  // Combine: the bounds stated.
   const range: AgeRange = { minInclusive: true, maxInclusive: true };
-  for (const { range: r } of candidates.sort((a, b) => a.index - b.index)) {
+  for (const { range: r } of used.sort((a, b) => a.index - b.index)) {
     if (r.min !== undefined && (range.min === undefined || r.min > range.min)) {
       range.min = r.min;
       range.minInclusive = r.minInclusive;
@@ -456,6 +519,12 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
   }
   if (range.min !== undefined && range.max !== undefined && range.min > range.max) return undefined;
   return range;
+}
+
+/** The text names each sex on its own ("for males … for females"), not both together ("male or female"). */
+function boundsPerSex(lower: string): boolean {
+  const apart = lower.replace(/\b(?:males?|men|boys)\s+(?:and|or|&)\s+(?:females?|women|girls)\b|\b(?:females?|women|girls)\s+(?:and|or|&)\s+(?:males?|men|boys)\b/g, ' ');
+  return /\b(?:males?|men|boys)\b/.test(apart) && /\b(?:females?|women|girls)\b/.test(apart);
 }
 
 const CONTRACEPTION = /\b(?:child[- ]?bearing|contracepti\w*|birth[- ]control|barrier method|abstinen\w*|sterili[sz]\w*|fertile|of reproductive potential|able to become pregnant|potential to become pregnant)\b/i;
@@ -660,10 +729,14 @@ export function parseCriterion(criterion: AtomicCriterion): ParsedCriterion {
   // Measurement spans are in `withContext` coordinates; shift them onto `text`.
   const shift = withContext.length - text.length;
   const labSpans = labs.map((l) => ({ start: l.start - shift, end: l.end - shift }));
-  const conditionsAll = conceptReferences(text, 'condition', labSpans);
+  // An age stated outside parentheses makes what they hold an aside about some participants ("ages
+  // 0-75 (… 18 or older for patients without IBD …)"): their conditions are not the criterion's.
+  const asides = blankParentheses(text);
+  const conceptText = asides !== text && parseAge(asides, context) !== undefined ? asides : text;
+  const conditionsAll = conceptReferences(conceptText, 'condition', labSpans);
   const pregnancyRefs = conditionsAll.filter((c) => c.conceptId === 'pregnancy' || c.conceptId === 'breastfeeding');
   const conditions = conditionsAll.filter((c) => c.conceptId !== 'pregnancy' && c.conceptId !== 'breastfeeding');
-  const medications = conceptReferences(text, 'medication', labSpans);
+  const medications = conceptReferences(conceptText, 'medication', labSpans);
   const contraception = CONTRACEPTION.test(lower);
   const administrative = ADMINISTRATIVE.test(lower);
 
@@ -720,6 +793,18 @@ export function parseCriterion(criterion: AtomicCriterion): ParsedCriterion {
     residual: residualWords(text, [...labSpans, ...measuredNameSpans(text, labs), ...conceptSpans(text)]),
   };
   return { ...criterion, structure };
+}
+
+/** The text with everything inside parentheses blanked (same length, so spans still line up). */
+function blankParentheses(text: string): string {
+  let depth = 0;
+  let out = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    out += depth > 0 ? ' ' : ch;
+    if (ch === ')' && depth > 0) depth--;
+  }
+  return out;
 }
 
 /** Splits and parses a record's inclusion and exclusion text. */

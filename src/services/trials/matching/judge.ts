@@ -935,7 +935,27 @@ export function judgeTrial(profile: PatientProfile, trial: TrialCriteria, option
   const criteria = trial.criteria.map((c, index) =>
     judgeCriterion(profile, { criterion: c.criterion, index, ...(c.embedding !== undefined && { embedding: c.embedding }) }, options),
   );
-  return { nctId: trial.nctId, criteria: withinGroups(criteria, trial.criteria.map((c) => participantGroup(c.criterion.context))) };
+  return { nctId: trial.nctId, criteria: withinGroups(criteria, groupsOf(trial.criteria.map((c) => c.criterion))) };
+}
+
+const HEALTHY_GROUP = /\bhealthy\b/i;
+/** The group of a trial's text criteria outside any heading when a healthy-volunteer group is named. */
+export const STUDIED_PATIENTS_GROUP = 'the patients studied: criteria outside the healthy volunteers\' heading';
+
+/**
+ * Each criterion's participant group. Healthy volunteers are never everyone: when the only group a
+ * trial names is its healthy volunteers ("INCLUSION CRITERIA FOR HEALTHY VOLUNTEERS:") and it has
+ * text criteria under no group heading, those are the criteria of the patients it studies, a group of their own
+ * (a patient with Crohn's disease is not excluded by the healthy volunteers' "History of
+ * inflammatory bowel disease"). The record's age, sex and conditions fields stay everyone's.
+ */
+function groupsOf(criteria: readonly ParsedCriterion[]): Array<string | undefined> {
+  const groups = criteria.map((c) => participantGroup(c.context));
+  const named = groups.filter((g): g is string => g !== undefined);
+  // Only when the healthy volunteers are the only group named: a trial that names its patient
+  // groups too ("FOR HIV POSITIVE VOLUNTEERS:") keeps the criteria outside them everyone's.
+  if (named.length === 0 || !named.every((g) => HEALTHY_GROUP.test(g))) return groups;
+  return groups.map((g, i) => g ?? (criteria[i]!.origin === 'text' ? STUDIED_PATIENTS_GROUP : undefined));
 }
 
 const against = (j: CriterionJudgement): boolean => (j.kind === 'inclusion' && j.status === 'not-met') || (j.kind === 'exclusion' && j.status === 'met');

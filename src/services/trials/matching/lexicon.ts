@@ -363,12 +363,21 @@ function mayMatch(compiled: readonly CompiledConcept[], compacted: string): (p: 
 }
 
 /**
+ * Older ClinicalTrials.gov records lost their apostrophes to a space ("Crohn s disease",
+ * "Hodgkin s lymphoma", "investigator s opinion"): a lone "s" after a word is its possessive.
+ * Same length, so the mentions' offsets stay those of the text.
+ */
+function restorePossessives(folded: string): string {
+  return folded.replace(/([A-Za-z]{3}) s(?![A-Za-z0-9])/g, "$1's");
+}
+
+/**
  * Every mention of a concept in the text, longest first where two overlap ("type 2 diabetes"
  * beats "diabetes" for the same words, but both concepts are reported: the narrower one and,
  * through `parent`, the broader one are different facts).
  */
 function findMentions(compiled: readonly CompiledConcept[], text: string): Mention[] {
-  const folded = asciiFold(text);
+  const folded = restorePossessives(asciiFold(text));
   const tryPattern = mayMatch(compiled, compact(folded));
   const out: Mention[] = [];
   for (const { concept, patterns } of compiled) {
@@ -390,7 +399,7 @@ function findMentions(compiled: readonly CompiledConcept[], text: string): Menti
 
 /** All mentions of each concept (not only the first): the judge needs every sentence that names it. */
 function findAllMentions(compiled: readonly CompiledConcept[], text: string): Mention[] {
-  const folded = asciiFold(text);
+  const folded = restorePossessives(asciiFold(text));
   const tryPattern = mayMatch(compiled, compact(folded));
   const out: Mention[] = [];
   for (const { concept, patterns } of compiled) {
