@@ -11,7 +11,7 @@ import { checkCdsResponse } from '../../dev/hooks-contract.js';
 import type { GuidelineHit, SearchOptions } from '../../src/knowledge/retriever.js';
 import { assessTriage, nothingToTriage } from '../../src/services/triage/assess.js';
 import { TRIAGE_EXTENSION, triageCard, triageIndicator } from '../../src/services/triage/card.js';
-import { DECISION_POINT_B_QUERY, DECISION_POINT_QUERY, guidelineBasis } from '../../src/services/triage/guideline-basis.js';
+import { DECISION_POINT_B_QUERY, guidelineBasis } from '../../src/services/triage/guideline-basis.js';
 import { RESOURCE_TABLE } from '../../src/services/triage/resources.js';
 import type { GuidelineSearch } from '../../src/knowledge/guideline-search.js';
 import { HIGH_RISK_DOCUMENT, knowledgeBaseHighRiskMatcher } from '../../src/services/triage/high-risk-matcher.js';
@@ -314,7 +314,9 @@ describe('triage card: a level set by a high-risk complaint quotes the handbook 
   it.each([
     ['new-confusion-lethargy-disorientation', DECISION_POINT_B_QUERY.confusion],
     ['severe-pain', DECISION_POINT_B_QUERY.pain],
-    ['febrile-infant-under-3-months', DECISION_POINT_QUERY.B],
+    // A febrile young infant and hypotension are high-risk situations (ESI v4 ch. 4 and 6).
+    ['febrile-infant-under-3-months', DECISION_POINT_B_QUERY.highRisk],
+    ['hypotension', DECISION_POINT_B_QUERY.highRisk],
   ])('asks decision point B\'s question for the criterion that set the level (%s)', async (criterion, question) => {
     const asked: string[] = [];
     const search: GuidelineSearch = { search: async (query) => (asked.push(query), []) };

@@ -166,6 +166,18 @@ describe('estimateResources', () => {
   });
 
   it.each([
+    // Everyday wordings found by hand (not in either evaluation set): a sprain is one X-ray (ESI v4
+    // appendix A, ch. 5 FAQ), a urine test sent to the laboratory one resource (ch. 5).
+    ['sprained ankle', 'limb-injury', 'one'],
+    ['twisted ankle playing football', 'limb-injury', 'one'],
+    ['burning on urination', 'urinary', 'one'],
+    ['painful urination', 'urinary', 'one'],
+  ] as const)('reads "%s" as %s (%s)', (complaint, rowId, count) => {
+    const e = estimateResources({ complaint, ageYears: 28 });
+    expect(e.status === 'estimated' && [e.matches.map((m) => m.rowId), e.count]).toEqual([[rowId], count]);
+  });
+
+  it.each([
     ['L Leg pain, s/p Fall, SDH', ['s/p Fall', 'SDH']],
     ['RIGHT EAR PAIN/DRAINAGE', ['DRAINAGE']],
     ['pain, leg', []], // leg pain written the other way round: "leg" is read in the whole complaint

@@ -30,7 +30,10 @@ export const DECISION_POINT_QUERY: Record<'A' | 'B' | 'C' | 'D', string> = {
   A: 'Does this patient require immediate life-saving intervention? ESI level 1',
   B: 'Is this a patient who should not wait: high-risk situation, new onset confusion, lethargy or disorientation, or severe pain or distress? ESI level 2',
   C: 'How many different resources are needed? ESI level 3, 4 or 5',
-  D: 'Danger zone vital signs: consider up-triage to ESI level 2',
+  // The section's own question, not "danger zone vitals … level 2": that retrieved a passage of the
+  // time-to-treatment subsection about level 2 ("ESI level-2 patients are still considered to be
+  // very high risk"), which a level 3 card then quoted (tests/integration/knowledge/triage-basis.test.ts).
+  D: "Before assigning a patient to ESI level 3, the nurse looks at the patient's vital signs: outside the accepted parameters for age, consider upgrading to ESI level 2",
 };
 
 /**
@@ -44,13 +47,16 @@ export const DECISION_POINT_B_QUERY = {
   pain: 'Is this patient in severe pain or distress? Pain of 7 or more on a scale of 0 to 10: ESI level 2',
 } as const;
 
-/** The B question for the criterion that set the level; the general one for the others (a febrile infant, hypotension). */
+/**
+ * The B question for the criterion that set the level. A febrile young infant and hypotension are
+ * high-risk situations (ESI v4 ch. 4 and 6): the high-risk question, not the general one, which
+ * retrieves the confusion section.
+ */
 function decisionPointBQuery(a: TriageAssessment): string {
   const criteria = new Set(a.acuity.deciding.map((f) => f.criterion));
-  if (criteria.has('high-risk-complaint')) return DECISION_POINT_B_QUERY.highRisk;
   if (criteria.has('new-confusion-lethargy-disorientation')) return DECISION_POINT_B_QUERY.confusion;
   if (criteria.has('severe-pain')) return DECISION_POINT_B_QUERY.pain;
-  return DECISION_POINT_QUERY.B;
+  return DECISION_POINT_B_QUERY.highRisk;
 }
 
 /**

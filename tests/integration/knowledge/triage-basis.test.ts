@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { openKnowledgeBase, type KnowledgeBase } from '../../../src/knowledge/knowledge-base.js';
 import { createLogger } from '../../../src/log.js';
 import { closeEmbeddingThreads } from '../../../src/search/embeddings/index.js';
-import { DECISION_POINT_B_QUERY, ESI_ALGORITHM, highRiskRowQuery, namesSection, rowCitation } from '../../../src/services/triage/guideline-basis.js';
+import { DECISION_POINT_B_QUERY, DECISION_POINT_QUERY, ESI_ALGORITHM, highRiskRowQuery, namesSection, rowCitation } from '../../../src/services/triage/guideline-basis.js';
 import { HIGH_RISK_DOCUMENT, HIGH_RISK_SECTION } from '../../../src/services/triage/high-risk-matcher.js';
 import { RESOURCE_TABLE } from '../../../src/services/triage/resources.js';
 import { openTestDatabase, type TestDatabase } from '../../support/databases.js';
@@ -47,6 +47,13 @@ describe('triage card passages on the shipped corpus', () => {
       expect(q.accept?.(hit!)).toBe(true);
     },
   );
+
+  // A level 3 card set at D once quoted "ESI level-2 patients are still considered to be very high
+  // risk." from decision point B's section.
+  it.each(['A', 'C', 'D'] as const)('finds the section of decision point %s for its question', async (point) => {
+    const [hit] = await kb.search.searchFixed(DECISION_POINT_QUERY[point], { k: 1, filters: { documentIds: [ESI_ALGORITHM] } });
+    expect(hit?.headingPath.at(-1)).toMatch(new RegExp(`^Decision Point ${point}:`));
+  });
 
   it.each([
     ['highRisk', 'Is This a High-risk Situation?'],
