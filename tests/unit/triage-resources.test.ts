@@ -172,9 +172,18 @@ describe('estimateResources', () => {
     ['twisted ankle playing football', 'limb-injury', 'one'],
     ['burning on urination', 'urinary', 'one'],
     ['painful urination', 'urinary', 'one'],
+    // An ear infection is an ear complaint (examination and oral medication), not a skin infection
+    // needing blood tests and IV antibiotics; a dental abscess likewise.
+    ['ear infection', 'ear-complaint', 'none'],
+    ['otitis media', 'ear-complaint', 'none'],
+    ['dental abscess', 'dental', 'none'],
+    // Testicular torsion is a high-risk situation (ESI v4 ch. 4, Genitourinary).
+    ['left testicle pain', 'testicular-pain', 'many'],
+    ['scrotal swelling', 'testicular-pain', 'many'],
   ] as const)('reads "%s" as %s (%s)', (complaint, rowId, count) => {
     const e = estimateResources({ complaint, ageYears: 28 });
     expect(e.status === 'estimated' && [e.matches.map((m) => m.rowId), e.count]).toEqual([[rowId], count]);
+    expect(e.status === 'estimated' && e.matches[0]?.highRisk !== undefined).toBe(rowId === 'testicular-pain');
   });
 
   it.each([
