@@ -30,6 +30,11 @@ describe('splitEligibility', () => {
     expect(s.exclusion).toBe('');
   });
 
+  it('reads "CRITERIA FOR EXCLUSION:", the heading written the other way round', () => {
+    const s = splitEligibility('CRITERIA FOR INCLUSION:\n\nAge 18 to 70 years\n\nCRITERIA FOR EXCLUSION:\n\nWomen 56 years of age and older will be assumed to be postmenopausal.');
+    expect(s).toEqual({ inclusion: 'Age 18 to 70 years', exclusion: 'Women 56 years of age and older will be assumed to be postmenopausal.' });
+  });
+
   it('reads "Patients will be excluded if:" as the exclusion heading', () => {
     const s = splitEligibility('Patients with COPD\nPatients will be excluded if:\nthey smoke');
     expect(s.exclusion).toBe('they smoke');
@@ -136,6 +141,8 @@ describe('age ranges', () => {
     'History of cancer within the past 5 years',
     'FVC of > 80 % of that predicted for gender and age',
     'At least 4 weeks since prior chemotherapy',
+    // "Stage" holds "age": a disease stage is not an age range.
+    'Mild to Moderate Parkinson s Disease (Hoehn and Yahr Stage 1-3).',
     // Different ages for each sex: which applies is not the parser's to pick.
     'Age greater than or equal to 40 years for males and greater than or equal to 50 years for females.',
   ])('no age in: %s', (text) => {

@@ -1,7 +1,7 @@
 /** Criterion-level judgement against a PatientContext built from FHIR: the judge's specification. */
 import { describe, expect, it } from '@jest/globals';
 import { buildPatientContext } from '../../src/fhir/context/index.js';
-import { parseCriterion, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
+import { parseCriteria, parseCriterion, splitEligibility, type CriterionKind } from '../../src/services/trials/matching/criteria-parse.js';
 import { atLeastCount, criterionMinDurationDays, criterionWindowDays, judgeCriterion, judgeTrial, participantGroup, statedDurationDays, statedElapsedDays, type CriterionJudgement } from '../../src/services/trials/matching/judge.js';
 import { profileFromContext, type PatientProfile } from '../../src/services/trials/matching/profile.js';
 import { condition as conditionResource, note as noteResource, observation, patient, SCT, type Json } from '../support/fhir-builders.js';
@@ -187,9 +187,49 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     // He fails both groups: the judgements stand.
     const both = trial([HIV_GROUP, 'Absence of HIV infection'], [HEALTHY, 'Absence of HIV infection as confirmed by negative ELISA']);
     expect(both.map((j) => j.status)).toEqual(['not-met', 'not-met']);
+    // He fails the HIV group and the healthy volunteers' criteria say nothing against him: with HIV
+    // infection he is no healthy volunteer, so the judgement against him stands.
+    const ill = trial([HIV_GROUP, 'CD4 count below 200 (no antiretroviral therapy)'], [HIV_GROUP, 'Absence of HIV infection'], [HEALTHY, 'Age 18 or older']);
+    expect(ill[1]!.status).toBe('not-met');
     // One group only is everyone; criteria outside the groups are everyone's.
     expect(trial([HEALTHY, 'Absence of HIV infection'])[0]!.status).toBe('not-met');
     expect(trial([undefined, 'Absence of HIV infection'], [HIV_GROUP, 'HIV infection'], [HEALTHY, 'Age 18 or older'])[0]!.status).toBe('not-met');
+  });
+
+  it('one group under two names (a heading over the inclusions, a lead-in over the exclusions) is one group', () => {
+    const hcv = profile(patient({ gender: 'male', birthDate: '1974-05-01' }), note('Chronic hepatitis C, genotype 1a, treatment naive.'));
+    const raw = [
+      'INCLUSION CRITERIA:', '', 'Affected Subjects', '', 'In order to be eligible to participate in this study, an affected participant must meet all of the following criteria:', '',
+      '1. Suspected or evidence of acute or chronic liver disease', '', 'Healthy Volunteers', '',
+      'In order to be eligible to participate in this study, a healthy volunteer must meet all of the following criteria:', '', '1. In good general health', '',
+      'EXCLUSION CRITERIA:', '', 'Affected Participants', '', 'An affected participant who meets any of the following criteria will be excluded from participation in this study:', '',
+      '1. History of significant medical illnesses that might interfere with follow up', '', 'Healthy Volunteers', '',
+      'A healthy volunteer who meets any of the following criteria will be excluded from participation in this study:', '', '1. History of liver disease',
+    ].join('\n');
+    const criteria = parseCriteria(splitEligibility(raw));
+    // The group names are headings, never criteria.
+    expect(criteria.map((c) => c.text)).not.toContain('Affected Subjects');
+    expect(criteria.map((c) => c.text)).not.toContain('Healthy Volunteers');
+    const judged = judgeTrial(hcv, { nctId: 'NCT0', criteria: criteria.map((criterion) => ({ criterion })) }).criteria;
+    // The affected participants' criteria do not count against him, so the healthy volunteers' exclusion does not exclude him.
+    const liver = judged.find((j) => j.text === 'History of liver disease');
+    expect(summary(liver!)).toEqual(['unknown', 'not-applicable']);
+  });
+
+  it('what a criterion leaves out is no evidence for it: asthma does not meet "a pulmonary disorder other than asthma"', () => {
+    const asthma = profile(patient({ gender: 'female', birthDate: '1991-02-01' }), note('Moderate persistent asthma since childhood, on fluticasone-salmeterol.'));
+    expect(judge(asthma, 'Diagnosis of a pulmonary disorder other than asthma (e.g., chronic bronchitis, cystic fibrosis)', 'exclusion').status).not.toBe('met');
+    // The concept named before the exception keeps its other narrower concepts.
+    const type2 = profile(patient({ gender: 'male', birthDate: '1960-02-01' }), note('Type 2 diabetes on metformin.'));
+    const type1 = profile(patient({ gender: 'male', birthDate: '1990-02-01' }), note('Type 1 diabetes on an insulin pump.'));
+    expect(judge(type2, 'Diabetes mellitus other than type 1 diabetes', 'exclusion').status).toBe('met');
+    expect(judge(type1, 'Diabetes mellitus other than type 1 diabetes', 'exclusion').status).not.toBe('met');
+  });
+
+  it('a piece of a criterion that only qualifies is not matched on its own: "chronic" is not "chronic lymphadenopathy"', () => {
+    const hcv = profile(patient({ gender: 'male', birthDate: '1974-05-01' }), note('Chronic hepatitis C, genotype 1a, treatment naive.'));
+    const j = judge(hcv, 'A history of chronic (>6 months), non-malignant, non-infectious lymphadenopathy and/or splenomegaly', 'inclusion');
+    expect(j.status).not.toBe('met');
   });
 
   it('healthy volunteers named as the only group: the criteria outside their heading are the patients\', a group of their own', () => {
@@ -199,13 +239,20 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     const trial = (...items: Array<[string | undefined, 'inclusion' | 'exclusion', string]>) =>
       judgeTrial(crohn, { nctId: 'NCT0', criteria: items.map(([context, kind, text]) => ({ criterion: parseCriterion({ kind, text, ...(context && { context }), origin: 'text' }) })) }).criteria;
     // She fits the patients' criteria (no heading), so the healthy volunteers' exclusion does not exclude her.
-    const [own, healthy] = trial([undefined, 'inclusion', 'Patients with a verifiable diagnosis of Crohn s disease or ulcerative colitis'], [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.']);
+    const [own, , healthy] = trial(
+      [undefined, 'inclusion', 'Patients with a verifiable diagnosis of Crohn s disease or ulcerative colitis'],
+      [HEALTHY, 'inclusion', 'Must be willing to undergo blood draw'],
+      [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.'],
+    );
     expect(own!.status).not.toBe('not-met');
     expect(summary(healthy!)).toEqual(['unknown', 'not-applicable']);
     expect(healthy!.reason).toMatch(/^for one group of participants only \(FOR HEALTHY VOLUNTEERS\)/);
     // She fails the patients' criteria too: every judgement stands.
-    const both = trial([undefined, 'inclusion', 'Age 60 years or older'], [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.']);
-    expect(both.map((j) => j.status)).toEqual(['not-met', 'met']);
+    const both = trial([undefined, 'inclusion', 'Age 60 years or older'], [HEALTHY, 'inclusion', 'Must be willing to undergo blood draw'], [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.']);
+    expect(both.map((j) => j.status)).toEqual(['not-met', 'unknown', 'met']);
+    // A heading over exclusions alone is no group to fit: with it, she still fits only the patients'.
+    const exclusionsOnly = trial([undefined, 'inclusion', 'Age 60 years or older'], [HEALTHY, 'exclusion', 'History of inflammatory bowel disease.']);
+    expect(exclusionsOnly.map((j) => j.status)).toEqual(['not-met', 'met']);
     // The record's own age field is everyone's, whatever the groups.
     const structured = judgeTrial(crohn, {
       nctId: 'NCT0',
@@ -222,6 +269,13 @@ describe('conditions: coded, noted, negated, unmentioned', () => {
     ['INCLUSION CRITERIA > FOR PATIENTS UNDERGOING BAL:', 'FOR PATIENTS UNDERGOING BAL:'],
     ['Inclusion > Healthy controls:', 'Healthy controls:'],
     ['Cohort B:', 'Cohort B:'],
+    ['Affected Subjects > In order to be eligible to participate in this study, an affected participant must meet all of the following criteria', 'Affected Subjects'],
+    ['Healthy Volunteers > A healthy volunteer who meets any of the following criteria will be excluded from participation in this study', 'A healthy volunteer who meets any of the following criteria will be excluded from participation in this study'],
+    ['All patients', undefined],
+    ['INCLUSION CRITERIA > ASTHMATICS', 'ASTHMATICS'],
+    ['PATIENTS', 'PATIENTS'],
+    // Two groups named together are both: everyone's criteria.
+    ['EXCLUSION CRITERIA > CONTROLS AND PATIENTS', undefined],
     ['INCLUSION CRITERIA > For all patients:', undefined],
     ['PATIENT CHARACTERISTICS > Age', undefined],
     ['Inclusion criteria > Patients must have:', undefined],

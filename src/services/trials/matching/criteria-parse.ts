@@ -74,6 +74,8 @@ export interface ConceptReference {
   qualified: boolean;
   /** Stems of the qualifying words ("uncontrolled", "brain", "stem"), or the markers 'other', 'current', 'time limit'. */
   qualifiers?: string[];
+  /** Narrower concepts the criterion leaves out ("a pulmonary disorder other than asthma"). */
+  except?: string[];
   valueSet?: string;
   coding?: Coding;
 }
@@ -119,7 +121,7 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 8;
+export const PARSER_VERSION = 12;
 
 /** Wording that makes a criterion's medications allergens ("allergy to", "hypersensitivity to", "intolerance of"). */
 export const ALLERGY_WORDING = /\b(?:allerg(?:y|ies|ic)|hypersensitiv(?:ity|ities|e)|intoleran(?:ce|t)|anaphyla(?:xis|ctic))\b/i;
@@ -131,6 +133,8 @@ const SECTION_HEADING =
   /^\s*(?:[-*•]\s*)?(?:key |main |major |general |specific |additional )?(inclusion|exclusion|eligibility)(?: and (?:inclusion|exclusion))?(?: criteria| criterion| requirements)?(?:\s*\([^)]*\))?\s*(?:include|includes|are)?\s*[:.-]?\s*/i;
 const EXCLUSION_LEAD_IN = /^\s*(?:patients?|subjects?|participants?|individuals?|volunteers?|candidates?)\s+(?:will be|are|is|who are)\s+(?:excluded|ineligible|not eligible)\b[^:]*:\s*/i;
 const INCLUSION_LEAD_IN = /^\s*(?:patients?|subjects?|participants?|individuals?|volunteers?|candidates?)\s+(?:will be|are|is)\s+(?:included|eligible)\b[^:]*:\s*/i;
+
+const CRITERIA_FOR = /^\s*(?:[-*•]\s*)?criteria (?:for|of) (inclusion|exclusion)\s*[:.-]?\s*(.*)$/i;
 
 export interface EligibilitySections {
   inclusion: string;
@@ -147,6 +151,13 @@ export function splitEligibility(raw: string): EligibilitySections {
   const exclusion: string[] = [];
   let target = inclusion;
   for (const line of lines) {
+    // "CRITERIA FOR EXCLUSION:", the heading written the other way round.
+    const reversed = CRITERIA_FOR.exec(line);
+    if (reversed) {
+      target = (reversed[1] as string).toLowerCase() === 'exclusion' ? exclusion : inclusion;
+      if (reversed[2]?.trim()) target.push(reversed[2]);
+      continue;
+    }
     const m = SECTION_HEADING.exec(line);
     if (m && /criteria|criterion|requirements|:/i.test(m[0]) && /^\s*(?:[-*•]\s*)?(?:key |main |major |general |specific |additional )?(?:inclusion|exclusion|eligibility)/i.test(line)) {
       const which = (m[1] as string).toLowerCase();
@@ -200,6 +211,12 @@ function headingLevel(heading: string): number {
  *     after it (and vice versa).
  */
 const ALTERNATIVES_LEAD_IN = /\b(?:one|any|either|at least one|one or more)\s+(?:\w+\s+)?of the following\b|\bany one of\b/i;
+
+/** The nouns trials name their participants by. */
+export const PARTICIPANT_NOUNS = 'volunteers?|patients?|subjects?|participants?|controls?|donors?|individuals?';
+
+/** A paragraph of two to four words naming a group of participants, without punctuation. */
+const GROUP_NAME_LINE = new RegExp(String.raw`^(?!(?:all|any|every|eligible|the|these|such)\b)[A-Za-z][\w-]*(?:\s+[\w-]+){0,2}\s+(?:${PARTICIPANT_NOUNS})$`, 'i');
 
 type MarkerKind = 'symbol' | 'number' | 'letter' | 'roman' | 'none';
 
@@ -325,6 +342,12 @@ export function splitCriteria(text: string, kind: CriterionKind): AtomicCriterio
       leadIn(heading, at);
       return;
     }
+    // A paragraph that is only a group's name ("Affected Subjects", "Healthy Volunteers") heads
+    // that group's criteria, as a block heading does.
+    if (at.marker === 'none' && GROUP_NAME_LINE.test(joined)) {
+      pushHeading(1, joined, false);
+      return;
+    }
     // A lead-in without a colon ("One of the following histologically confirmed diagnoses").
     if (ALTERNATIVES_LEAD_IN.test(joined) && joined.length <= 100 && !/[.;]$/.test(joined)) {
       leadIn(joined.replace(/[.:]$/, ''), at);
@@ -447,7 +470,7 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
   };
   const num = String.raw`(\d{1,3}(?:\.\d+)?)`;
   // Ranges: "18-65 years", "between 18 and 65 years of age", "aged 18 to 75", "ages 2 through 17".
-  const rangeRe = new RegExp(String.raw`(?:(aged?|ages?(?: of)?|between(?: the ages? of)?|from)\s*)?${num}\s*${AGE_UNIT}?\s*(?:-|to|and|through|until)\s*${num}\s*${AGE_UNIT}?(\s*(?:of age|old|inclusive))?`, 'g');
+  const rangeRe = new RegExp(String.raw`(?:\b(aged?|ages?(?: of)?|between(?: the ages? of)?|from)\s*)?${num}\s*${AGE_UNIT}?\s*(?:-|to|and|through|until)\s*${num}\s*${AGE_UNIT}?(\s*(?:of age|old|inclusive))?`, 'g');
   for (const m of t.matchAll(rangeRe)) {
     const lead = m[1];
     const unit = m[5] ?? m[3];
@@ -646,8 +669,15 @@ function conceptReferences(text: string, kind: 'condition' | 'medication', skip:
   const mentions = kind === 'condition' ? conditionMentions(folded, true) : medicationMentions(folded, true);
   const out: ConceptReference[] = [];
   const seen = new Set<string>();
+  const exceptions = exceptionScopes(folded);
   for (const m of mentions) {
     if (skip.some((s) => m.start < s.end && m.end > s.start)) continue;
+    // "Other than asthma": what the criterion leaves out of the concept named before it.
+    if (exceptions.some((x) => m.start >= x.start && m.end <= x.end)) {
+      const broader = out[out.length - 1];
+      if (broader) broader.except = [...(broader.except ?? []), m.conceptId];
+      continue;
+    }
     if (seen.has(m.conceptId)) continue;
     seen.add(m.conceptId);
     const concept = conceptById(m.conceptId);
@@ -664,6 +694,24 @@ function conceptReferences(text: string, kind: 'condition' | 'medication', skip:
       ...(concept.valueSet !== undefined && { valueSet: concept.valueSet }),
       ...(concept.coding !== undefined && { coding: concept.coding }),
     });
+  }
+  return out;
+}
+
+const EXCEPTION_WORDS = /\b(?:other than|except(?:ing)?(?: for)?|besides|apart from|excluding|with the exception of)\s+/gi;
+
+/**
+ * Where a criterion names what it leaves out: from "other than", "except", "excluding"… to the end
+ * of the list that follows ("other than asthma or COPD"), which a parenthesis, a semicolon, a colon
+ * or a full stop ends ("other than asthma (e.g., chronic bronchitis…)": the examples are of what
+ * the criterion asks about).
+ */
+function exceptionScopes(folded: string): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = [];
+  for (const m of folded.matchAll(EXCEPTION_WORDS)) {
+    const start = m.index + m[0].length;
+    const stop = /[(;:.]|\b(?:who|that|which|with|and)\b/i.exec(folded.slice(start));
+    out.push({ start, end: stop ? start + stop.index : folded.length });
   }
   return out;
 }

@@ -33,7 +33,7 @@
  * `assumed-absent`, so a card can show them apart; ranking never excludes on them.
  */
 import { LRUCache } from 'lru-cache';
-import { ALLERGY_WORDING, type CriterionKind, type CriterionStructure, type ConceptReference, type ParsedCriterion } from './criteria-parse.js';
+import { ALLERGY_WORDING, PARTICIPANT_NOUNS, type CriterionKind, type CriterionStructure, type ConceptReference, type ParsedCriterion } from './criteria-parse.js';
 import { conceptDescendants, medicationMentions } from './lexicon.js';
 import { compare, type MeasurementStatement } from './measurements.js';
 import type { FactEvidence, PatientProfile, ValueEvidence } from './profile.js';
@@ -176,9 +176,17 @@ function sexPart(profile: PatientProfile, s: CriterionStructure): Part | undefin
 function conceptFacts(
   map: Map<string, FactEvidence[]>,
   conceptId: string,
+  except: readonly string[] = [],
 ): { present: FactEvidence[]; absent: FactEvidence[]; uncertain: FactEvidence[]; past: FactEvidence[]; narrowerOnly: boolean } {
-  const own = map.get(conceptId) ?? [];
-  const narrower = conceptDescendants(conceptId).flatMap((id) => map.get(id) ?? []);
+  // The narrower concepts the criterion leaves out ("other than asthma") are no evidence for it,
+  // nor is their evidence, which the profile also files under each broader concept.
+  const left = new Set(except.flatMap((id) => [id, ...conceptDescendants(id)]));
+  const key = (f: FactEvidence) => `${f.source}\u0000${f.sentence ?? ''}\u0000${f.text}`;
+  const leftEvidence = new Set([...left].flatMap((id) => (map.get(id) ?? []).map(key)));
+  const own = (map.get(conceptId) ?? []).filter((f) => !leftEvidence.has(key(f)));
+  const narrower = conceptDescendants(conceptId)
+    .filter((id) => !left.has(id))
+    .flatMap((id) => map.get(id) ?? []);
   const all = [...own, ...narrower.filter((f) => f.status === 'present')];
   return {
     present: all.filter((f) => f.status === 'present'),
@@ -203,7 +211,7 @@ function broaderPresent(map: Map<string, FactEvidence[]>, ref: ConceptReference)
 }
 
 function conceptPart(map: Map<string, FactEvidence[]>, ref: ConceptReference, what: 'condition' | 'medication', criterionText = ''): Part {
-  const facts = conceptFacts(map, ref.conceptId);
+  const facts = conceptFacts(map, ref.conceptId, ref.except);
   const wantPresent = !ref.negated;
   const label = ref.label.toLowerCase();
   if (facts.present.length > 0) {
@@ -539,6 +547,11 @@ function labPart(profile: PatientProfile, l: MeasurementStatement, assumable: bo
  */
 const termSetCache = new LRUCache<string, string[][]>({ max: 20_000 });
 
+/** Words that qualify a finding but name none (as stemmed by contentWords). */
+const MODIFIER_STEMS: ReadonlySet<string> = new Set(
+  ['chronic', 'acute', 'severe', 'mild', 'moderate', 'non', 'active', 'recent', 'recurrent', 'significant', 'uncontrolled', 'unstable', 'stable', 'progressive', 'advanced', 'malignant', 'known', 'prior', 'previous', 'current', 'persistent', 'new', 'documented', 'suspected', 'confirmed'].flatMap((w) => contentWords(w)),
+);
+
 function criterionTermSets(criterionText: string): string[][] {
   const cached = termSetCache.get(criterionText);
   if (cached) return cached;
@@ -547,7 +560,9 @@ function criterionTermSets(criterionText: string): string[][] {
   if (/\bor\b|\band\/or\b/i.test(criterionText)) {
     for (const chunk of asciiFold(criterionText).split(/,|;|\band\/or\b|\bor\b/i)) {
       const chunkTerms = [...new Set(contentWords(chunk))];
-      if (chunkTerms.some((t) => !isGeneric(t)) && chunkTerms.length < terms.length) sets.push(chunkTerms);
+      // A piece that only qualifies ("A history of chronic (>6 months)", cut from "…, non-infectious
+      // lymphadenopathy") names nothing a note could state: "Chronic hepatitis C" is not it.
+      if (chunkTerms.some((t) => !isGeneric(t) && !MODIFIER_STEMS.has(t)) && chunkTerms.length < terms.length) sets.push(chunkTerms);
     }
   }
   termSetCache.set(criterionText, sets);
@@ -794,7 +809,30 @@ function both(a: boolean | null, b: boolean | null): boolean | null {
  * VOLUNTEERS:", "For patients undergoing bronchoscopy:", "Cohort B:"): the criteria under it are
  * that group's, as a coordinator reads them. Not a heading for everyone ("For all patients:").
  */
-const GROUP_HEADING = /^(?:for\s+(?!all\s+(?:patients|subjects|participants|volunteers)\s*:?\s*$)(?:\S+\s+){0,6}?(?:volunteers?|patients?|subjects?|participants?|controls?|donors?|individuals?)\b.*|healthy (?:volunteers?|controls?|subjects?|participants?)|(?:cohort|arm|group|part)\s+[\w-]+)\s*:?\s*$/i;
+const PARTICIPANTS = String.raw`(?:${PARTICIPANT_NOUNS})`;
+const GROUP_HEADING_FORMS = [
+  String.raw`for\s+(?!all\s+${PARTICIPANTS}\s*:?\s*$)(?:\S+\s+){0,6}?${PARTICIPANTS}\b.*`,
+  String.raw`healthy (?:volunteers?|controls?|subjects?|participants?)`,
+  String.raw`(?:cohort|arm|group|part)\s+[\w-]+`,
+  // A heading line that is only the group's name ("Affected Subjects", "Healthy Volunteers",
+  // "PATIENTS", "ASTHMATICS"); one naming two groups ("CONTROLS AND PATIENTS") is for both.
+  String.raw`(?!(?:for|all|any|every|eligible|the|these|such)\b)(?!.*\b(?:and|or)\b)(?:[\w-]+\s+){0,3}(?:${PARTICIPANTS}|\w+(?:atics|etics|ptics))`,
+  // A lead-in about one kind of participant ("A healthy volunteer who meets any of the following…").
+  String.raw`(?:an?|the)\s+(?:[\w-]+\s+){1,3}?${PARTICIPANTS}\s+who\b.*`,
+];
+const GROUP_HEADING = new RegExp(String.raw`^(?:${GROUP_HEADING_FORMS.map((form) => `(?:${form})`).join('|')})\s*:?\s*$`, 'i');
+
+/**
+ * One key for the names a trial gives the same group: "Affected Subjects" over its inclusion
+ * criteria and "An affected participant who meets any of the following…" over its exclusions,
+ * "FOR HEALTHY VOLUNTEERS:" and "Healthy volunteers".
+ */
+function groupKey(group: string): string {
+  const g = group.toLowerCase().replace(/:\s*$/, '').replace(/^for\s+/, '').trim();
+  const who = new RegExp(String.raw`^(?:an?|the)\s+(.*?)\b${PARTICIPANTS}\s+who\b`).exec(g);
+  const phrase = who ? `${who[1] ?? ''}participants` : g.replace(new RegExp(String.raw`\b${PARTICIPANTS}\b`, 'g'), 'participants');
+  return phrase.replace(/\s+/g, ' ').trim();
+}
 
 /** The participant group a criterion's headings limit it to, if any (the nearest such heading). */
 export function participantGroup(context: string | undefined): string | undefined {
@@ -862,7 +900,10 @@ export function judgeCriterion(profile: PatientProfile, input: JudgeInput, optio
   // Nothing structured could be judged: the notes, by meaning and words.
   if (!parts.some((p) => p.holds !== null) && !demographic.some((p) => p.holds !== null)) {
     const unparsed = s.conditions.length === 0 && s.medications.length === 0 && s.labs.length === 0 && !s.age && !s.sex && !s.pregnancy && !s.performance;
-    const conceptsUnmentioned = parts.length > 0 && parts.every((p) => p.unmentioned && p.evidence.length === 0);
+    // A criterion that leaves a concept out ("other than type 1 diabetes") is not read by its words:
+    // they name what it leaves out, and a note stating that would match them.
+    const excepting = [...s.conditions, ...s.medications].some((r) => r.except !== undefined);
+    const conceptsUnmentioned = parts.length > 0 && parts.every((p) => p.unmentioned && p.evidence.length === 0) && !excepting;
     if (unparsed || conceptsUnmentioned) {
       // Consent or compliance worded outside the administrative category ("signed inform consent",
       // "patient compliant with study procedures", "patient is voluntary"): a note that states it
@@ -935,17 +976,29 @@ export function judgeTrial(profile: PatientProfile, trial: TrialCriteria, option
   const criteria = trial.criteria.map((c, index) =>
     judgeCriterion(profile, { criterion: c.criterion, index, ...(c.embedding !== undefined && { embedding: c.embedding }) }, options),
   );
-  return { nctId: trial.nctId, criteria: withinGroups(criteria, groupsOf(trial.criteria.map((c) => c.criterion))) };
+  return { nctId: trial.nctId, criteria: withinGroups(criteria, groupsOf(trial.criteria.map((c) => c.criterion)), hasDisease(profile)) };
 }
 
-const HEALTHY_GROUP = /\bhealthy\b/i;
-/** The group of a trial's text criteria outside any heading when a healthy-volunteer group is named. */
-export const STUDIED_PATIENTS_GROUP = 'the patients studied: criteria outside the healthy volunteers\' heading';
+/** Conditions a healthy volunteer may have: habits and states, not diseases. */
+const NOT_DISEASE: ReadonlySet<string> = new Set(['smoking', 'pregnancy', 'breastfeeding', 'obesity']);
+
+/** A condition other than a habit or state is present now (not past history) on the record or in a note. */
+function hasDisease(profile: PatientProfile): boolean {
+  for (const [conceptId, evidence] of profile.conditions) {
+    if (!NOT_DISEASE.has(conceptId) && evidence.some((e) => e.status === 'present' && !e.past)) return true;
+  }
+  return false;
+}
+
+/** Healthy volunteers, and controls (healthy by definition in a study of patients). */
+const HEALTHY_GROUP = /\bhealthy\b|\bcontrols?\b/i;
+/** The group of a trial's inclusion criteria outside any heading when only healthy volunteers are named. */
+const STUDIED_PATIENTS_GROUP = 'the patients studied: the criteria under no group heading';
 
 /**
  * Each criterion's participant group. Healthy volunteers are never everyone: when the only group a
  * trial names is its healthy volunteers ("INCLUSION CRITERIA FOR HEALTHY VOLUNTEERS:") and it has
- * text criteria under no group heading, those are the criteria of the patients it studies, a group of their own
+ * inclusion criteria under no group heading, those are the criteria of the patients it studies, a group of their own
  * (a patient with Crohn's disease is not excluded by the healthy volunteers' "History of
  * inflammatory bowel disease"). The record's age, sex and conditions fields stay everyone's.
  */
@@ -955,7 +1008,7 @@ function groupsOf(criteria: readonly ParsedCriterion[]): Array<string | undefine
   // Only when the healthy volunteers are the only group named: a trial that names its patient
   // groups too ("FOR HIV POSITIVE VOLUNTEERS:") keeps the criteria outside them everyone's.
   if (named.length === 0 || !named.every((g) => HEALTHY_GROUP.test(g))) return groups;
-  return groups.map((g, i) => g ?? (criteria[i]!.origin === 'text' ? STUDIED_PATIENTS_GROUP : undefined));
+  return groups.map((g, i) => g ?? (criteria[i]!.origin === 'text' && criteria[i]!.kind === 'inclusion' ? STUDIED_PATIENTS_GROUP : undefined));
 }
 
 const against = (j: CriterionJudgement): boolean => (j.kind === 'inclusion' && j.status === 'not-met') || (j.kind === 'exclusion' && j.status === 'met');
@@ -968,11 +1021,15 @@ const against = (j: CriterionJudgement): boolean => (j.kind === 'inclusion' && j
  * volunteers' "Absence of HIV infection"); when every group has one, they stand. A trial with a
  * single such group keeps its judgements: that group is everyone.
  */
-function withinGroups(criteria: CriterionJudgement[], groups: ReadonlyArray<string | undefined>): CriterionJudgement[] {
-  const keys = groups.map((g) => g?.toLowerCase());
-  const named = new Set(keys.filter((k) => k !== undefined));
+function withinGroups(criteria: CriterionJudgement[], groups: ReadonlyArray<string | undefined>, ill: boolean): CriterionJudgement[] {
+  const keys = groups.map((g) => (g === undefined ? undefined : groupKey(g)));
+  // The groups a patient could fit are those with inclusion criteria: a heading over exclusions
+  // alone ("CONTROLS: in addition to the above…") adds to a group, it is not one to fit.
+  const named = new Set(keys.filter((k, i): k is string => k !== undefined && criteria[i]!.kind === 'inclusion'));
   if (named.size < 2) return criteria;
-  const failed = new Set(keys.filter((k, i) => k !== undefined && against(criteria[i]!)));
+  // A patient with a disease on the record or in a note is no healthy volunteer, whatever that
+  // group's criteria say or leave unsaid.
+  const failed = new Set(keys.filter((k, i) => k !== undefined && named.has(k) && (against(criteria[i]!) || (ill && HEALTHY_GROUP.test(groups[i]!)))));
   if (failed.size >= named.size) return criteria;
   return criteria.map((j, i) => {
     const group = groups[i];
