@@ -426,3 +426,43 @@ describe('triage card: adult scores are not applied to children', () => {
     expect(card).toBeUndefined();
   });
 });
+
+describe('triage card: a high-risk row quotes its situation', () => {
+  // The Genitourinary section of ESI v4 ch. 4 as shipped: testicular torsion, dialysis, urinary retention.
+  const chapter = readFileSync(repoPath('guidelines/ahrq-esi-v4-ch4-level-2.md'), 'utf8');
+  const genitourinary = chapter.slice(chapter.indexOf('### Genitourinary') + '### Genitourinary'.length, chapter.indexOf('###', chapter.indexOf('### Genitourinary') + 5)).trim();
+
+  it('quotes testicular torsion on a testicular pain card, not the urinary catheterization beside it', async () => {
+    const search: GuidelineSearch = {
+      async search(_query: string, options?: SearchOptions) {
+        const doc = options?.filters?.documentIds?.[0] ?? 'doc';
+        if (doc === HIGH_RISK_DOCUMENT) return [hit({ documentId: doc, chunkId: `${doc}#gu`, headingPath: ['High-risk Situations', 'Genitourinary'], text: genitourinary })];
+        return [hit({ documentId: doc, chunkId: `${doc}#other`, text: 'Before assigning a patient to ESI level 3, the nurse needs to look at the patient vital signs.' })];
+      },
+    };
+    const { assessment, card } = await cardFor(visitOf('left testicle pain since this morning', { gender: 'male', birthDate: '2009-03-01' }, { hr: 96, rr: 16, sbp: 128 }), search);
+    expect([assessment.acuity.level, assessment.acuity.setBy]).toEqual([2, 'B']);
+    const quote = card!.detail!.split('\n\n').find((b) => b.startsWith('>'))!;
+    expect(quote).toMatch(/testicular\s+torsion/);
+    expect(quote).not.toMatch(/catheterization|dialysis/);
+  });
+
+  it('quotes the section the row cites before the knowledge base\'s nearest passage to the complaint', async () => {
+    const section = (heading: string) => {
+      const at = chapter.indexOf(`### ${heading}`) + heading.length + 4;
+      return chapter.slice(at, chapter.indexOf('###', at)).trim();
+    };
+    const search: GuidelineSearch = {
+      async search(query: string, options?: SearchOptions) {
+        const doc = options?.filters?.documentIds?.[0] ?? 'doc';
+        if (doc !== HIGH_RISK_DOCUMENT) return [hit({ documentId: doc, chunkId: `${doc}#other`, text: 'Passage of another document.' })];
+        // The row asks with its own summary, which names its section; the complaint alone is nearest the aneurysm.
+        const heading = query.includes('Cardiovascular') ? 'Cardiovascular' : 'Abdominal and Gastrointestinal';
+        return [hit({ documentId: doc, chunkId: `${doc}#${heading}`, headingPath: ['High-risk Situations', heading], text: section(heading) })];
+      },
+    };
+    const { card } = await cardFor(visitOf('chest pain radiating to left arm', { gender: 'male', birthDate: '1954-03-01' }, { hr: 96, rr: 18, sbp: 150 }), search);
+    expect(card!.detail).toContain('"High-risk Situations › Cardiovascular"');
+    expect(card!.detail).not.toMatch(/aneurysm/);
+  });
+});

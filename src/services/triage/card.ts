@@ -299,9 +299,11 @@ function resourcesExtension(a: TriageAssessment): object {
  * retrieved.
  */
 function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]): { passages: QuotedPassage[]; relevance: string } {
-  const highRisk = a.highRisk.status === 'matched' && a.acuity.setBy === 'B' ? a.highRisk.passage?.chunkId : undefined;
   // A high-risk row of the resource table: the section it cites (guideline-basis.ts highRiskRowQuery).
-  const row = highRisk === undefined ? highRiskRow(a) : undefined;
+  // It goes before the knowledge base's nearest passage, which for "chest pain radiating to left
+  // arm" is the aortic aneurysm's "abdominal pain radiating to the back".
+  const row = highRiskRow(a);
+  const highRisk = row === undefined && a.highRisk.status === 'matched' && a.acuity.setBy === 'B' ? a.highRisk.passage?.chunkId : undefined;
   const rowQuery = row && highRiskRowQuery(row);
   const isRowPassage = (p: QuotedPassage) => rowQuery?.accept?.(p) === true;
   const bandQuery = applies(a.news2) ? NEWS2_BAND_QUERY[a.news2.band] : undefined;
@@ -312,11 +314,17 @@ function leadingPassages(a: TriageAssessment, passages: readonly QuotedPassage[]
     return p.documentId === ESI_ALGORITHM ? 1 : 2;
   };
   const ranked = passages.map((p, i) => ({ p, i })).sort((x, y) => priority(x.p) - priority(y.p) || x.i - y.i);
-  const complaint = highRisk && a.highRisk.status === 'matched' ? ` ${a.highRisk.complaint}` : row ? ` ${row.highRisk} ${a.observations.chiefComplaint?.text ?? ''}` : '';
-  return {
-    passages: ranked.map((x) => x.p),
-    relevance: news2First ? bandQuery : `${DECISION_POINT_QUERY[a.acuity.setBy]} ${a.acuity.reason}${complaint}`,
-  };
+  const complaint = highRisk && a.highRisk.status === 'matched' ? ` ${a.highRisk.complaint}` : '';
+  // A high-risk row: the quotation speaks to the situation itself (the row's name and the complaint's
+  // words it matched), not to the words of the question, of the row's summary or of the rest of the
+  // complaint ("require rapid evaluation" quoted "These patients … require emergency urinary
+  // catheterization", and "since this morning" a sentence about dialysis, on a testicular pain card).
+  const relevance = news2First
+    ? bandQuery
+    : row
+      ? `${row.label} ${row.matchedWords.join(' ')}`
+      : `${DECISION_POINT_QUERY[a.acuity.setBy]} ${a.acuity.reason}${complaint}`;
+  return { passages: ranked.map((x) => x.p), relevance };
 }
 
 /**
