@@ -141,6 +141,8 @@ describe('age ranges', () => {
     'History of cancer within the past 5 years',
     'FVC of > 80 % of that predicted for gender and age',
     'At least 4 weeks since prior chemotherapy',
+    // Two groups' ages read as one leave no age ("12 to 15 … greater than 15"): not a range of its own.
+    'Adequate organ function [in children serum creatinine less than or equal to age-adjusted normal (age 12 to 15 maximum 1.2 mg/dl and age greater than 15 maximum 1.5 mg/dl)]',
     // "Stage" holds "age": a disease stage is not an age range.
     'Mild to Moderate Parkinson s Disease (Hoehn and Yahr Stage 1-3).',
     // Different ages for each sex: which applies is not the parser's to pick.

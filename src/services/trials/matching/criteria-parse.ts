@@ -121,7 +121,7 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 12;
+export const PARSER_VERSION = 13;
 
 /** Wording that makes a criterion's medications allergens ("allergy to", "hypersensitivity to", "intolerance of"). */
 export const ALLERGY_WORDING = /\b(?:allerg(?:y|ies|ic)|hypersensitiv(?:ity|ities|e)|intoleran(?:ce|t)|anaphyla(?:xis|ctic))\b/i;
@@ -515,13 +515,9 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
     // PDQ blocks: heading "Age:" over a bare "18 and over" / "Over 18" / "Adult".
     return undefined;
   }
-  // An age in parentheses qualifies the one stated outside them for some participants ("ages
-  // 0-75 (… may be as young as 0-2 years old for mail-in samples)"): the one outside is the range.
-  const inParentheses = (index: number): boolean => {
-    let depth = 0;
-    for (let i = 0; i < index; i++) depth += t[i] === '(' ? 1 : t[i] === ')' && depth > 0 ? -1 : 0;
-    return depth > 0;
-  };
+  // An age in parentheses or brackets qualifies the one stated outside them for some participants
+  // ("ages 0-75 (… may be as young as 0-2 years old for mail-in samples)"): the one outside is the range.
+  const inParentheses = (index: number): boolean => blankParentheses(t.slice(0, index + 1)).endsWith(' ') && /\S/.test(t[index] ?? '');
   const outside = candidates.filter((c) => !inParentheses(c.index));
   const used = outside.length > 0 ? outside : candidates;
   // Different bounds for each sex ("40 years for males and 50 years for females", "boys with bone
@@ -540,7 +536,8 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
       range.maxInclusive = r.maxInclusive;
     }
   }
-  if (range.min !== undefined && range.max !== undefined && range.min > range.max) return undefined;
+  // Bounds that leave no age ("age 12 to 15 … age greater than 15", two groups' ages read as one).
+  if (range.min !== undefined && range.max !== undefined && (range.min > range.max || (range.min === range.max && !(range.minInclusive && range.maxInclusive)))) return undefined;
   return range;
 }
 
@@ -843,14 +840,14 @@ export function parseCriterion(criterion: AtomicCriterion): ParsedCriterion {
   return { ...criterion, structure };
 }
 
-/** The text with everything inside parentheses blanked (same length, so spans still line up). */
+/** The text with everything inside parentheses or brackets blanked (same length, so spans still line up). */
 function blankParentheses(text: string): string {
   let depth = 0;
   let out = '';
   for (const ch of text) {
-    if (ch === '(') depth++;
+    if (ch === '(' || ch === '[') depth++;
     out += depth > 0 ? ' ' : ch;
-    if (ch === ')' && depth > 0) depth--;
+    if ((ch === ')' || ch === ']') && depth > 0) depth--;
   }
   return out;
 }
