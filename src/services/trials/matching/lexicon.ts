@@ -368,7 +368,8 @@ function mayMatch(compiled: readonly CompiledConcept[], compacted: string): (p: 
  * Same length, so the mentions' offsets stay those of the text.
  */
 function restorePossessives(folded: string): string {
-  return folded.replace(/([A-Za-z]{3}) s(?![A-Za-z0-9])/g, "$1's");
+  // Not "s/p" (status post): "patient s/p CABG".
+  return folded.replace(/([A-Za-z]{3}) s(?![A-Za-z0-9/])/g, "$1's");
 }
 
 /**
