@@ -121,7 +121,7 @@ export interface ParsedCriterion extends AtomicCriterion {
 }
 
 /** Bump when parsing changes: the store re-parses every trial whose stored version differs. */
-export const PARSER_VERSION = 13;
+export const PARSER_VERSION = 14;
 
 /** Wording that makes a criterion's medications allergens ("allergy to", "hypersensitivity to", "intolerance of"). */
 export const ALLERGY_WORDING = /\b(?:allerg(?:y|ies|ic)|hypersensitiv(?:ity|ities|e)|intoleran(?:ce|t)|anaphyla(?:xis|ctic))\b/i;
