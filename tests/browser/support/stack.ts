@@ -208,6 +208,10 @@ export async function startStack(): Promise<Stack> {
       CAIRN_SMART_FHIR_SERVERS: fhirBase,
       CAIRN_SCREENING_FHIR_URL: fhirBase,
       CAIRN_SCREENING_FHIR_TOKEN: fhirToken,
+      // The screens are under test here, not the hook's deadline (the integration and e2e suites
+      // test that): on a machine busy with other work, the EHR's reads for the first hook once
+      // outlasted the 1.5 s default and the first screen got a 412 instead of cards.
+      CAIRN_HOOK_DEADLINE_MS: '10000',
       LOG_LEVEL: 'warn',
     });
     children.push(cairn);
