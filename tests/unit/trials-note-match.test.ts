@@ -86,6 +86,10 @@ describe('studiedConditionMatch: the whole name, not a part of it', () => {
     [['Infections', 'HIV Infections'], 'HIV infection diagnosed this year, on antiretroviral therapy.', 'HIV Infections'],
     // A name is its narrowest concept: pneumonia, not also "some infection".
     [['Pneumonia'], 'HIV infection diagnosed this year, on antiretroviral therapy.', undefined],
+    // An abbreviation in parentheses is another name for it, not a word the note must also hold.
+    [['Diffuse Large B-Cell Lymphoma (DLBCL)'], 'Newly diagnosed diffuse large B-cell lymphoma, stage III.', 'Diffuse Large B-Cell Lymphoma (DLBCL)'],
+    [['Diffuse Large B-Cell Lymphoma (DLBCL)'], 'DLBCL, two cycles of R-CHOP so far.', 'Diffuse Large B-Cell Lymphoma (DLBCL)'],
+    [['Diffuse Large B-Cell Lymphoma (DLBCL)'], 'Follicular lymphoma, grade 2.', undefined],
   ])('%j in "%s" → %s', (conditions, note, expected) => {
     expect(studiedConditionMatch(conditions, notePatient(note))?.condition).toBe(expected);
   });

@@ -65,7 +65,8 @@ export function conditionKeyStems(name: string): string[] {
 function wordSpan(text: string, keys: readonly string[]): { start: number; end: number } | undefined {
   // Words, with the clause each is in: a condition's words do not straddle ";" or "." ("heart sounds normal; renal failure").
   let clause = 0;
-  const tokens = [...text.matchAll(/[a-z0-9]+(?:['-][a-z0-9]+)*|[;.]/gi)].flatMap((m) => {
+  // Hyphens split words, as contentWords splits them ("B-cell" holds the key word "cell").
+  const tokens = [...text.matchAll(/[a-z0-9]+(?:'[a-z0-9]+)*|[;.]/gi)].flatMap((m) => {
     if (m[0] === ';' || m[0] === '.') {
       clause++;
       return [];
@@ -136,13 +137,26 @@ function readName(condition: string): ReadName {
   return read;
 }
 
+/** An abbreviation in parentheses after a name: "Diffuse Large B-Cell Lymphoma (DLBCL)". */
+const ABBREVIATION_AFTER = /^(.*\S)\s*\(([A-Z0-9][A-Za-z0-9-]{1,9})\)\s*$/;
+
+/**
+ * The names a conditions field gives: itself, or the name and its abbreviation apart when one
+ * follows in parentheses ("Diffuse Large B-Cell Lymphoma (DLBCL)" asked the note for the word
+ * "DLBCL" too, so a note saying "diffuse large B-cell lymphoma" did not match it).
+ */
+function namesOf(condition: string): string[] {
+  const m = ABBREVIATION_AFTER.exec(condition);
+  return m && (m[2]!.match(/[A-Z]/g) ?? []).length >= 2 ? [m[1]!, m[2]!] : [condition];
+}
+
 /** The first of the trial's conditions the patient has on the record or in a note (see the module comment). */
 export function studiedConditionMatch(conditions: readonly string[], profile: PatientProfile): StudiedConditionMatch | undefined {
   const referenceYear = new Date(profile.context.referenceTime).getUTCFullYear();
   const studied = conditions.map((c) => c.trim()).filter((c) => c && !NOT_A_CONDITION.test(c));
   let noteMatch: StudiedConditionMatch | undefined;
-  for (const condition of studied) {
-    const { keys, concepts } = readName(condition);
+  for (const [condition, name] of studied.flatMap((c) => namesOf(c).map((n) => [c, n] as const))) {
+    const { keys, concepts } = readName(name);
     if (keys.length === 0 || keys.every((k) => BROAD_CLASSES.has(k))) continue;
     for (const conceptId of concepts) {
       const present = (profile.conditions.get(conceptId) ?? []).filter((f) => f.status === 'present' && f.past !== true);
