@@ -517,7 +517,8 @@ export function parseAge(text: string, context?: string): AgeRange | undefined {
   }
   // An age in parentheses or brackets qualifies the one stated outside them for some participants
   // ("ages 0-75 (… may be as young as 0-2 years old for mail-in samples)"): the one outside is the range.
-  const inParentheses = (index: number): boolean => blankParentheses(t.slice(0, index + 1)).endsWith(' ') && /\S/.test(t[index] ?? '');
+  const asides = blankParentheses(t);
+  const inParentheses = (index: number): boolean => asides[index] !== t[index];
   const outside = candidates.filter((c) => !inParentheses(c.index));
   const used = outside.length > 0 ? outside : candidates;
   // Different bounds for each sex ("40 years for males and 50 years for females", "boys with bone

@@ -178,15 +178,18 @@ function conceptFacts(
   conceptId: string,
   except: readonly string[] = [],
 ): { present: FactEvidence[]; absent: FactEvidence[]; uncertain: FactEvidence[]; past: FactEvidence[]; narrowerOnly: boolean } {
-  // The narrower concepts the criterion leaves out ("other than asthma") are no evidence for it,
-  // nor is their evidence, which the profile also files under each broader concept.
-  const left = new Set(except.flatMap((id) => [id, ...conceptDescendants(id)]));
-  const key = (f: FactEvidence) => `${f.source}\u0000${f.sentence ?? ''}\u0000${f.text}`;
-  const leftEvidence = new Set([...left].flatMap((id) => (map.get(id) ?? []).map(key)));
-  const own = (map.get(conceptId) ?? []).filter((f) => !leftEvidence.has(key(f)));
-  const narrower = conceptDescendants(conceptId)
-    .filter((id) => !left.has(id))
-    .flatMap((id) => map.get(id) ?? []);
+  let own = map.get(conceptId) ?? [];
+  let narrowerIds = conceptDescendants(conceptId);
+  if (except.length > 0) {
+    // The narrower concepts the criterion leaves out ("other than asthma") are no evidence for it,
+    // nor is their evidence, which the profile also files under each broader concept.
+    const left = new Set(except.flatMap((id) => [id, ...conceptDescendants(id)]));
+    const key = (f: FactEvidence) => `${f.source}\u0000${f.sentence ?? ''}\u0000${f.text}`;
+    const leftEvidence = new Set([...left].flatMap((id) => (map.get(id) ?? []).map(key)));
+    own = own.filter((f) => !leftEvidence.has(key(f)));
+    narrowerIds = narrowerIds.filter((id) => !left.has(id));
+  }
+  const narrower = narrowerIds.flatMap((id) => map.get(id) ?? []);
   const all = [...own, ...narrower.filter((f) => f.status === 'present')];
   return {
     present: all.filter((f) => f.status === 'present'),
