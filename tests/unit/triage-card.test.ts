@@ -345,11 +345,18 @@ describe('triage: a chief complaint the resource table read only in part', () =>
   const adult = (complaint: string) => visitOf(complaint, { gender: 'female', birthDate: '1980-01-01' }, { hr: 80, rr: 16, sbp: 124 });
 
   it('is not put at level 4 or 5 on the part it read, and the card names the words it did not', async () => {
-    // "leg pain" is one X-ray (level 4); "fall" and "sdh" are not words of the table.
-    const { assessment, card } = await cardFor(adult('L leg pain, s/p fall, SDH'), fakeSearch(null), true);
+    // "leg pain" is one X-ray (level 4); "transfer" and "consult" are not words of the table.
+    const { assessment, card } = await cardFor(adult('L leg pain, transfer, consult'), fakeSearch(null), true);
     expect(assessment.acuity.level).toBe(3);
     expect(assessment.acuity.possibleLevels.leastUrgent).toBe(5);
-    expect(card!.detail).toContain('but the resource table did not read "s/p fall" and "SDH" of the chief complaint: levels 4 and 5 need a resource estimate of all of it');
+    expect(card!.detail).toContain('but the resource table did not read "transfer" and "consult" of the chief complaint: levels 4 and 5 need a resource estimate of all of it');
+  });
+
+  it('reads a bleed inside the skull among the parts as high risk, level 2, and names the situation', async () => {
+    // Before stop 38 "s/p fall" and "SDH" were unread and this complaint stayed at level 3.
+    const { assessment, card } = await cardFor(adult('L leg pain, s/p fall, SDH'), fakeSearch(null), true);
+    expect([assessment.acuity.level, assessment.acuity.setBy]).toEqual([2, 'B']);
+    expect(card!.detail).toContain('matches "Bleeding inside the skull (subarachnoid, subdural or intracerebral)", a high-risk situation in ESI chapter 4');
   });
 
   it.each(['L leg pain', 'itchy rash on arms', 'ankle sprain, left'])(
