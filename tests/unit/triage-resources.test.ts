@@ -216,6 +216,9 @@ describe('estimateResources', () => {
     ['gunshot wound to the thigh', 'gunshot-wound'], // ch. 4, Trauma
     ['hyperkalemia', 'hyperkalaemia'], // ch. 4, General Medical
     ['missed dialysis', 'missed-dialysis'], // ch. 4, Genitourinary
+    // Lethargy is a change in consciousness the handbook puts at B (ch. 4, Confusion/Lethargy/
+    // Disorientation), not the general weakness row it was read as; *.
+    ['Lethargy', 'altered-mental-status'],
   ] as const)('reads "%s" as the high-risk row %s', (complaint, rowId) => {
     const e = estimateResources({ complaint, ageYears: 50 });
     expect(e.status === 'estimated' && e.matches.find((m) => m.highRisk !== undefined)?.rowId).toBe(rowId);
