@@ -76,3 +76,12 @@ const ABBREVIATIONS: Readonly<Record<string, string>> = { gcs: 'GCS', spo2: 'SpO
 export function keyWords(key: string): string {
   return ABBREVIATIONS[key] ?? key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
 }
+
+/**
+ * A trial's ranking category as a coordinator reads it. "eligible" only means that nothing on the
+ * record rules the patient out: criteria may still be unknown, and eligibility is the
+ * coordinator's to confirm, so the screen says "may be eligible", as the card says "may fit".
+ */
+export function trialCategoryLabel(category: 'eligible' | 'excluded' | 'irrelevant'): string {
+  return category === 'eligible' ? 'may be eligible' : category === 'excluded' ? 'excluded' : 'not about the record';
+}

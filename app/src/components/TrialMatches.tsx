@@ -5,6 +5,7 @@
  */
 import type { IssuedCard, PatientCards, PatientEvidence, TrialMatch } from '../evidence-api';
 import type { Client } from '../smart';
+import { trialCategoryLabel } from '../format';
 import { FeedbackButtons } from './FeedbackButtons';
 
 const counts = (c: TrialMatch['inclusion']) => `${c.met} met, ${c.notMet} not met, ${c.unknown} unknown of ${c.total}`;
@@ -16,7 +17,7 @@ function TrialLine({ m, named }: { m: TrialMatch; named: boolean }) {
         <span className="nct">{m.nctId}</span> {m.title}
       </a>
       <div className="trial-meta">
-        <span className={`badge category-${m.category}`}>{m.category}</span>
+        <span className={`badge category-${m.category}`}>{trialCategoryLabel(m.category)}</span>
         <span>Inclusion: {counts(m.inclusion)}</span>
         <span>Exclusion: {counts(m.exclusion)}</span>
         <span className={m.statusMayBeOutOfDate ? 'stale' : 'muted'}>

@@ -15,6 +15,7 @@ import { RecordEvidence } from '../components/RecordEvidence';
 import { COUNTING_NOTE, effectOf, orderRows } from '../criteria-order';
 import { readEvidence, readTrial, type CriterionRow, type TrialDetail, type TrialMatch } from '../evidence-api';
 import type { Client } from '../smart';
+import { trialCategoryLabel } from '../format';
 
 type Filter = 'all' | CriterionRow['status'];
 const FILTERS: ReadonlyArray<{ value: Filter; label: string }> = [
@@ -131,11 +132,12 @@ export function TrialView({ client, nctId }: { client: Client; nctId: string }) 
         <>
           <section className="summary-strip trial-strip" aria-label="Summary">
             <div className={`acuity category-${match.category}`}>
-              <span className="acuity-label">{match.category}</span>
+              <span className="acuity-label">{trialCategoryLabel(match.category)}</span>
             </div>
             <div className="strip-body">
               <Counts match={match} />
-              <p className="muted">{match.summary}</p>
+              {/* The summary opens with the category, which the box beside it already names in a coordinator's words. */}
+              <p className="muted">{match.summary.replace(/^(?:eligible|excluded|irrelevant): /, '')}</p>
             </div>
           </section>
 
