@@ -219,12 +219,18 @@ describe('estimateResources', () => {
     // Lethargy is a change in consciousness the handbook puts at B (ch. 4, Confusion/Lethargy/
     // Disorientation), not the general weakness row it was read as; *.
     ['Lethargy', 'altered-mental-status'],
+    // Found by reading chapter 4's sections against the table (not from an evaluation set).
+    ['chemical splash to left eye', 'eye-threat'], // ch. 4, Ocular
+    ['sudden loss of vision right eye', 'eye-threat'],
+    ['partial amputation of finger', 'limb-threat'], // ch. 4, Orthopedic
+    ['rule out ectopic', 'ectopic-postpartum'], // ch. 4, Obstetrical and Gynecological; ch. 3
+    ['postpartum hemorrhage', 'ectopic-postpartum'],
   ] as const)('reads "%s" as the high-risk row %s', (complaint, rowId) => {
     const e = estimateResources({ complaint, ageYears: 50 });
     expect(e.status === 'estimated' && e.matches.find((m) => m.highRisk !== undefined)?.rowId).toBe(rowId);
   });
 
-  it.each(['sinus tachycardia', 'dialysis catheter malfunction', 'flu shot', 'blood clot in urine'])('does not read "%s" as a high-risk row or a new row it only shares a word with', (complaint) => {
+  it.each(['sinus tachycardia', 'dialysis catheter malfunction', 'flu shot', 'blood clot in urine', 'Eye Foreign Body', 'blurred vision', 'blind spot', 'vaginal bleeding, 8 weeks pregnant'])('does not read "%s" as a high-risk row or a new row it only shares a word with', (complaint) => {
     const e = estimateResources({ complaint, ageYears: 50 });
     const rows = e.status === 'estimated' ? e.matches.map((m) => m.rowId) : [];
     expect(rows.filter((r) => ['sinusitis', 'missed-dialysis', 'gunshot-wound', 'venous-thrombosis'].includes(r))).toEqual([]);
