@@ -19,6 +19,10 @@ test.describe('trial view', () => {
     await expect(rows).toHaveCount(trial.body.criteria.length);
     // Deciding criteria first: the table opens on a met one (this patient is eligible).
     await expect(rows.first()).toHaveAttribute('data-status', 'met');
+    // Nothing rules the patient out, and some criteria are unknown: "may be eligible", not "eligible".
+    const summary = page.getByRole('region', { name: 'Summary' });
+    await expect(summary.locator('.acuity-label')).toHaveText('may be eligible');
+    await expect(summary).not.toContainText(/^eligible:/m);
 
     // A met criterion shows where in the record it rests: the FHIR resource, its date and value.
     const met = table.locator('[data-testid=criterion-row][data-status=met]');
