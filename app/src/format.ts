@@ -3,6 +3,7 @@
  * reading (the exact value stays in a tooltip), UCUM units as clinicians write them. Formatting
  * only: nothing here adds or changes a clinical fact.
  */
+import { CATEGORY_LABEL } from './workspace/criteria';
 
 const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 const dateOnly = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
@@ -78,10 +79,11 @@ export function keyWords(key: string): string {
 }
 
 /**
- * A trial's ranking category as a coordinator reads it. "eligible" only means that nothing on the
- * record rules the patient out: criteria may still be unknown, and eligibility is the
- * coordinator's to confirm, so the screen says "may be eligible", as the card says "may fit".
+ * A trial's ranking category as a coordinator reads it, in the workspace's words. "eligible" only
+ * means that nothing on the record rules the patient out: criteria may still be unknown, and
+ * eligibility is the coordinator's to confirm, so the screens say "may be eligible", as the card
+ * says "may fit".
  */
 export function trialCategoryLabel(category: 'eligible' | 'excluded' | 'irrelevant'): string {
-  return category === 'eligible' ? 'may be eligible' : category === 'excluded' ? 'excluded' : 'not about the record';
+  return CATEGORY_LABEL[category].toLowerCase();
 }

@@ -71,7 +71,8 @@ export function summarise(criteria: readonly CriterionRow[]): CriteriaSummary {
   return { inclusion: counts(inclusion), exclusion: counts(exclusion), deciding: decisive.length > 0 ? decisive : topical, unknown: judged.filter((c) => c.status === 'unknown') };
 }
 
-export const CATEGORY_LABEL: Record<Category, string> = { eligible: 'Eligible', excluded: 'Excluded', irrelevant: 'Not relevant', unknown: 'Unknown' };
+/** "eligible" means nothing on the record rules the patient out: the coordinator confirms, so "may be". */
+export const CATEGORY_LABEL: Record<Category, string> = { eligible: 'May be eligible', excluded: 'Excluded', irrelevant: 'Not relevant', unknown: 'Unknown' };
 export const CATEGORY_HINT: Record<Category, string> = {
   eligible: 'may fit: nothing excludes, and something the trial studies is documented; check its unknown criteria',
   excluded: 'a criterion excludes on documented evidence',
