@@ -230,6 +230,27 @@ describe('estimateResources', () => {
     expect(e.status === 'estimated' && e.matches.find((m) => m.highRisk !== undefined)?.rowId).toBe(rowId);
   });
 
+  it.each([
+    // ESI v4 ch. 4, Pediatrics names these high risk for children; Cairn applies it below 16 years.
+    ['seizure', 4, 'seizure', true],
+    ['seizure', 40, 'seizure', false],
+    ['seizure', null, 'seizure', false], // age unknown: the adult reading
+    ['burn to hand', 3, 'minor-burn', true],
+    ['burn to hand', 30, 'minor-burn', false],
+    ['DKA', 12, 'ketoacidosis', true],
+    ['DKA', 45, 'ketoacidosis', false],
+    ['head injury', 7, 'child-head-injury', true],
+    ['head injury', 16, 'child-head-injury', false],
+    ['suspected child abuse', 2, 'child-abuse', true],
+  ] as const)('reads "%s" at age %p: row %s, high risk %p', (complaint, ageYears, rowId, highRisk) => {
+    const e = estimateResources({ complaint, ageYears });
+    const row = e.status === 'estimated' ? e.matches.find((m) => m.rowId === rowId) : undefined;
+    expect(row).toBeDefined();
+    expect(row?.highRisk !== undefined).toBe(highRisk);
+    // Its resources count either way: "burn" none, the others one or more.
+    expect(e.status === 'estimated' && e.count).toBe(rowId === 'minor-burn' ? 'none' : rowId === 'child-head-injury' ? 'one' : 'many');
+  });
+
   it.each(['sinus tachycardia', 'dialysis catheter malfunction', 'flu shot', 'blood clot in urine', 'Eye Foreign Body', 'blurred vision', 'blind spot', 'vaginal bleeding, 8 weeks pregnant'])('does not read "%s" as a high-risk row or a new row it only shares a word with', (complaint) => {
     const e = estimateResources({ complaint, ageYears: 50 });
     const rows = e.status === 'estimated' ? e.matches.map((m) => m.rowId) : [];

@@ -39,6 +39,8 @@ export interface ResourceRow {
   citation: string;
   /** Set when the handbook (ch. 4) names the complaint a high-risk situation: decision point B, with this citation. */
   highRisk?: string;
+  /** The situation is high risk only for a patient younger than this many years (ch. 4, Pediatrics). */
+  highRiskBelowAge?: number;
 }
 
 export interface ResourceTable {
@@ -60,6 +62,7 @@ export interface ResourceMatch {
   resources: ResourceType[];
   citation: string;
   highRisk?: string;
+  highRiskBelowAge?: number;
 }
 
 export interface ResourceAdjustment {
@@ -280,6 +283,7 @@ function matchRows(complaint: string, t: ResourceTable): ResourceMatch[] {
         resources: [...row.resources],
         citation: row.citation,
         ...(row.highRisk !== undefined && { highRisk: row.highRisk }),
+        ...(row.highRiskBelowAge !== undefined && { highRiskBelowAge: row.highRiskBelowAge }),
       });
     }
   }
@@ -311,7 +315,7 @@ export function estimateResources(
   // What the complaint says is absent ("no chest pain, here for a refill") is not matched.
   const read = withoutNegatedFindings(complaint);
   if (!/\p{L}/u.test(read)) return { status: 'unknown', reason: `chief complaint "${complaint}" states only what is absent`, matches: [] };
-  const matches = matchResourceRows(read, t);
+  const matches = forPatientAge(matchResourceRows(read, t), input.ageYears);
   if (matches.length === 0) {
     return { status: 'unknown', reason: `chief complaint "${complaint}" matched no row of the resource table`, matches: [] };
   }
@@ -344,6 +348,19 @@ export function estimateResources(
   const rows = matches.map((m) => `"${m.label}"`).join(' and ');
   const basis = `complaint matched ${rows}: ${describeResources(resources, t)}${adjustments.length > 0 ? `; ${adjustments.map((a) => a.detail).join('; ')}` : ''}`;
   return { status: 'estimated', count, basis, resources, matches, adjustments, unexplainedWords: [...new Set(unexplainedWords)], unreadParts: unreadParts(read, explained, filler, t) };
+}
+
+/**
+ * A situation the handbook names high risk for children only (ch. 4, Pediatrics: seizures, burns,
+ * head trauma…) is not high risk for an older patient, nor for one whose age is unknown: the row
+ * then counts its resources only, as it did before it was high risk for anyone.
+ */
+function forPatientAge(matches: readonly ResourceMatch[], ageYears: number | null): ResourceMatch[] {
+  return matches.map((m) => {
+    if (m.highRisk === undefined || m.highRiskBelowAge === undefined || (ageYears !== null && ageYears < m.highRiskBelowAge)) return m;
+    const { highRisk: _highRisk, ...adult } = m;
+    return adult;
+  });
 }
 
 /** The words of a complaint that say something: not filler (side, timing), function words, numbers or single letters. */
