@@ -225,6 +225,12 @@ describe('estimateResources', () => {
     ['partial amputation of finger', 'limb-threat'], // ch. 4, Orthopedic
     ['rule out ectopic', 'ectopic-postpartum'], // ch. 4, Obstetrical and Gynecological; ch. 3
     ['postpartum hemorrhage', 'ectopic-postpartum'],
+    ['hypertensive crisis', 'vascular-emergency'], // ch. 4, Cardiovascular
+    ['cold pulseless left leg', 'vascular-emergency'],
+    ['peritonsillar abscess', 'airway-infection'], // ch. 4, Dental, Ear, Nose, and Throat
+    ['jaw fracture', 'facial-fracture'], // ch. 4, Facial
+    ['smoke inhalation', 'inhalation-injury'], // ch. 4, Environmental
+    ['kidney transplant, fever', 'transplant'], // ch. 4, Transplant
   ] as const)('reads "%s" as the high-risk row %s', (complaint, rowId) => {
     const e = estimateResources({ complaint, ageYears: 50 });
     expect(e.status === 'estimated' && e.matches.find((m) => m.highRisk !== undefined)?.rowId).toBe(rowId);
@@ -251,7 +257,7 @@ describe('estimateResources', () => {
     expect(e.status === 'estimated' && e.count).toBe(rowId === 'minor-burn' ? 'none' : rowId === 'child-head-injury' ? 'one' : 'many');
   });
 
-  it.each(['sinus tachycardia', 'dialysis catheter malfunction', 'flu shot', 'blood clot in urine', 'Eye Foreign Body', 'blurred vision', 'blind spot', 'vaginal bleeding, 8 weeks pregnant'])('does not read "%s" as a high-risk row or a new row it only shares a word with', (complaint) => {
+  it.each(['sinus tachycardia', 'dialysis catheter malfunction', 'flu shot', 'blood clot in urine', 'Eye Foreign Body', 'blurred vision', 'blind spot', 'vaginal bleeding, 8 weeks pregnant', 'smoker, cough', 'facial injury', 'sore throat'])('does not read "%s" as a high-risk row or a new row it only shares a word with', (complaint) => {
     const e = estimateResources({ complaint, ageYears: 50 });
     const rows = e.status === 'estimated' ? e.matches.map((m) => m.rowId) : [];
     expect(rows.filter((r) => ['sinusitis', 'missed-dialysis', 'gunshot-wound', 'venous-thrombosis'].includes(r))).toEqual([]);

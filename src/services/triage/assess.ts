@@ -17,7 +17,7 @@ import type { HighRiskMatcher } from './types.js';
  * and suggestion thresholds (card.ts). Bump the version whenever any of that logic or a threshold
  * changes.
  */
-export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '9' };
+export const TRIAGE_RULE: RuleRef = { id: 'triage/news2-qsofa-esi', version: '10' };
 
 /**
  * The acuity options of the operating point chosen on the KTAS development split, with
