@@ -137,7 +137,7 @@ export function TrialView({ client, nctId }: { client: Client; nctId: string }) 
             <div className="strip-body">
               <Counts match={match} />
               {/* The summary opens with the category, which the box beside it already names in a coordinator's words. */}
-              <p className="muted">{match.summary.replace(/^(?:eligible|excluded|irrelevant): /, '')}</p>
+              <p className="muted">{match.summary.startsWith(`${match.category}: `) ? match.summary.slice(match.category.length + 2) : match.summary}</p>
             </div>
           </section>
 
